@@ -1,0 +1,56 @@
+"""Which distributions a generated project needs, from the modules its code imports."""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+
+# Import name → distribution name, where they differ.
+DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "cv2": "opencv-python",
+    "yaml": "pyyaml",
+    "skimage": "scikit-image",
+    "bs4": "beautifulsoup4",
+    "IPython": "ipython",
+    "pytorch_lightning": "pytorch-lightning",
+    "lightning_fabric": "pytorch-lightning",  # pytorch-lightning ships lightning_fabric
+    "dateutil": "python-dateutil",
+    "attr": "attrs",
+}
+# Lightning 2.6.2 and 2.6.3 were malicious releases (removed from PyPI): never allow them.
+MINIMUM = {"pytorch-lightning": "2.6.4"}
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.split("+")[0].split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def requirement(distribution: str) -> str:
+    """``name>=installed`` (local tags like +cpu dropped), or the bare name when not installed here."""
+    try:
+        installed = metadata.version(distribution).split("+")[0]
+    except metadata.PackageNotFoundError:
+        installed = ""
+    floor = MINIMUM.get(distribution, "")
+    if installed and (not floor or _version_key(installed) >= _version_key(floor)):
+        floor = installed
+    return f"{distribution}>={floor}" if floor else distribution
+
+
+def distributions(import_lines: list[str]) -> list[str]:
+    """Third-party distributions behind import statements (standard library left out)."""
+    found: list[str] = []
+    for line in import_lines:
+        root = line.split()[1].split(".")[0]
+        if root in sys.stdlib_module_names or root.startswith("_") or root == "__future__":
+            continue
+        name = DISTRIBUTIONS.get(root, root)
+        if name not in found:
+            found.append(name)
+    return found

@@ -1,0 +1,166 @@
+"""Assemble the package's Python modules from planned statements.
+
+``data.py`` and ``model.py`` hold the notebook's definitions that need nothing
+but imports (so DataLoader workers can pickle them); ``pipeline.py`` holds one
+function per step, whose parameters and return value are the data flow the
+plan computed, and ``run()`` which wires them in order.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass, field
+
+from ..plan import MODULE_ORDER, Placed, Plan, Step
+from .statements import RenderOptions, render
+
+RUNTIME_NAMES = {"build_fabric", "limit_batches", "save_metrics", "export_model", "Undefined"}
+
+
+@dataclass
+class ModuleText:
+    body: str
+    local_imports: list[str] = field(default_factory=list)  # "from .x import y" lines
+
+
+def uses_torch(plan: Plan) -> bool:
+    needed = _names_needed(plan)
+    return any(plan.imports[n].split()[1].split(".")[0] == "torch" for n in needed if n in plan.imports)
+
+
+def _names_needed(plan: Plan) -> set[str]:
+    placed = [p for step in plan.steps for p in step.body] + [p for group in plan.hoisted.values() for p in group]
+    return {n for p in placed for n in p.stmt.reads + p.stmt.call_time_reads}
+
+
+def _cell_header(placed: Placed) -> str:
+    cell = placed.cell.cell
+    where = f"cell {cell.index} (id {cell.id})"
+    if placed.origin == "pulled":
+        return f"# from untagged {where}, pulled in because this step needs it"
+    if placed.origin == "moved":
+        return f"# from {placed.cell.role} {where}, moved here: this step uses it first"
+    return f"# {where}"
+
+
+def _render_group(placed: list[Placed], options: RenderOptions) -> str:
+    chunks: list[str] = []
+    current = None
+    for item in placed:
+        text = render(item, options)
+        if not text.strip():
+            continue
+        key = (item.cell.cell.index, item.origin)
+        if key != current:
+            chunks.append(_cell_header(item))
+            current = key
+        chunks.append(text)
+    return "\n".join(chunks)
+
+
+def definitions_module(plan: Plan, module: str) -> ModuleText:
+    body = _render_group(plan.hoisted[module], RenderOptions(fabric=False))
+    return ModuleText(body=body)
+
+
+def _signature(step: Step, torch: bool) -> str:
+    head = ["cfg: Config"] + (["fabric: Fabric"] if torch else [])
+    if step.inputs:
+        head.append("*")
+        head.extend(step.inputs)
+    return f"def {step.name}_step({', '.join(head)}) -> dict[str, Any]:"
+
+
+def _docstring(plan: Plan, step: Step) -> str:
+    cells = ", ".join(str(c.cell.index) for c in step.cells)
+    return f'"""{step.name.capitalize()} step: cells {cells} of {plan.notebook.name}."""'
+
+
+def step_function(plan: Plan, step: Step, torch: bool) -> str:
+    lines = [_signature(step, torch), "    " + _docstring(plan, step)]
+    for name in step.params:
+        lines.append(f"    {name} = cfg.{name}")
+    body = _render_group(step.body, RenderOptions(fabric=torch))
+    if body.strip():
+        lines.append(textwrap.indent(body, "    "))
+    outputs = {name: name for name in step.outputs}
+    if step.metrics:
+        metric_values = ", ".join(f'"{m}": {m}' for m in step.metrics)
+        lines.append(f"    metrics = save_metrics(cfg, {{{metric_values}}})")
+        outputs["metrics"] = "metrics"
+    items = ", ".join(f'"{key}": {value}' for key, value in outputs.items())
+    lines.append(f"    return {{{items}}}")
+    return "\n".join(lines)
+
+
+def run_function(plan: Plan, torch: bool, model_output: str | None, seed_lines: list[str]) -> str:
+    lines = [
+        "def run(cfg: Config, until: str | None = None) -> dict[str, Any]:",
+        '    """Run the steps in order; with ``until``, stop after that step."""',
+    ]
+    if torch:
+        lines.append("    fabric = build_fabric(cfg)")
+    lines += [f"    {line}" for line in seed_lines]
+    lines.append("    state: dict[str, Any] = {}")
+    for step in plan.steps:
+        arguments = ["cfg"] + (["fabric"] if torch else [])
+        inputs = ", ".join(f'"{name}": state["{name}"]' for name in step.inputs)
+        if step.role == "train" and step.inputs:
+            # Smoke runs cap only what training iterates; evaluation still sees whole loaders.
+            arguments.append(f"**limit_batches(cfg, {{{inputs}}})")
+        else:
+            arguments += [f'{name}=state["{name}"]' for name in step.inputs]
+        lines.append(f"    state.update({step.name}_step({', '.join(arguments)}))")
+        lines.append(f'    if until == "{step.name}":')
+        lines.append("        return state")
+    if torch and model_output:
+        lines.append(f'    export_model(cfg, state.get("{model_output}"))')
+    lines.append("    return state")
+    return "\n".join(lines)
+
+
+def pipeline_module(plan: Plan, torch: bool, model_output: str | None, seed_lines: list[str]) -> ModuleText:
+    parts = []
+    steps = ", ".join(f'"{s.name}"' for s in plan.steps)
+    parts.append(f"STEPS = ({steps},)")
+    for name in plan.undefined:
+        where = next((f"{d.notebook}, cell {d.cell_index}, line {d.line}" for c in plan.cells for d in c.diagnostics if d.code == "PRM002" and f"'{name}'" in d.message), plan.notebook.name)
+        parts.append(f'{name} = Undefined("{name}", "{where}")')
+    definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False))
+    if definitions.strip():
+        parts.append(definitions)
+    for step in plan.steps:
+        parts.append(step_function(plan, step, torch))
+    parts.append(run_function(plan, torch, model_output, seed_lines))
+    return ModuleText(body="\n\n\n".join(parts))
+
+
+def module_imports(plan: Plan, module: str, body: str, torch: bool) -> list[str]:
+    """Import lines for exactly the names the module's code reads."""
+    tree = ast.parse(body)
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound_here = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0}
+    bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+    imports = sorted({plan.imports[name] for name in loaded if name in plan.imports and name not in bound_here})
+    hoisted = plan.hoisted_names()
+    local = []
+    for other in MODULE_ORDER:
+        if other == module:
+            break
+        names = sorted(n for n in loaded if hoisted.get(n) == other and n not in bound_here)
+        if names:
+            local.append(f"from .{other} import {', '.join(names)}")
+    imports += [f"import {name}" for name in sorted(loaded & {"random", "numpy"}) if name not in plan.imports and name not in bound_here]
+    if module == "pipeline":
+        local.append("from .config import Config")
+        runtime = sorted(RUNTIME_NAMES & loaded)
+        if runtime:
+            local.append(f"from .runtime import {', '.join(runtime)}")
+        if "Any" in loaded or "dict[str, Any]" in body:
+            imports.append("from typing import Any")
+        if "Fabric" in loaded:
+            imports.append("from lightning_fabric import Fabric")
+        if "seed_everything" in loaded:
+            imports.append("from lightning_fabric import seed_everything")
+    return imports + local

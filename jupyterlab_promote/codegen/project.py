@@ -1,0 +1,169 @@
+"""The whole generated tree: package modules, tests, CI, README, config and provenance."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .._version_info import tool_version
+from ..plan import Parameter, Plan
+from .dependencies import distributions, requirement
+from .modules import definitions_module, module_imports, pipeline_module, uses_torch
+
+_EPOCHS = re.compile(r"epoch", re.IGNORECASE)
+
+
+@dataclass
+class GeneratedProject:
+    package: str
+    files: dict[str, str] = field(default_factory=dict)  # path relative to the output dir → text
+    dependencies: list[str] = field(default_factory=list)
+    torch: bool = False
+
+
+@lru_cache(maxsize=1)
+def _templates():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("jupyterlab_promote.codegen", "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # we render Python and TOML, not HTML
+    )
+
+
+def _render(template: str, **context) -> str:
+    return _templates().get_template(template).render(**context)
+
+
+def format_python(source: str) -> str:
+    import black  # imported where used: black is slow to import
+
+    return black.format_str(source, mode=black.Mode())
+
+
+def _parameter_context(parameter: Parameter) -> dict:
+    value = parameter.value
+    mutable = isinstance(value, (list, dict, set))
+    annotation = {"NoneType": "Any"}.get(parameter.type_name, parameter.type_name)
+    return {
+        "name": parameter.name,
+        "annotation": annotation,
+        "default": f"field(default_factory=lambda: {parameter.source})" if mutable else parameter.source,
+        "comment": parameter.comment.replace("\n", " "),
+        "type_name": parameter.type_name,
+        "flag": parameter.flag,
+        "help_default": json.dumps(value).replace('"', "'").replace("%", "%%"),
+        "example": json.dumps(value) if not isinstance(value, (list, dict)) else "'" + json.dumps(value) + "'",
+    }
+
+
+def _module_source(docstring: str, imports: list[str], body: str) -> str:
+    head = f'"""{docstring}"""\n\nfrom __future__ import annotations\n\n'
+    return format_python(head + "\n".join(imports) + "\n\n\n" + body + "\n")
+
+
+def _model_output(plan: Plan) -> tuple[str | None, str | None]:
+    """(step, variable) holding the model after the model step."""
+    step = plan.step("model")
+    if not step:
+        return None, None
+    candidates = step.outputs or [n for p in step.body for n in p.stmt.binds]
+    name = "model" if "model" in candidates else (candidates[0] if candidates else None)
+    return step.name, name
+
+
+def _seed_lines(plan: Plan, torch: bool) -> list[str]:
+    if not plan.seed:
+        return []
+    if torch:
+        return [f"seed_everything(cfg.{plan.seed}, workers=True)"]
+    lines = [f"random.seed(cfg.{plan.seed})"]
+    if any(text.startswith("import numpy") for text in plan.imports.values()):
+        lines.append(f"numpy.random.seed(cfg.{plan.seed})")
+    return lines
+
+
+def _config_yaml(plan: Plan, torch: bool) -> str:
+    lines = [f"# Parameters of {plan.notebook.name}; every key is also a flag of `python -m {plan.package}`."]
+    for parameter in plan.parameters:
+        comment = f"  # {parameter.comment}" if parameter.comment else ""
+        lines.append(f"{parameter.name}: {json.dumps(parameter.value)}{comment}")
+    if torch:
+        lines += ["", "# Lightning: where and how to run.", 'accelerator: "auto"', 'devices: "auto"', 'strategy: "auto"', "num_nodes: 1", 'precision: "32-true"']
+    return "\n".join(lines) + "\n"
+
+
+def _provenance(plan: Plan, notebook_ref: str) -> str:
+    lines = [
+        "# Written by jupyterlab-promote: where each part of this package came from.",
+        "# `jupyter promote NOTEBOOK --check` compares content_hash with the notebook.",
+        "[notebook]",
+        f"path = {json.dumps(notebook_ref)}",
+        f"content_hash = {json.dumps(plan.content_hash)}",
+        f"tool_version = {json.dumps(tool_version())}",
+        "",
+    ]
+    for step in plan.steps:
+        lines += [f"[steps.{step.name}]", f'function = "{plan.package}.pipeline.{step.name}_step"', f"cells = {json.dumps([c.cell.id for c in step.cells])}", ""]
+    lines.append("[definitions]")
+    for module, placed in plan.hoisted.items():
+        for item in placed:
+            lines.append(f'{item.stmt.binds[0]} = {{ module = "{plan.package}.{module}", cell = {json.dumps(item.cell.cell.id)} }}')
+    return "\n".join(lines) + "\n"
+
+
+def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
+    """Plan → files. ``notebook_ref`` is how promote.toml names the notebook (a relative path)."""
+    torch = uses_torch(plan)
+    package = plan.package
+    model_step, model_output = _model_output(plan)
+    seed_lines = _seed_lines(plan, torch)
+    description = f"Pipeline promoted from the notebook {plan.notebook.name}."
+    src = f"src/{package}"
+    files: dict[str, str] = {}
+
+    modules: dict[str, str] = {}
+    for module, docstring in (("data", "Data: datasets and helpers from the notebook's data cells."), ("model", "Model: the notebook's model definitions.")):
+        text = definitions_module(plan, module)
+        if text.body.strip():
+            modules[module] = _module_source(docstring, module_imports(plan, module, text.body, torch), text.body)
+    pipeline = pipeline_module(plan, torch, model_output, seed_lines)
+    pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
+    modules["pipeline"] = _module_source(pipeline_doc, module_imports(plan, "pipeline", pipeline.body, torch), pipeline.body)
+
+    parameters = [_parameter_context(p) for p in plan.parameters]
+    epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
+    needs_field = any("default_factory" in p["default"] for p in parameters)
+    files[f"{src}/__init__.py"] = format_python(f'"""{description}"""\n')
+    files[f"{src}/config.py"] = format_python(_render("config.py.j2", parameters=parameters, torch=torch, notebook_name=plan.notebook.name, epoch_parameters=epoch_parameters, needs_field=needs_field))
+    files[f"{src}/runtime.py"] = format_python(_render("runtime.py.j2", torch=torch))
+    files[f"{src}/__main__.py"] = format_python(_render("__main__.py.j2", package=package, parameters=parameters, torch=torch, description=description))
+    for module, text in modules.items():
+        files[f"{src}/{module}.py"] = text
+
+    has_metrics = any(step.metrics for step in plan.steps)
+    torch_model = torch and model_output is not None
+    files["tests/test_pipeline.py"] = format_python(
+        _render("test_pipeline.py.j2", package=package, torch=torch, has_metrics=has_metrics, model_output=model_output, model_step=model_step, torch_model=torch_model)
+    )
+
+    import_lines = sorted({line for path, text in files.items() if path.endswith(".py") for line in text.splitlines() if line.startswith(("import ", "from ")) and not line.startswith(("from .", "from __future__"))})
+    needed = [d for d in distributions(import_lines) if d != package] + ["pyyaml"]
+    dependencies = sorted({requirement(name) for name in needed} | {requirement(r) if re.fullmatch(r"[\w.-]+", r) else r for r in plan.requirements})
+    distribution = package.replace("_", "-")
+    context = dict(package=package, distribution=distribution, description=description, dependencies=dependencies, torch=torch,
+                   notebook_name=plan.notebook.name, tool_version=tool_version(), steps=[s.name for s in plan.steps], parameters=parameters)
+    files["pyproject.toml"] = _render("pyproject.toml.j2", **context)
+    files["README.md"] = _render("README.md.j2", **context)
+    files[".github/workflows/ci.yml"] = _render("ci.yml.j2", **context)
+    files[".gitignore"] = _render("gitignore.j2", **context)
+    files["config.yaml"] = _config_yaml(plan, torch)
+    files["promote.toml"] = _provenance(plan, notebook_ref or plan.notebook.name)
+    return GeneratedProject(package=package, files=dict(sorted(files.items())), dependencies=dependencies, torch=torch)

@@ -1,0 +1,140 @@
+"""Render planned statements back to source text, with the few rewrites promotion makes.
+
+Statements are cut from the cell's own text (comments included), never
+regenerated from the AST, so the promoted code reads like the notebook. The
+rewrites are deliberate and small:
+
+* device boilerplate becomes ``device = fabric.device`` (Lightning places
+  models and batches, so the same code runs on CPU, one GPU or many);
+* ``loss.backward()`` becomes ``fabric.backward(loss)`` (precision and
+  strategy plugins hook in there);
+* after the optimiser is built, ``model, optimizer = fabric.setup(...)``;
+* display-only statements (``df.head()``, ``clear_output()``) are dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..plan import Placed
+
+_DISPLAY_FUNCTIONS = {"display", "clear_output"}
+
+
+@dataclass
+class RenderOptions:
+    fabric: bool  # torch code inside a step: rewrite for Lightning Fabric (never for module-level definitions)
+
+
+def _statement_start(placed: Placed) -> int:
+    node = placed.stmt.node
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _previous_end(placed: Placed) -> int:
+    """Last line of the statement before this one in the same cell (0 if none)."""
+    statements = placed.cell.names.statements if placed.cell.names else []
+    index = next(i for i, s in enumerate(statements) if s is placed.stmt)
+    return statements[index - 1].end_line if index else 0
+
+
+def _is_display_expr(node: ast.stmt) -> bool:
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    func = node.value.func
+    if isinstance(func, ast.Name):
+        return func.id in _DISPLAY_FUNCTIONS
+    if isinstance(func, ast.Attribute):
+        root = func.value
+        return func.attr in _DISPLAY_FUNCTIONS or (isinstance(root, ast.Name) and root.id == "display")
+    return False
+
+
+def _optimizer_setup(node: ast.stmt) -> str | None:
+    """``model, optimizer = fabric.setup(model, optimizer)`` after ``optimizer = Adam(model.parameters())``."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    call = node.value
+    if not (isinstance(call, ast.Call) and call.args):
+        return None
+    first = call.args[0]
+    if not (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == "parameters" and isinstance(first.func.value, ast.Name)):
+        return None
+    model, optimizer = first.func.value.id, node.targets[0].id
+    return f"{model}, {optimizer} = fabric.setup({model}, {optimizer})"
+
+
+class _Edits:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.edits: list[tuple[int, int, int, int, str]] = []
+
+    def replace_statement(self, node: ast.stmt, text: str, only_child: bool) -> None:
+        if not text and only_child:
+            text = "pass"
+        indent = " " * node.col_offset
+        end = node.end_lineno or node.lineno
+        self.edits.append((node.lineno, 0, end, len(self.lines[end - 1]), indent + text if text else ""))
+
+    def apply(self, start: int, end: int) -> list[str]:
+        lines = list(self.lines)
+        for line, col, end_line, end_col, text in sorted(self.edits, reverse=True):
+            head, tail = lines[line - 1][:col], lines[end_line - 1][end_col:]
+            replacement = (head + text + tail).split("\n")
+            lines[line - 1 : end_line] = replacement
+            end += len(replacement) - (end_line - line + 1)
+        return lines[start - 1 : end]
+
+
+def render(placed: Placed, options: RenderOptions) -> str:
+    """The statement's text (with its leading comments), rewritten; '' when dropped."""
+    stmt = placed.stmt
+    if stmt.is_display or _is_display_expr(stmt.node):
+        return ""
+    code = placed.cell.plain.code if placed.cell.plain else ""
+    lines = code.splitlines()
+    start = _previous_end(placed) + 1
+    while start < _statement_start(placed) and not lines[start - 1].strip():
+        start += 1
+    edits = _Edits(lines)
+    if stmt.is_device and options.fabric:
+        target = stmt.node.targets[0].id  # type: ignore[attr-defined]
+        edits.replace_statement(stmt.node, f"{target} = fabric.device  # Lightning picks the device", False)
+        return "\n".join(edits.apply(start, stmt.end_line))
+    for parent in ast.walk(stmt.node):
+        for field_name in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field_name, None)
+            if not isinstance(block, list):
+                continue
+            for child in block:
+                if not isinstance(child, ast.stmt):
+                    continue
+                only_child = len(block) == 1
+                if _is_display_expr(child):
+                    edits.replace_statement(child, "", only_child)
+                elif options.fabric and _is_backward(child):
+                    loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
+                    edits.replace_statement(child, f"fabric.backward({loss})", only_child)
+                elif options.fabric and (setup := _optimizer_setup(child)):
+                    end = child.end_lineno or child.lineno
+                    edits.edits.append((end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup))
+    if options.fabric:
+        if _is_backward(stmt.node):
+            loss = ast.unparse(stmt.node.value.func.value)  # type: ignore[attr-defined]
+            edits.replace_statement(stmt.node, f"fabric.backward({loss})", False)
+        elif setup := _optimizer_setup(stmt.node):
+            edits.edits.append((stmt.end_line, len(lines[stmt.end_line - 1]), stmt.end_line, len(lines[stmt.end_line - 1]), "\n" + setup))
+    return "\n".join(edits.apply(start, stmt.end_line))
+
+
+def _is_backward(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and node.value.func.attr == "backward"
+        and not node.value.args
+        and not node.value.keywords
+    )

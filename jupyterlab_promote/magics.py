@@ -1,0 +1,204 @@
+"""IPython syntax → plain Python, using IPython's own input transformers.
+
+IPython turns ``%magic`` and ``!cmd`` into calls on ``get_ipython()``; we then
+rewrite those calls statically, so promotion never needs a kernel and a magic
+never crashes it (it crashes Kale). Line numbers are preserved: every note
+points at the line the user sees in the cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+from dataclasses import dataclass, field
+
+# Magics whose only effect is on the interactive session: dropped silently.
+SESSION_MAGICS = {
+    "matplotlib", "pylab", "load_ext", "reload_ext", "unload_ext", "autoreload",
+    "aimport", "config", "precision", "xmode", "who", "whos", "who_ls", "pprint",
+    "autosave", "notebook", "lsmagic", "magic", "history", "pinfo", "pinfo2",
+    "colors", "reset", "reset_selective", "store", "recall", "rerun", "qtconsole",
+}
+# Magics that wrap ordinary code: the code is kept, the timing/capture dropped.
+WRAPPING_MAGICS = {"time", "timeit", "prun", "capture"}
+INSTALLERS = {"pip", "conda", "mamba"}
+# Cell magics whose body is not Python: the cell cannot be promoted as code.
+FOREIGN_CELL_MAGICS = {
+    "bash", "sh", "script", "writefile", "html", "javascript", "js", "markdown",
+    "latex", "svg", "perl", "ruby", "sql", "R",
+}
+
+
+@dataclass
+class SourceNote:
+    line: int
+    severity: str  # "error" | "warning" | "info"
+    code: str
+    message: str
+
+
+@dataclass
+class PlainSource:
+    """A cell's code as plain Python, plus what its magics meant."""
+
+    code: str
+    line_offset: int = 0  # lines removed above the code (a ``%%magic`` header)
+    requirements: list[str] = field(default_factory=list)
+    notes: list[SourceNote] = field(default_factory=list)
+    needs_subprocess: bool = False
+    syntax_error: SourceNote | None = None
+
+
+def requirements_from_install(args: str) -> list[str]:
+    """The package specs of ``pip install ...`` (flags and -r files ignored)."""
+    words = shlex.split(args)
+    if words and words[0] == "install":
+        words = words[1:]
+    specs, skip_next = [], False
+    for word in words:
+        if skip_next:
+            skip_next = False
+            continue
+        if word in {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "-e", "--editable", "--extra-index-url"}:
+            skip_next = True
+            continue
+        if word.startswith("-"):
+            continue
+        specs.append(word)
+    return specs
+
+
+def _magic_call(node: ast.AST) -> tuple[str, list[str]] | None:
+    """('run_line_magic', ['time', 'x = 1']) for ``get_ipython().run_line_magic('time', 'x = 1')``."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    owner = node.func.value
+    if not (isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "get_ipython"):
+        return None
+    args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return node.func.attr, args
+
+
+def _command_list(command: str) -> str:
+    try:
+        return repr(shlex.split(command))
+    except ValueError:
+        return repr(["bash", "-c", command])
+
+
+class _Rewriter:
+    def __init__(self, code: str, result: PlainSource) -> None:
+        self.lines = code.splitlines()
+        self.result = result
+        self.edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end_line, end_col, text)
+
+    def note(self, node: ast.AST, severity: str, code: str, message: str) -> None:
+        line = getattr(node, "lineno", 1) + self.result.line_offset
+        self.result.notes.append(SourceNote(line, severity, code, message))
+
+    def statement(self, stmt: ast.Expr, kind: str, args: list[str], only_child: bool) -> None:
+        replacement = self._statement_replacement(stmt, kind, args)
+        if replacement is None:
+            return
+        if not replacement.strip() and only_child:
+            replacement = "pass"
+        indent = " " * stmt.col_offset
+        text = "\n".join(indent + line if line else line for line in replacement.splitlines())
+        self.edits.append((stmt.lineno, 0, stmt.end_lineno or stmt.lineno, len(self.lines[(stmt.end_lineno or stmt.lineno) - 1]), text))
+
+    def _statement_replacement(self, stmt: ast.Expr, kind: str, args: list[str]) -> str | None:
+        name = args[0] if args else ""
+        rest = args[1] if len(args) > 1 else ""
+        if kind == "run_line_magic":
+            if name in INSTALLERS:
+                specs = requirements_from_install(rest)
+                self.result.requirements.extend(specs)
+                self.note(stmt, "info", "PRM021", f"%{name} install: {' '.join(specs) or 'nothing'} added to the project's dependencies")
+                return ""
+            if name in WRAPPING_MAGICS:
+                return rest
+            if name in SESSION_MAGICS:
+                self.note(stmt, "info", "PRM020", f"%{name} only affects the interactive session; dropped")
+                return ""
+            self.note(stmt, "warning", "PRM020", f"%{name} has no meaning outside IPython; dropped")
+            return ""
+        if kind == "system":
+            words = name  # system() takes the command line as its only argument
+            if re.match(r"\s*(pip|pip3|python -m pip|conda|mamba)\s+install\b", words):
+                specs = requirements_from_install(re.sub(r"^\s*(python -m )?(pip3?|conda|mamba)\s+", "", words))
+                self.result.requirements.extend(specs)
+                self.note(stmt, "info", "PRM021", f"!pip install: {' '.join(specs) or 'nothing'} added to the project's dependencies")
+                return ""
+            self.result.needs_subprocess = True
+            self.note(stmt, "warning", "PRM009", f"shell command `!{words}` became subprocess.run(...); check it runs outside the notebook")
+            return f"subprocess.run({_command_list(words)}, check=True)"
+        return None
+
+    def expression(self, call: ast.Call, kind: str, args: list[str]) -> None:
+        if kind not in {"getoutput", "system"}:
+            self.note(call, "warning", "PRM020", "magic used as a value; replaced by None")
+            text = "None"
+        else:
+            command = args[0] if args else ""
+            self.result.needs_subprocess = True
+            self.note(call, "warning", "PRM009", f"shell output `!{command}` became subprocess.run(...).stdout")
+            text = f"subprocess.run({_command_list(command)}, capture_output=True, text=True, check=True).stdout.splitlines()"
+        self.edits.append((call.lineno, call.col_offset, call.end_lineno or call.lineno, call.end_col_offset or 0, text))
+
+    def apply(self) -> str:
+        lines = list(self.lines)
+        for line, col, end_line, end_col, text in sorted(self.edits, reverse=True):
+            head = lines[line - 1][:col]
+            tail = lines[end_line - 1][end_col:]
+            lines[line - 1 : end_line] = (head + text + tail).split("\n")
+        return "\n".join(line for line in lines) + "\n"
+
+
+def to_python(source: str) -> PlainSource:
+    """Plain Python for one cell's source; never raises on user input."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    result = PlainSource(code="")
+    body = source
+    header = re.match(r"\s*%%(\w+)([^\n]*)\n?", source)
+    if header:
+        name = header.group(1)
+        result.line_offset = source[: header.end()].count("\n")
+        body = source[header.end():]
+        if name in FOREIGN_CELL_MAGICS:
+            result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} cell is not Python; it is not promoted"))
+            return result
+        if name not in WRAPPING_MAGICS:
+            result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} has no meaning outside IPython; its body is kept as plain code"))
+        else:
+            result.notes.append(SourceNote(1, "info", "PRM020", f"%%{name} dropped; its body is kept"))
+    try:
+        code = TransformerManager().transform_cell(body)
+    except Exception as exc:  # IPython raises on unbalanced brackets etc.
+        result.syntax_error = SourceNote(1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}")
+        return result
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        line = (exc.lineno or 1) + result.line_offset
+        result.syntax_error = SourceNote(line, "error", "PRM001", f"syntax error: {exc.msg}")
+        result.code = code
+        return result
+    rewriter = _Rewriter(code, result)
+    handled: set[int] = set()
+    for parent in ast.walk(tree):
+        for body_name in ("body", "orelse", "finalbody"):
+            block = getattr(parent, body_name, None)
+            if not isinstance(block, list):
+                continue
+            for stmt in block:
+                if isinstance(stmt, ast.Expr) and (magic := _magic_call(stmt.value)):
+                    handled.add(id(stmt.value))
+                    only_child = len(block) == 1 and not isinstance(parent, ast.Module)
+                    rewriter.statement(stmt, magic[0], magic[1], only_child)
+    for node in ast.walk(tree):
+        if id(node) not in handled and (magic := _magic_call(node)):
+            rewriter.expression(node, magic[0], magic[1])  # type: ignore[arg-type]
+    result.code = rewriter.apply() if rewriter.edits else code
+    return result

@@ -1,0 +1,266 @@
+"""Names each cell defines, uses and mutates, statement by statement.
+
+Static only: the notebook is never executed. Module-level reads and writes
+come from an ``ast`` walk; what functions and classes read at *call* time comes
+from the standard library's ``symtable``, which applies Python's real scoping
+rules (comprehensions, closures, class bodies) instead of our guess of them.
+In-place mutation (``model.fit(X, y)``, ``items.append(x)``,
+``df.dropna(inplace=True)``, ``obj.attr = v``) counts as redefining the object,
+which is what Soorgeon misses.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import symtable
+from dataclasses import dataclass, field
+
+BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "get_ipython", "display"}
+
+# Methods that change their receiver even when their result is used.
+MUTATING_METHODS = {
+    "fit", "partial_fit", "fit_transform", "step", "backward", "zero_grad", "append",
+    "extend", "insert", "update", "add", "pop", "remove", "discard", "clear", "sort",
+    "reverse", "setdefault", "load_state_dict", "train", "eval", "to", "cuda", "cpu",
+    "requires_grad_", "apply", "register_buffer", "register_parameter", "set_params",
+    "add_module", "manual_seed", "seed", "fill_", "zero_", "copy_", "add_", "mul_",
+}
+# Methods whose call at the end of a cell only displays something.
+DISPLAY_METHODS = {"head", "tail", "describe", "info", "show", "summary", "value_counts"}
+_DEVICE_VALUE = re.compile(r"cuda|accelerator|mps|is_available|torch\.device")
+
+
+@dataclass
+class Statement:
+    """One top-level statement of a cell (line numbers are the cell's own)."""
+
+    node: ast.stmt
+    line: int
+    end_line: int
+    binds: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)  # read before bound in this statement
+    mutates: list[str] = field(default_factory=list)
+    call_time_reads: list[str] = field(default_factory=list)  # globals a def/class body reads when called
+    is_import: bool = False
+    is_definition: bool = False  # def / class
+    is_literal: bool = False  # NAME = <literal>
+    is_device: bool = False  # device = "cuda" if ... else "cpu"
+    is_display: bool = False  # a bare expression whose only effect was output
+
+    @property
+    def definition_name(self) -> str | None:
+        return self.binds[0] if self.is_definition else None
+
+
+@dataclass
+class CellNames:
+    statements: list[Statement]
+    code: str
+
+    @property
+    def binds(self) -> set[str]:
+        return {name for stmt in self.statements for name in stmt.binds}
+
+    @property
+    def mutates(self) -> set[str]:
+        return {name for stmt in self.statements for name in stmt.mutates}
+
+    @property
+    def reads(self) -> list[str]:
+        """Names the cell needs from outside: read before any statement of it binds them."""
+        bound: set[str] = set()
+        needed: list[str] = []
+        for stmt in self.statements:
+            for name in stmt.reads + stmt.call_time_reads:
+                if name not in bound and name not in needed and name not in BUILTINS:
+                    needed.append(name)
+            bound.update(stmt.binds)
+        return needed
+
+
+class _ModuleLevel(ast.NodeVisitor):
+    """Reads, writes and mutations of code that runs when the statement runs."""
+
+    def __init__(self) -> None:
+        self.loads: list[str] = []
+        self.stores: list[str] = []
+        self.mutated: list[str] = []
+        self._local_stack: list[set[str]] = []
+
+    def _is_local(self, name: str) -> bool:
+        return any(name in scope for scope in self._local_stack)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            if not self._is_local(node.id) and node.id not in self.stores:
+                self.loads.append(node.id)
+        elif not self._is_local(node.id):
+            self.stores.append(node.id)
+
+    def _definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                self.visit(base)
+            for keyword in node.keywords:
+                self.visit(keyword.value)
+        else:
+            for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+                self.visit(default)
+        self.stores.append(node.name)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _definition  # type: ignore[assignment]
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        params = {a.arg for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
+        self._local_stack.append(params)
+        self.visit(node.body)
+        self._local_stack.pop()
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        targets: set[str] = set()
+        for generator in node.generators:
+            targets |= {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)}
+        self.visit(node.generators[0].iter)  # evaluated in the enclosing scope
+        self._local_stack.append(targets)
+        for index, generator in enumerate(node.generators):
+            if index:
+                self.visit(generator.iter)
+            for condition in generator.ifs:
+                self.visit(condition)
+        for part in ("elt", "key", "value"):
+            if hasattr(node, part):
+                self.visit(getattr(node, part))
+        self._local_stack.pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension  # type: ignore[assignment]
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.stores.append(alias.asname or alias.name.split(".")[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name != "*":
+                self.stores.append(alias.asname or alias.name)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        # A method call whose result is thrown away is called for its effect on the receiver.
+        call = node.value
+        if isinstance(call, ast.Call) and (root := _receiver(call.func)) and not _is_display_call(call):
+            self.mutated.append(root)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and (root := _receiver(node.func)):
+            inplace = any(k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+            if node.func.attr in MUTATING_METHODS or inplace:
+                self.mutated.append(root)
+        self.generic_visit(node)
+
+    def _store_target(self, target: ast.expr) -> None:
+        if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := _root_name(target)):
+            self.mutated.append(root)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._store_target(target)
+            self.visit(target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            if not self._is_local(node.target.id) and node.target.id not in self.stores:
+                self.loads.append(node.target.id)
+        self._store_target(node.target)
+        self.visit(node.target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value:
+            self.visit(node.value)
+        self._store_target(node.target)
+        self.visit(node.target)
+
+
+def _is_display_call(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr in DISPLAY_METHODS
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _receiver(func: ast.expr) -> str | None:
+    """``model`` for ``model.fit``/``model.layer.reset()``; None for plain calls."""
+    return _root_name(func.value) if isinstance(func, ast.Attribute) else None
+
+
+def _call_time_globals(source: str) -> list[str]:
+    """Globals that the bodies of the functions/classes in ``source`` read."""
+    try:
+        table = symtable.symtable(source, "<cell>", "exec")
+    except SyntaxError:
+        return []
+    found: list[str] = []
+
+    def walk(scope: symtable.SymbolTable) -> None:
+        for symbol in scope.get_symbols():
+            if symbol.is_referenced() and symbol.is_global() and symbol.get_name() not in found:
+                found.append(symbol.get_name())
+        for child in scope.get_children():
+            walk(child)
+
+    for child in table.get_children():
+        walk(child)
+    return found
+
+
+def _is_literal(node: ast.stmt) -> bool:
+    if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None):
+        return False
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return False
+    try:
+        ast.literal_eval(node.value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _is_device(node: ast.stmt, code: str) -> bool:
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return False
+    segment = ast.get_source_segment(code, node.value) or ""
+    return bool(_DEVICE_VALUE.search(segment)) and ("cpu" in segment or "torch.device" in segment)
+
+
+def analyse_statement(node: ast.stmt, code: str) -> Statement:
+    visitor = _ModuleLevel()
+    visitor.visit(node)
+    stmt = Statement(node=node, line=node.lineno, end_line=node.end_lineno or node.lineno)
+    stmt.binds = list(dict.fromkeys(visitor.stores))
+    stmt.reads = [n for n in dict.fromkeys(visitor.loads) if n not in BUILTINS]
+    stmt.mutates = [n for n in dict.fromkeys(visitor.mutated) if n not in stmt.binds or n in stmt.reads]
+    stmt.is_import = isinstance(node, (ast.Import, ast.ImportFrom))
+    stmt.is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    if stmt.is_definition:
+        stmt.call_time_reads = [n for n in _call_time_globals(ast.unparse(node)) if n not in BUILTINS and n != stmt.binds[0]]
+    stmt.is_literal = _is_literal(node)
+    stmt.is_device = _is_device(node, code)
+    stmt.is_display = isinstance(node, ast.Expr) and (
+        _is_display_call(node.value) if isinstance(node.value, ast.Call) else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
+    )
+    return stmt
+
+
+def analyse_code(code: str) -> CellNames:
+    """Statement records for plain Python (raises SyntaxError; callers report it)."""
+    tree = ast.parse(code)
+    return CellNames(statements=[analyse_statement(node, code) for node in tree.body], code=code)
