@@ -104,7 +104,7 @@ def analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
     cell = plan.cell
     plain = to_python(cell.source)
     plan.plain = plain
-    for note in plain.notes:
+    for note in plain.notes if plan.promoted or plan.role == "parameters" else []:
         plan.diagnostics.append(diagnostic(notebook, cell, note.severity, note.code, note.message, note.line))
     if plain.syntax_error:
         error = plain.syntax_error
@@ -156,6 +156,7 @@ _TRAIN_CALLS = {"backward", "fit", "partial_fit"}
 _EVAL_CALLS = {"no_grad", "inference_mode", "test", "validate", "score", "cross_val_score", "accuracy_score", "f1_score", "precision_recall_fscore_support", "evaluate"}
 _EXPORT_CALLS = {"save", "to_onnx", "export", "dump", "save_pretrained", "to_torchscript"}
 _DATA_CALLS = {"DataLoader", "TensorDataset", "read_csv", "read_parquet", "load_dataset", "train_test_split", "random_split"}
+_LAYERS = {"Sequential", "Linear", "Conv1d", "Conv2d", "Conv3d", "LSTM", "GRU", "RNN", "Transformer", "Embedding"}
 _DISPLAY_CALLS = {"print", "display", "plot", "show", "imshow", "scatter", "hist", "figure", "subplots", "title", "xlabel", "ylabel", "legend", "head", "describe", "info"}
 
 
@@ -182,7 +183,7 @@ def suggest_role(code: str, names: CellNames) -> str | None:
         return "export"
     if calls & _EVAL_CALLS:
         return "evaluate"
-    if bases & {"Module", "LightningModule"} or "Sequential" in calls:
+    if bases & {"Module", "LightningModule"} or calls & _LAYERS:
         return "model"
     if bases & {"Dataset", "IterableDataset", "LightningDataModule"} or calls & _DATA_CALLS or any(c.startswith("load_") and c != "load_state_dict" for c in calls):
         return "data"

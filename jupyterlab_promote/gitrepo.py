@@ -354,7 +354,8 @@ def _merge(root: Path, prefix: str, branch: str, message: str) -> tuple[str | No
         return _rev(root, "HEAD"), []
     conflicts = _git_z(root, "diff", "--name-only", "-z", "--diff-filter=U")
     if not conflicts or not _git_paths(root, "MERGE_HEAD")[0].exists():
-        raise GitError(f"git merge of {branch} failed: {(proc.stderr or proc.stdout).strip()}")
+        detail = (proc.stderr or proc.stdout).strip()
+        raise GitError(f"Merging {branch} failed: {detail}", details=detail.splitlines())
     return None, [_strip(prefix, path) for path in conflicts]
 
 
@@ -384,6 +385,9 @@ def commit_generated(output_dir: Path, files: Mapping[str, str], *, branch: str,
         if problems := undo.rollback():
             note = f"{exc}\nUndoing it also failed; check `git status` in {undo.root}."
             raise GitError(note, details=problems) from exc
+        if isinstance(exc, PromoteError):
+            note = f"{exc.message}\nThe promotion was undone; nothing changed."
+            raise GitError(note, details=exc.details) from exc
         raise
 
 

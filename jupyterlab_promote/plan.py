@@ -392,7 +392,7 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
                 reader.cell.diagnostics.append(
                     diagnostic(
                         plan.notebook, placed.cell.cell, "info", "PRM017",
-                        f"'{name}' is defined in a {placed.cell.role} cell but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
+                        f"'{name}' is defined in the {placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
                         placed.stmt.line + _offset(placed.cell),
                     )
                 )
@@ -427,17 +427,24 @@ def _first_use(placed: Placed, name: str) -> int:
 # --- stage: metrics ------------------------------------------------------------------
 
 
+def _bound_at_top_level(node: ast.stmt) -> list[str]:
+    """Names an assignment binds at cell level, looking through with/if/try but not loops or defs."""
+    if isinstance(node, (ast.With, ast.If, ast.Try)):
+        blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+        return [name for block in blocks for child in block for name in _bound_at_top_level(child)]
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+    return [leaf.id for target in targets for leaf in ast.walk(target) if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store)]
+
+
 def _metrics(plan: Plan) -> None:
+    """Every value an evaluate step binds is a candidate metric; numeric scalars are kept at run time."""
     for step in plan.steps:
         if step.role != "evaluate":
             continue
         for placed in step.body:
-            node = placed.stmt.node
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
-            for target in targets:
-                for leaf in ast.walk(target):
-                    if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store) and leaf.id not in step.metrics:
-                        step.metrics.append(leaf.id)
+            for name in _bound_at_top_level(placed.stmt.node):
+                if name not in step.metrics:
+                    step.metrics.append(name)
         if not step.metrics:
             cell = step.cells[0]
             cell.diagnostics.append(diagnostic(plan.notebook, cell.cell, "warning", "PRM012", "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`"))

@@ -90,11 +90,22 @@ def _seed_lines(plan: Plan, torch: bool) -> list[str]:
     return lines
 
 
+def yaml_value(value: object) -> str:
+    """A YAML scalar PyYAML reads back with the same type (it reads ``1e-05`` as a string)."""
+    if isinstance(value, float):
+        text = repr(value)
+        mantissa, _, exponent = text.partition("e")
+        if exponent and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    return json.dumps(value)
+
+
 def _config_yaml(plan: Plan, torch: bool) -> str:
     lines = [f"# Parameters of {plan.notebook.name}; every key is also a flag of `python -m {plan.package}`."]
     for parameter in plan.parameters:
         comment = f"  # {parameter.comment}" if parameter.comment else ""
-        lines.append(f"{parameter.name}: {json.dumps(parameter.value)}{comment}")
+        lines.append(f"{parameter.name}: {yaml_value(parameter.value)}{comment}")
     if torch:
         lines += ["", "# Lightning: where and how to run.", 'accelerator: "auto"', 'devices: "auto"', 'strategy: "auto"', "num_nodes: 1", 'precision: "32-true"']
     return "\n".join(lines) + "\n"

@@ -1,0 +1,222 @@
+"""The one API every front door uses: the CLI, the server handlers and (through them) the panel.
+
+Each function is a straight pipeline of named stages —
+read → plan → generate → write/commit — and returns plain data with a
+``to_json()`` whose shape is documented in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import gitrepo
+from .codegen import GeneratedProject, generate
+from .diagnostics import Diagnostic
+from .errors import PromoteError
+from .notebook import read_notebook
+from .plan import Plan, build_plan
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    """Default progress sink."""
+
+
+@dataclass
+class FileChange:
+    path: str
+    status: str  # added | modified | unchanged
+    diff: str = ""
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "status": self.status, "diff": self.diff}
+
+
+@dataclass
+class Preview:
+    plan: Plan
+    output: Path
+    files: list[FileChange]
+
+    @property
+    def ok(self) -> bool:
+        return self.plan.ok
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "output": str(self.output),
+            "package": self.plan.package,
+            "files": [f.to_json() for f in self.files],
+            "diagnostics": [d.to_json() for d in self.plan.all_diagnostics],
+        }
+
+
+@dataclass
+class PromoteResult:
+    plan: Plan
+    output: Path
+    branch: str | None = None
+    commit: str | None = None
+    merged: bool = False
+    files: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.plan.ok and not self.conflicts
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.plan.all_diagnostics
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "output": str(self.output),
+            "package": self.plan.package,
+            "branch": self.branch,
+            "commit": self.commit,
+            "merged": self.merged,
+            "files": self.files,
+            "conflicts": self.conflicts,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+            "message": self.message,
+        }
+
+
+@dataclass
+class DriftCheck:
+    drifted: bool
+    message: str
+    recorded: str | None
+    current: str
+
+    def to_json(self) -> dict:
+        return {"ok": not self.drifted, "drifted": self.drifted, "message": self.message, "recorded": self.recorded, "current": self.current}
+
+
+def branch_for(notebook: Path) -> str:
+    """``promote/<notebook-stem>`` with only characters git accepts in a ref."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", notebook.stem).strip(".-") or "notebook"
+    return f"promote/{stem}"
+
+
+def default_output(notebook: Path) -> Path:
+    return notebook.parent / f"{notebook.stem}_project"
+
+
+def _notebook_ref(notebook: Path, output: Path) -> str:
+    return Path(os.path.relpath(notebook.resolve(), output.resolve())).as_posix()
+
+
+def analyze(notebook: str | Path, name: str | None = None, *, strict: bool = False) -> Plan:
+    """Read and analyse a notebook; nothing is written."""
+    return build_plan(read_notebook(notebook), name, strict=strict)
+
+
+def _generate(plan: Plan, output: Path) -> GeneratedProject:
+    return generate(plan, _notebook_ref(plan.notebook.path, output))
+
+
+def _changes(output: Path, files: dict[str, str]) -> list[FileChange]:
+    changes = []
+    for path, text in files.items():
+        target = output / path
+        old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
+        if old == text:
+            changes.append(FileChange(path, "unchanged"))
+            continue
+        diff = "".join(
+            difflib.unified_diff(
+                (old or "").splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"a/{path}" if old is not None else "/dev/null",
+                tofile=f"b/{path}",
+            )
+        )
+        changes.append(FileChange(path, "modified" if old is not None else "added", diff))
+    return changes
+
+
+def preview(notebook: str | Path, output: str | Path | None = None, name: str | None = None, *, strict: bool = False) -> Preview:
+    """What promotion would write, as diffs against the target directory; writes nothing."""
+    plan = analyze(notebook, name, strict=strict)
+    output = Path(output) if output else default_output(plan.notebook.path)
+    if not plan.ok:
+        return Preview(plan, output, [])
+    project = _generate(plan, output)
+    return Preview(plan, output, _changes(output, project.files))
+
+
+def promote(
+    notebook: str | Path,
+    output: str | Path | None = None,
+    name: str | None = None,
+    *,
+    strict: bool = False,
+    commit: bool = True,
+    progress: Progress = _quiet,
+) -> PromoteResult:
+    """Analyse, generate, then commit on ``promote/<stem>`` and merge (or just write, with commit=False)."""
+    started = time.perf_counter()
+    progress("analysing notebook")
+    plan = analyze(notebook, name, strict=strict)
+    output = Path(output) if output else default_output(plan.notebook.path)
+    result = PromoteResult(plan=plan, output=output)
+    if not plan.ok:
+        result.message = "not promoted: fix the errors above first"
+        return result
+    progress("generating package")
+    project = _generate(plan, output)
+    if not commit:
+        progress("writing files")
+        result.files = gitrepo.write_files(output, project.files)
+        result.message = f"wrote {len(result.files)} file(s) to {output} (not committed)"
+    else:
+        progress("committing to git")
+        branch = branch_for(plan.notebook.path)
+        message = f"Promote {plan.notebook.name} (notebook {plan.content_hash})"
+        outcome = gitrepo.commit_generated(output, project.files, branch=branch, message=message)
+        result.branch, result.commit = outcome.branch, outcome.commit
+        result.merged = outcome.merge_commit is not None
+        result.files, result.conflicts = outcome.changed, outcome.conflicts
+        if outcome.no_change:
+            result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
+        elif outcome.conflicts:
+            result.message = (
+                f"merge conflict in {len(outcome.conflicts)} file(s): your edits and the new generation touch the same lines. "
+                "Resolve them and `git commit`, or `git merge --abort` to undo the merge."
+            )
+        else:
+            result.message = f"committed {len(outcome.changed)} changed file(s) on {outcome.branch} ({(outcome.commit or '')[:8]}) and merged"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def check(notebook: str | Path, output: str | Path | None = None, name: str | None = None) -> DriftCheck:
+    """Has the notebook's promoted code changed since the last promotion (nbdev-style CI check)?"""
+    plan = analyze(notebook, name)
+    output = Path(output) if output else default_output(plan.notebook.path)
+    recorded_text = gitrepo.read_from_branch(output, branch_for(plan.notebook.path), "promote.toml")
+    if recorded_text is None and (output / "promote.toml").is_file():
+        recorded_text = (output / "promote.toml").read_text(encoding="utf-8")
+    if recorded_text is None:
+        return DriftCheck(True, f"{plan.notebook.name} was never promoted to {output}", None, plan.content_hash)
+    match = re.search(r'^content_hash\s*=\s*"([^"]*)"', recorded_text, re.MULTILINE)
+    recorded = match.group(1) if match else None
+    if recorded == plan.content_hash:
+        return DriftCheck(False, f"{plan.notebook.name} is in sync with {output}", recorded, plan.content_hash)
+    return DriftCheck(True, f"{plan.notebook.name} changed since its last promotion: run `jupyter promote {plan.notebook.path} --output {output}`", recorded, plan.content_hash)
+
+
+__all__ = ["PromoteError", "Preview", "PromoteResult", "DriftCheck", "analyze", "preview", "promote", "check", "branch_for", "default_output"]

@@ -1,0 +1,160 @@
+"""`jupyter promote`: the command-line front door to the core API.
+
+A JupyterApp like every Jupyter command, so `jupyter_promote_config.py` and
+`--Promoter.strict=True` work as users expect. The app parses arguments,
+calls :mod:`jupyterlab_promote.api` and prints; it holds no promotion logic.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from jupyter_core.application import JupyterApp
+from traitlets import Bool, Unicode
+
+from . import api
+from ._version_info import tool_version
+from .diagnostics import Diagnostic, Severity
+from .errors import PromoteError
+from .settings import Promoter
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+_MARK = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
+
+
+class PromoteApp(JupyterApp):
+    name = "jupyter-promote"
+    description = "Promote a tagged notebook to a tested, git-committed PyTorch Lightning package."
+    examples = """
+    jupyter promote experiment.ipynb                      # → experiment_project/, committed
+    jupyter promote experiment.ipynb --output ../pkg --name churn
+    jupyter promote experiment.ipynb --dry-run            # plan, diagnostics and diff only
+    jupyter promote experiment.ipynb --check              # CI: exit 1 if the notebook drifted
+    """
+    version = tool_version()
+    classes = [Promoter]
+
+    output = Unicode("", help="Directory of the generated project (default: from Promoter.output_pattern).").tag(config=True)
+    package_name = Unicode("", help="Python package name (default: the notebook's name).").tag(config=True)
+    commit = Bool(True, help="Commit to git and merge; --no-commit only writes the files.").tag(config=True)
+    check_only = Bool(False, help="Exit 1 when the notebook changed since the last promotion.").tag(config=True)
+    dry_run = Bool(False, help="Print the plan, diagnostics and a diff; write nothing.").tag(config=True)
+    json_output = Bool(False, help="Print one JSON object on stdout.").tag(config=True)
+
+    aliases = {"output": "PromoteApp.output", "o": "PromoteApp.output", "name": "PromoteApp.package_name", "log-level": "Application.log_level"}
+    flags = {
+        "no-commit": ({"PromoteApp": {"commit": False}}, "Write the files without committing."),
+        "check": ({"PromoteApp": {"check_only": True}}, "Exit 1 when the notebook drifted from the promoted code."),
+        "dry-run": ({"PromoteApp": {"dry_run": True}}, "Print the plan, diagnostics and a unified diff; write nothing."),
+        "strict": ({"Promoter": {"strict": True}}, "Code pulled in from untagged cells is an error."),
+        "json": ({"PromoteApp": {"json_output": True}}, "Print one JSON object on stdout."),
+    }
+
+    exit_status = EXIT_OK
+
+    def start(self) -> None:
+        if len(self.extra_args) != 1:
+            self._usage("give exactly one notebook, e.g. `jupyter promote experiment.ipynb`")
+            return
+        notebook = Path(self.extra_args[0])
+        settings = Promoter(parent=self)
+        output = Path(self.output) if self.output else settings.default_output(notebook)
+        name = self.package_name or None
+        try:
+            if self.check_only:
+                self._check(notebook, output, name)
+            elif self.dry_run:
+                self._dry_run(notebook, output, name, settings.strict)
+            else:
+                self._promote(notebook, output, name, settings.strict)
+        except PromoteError as error:
+            self._error(error)
+
+    # --- the three modes -------------------------------------------------------------
+
+    def _check(self, notebook: Path, output: Path, name: str | None) -> None:
+        drift = api.check(notebook, output, name)
+        if self.json_output:
+            self._print_json(drift.to_json())
+        else:
+            print(("drift: " if drift.drifted else "ok: ") + drift.message)
+        self.exit_status = EXIT_FAILED if drift.drifted else EXIT_OK
+
+    def _dry_run(self, notebook: Path, output: Path, name: str | None, strict: bool) -> None:
+        preview = api.preview(notebook, output, name, strict=strict)
+        if self.json_output:
+            self._print_json(preview.to_json())
+        else:
+            plan = preview.plan
+            print(f"Plan for {plan.notebook.name} → {output} (package {plan.package})")
+            for step in plan.steps:
+                cells = ", ".join(str(c.cell.index) for c in step.cells)
+                takes = f" takes {', '.join(step.inputs)}" if step.inputs else ""
+                print(f"  step {step.name:<11} cells {cells}{takes}")
+            self._print_diagnostics(plan.all_diagnostics)
+            for change in preview.files:
+                if change.diff:
+                    sys.stdout.write(change.diff)
+            changed = sum(1 for f in preview.files if f.status != "unchanged")
+            print(f"dry run: {changed} file(s) would change; nothing written")
+        self.exit_status = EXIT_OK if preview.ok else EXIT_FAILED
+
+    def _promote(self, notebook: Path, output: Path, name: str | None, strict: bool) -> None:
+        progress = (lambda message: None) if self.json_output else (lambda message: print(f"… {message}", file=sys.stderr))
+        result = api.promote(notebook, output, name, strict=strict, commit=self.commit, progress=progress)
+        if self.json_output:
+            self._print_json(result.to_json())
+        else:
+            self._print_diagnostics(result.diagnostics)
+            for path in result.conflicts:
+                print(f"conflict: {output / path}")
+            print(("✓ " if result.ok else "✗ ") + result.message)
+            if result.ok:
+                print(f"next: cd {output} && pip install -e . && python -m {result.plan.package} run --smoke")
+        self.exit_status = EXIT_OK if result.ok else EXIT_FAILED
+
+    # --- output ----------------------------------------------------------------------
+
+    def _print_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
+        for diagnostic in diagnostics:
+            stream = sys.stderr if diagnostic.severity is not Severity.INFO else sys.stdout
+            print(diagnostic.format(), file=stream)
+        counts = {s: sum(1 for d in diagnostics if d.severity is s) for s in Severity}
+        if diagnostics:
+            print(", ".join(f"{n} {_MARK[s]}{'s' if n != 1 else ''}" for s, n in counts.items() if n))
+
+    def _print_json(self, data: dict) -> None:
+        print(json.dumps(data, indent=2, default=str))
+
+    def _error(self, error: PromoteError) -> None:
+        if self.json_output:
+            self._print_json(error.to_json())
+        else:
+            print(f"jupyter promote: {error.message}", file=sys.stderr)
+            for line in error.details:
+                print(f"  {line}", file=sys.stderr)
+        self.exit_status = EXIT_FAILED
+
+    def _usage(self, message: str) -> None:
+        print(f"jupyter promote: {message}\n(see `jupyter promote --help`)", file=sys.stderr)
+        self.exit_status = EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = PromoteApp()
+    try:
+        app.initialize(argv)
+    except SystemExit as exc:  # --help / --version exit 0; traitlets' own usage errors exit non-zero
+        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    except Exception as exc:  # malformed options: a usage error, never a traceback
+        print(f"jupyter promote: {exc}\n(see `jupyter promote --help`)", file=sys.stderr)
+        return EXIT_USAGE
+    app.start()
+    return app.exit_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+# Tests import the source tree, not an installed copy.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Small-tensor training on 2 shared cores is far faster single-threaded.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def git_identity(monkeypatch):
+    for key, value in {
+        "GIT_AUTHOR_NAME": "Test Author",
+        "GIT_AUTHOR_EMAIL": "author@example.com",
+        "GIT_COMMITTER_NAME": "Test Author",
+        "GIT_COMMITTER_EMAIL": "author@example.com",
+    }.items():
+        monkeypatch.setenv(key, value)

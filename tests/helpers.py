@@ -1,0 +1,48 @@
+"""Shared test helpers: build small notebooks, find the shared corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def corpus_notebooks() -> list[Path]:
+    return sorted(CORPUS.glob("*.ipynb"))
+
+
+def write_notebook(path: Path, cells: list[tuple[str, list[str]] | str]) -> Path:
+    """Cells as (source, tags) pairs, or a bare source for an untagged cell."""
+    notebook = nbformat.v4.new_notebook()
+    for index, cell in enumerate(cells):
+        source, tags = (cell, []) if isinstance(cell, str) else cell
+        node = nbformat.v4.new_code_cell(source, id=f"cell-{index}")
+        if tags:
+            node.metadata["tags"] = tags
+        notebook.cells.append(node)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+    return path
+
+
+TINY_TORCH = [
+    "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset",
+    ("epochs = 2\nbatch_size = 16\nlr = 0.1\ntorch.manual_seed(0)", ["parameters"]),
+    ("X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=batch_size)", ["promote:data"]),
+    ("model = nn.Linear(3, 2)", ["promote:model"]),
+    (
+        "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+        "loss_fn = nn.CrossEntropyLoss()\n"
+        "for epoch in range(epochs):\n"
+        "    for xb, yb in loader:\n"
+        "        optimizer.zero_grad()\n"
+        "        loss = loss_fn(model(xb), yb)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()",
+        ["promote:train"],
+    ),
+    ("with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()", ["promote:evaluate"]),
+]

@@ -1,0 +1,50 @@
+from jupyterlab_promote.magics import to_python
+
+
+def test_pip_magic_and_shell_pip_become_dependencies():
+    result = to_python("%pip install -q torchmetrics==1.9\n!pip install rich>=13\nx = 1")
+    assert result.requirements == ["torchmetrics==1.9", "rich>=13"]
+    assert result.code.strip() == "x = 1"
+
+
+def test_session_magics_are_dropped_and_lines_kept():
+    result = to_python("import numpy as np\n%matplotlib inline\n%load_ext autoreload\ny = np.ones(2)")
+    assert "matplotlib" not in result.code and "load_ext" not in result.code
+    assert result.code.splitlines()[3] == "y = np.ones(2)"  # line numbers preserved
+    assert {n.line for n in result.notes} == {2, 3}
+
+
+def test_time_magic_keeps_its_statement():
+    assert to_python("%time model = fit(data)").code.strip() == "model = fit(data)"
+
+
+def test_capture_cell_magic_keeps_body_with_line_offset():
+    result = to_python("%%capture\nprint(1)\nz = 2\n")
+    assert result.code == "print(1)\nz = 2\n"
+    assert result.line_offset == 1
+
+
+def test_shell_command_becomes_subprocess_with_warning():
+    result = to_python("for name in names:\n    !echo hello")
+    assert "subprocess.run(['echo', 'hello'], check=True)" in result.code
+    assert result.needs_subprocess
+    assert [n.code for n in result.notes] == ["PRM009"]
+    assert result.notes[0].line == 2
+
+
+def test_foreign_cell_magic_is_not_promoted():
+    result = to_python("%%bash\nls -la\n")
+    assert result.code == ""
+    assert result.notes[0].code == "PRM020"
+
+
+def test_syntax_error_reports_the_line():
+    result = to_python("x = 1\ny = (\n")
+    assert result.syntax_error is not None
+    assert result.syntax_error.code == "PRM001"
+    assert result.syntax_error.line == 2
+
+
+def test_magic_never_crashes_on_odd_input():
+    for source in ["%", "!!", "%%", "%unknownmagic arg", "a = %who_ls", "?x", "x?"]:
+        to_python(source)  # must not raise

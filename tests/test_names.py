@@ -1,0 +1,43 @@
+from jupyterlab_promote.names import analyse_code
+
+
+def statement(code: str, index: int = 0):
+    return analyse_code(code).statements[index]
+
+
+def test_in_place_mutation_counts_as_redefinition():
+    assert statement("model.fit(X, y)").mutates == ["model"]
+    assert statement("optimizer.step()").mutates == ["optimizer"]
+    assert statement("df.dropna(inplace=True)").mutates == ["df"]
+    assert statement("items.append(x)").mutates == ["items"]
+    assert statement("obj.attr = 1").mutates == ["obj"]
+    assert statement("table[key] = 1").mutates == ["table"]
+    assert statement("X_t = scaler.fit_transform(X)").mutates == ["scaler"]
+
+
+def test_result_used_calls_are_not_mutation():
+    assert statement("y = scaler.transform(X)").mutates == []
+
+
+def test_reads_exclude_comprehension_and_lambda_locals():
+    stmt = statement("out = [a * k for a in values if a > threshold]\n")
+    assert set(stmt.reads) == {"k", "values", "threshold"}
+    assert statement("f = lambda v: v + offset").reads == ["offset"]
+
+
+def test_call_time_reads_of_functions_and_classes():
+    code = "class Scaler:\n    def fit(self, X):\n        self.mean = np.mean(X_train)\n\ndef dump(x):\n    return json.dumps(x)\n"
+    scaler, dump = analyse_code(code).statements
+    assert set(scaler.call_time_reads) == {"np", "X_train"}
+    assert dump.call_time_reads == ["json"]
+
+
+def test_literals_and_device_boilerplate():
+    assert statement("lr = 1e-3").is_literal
+    assert statement('grid = {"C": [0.1, 1]}').is_literal
+    assert not statement("n = len(x)").is_literal
+    assert statement('device = torch.device("cuda" if torch.cuda.is_available() else "cpu")').is_device
+
+
+def test_cell_reads_skip_names_bound_earlier_in_the_cell():
+    assert analyse_code("a = 1\nb = a + c\n").reads == ["c"]

@@ -1,0 +1,131 @@
+"""The plan: roles, data flow between steps, and each diagnostic with its location."""
+
+from __future__ import annotations
+
+from jupyterlab_promote.api import analyze
+
+from .helpers import TINY_TORCH, corpus_notebooks, write_notebook
+
+
+def codes(plan, code):
+    return [d for d in plan.all_diagnostics if d.code == code]
+
+
+def test_tiny_notebook_steps_and_data_flow(tmp_path):
+    plan = analyze(write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH))
+    assert plan.ok
+    assert [s.name for s in plan.steps] == ["data", "model", "train", "evaluate"]
+    train = plan.step("train")
+    assert set(train.inputs) == {"model", "loader"}
+    assert set(train.params) == {"lr", "epochs"}
+    assert plan.step("evaluate").metrics == ["acc"]
+    assert plan.seed == "seed"
+    assert [p.name for p in plan.parameters] == ["epochs", "batch_size", "lr", "seed"]
+
+
+def test_mutation_makes_the_mutating_step_the_provider(tmp_path):
+    cells = [
+        ("from sklearn.linear_model import LogisticRegression\nclf = LogisticRegression()", ["promote:model"]),
+        ("clf.fit([[0], [1]], [0, 1])", ["promote:train"]),
+        ("score = clf.score([[0], [1]], [0, 1])", ["promote:evaluate"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "m.ipynb", cells))
+    assert "clf" in plan.step("train").outputs
+    assert plan.step("evaluate").inputs == ["clf"]
+
+
+def test_untagged_definition_is_pulled_in_with_a_warning_naming_both_cells(tmp_path):
+    cells = ["helper_value = 41", ("answer = helper_value + 1", ["promote:data"])]
+    plan = analyze(write_notebook(tmp_path / "u.ipynb", cells))
+    [warning] = codes(plan, "PRM003")
+    assert warning.severity.value == "warning"
+    assert (warning.cell_index, warning.cell_id, warning.line) == (1, "cell-1", 1)
+    assert warning.related_cells == [{"index": 0, "id": "cell-0"}]
+    assert warning.suggestion["cell_id"] == "cell-0"
+    assert [p.origin for p in plan.step("data").body] == ["pulled", "tagged"]
+    assert not analyze(tmp_path / "u.ipynb", strict=True).ok
+
+
+def test_undefined_name_and_syntax_error(tmp_path):
+    cells = [("total = missing_name + 1", ["promote:data"]), ("def broken(:\n    pass", ["promote:model"])]
+    plan = analyze(write_notebook(tmp_path / "bad.ipynb", cells))
+    [syntax] = codes(plan, "PRM001")
+    assert (syntax.cell_index, syntax.line, syntax.severity.value) == (1, 1, "error")
+    assert not plan.ok
+
+
+def test_name_defined_nowhere(tmp_path):
+    plan = analyze(write_notebook(tmp_path / "u.ipynb", [("total = missing_name + 1", ["promote:data"])]))
+    [undefined] = codes(plan, "PRM002")
+    assert "missing_name" in undefined.message and undefined.line == 1
+
+
+def test_hidden_state_from_execution_counts(tmp_path):
+    path = write_notebook(tmp_path / "h.ipynb", [("a = 1", ["promote:data"]), ("b = a", ["promote:model"])])
+    import nbformat
+
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells[0].execution_count, notebook.cells[1].execution_count = 5, 2
+    nbformat.write(notebook, str(path))
+    [hidden] = codes(analyze(path), "PRM004")
+    assert hidden.cell_index == 1
+
+
+def test_lambda_in_data_cell_cuda_absolute_path_and_mixed_lightning(tmp_path):
+    cells = [
+        "import pytorch_lightning as pl\nimport lightning.pytorch as lp\nimport torch",
+        ("transform = lambda x: x * 2\npath = '/home/alice/data.csv'", ["promote:data"]),
+        ("net = torch.nn.Linear(2, 2).cuda()", ["promote:model"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "d.ipynb", cells))
+    assert codes(plan, "PRM005")[0].line == 1
+    assert codes(plan, "PRM007")[0].line == 2
+    assert codes(plan, "PRM006")[0].cell_index == 2
+    assert codes(plan, "PRM008")
+
+
+def test_evaluate_without_metric_warns_and_tag_contradiction_is_suggested(tmp_path):
+    cells = [
+        ("import torch\nnet = torch.nn.Linear(1, 1)", ["promote:data"]),
+        ("print('done')", ["promote:evaluate"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "e.ipynb", cells))
+    assert codes(plan, "PRM012")
+    [contradiction] = codes(plan, "PRM011")
+    assert contradiction.suggestion == {"action": "set-role", "cell_index": 0, "cell_id": "cell-0", "role": "model"}
+
+
+def test_role_suggestions_for_untagged_cells(tmp_path):
+    cells = [
+        "import torch",
+        "loader = torch.utils.data.DataLoader(range(4))",
+        "class Net(torch.nn.Module):\n    pass",
+        "for x in loader:\n    loss = net(x)\n    loss.backward()\n    opt.step()",
+        "print(loss)",
+    ]
+    plan = analyze(write_notebook(tmp_path / "s.ipynb", cells))
+    assert [c.suggested_role for c in plan.cells] == ["imports", "data", "model", "train", "skip"]
+
+
+def test_kale_notebook_untagged_cells_join_the_step_above(tmp_path):
+    cells = [("import math", ["imports"]), ("x = 2", ["block:load"]), "y = x * 2", ("z = math.sqrt(y)", ["step:compute", "prev:load"])]
+    plan = analyze(write_notebook(tmp_path / "k.ipynb", cells))
+    assert [(s.name, [c.cell.index for c in s.cells]) for s in plan.steps] == [("load", [1, 2]), ("compute", [3])]
+    assert plan.step("compute").inputs == ["y"]
+
+
+def test_skipped_definitions_do_not_count(tmp_path):
+    cells = [("lr = 0.1", ["parameters"]), ("lr = 99", ["promote:skip"]), ("rate = lr", ["promote:train"])]
+    plan = analyze(write_notebook(tmp_path / "k.ipynb", cells))
+    assert plan.step("train").params == ["lr"]
+
+
+def test_corpus_deliberate_dependencies_are_reported():
+    found = {}
+    for path in corpus_notebooks():
+        plan = analyze(path)
+        assert plan.ok, [d.format() for d in plan.all_diagnostics]
+        found[path.name] = {d.message.split("'")[1] for d in codes(plan, "PRM003")}
+    assert found["dev01_mwml_utilities.ipynb"] == {"get_performance"}
+    assert found["dev02_nyu_spiral.ipynb"] == {"device"}
+    assert found["dev03_udacity_mnist_mlp_validation.ipynb"] == set()

@@ -1,0 +1,43 @@
+import pytest
+
+from jupyterlab_promote.roles import directive, parse_tag, role_tags
+
+
+@pytest.mark.parametrize(
+    ("tag", "role", "step", "source"),
+    [
+        ("parameters", "parameters", None, "tag"),
+        ("pipeline-parameters", "parameters", None, "kale"),
+        ("promote:imports", "imports", None, "tag"),
+        ("imports", "imports", None, "kale"),
+        ("promote:functions", "functions", None, "tag"),
+        ("functions", "functions", None, "kale"),
+        ("promote:data", "data", None, "tag"),
+        ("promote:preprocess", "preprocess", None, "tag"),
+        ("promote:model", "model", None, "tag"),
+        ("promote:train", "train", None, "tag"),
+        ("promote:evaluate", "evaluate", None, "tag"),
+        ("pipeline-metrics", "evaluate", None, "kale"),
+        ("promote:export", "export", None, "tag"),
+        ("promote:skip", "skip", None, "tag"),
+        ("skip", "skip", None, "kale"),
+        ("step:featurize", "step", "featurize", "kale"),
+        ("block:load-data", "step", "load_data", "kale"),
+    ],
+)
+def test_every_tag_of_the_vocabulary(tag, role, step, source):
+    parsed = parse_tag(tag)
+    assert (parsed.role, parsed.step, parsed.source) == (role, step, source)
+
+
+def test_unrelated_tags_are_ignored_and_unknown_promote_tags_reported():
+    found, unknown = role_tags(["hide-input", "prev:load", "promote:trian"], "x = 1")
+    assert found == [] and unknown == ["promote:trian"]
+
+
+def test_directive_comment_on_first_line():
+    assert directive("# promote: model\nnet = Net()") == "promote:model"
+    assert directive("# promote: parameters\nlr = 1") == "parameters"
+    found, _ = role_tags([], "# promote: train\nfit()")
+    assert found[0].role == "train" and found[0].source == "directive"
+    assert directive("x = 1\n# promote: model") is None
