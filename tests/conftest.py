@@ -1,3 +1,5 @@
+"""Shared pytest setup: pytest-jupyter's server fixtures (jp_fetch, jp_root_dir, …) and a git identity."""
+
 import os
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 @pytest.fixture
 def git_identity(monkeypatch):
+    """A git identity for tests that commit, independent of the machine's global config."""
     for key, value in {
         "GIT_AUTHOR_NAME": "Test Author",
         "GIT_AUTHOR_EMAIL": "author@example.com",

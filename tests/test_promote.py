@@ -1,0 +1,76 @@
+"""Promotion end to end through the core API, with real git and real (tiny) Lightning Fabric training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from jupyterlab_promote import api
+from jupyterlab_promote.errors import RefusedError
+
+from .helpers import TINY_TORCH, write_notebook
+
+
+def git(cwd, *args) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def set_epochs(notebook, value):
+    node = nbformat.read(str(notebook), as_version=4)
+    node.cells[1].source = node.cells[1].source.replace("epochs = 2", f"epochs = {value}")
+    nbformat.write(node, str(notebook))
+
+
+def test_hand_edit_survives_a_second_promotion(tmp_path, git_identity):
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    output = tmp_path / "out"
+    first = api.promote(notebook, output)
+    assert first.ok and first.merged
+    readme = output / "README.md"
+    readme.write_text(readme.read_text() + "\nHand-written note.\n")
+    git(output, "commit", "-qam", "document the project")
+
+    set_epochs(notebook, 3)
+    second = api.promote(notebook, output)
+    assert second.ok and second.merged and not second.conflicts
+    assert "Hand-written note." in readme.read_text()
+    assert "epochs: 3" in (output / "config.yaml").read_text()
+    assert git(output, "status", "--porcelain") == ""
+
+
+def test_dirty_tree_is_refused_and_nothing_changes(tmp_path, git_identity):
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    output = tmp_path / "out"
+    api.promote(notebook, output)
+    pipeline = output / "src" / "tiny" / "pipeline.py"
+    pipeline.write_text(pipeline.read_text() + "# work in progress\n")
+    head = git(output, "rev-parse", "HEAD")
+    set_epochs(notebook, 4)
+    with pytest.raises(RefusedError) as refused:
+        api.promote(notebook, output)
+    assert "src/tiny/pipeline.py" in " ".join([refused.value.message, *refused.value.details])
+    assert git(output, "rev-parse", "HEAD") == head
+    assert pipeline.read_text().endswith("# work in progress\n")
+
+
+def test_preview_lists_changes_and_writes_nothing(tmp_path):
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    preview = api.preview(notebook, tmp_path / "out")
+    assert {f.status for f in preview.files} == {"added"}
+    assert not (tmp_path / "out").exists()
+    assert preview.to_json()["files"][0]["diff"].startswith("--- /dev/null")
+
+
+def test_generated_tiny_project_runs_its_cli_with_a_flag(tmp_path, git_identity):
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    output = tmp_path / "out"
+    api.promote(notebook, output)
+    done = subprocess.run([sys.executable, "-m", "tiny", "run", "--epochs", "1", "--accelerator", "cpu"], cwd=output, env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((output / "artifacts" / "metrics.json").read_text())
+    assert 0.0 <= metrics["acc"] <= 1.0
+    assert (output / "artifacts" / "model.pt").is_file()
