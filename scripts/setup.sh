@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: PyTorch (CPU build), the package with its frontend, and the server extension.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# torch first and pinned, so that pip never resolves a multi-GB CUDA build for it.
+python3 -m pip install --quiet "torch==2.13.0"
+# Builds the TypeScript frontend through hatch-jupyter-builder (jlpm install + build).
+python3 -m pip install --quiet -e ".[test]"
+jupyter labextension develop --overwrite . >/dev/null
+jupyter server extension enable --sys-prefix jupyterlab_promote >/dev/null
+git config --global user.name >/dev/null || git config --global user.name "jupyterlab-promote demo"
+git config --global user.email >/dev/null || git config --global user.email "demo@example.com"
