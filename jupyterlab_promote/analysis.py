@@ -17,7 +17,9 @@ from .names import CellNames, analyse_code
 from .notebook import Cell, Notebook
 from .roles import ROLES, RoleTag, role_tags, tag_for
 
-_ABSOLUTE_PATH = re.compile(r"""(?<![\w])['"](/(?:home|Users|mnt|data|tmp|root|opt|srv|var)/[^'"]*|[A-Za-z]:\\\\[^'"]*)['"]""")
+_ABSOLUTE_PATH = re.compile(
+    r"""(?<![\w])['"](/(?:home|Users|mnt|data|tmp|root|opt|srv|var)/[^'"]*|[A-Za-z]:\\\\[^'"]*)['"]"""
+)
 _CUDA_CALL = re.compile(r"""\.cuda\(\)|\.to\(\s*['"]cuda|device\(\s*['"]cuda(:\d+)?['"]\s*\)""")
 
 
@@ -56,7 +58,9 @@ class CellPlan:
         }
 
 
-def diagnostic(notebook: Notebook, cell: Cell | None, severity: str, code: str, message: str, line: int | None = None, **extra) -> Diagnostic:
+def diagnostic(
+    notebook: Notebook, cell: Cell | None, severity: str, code: str, message: str, line: int | None = None, **extra
+) -> Diagnostic:
     return Diagnostic(
         severity=Severity(severity),
         code=code,
@@ -75,12 +79,28 @@ def assign_roles(notebook: Notebook) -> list[CellPlan]:
         plan = CellPlan(cell=cell)
         found, unknown = role_tags(cell.tags, cell.source)
         for tag in unknown:
-            plan.diagnostics.append(diagnostic(notebook, cell, "warning", "PRM015", f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME"))
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    cell,
+                    "warning",
+                    "PRM015",
+                    f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME",
+                )
+            )
         if found:
             chosen: RoleTag = found[0]
             if len({(t.role, t.step) for t in found}) > 1:
                 names = ", ".join(tag_for(t.role, t.step) for t in found)
-                plan.diagnostics.append(diagnostic(notebook, cell, "warning", "PRM016", f"several roles ({names}); using {tag_for(chosen.role, chosen.step)}"))
+                plan.diagnostics.append(
+                    diagnostic(
+                        notebook,
+                        cell,
+                        "warning",
+                        "PRM016",
+                        f"several roles ({names}); using {tag_for(chosen.role, chosen.step)}",
+                    )
+                )
             plan.role, plan.role_source = chosen.role, chosen.source
             plan.step = chosen.step if chosen.role == "step" else chosen.role
         plans.append(plan)
@@ -127,37 +147,124 @@ def _check_code(notebook: Notebook, plan: CellPlan) -> None:
     for number, text in enumerate(code.splitlines(), start=1 + offset):
         stripped = text.split("#", 1)[0]
         if _ABSOLUTE_PATH.search(stripped):
-            plan.diagnostics.append(diagnostic(notebook, cell, "warning", "PRM007", "absolute path: it will not exist on another machine; make it a parameter or a path relative to the project", number))
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    cell,
+                    "warning",
+                    "PRM007",
+                    "absolute path: it will not exist on another machine; make it a parameter or a path relative to the project",
+                    number,
+                )
+            )
         if _CUDA_CALL.search(stripped):
-            plan.diagnostics.append(diagnostic(notebook, cell, "warning", "PRM006", "hard-coded CUDA device: Lightning places models and batches itself, so this breaks CPU and multi-GPU runs", number))
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    cell,
+                    "warning",
+                    "PRM006",
+                    "hard-coded CUDA device: Lightning places models and batches itself, so this breaks CPU and multi-GPU runs",
+                    number,
+                )
+            )
     if plan.role in ("data", "preprocess") and plan.names:
         for stmt in plan.names.statements:
             for node in ast.walk(stmt.node):
                 if isinstance(node, ast.Lambda):
-                    plan.diagnostics.append(diagnostic(notebook, cell, "warning", "PRM005", "lambda in a data cell: DataLoader workers started with 'spawn' cannot pickle it; use a def at module level", node.lineno + offset))
-    if plan.role != "skip" and plan.role is not None and plan.suggested_role and plan.role in ("data", "model", "train", "evaluate", "export"):
+                    plan.diagnostics.append(
+                        diagnostic(
+                            notebook,
+                            cell,
+                            "warning",
+                            "PRM005",
+                            "lambda in a data cell: DataLoader workers started with 'spawn' cannot pickle it; use a def at module level",
+                            node.lineno + offset,
+                        )
+                    )
+    if (
+        plan.role != "skip"
+        and plan.role is not None
+        and plan.suggested_role
+        and plan.role in ("data", "model", "train", "evaluate", "export")
+    ):
         strong = {"train", "evaluate", "export", "model", "data"}
-        if plan.suggested_role in strong and plan.suggested_role != plan.role and not _compatible(plan.role, plan.suggested_role):
+        if (
+            plan.suggested_role in strong
+            and plan.suggested_role != plan.role
+            and not _compatible(plan.role, plan.suggested_role)
+        ):
             plan.diagnostics.append(
                 diagnostic(
-                    notebook, cell, "info", "PRM011",
+                    notebook,
+                    cell,
+                    "info",
+                    "PRM011",
                     f"tagged {tag_for(plan.role)} but its code looks like {plan.suggested_role}",
-                    suggestion={"action": "set-role", "cell_index": cell.index, "cell_id": cell.id, "role": plan.suggested_role},
+                    suggestion={
+                        "action": "set-role",
+                        "cell_index": cell.index,
+                        "cell_id": cell.id,
+                        "role": plan.suggested_role,
+                    },
                 )
             )
 
 
 def _compatible(role: str, suggested: str) -> bool:
     # Model cells often build their optimiser; train cells often evaluate per epoch.
-    return (role, suggested) in {("model", "train"), ("train", "evaluate"), ("train", "model"), ("data", "preprocess"), ("preprocess", "data"), ("train", "export")}
+    return (role, suggested) in {
+        ("model", "train"),
+        ("train", "evaluate"),
+        ("train", "model"),
+        ("data", "preprocess"),
+        ("preprocess", "data"),
+        ("train", "export"),
+    }
 
 
 _TRAIN_CALLS = {"backward", "fit", "partial_fit"}
-_EVAL_CALLS = {"no_grad", "inference_mode", "test", "validate", "score", "cross_val_score", "accuracy_score", "f1_score", "precision_recall_fscore_support", "evaluate"}
+_EVAL_CALLS = {
+    "no_grad",
+    "inference_mode",
+    "test",
+    "validate",
+    "score",
+    "cross_val_score",
+    "accuracy_score",
+    "f1_score",
+    "precision_recall_fscore_support",
+    "evaluate",
+}
 _EXPORT_CALLS = {"save", "to_onnx", "export", "dump", "save_pretrained", "to_torchscript"}
-_DATA_CALLS = {"DataLoader", "TensorDataset", "read_csv", "read_parquet", "load_dataset", "train_test_split", "random_split"}
+_DATA_CALLS = {
+    "DataLoader",
+    "TensorDataset",
+    "read_csv",
+    "read_parquet",
+    "load_dataset",
+    "train_test_split",
+    "random_split",
+}
 _LAYERS = {"Sequential", "Linear", "Conv1d", "Conv2d", "Conv3d", "LSTM", "GRU", "RNN", "Transformer", "Embedding"}
-_DISPLAY_CALLS = {"print", "display", "plot", "show", "imshow", "scatter", "hist", "figure", "subplots", "title", "xlabel", "ylabel", "legend", "head", "describe", "info"}
+_DISPLAY_CALLS = {
+    "print",
+    "display",
+    "plot",
+    "show",
+    "imshow",
+    "scatter",
+    "hist",
+    "figure",
+    "subplots",
+    "title",
+    "xlabel",
+    "ylabel",
+    "legend",
+    "head",
+    "describe",
+    "info",
+}
 
 
 def suggest_role(code: str, names: CellNames) -> str | None:
@@ -179,19 +286,31 @@ def suggest_role(code: str, names: CellNames) -> str | None:
         return "imports"
     if "backward" in calls and "step" in calls or calls & {"fit", "partial_fit"}:
         return "train"
-    if calls & {"save", "to_onnx", "dump", "save_pretrained", "to_torchscript"} or "export" in calls and "torch" in code:
+    if (
+        calls & {"save", "to_onnx", "dump", "save_pretrained", "to_torchscript"}
+        or "export" in calls
+        and "torch" in code
+    ):
         return "export"
     if calls & _EVAL_CALLS:
         return "evaluate"
     if bases & {"Module", "LightningModule"} or calls & _LAYERS:
         return "model"
-    if bases & {"Dataset", "IterableDataset", "LightningDataModule"} or calls & _DATA_CALLS or any(c.startswith("load_") and c != "load_state_dict" for c in calls):
+    if (
+        bases & {"Dataset", "IterableDataset", "LightningDataModule"}
+        or calls & _DATA_CALLS
+        or any(c.startswith("load_") and c != "load_state_dict" for c in calls)
+    ):
         return "data"
     if {"backward", "step"} <= body_calls:
         return "train"
     if body_calls & {"no_grad", "inference_mode"}:
         return "evaluate"
-    if calls and calls <= _DISPLAY_CALLS | {"set_default", "plot_data", "plot_model"} and not any(s.binds for s in names.statements if not s.is_import):
+    if (
+        calls
+        and calls <= _DISPLAY_CALLS | {"set_default", "plot_data", "plot_model"}
+        and not any(s.binds for s in names.statements if not s.is_import)
+    ):
         return "skip"
     return None
 
@@ -212,5 +331,13 @@ def _hidden_state(notebook: Notebook, plans: list[CellPlan]) -> None:
         if count is None:
             continue
         if count < last:
-            plan.diagnostics.append(diagnostic(notebook, plan.cell, "warning", "PRM004", f"hidden state: this cell ran (execution count {count}) before the cell above it ({last}); restart and run all to check the notebook top to bottom"))
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "warning",
+                    "PRM004",
+                    f"hidden state: this cell ran (execution count {count}) before the cell above it ({last}); restart and run all to check the notebook top to bottom",
+                )
+            )
         last = max(last, count)

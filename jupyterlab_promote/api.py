@@ -102,7 +102,13 @@ class DriftCheck:
     current: str
 
     def to_json(self) -> dict:
-        return {"ok": not self.drifted, "drifted": self.drifted, "message": self.message, "recorded": self.recorded, "current": self.current}
+        return {
+            "ok": not self.drifted,
+            "drifted": self.drifted,
+            "message": self.message,
+            "recorded": self.recorded,
+            "current": self.current,
+        }
 
 
 def branch_for(notebook: Path) -> str:
@@ -148,7 +154,9 @@ def _changes(output: Path, files: dict[str, str]) -> list[FileChange]:
     return changes
 
 
-def preview(notebook: str | Path, output: str | Path | None = None, name: str | None = None, *, strict: bool = False) -> Preview:
+def preview(
+    notebook: str | Path, output: str | Path | None = None, name: str | None = None, *, strict: bool = False
+) -> Preview:
     """What promotion would write, as diffs against the target directory; writes nothing."""
     plan = analyze(notebook, name, strict=strict)
     output = Path(output) if output else default_output(plan.notebook.path)
@@ -216,7 +224,23 @@ def check(notebook: str | Path, output: str | Path | None = None, name: str | No
     recorded = match.group(1) if match else None
     if recorded == plan.content_hash:
         return DriftCheck(False, f"{plan.notebook.name} is in sync with {output}", recorded, plan.content_hash)
-    return DriftCheck(True, f"{plan.notebook.name} changed since its last promotion: run `jupyter promote {plan.notebook.path} --output {output}`", recorded, plan.content_hash)
+    return DriftCheck(
+        True,
+        f"{plan.notebook.name} changed since its last promotion: run `jupyter promote {plan.notebook.path} --output {output}`",
+        recorded,
+        plan.content_hash,
+    )
 
 
-__all__ = ["PromoteError", "Preview", "PromoteResult", "DriftCheck", "analyze", "preview", "promote", "check", "branch_for", "default_output"]
+__all__ = [
+    "PromoteError",
+    "Preview",
+    "PromoteResult",
+    "DriftCheck",
+    "analyze",
+    "preview",
+    "promote",
+    "check",
+    "branch_for",
+    "default_output",
+]

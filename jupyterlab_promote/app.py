@@ -37,18 +37,28 @@ class PromoteApp(JupyterApp):
     version = tool_version()
     classes = [Promoter]
 
-    output = Unicode("", help="Directory of the generated project (default: from Promoter.output_pattern).").tag(config=True)
+    output = Unicode("", help="Directory of the generated project (default: from Promoter.output_pattern).").tag(
+        config=True
+    )
     package_name = Unicode("", help="Python package name (default: the notebook's name).").tag(config=True)
     commit = Bool(True, help="Commit to git and merge; --no-commit only writes the files.").tag(config=True)
     check_only = Bool(False, help="Exit 1 when the notebook changed since the last promotion.").tag(config=True)
     dry_run = Bool(False, help="Print the plan, diagnostics and a diff; write nothing.").tag(config=True)
     json_output = Bool(False, help="Print one JSON object on stdout.").tag(config=True)
 
-    aliases = {"output": "PromoteApp.output", "o": "PromoteApp.output", "name": "PromoteApp.package_name", "log-level": "Application.log_level"}
+    aliases = {
+        "output": "PromoteApp.output",
+        "o": "PromoteApp.output",
+        "name": "PromoteApp.package_name",
+        "log-level": "Application.log_level",
+    }
     flags = {
         "no-commit": ({"PromoteApp": {"commit": False}}, "Write the files without committing."),
         "check": ({"PromoteApp": {"check_only": True}}, "Exit 1 when the notebook drifted from the promoted code."),
-        "dry-run": ({"PromoteApp": {"dry_run": True}}, "Print the plan, diagnostics and a unified diff; write nothing."),
+        "dry-run": (
+            {"PromoteApp": {"dry_run": True}},
+            "Print the plan, diagnostics and a unified diff; write nothing.",
+        ),
         "strict": ({"Promoter": {"strict": True}}, "Code pulled in from untagged cells is an error."),
         "json": ({"PromoteApp": {"json_output": True}}, "Print one JSON object on stdout."),
     }
@@ -103,7 +113,9 @@ class PromoteApp(JupyterApp):
         self.exit_status = EXIT_OK if preview.ok else EXIT_FAILED
 
     def _promote(self, notebook: Path, output: Path, name: str | None, strict: bool) -> None:
-        progress = (lambda message: None) if self.json_output else (lambda message: print(f"… {message}", file=sys.stderr))
+        progress = (
+            (lambda message: None) if self.json_output else (lambda message: print(f"… {message}", file=sys.stderr))
+        )
         result = api.promote(notebook, output, name, strict=strict, commit=self.commit, progress=progress)
         if self.json_output:
             self._print_json(result.to_json())

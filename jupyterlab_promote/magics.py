@@ -15,18 +15,54 @@ from dataclasses import dataclass, field
 
 # Magics whose only effect is on the interactive session: dropped silently.
 SESSION_MAGICS = {
-    "matplotlib", "pylab", "load_ext", "reload_ext", "unload_ext", "autoreload",
-    "aimport", "config", "precision", "xmode", "who", "whos", "who_ls", "pprint",
-    "autosave", "notebook", "lsmagic", "magic", "history", "pinfo", "pinfo2",
-    "colors", "reset", "reset_selective", "store", "recall", "rerun", "qtconsole",
+    "matplotlib",
+    "pylab",
+    "load_ext",
+    "reload_ext",
+    "unload_ext",
+    "autoreload",
+    "aimport",
+    "config",
+    "precision",
+    "xmode",
+    "who",
+    "whos",
+    "who_ls",
+    "pprint",
+    "autosave",
+    "notebook",
+    "lsmagic",
+    "magic",
+    "history",
+    "pinfo",
+    "pinfo2",
+    "colors",
+    "reset",
+    "reset_selective",
+    "store",
+    "recall",
+    "rerun",
+    "qtconsole",
 }
 # Magics that wrap ordinary code: the code is kept, the timing/capture dropped.
 WRAPPING_MAGICS = {"time", "timeit", "prun", "capture"}
 INSTALLERS = {"pip", "conda", "mamba"}
 # Cell magics whose body is not Python: the cell cannot be promoted as code.
 FOREIGN_CELL_MAGICS = {
-    "bash", "sh", "script", "writefile", "html", "javascript", "js", "markdown",
-    "latex", "svg", "perl", "ruby", "sql", "R",
+    "bash",
+    "sh",
+    "script",
+    "writefile",
+    "html",
+    "javascript",
+    "js",
+    "markdown",
+    "latex",
+    "svg",
+    "perl",
+    "ruby",
+    "sql",
+    "R",
 }
 
 
@@ -60,7 +96,17 @@ def requirements_from_install(args: str) -> list[str]:
         if skip_next:
             skip_next = False
             continue
-        if word in {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "-e", "--editable", "--extra-index-url"}:
+        if word in {
+            "-r",
+            "--requirement",
+            "-c",
+            "--constraint",
+            "-i",
+            "--index-url",
+            "-e",
+            "--editable",
+            "--extra-index-url",
+        }:
             skip_next = True
             continue
         if word.startswith("-"):
@@ -105,7 +151,15 @@ class _Rewriter:
             replacement = "pass"
         indent = " " * stmt.col_offset
         text = "\n".join(indent + line if line else line for line in replacement.splitlines())
-        self.edits.append((stmt.lineno, 0, stmt.end_lineno or stmt.lineno, len(self.lines[(stmt.end_lineno or stmt.lineno) - 1]), text))
+        self.edits.append(
+            (
+                stmt.lineno,
+                0,
+                stmt.end_lineno or stmt.lineno,
+                len(self.lines[(stmt.end_lineno or stmt.lineno) - 1]),
+                text,
+            )
+        )
 
     def _statement_replacement(self, stmt: ast.Expr, kind: str, args: list[str]) -> str | None:
         name = args[0] if args else ""
@@ -114,7 +168,12 @@ class _Rewriter:
             if name in INSTALLERS:
                 specs = requirements_from_install(rest)
                 self.result.requirements.extend(specs)
-                self.note(stmt, "info", "PRM021", f"%{name} install: {' '.join(specs) or 'nothing'} added to the project's dependencies")
+                self.note(
+                    stmt,
+                    "info",
+                    "PRM021",
+                    f"%{name} install: {' '.join(specs) or 'nothing'} added to the project's dependencies",
+                )
                 return ""
             if name in WRAPPING_MAGICS:
                 return rest
@@ -128,10 +187,20 @@ class _Rewriter:
             if re.match(r"\s*(pip|pip3|python -m pip|conda|mamba)\s+install\b", words):
                 specs = requirements_from_install(re.sub(r"^\s*(python -m )?(pip3?|conda|mamba)\s+", "", words))
                 self.result.requirements.extend(specs)
-                self.note(stmt, "info", "PRM021", f"!pip install: {' '.join(specs) or 'nothing'} added to the project's dependencies")
+                self.note(
+                    stmt,
+                    "info",
+                    "PRM021",
+                    f"!pip install: {' '.join(specs) or 'nothing'} added to the project's dependencies",
+                )
                 return ""
             self.result.needs_subprocess = True
-            self.note(stmt, "warning", "PRM009", f"shell command `!{words}` became subprocess.run(...); check it runs outside the notebook")
+            self.note(
+                stmt,
+                "warning",
+                "PRM009",
+                f"shell command `!{words}` became subprocess.run(...); check it runs outside the notebook",
+            )
             return f"subprocess.run({_command_list(words)}, check=True)"
         return None
 
@@ -144,7 +213,9 @@ class _Rewriter:
             self.result.needs_subprocess = True
             self.note(call, "warning", "PRM009", f"shell output `!{command}` became subprocess.run(...).stdout")
             text = f"subprocess.run({_command_list(command)}, capture_output=True, text=True, check=True).stdout.splitlines()"
-        self.edits.append((call.lineno, call.col_offset, call.end_lineno or call.lineno, call.end_col_offset or 0, text))
+        self.edits.append(
+            (call.lineno, call.col_offset, call.end_lineno or call.lineno, call.end_col_offset or 0, text)
+        )
 
     def apply(self) -> str:
         lines = list(self.lines)
@@ -165,18 +236,24 @@ def to_python(source: str) -> PlainSource:
     if header:
         name = header.group(1)
         result.line_offset = source[: header.end()].count("\n")
-        body = source[header.end():]
+        body = source[header.end() :]
         if name in FOREIGN_CELL_MAGICS:
             result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} cell is not Python; it is not promoted"))
             return result
         if name not in WRAPPING_MAGICS:
-            result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} has no meaning outside IPython; its body is kept as plain code"))
+            result.notes.append(
+                SourceNote(
+                    1, "warning", "PRM020", f"%%{name} has no meaning outside IPython; its body is kept as plain code"
+                )
+            )
         else:
             result.notes.append(SourceNote(1, "info", "PRM020", f"%%{name} dropped; its body is kept"))
     try:
         code = TransformerManager().transform_cell(body)
     except Exception as exc:  # IPython raises on unbalanced brackets etc.
-        result.syntax_error = SourceNote(1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}")
+        result.syntax_error = SourceNote(
+            1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
+        )
         return result
     try:
         tree = ast.parse(code)

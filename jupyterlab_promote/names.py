@@ -21,11 +21,43 @@ BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "get_ipython", "display
 
 # Methods that change their receiver even when their result is used.
 MUTATING_METHODS = {
-    "fit", "partial_fit", "fit_transform", "step", "backward", "zero_grad", "append",
-    "extend", "insert", "update", "add", "pop", "remove", "discard", "clear", "sort",
-    "reverse", "setdefault", "load_state_dict", "train", "eval", "to", "cuda", "cpu",
-    "requires_grad_", "apply", "register_buffer", "register_parameter", "set_params",
-    "add_module", "manual_seed", "seed", "fill_", "zero_", "copy_", "add_", "mul_",
+    "fit",
+    "partial_fit",
+    "fit_transform",
+    "step",
+    "backward",
+    "zero_grad",
+    "append",
+    "extend",
+    "insert",
+    "update",
+    "add",
+    "pop",
+    "remove",
+    "discard",
+    "clear",
+    "sort",
+    "reverse",
+    "setdefault",
+    "load_state_dict",
+    "train",
+    "eval",
+    "to",
+    "cuda",
+    "cpu",
+    "requires_grad_",
+    "apply",
+    "register_buffer",
+    "register_parameter",
+    "set_params",
+    "add_module",
+    "manual_seed",
+    "seed",
+    "fill_",
+    "zero_",
+    "copy_",
+    "add_",
+    "mul_",
 }
 # Methods whose call at the end of a cell only displays something.
 DISPLAY_METHODS = {"head", "tail", "describe", "info", "show", "summary", "value_counts"}
@@ -156,7 +188,10 @@ class _ModuleLevel(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Attribute) and (root := _receiver(node.func)):
-            inplace = any(k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+            inplace = any(
+                k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            )
             if node.func.attr in MUTATING_METHODS or inplace:
                 self.mutated.append(root)
         self.generic_visit(node)
@@ -251,11 +286,15 @@ def analyse_statement(node: ast.stmt, code: str) -> Statement:
     stmt.is_import = isinstance(node, (ast.Import, ast.ImportFrom))
     stmt.is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     if stmt.is_definition:
-        stmt.call_time_reads = [n for n in _call_time_globals(ast.unparse(node)) if n not in BUILTINS and n != stmt.binds[0]]
+        stmt.call_time_reads = [
+            n for n in _call_time_globals(ast.unparse(node)) if n not in BUILTINS and n != stmt.binds[0]
+        ]
     stmt.is_literal = _is_literal(node)
     stmt.is_device = _is_device(node, code)
     stmt.is_display = isinstance(node, ast.Expr) and (
-        _is_display_call(node.value) if isinstance(node.value, ast.Call) else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
+        _is_display_call(node.value)
+        if isinstance(node.value, ast.Call)
+        else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
     )
     return stmt
 

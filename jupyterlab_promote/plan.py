@@ -63,7 +63,13 @@ class Step:
     metrics: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "role": self.role, "cells": [c.cell.index for c in self.cells], "inputs": self.inputs, "outputs": self.outputs}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "cells": [c.cell.index for c in self.cells],
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+        }
 
 
 @dataclass
@@ -105,7 +111,9 @@ class Plan:
             "content_hash": self.content_hash,
             "cells": [c.to_json() for c in self.cells],
             "steps": [s.to_json() for s in self.steps],
-            "parameters": [{"name": p.name, "value": p.source, "type": p.type_name, "flag": p.flag} for p in self.parameters],
+            "parameters": [
+                {"name": p.name, "value": p.source, "type": p.type_name, "flag": p.flag} for p in self.parameters
+            ],
             "dependencies": self.requirements,
             "diagnostics": [d.to_json() for d in self.all_diagnostics],
         }
@@ -144,7 +152,16 @@ def _parameters(plan: Plan) -> list[Placed]:
             elif stmt.is_import:
                 continue
             else:
-                cell.diagnostics.append(diagnostic(plan.notebook, cell.cell, "warning", "PRM019", "not a literal assignment: it cannot become a typed parameter and runs at the start of the first step", stmt.line))
+                cell.diagnostics.append(
+                    diagnostic(
+                        plan.notebook,
+                        cell.cell,
+                        "warning",
+                        "PRM019",
+                        "not a literal assignment: it cannot become a typed parameter and runs at the start of the first step",
+                        stmt.line,
+                    )
+                )
                 prelude.append(Placed(cell, stmt))
     for seed in seeds:
         if isinstance(seed, ast.Name) and any(p.name == seed.id for p in plan.parameters):
@@ -152,7 +169,9 @@ def _parameters(plan: Plan) -> list[Placed]:
         elif isinstance(seed, ast.Constant) and isinstance(seed.value, int) and plan.seed is None:
             name = "seed" if not any(p.name == "seed" for p in plan.parameters) else "promote_seed"
             cell = next(c for c in plan.cells if c.role == "parameters")
-            plan.parameters.append(Parameter(name, seed.value, repr(seed.value), cell, seed.lineno, "random seed (seed_everything)"))
+            plan.parameters.append(
+                Parameter(name, seed.value, repr(seed.value), cell, seed.lineno, "random seed (seed_everything)")
+            )
             plan.seed = name
     return prelude
 
@@ -184,7 +203,16 @@ def _import_table(plan: Plan) -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 for alias in node.names:
                     if alias.name == "*":
-                        cell.diagnostics.append(diagnostic(plan.notebook, cell.cell, "warning", "PRM002", f"'from {node.module} import *' hides which names the code uses; import them by name", stmt.line))
+                        cell.diagnostics.append(
+                            diagnostic(
+                                plan.notebook,
+                                cell.cell,
+                                "warning",
+                                "PRM002",
+                                f"'from {node.module} import *' hides which names the code uses; import them by name",
+                                stmt.line,
+                            )
+                        )
                         continue
                     bound = alias.asname or alias.name
                     text = f"from {node.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
@@ -195,7 +223,15 @@ def _import_table(plan: Plan) -> None:
             plan.requirements.extend(r for r in cell.plain.requirements if r not in plan.requirements)
     namespaces = {text.split()[1].split(".")[0] for text in plan.imports.values()}
     if {"pytorch_lightning", "lightning"} <= namespaces:
-        plan.diagnostics.append(diagnostic(plan.notebook, None, "warning", "PRM008", "the notebook imports both pytorch_lightning and lightning.pytorch; their classes do not mix ('model must be a LightningModule'); the package uses pytorch_lightning only"))
+        plan.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                None,
+                "warning",
+                "PRM008",
+                "the notebook imports both pytorch_lightning and lightning.pytorch; their classes do not mix ('model must be a LightningModule'); the package uses pytorch_lightning only",
+            )
+        )
 
 
 # --- stage: steps --------------------------------------------------------------------
@@ -221,9 +257,23 @@ def _steps(plan: Plan, prelude: list[Placed]) -> None:
         steps.insert(before[-1] + 1 if before else 0, by_name[name])
     plan.steps = steps
     if not steps:
-        plan.diagnostics.append(diagnostic(plan.notebook, None, "error", "PRM018", "no promoted cells: tag cells with promote:data, promote:model, promote:train, … (or add '# promote: train' as a cell's first line)"))
+        plan.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                None,
+                "error",
+                "PRM018",
+                "no promoted cells: tag cells with promote:data, promote:model, promote:train, … (or add '# promote: train' as a cell's first line)",
+            )
+        )
         return
-    functions = [Placed(c, s) for c in plan.cells if c.role == "functions" and c.names for s in c.names.statements if not s.is_import]
+    functions = [
+        Placed(c, s)
+        for c in plan.cells
+        if c.role == "functions" and c.names
+        for s in c.names.statements
+        if not s.is_import
+    ]
     steps[0].body.extend(prelude + [p for p in functions if not p.stmt.is_definition])
     for step in steps:
         step.body.extend(Placed(c, s) for c in step.cells for s in c.names.statements if not s.is_import)  # type: ignore[union-attr]
@@ -336,7 +386,13 @@ def _data_flow(plan: Plan) -> None:
         placement[name] = _module_for(hoistable[name], hoistable, placement)
         plan.hoisted[placement[name]].append(hoistable[name])
     for step in plan.steps:
-        step.body = [p for p in step.body if not (p.stmt.is_definition and p.stmt.binds[0] in used_hoisted and hoistable[p.stmt.binds[0]].stmt is p.stmt)]
+        step.body = [
+            p
+            for p in step.body
+            if not (
+                p.stmt.is_definition and p.stmt.binds[0] in used_hoisted and hoistable[p.stmt.binds[0]].stmt is p.stmt
+            )
+        ]
 
 
 def _use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[str], reader: Placed) -> None:
@@ -355,10 +411,18 @@ def _warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> Non
     role = reader.cell.role or "step"
     reader.cell.diagnostics.append(
         diagnostic(
-            plan.notebook, reader.cell.cell, "error" if plan.strict else "warning", "PRM003",
+            plan.notebook,
+            reader.cell.cell,
+            "error" if plan.strict else "warning",
+            "PRM003",
             f"'{name}' is defined only in untagged cell {source.cell.index} (id {source.cell.id}); its definition was pulled in. Tag that cell to make this explicit",
             reader.stmt.line + _offset(reader.cell),
-            suggestion={"action": "set-role", "cell_index": source.cell.index, "cell_id": source.cell.id, "role": role if role != "step" else "functions"},
+            suggestion={
+                "action": "set-role",
+                "cell_index": source.cell.index,
+                "cell_id": source.cell.id,
+                "role": role if role != "step" else "functions",
+            },
             related_cells=[{"index": source.cell.index, "id": source.cell.id}],
         )
     )
@@ -391,7 +455,10 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
                 del later.body[position]
                 reader.cell.diagnostics.append(
                     diagnostic(
-                        plan.notebook, placed.cell.cell, "info", "PRM017",
+                        plan.notebook,
+                        placed.cell.cell,
+                        "info",
+                        "PRM017",
                         f"'{name}' is defined in the {placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
                         placed.stmt.line + _offset(placed.cell),
                     )
@@ -401,7 +468,7 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
 
 
 def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
-    later = [s.name for s in plan.steps[index + 1:] if any(name in p.stmt.binds for p in s.body)]
+    later = [s.name for s in plan.steps[index + 1 :] if any(name in p.stmt.binds for p in s.body)]
     skipped = [c.cell.index for c in plan.cells if c.role == "skip" and c.names and name in c.names.binds]
     if later:
         message = f"'{name}' is used here but only step '{later[0]}' defines it, and that step runs later"
@@ -414,7 +481,9 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
         severity = "warning"
     if name not in plan.undefined:
         plan.undefined.append(name)
-    reader.cell.diagnostics.append(diagnostic(plan.notebook, reader.cell.cell, severity, "PRM002", message, _first_use(reader, name)))
+    reader.cell.diagnostics.append(
+        diagnostic(plan.notebook, reader.cell.cell, severity, "PRM002", message, _first_use(reader, name))
+    )
 
 
 def _first_use(placed: Placed, name: str) -> int:
@@ -432,8 +501,17 @@ def _bound_at_top_level(node: ast.stmt) -> list[str]:
     if isinstance(node, (ast.With, ast.If, ast.Try)):
         blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
         return [name for block in blocks for child in block for name in _bound_at_top_level(child)]
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
-    return [leaf.id for target in targets for leaf in ast.walk(target) if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store)]
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+    )
+    return [
+        leaf.id
+        for target in targets
+        for leaf in ast.walk(target)
+        if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store)
+    ]
 
 
 def _metrics(plan: Plan) -> None:
@@ -447,7 +525,15 @@ def _metrics(plan: Plan) -> None:
                     step.metrics.append(name)
         if not step.metrics:
             cell = step.cells[0]
-            cell.diagnostics.append(diagnostic(plan.notebook, cell.cell, "warning", "PRM012", "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`"))
+            cell.diagnostics.append(
+                diagnostic(
+                    plan.notebook,
+                    cell.cell,
+                    "warning",
+                    "PRM012",
+                    "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
+                )
+            )
 
 
 # --- the pipeline of stages ----------------------------------------------------------

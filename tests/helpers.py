@@ -31,7 +31,10 @@ def write_notebook(path: Path, cells: list[tuple[str, list[str]] | str]) -> Path
 TINY_TORCH = [
     "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset",
     ("epochs = 2\nbatch_size = 16\nlr = 0.1\ntorch.manual_seed(0)", ["parameters"]),
-    ("X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=batch_size)", ["promote:data"]),
+    (
+        "X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=batch_size)",
+        ["promote:data"],
+    ),
     ("model = nn.Linear(3, 2)", ["promote:model"]),
     (
         "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"

@@ -15,8 +15,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def promote(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd), "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run([sys.executable, "-m", "jupyterlab_promote.app", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(cwd),
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "jupyterlab_promote.app", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_promote_json_then_check_then_drift(tmp_path):
@@ -62,12 +77,29 @@ def test_unreadable_notebook_and_usage_errors(tmp_path):
 
 def test_no_identity_is_refused_with_advice(tmp_path):
     notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"}
-    done = subprocess.run([sys.executable, "-m", "jupyterlab_promote.app", str(notebook), "--output", "out"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_promote.app", str(notebook), "--output", "out"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1 and "git config" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_cli_start_does_not_import_heavy_libraries():
     code = "import sys, jupyterlab_promote.app as a; bad = {'torch', 'pytorch_lightning', 'black', 'jupyter_server'} & set(sys.modules); print(sorted(bad))"
-    done = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
     assert done.stdout.strip() == "[]", done.stderr

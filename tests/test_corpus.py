@@ -72,12 +72,26 @@ def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_
         assert _pyflakes_problems(path) == [], path
 
     started = time.perf_counter()
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=output, env=_env(), capture_output=True, text=True, timeout=900)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=output,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     test_seconds = time.perf_counter() - started
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
 
     started = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", result.plan.package, "run"], cwd=output, env=_env(), capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [sys.executable, "-m", result.plan.package, "run"],
+        cwd=output,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     run_seconds = time.perf_counter() - started
     assert run.returncode == 0, run.stderr[-3000:]
     metrics = json.loads((output / "artifacts" / "metrics.json").read_text())

@@ -108,7 +108,12 @@ def test_role_suggestions_for_untagged_cells(tmp_path):
 
 
 def test_kale_notebook_untagged_cells_join_the_step_above(tmp_path):
-    cells = [("import math", ["imports"]), ("x = 2", ["block:load"]), "y = x * 2", ("z = math.sqrt(y)", ["step:compute", "prev:load"])]
+    cells = [
+        ("import math", ["imports"]),
+        ("x = 2", ["block:load"]),
+        "y = x * 2",
+        ("z = math.sqrt(y)", ["step:compute", "prev:load"]),
+    ]
     plan = analyze(write_notebook(tmp_path / "k.ipynb", cells))
     assert [(s.name, [c.cell.index for c in s.cells]) for s in plan.steps] == [("load", [1, 2]), ("compute", [3])]
     assert plan.step("compute").inputs == ["y"]

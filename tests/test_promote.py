@@ -69,7 +69,14 @@ def test_generated_tiny_project_runs_its_cli_with_a_flag(tmp_path, git_identity)
     notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
     output = tmp_path / "out"
     api.promote(notebook, output)
-    done = subprocess.run([sys.executable, "-m", "tiny", "run", "--epochs", "1", "--accelerator", "cpu"], cwd=output, env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tiny", "run", "--epochs", "1", "--accelerator", "cpu"],
+        cwd=output,
+        env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     metrics = json.loads((output / "artifacts" / "metrics.json").read_text())
     assert 0.0 <= metrics["acc"] <= 1.0

@@ -125,7 +125,15 @@ def pipeline_module(plan: Plan, torch: bool, model_output: str | None, seed_line
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
     parts.append(f"STEPS = ({steps},)")
     for name in plan.undefined:
-        where = next((f"{d.notebook}, cell {d.cell_index}, line {d.line}" for c in plan.cells for d in c.diagnostics if d.code == "PRM002" and f"'{name}'" in d.message), plan.notebook.name)
+        where = next(
+            (
+                f"{d.notebook}, cell {d.cell_index}, line {d.line}"
+                for c in plan.cells
+                for d in c.diagnostics
+                if d.code == "PRM002" and f"'{name}'" in d.message
+            ),
+            plan.notebook.name,
+        )
         parts.append(f'{name} = Undefined("{name}", "{where}")')
     definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False))
     if definitions.strip():
@@ -140,7 +148,9 @@ def module_imports(plan: Plan, module: str, body: str, torch: bool) -> list[str]
     """Import lines for exactly the names the module's code reads."""
     tree = ast.parse(body)
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    bound_here = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0}
+    bound_here = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0
+    }
     bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
     imports = sorted({plan.imports[name] for name in loaded if name in plan.imports and name not in bound_here})
     hoisted = plan.hoisted_names()
@@ -151,7 +161,11 @@ def module_imports(plan: Plan, module: str, body: str, torch: bool) -> list[str]
         names = sorted(n for n in loaded if hoisted.get(n) == other and n not in bound_here)
         if names:
             local.append(f"from .{other} import {', '.join(names)}")
-    imports += [f"import {name}" for name in sorted(loaded & {"random", "numpy"}) if name not in plan.imports and name not in bound_here]
+    imports += [
+        f"import {name}"
+        for name in sorted(loaded & {"random", "numpy"})
+        if name not in plan.imports and name not in bound_here
+    ]
     if module == "pipeline":
         local.append("from .config import Config")
         runtime = sorted(RUNTIME_NAMES & loaded)

@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
@@ -107,7 +106,15 @@ def _config_yaml(plan: Plan, torch: bool) -> str:
         comment = f"  # {parameter.comment}" if parameter.comment else ""
         lines.append(f"{parameter.name}: {yaml_value(parameter.value)}{comment}")
     if torch:
-        lines += ["", "# Lightning: where and how to run.", 'accelerator: "auto"', 'devices: "auto"', 'strategy: "auto"', "num_nodes: 1", 'precision: "32-true"']
+        lines += [
+            "",
+            "# Lightning: where and how to run.",
+            'accelerator: "auto"',
+            'devices: "auto"',
+            'strategy: "auto"',
+            "num_nodes: 1",
+            'precision: "32-true"',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -122,11 +129,18 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
         "",
     ]
     for step in plan.steps:
-        lines += [f"[steps.{step.name}]", f'function = "{plan.package}.pipeline.{step.name}_step"', f"cells = {json.dumps([c.cell.id for c in step.cells])}", ""]
+        lines += [
+            f"[steps.{step.name}]",
+            f'function = "{plan.package}.pipeline.{step.name}_step"',
+            f"cells = {json.dumps([c.cell.id for c in step.cells])}",
+            "",
+        ]
     lines.append("[definitions]")
     for module, placed in plan.hoisted.items():
         for item in placed:
-            lines.append(f'{item.stmt.binds[0]} = {{ module = "{plan.package}.{module}", cell = {json.dumps(item.cell.cell.id)} }}')
+            lines.append(
+                f'{item.stmt.binds[0]} = {{ module = "{plan.package}.{module}", cell = {json.dumps(item.cell.cell.id)} }}'
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -141,36 +155,80 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files: dict[str, str] = {}
 
     modules: dict[str, str] = {}
-    for module, docstring in (("data", "Data: datasets and helpers from the notebook's data cells."), ("model", "Model: the notebook's model definitions.")):
+    for module, docstring in (
+        ("data", "Data: datasets and helpers from the notebook's data cells."),
+        ("model", "Model: the notebook's model definitions."),
+    ):
         text = definitions_module(plan, module)
         if text.body.strip():
             modules[module] = _module_source(docstring, module_imports(plan, module, text.body, torch), text.body)
     pipeline = pipeline_module(plan, torch, model_output, seed_lines)
     pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
-    modules["pipeline"] = _module_source(pipeline_doc, module_imports(plan, "pipeline", pipeline.body, torch), pipeline.body)
+    modules["pipeline"] = _module_source(
+        pipeline_doc, module_imports(plan, "pipeline", pipeline.body, torch), pipeline.body
+    )
 
     parameters = [_parameter_context(p) for p in plan.parameters]
     epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
     needs_field = any("default_factory" in p["default"] for p in parameters)
     files[f"{src}/__init__.py"] = format_python(f'"""{description}"""\n')
-    files[f"{src}/config.py"] = format_python(_render("config.py.j2", parameters=parameters, torch=torch, notebook_name=plan.notebook.name, epoch_parameters=epoch_parameters, needs_field=needs_field))
+    files[f"{src}/config.py"] = format_python(
+        _render(
+            "config.py.j2",
+            parameters=parameters,
+            torch=torch,
+            notebook_name=plan.notebook.name,
+            epoch_parameters=epoch_parameters,
+            needs_field=needs_field,
+        )
+    )
     files[f"{src}/runtime.py"] = format_python(_render("runtime.py.j2", torch=torch))
-    files[f"{src}/__main__.py"] = format_python(_render("__main__.py.j2", package=package, parameters=parameters, torch=torch, description=description))
+    files[f"{src}/__main__.py"] = format_python(
+        _render("__main__.py.j2", package=package, parameters=parameters, torch=torch, description=description)
+    )
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
 
     has_metrics = any(step.metrics for step in plan.steps)
     torch_model = torch and model_output is not None
     files["tests/test_pipeline.py"] = format_python(
-        _render("test_pipeline.py.j2", package=package, torch=torch, has_metrics=has_metrics, model_output=model_output, model_step=model_step, torch_model=torch_model)
+        _render(
+            "test_pipeline.py.j2",
+            package=package,
+            torch=torch,
+            has_metrics=has_metrics,
+            model_output=model_output,
+            model_step=model_step,
+            torch_model=torch_model,
+        )
     )
 
-    import_lines = sorted({line for path, text in files.items() if path.endswith(".py") for line in text.splitlines() if line.startswith(("import ", "from ")) and not line.startswith(("from .", "from __future__"))})
+    import_lines = sorted(
+        {
+            line
+            for path, text in files.items()
+            if path.endswith(".py")
+            for line in text.splitlines()
+            if line.startswith(("import ", "from ")) and not line.startswith(("from .", "from __future__"))
+        }
+    )
     needed = [d for d in distributions(import_lines) if d != package] + ["pyyaml"]
-    dependencies = sorted({requirement(name) for name in needed} | {requirement(r) if re.fullmatch(r"[\w.-]+", r) else r for r in plan.requirements})
+    dependencies = sorted(
+        {requirement(name) for name in needed}
+        | {requirement(r) if re.fullmatch(r"[\w.-]+", r) else r for r in plan.requirements}
+    )
     distribution = package.replace("_", "-")
-    context = dict(package=package, distribution=distribution, description=description, dependencies=dependencies, torch=torch,
-                   notebook_name=plan.notebook.name, tool_version=tool_version(), steps=[s.name for s in plan.steps], parameters=parameters)
+    context = dict(
+        package=package,
+        distribution=distribution,
+        description=description,
+        dependencies=dependencies,
+        torch=torch,
+        notebook_name=plan.notebook.name,
+        tool_version=tool_version(),
+        steps=[s.name for s in plan.steps],
+        parameters=parameters,
+    )
     files["pyproject.toml"] = _render("pyproject.toml.j2", **context)
     files["README.md"] = _render("README.md.j2", **context)
     files[".github/workflows/ci.yml"] = _render("ci.yml.j2", **context)

@@ -60,7 +60,12 @@ def _optimizer_setup(node: ast.stmt) -> str | None:
     if not (isinstance(call, ast.Call) and call.args):
         return None
     first = call.args[0]
-    if not (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == "parameters" and isinstance(first.func.value, ast.Name)):
+    if not (
+        isinstance(first, ast.Call)
+        and isinstance(first.func, ast.Attribute)
+        and first.func.attr == "parameters"
+        and isinstance(first.func.value, ast.Name)
+    ):
         return None
     model, optimizer = first.func.value.id, node.targets[0].id
     return f"{model}, {optimizer} = fabric.setup({model}, {optimizer})"
@@ -119,13 +124,23 @@ def render(placed: Placed, options: RenderOptions) -> str:
                     edits.replace_statement(child, f"fabric.backward({loss})", only_child)
                 elif options.fabric and (setup := _optimizer_setup(child)):
                     end = child.end_lineno or child.lineno
-                    edits.edits.append((end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup))
+                    edits.edits.append(
+                        (end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
+                    )
     if options.fabric:
         if _is_backward(stmt.node):
             loss = ast.unparse(stmt.node.value.func.value)  # type: ignore[attr-defined]
             edits.replace_statement(stmt.node, f"fabric.backward({loss})", False)
         elif setup := _optimizer_setup(stmt.node):
-            edits.edits.append((stmt.end_line, len(lines[stmt.end_line - 1]), stmt.end_line, len(lines[stmt.end_line - 1]), "\n" + setup))
+            edits.edits.append(
+                (
+                    stmt.end_line,
+                    len(lines[stmt.end_line - 1]),
+                    stmt.end_line,
+                    len(lines[stmt.end_line - 1]),
+                    "\n" + setup,
+                )
+            )
     return "\n".join(edits.apply(start, stmt.end_line))
 
 
