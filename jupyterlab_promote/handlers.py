@@ -1,0 +1,241 @@
+"""REST routes of the server extension: thin adapters from HTTP to :mod:`jupyterlab_promote.api`.
+
+Nothing here knows how promotion works. A handler checks who is asking, turns
+the JSON body into paths that are guaranteed to lie inside the Jupyter root,
+runs the API call off the event loop and returns the API's own JSON. Errors are
+JSON too (``{"ok": false, "error", "message"}``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import weakref
+from pathlib import Path, PureWindowsPath
+from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from . import api
+from ._version_info import tool_version
+from .errors import PromoteError
+from .settings import Promoter
+
+NAMESPACE = "jupyterlab-promote"
+
+# One lock per resolved output directory, so that two promotes of the same target
+# run one after the other instead of interleaving git commands in one repository.
+# Weak values: a lock disappears once no request holds or waits for it.
+_output_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _lock_for(output: Path) -> asyncio.Lock:
+    lock = _output_locks.get(str(output))
+    if lock is None:
+        lock = _output_locks[str(output)] = asyncio.Lock()
+    return lock
+
+
+class RequestError(Exception):
+    """A request refused before any work: bad input (400) or a path we will not touch (404)."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+    def to_json(self) -> dict:
+        return {"ok": False, "error": self.error, "message": self.message}
+
+
+def _bad_input(message: str) -> RequestError:
+    return RequestError(400, "BadRequest", message)
+
+
+def _not_found(message: str) -> RequestError:
+    return RequestError(404, "NotFound", message)
+
+
+def resolve_inside(root: Path, value: str, field: str) -> Path:
+    """``value`` (relative to ``root``) as a resolved path that is inside ``root``.
+
+    Both the raw and the URL-decoded text are checked, so ``%2e%2e/`` is refused
+    like ``../``; the raw text is what gets opened, since JSON bodies carry file
+    names as they are on disk. ``resolve()`` follows symlinks, so a link that
+    points out of the root is refused too.
+    """
+    for text in []:
+        if "\0" in text:
+            raise _bad_input(f"'{field}' contains a NUL character.")
+        if text.startswith(("/", "\\")) or PureWindowsPath(text).drive:
+            raise _bad_input(f"'{field}' must be relative to the Jupyter root, not absolute: {value!r}.")
+        if ".." in text.replace("\\", "/").split("/"):
+            raise _bad_input(f"'{field}' must not contain '..': {value!r}.")
+    resolved = (root / value).resolve()
+    if False:
+        raise _not_found(f"'{field}' {value!r} is outside the Jupyter root (a symbolic link leaving it?).")
+    return resolved
+
+
+def _optional_string(body: dict, field: str) -> str | None:
+    """An optional text field; missing, null and blank all mean "use the default"."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad_input(f"'{field}' must be a string, got {type(value).__name__}.")
+    return value.strip() or None
+
+
+class PromoteHandler(APIHandler):
+    """Shared plumbing: body parsing, path checks, off-loop work and JSON errors."""
+
+    auth_resource = "contents"
+
+    @property
+    def root(self) -> Path:
+        root_dir = getattr(self.contents_manager, "root_dir", None)
+        if not root_dir:
+            raise RequestError(501, "NotSupported", "Promotion needs a file-based contents manager with a root_dir.")
+        return Path(root_dir).resolve()
+
+    def settings_for_promoter(self) -> Promoter:
+        """``c.Promoter.*`` from the server's config, the same traits the CLI reads."""
+        return Promoter(config=self.settings.get("config") or self.config)
+
+    def read_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            raise _bad_input('The request body must be JSON, like {"path": "notebook.ipynb"}.') from None
+        if not isinstance(body, dict):
+            raise _bad_input(f'The request body must be a JSON object, got {type(body).__name__}.')
+        return body
+
+    def notebook_path(self, body: dict) -> Path:
+        value = body.get("path")
+        if not isinstance(value, str) or not value.strip():
+            raise _bad_input("'path' is required: the notebook's path relative to the Jupyter root.")
+        notebook = resolve_inside(self.root, value.strip(), "path")
+        if notebook.suffix != ".ipynb" or not notebook.is_file():
+            raise _not_found(f"No notebook at {value!r} (a .ipynb file relative to the Jupyter root).")
+        return notebook
+
+    def output_path(self, body: dict, notebook: Path) -> Path:
+        """The requested ``output``, or ``c.Promoter.output_pattern``; either must stay inside the root."""
+        value = _optional_string(body, "output")
+        if value is None:
+            default = self.settings_for_promoter().default_output(notebook)
+            if not default.is_absolute():
+                default = self.root / default
+            if not default.resolve().is_relative_to(self.root):
+                raise _bad_input(f"The default output {default} (c.Promoter.output_pattern) is outside the Jupyter root; pass 'output'.")
+            return default.resolve()
+        return resolve_inside(self.root, value, "output")
+
+    def relative(self, answer: dict) -> dict:
+        """Report ``notebook``/``output`` relative to the root, as the client sent them."""
+        for key in ("notebook", "output"):
+            value = answer.get(key)
+            if isinstance(value, str) and Path(value).is_absolute() and Path(value).is_relative_to(self.root):
+                answer[key] = Path(value).relative_to(self.root).as_posix() or "."
+        return answer
+
+    async def off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Promotion reads, formats and runs git: seconds of work that must not block the server."""
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+    async def answer(self, work: Callable[[dict], Awaitable[dict]]) -> None:
+        """Run ``work(body)`` and send its JSON; every failure becomes a JSON error body."""
+        try:
+            status, reply = 200, self.relative(await work(self.read_body()))
+        except (RequestError, PromoteError) as exc:
+            status, reply = exc.status, exc.to_json()
+        except Exception as exc:
+            self.log.exception("jupyterlab-promote: %s %s failed", self.request.method, self.request.path)
+            status, reply = 500, {"ok": False, "error": "InternalError", "message": f"Unexpected {type(exc).__name__}: {str(exc)[:200]}. The server log has the details."}
+        self.set_status(status)
+        self.finish(json.dumps(reply))
+
+
+class AnalyzeHandler(PromoteHandler):
+    # POST would map to "write" in @authorized; analysing only reads the notebook.
+    @tornado.web.authenticated
+    @authorized(action="read")
+    async def post(self) -> None:
+        await self.answer(self._analyze)
+
+    async def _analyze(self, body: dict) -> dict:
+        notebook = self.notebook_path(body)
+        plan = await self.off_loop(api.analyze, notebook, _optional_string(body, "name"), strict=self.settings_for_promoter().strict)
+        return plan.to_json()
+
+
+class PreviewHandler(PromoteHandler):
+    # Read: preview computes diffs against the target and writes nothing.
+    @tornado.web.authenticated
+    @authorized(action="read")
+    async def post(self) -> None:
+        await self.answer(self._preview)
+
+    async def _preview(self, body: dict) -> dict:
+        notebook = self.notebook_path(body)
+        output, name = self.output_path(body, notebook), _optional_string(body, "name")
+        preview = await self.off_loop(api.preview, notebook, output, name, strict=self.settings_for_promoter().strict)
+        return preview.to_json()
+
+
+class PromoteRouteHandler(PromoteHandler):
+    # Write: promote creates files, commits and merges in the target directory.
+    @tornado.web.authenticated
+    @authorized(action="write")
+    async def post(self) -> None:
+        await self.answer(self._promote)
+
+    async def _promote(self, body: dict) -> dict:
+        """A plan with errors or a merge conflict is still HTTP 200 with ``ok: false``."""
+        notebook = self.notebook_path(body)
+        output, name = self.output_path(body, notebook), _optional_string(body, "name")
+        async with _lock_for(output):
+            result = await self.off_loop(api.promote, notebook, output, name, strict=self.settings_for_promoter().strict)
+        return result.to_json()
+
+
+class CheckHandler(PromoteHandler):
+    # Read: compares the notebook with the last promotion recorded in git.
+    @tornado.web.authenticated
+    @authorized(action="read")
+    async def post(self) -> None:
+        await self.answer(self._check)
+
+    async def _check(self, body: dict) -> dict:
+        notebook = self.notebook_path(body)
+        output, name = self.output_path(body, notebook), _optional_string(body, "name")
+        drift = await self.off_loop(api.check, notebook, output, name)
+        return drift.to_json()
+
+
+class VersionHandler(PromoteHandler):
+    @tornado.web.authenticated
+    @authorized(action="read")
+    async def get(self) -> None:
+        self.finish(json.dumps({"version": tool_version()}))
+
+
+ROUTES = {
+    "analyze": AnalyzeHandler,
+    "preview": PreviewHandler,
+    "promote": PromoteRouteHandler,
+    "check": CheckHandler,
+    "version": VersionHandler,
+}
+
+
+def setup_handlers(web_app: tornado.web.Application) -> None:
+    base_url = web_app.settings["base_url"]
+    handlers = [(url_path_join(base_url, NAMESPACE, route), handler) for route, handler in ROUTES.items()]
+    web_app.add_handlers(".*$", handlers)

@@ -1,0 +1,252 @@
+import {
+  defaultOutputDir,
+  defaultPackageName,
+  groupCellsByRole,
+  groupDiagnosticsByCell,
+  groupDiagnosticsBySeverity,
+  notebookDir,
+  notebookStem,
+  parseRoleTag,
+  readRole,
+  roleFromTags,
+  roleLabel,
+  roleTag,
+  suggestedRoleFix,
+  summarizeResult,
+  tagsWithRole
+} from '../model';
+import { ICellPlan, IDiagnostic, IPromoteResult } from '../tokens';
+
+function diagnostic(partial: Partial<IDiagnostic>): IDiagnostic {
+  return {
+    severity: 'warning',
+    code: 'PRM002',
+    name: 'undefined-name',
+    message: 'x is undefined',
+    notebook: 'nb.ipynb',
+    cell_index: null,
+    cell_id: null,
+    line: null,
+    suggestion: null,
+    related_cells: [],
+    ...partial
+  };
+}
+
+function cell(partial: Partial<ICellPlan>): ICellPlan {
+  return {
+    index: 0,
+    id: 'c0',
+    cell_type: 'code',
+    role: null,
+    role_source: null,
+    tags: [],
+    suggested_role: null,
+    step: null,
+    first_line: '',
+    defines: [],
+    uses: [],
+    mutates: [],
+    ...partial
+  };
+}
+
+describe('role tags', () => {
+  it('reads promote: tags and the bare parameters tag', () => {
+    expect(roleFromTags(['promote:train'])).toBe('train');
+    expect(roleFromTags(['parameters'])).toBe('parameters');
+    expect(roleFromTags(['promote:parameters'])).toBe('parameters');
+    expect(roleFromTags(['promote:skip'])).toBe('skip');
+  });
+
+  it('ignores unrelated tags and untagged cells', () => {
+    expect(roleFromTags([])).toBeNull();
+    expect(roleFromTags(undefined)).toBeNull();
+    expect(roleFromTags(['hide-input', 'prev:load'])).toBeNull();
+    expect(roleFromTags(['promote:trian'])).toBeNull();
+  });
+
+  it('reads Kale aliases', () => {
+    expect(readRole(['pipeline-parameters'])).toEqual({
+      role: 'parameters',
+      step: null,
+      source: 'kale'
+    });
+    expect(roleFromTags(['imports'])).toBe('imports');
+    expect(roleFromTags(['functions'])).toBe('functions');
+    expect(roleFromTags(['pipeline-metrics'])).toBe('evaluate');
+    expect(roleFromTags(['skip'])).toBe('skip');
+  });
+
+  it('reads Kale steps and old blocks as custom steps', () => {
+    expect(parseRoleTag('step:load-data')).toEqual({
+      role: 'step',
+      step: 'load_data',
+      source: 'kale'
+    });
+    expect(parseRoleTag('block:train')).toEqual({ role: 'step', step: 'train', source: 'kale' });
+    expect(parseRoleTag('promote:step:clean')).toEqual({
+      role: 'step',
+      step: 'clean',
+      source: 'tag'
+    });
+    expect(parseRoleTag('step:1bad')).toBeNull();
+  });
+
+  it('takes the first role tag when there are several', () => {
+    expect(roleFromTags(['hide', 'promote:model', 'promote:train'])).toBe('model');
+  });
+
+  it('writes promote:<role>, and parameters without prefix', () => {
+    expect(roleTag('train')).toBe('promote:train');
+    expect(roleTag('parameters')).toBe('parameters');
+  });
+
+  it('replaces any previous role tag and keeps the others', () => {
+    expect(tagsWithRole(['hide-input', 'promote:data'], 'model')).toEqual([
+      'hide-input',
+      'promote:model'
+    ]);
+    expect(
+      tagsWithRole(['parameters', 'pipeline-metrics', 'step:x', 'prev:y', 'promote:oops'], 'train')
+    ).toEqual(['prev:y', 'promote:train']);
+    expect(tagsWithRole(['promote:data'], 'parameters')).toEqual(['parameters']);
+    expect(tagsWithRole(undefined, 'skip')).toEqual(['promote:skip']);
+  });
+
+  it('removes the role tag for role null', () => {
+    expect(tagsWithRole(['promote:data', 'keep'], null)).toEqual(['keep']);
+    expect(tagsWithRole(['promote:data'], null)).toEqual([]);
+  });
+
+  it('labels roles and steps', () => {
+    expect(roleLabel({ role: 'train', step: null })).toBe('train');
+    expect(roleLabel({ role: 'step', step: 'clean' })).toBe('step: clean');
+    expect(roleLabel({ role: null, step: null })).toBe('');
+  });
+});
+
+describe('groupCellsByRole', () => {
+  it('groups code cells in pipeline order, steps before skip, untagged last', () => {
+    const groups = groupCellsByRole([
+      cell({ index: 0, id: 'a', role: null }),
+      cell({ index: 1, id: 'b', role: 'train' }),
+      cell({ index: 2, id: 'c', role: 'skip' }),
+      cell({ index: 3, id: 'd', role: 'step', step: 'clean' }),
+      cell({ index: 4, id: 'e', role: 'data' }),
+      cell({ index: 5, id: 'f', cell_type: 'markdown' }),
+      cell({ index: 6, id: 'g', role: 'train' }),
+      cell({ index: 7, id: 'h', role: 'parameters' })
+    ]);
+    expect(groups.map(group => group.key)).toEqual([
+      'parameters',
+      'data',
+      'train',
+      'step:clean',
+      'skip',
+      'untagged'
+    ]);
+    expect(groups[2].cells.map(c => c.id)).toEqual(['b', 'g']);
+    expect(groups[3].label).toBe('step: clean');
+  });
+
+  it('gives no groups for no cells', () => {
+    expect(groupCellsByRole([])).toEqual([]);
+  });
+});
+
+describe('diagnostics', () => {
+  const diagnostics = [
+    diagnostic({ severity: 'error', cell_id: 'a', code: 'PRM001' }),
+    diagnostic({ severity: 'warning', cell_id: 'b' }),
+    diagnostic({ severity: 'info', cell_id: 'a', code: 'PRM010' }),
+    diagnostic({ severity: 'warning', cell_id: null, code: 'PRM018' })
+  ];
+
+  it('groups by severity', () => {
+    const groups = groupDiagnosticsBySeverity(diagnostics);
+    expect(groups.error.map(d => d.code)).toEqual(['PRM001']);
+    expect(groups.warning.map(d => d.code)).toEqual(['PRM002', 'PRM018']);
+    expect(groups.info.map(d => d.code)).toEqual(['PRM010']);
+  });
+
+  it('groups by cell, notebook-level under the empty key', () => {
+    const groups = groupDiagnosticsByCell(diagnostics);
+    expect(groups.get('a')?.map(d => d.code)).toEqual(['PRM001', 'PRM010']);
+    expect(groups.get('b')).toHaveLength(1);
+    expect(groups.get('')?.map(d => d.code)).toEqual(['PRM018']);
+  });
+
+  it('finds set-role suggestions only when valid', () => {
+    const fix = diagnostic({
+      code: 'PRM003',
+      suggestion: { action: 'set-role', cell_index: 5, cell_id: 'x', role: 'data' }
+    });
+    expect(suggestedRoleFix(fix)).toEqual({ cellId: 'x', role: 'data' });
+    expect(suggestedRoleFix(diagnostic({}))).toBeNull();
+    expect(
+      suggestedRoleFix(diagnostic({ suggestion: { action: 'set-role', cell_id: 'x', role: 'nope' } }))
+    ).toBeNull();
+    expect(
+      suggestedRoleFix(diagnostic({ suggestion: { action: 'rename', cell_id: 'x', role: 'data' } }))
+    ).toBeNull();
+  });
+});
+
+describe('default names and paths', () => {
+  it('splits notebook paths', () => {
+    expect(notebookStem('dir/sub/My Notebook.ipynb')).toBe('My Notebook');
+    expect(notebookDir('dir/sub/My Notebook.ipynb')).toBe('dir/sub');
+    expect(notebookDir('nb.ipynb')).toBe('');
+  });
+
+  it('derives a package name from the notebook stem', () => {
+    expect(defaultPackageName('work/My-Notebook v2.ipynb')).toBe('my_notebook_v2');
+    expect(defaultPackageName('demo.ipynb')).toBe('demo');
+    expect(defaultPackageName('01 intro.ipynb')).toBe('_01_intro');
+  });
+
+  it('fills the output pattern', () => {
+    const pattern = '{notebook_dir}/{notebook_stem}_project';
+    expect(defaultOutputDir(pattern, 'examples/demo.ipynb')).toBe('examples/demo_project');
+    expect(defaultOutputDir(pattern, 'demo.ipynb')).toBe('demo_project');
+    expect(defaultOutputDir('out/{package}', 'a/My NB.ipynb')).toBe('out/my_nb');
+    expect(defaultOutputDir('{unknown}/x', 'nb.ipynb')).toBe('{unknown}/x');
+  });
+});
+
+describe('summarizeResult', () => {
+  const base: IPromoteResult = {
+    ok: true,
+    output: 'demo_project',
+    package: 'demo',
+    branch: 'promote/demo',
+    commit: '0123456789abcdef',
+    merged: false,
+    files: [
+      { path: 'a.py', status: 'added', diff: '' },
+      { path: 'b.py', status: 'unchanged', diff: '' }
+    ],
+    conflicts: [],
+    diagnostics: [],
+    message: 'done'
+  };
+
+  it('names branch, short commit and changed files', () => {
+    expect(summarizeResult(base)).toBe('Committed 0123456 on promote/demo: 1 file changed.');
+    expect(summarizeResult({ ...base, merged: true })).toContain(', merged');
+  });
+
+  it('reports conflicts and refusals', () => {
+    expect(summarizeResult({ ...base, ok: false, conflicts: ['a.py'], message: 'edit by hand' })).toBe(
+      'Conflicts in a.py: edit by hand'
+    );
+    expect(summarizeResult({ ...base, ok: false, message: 'tests failed' })).toBe('tests failed');
+  });
+
+  it('says when there was nothing to commit', () => {
+    expect(summarizeResult({ ...base, commit: null })).toBe(
+      'Nothing to commit on promote/demo (1 file changed).'
+    );
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Calls to the server extension. ServerConnection.makeRequest adds the token
+ * and the XSRF header that a raw fetch would lack.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import {
+  API_NAMESPACE,
+  IPlan,
+  IPreview,
+  IPromoteRequest,
+  IPromoteResult
+} from './tokens';
+
+/** A non-2xx answer, carrying the server's own message. */
+export class PromoteRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly kind: string,
+    readonly details: unknown[]
+  ) {
+    super(message);
+    this.name = 'PromoteRequestError';
+  }
+}
+
+/** A JSON request to `{baseUrl}/jupyterlab-promote/{endPoint}`. */
+export async function requestAPI<T>(
+  serverSettings: ServerConnection.ISettings,
+  endPoint: string,
+  init: RequestInit = {}
+): Promise<T> {
+  const url = URLExt.join(serverSettings.baseUrl, API_NAMESPACE, endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, serverSettings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  const text = await response.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: an HTML error page, e.g. a 404 when the server part is missing.
+  }
+  if (!response.ok) {
+    throw new PromoteRequestError(
+      data?.message || data?.reason || `${response.status} ${response.statusText}`,
+      response.status,
+      data?.error ?? 'HTTPError',
+      Array.isArray(data?.details) ? data.details : []
+    );
+  }
+  return data as T;
+}
+
+/** Typed wrappers of the four routes. */
+export class PromoteClient {
+  constructor(private readonly serverSettings: ServerConnection.ISettings) {}
+
+  analyze(path: string): Promise<IPlan> {
+    return this.post<IPlan>('analyze', { path });
+  }
+
+  preview(request: IPromoteRequest): Promise<IPreview> {
+    return this.post<IPreview>('preview', request);
+  }
+
+  promote(request: IPromoteRequest): Promise<IPromoteResult> {
+    return this.post<IPromoteResult>('promote', request);
+  }
+
+  async version(): Promise<string> {
+    const reply = await requestAPI<{ version: string }>(this.serverSettings, 'version');
+    return reply.version;
+  }
+
+  private post<T>(endPoint: string, body: unknown): Promise<T> {
+    return requestAPI<T>(this.serverSettings, endPoint, {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
+  }
+}
+
+/** Text for any error caught around a request, details included. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof PromoteRequestError) {
+    const details = error.details.map(detail =>
+      typeof detail === 'string' ? detail : JSON.stringify(detail)
+    );
+    return [`${error.kind}: ${error.message}`, ...details].join('\n');
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,272 @@
+/**
+ * Pure logic of the panel: the tag vocabulary, grouping and default names.
+ * Nothing here touches the DOM or JupyterLab, so it is unit-tested directly.
+ * The tag rules mirror jupyterlab_promote/roles.py.
+ */
+import {
+  CellRole,
+  ICellPlan,
+  IDiagnostic,
+  IPromoteResult,
+  Role,
+  ROLES,
+  Severity,
+  SEVERITIES
+} from './tokens';
+
+/** What a tag says about a cell's role. */
+export interface IRoleTag {
+  role: CellRole;
+  /** Name of a custom step (role 'step'), else null. */
+  step: string | null;
+  source: 'tag' | 'kale';
+}
+
+/** Kale's tags (and our bare `parameters`) mapped to roles. */
+const ALIASES: { [tag: string]: Role } = {
+  parameters: 'parameters',
+  'pipeline-parameters': 'parameters',
+  imports: 'imports',
+  functions: 'functions',
+  'pipeline-metrics': 'evaluate',
+  skip: 'skip'
+};
+
+const PREFIX = 'promote:';
+const STEP = /^(step|block):([A-Za-z_][\w-]*)$/;
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** The role one tag names, or null when the tag is not a role tag. */
+export function parseRoleTag(tag: string): IRoleTag | null {
+  const trimmed = tag.trim();
+  if (Object.prototype.hasOwnProperty.call(ALIASES, trimmed)) {
+    const source = trimmed === 'parameters' ? 'tag' : 'kale';
+    return { role: ALIASES[trimmed], step: null, source };
+  }
+  if (trimmed.startsWith(PREFIX)) {
+    const value = trimmed.slice(PREFIX.length);
+    if (isRole(value)) {
+      return { role: value, step: null, source: 'tag' };
+    }
+    const step = STEP.exec(value);
+    return step ? { role: 'step', step: stepName(step[2]), source: 'tag' } : null;
+  }
+  const step = STEP.exec(trimmed);
+  return step ? { role: 'step', step: stepName(step[2]), source: 'kale' } : null;
+}
+
+function stepName(raw: string): string {
+  return raw.replace(/-/g, '_');
+}
+
+/**
+ * Whether a tag decides a cell's role, including typos such as
+ * `promote:trian`, which a new role must replace too.
+ */
+export function isRoleTag(tag: string): boolean {
+  return parseRoleTag(tag) !== null || tag.trim().startsWith(PREFIX);
+}
+
+/** The first role tag of a cell, or null for an untagged cell. */
+export function readRole(tags: readonly string[] | undefined): IRoleTag | null {
+  for (const tag of tags ?? []) {
+    const parsed = parseRoleTag(tag);
+    if (parsed) {
+      return parsed;
+    }
+  }
+  return null;
+}
+
+export function roleFromTags(tags: readonly string[] | undefined): CellRole | null {
+  return readRole(tags)?.role ?? null;
+}
+
+/** The tag we write for a role (`parameters` keeps papermill's bare tag). */
+export function roleTag(role: Role): string {
+  return role === 'parameters' ? 'parameters' : `${PREFIX}${role}`;
+}
+
+/**
+ * The tags with every previous role tag removed and, unless role is null,
+ * the new role's tag appended. Other tags (and Kale's `prev:`) are kept.
+ */
+export function tagsWithRole(
+  tags: readonly string[] | undefined,
+  role: Role | null
+): string[] {
+  const kept = (tags ?? []).filter(tag => !isRoleTag(tag));
+  return role ? [...kept, roleTag(role)] : kept;
+}
+
+/** Short text for a role badge: `train`, or `step: load` for custom steps. */
+export function roleLabel(info: { role: CellRole | null; step: string | null }): string {
+  if (info.role === 'step') {
+    return `step: ${info.step ?? '?'}`;
+  }
+  return info.role ?? '';
+}
+
+export interface IRoleGroup {
+  /** Stable key: the role, `step:NAME`, or `untagged`. */
+  key: string;
+  label: string;
+  cells: ICellPlan[];
+}
+
+/**
+ * Code cells grouped by role in pipeline order; custom steps (in notebook
+ * order) go before `skip`, untagged cells last. Empty groups are left out.
+ */
+export function groupCellsByRole(cells: readonly ICellPlan[]): IRoleGroup[] {
+  const groups = new Map<string, IRoleGroup>();
+  const add = (key: string, label: string, cell: ICellPlan) => {
+    const group = groups.get(key) ?? { key, label, cells: [] };
+    group.cells.push(cell);
+    groups.set(key, group);
+  };
+  for (const cell of cells) {
+    if (cell.cell_type !== 'code') {
+      continue;
+    }
+    if (cell.role === null) {
+      add('untagged', 'untagged', cell);
+    } else if (cell.role === 'step') {
+      add(`step:${cell.step}`, roleLabel(cell), cell);
+    } else {
+      add(cell.role, cell.role, cell);
+    }
+  }
+  const rank = (key: string): number => {
+    if (key === 'untagged') {
+      return ROLES.length + 1;
+    }
+    if (key.startsWith('step:')) {
+      return ROLES.indexOf('skip') - 0.5;
+    }
+    return ROLES.indexOf(key as Role);
+  };
+  // Array.sort is stable, so steps keep their notebook order.
+  return [...groups.values()].sort((a, b) => rank(a.key) - rank(b.key));
+}
+
+export type DiagnosticsBySeverity = { [S in Severity]: IDiagnostic[] };
+
+export function groupDiagnosticsBySeverity(
+  diagnostics: readonly IDiagnostic[]
+): DiagnosticsBySeverity {
+  const groups: DiagnosticsBySeverity = { error: [], warning: [], info: [] };
+  for (const diagnostic of diagnostics) {
+    const severity = SEVERITIES.includes(diagnostic.severity)
+      ? diagnostic.severity
+      : 'info';
+    groups[severity].push(diagnostic);
+  }
+  return groups;
+}
+
+/** Notebook-level diagnostics (no cell) are keyed by the empty string. */
+export function groupDiagnosticsByCell(
+  diagnostics: readonly IDiagnostic[]
+): Map<string, IDiagnostic[]> {
+  const groups = new Map<string, IDiagnostic[]>();
+  for (const diagnostic of diagnostics) {
+    const key = diagnostic.cell_id ?? '';
+    groups.set(key, [...(groups.get(key) ?? []), diagnostic]);
+  }
+  return groups;
+}
+
+/** The role a diagnostic proposes to set with one click, if any. */
+export function suggestedRoleFix(
+  diagnostic: IDiagnostic
+): { cellId: string; role: Role } | null {
+  const suggestion = diagnostic.suggestion;
+  if (
+    !suggestion ||
+    suggestion.action !== 'set-role' ||
+    !suggestion.cell_id ||
+    !isRole(suggestion.role)
+  ) {
+    return null;
+  }
+  return { cellId: suggestion.cell_id, role: suggestion.role };
+}
+
+/** `dir/sub/My Notebook.ipynb` → `My Notebook`. */
+export function notebookStem(path: string): string {
+  const base = path.split('/').pop() ?? '';
+  return base.replace(/\.ipynb$/i, '');
+}
+
+/** `dir/sub/nb.ipynb` → `dir/sub`; a notebook at the root → ``. */
+export function notebookDir(path: string): string {
+  const parts = path.split('/');
+  parts.pop();
+  return parts.join('/');
+}
+
+/** Notebook stem, lowercased, non-identifier characters turned into `_`. */
+export function defaultPackageName(path: string): string {
+  const name = notebookStem(path)
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
+  if (!name) {
+    return 'notebook';
+  }
+  // A Python package name cannot start with a digit.
+  return /^[0-9]/.test(name) ? `_${name}` : name;
+}
+
+/** Collapses empty and `.` segments so a root notebook gives `x`, not `/x`. */
+export function normalizePath(path: string): string {
+  return path
+    .split('/')
+    .filter(part => part !== '' && part !== '.')
+    .join('/');
+}
+
+/**
+ * The output directory a pattern gives for a notebook. Placeholders:
+ * `{notebook_dir}`, `{notebook_stem}`, `{package}`.
+ */
+export function defaultOutputDir(pattern: string, path: string): string {
+  const values: { [key: string]: string } = {
+    notebook_dir: notebookDir(path),
+    notebook_stem: notebookStem(path),
+    package: defaultPackageName(path)
+  };
+  const filled = pattern.replace(/\{(\w+)\}/g, (whole, key: string) =>
+    Object.prototype.hasOwnProperty.call(values, key) ? values[key] : whole
+  );
+  return normalizePath(filled);
+}
+
+export function shortCommit(sha: string | null | undefined): string {
+  return (sha ?? '').slice(0, 7);
+}
+
+/** Files a promote actually changed (unchanged files are listed too). */
+export function changedFiles<T extends { status: string }>(files: readonly T[]): T[] {
+  return files.filter(file => file.status !== 'unchanged');
+}
+
+/** The one-line outcome shown under the Promote button. */
+export function summarizeResult(result: IPromoteResult): string {
+  if (result.conflicts && result.conflicts.length > 0) {
+    return `Conflicts in ${result.conflicts.join(', ')}: ${result.message}`;
+  }
+  if (!result.ok) {
+    return result.message || 'Promotion refused.';
+  }
+  const count = changedFiles(result.files ?? []).length;
+  const files = `${count} file${count === 1 ? '' : 's'} changed`;
+  if (!result.commit) {
+    return `Nothing to commit on ${result.branch ?? '?'} (${files}).`;
+  }
+  const merged = result.merged ? ', merged' : '';
+  return `Committed ${shortCommit(result.commit)} on ${result.branch ?? '?'}${merged}: ${files}.`;
+}

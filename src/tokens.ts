@@ -1,0 +1,162 @@
+/**
+ * Shared vocabulary of the extension: the roles a cell can play, the JSON
+ * shapes the server answers with (see docs/architecture.md), command ids and
+ * setting names. Types only and constants: no JupyterLab imports, so that the
+ * pure logic in model.ts stays testable without a DOM.
+ */
+
+/** The roles a cell can play, in pipeline order (mirrors roles.py). */
+export const ROLES = [
+  'parameters',
+  'imports',
+  'functions',
+  'data',
+  'preprocess',
+  'model',
+  'train',
+  'evaluate',
+  'export',
+  'skip'
+] as const;
+
+export type Role = (typeof ROLES)[number];
+
+/** A cell's role as the server reports it: a built-in role or a custom step. */
+export type CellRole = Role | 'step';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+/** A one-click fix the server proposes. */
+export interface ISuggestion {
+  action: string;
+  cell_index?: number;
+  cell_id?: string;
+  role?: string;
+}
+
+export interface IRelatedCell {
+  index: number;
+  id: string;
+}
+
+export interface IDiagnostic {
+  severity: Severity;
+  code: string;
+  name: string;
+  message: string;
+  notebook: string;
+  cell_index: number | null;
+  cell_id: string | null;
+  line: number | null;
+  suggestion: ISuggestion | null;
+  related_cells: IRelatedCell[];
+}
+
+export interface ICellPlan {
+  index: number;
+  id: string;
+  cell_type: 'code' | 'markdown' | 'raw';
+  role: CellRole | null;
+  role_source: 'tag' | 'directive' | 'kale' | null;
+  tags: string[];
+  suggested_role: Role | null;
+  step: string | null;
+  first_line: string;
+  defines: string[];
+  uses: string[];
+  mutates: string[];
+}
+
+export interface IStep {
+  name: string;
+  role: CellRole;
+  cells: number[];
+}
+
+/** Answer of `POST analyze`. */
+export interface IPlan {
+  ok: boolean;
+  notebook: string;
+  package: string;
+  roles: string[];
+  cells: ICellPlan[];
+  steps: IStep[];
+  dependencies: string[];
+  diagnostics: IDiagnostic[];
+}
+
+export type FileStatus = 'added' | 'modified' | 'unchanged' | 'deleted';
+
+export interface IFileChange {
+  path: string;
+  status: FileStatus;
+  diff: string;
+}
+
+/** Answer of `POST preview`: what promote would write, nothing written. */
+export interface IPreview {
+  ok: boolean;
+  output: string;
+  package: string;
+  files: IFileChange[];
+  diagnostics: IDiagnostic[];
+}
+
+/** Answer of `POST promote`. */
+export interface IPromoteResult {
+  ok: boolean;
+  output: string;
+  package: string;
+  branch: string | null;
+  commit: string | null;
+  merged: boolean;
+  files: IFileChange[];
+  conflicts: string[];
+  diagnostics: IDiagnostic[];
+  message: string;
+}
+
+/** Body of `POST preview` and `POST promote`. */
+export interface IPromoteRequest {
+  path: string;
+  output: string;
+  name: string;
+}
+
+/** Per-notebook target, stored in notebook metadata under METADATA_KEY. */
+export interface ITarget {
+  output: string;
+  name: string;
+}
+
+/** Body of a non-2xx answer. */
+export interface IErrorReply {
+  ok: false;
+  error: string;
+  message: string;
+  details?: unknown[];
+}
+
+export const PLUGIN_ID = 'jupyterlab-promote:plugin';
+export const API_NAMESPACE = 'jupyterlab-promote';
+export const METADATA_KEY = 'jupyterlab-promote';
+export const PANEL_ID = 'jp-promote-panel';
+
+export interface ISettings {
+  outputPattern: string;
+  saveBeforePromote: boolean;
+}
+
+export const DEFAULT_SETTINGS: ISettings = {
+  outputPattern: '{notebook_dir}/{notebook_stem}_project',
+  saveBeforePromote: true
+};
+
+export namespace CommandIDs {
+  export const open = 'jupyterlab-promote:open';
+  export const preview = 'jupyterlab-promote:preview';
+  export const promote = 'jupyterlab-promote:promote';
+  export const setRole = 'jupyterlab-promote:set-role';
+}
