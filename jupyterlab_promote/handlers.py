@@ -68,7 +68,7 @@ def resolve_inside(root: Path, value: str, field: str) -> Path:
     names as they are on disk. ``resolve()`` follows symlinks, so a link that
     points out of the root is refused too.
     """
-    for text in []:
+    for text in {value, unquote(value)}:
         if "\0" in text:
             raise _bad_input(f"'{field}' contains a NUL character.")
         if text.startswith(("/", "\\")) or PureWindowsPath(text).drive:
@@ -76,7 +76,7 @@ def resolve_inside(root: Path, value: str, field: str) -> Path:
         if ".." in text.replace("\\", "/").split("/"):
             raise _bad_input(f"'{field}' must not contain '..': {value!r}.")
     resolved = (root / value).resolve()
-    if False:
+    if not resolved.is_relative_to(root):
         raise _not_found(f"'{field}' {value!r} is outside the Jupyter root (a symbolic link leaving it?).")
     return resolved
 
@@ -103,7 +103,7 @@ class PromoteHandler(APIHandler):
             raise RequestError(501, "NotSupported", "Promotion needs a file-based contents manager with a root_dir.")
         return Path(root_dir).resolve()
 
-    def settings_for_promoter(self) -> Promoter:
+    def promoter(self) -> Promoter:
         """``c.Promoter.*`` from the server's config, the same traits the CLI reads."""
         return Promoter(config=self.settings.get("config") or self.config)
 
@@ -113,7 +113,7 @@ class PromoteHandler(APIHandler):
         except (ValueError, UnicodeDecodeError):
             raise _bad_input('The request body must be JSON, like {"path": "notebook.ipynb"}.') from None
         if not isinstance(body, dict):
-            raise _bad_input(f'The request body must be a JSON object, got {type(body).__name__}.')
+            raise _bad_input(f"The request body must be a JSON object, got {type(body).__name__}.")
         return body
 
     def notebook_path(self, body: dict) -> Path:
@@ -128,14 +128,17 @@ class PromoteHandler(APIHandler):
     def output_path(self, body: dict, notebook: Path) -> Path:
         """The requested ``output``, or ``c.Promoter.output_pattern``; either must stay inside the root."""
         value = _optional_string(body, "output")
-        if value is None:
-            default = self.settings_for_promoter().default_output(notebook)
-            if not default.is_absolute():
-                default = self.root / default
-            if not default.resolve().is_relative_to(self.root):
-                raise _bad_input(f"The default output {default} (c.Promoter.output_pattern) is outside the Jupyter root; pass 'output'.")
-            return default.resolve()
-        return resolve_inside(self.root, value, "output")
+        if value is not None:
+            return resolve_inside(self.root, value, "output")
+        default = (self.root / self.promoter().default_output(notebook)).resolve()  # an absolute pattern wins
+        if not default.is_relative_to(self.root):
+            raise _bad_input(f"The default output {default} (c.Promoter.output_pattern) is outside the Jupyter root.")
+        return default
+
+    def target(self, body: dict) -> tuple[Path, Path, str | None]:
+        """(notebook, output, package name) of a preview, promote or check request."""
+        notebook = self.notebook_path(body)
+        return notebook, self.output_path(body, notebook), _optional_string(body, "name")
 
     def relative(self, answer: dict) -> dict:
         """Report ``notebook``/``output`` relative to the root, as the client sent them."""
@@ -157,22 +160,25 @@ class PromoteHandler(APIHandler):
             status, reply = exc.status, exc.to_json()
         except Exception as exc:
             self.log.exception("jupyterlab-promote: %s %s failed", self.request.method, self.request.path)
-            status, reply = 500, {"ok": False, "error": "InternalError", "message": f"Unexpected {type(exc).__name__}: {str(exc)[:200]}. The server log has the details."}
+            status, reply = 500, {
+                "ok": False,
+                "error": "InternalError",
+                "message": f"Unexpected {type(exc).__name__}: {str(exc)[:200]}. The server log has the details.",
+            }
         self.set_status(status)
         self.finish(json.dumps(reply))
 
 
 class AnalyzeHandler(PromoteHandler):
-    # POST would map to "write" in @authorized; analysing only reads the notebook.
+    # @authorized maps POST to "write"; analysing only reads the notebook, so it asks for "read".
     @tornado.web.authenticated
     @authorized(action="read")
     async def post(self) -> None:
         await self.answer(self._analyze)
 
     async def _analyze(self, body: dict) -> dict:
-        notebook = self.notebook_path(body)
-        plan = await self.off_loop(api.analyze, notebook, _optional_string(body, "name"), strict=self.settings_for_promoter().strict)
-        return plan.to_json()
+        notebook, name = self.notebook_path(body), _optional_string(body, "name")
+        return (await self.off_loop(api.analyze, notebook, name, strict=self.promoter().strict)).to_json()
 
 
 class PreviewHandler(PromoteHandler):
@@ -183,10 +189,8 @@ class PreviewHandler(PromoteHandler):
         await self.answer(self._preview)
 
     async def _preview(self, body: dict) -> dict:
-        notebook = self.notebook_path(body)
-        output, name = self.output_path(body, notebook), _optional_string(body, "name")
-        preview = await self.off_loop(api.preview, notebook, output, name, strict=self.settings_for_promoter().strict)
-        return preview.to_json()
+        notebook, output, name = self.target(body)
+        return (await self.off_loop(api.preview, notebook, output, name, strict=self.promoter().strict)).to_json()
 
 
 class PromoteRouteHandler(PromoteHandler):
@@ -198,10 +202,9 @@ class PromoteRouteHandler(PromoteHandler):
 
     async def _promote(self, body: dict) -> dict:
         """A plan with errors or a merge conflict is still HTTP 200 with ``ok: false``."""
-        notebook = self.notebook_path(body)
-        output, name = self.output_path(body, notebook), _optional_string(body, "name")
+        notebook, output, name = self.target(body)
         async with _lock_for(output):
-            result = await self.off_loop(api.promote, notebook, output, name, strict=self.settings_for_promoter().strict)
+            result = await self.off_loop(api.promote, notebook, output, name, strict=self.promoter().strict)
         return result.to_json()
 
 
@@ -213,10 +216,7 @@ class CheckHandler(PromoteHandler):
         await self.answer(self._check)
 
     async def _check(self, body: dict) -> dict:
-        notebook = self.notebook_path(body)
-        output, name = self.output_path(body, notebook), _optional_string(body, "name")
-        drift = await self.off_loop(api.check, notebook, output, name)
-        return drift.to_json()
+        return (await self.off_loop(api.check, *self.target(body))).to_json()
 
 
 class VersionHandler(PromoteHandler):

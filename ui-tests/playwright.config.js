@@ -25,6 +25,8 @@ module.exports = {
   workers: 1,
   use: {
     ...baseConfig.use,
+    // Fail a missing element in seconds rather than at the test timeout.
+    actionTimeout: 30 * 1000,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium'
     },

@@ -22,9 +22,11 @@ function importCellIndex(notebookPath: string): number {
   const notebook = JSON.parse(fs.readFileSync(notebookPath, 'utf-8'));
   const index = notebook.cells.findIndex((cell: any) => {
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+    // The first line of Python, past comments and magics such as %matplotlib.
     const code = source
       .split('\n')
-      .filter((line: string) => line.trim() && !line.trim().startsWith('#'));
+      .map((line: string) => line.trim())
+      .filter((line: string) => line && !/^[#%!]/.test(line));
     return cell.cell_type === 'code' && /^(import|from)\s/.test(code[0] ?? '');
   });
   if (index < 0) {
