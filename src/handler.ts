@@ -48,7 +48,9 @@ export async function requestAPI<T>(
   }
   if (!response.ok) {
     throw new PromoteRequestError(
-      data?.message || data?.reason || `${response.status} ${response.statusText}`,
+      data?.message ||
+        data?.reason ||
+        `${response.status} ${response.statusText}`,
       response.status,
       data?.error ?? 'HTTPError',
       Array.isArray(data?.details) ? data.details : []
@@ -61,8 +63,9 @@ export async function requestAPI<T>(
 export class PromoteClient {
   constructor(private readonly serverSettings: ServerConnection.ISettings) {}
 
-  analyze(path: string): Promise<IPlan> {
-    return this.post<IPlan>('analyze', { path });
+  /** `name` is optional: the server defaults to the notebook's stem. */
+  analyze(path: string, name?: string): Promise<IPlan> {
+    return this.post<IPlan>('analyze', name ? { path, name } : { path });
   }
 
   preview(request: IPromoteRequest): Promise<IPreview> {
@@ -74,7 +77,10 @@ export class PromoteClient {
   }
 
   async version(): Promise<string> {
-    const reply = await requestAPI<{ version: string }>(this.serverSettings, 'version');
+    const reply = await requestAPI<{ version: string }>(
+      this.serverSettings,
+      'version'
+    );
     return reply.version;
   }
 

@@ -8,4 +8,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 
   </g>
 </svg>`;
 
-export const promoteIcon = new LabIcon({ name: 'jupyterlab-promote:icon', svgstr: svg });
+export const promoteIcon = new LabIcon({
+  name: 'jupyterlab-promote:icon',
+  svgstr: svg
+});

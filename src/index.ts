@@ -14,11 +14,20 @@ import { errorMessage, PromoteClient } from './handler';
 import { promoteIcon } from './icons';
 import { isRole, roleFromTags } from './model';
 import { cellTags, setCellRole } from './notebook';
-import { CommandIDs, DEFAULT_SETTINGS, ISettings, PLUGIN_ID, ROLES } from './tokens';
+import {
+  CommandIDs,
+  DEFAULT_SETTINGS,
+  ISettings,
+  PLUGIN_ID,
+  ROLES
+} from './tokens';
 import { FRONTEND_VERSION } from './version';
 
 /** Compare the server part's version with ours and raise the banner if needed. */
-async function checkServer(client: PromoteClient, panel: PromotePanel): Promise<void> {
+async function checkServer(
+  client: PromoteClient,
+  panel: PromotePanel
+): Promise<void> {
   const prefix = 'Server extension missing or different version';
   try {
     const server = await client.version();
@@ -36,8 +45,12 @@ async function checkServer(client: PromoteClient, panel: PromotePanel): Promise<
   }
 }
 
-function addSetRoleCommand(app: JupyterFrontEnd, tracker: INotebookTracker): void {
-  const roleArg = (args: { role?: unknown }): string => String(args.role ?? 'none');
+function addSetRoleCommand(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker
+): void {
+  const roleArg = (args: { role?: unknown }): string =>
+    String(args.role ?? 'none');
   app.commands.addCommand(CommandIDs.setRole, {
     label: args => roleArg(args),
     caption: 'Set the promote role of the selected cells',
@@ -84,7 +97,8 @@ function addSetRoleCommand(app: JupyterFrontEnd, tracker: INotebookTracker): voi
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Promote a tagged notebook to a tested, git-committed Lightning package.',
+  description:
+    'Promote a tagged notebook to a tested, git-committed Lightning package.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
@@ -97,7 +111,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     let settings: ISettings = { ...DEFAULT_SETTINGS };
     const client = new PromoteClient(app.serviceManager.serverSettings);
-    const panel = new PromotePanel({ client, tracker, settings: () => settings });
+    const panel = new PromotePanel({
+      client,
+      tracker,
+      settings: () => settings
+    });
     app.shell.add(panel, 'right', { rank: 600 });
     restorer?.add(panel, panel.id);
     void checkServer(client, panel);
@@ -106,16 +124,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void settingRegistry.load(PLUGIN_ID).then(
         loaded => {
           const read = () => {
-            settings = { ...DEFAULT_SETTINGS, ...(loaded.composite as Partial<ISettings>) };
+            settings = {
+              ...DEFAULT_SETTINGS,
+              ...(loaded.composite as Partial<ISettings>)
+            };
           };
           read();
           loaded.changed.connect(read);
         },
-        error => console.error('jupyterlab-promote: cannot load settings', error)
+        error =>
+          console.error('jupyterlab-promote: cannot load settings', error)
       );
     }
 
-    tracker.widgetAdded.connect((_, notebookPanel) => trackBadges(notebookPanel));
+    tracker.widgetAdded.connect((_, notebookPanel) =>
+      trackBadges(notebookPanel)
+    );
     tracker.forEach(trackBadges);
 
     const hasNotebook = () => tracker.currentWidget !== null;
@@ -144,7 +168,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     addSetRoleCommand(app, tracker);
 
-    for (const command of [CommandIDs.open, CommandIDs.preview, CommandIDs.promote]) {
+    for (const command of [
+      CommandIDs.open,
+      CommandIDs.preview,
+      CommandIDs.promote
+    ]) {
       palette?.addItem({ command, category: 'Promote' });
     }
   }

@@ -36,7 +36,9 @@ const PREFIX = 'promote:';
 const STEP = /^(step|block):([A-Za-z_][\w-]*)$/;
 
 export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+  return (
+    typeof value === 'string' && (ROLES as readonly string[]).includes(value)
+  );
 }
 
 /** The role one tag names, or null when the tag is not a role tag. */
@@ -52,10 +54,14 @@ export function parseRoleTag(tag: string): IRoleTag | null {
       return { role: value, step: null, source: 'tag' };
     }
     const step = STEP.exec(value);
-    return step ? { role: 'step', step: stepName(step[2]), source: 'tag' } : null;
+    return step
+      ? { role: 'step', step: stepName(step[2]), source: 'tag' }
+      : null;
   }
   const step = STEP.exec(trimmed);
-  return step ? { role: 'step', step: stepName(step[2]), source: 'kale' } : null;
+  return step
+    ? { role: 'step', step: stepName(step[2]), source: 'kale' }
+    : null;
 }
 
 function stepName(raw: string): string {
@@ -81,7 +87,9 @@ export function readRole(tags: readonly string[] | undefined): IRoleTag | null {
   return null;
 }
 
-export function roleFromTags(tags: readonly string[] | undefined): CellRole | null {
+export function roleFromTags(
+  tags: readonly string[] | undefined
+): CellRole | null {
   return readRole(tags)?.role ?? null;
 }
 
@@ -103,7 +111,10 @@ export function tagsWithRole(
 }
 
 /** Short text for a role badge: `train`, or `step: load` for custom steps. */
-export function roleLabel(info: { role: CellRole | null; step: string | null }): string {
+export function roleLabel(info: {
+  role: CellRole | null;
+  step: string | null;
+}): string {
   if (info.role === 'step') {
     return `step: ${info.step ?? '?'}`;
   }
@@ -250,7 +261,9 @@ export function shortCommit(sha: string | null | undefined): string {
 }
 
 /** Files a promote actually changed (unchanged files are listed too). */
-export function changedFiles<T extends { status: string }>(files: readonly T[]): T[] {
+export function changedFiles<T extends { status: string }>(
+  files: readonly T[]
+): T[] {
   return files.filter(file => file.status !== 'unchanged');
 }
 

@@ -31,7 +31,11 @@ export async function revealCell(
   fallbackIndex: number | null = null
 ): Promise<boolean> {
   let index = cellId ? findCellIndex(notebook, cellId) : -1;
-  if (index < 0 && fallbackIndex !== null && fallbackIndex < notebook.widgets.length) {
+  if (
+    index < 0 &&
+    fallbackIndex !== null &&
+    fallbackIndex < notebook.widgets.length
+  ) {
     index = fallbackIndex;
   }
   if (index < 0) {
@@ -59,7 +63,11 @@ export function setCellRole(cell: ICellModel, role: Role | null): void {
   }
 }
 
-export function setRoleById(notebook: Notebook, cellId: string, role: Role | null): boolean {
+export function setRoleById(
+  notebook: Notebook,
+  cellId: string,
+  role: Role | null
+): boolean {
   const index = findCellIndex(notebook, cellId);
   if (index < 0 || !notebook.model) {
     return false;

@@ -84,7 +84,11 @@ describe('role tags', () => {
       step: 'load_data',
       source: 'kale'
     });
-    expect(parseRoleTag('block:train')).toEqual({ role: 'step', step: 'train', source: 'kale' });
+    expect(parseRoleTag('block:train')).toEqual({
+      role: 'step',
+      step: 'train',
+      source: 'kale'
+    });
     expect(parseRoleTag('promote:step:clean')).toEqual({
       role: 'step',
       step: 'clean',
@@ -94,7 +98,9 @@ describe('role tags', () => {
   });
 
   it('takes the first role tag when there are several', () => {
-    expect(roleFromTags(['hide', 'promote:model', 'promote:train'])).toBe('model');
+    expect(roleFromTags(['hide', 'promote:model', 'promote:train'])).toBe(
+      'model'
+    );
   });
 
   it('writes promote:<role>, and parameters without prefix', () => {
@@ -108,9 +114,14 @@ describe('role tags', () => {
       'promote:model'
     ]);
     expect(
-      tagsWithRole(['parameters', 'pipeline-metrics', 'step:x', 'prev:y', 'promote:oops'], 'train')
+      tagsWithRole(
+        ['parameters', 'pipeline-metrics', 'step:x', 'prev:y', 'promote:oops'],
+        'train'
+      )
     ).toEqual(['prev:y', 'promote:train']);
-    expect(tagsWithRole(['promote:data'], 'parameters')).toEqual(['parameters']);
+    expect(tagsWithRole(['promote:data'], 'parameters')).toEqual([
+      'parameters'
+    ]);
     expect(tagsWithRole(undefined, 'skip')).toEqual(['promote:skip']);
   });
 
@@ -180,15 +191,28 @@ describe('diagnostics', () => {
   it('finds set-role suggestions only when valid', () => {
     const fix = diagnostic({
       code: 'PRM003',
-      suggestion: { action: 'set-role', cell_index: 5, cell_id: 'x', role: 'data' }
+      suggestion: {
+        action: 'set-role',
+        cell_index: 5,
+        cell_id: 'x',
+        role: 'data'
+      }
     });
     expect(suggestedRoleFix(fix)).toEqual({ cellId: 'x', role: 'data' });
     expect(suggestedRoleFix(diagnostic({}))).toBeNull();
     expect(
-      suggestedRoleFix(diagnostic({ suggestion: { action: 'set-role', cell_id: 'x', role: 'nope' } }))
+      suggestedRoleFix(
+        diagnostic({
+          suggestion: { action: 'set-role', cell_id: 'x', role: 'nope' }
+        })
+      )
     ).toBeNull();
     expect(
-      suggestedRoleFix(diagnostic({ suggestion: { action: 'rename', cell_id: 'x', role: 'data' } }))
+      suggestedRoleFix(
+        diagnostic({
+          suggestion: { action: 'rename', cell_id: 'x', role: 'data' }
+        })
+      )
     ).toBeNull();
   });
 });
@@ -201,16 +225,22 @@ describe('default names and paths', () => {
   });
 
   it('derives a package name from the notebook stem', () => {
-    expect(defaultPackageName('work/My-Notebook v2.ipynb')).toBe('my_notebook_v2');
+    expect(defaultPackageName('work/My-Notebook v2.ipynb')).toBe(
+      'my_notebook_v2'
+    );
     expect(defaultPackageName('demo.ipynb')).toBe('demo');
     expect(defaultPackageName('01 intro.ipynb')).toBe('_01_intro');
   });
 
   it('fills the output pattern', () => {
     const pattern = '{notebook_dir}/{notebook_stem}_project';
-    expect(defaultOutputDir(pattern, 'examples/demo.ipynb')).toBe('examples/demo_project');
+    expect(defaultOutputDir(pattern, 'examples/demo.ipynb')).toBe(
+      'examples/demo_project'
+    );
     expect(defaultOutputDir(pattern, 'demo.ipynb')).toBe('demo_project');
-    expect(defaultOutputDir('out/{package}', 'a/My NB.ipynb')).toBe('out/my_nb');
+    expect(defaultOutputDir('out/{package}', 'a/My NB.ipynb')).toBe(
+      'out/my_nb'
+    );
     expect(defaultOutputDir('{unknown}/x', 'nb.ipynb')).toBe('{unknown}/x');
   });
 });
@@ -233,15 +263,24 @@ describe('summarizeResult', () => {
   };
 
   it('names branch, short commit and changed files', () => {
-    expect(summarizeResult(base)).toBe('Committed 0123456 on promote/demo: 1 file changed.');
+    expect(summarizeResult(base)).toBe(
+      'Committed 0123456 on promote/demo: 1 file changed.'
+    );
     expect(summarizeResult({ ...base, merged: true })).toContain(', merged');
   });
 
   it('reports conflicts and refusals', () => {
-    expect(summarizeResult({ ...base, ok: false, conflicts: ['a.py'], message: 'edit by hand' })).toBe(
-      'Conflicts in a.py: edit by hand'
-    );
-    expect(summarizeResult({ ...base, ok: false, message: 'tests failed' })).toBe('tests failed');
+    expect(
+      summarizeResult({
+        ...base,
+        ok: false,
+        conflicts: ['a.py'],
+        message: 'edit by hand'
+      })
+    ).toBe('Conflicts in a.py: edit by hand');
+    expect(
+      summarizeResult({ ...base, ok: false, message: 'tests failed' })
+    ).toBe('tests failed');
   });
 
   it('says when there was nothing to commit', () => {

@@ -3,7 +3,11 @@
  * promote & commit, diagnostics and cells grouped by role.
  */
 import { ICellModel } from '@jupyterlab/cells';
-import { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookModel,
+  INotebookTracker,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
 import { errorMessage, PromoteClient } from '../handler';
@@ -15,9 +19,21 @@ import {
   summarizeResult
 } from '../model';
 import { readTarget, revealCell, setRoleById, writeTarget } from '../notebook';
-import { IDiagnostic, IPlan, ISettings, ITarget, PANEL_ID, Role } from '../tokens';
+import {
+  IDiagnostic,
+  IPlan,
+  ISettings,
+  ITarget,
+  PANEL_ID,
+  Role
+} from '../tokens';
 import { fill, h } from './dom';
-import { ICellActions, renderDiagnostics, renderFiles, renderRoleGroups } from './views';
+import {
+  ICellActions,
+  renderDiagnostics,
+  renderFiles,
+  renderRoleGroups
+} from './views';
 
 /** Quiet time after the last edit before the notebook is analyzed again. */
 const ANALYZE_DELAY_MS = 800;
@@ -66,10 +82,10 @@ export class PromotePanel extends Widget {
     const generation = ++this._generation;
     this._status.textContent = 'Analyzing…';
     try {
-      const plan = await this._client.analyze(panel.context.path);
+      const name = this._nameInput.value.trim() || undefined;
+      const plan = await this._client.analyze(panel.context.path, name);
       if (generation === this._generation && panel === this._notebook) {
         this._showPlan(plan);
-        this._status.textContent = '';
       }
     } catch (error) {
       if (generation === this._generation) {
@@ -99,7 +115,11 @@ export class PromotePanel extends Widget {
       );
       this._previewSection.hidden = false;
       this._previewSection.open = true;
-      this._setResult(preview.ok ? '' : 'Preview has errors, see below.', !preview.ok);
+      this._previewSection.scrollIntoView({ block: 'nearest' });
+      this._setResult(
+        preview.ok ? '' : 'Preview has errors, see below.',
+        !preview.ok
+      );
     } catch (error) {
       this._setResult(errorMessage(error), true);
     } finally {
@@ -148,7 +168,10 @@ export class PromotePanel extends Widget {
       }
     } catch (error) {
       this._setBusy(null);
-      this._setResult(`Could not save the notebook: ${errorMessage(error)}`, true);
+      this._setResult(
+        `Could not save the notebook: ${errorMessage(error)}`,
+        true
+      );
       return null;
     }
     return { path: panel.context.path, ...target };
@@ -167,7 +190,12 @@ export class PromotePanel extends Widget {
 
     this.node.append(
       this._banner,
-      h('div', { className: 'jp-promote-header' }, h('h3', { text: 'Promote' }), this._path),
+      h(
+        'div',
+        { className: 'jp-promote-header' },
+        h('h3', { text: 'Promote' }),
+        this._path
+      ),
       h(
         'div',
         { className: 'jp-promote-form' },
@@ -184,9 +212,9 @@ export class PromotePanel extends Widget {
         this._result
       ),
       this._status,
+      this._previewSection,
       this._diagnosticsSection,
-      this._rolesSection,
-      this._previewSection
+      this._rolesSection
     );
   }
 
@@ -221,7 +249,10 @@ export class PromotePanel extends Widget {
     if (old && !old.isDisposed) {
       old.context.saveState.disconnect(this._onSaveState, this);
       old.context.model.cells.changed.disconnect(this._onCellsChanged, this);
-      old.context.model.metadataChanged.disconnect(this._onNotebookMetadata, this);
+      old.context.model.metadataChanged.disconnect(
+        this._onNotebookMetadata,
+        this
+      );
       old.context.model.stateChanged.disconnect(this._showDirty, this);
       old.disposed.disconnect(this._onNotebookDisposed, this);
     }
@@ -278,7 +309,10 @@ export class PromotePanel extends Widget {
   /** Re-analyze once edits have been quiet for a while. */
   private _schedule(): void {
     window.clearTimeout(this._timer);
-    this._timer = window.setTimeout(() => void this.analyze(), ANALYZE_DELAY_MS);
+    this._timer = window.setTimeout(
+      () => void this.analyze(),
+      ANALYZE_DELAY_MS
+    );
   }
 
   private _showPlan(plan: IPlan): void {
@@ -303,7 +337,9 @@ export class PromotePanel extends Widget {
   private _showDirty(): void {
     const dirty = this._notebook?.context.model.dirty ?? false;
     this._status.textContent =
-      dirty && this._plan ? 'Unsaved changes: the analysis shows the last saved version.' : '';
+      dirty && this._plan
+        ? 'Unsaved changes: the analysis shows the last saved version.'
+        : '';
   }
 
   /** Fill the inputs from notebook metadata, else from the defaults. */
@@ -315,7 +351,8 @@ export class PromotePanel extends Widget {
     const path = panel.context.path;
     const stored = readTarget(panel.context.model);
     const values: ITarget = {
-      output: stored.output ?? defaultOutputDir(this._settings().outputPattern, path),
+      output:
+        stored.output ?? defaultOutputDir(this._settings().outputPattern, path),
       name: stored.name ?? defaultPackageName(path)
     };
     for (const [input, value] of [
@@ -437,7 +474,16 @@ export class PromotePanel extends Widget {
   private readonly _diagnosticsBody = h('div');
   private readonly _rolesBody = h('div');
   private readonly _previewBody = h('div');
-  private readonly _diagnosticsSection = this._section('Diagnostics', this._diagnosticsBody);
-  private readonly _rolesSection = this._section('Cells by role', this._rolesBody);
-  private readonly _previewSection = this._section('Preview', this._previewBody);
+  private readonly _diagnosticsSection = this._section(
+    'Diagnostics',
+    this._diagnosticsBody
+  );
+  private readonly _rolesSection = this._section(
+    'Cells by role',
+    this._rolesBody
+  );
+  private readonly _previewSection = this._section(
+    'Preview',
+    this._previewBody
+  );
 }

@@ -7,7 +7,13 @@ import {
   groupDiagnosticsBySeverity,
   suggestedRoleFix
 } from '../model';
-import { ICellPlan, IDiagnostic, IFileChange, Role, SEVERITIES } from '../tokens';
+import {
+  ICellPlan,
+  IDiagnostic,
+  IFileChange,
+  Role,
+  SEVERITIES
+} from '../tokens';
 import { h } from './dom';
 
 export interface ICellActions {
@@ -26,7 +32,10 @@ function location(diagnostic: IDiagnostic): string {
   return parts.join(', ');
 }
 
-function renderDiagnostic(diagnostic: IDiagnostic, actions: ICellActions): HTMLElement {
+function renderDiagnostic(
+  diagnostic: IDiagnostic,
+  actions: ICellActions
+): HTMLElement {
   const fix = suggestedRoleFix(diagnostic);
   const where = location(diagnostic);
   const item = h(
@@ -66,7 +75,9 @@ export function renderDiagnostics(
   const groups = groupDiagnosticsBySeverity(diagnostics);
   const section = h('div', { className: 'jp-promote-diagnostics' });
   if (diagnostics.length === 0) {
-    section.append(h('p', { className: 'jp-promote-empty', text: 'No diagnostics.' }));
+    section.append(
+      h('p', { className: 'jp-promote-empty', text: 'No diagnostics.' })
+    );
   }
   for (const severity of SEVERITIES) {
     if (groups[severity].length === 0) {

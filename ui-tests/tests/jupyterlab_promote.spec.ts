@@ -65,10 +65,9 @@ async function setRoleFromContextMenu(
   const prompt = cell!.locator('.jp-InputPrompt');
   await prompt.click();
   await prompt.click({ button: 'right' });
-  await page.getByRole('menuitem', { name: 'Promote role' }).hover();
+  await page.locator('.lm-Menu-item', { hasText: 'Promote role' }).hover();
   await page
-    .locator('#jp-promote-role-menu')
-    .getByRole('menuitem', { name: role, exact: true })
+    .locator('#jp-promote-role-menu .lm-Menu-itemLabel', { hasText: new RegExp(`^${role}$`) })
     .click();
   return cell!;
 }
@@ -101,6 +100,9 @@ test.describe('Promote panel', () => {
     expect(tags).toContain('promote:imports');
 
     await screenshotPanel(page, 'promote-panel-open.png');
+    const whole = path.resolve(__dirname, '..', 'test-results', 'promote-notebook.png');
+    await page.screenshot({ path: whole });
+    await test.info().attach('promote-notebook.png', { path: whole, contentType: 'image/png' });
   });
 
   test('promote: preview, promote & commit, then a commit exists on disk', async ({
@@ -117,8 +119,10 @@ test.describe('Promote panel', () => {
     });
     expect(await page.locator(`${PANEL} .jp-promote-file`).count()).toBeGreaterThan(0);
 
+    await page.locator(`${PANEL} .jp-promote-file summary`).first().click();
+    await screenshotPanel(page, 'promote-preview.png');
+
     await page.locator(`${PANEL} .jp-promote-promote-button`).click();
-    await expect(page.locator(`${PANEL} .jp-promote-progress`)).toBeVisible();
     const result = page.locator(`${PANEL} .jp-promote-result`);
     await expect(result).toBeVisible({ timeout: 9 * 60 * 1000 });
     await screenshotPanel(page, 'promote-panel.png');
