@@ -13,9 +13,23 @@ import textwrap
 from dataclasses import dataclass, field
 
 from ..plan import MODULE_ORDER, Placed, Plan, Step
+from .lightning import LIT_CLASS, fit_statements, lit_module
 from .statements import RenderOptions, render
 
-RUNTIME_NAMES = {"build_fabric", "limit_batches", "save_metrics", "export_model", "Undefined"}
+RUNTIME_NAMES = {
+    "build_fabric",
+    "build_trainer",
+    "best_weights",
+    "limit_batches",
+    "save_metrics",
+    "export_model",
+    "Undefined",
+}
+# What device boilerplate becomes, per runtime.
+DEVICE = {
+    "fabric": "fabric.device  # Lightning Fabric picks the device",
+    "lightning": 'torch.device("cpu")  # the Trainer moves model and batches to the accelerator during fit',
+}
 
 
 @dataclass
@@ -27,6 +41,13 @@ class ModuleText:
 def uses_torch(plan: Plan) -> bool:
     needed = _names_needed(plan)
     return any(plan.imports[n].split()[1].split(".")[0] == "torch" for n in needed if n in plan.imports)
+
+
+def runtime_kind(plan: Plan) -> str:
+    """'lightning' (a mapped training loop), 'fabric' (other torch code) or 'plain' (no torch)."""
+    if plan.loop is not None:
+        return "lightning"
+    return "fabric" if uses_torch(plan) else "plain"
 
 
 def _names_needed(plan: Plan) -> set[str]:
@@ -44,11 +65,13 @@ def _cell_header(placed: Placed) -> str:
     return f"# {where}"
 
 
-def _render_group(placed: list[Placed], options: RenderOptions) -> str:
+def _render_group(placed: list[Placed], options: RenderOptions, overrides: dict[int, str] | None = None) -> str:
     chunks: list[str] = []
     current = None
     for item in placed:
-        text = render(item, options)
+        text = (overrides or {}).get(id(item.stmt))
+        if text is None:
+            text = render(item, options)
         if not text.strip():
             continue
         key = (item.cell.cell.index, item.origin)
@@ -61,11 +84,35 @@ def _render_group(placed: list[Placed], options: RenderOptions) -> str:
 
 def definitions_module(plan: Plan, module: str) -> ModuleText:
     body = _render_group(plan.hoisted[module], RenderOptions(fabric=False))
+    if module == "model" and plan.loop is not None:
+        body = (body + "\n\n\n" if body.strip() else "") + lit_module(plan)
     return ModuleText(body=body)
 
 
-def _signature(step: Step, torch: bool) -> str:
-    head = ["cfg: Config"] + (["fabric: Fabric"] if torch else [])
+def _loop_overrides(plan: Plan, step: Step) -> dict[int, str]:
+    """The mapped loop becomes Trainer calls; its optimiser/scheduler move into configure_optimizers."""
+    loop = plan.loop
+    if loop is None or loop.step is not step:
+        return {}
+    taken = {n for p in step.body for n in p.stmt.binds}
+    overrides = {id(loop.placed.stmt): fit_statements(plan, taken)}
+    # The optimiser and scheduler move into configure_optimizers; trackers only the loop read go with it.
+    trackers = [
+        p for p in step.body if isinstance(p.stmt.node, ast.Assign) and set(p.stmt.binds) <= set(loop.placed.stmt.reads)
+    ]
+    for moved in [loop.optimizer, *filter(None, [loop.scheduler]), *trackers]:
+        if moved.stmt.binds and moved.stmt.binds[0] in (loop.mapping.model, loop.mapping.criterion):
+            continue
+        others = [p for p in step.body if p is not moved and p is not loop.placed]
+        if not any(set(moved.stmt.binds) & set(p.stmt.reads) for p in others) and not set(moved.stmt.binds) & set(
+            step.outputs
+        ):
+            overrides[id(moved.stmt)] = ""
+    return overrides
+
+
+def _signature(step: Step, fabric: bool) -> str:
+    head = ["cfg: Config"] + (["fabric: Fabric"] if fabric else [])
     if step.inputs:
         head.append("*")
         head.extend(step.inputs)
@@ -77,11 +124,12 @@ def _docstring(plan: Plan, step: Step) -> str:
     return f'"""{step.name.capitalize()} step: cells {cells} of {plan.notebook.name}."""'
 
 
-def step_function(plan: Plan, step: Step, torch: bool) -> str:
-    lines = [_signature(step, torch), "    " + _docstring(plan, step)]
+def step_function(plan: Plan, step: Step, kind: str) -> str:
+    lines = [_signature(step, kind == "fabric"), "    " + _docstring(plan, step)]
     for name in step.params:
         lines.append(f"    {name} = cfg.{name}")
-    body = _render_group(step.body, RenderOptions(fabric=torch))
+    options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind))
+    body = _render_group(step.body, options, _loop_overrides(plan, step))
     if body.strip():
         lines.append(textwrap.indent(body, "    "))
     outputs = {name: name for name in step.outputs}
@@ -94,19 +142,20 @@ def step_function(plan: Plan, step: Step, torch: bool) -> str:
     return "\n".join(lines)
 
 
-def run_function(plan: Plan, torch: bool, model_output: str | None, seed_lines: list[str]) -> str:
+def run_function(plan: Plan, kind: str, model_output: str | None, seed_lines: list[str]) -> str:
+    fabric = kind == "fabric"
     lines = [
         "def run(cfg: Config, until: str | None = None) -> dict[str, Any]:",
         '    """Run the steps in order; with ``until``, stop after that step."""',
     ]
-    if torch:
+    if fabric:
         lines.append("    fabric = build_fabric(cfg)")
     lines += [f"    {line}" for line in seed_lines]
     lines.append("    state: dict[str, Any] = {}")
     for step in plan.steps:
-        arguments = ["cfg"] + (["fabric"] if torch else [])
+        arguments = ["cfg"] + (["fabric"] if fabric else [])
         inputs = ", ".join(f'"{name}": state["{name}"]' for name in step.inputs)
-        if step.role == "train" and step.inputs:
+        if fabric and step.role == "train" and step.inputs:
             # Smoke runs cap only what training iterates; evaluation still sees whole loaders.
             arguments.append(f"**limit_batches(cfg, {{{inputs}}})")
         else:
@@ -114,13 +163,13 @@ def run_function(plan: Plan, torch: bool, model_output: str | None, seed_lines: 
         lines.append(f"    state.update({step.name}_step({', '.join(arguments)}))")
         lines.append(f'    if until == "{step.name}":')
         lines.append("        return state")
-    if torch and model_output:
+    if kind != "plain" and model_output:
         lines.append(f'    export_model(cfg, state.get("{model_output}"))')
     lines.append("    return state")
     return "\n".join(lines)
 
 
-def pipeline_module(plan: Plan, torch: bool, model_output: str | None, seed_lines: list[str]) -> ModuleText:
+def pipeline_module(plan: Plan, kind: str, model_output: str | None, seed_lines: list[str]) -> ModuleText:
     parts = []
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
     parts.append(f"STEPS = ({steps},)")
@@ -139,12 +188,12 @@ def pipeline_module(plan: Plan, torch: bool, model_output: str | None, seed_line
     if definitions.strip():
         parts.append(definitions)
     for step in plan.steps:
-        parts.append(step_function(plan, step, torch))
-    parts.append(run_function(plan, torch, model_output, seed_lines))
+        parts.append(step_function(plan, step, kind))
+    parts.append(run_function(plan, kind, model_output, seed_lines))
     return ModuleText(body="\n\n\n".join(parts))
 
 
-def module_imports(plan: Plan, module: str, body: str, torch: bool) -> list[str]:
+def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
     """Import lines for exactly the names the module's code reads."""
     tree = ast.parse(body)
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -152,8 +201,16 @@ def module_imports(plan: Plan, module: str, body: str, torch: bool) -> list[str]
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0
     }
     bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
-    imports = sorted({plan.imports[name] for name in loaded if name in plan.imports and name not in bound_here})
+    imports = sorted(
+        {plan.imports[name] for name in loaded if name in plan.imports and name not in bound_here and name != "pl"}
+    )
+    if "pl" in loaded:
+        imports.append("import pytorch_lightning as pl")  # one Lightning namespace throughout
+    if "torch" in loaded and "torch" not in plan.imports:
+        imports.append("import torch")
     hoisted = plan.hoisted_names()
+    if plan.loop is not None:
+        hoisted[LIT_CLASS] = "model"
     local = []
     for other in MODULE_ORDER:
         if other == module:
@@ -176,5 +233,6 @@ def module_imports(plan: Plan, module: str, body: str, torch: bool) -> list[str]
         if "Fabric" in loaded:
             imports.append("from lightning_fabric import Fabric")
         if "seed_everything" in loaded:
-            imports.append("from lightning_fabric import seed_everything")
+            source = "pytorch_lightning" if kind == "lightning" else "lightning_fabric"
+            imports.append(f"from {source} import seed_everything")
     return imports + local

@@ -10,7 +10,7 @@ from functools import lru_cache
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
 from .dependencies import distributions, requirement
-from .modules import definitions_module, module_imports, pipeline_module, uses_torch
+from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
 
@@ -21,6 +21,7 @@ class GeneratedProject:
     files: dict[str, str] = field(default_factory=dict)  # path relative to the output dir → text
     dependencies: list[str] = field(default_factory=list)
     torch: bool = False
+    runtime: str = "plain"  # plain | fabric | lightning
 
 
 @lru_cache(maxsize=1)
@@ -146,7 +147,8 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
 
 def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     """Plan → files. ``notebook_ref`` is how promote.toml names the notebook (a relative path)."""
-    torch = uses_torch(plan)
+    kind = runtime_kind(plan)
+    torch = kind != "plain"
     package = plan.package
     model_step, model_output = _model_output(plan)
     seed_lines = _seed_lines(plan, torch)
@@ -161,11 +163,11 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     ):
         text = definitions_module(plan, module)
         if text.body.strip():
-            modules[module] = _module_source(docstring, module_imports(plan, module, text.body, torch), text.body)
-    pipeline = pipeline_module(plan, torch, model_output, seed_lines)
+            modules[module] = _module_source(docstring, module_imports(plan, module, text.body, kind), text.body)
+    pipeline = pipeline_module(plan, kind, model_output, seed_lines)
     pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
     modules["pipeline"] = _module_source(
-        pipeline_doc, module_imports(plan, "pipeline", pipeline.body, torch), pipeline.body
+        pipeline_doc, module_imports(plan, "pipeline", pipeline.body, kind), pipeline.body
     )
 
     parameters = [_parameter_context(p) for p in plan.parameters]
@@ -182,7 +184,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             needs_field=needs_field,
         )
     )
-    files[f"{src}/runtime.py"] = format_python(_render("runtime.py.j2", torch=torch))
+    files[f"{src}/runtime.py"] = format_python(_render("runtime.py.j2", torch=torch, lightning=kind == "lightning"))
     files[f"{src}/__main__.py"] = format_python(
         _render("__main__.py.j2", package=package, parameters=parameters, torch=torch, description=description)
     )
@@ -235,4 +237,6 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files[".gitignore"] = _render("gitignore.j2", **context)
     files["config.yaml"] = _config_yaml(plan, torch)
     files["promote.toml"] = _provenance(plan, notebook_ref or plan.notebook.name)
-    return GeneratedProject(package=package, files=dict(sorted(files.items())), dependencies=dependencies, torch=torch)
+    return GeneratedProject(
+        package=package, files=dict(sorted(files.items())), dependencies=dependencies, torch=torch, runtime=kind
+    )

@@ -25,6 +25,7 @@ _DISPLAY_FUNCTIONS = {"display", "clear_output"}
 @dataclass
 class RenderOptions:
     fabric: bool  # torch code inside a step: rewrite for Lightning Fabric (never for module-level definitions)
+    device: str | None = None  # what device boilerplate becomes; None keeps it as written
 
 
 def _statement_start(placed: Placed) -> int:
@@ -104,9 +105,9 @@ def render(placed: Placed, options: RenderOptions) -> str:
     while start < _statement_start(placed) and not lines[start - 1].strip():
         start += 1
     edits = _Edits(lines)
-    if stmt.is_device and options.fabric:
+    if stmt.is_device and options.device:
         target = stmt.node.targets[0].id  # type: ignore[attr-defined]
-        edits.replace_statement(stmt.node, f"{target} = fabric.device  # Lightning picks the device", False)
+        edits.replace_statement(stmt.node, f"{target} = {options.device}", False)
         return "\n".join(edits.apply(start, stmt.end_line))
     for parent in ast.walk(stmt.node):
         for field_name in ("body", "orelse", "finalbody"):

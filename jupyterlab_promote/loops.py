@@ -1,0 +1,259 @@
+"""Recognise a raw PyTorch training loop that maps onto a LightningModule.
+
+The shape we map is the one tutorials teach::
+
+    for epoch in range(EPOCHS):
+        model.train()
+        for x, y in train_loader:
+            x, y = x.to(device), y.to(device)      # dropped: Lightning moves batches
+            optimizer.zero_grad()                  # dropped: Lightning steps the optimiser
+            loss = criterion(model(x), y)          # → training_step
+            loss.backward(); optimizer.step()      # dropped
+            running += loss.item()                 # bookkeeping → self.log
+        model.eval()
+        for x, y in valid_loader: ...              # → validation_step
+        if valid_loss <= best: torch.save(model.state_dict(), PATH)   # → ModelCheckpoint
+
+Anything else inside the epoch loop means the loop is kept as written on Fabric;
+guessing at a loop's meaning would silently change what the notebook computes.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StepBody:
+    """The statements of one batch loop that compute the loss, and its batch unpacking."""
+
+    batch_target: str  # source of the loop target, e.g. "data, target" or "batch"
+    statements: list[ast.stmt]
+    loss: str  # the variable holding the loss
+
+
+@dataclass
+class LoopMapping:
+    node: ast.For  # the epoch loop statement
+    epochs: ast.expr
+    model: str
+    optimizer: str
+    criterion: str | None
+    train_loader: ast.expr
+    train: StepBody
+    val_loader: ast.expr | None = None
+    validation: StepBody | None = None
+    scheduler_monitor: bool | None = None  # None: no scheduler; True: step(val_loss); False: step()
+    scheduler: str | None = None
+    clip: ast.expr | None = None
+    checkpoint_path: ast.expr | None = None  # torch.save(model.state_dict(), PATH) on improvement
+    dropped: list[str] = field(default_factory=list)
+
+
+def _call_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Expr):
+        node = node.value
+    if isinstance(node, ast.Call):
+        func = node.func
+        return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return ""
+
+
+def _receiver(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+        value = node.value.func.value
+        return value.id if isinstance(value, ast.Name) else None
+    return None
+
+
+def _is_to_device(node: ast.stmt) -> bool:
+    """``x, y = x.to(device), y.to(device)`` and friends: Lightning moves batches itself."""
+    if not isinstance(node, ast.Assign):
+        return False
+    values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+    return all(_call_name(v) in {"to", "cuda"} for v in values)
+
+
+def _is_bookkeeping(node: ast.stmt) -> bool:
+    """Running totals and prints: replaced by self.log, which Lightning aggregates per epoch."""
+    if isinstance(node, ast.Expr) and _call_name(node) in {"print", "set_postfix", "write", "clear_output", "display"}:
+        return True
+    if isinstance(node, ast.AugAssign):
+        return True
+    if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+        return any(_call_name(n) == "item" for n in ast.walk(node.value)) or isinstance(node.value, ast.BinOp)
+    return False
+
+
+def _loop_target(loop: ast.For) -> tuple[str, ast.expr] | None:
+    """(batch unpacking source, loader) for ``for x, y in loader`` or ``for i, (x, y) in enumerate(loader)``."""
+    iterable, target = loop.iter, loop.target
+    if _call_name(iterable) == "enumerate" and isinstance(iterable, ast.Call) and iterable.args:
+        if isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            return ast.unparse(target.elts[1]), iterable.args[0]
+        return None
+    if isinstance(iterable, (ast.Name, ast.Attribute)):
+        return ast.unparse(target), iterable
+    return None
+
+
+def _train_body(loop: ast.For) -> tuple[StepBody, str, str, ast.expr | None] | None:
+    """(body, model, optimizer, clip value) of the inner batch loop, or None when it is not canonical."""
+    unpacked = _loop_target(loop)
+    if unpacked is None:
+        return None
+    kept: list[ast.stmt] = []
+    loss = optimizer = None
+    clip = None
+    for stmt in loop.body:
+        name = _call_name(stmt)
+        if _is_to_device(stmt):
+            continue
+        if name == "zero_grad":
+            optimizer = optimizer or _receiver(stmt)
+            continue
+        if name == "backward" and isinstance(stmt, ast.Expr):
+            loss = _receiver(stmt)
+            continue
+        if name == "step" and isinstance(stmt, ast.Expr):
+            optimizer = _receiver(stmt)
+            continue
+        if name in {"clip_grad_norm_", "clip_grad_value_"} and isinstance(stmt, ast.Expr):
+            clip = stmt.value.args[1] if len(stmt.value.args) > 1 else None  # type: ignore[attr-defined]
+            continue
+        if loss is not None and _is_bookkeeping(stmt):
+            continue  # after backward: running statistics
+        if isinstance(stmt, ast.Assign) or (isinstance(stmt, ast.Expr) and _call_name(stmt) in {"print"}):
+            if isinstance(stmt, ast.Assign):
+                kept.append(stmt)
+            continue
+        return None  # control flow or calls we do not understand
+    if not (loss and optimizer):
+        return None
+    model = _forward_model(kept)
+    if model is None or not any(
+        loss in {t.id for t in ast.walk(s) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)} for s in kept
+    ):
+        return None
+    return StepBody(unpacked[0], kept, loss), model, optimizer, clip
+
+
+def _forward_model(statements: list[ast.stmt]) -> str | None:
+    """The module called on the batch: the first plain-name call whose result feeds the loss."""
+    for stmt in statements:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+                callee = node.func.id
+                if (
+                    callee[0].islower()
+                    and not callee.endswith(("loss", "Loss", "_fn", "criterion"))
+                    and callee not in {"len", "float", "int", "sum", "max", "min"}
+                ):
+                    return callee
+    return None
+
+
+def _criterion(body: StepBody, model: str) -> str | None:
+    for stmt in body.statements:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == body.loss for t in stmt.targets):
+            call = stmt.value
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id != model:
+                return call.func.id
+    return None
+
+
+def _validation_body(loop: ast.For, model: str) -> StepBody | None:
+    unpacked = _loop_target(loop)
+    if unpacked is None:
+        return None
+    kept: list[ast.stmt] = []
+    loss = None
+    for stmt in loop.body:
+        if _is_to_device(stmt):
+            continue
+        if loss is not None and _is_bookkeeping(stmt):
+            continue
+        if isinstance(stmt, ast.Assign):
+            kept.append(stmt)
+            value = stmt.value
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id != model
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                loss = stmt.targets[0].id
+            continue
+        if _is_bookkeeping(stmt):
+            continue
+        return None
+    return StepBody(unpacked[0], kept, loss) if loss else None
+
+
+def _checkpoint_path(stmt: ast.stmt, model: str) -> ast.expr | None:
+    """PATH of ``if <improved>: ... torch.save(model.state_dict(), PATH) ...``."""
+    if not isinstance(stmt, ast.If) or stmt.orelse:
+        return None
+    path = None
+    for child in stmt.body:
+        if _call_name(child) == "save" and isinstance(child, ast.Expr):
+            args = child.value.args  # type: ignore[attr-defined]
+            if len(args) == 2 and ast.unparse(args[0]) == f"{model}.state_dict()":
+                path = args[1]
+                continue
+        if _is_bookkeeping(child) or isinstance(child, ast.Assign):
+            continue
+        return None
+    return path
+
+
+def match_epoch_loop(node: ast.stmt) -> LoopMapping | None:
+    """A LoopMapping when ``node`` is a canonical epoch loop, else None."""
+    if not (isinstance(node, ast.For) and _call_name(node.iter) == "range" and not node.orelse):
+        return None
+    epochs_call = node.iter
+    if not (isinstance(epochs_call, ast.Call) and len(epochs_call.args) == 1):
+        return None
+    inner_loops = [s for s in node.body if isinstance(s, ast.For)]
+    if not inner_loops:
+        return None
+    trained = _train_body(inner_loops[0])
+    if trained is None:
+        return None
+    train, model, optimizer, clip = trained
+    mapping = LoopMapping(
+        node, epochs_call.args[0], model, optimizer, _criterion(train, model), inner_loops[0].iter, train, clip=clip
+    )
+    if len(inner_loops) > 2:
+        return None
+    if len(inner_loops) == 2:
+        validation = _validation_body(inner_loops[1], model)
+        if validation is None:
+            return None
+        mapping.validation = validation
+        mapping.val_loader = _loop_target(inner_loops[1])[1]  # type: ignore[index]
+    if isinstance(mapping.train_loader, ast.Call):
+        mapping.train_loader = mapping.train_loader.args[0]  # enumerate(loader)
+    for stmt in node.body:
+        if (
+            stmt in inner_loops
+            or _is_bookkeeping(stmt)
+            or _call_name(stmt) in {"train", "eval"}
+            and _receiver(stmt) == model
+        ):
+            continue
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Constant, ast.BinOp, ast.Name)):
+            continue  # epoch-level counters
+        if _call_name(stmt) == "step" and isinstance(stmt, ast.Expr) and _receiver(stmt) != optimizer:
+            mapping.scheduler = _receiver(stmt)
+            mapping.scheduler_monitor = bool(stmt.value.args)  # type: ignore[attr-defined]
+            continue
+        if (path := _checkpoint_path(stmt, model)) is not None:
+            mapping.checkpoint_path = path
+            continue
+        return None
+    if mapping.scheduler_monitor and mapping.validation is None:
+        return None
+    return mapping
