@@ -102,6 +102,12 @@ def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_
         f"\n{notebook.name}: promote {promote_seconds:.2f}s, generated tests {test_seconds:.1f}s, full run {run_seconds:.1f}s, "
         + ", ".join(f"{k} notebook {v:.4f} promoted {metrics[k]:.4f}" for k, v in expected.items())
     )
+    lightning = (
+        "class LitModel(pl.LightningModule)" in (output / "src" / result.plan.package / "model.py").read_text()
+        if (output / "src" / result.plan.package / "model.py").exists()
+        else False
+    )
+    assert lightning == (notebook.name == "dev03_udacity_mnist_mlp_validation.ipynb"), "only dev03 has a canonical loop"
     # A second promotion of the unchanged notebook makes no commit.
     again = api.promote(notebook, output)
     assert again.commit == result.commit and "up to date" in again.message

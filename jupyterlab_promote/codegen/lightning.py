@@ -115,3 +115,25 @@ def fit_statements(plan: Plan, taken: set[str]) -> str:
             f"torch.save(best_weights({trainer}, {lit}), {ast.unparse(mapping.checkpoint_path)})",
         ]
     return "\n".join(lines)
+
+
+def forward_test(plan: Plan, available: set[str]) -> dict | None:
+    """What the generated forward-pass test needs: the loader, the batch unpacking and the model call."""
+    loop = plan.loop
+    if loop is None or not isinstance(loop.mapping.train_loader, ast.Name):
+        return None
+    loader = loop.mapping.train_loader.id
+    if loader not in available:
+        return None
+    batch_names = {n.id for n in ast.walk(ast.parse(loop.mapping.train.batch_target)) if isinstance(n, ast.Name)}
+    for stmt in loop.mapping.train.statements:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == loop.mapping.model:
+                used = {n.id for a in node.args for n in ast.walk(a) if isinstance(n, ast.Name)}
+                if used <= batch_names and not node.keywords:
+                    return {
+                        "loader": loader,
+                        "batch_target": loop.mapping.train.batch_target,
+                        "arguments": ", ".join(ast.unparse(a) for a in node.args),
+                    }
+    return None

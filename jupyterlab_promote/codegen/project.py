@@ -10,6 +10,7 @@ from functools import lru_cache
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
 from .dependencies import distributions, requirement
+from .lightning import forward_test
 from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
@@ -193,6 +194,13 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
 
     has_metrics = any(step.metrics for step in plan.steps)
     torch_model = torch and model_output is not None
+    model_index = next((i for i, s in enumerate(plan.steps) if s.name == model_step), -1)
+    available = {n for step in plan.steps[: model_index + 1] for p in step.body for n in p.stmt.binds}
+    forward = (
+        forward_test(plan, available)
+        if torch_model and model_output == (plan.loop.mapping.model if plan.loop else None)
+        else None
+    )
     files["tests/test_pipeline.py"] = format_python(
         _render(
             "test_pipeline.py.j2",
@@ -202,6 +210,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             model_output=model_output,
             model_step=model_step,
             torch_model=torch_model,
+            forward=forward,
         )
     )
 
