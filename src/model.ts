@@ -275,10 +275,13 @@ export function summarizeResult(result: IPromoteResult): string {
   if (!result.ok) {
     return result.message || 'Promotion refused.';
   }
-  const count = changedFiles(result.files ?? []).length;
+  const count = (result.files ?? []).length;
   const files = `${count} file${count === 1 ? '' : 's'} changed`;
   if (!result.commit) {
     return `Nothing to commit on ${result.branch ?? '?'} (${files}).`;
+  }
+  if (count === 0) {
+    return `Up to date: the notebook has not changed since ${shortCommit(result.commit)} on ${result.branch ?? '?'}.`;
   }
   const merged = result.merged ? ', merged' : '';
   return `Committed ${shortCommit(result.commit)} on ${result.branch ?? '?'}${merged}: ${files}.`;

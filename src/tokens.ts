@@ -112,7 +112,8 @@ export interface IPromoteResult {
   branch: string | null;
   commit: string | null;
   merged: boolean;
-  files: IFileChange[];
+  /** Paths (relative to output) whose generated content changed; empty when up to date. */
+  files: string[];
   conflicts: string[];
   diagnostics: IDiagnostic[];
   message: string;

@@ -253,10 +253,7 @@ describe('summarizeResult', () => {
     branch: 'promote/demo',
     commit: '0123456789abcdef',
     merged: false,
-    files: [
-      { path: 'a.py', status: 'added', diff: '' },
-      { path: 'b.py', status: 'unchanged', diff: '' }
-    ],
+    files: ['a.py'],
     conflicts: [],
     diagnostics: [],
     message: 'done'
@@ -281,6 +278,12 @@ describe('summarizeResult', () => {
     expect(
       summarizeResult({ ...base, ok: false, message: 'tests failed' })
     ).toBe('tests failed');
+  });
+
+  it('says when the notebook is unchanged', () => {
+    expect(summarizeResult({ ...base, files: [] })).toBe(
+      'Up to date: the notebook has not changed since 0123456 on promote/demo.'
+    );
   });
 
   it('says when there was nothing to commit', () => {
