@@ -28,16 +28,24 @@ from .settings import Promoter
 
 NAMESPACE = "jupyterlab-promote"
 
-# One lock per resolved output directory, so that two promotes of the same target
-# run one after the other instead of interleaving git commands in one repository.
+# One lock per git repository (or per output directory outside any repository), so that
+# promotes sharing a repository run one after the other instead of fighting over git's index.
 # Weak values: a lock disappears once no request holds or waits for it.
 _output_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
+def _lock_key(output: Path) -> str:
+    for candidate in [output, *output.parents]:
+        if (candidate / ".git").exists():
+            return str(candidate)
+    return str(output)
+
+
 def _lock_for(output: Path) -> asyncio.Lock:
-    lock = _output_locks.get(str(output))
+    key = _lock_key(output)
+    lock = _output_locks.get(key)
     if lock is None:
-        lock = _output_locks[str(output)] = asyncio.Lock()
+        lock = _output_locks[key] = asyncio.Lock()
     return lock
 
 

@@ -430,3 +430,17 @@ async def test_promotes_of_different_targets_run_in_parallel(jp_fetch, notebook,
     )
     assert [status for status, _ in replies] == [200, 200]
     assert counts["max"] == 2
+
+
+async def test_promotes_into_one_repository_are_serialised(jp_fetch, notebook, jp_root_dir, monkeypatch):
+    """Two outputs inside one repository share git's index: they must not run at the same time."""
+    git(jp_root_dir, "init", "-q", "-b", "main")
+    git(jp_root_dir, "add", NOTEBOOK)
+    git(jp_root_dir, "commit", "-qm", "notebook")
+    counts = track_promotes(monkeypatch)
+    replies = await asyncio.gather(
+        *(call(jp_fetch, "promote", {"path": NOTEBOOK, "output": f"shared{i}"}) for i in range(2))
+    )
+    assert [status for status, _ in replies] == [200, 200]
+    assert counts["max"] == 1
+    assert git(jp_root_dir, "status", "--porcelain") == ""
