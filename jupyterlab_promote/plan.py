@@ -62,6 +62,9 @@ class Step:
     outputs: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    metric_tables: list[str] = field(
+        default_factory=list
+    )  # results of trainer.test()/validate(): their entries are metrics
 
     def to_json(self) -> dict:
         return {
@@ -101,6 +104,8 @@ class Plan:
     content_hash: str = ""
     strict: bool = False  # --strict: pulling in untagged code is an error
     loop: MappedLoop | None = None
+    torch: bool = False  # promoted code uses PyTorch
+    lightning: bool = False  # promoted code already uses Lightning (its own LightningModule/Trainer)
 
     @property
     def ok(self) -> bool:
@@ -537,6 +542,18 @@ def _metrics(plan: Plan) -> None:
             for name in _bound_at_top_level(placed.stmt.node):
                 if name not in step.metrics:
                     step.metrics.append(name)
+            node = placed.stmt.node
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute)
+            ):
+                if (
+                    node.value.func.attr in ("test", "validate")
+                    and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                ):
+                    step.metric_tables.append(node.targets[0].id)
         if not step.metrics:
             cell = step.cells[0]
             cell.diagnostics.append(
@@ -659,6 +676,30 @@ def _unmappable(plan: Plan, sites: list[Placed]) -> str | None:
     return None
 
 
+# --- stage: framework -------------------------------------------------------------------
+
+
+def _framework(plan: Plan) -> None:
+    """Say so when there is no PyTorch: the package is still generated, around the notebook's own code."""
+    needed = {n for s in plan.steps for p in s.body for n in p.stmt.reads + p.stmt.call_time_reads}
+    needed |= {n for group in plan.hoisted.values() for p in group for n in p.stmt.reads + p.stmt.call_time_reads}
+    roots = {plan.imports[n].split()[1].split(".")[0] for n in needed if n in plan.imports}
+    plan.torch = bool(roots & {"torch", "pytorch_lightning", "lightning", "lightning_fabric"})
+    plan.lightning = bool(roots & {"pytorch_lightning", "lightning"})
+    if not plan.torch:
+        train = plan.step("train") or plan.steps[0]
+        cell = train.cells[0]
+        plan.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                cell.cell,
+                "info",
+                "PRM013",
+                f"no PyTorch model: the {train.name} step runs the notebook's own code; the package, pipeline, tests and CI are generated as usual",
+            )
+        )
+
+
 # --- the pipeline of stages ----------------------------------------------------------
 
 
@@ -675,5 +716,6 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     if plan.steps:
         _data_flow(plan)
         _metrics(plan)
+        _framework(plan)
         _training_loop(plan)
     return plan

@@ -81,3 +81,67 @@ def test_loop_inside_a_function_stays_on_fabric(tmp_path):
     assert "inside a function" in kept.message
     pipeline = generate(plan).files["src/tiny/pipeline.py"]
     assert "fabric.backward(loss)" in pipeline and "fabric.setup(model, optimizer)" in pipeline
+
+
+LIGHTNING_NATIVE = [
+    "import torch\nimport pytorch_lightning as pl\nfrom torch.utils.data import DataLoader, TensorDataset",
+    ("epochs = 1\ntorch.manual_seed(0)", ["parameters"]),
+    (
+        "X = torch.randn(32, 3)\ny = (X.sum(1) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=8)",
+        ["promote:data"],
+    ),
+    (
+        "class Lit(pl.LightningModule):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.net = torch.nn.Linear(3, 2)\n"
+        "    def training_step(self, batch, batch_idx):\n        x, t = batch\n        return torch.nn.functional.cross_entropy(self.net(x), t)\n"
+        "    def test_step(self, batch, batch_idx):\n        x, t = batch\n        self.log('test_acc', (self.net(x).argmax(1) == t).float().mean())\n"
+        "    def configure_optimizers(self):\n        return torch.optim.SGD(self.parameters(), lr=0.1)\n"
+        "model = Lit()",
+        ["promote:model"],
+    ),
+    (
+        "trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False)\ntrainer.fit(model, loader)",
+        ["promote:train"],
+    ),
+    ("results = trainer.test(model, loader)", ["promote:evaluate"]),
+]
+
+
+def test_notebook_already_on_lightning_keeps_its_module_and_records_test_metrics(tmp_path, git_identity):
+    import json
+    import subprocess
+    import sys
+
+    from jupyterlab_promote import api
+
+    notebook = write_notebook(tmp_path / "native.ipynb", LIGHTNING_NATIVE)
+    plan = analyze(notebook)
+    assert plan.lightning and plan.loop is None and plan.step("evaluate").metric_tables == ["results"]
+    result = api.promote(notebook, tmp_path / "out")
+    assert result.ok
+    pipeline = (tmp_path / "out" / "src" / "native" / "pipeline.py").read_text()
+    assert (
+        "fabric" not in pipeline
+        and "class Lit(pl.LightningModule)" in (tmp_path / "out" / "src" / "native" / "model.py").read_text()
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "native", "run"],
+        cwd=tmp_path / "out",
+        env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_acc"] <= 1.0
+
+
+def test_sklearn_only_notebook_says_there_is_no_pytorch(tmp_path):
+    cells = [
+        ("from sklearn.linear_model import LogisticRegression\nclf = LogisticRegression()", ["promote:model"]),
+        ("clf.fit([[0], [1]], [0, 1])", ["promote:train"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "sk.ipynb", cells))
+    [info] = [d for d in plan.all_diagnostics if d.code == "PRM013"]
+    assert info.cell_index == 1 and not plan.torch

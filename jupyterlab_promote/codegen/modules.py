@@ -38,21 +38,11 @@ class ModuleText:
     local_imports: list[str] = field(default_factory=list)  # "from .x import y" lines
 
 
-def uses_torch(plan: Plan) -> bool:
-    needed = _names_needed(plan)
-    return any(plan.imports[n].split()[1].split(".")[0] == "torch" for n in needed if n in plan.imports)
-
-
 def runtime_kind(plan: Plan) -> str:
     """'lightning' (a mapped training loop), 'fabric' (other torch code) or 'plain' (no torch)."""
-    if plan.loop is not None:
+    if plan.loop is not None or plan.lightning:
         return "lightning"
-    return "fabric" if uses_torch(plan) else "plain"
-
-
-def _names_needed(plan: Plan) -> set[str]:
-    placed = [p for step in plan.steps for p in step.body] + [p for group in plan.hoisted.values() for p in group]
-    return {n for p in placed for n in p.stmt.reads + p.stmt.call_time_reads}
+    return "fabric" if plan.torch else "plain"
 
 
 def _cell_header(placed: Placed) -> str:
@@ -135,7 +125,8 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     outputs = {name: name for name in step.outputs}
     if step.metrics:
         metric_values = ", ".join(f'"{m}": {m}' for m in step.metrics)
-        lines.append(f"    metrics = save_metrics(cfg, {{{metric_values}}})")
+        tables = f", tables=[{', '.join(step.metric_tables)}]" if step.metric_tables else ""
+        lines.append(f"    metrics = save_metrics(cfg, {{{metric_values}}}{tables})")
         outputs["metrics"] = "metrics"
     items = ", ".join(f'"{key}": {value}' for key, value in outputs.items())
     lines.append(f"    return {{{items}}}")
