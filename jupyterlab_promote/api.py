@@ -125,9 +125,13 @@ def _notebook_ref(notebook: Path, output: Path) -> str:
     return Path(os.path.relpath(notebook.resolve(), output.resolve())).as_posix()
 
 
-def analyze(notebook: str | Path, name: str | None = None, *, strict: bool = False) -> Plan:
-    """Read and analyse a notebook; nothing is written."""
-    return build_plan(read_notebook(notebook), name, strict=strict)
+def analyze(notebook: str | Path, name: str | None = None, *, strict: bool = False, content: dict | None = None) -> Plan:
+    """Read and analyse a notebook; nothing is written.
+
+    ``content`` is the notebook as the editor holds it (unsaved edits included), so the panel can
+    analyse while the user types; preview and promote always read the saved file.
+    """
+    return build_plan(read_notebook(notebook, content), name, strict=strict)
 
 
 def _generate(plan: Plan, output: Path) -> GeneratedProject:

@@ -186,7 +186,11 @@ class AnalyzeHandler(PromoteHandler):
 
     async def _analyze(self, body: dict) -> dict:
         notebook, name = self.notebook_path(body), _optional_string(body, "name")
-        return (await self.off_loop(api.analyze, notebook, name, strict=self.promoter().strict)).to_json()
+        content = body.get("content")
+        if content is not None and not isinstance(content, dict):
+            raise _bad_input("'content' must be the notebook as a JSON object")
+        plan = await self.off_loop(api.analyze, notebook, name, strict=self.promoter().strict, content=content)
+        return plan.to_json()
 
 
 class PreviewHandler(PromoteHandler):

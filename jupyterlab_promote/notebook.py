@@ -50,16 +50,17 @@ class Notebook:
         return [cell for cell in self.cells if cell.cell_type == "code"]
 
 
-def read_notebook(path: str | Path) -> Notebook:
+def read_notebook(path: str | Path, content: dict | None = None) -> Notebook:
+    """The notebook at ``path``; with ``content`` (the editor's unsaved JSON), that content under this path."""
     import nbformat  # nbformat pulls in jsonschema; keep CLI start fast
 
     path = Path(path)
-    if not path.exists():
+    if content is None and not path.exists():
         raise NotebookError(f"{path}: no such notebook")
-    if path.is_dir():
+    if content is None and path.is_dir():
         raise NotebookError(f"{path}: is a directory, not a notebook")
     try:
-        node = nbformat.read(str(path), as_version=4)
+        node = nbformat.reads(json.dumps(content), as_version=4) if content is not None else nbformat.read(str(path), as_version=4)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{path}: not a valid notebook file ({exc})") from None
     except Exception as exc:  # nbformat raises several unrelated types

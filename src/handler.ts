@@ -63,9 +63,19 @@ export async function requestAPI<T>(
 export class PromoteClient {
   constructor(private readonly serverSettings: ServerConnection.ISettings) {}
 
-  /** `name` is optional: the server defaults to the notebook's stem. */
-  analyze(path: string, name?: string): Promise<IPlan> {
-    return this.post<IPlan>('analyze', name ? { path, name } : { path });
+  /**
+   * `name` is optional: the server defaults to the notebook's stem. `content` is the
+   * notebook as the editor holds it, so unsaved edits are analyzed too.
+   */
+  analyze(path: string, name?: string, content?: unknown): Promise<IPlan> {
+    const body: Record<string, unknown> = { path };
+    if (name) {
+      body.name = name;
+    }
+    if (content !== undefined) {
+      body.content = content;
+    }
+    return this.post<IPlan>('analyze', body);
   }
 
   preview(request: IPromoteRequest): Promise<IPreview> {

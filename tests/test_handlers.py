@@ -444,3 +444,14 @@ async def test_promotes_into_one_repository_are_serialised(jp_fetch, notebook, j
     assert [status for status, _ in replies] == [200, 200]
     assert counts["max"] == 1
     assert git(jp_root_dir, "status", "--porcelain") == ""
+
+
+async def test_analyze_reads_unsaved_content_from_the_editor(jp_fetch, notebook):
+    """The panel sends the editor's JSON, so a tag that is not saved yet already shows."""
+    content = json.loads(notebook.read_text())
+    content["cells"][0]["metadata"]["tags"] = ["promote:skip"]
+    status, plan = await call(jp_fetch, "analyze", {"path": NOTEBOOK, "content": content})
+    assert status == 200
+    assert plan["cells"][0]["role"] == "skip"
+    status, reply = await call(jp_fetch, "analyze", {"path": NOTEBOOK, "content": ["not", "a", "notebook"]})
+    assert status == 400 and "content" in reply["message"]

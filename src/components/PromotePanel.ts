@@ -83,13 +83,16 @@ export class PromotePanel extends Widget {
     this._status.textContent = 'Analyzing…';
     try {
       const name = this._nameInput.value.trim() || undefined;
-      const plan = await this._client.analyze(panel.context.path, name);
+      const plan = await this._client.analyze(
+        panel.context.path,
+        name,
+        panel.context.model.toJSON()
+      );
       if (generation === this._generation && panel === this._notebook) {
         this._showPlan(plan);
       }
     } catch (error) {
       if (generation === this._generation) {
-        this._plan = null;
         this._status.textContent = `Analysis failed: ${errorMessage(error)}`;
       }
     }
@@ -224,7 +227,6 @@ export class PromotePanel extends Widget {
       return;
     }
     this._connect(panel);
-    this._plan = null;
     this._generation++;
     fill(this._diagnosticsBody);
     fill(this._rolesBody);
@@ -253,7 +255,6 @@ export class PromotePanel extends Widget {
         this._onNotebookMetadata,
         this
       );
-      old.context.model.stateChanged.disconnect(this._showDirty, this);
       old.disposed.disconnect(this._onNotebookDisposed, this);
     }
     for (const cell of this._cells) {
@@ -268,7 +269,6 @@ export class PromotePanel extends Widget {
     panel.context.saveState.connect(this._onSaveState, this);
     model.cells.changed.connect(this._onCellsChanged, this);
     model.metadataChanged.connect(this._onNotebookMetadata, this);
-    model.stateChanged.connect(this._showDirty, this);
     panel.disposed.connect(this._onNotebookDisposed, this);
     this._followCells(model);
   }
@@ -316,13 +316,11 @@ export class PromotePanel extends Widget {
   }
 
   private _showPlan(plan: IPlan): void {
-    this._plan = plan;
     this._showDiagnostics(plan.diagnostics);
     fill(this._rolesBody, renderRoleGroups(plan.cells, this._actions));
     if (!this._nameInput.value) {
       this._nameInput.value = plan.package;
     }
-    this._showDirty();
   }
 
   private _showDiagnostics(diagnostics: readonly IDiagnostic[]): void {
@@ -331,15 +329,6 @@ export class PromotePanel extends Widget {
     if (summary) {
       summary.textContent = `Diagnostics (${diagnostics.length})`;
     }
-  }
-
-  /** The analysis reads the saved file; say so while there are unsaved edits. */
-  private _showDirty(): void {
-    const dirty = this._notebook?.context.model.dirty ?? false;
-    this._status.textContent =
-      dirty && this._plan
-        ? 'Unsaved changes: the analysis shows the last saved version.'
-        : '';
   }
 
   /** Fill the inputs from notebook metadata, else from the defaults. */
@@ -437,7 +426,6 @@ export class PromotePanel extends Widget {
   private readonly _tracker: INotebookTracker;
   private readonly _settings: () => ISettings;
   private _notebook: NotebookPanel | null = null;
-  private _plan: IPlan | null = null;
   private _busy: Busy = null;
   private _timer = 0;
   private _generation = 0;
