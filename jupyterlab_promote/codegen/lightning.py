@@ -137,3 +137,41 @@ def forward_test(plan: Plan, available: set[str]) -> dict | None:
                         "arguments": ", ".join(ast.unparse(a) for a in node.args),
                     }
     return None
+
+
+def _producer(plan: Plan, name: str) -> str | None:
+    return next((s.name for s in plan.steps if name in s.outputs), None)
+
+
+def datamodule(plan: Plan) -> str | None:
+    """A LightningDataModule over the data steps, when the mapped loop names its loaders."""
+    loop = plan.loop
+    if loop is None or not isinstance(loop.mapping.train_loader, ast.Name):
+        return None
+    loaders = {"train_dataloader": loop.mapping.train_loader.id}
+    if isinstance(loop.mapping.val_loader, ast.Name):
+        loaders["val_dataloader"] = loop.mapping.val_loader.id
+    producers = [_producer(plan, name) for name in loaders.values()]
+    if None in producers:
+        return None
+    order = [s.name for s in plan.steps]
+    until = max(producers, key=order.index)  # type: ignore[arg-type]
+    lines = [
+        "class DataModule(pl.LightningDataModule):",
+        '    """The notebook\'s data steps as a LightningDataModule: `Trainer().fit(model, datamodule=DataModule(cfg))`."""',
+        "",
+        "    def __init__(self, cfg: Config) -> None:",
+        "        super().__init__()",
+        "        self.cfg = cfg",
+        "        self.state: dict[str, Any] = {}",
+        "",
+        "    def setup(self, stage: str | None = None) -> None:",
+        "        if not self.state:",
+        "            # pipeline imports this module, so import it when called",
+        "            from .pipeline import run",
+        "",
+        f'            self.state = run(self.cfg, until="{until}")',
+    ]
+    for hook, name in loaders.items():
+        lines += ["", f"    def {hook}(self):", f'        return self.state["{name}"]']
+    return "\n".join(lines)

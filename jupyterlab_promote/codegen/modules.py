@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from ..plan import MODULE_ORDER, Placed, Plan, Step
-from .lightning import LIT_CLASS, fit_statements, lit_module
+from .lightning import LIT_CLASS, datamodule, fit_statements, lit_module
 from .statements import RenderOptions, render
 
 RUNTIME_NAMES = {
@@ -74,8 +74,13 @@ def _render_group(placed: list[Placed], options: RenderOptions, overrides: dict[
 
 def definitions_module(plan: Plan, module: str) -> ModuleText:
     body = _render_group(plan.hoisted[module], RenderOptions(fabric=False))
-    if module == "model" and plan.loop is not None:
-        body = (body + "\n\n\n" if body.strip() else "") + lit_module(plan)
+    extra = (
+        lit_module(plan)
+        if module == "model" and plan.loop is not None
+        else datamodule(plan) if module == "data" else None
+    )
+    if extra:
+        body = (body + "\n\n\n" if body.strip() else "") + extra
     return ModuleText(body=body)
 
 
@@ -214,8 +219,11 @@ def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
         for name in sorted(loaded & {"random", "numpy"})
         if name not in plan.imports and name not in bound_here
     ]
-    if module == "pipeline":
+    if "Config" in loaded:
         local.append("from .config import Config")
+    if "Any" in loaded and module != "pipeline":
+        imports.append("from typing import Any")
+    if module == "pipeline":
         runtime = sorted(RUNTIME_NAMES & loaded)
         if runtime:
             local.append(f"from .runtime import {', '.join(runtime)}")

@@ -211,6 +211,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             model_step=model_step,
             torch_model=torch_model,
             forward=forward,
+            datamodule="class DataModule(" in modules.get("data", ""),
         )
     )
 
