@@ -247,6 +247,7 @@ _DATA_CALLS = {
     "random_split",
 }
 _LAYERS = {"Sequential", "Linear", "Conv1d", "Conv2d", "Conv3d", "LSTM", "GRU", "RNN", "Transformer", "Embedding"}
+_PLOT_CALLS = {"scatter", "plot", "imshow", "contourf", "contour", "axis", "axvline", "axhline", "subplots", "figure", "rc", "hist", "bar", "legend"}
 _DISPLAY_CALLS = {
     "print",
     "display",
@@ -304,6 +305,8 @@ def suggest_role(code: str, names: CellNames) -> str | None:
         return "data"
     if {"backward", "step"} <= body_calls:
         return "train"
+    if len(body_calls & _PLOT_CALLS) >= 2:
+        return "skip"  # plotting helpers
     if body_calls & {"no_grad", "inference_mode"}:
         return "evaluate"
     if (

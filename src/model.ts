@@ -7,6 +7,7 @@ import {
   CellRole,
   ICellPlan,
   IDiagnostic,
+  IPlan,
   IPromoteResult,
   Role,
   ROLES,
@@ -285,4 +286,49 @@ export function summarizeResult(result: IPromoteResult): string {
   }
   const merged = result.merged ? ', merged' : '';
   return `Committed ${shortCommit(result.commit)} on ${result.branch ?? '?'}${merged}: ${files}.`;
+}
+
+/** A one-click fix shown on a notebook cell. */
+export interface ICellHint {
+  code: string;
+  text: string;
+  fix: { cellId: string; role: Role };
+}
+
+/**
+ * Hints per cell id: role suggestions for untagged cells (imports need no tag),
+ * and every diagnostic that proposes a role, on its own cell and on the cells
+ * it relates to (a missing dependency shows where it is used and where it is defined).
+ */
+export function cellHints(plan: IPlan): Map<string, ICellHint[]> {
+  const hints = new Map<string, ICellHint[]>();
+  const add = (cellId: string | null, hint: ICellHint) => {
+    if (cellId) {
+      hints.set(cellId, [...(hints.get(cellId) ?? []), hint]);
+    }
+  };
+  for (const cell of plan.cells) {
+    const role = cell.suggested_role;
+    if (cell.role === null && role && role !== 'imports') {
+      add(cell.id, {
+        code: 'PRM010',
+        text: `Looks like ${role}.`,
+        fix: { cellId: cell.id, role }
+      });
+    }
+  }
+  for (const diagnostic of plan.diagnostics) {
+    const fix = suggestedRoleFix(diagnostic);
+    if (!fix) {
+      continue;
+    }
+    const hint = { code: diagnostic.code, text: diagnostic.message, fix };
+    add(diagnostic.cell_id, hint);
+    for (const related of diagnostic.related_cells ?? []) {
+      if (related.id !== diagnostic.cell_id) {
+        add(related.id, hint);
+      }
+    }
+  }
+  return hints;
 }

@@ -13,9 +13,10 @@ import {
   roleTag,
   suggestedRoleFix,
   summarizeResult,
-  tagsWithRole
+  tagsWithRole,
+  cellHints
 } from '../model';
-import { ICellPlan, IDiagnostic, IPromoteResult } from '../tokens';
+import { ICellPlan, IDiagnostic, IPlan, IPromoteResult, Role } from '../tokens';
 
 function diagnostic(partial: Partial<IDiagnostic>): IDiagnostic {
   return {
@@ -290,5 +291,60 @@ describe('summarizeResult', () => {
     expect(summarizeResult({ ...base, commit: null })).toBe(
       'Nothing to commit on promote/demo (1 file changed).'
     );
+  });
+});
+
+describe('cellHints', () => {
+  const cell = (id: string, role: Role | null, suggested: Role | null) => ({
+    index: 0,
+    id,
+    cell_type: 'code',
+    role,
+    role_source: null,
+    tags: [],
+    suggested_role: suggested,
+    step: null,
+    first_line: '',
+    defines: [],
+    uses: [],
+    mutates: []
+  });
+
+  it('puts a missing dependency on both cells and skips import suggestions', () => {
+    const plan = {
+      ok: true,
+      notebook: 'n.ipynb',
+      package: 'n',
+      cells: [
+        cell('a', null, 'imports'),
+        cell('b', null, 'data'),
+        cell('c', 'train', null)
+      ],
+      steps: [],
+      dependencies: [],
+      diagnostics: [
+        {
+          severity: 'warning',
+          code: 'PRM003',
+          name: 'defined-only-in-untagged-cell',
+          message: "'helper' is defined only in untagged cell 1",
+          notebook: 'n.ipynb',
+          cell_index: 2,
+          cell_id: 'c',
+          line: 1,
+          suggestion: {
+            action: 'set-role',
+            cell_index: 1,
+            cell_id: 'b',
+            role: 'train'
+          },
+          related_cells: [{ index: 1, id: 'b' }]
+        }
+      ]
+    } as unknown as IPlan;
+    const hints = cellHints(plan);
+    expect(hints.has('a')).toBe(false);
+    expect(hints.get('b')?.map(h => h.code)).toEqual(['PRM010', 'PRM003']);
+    expect(hints.get('c')?.[0].fix).toEqual({ cellId: 'b', role: 'train' });
   });
 });

@@ -19,6 +19,7 @@ import {
   summarizeResult
 } from '../model';
 import { readTarget, revealCell, setRoleById, writeTarget } from '../notebook';
+import { showHints } from './hints';
 import {
   IDiagnostic,
   IPlan,
@@ -317,6 +318,9 @@ export class PromotePanel extends Widget {
 
   private _showPlan(plan: IPlan): void {
     this._showDiagnostics(plan.diagnostics);
+    if (this._notebook) {
+      showHints(this._notebook, plan, this._actions.setRole);
+    }
     fill(this._rolesBody, renderRoleGroups(plan.cells, this._actions));
     if (!this._nameInput.value) {
       this._nameInput.value = plan.package;

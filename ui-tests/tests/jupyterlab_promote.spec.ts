@@ -3,12 +3,15 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
+/** The shared corpus, beside the repository (../shared). */
+const CORPUS = path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus');
+
 /** The notebook to promote: the example if it exists, else a corpus notebook. */
 function testNotebook(): string {
   const candidates = [
     process.env.PROMOTE_TEST_NOTEBOOK,
     path.resolve(__dirname, '..', '..', 'examples', 'demo.ipynb'),
-    '/work/shared/corpus/dev04_pytorch_quickstart.ipynb'
+    path.resolve(CORPUS, 'dev04_pytorch_quickstart.ipynb')
   ];
   const found = candidates.find(candidate => candidate && fs.existsSync(candidate));
   if (!found) {
@@ -138,5 +141,28 @@ test.describe('Promote panel', () => {
     expect(log.trim().split('\n').length).toBeGreaterThan(0);
     const shortSha = (await result.textContent())!.match(/Committed ([0-9a-f]{7})/)![1];
     expect(log).toContain(shortSha);
+  });
+
+  test('hints: a missing dependency shows on both cells and one click fixes it', async ({
+    page,
+    tmpPath
+  }) => {
+    // dev02 leaves `device` in an untagged cell (5) that the data cell (7) needs.
+    const content = fs.readFileSync(path.join(CORPUS, 'dev02_nyu_spiral.ipynb'), 'utf-8');
+    expect(await page.contents.uploadContent(content, 'text', `${tmpPath}/spiral.ipynb`)).toBe(true);
+    expect(await page.notebook.openByPath(`${tmpPath}/spiral.ipynb`)).toBe(true);
+    await page.notebook.activate('spiral.ipynb');
+    await page
+      .locator('.jp-NotebookPanel-toolbar [data-command="jupyterlab-promote:open"]')
+      .click();
+    const hints = page.locator('.jp-promote-hint[data-code="PRM003"]');
+    await expect(hints).toHaveCount(2, { timeout: 60_000 }); // on cell 5 (defines) and cell 7 (uses)
+    const whole = path.resolve(__dirname, '..', 'test-results', 'promote-hints.png');
+    await page.screenshot({ path: whole });
+    await test.info().attach('promote-hints.png', { path: whole, contentType: 'image/png' });
+
+    await hints.first().locator('button').click();
+    // Tagging the defining cell removes the missing dependency, without saving first.
+    await expect(hints).toHaveCount(0, { timeout: 60_000 });
   });
 });
