@@ -82,6 +82,13 @@ class PromoteApp(JupyterApp):
                 self._promote(notebook, output, name, settings.strict)
         except PromoteError as error:
             self._error(error)
+        except Exception as error:  # a bug of ours: say so plainly; the traceback only on request
+            self.log.debug("unexpected error", exc_info=True)
+            self._error(
+                PromoteError(
+                    f"unexpected error ({type(error).__name__}: {error}); nothing was committed. Re-run with --log-level=DEBUG for details and please report it"
+                )
+            )
 
     # --- the three modes -------------------------------------------------------------
 

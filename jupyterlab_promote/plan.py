@@ -412,6 +412,29 @@ def _data_flow(plan: Plan) -> None:
                 p.stmt.is_definition and p.stmt.binds[0] in used_hoisted and hoistable[p.stmt.binds[0]].stmt is p.stmt
             )
         ]
+        if step.role in ("data", "preprocess"):
+            _warn_local_classes(plan, step, hoistable)
+
+
+def _warn_local_classes(plan: Plan, step: Step, hoistable: dict[str, Placed]) -> None:
+    """A class that reads notebook state stays inside its step: its instances cannot be pickled."""
+    for placed in step.body:
+        if not isinstance(placed.stmt.node, ast.ClassDef):
+            continue
+        state = [
+            n for n in placed.stmt.call_time_reads if n not in plan.imports and n not in hoistable and n not in BUILTINS
+        ]
+        placed.cell.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                placed.cell.cell,
+                "warning",
+                "PRM005",
+                f"class {placed.stmt.binds[0]} reads notebook state ({', '.join(state) or 'parameters'}) when called, so it stays "
+                f"inside the {step.name} step; DataLoader workers started with 'spawn' cannot pickle it. Pass those values to its constructor",
+                placed.stmt.line + _offset(placed.cell),
+            )
+        )
 
 
 def _use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[str], reader: Placed) -> None:

@@ -134,3 +134,13 @@ def test_corpus_deliberate_dependencies_are_reported():
     assert found["dev01_mwml_utilities.ipynb"] == {"get_performance"}
     assert found["dev02_nyu_spiral.ipynb"] == {"device"}
     assert found["dev03_udacity_mnist_mlp_validation.ipynb"] == set()
+
+
+def test_class_reading_notebook_state_in_a_data_cell_is_reported(tmp_path):
+    cells = [
+        ("import torch\nscale = 2.0", ["promote:data"]),
+        ("class Scaled(torch.utils.data.Dataset):\n    def __getitem__(self, i):\n        return i * scale\n    def __len__(self):\n        return 4\nds = Scaled()", ["promote:data"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "c.ipynb", cells))
+    [local] = codes(plan, "PRM005")
+    assert (local.cell_index, local.line) == (1, 1) and "scale" in local.message
