@@ -9,6 +9,7 @@ plan computed, and ``run()`` which wires them in order.
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from dataclasses import dataclass, field
 
@@ -234,4 +235,17 @@ def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
         if "seed_everything" in loaded:
             source = "pytorch_lightning" if kind == "lightning" else "lightning_fabric"
             imports.append(f"from {source} import seed_everything")
-    return imports + local
+    return _grouped(imports) + [""] + sorted(local)
+
+
+def _grouped(imports: list[str]) -> list[str]:
+    """isort's order: standard library, then third-party, each alphabetical, a blank line between."""
+    stdlib = sorted(
+        {line for line in imports if line.split()[1].split(".")[0] in sys.stdlib_module_names}, key=_import_key
+    )
+    third = sorted(set(imports) - set(stdlib), key=_import_key)
+    return stdlib + ([""] if stdlib and third else []) + third
+
+
+def _import_key(line: str) -> tuple[str, str]:
+    return (line.split()[1].lower(), line)
