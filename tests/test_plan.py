@@ -139,8 +139,33 @@ def test_corpus_deliberate_dependencies_are_reported():
 def test_class_reading_notebook_state_in_a_data_cell_is_reported(tmp_path):
     cells = [
         ("import torch\nscale = 2.0", ["promote:data"]),
-        ("class Scaled(torch.utils.data.Dataset):\n    def __getitem__(self, i):\n        return i * scale\n    def __len__(self):\n        return 4\nds = Scaled()", ["promote:data"]),
+        (
+            "class Scaled(torch.utils.data.Dataset):\n    def __getitem__(self, i):\n        return i * scale\n    def __len__(self):\n        return 4\nds = Scaled()",
+            ["promote:data"],
+        ),
     ]
     plan = analyze(write_notebook(tmp_path / "c.ipynb", cells))
     [local] = codes(plan, "PRM005")
     assert (local.cell_index, local.line) == (1, 1) and "scale" in local.message
+
+
+def test_tag_problems_parameters_and_moved_definitions(tmp_path):
+    cells = [
+        ("lr = 0.1\nsteps = int('3')", ["parameters"]),
+        ("x = 1", ["promote:dta"]),
+        ("y = lr * 2", ["promote:data", "promote:model"]),
+        ("def score(v):\n    return v + lr", ["promote:evaluate"]),  # reads a parameter: stays in a step
+        ("trained = score(y)", ["promote:train"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "t.ipynb", cells))
+    assert codes(plan, "PRM015")[0].cell_index == 1 and "promote:dta" in codes(plan, "PRM015")[0].message
+    assert codes(plan, "PRM016")[0].cell_index == 2
+    assert (codes(plan, "PRM019")[0].cell_index, codes(plan, "PRM019")[0].line) == (0, 2)
+    [moved] = codes(plan, "PRM017")
+    assert moved.cell_index == 3 and "'score'" in moved.message
+    assert plan.step("train").body[0].origin == "moved"
+
+
+def test_notebook_without_promoted_cells_is_an_error(tmp_path):
+    plan = analyze(write_notebook(tmp_path / "none.ipynb", ["x = 1", ("plot(x)", ["promote:skip"])]))
+    assert [d.severity.value for d in codes(plan, "PRM018")] == ["error"] and not plan.ok
