@@ -43,7 +43,9 @@ def _render(template: str, **context) -> str:
     return _templates().get_template(template).render(**context)
 
 
+@lru_cache(maxsize=512)
 def format_python(source: str) -> str:
+    """black, memoised: most files are identical from one preview to the next, and black is most of the time."""
     import black  # imported where used: black is slow to import
 
     return black.format_str(source, mode=black.Mode())
