@@ -41,6 +41,7 @@ CODES: dict[str, str] = {
     "PRM020": "dropped-magic",
     "PRM021": "pip-dependency",
     "PRM022": "training-loop-mapped",
+    "PRM023": "reserved-name",
 }
 
 

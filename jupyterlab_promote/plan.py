@@ -699,6 +699,51 @@ def _unmappable(plan: Plan, sites: list[Placed]) -> str | None:
     return None
 
 
+# --- stage: reserved names ---------------------------------------------------------------
+
+# Names the generated code gives a meaning: Config's runtime fields, and the step functions' arguments.
+RESERVED_CONFIG = {
+    "accelerator",
+    "devices",
+    "strategy",
+    "num_nodes",
+    "precision",
+    "artifacts_dir",
+    "smoke",
+    "smoke_batches",
+    "for_smoke",
+}
+RESERVED_LOCALS = {"cfg", "fabric"}
+
+
+def _reserved_names(plan: Plan) -> None:
+    for parameter in plan.parameters:
+        if parameter.name in RESERVED_CONFIG | RESERVED_LOCALS:
+            plan.diagnostics.append(
+                diagnostic(
+                    plan.notebook,
+                    parameter.cell.cell,
+                    "error",
+                    "PRM023",
+                    f"parameter '{parameter.name}' has a name the generated package reserves for its own settings; rename it in the notebook",
+                    parameter.line + _offset(parameter.cell),
+                )
+            )
+    for step in plan.steps:
+        for placed in step.body:
+            for name in set(placed.stmt.binds) & RESERVED_LOCALS:
+                placed.cell.diagnostics.append(
+                    diagnostic(
+                        plan.notebook,
+                        placed.cell.cell,
+                        "error",
+                        "PRM023",
+                        f"'{name}' is the name every generated step uses for its {'configuration' if name == 'cfg' else 'Lightning Fabric'}; rename this variable",
+                        placed.stmt.line + _offset(placed.cell),
+                    )
+                )
+
+
 # --- stage: framework -------------------------------------------------------------------
 
 
@@ -739,6 +784,7 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     if plan.steps:
         _data_flow(plan)
         _metrics(plan)
+        _reserved_names(plan)
         _framework(plan)
         _training_loop(plan)
     return plan

@@ -169,3 +169,10 @@ def test_tag_problems_parameters_and_moved_definitions(tmp_path):
 def test_notebook_without_promoted_cells_is_an_error(tmp_path):
     plan = analyze(write_notebook(tmp_path / "none.ipynb", ["x = 1", ("plot(x)", ["promote:skip"])]))
     assert [d.severity.value for d in codes(plan, "PRM018")] == ["error"] and not plan.ok
+
+
+def test_reserved_names_are_errors_with_their_line(tmp_path):
+    cells = [("precision = 0.5", ["parameters"]), ("cfg = {'a': 1}", ["promote:data"])]
+    plan = analyze(write_notebook(tmp_path / "r.ipynb", cells))
+    assert [(d.cell_index, d.line) for d in codes(plan, "PRM023")] == [(0, 1), (1, 1)]
+    assert not plan.ok
