@@ -247,7 +247,22 @@ _DATA_CALLS = {
     "random_split",
 }
 _LAYERS = {"Sequential", "Linear", "Conv1d", "Conv2d", "Conv3d", "LSTM", "GRU", "RNN", "Transformer", "Embedding"}
-_PLOT_CALLS = {"scatter", "plot", "imshow", "contourf", "contour", "axis", "axvline", "axhline", "subplots", "figure", "rc", "hist", "bar", "legend"}
+_PLOT_CALLS = {
+    "scatter",
+    "plot",
+    "imshow",
+    "contourf",
+    "contour",
+    "axis",
+    "axvline",
+    "axhline",
+    "subplots",
+    "figure",
+    "rc",
+    "hist",
+    "bar",
+    "legend",
+}
 _DISPLAY_CALLS = {
     "print",
     "display",

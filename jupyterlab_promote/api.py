@@ -125,7 +125,9 @@ def _notebook_ref(notebook: Path, output: Path) -> str:
     return Path(os.path.relpath(notebook.resolve(), output.resolve())).as_posix()
 
 
-def analyze(notebook: str | Path, name: str | None = None, *, strict: bool = False, content: dict | None = None) -> Plan:
+def analyze(
+    notebook: str | Path, name: str | None = None, *, strict: bool = False, content: dict | None = None
+) -> Plan:
     """Read and analyse a notebook; nothing is written.
 
     ``content`` is the notebook as the editor holds it (unsaved edits included), so the panel can

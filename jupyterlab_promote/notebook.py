@@ -60,7 +60,11 @@ def read_notebook(path: str | Path, content: dict | None = None) -> Notebook:
     if content is None and path.is_dir():
         raise NotebookError(f"{path}: is a directory, not a notebook")
     try:
-        node = nbformat.reads(json.dumps(content), as_version=4) if content is not None else nbformat.read(str(path), as_version=4)
+        node = (
+            nbformat.reads(json.dumps(content), as_version=4)
+            if content is not None
+            else nbformat.read(str(path), as_version=4)
+        )
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{path}: not a valid notebook file ({exc})") from None
     except Exception as exc:  # nbformat raises several unrelated types

@@ -21,7 +21,7 @@ RUNTIME_NAMES = {
     "build_fabric",
     "build_trainer",
     "best_weights",
-    "limit_batches",
+    "prepare_loaders",
     "save_metrics",
     "export_model",
     "Undefined",
@@ -153,8 +153,8 @@ def run_function(plan: Plan, kind: str, model_output: str | None, seed_lines: li
         arguments = ["cfg"] + (["fabric"] if fabric else [])
         inputs = ", ".join(f'"{name}": state["{name}"]' for name in step.inputs)
         if fabric and step.role == "train" and step.inputs:
-            # Smoke runs cap only what training iterates; evaluation still sees whole loaders.
-            arguments.append(f"**limit_batches(cfg, {{{inputs}}})")
+            # Only what training iterates is sharded (DDP) or capped (smoke); evaluation sees whole loaders.
+            arguments.append(f"**prepare_loaders(cfg, fabric, {{{inputs}}})")
         else:
             arguments += [f'{name}=state["{name}"]' for name in step.inputs]
         lines.append(f"    state.update({step.name}_step({', '.join(arguments)}))")

@@ -109,6 +109,11 @@ def render(placed: Placed, options: RenderOptions) -> str:
         target = stmt.node.targets[0].id  # type: ignore[attr-defined]
         edits.replace_statement(stmt.node, f"{target} = {options.device}", False)
         return "\n".join(edits.apply(start, stmt.end_line))
+    # The innermost function around each node: fabric.setup rebinds the model there.
+    enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for function in ast.walk(stmt.node):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
     for parent in ast.walk(stmt.node):
         for field_name in ("body", "orelse", "finalbody"):
             block = getattr(parent, field_name, None)
@@ -128,6 +133,8 @@ def render(placed: Placed, options: RenderOptions) -> str:
                     edits.edits.append(
                         (end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
                     )
+                    if function := enclosing.get(id(child)):
+                        _declare_nonlocal(edits, function, setup.split(",")[0])
     if options.fabric:
         if _is_backward(stmt.node):
             loss = ast.unparse(stmt.node.value.func.value)  # type: ignore[attr-defined]
@@ -143,6 +150,25 @@ def render(placed: Placed, options: RenderOptions) -> str:
                 )
             )
     return "\n".join(edits.apply(start, stmt.end_line))
+
+
+def _declare_nonlocal(edits: _Edits, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:
+    """``nonlocal model`` in a nested function that sets up the step's model, so the rebinding reaches the step.
+
+    Without it the assignment would make ``model`` local to the function and break every earlier read.
+    """
+    arguments = function.args
+    parameters = {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+    stores = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if name in parameters or name in stores:
+        return
+    body = function.body
+    first = (
+        body[1]
+        if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+        else body[0]
+    )
+    edits.edits.append((first.lineno, 0, first.lineno, 0, " " * first.col_offset + f"nonlocal {name}\n"))
 
 
 def _is_backward(node: ast.stmt) -> bool:
