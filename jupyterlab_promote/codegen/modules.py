@@ -22,6 +22,7 @@ RUNTIME_NAMES = {
     "build_trainer",
     "best_weights",
     "prepare_loaders",
+    "close_distributed",
     "save_metrics",
     "export_model",
     "Undefined",
@@ -141,8 +142,20 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
 
 def run_function(plan: Plan, kind: str, model_output: str | None, seed_lines: list[str]) -> str:
     fabric = kind == "fabric"
-    lines = [
-        "def run(cfg: Config, until: str | None = None) -> dict[str, Any]:",
+    lines = []
+    if kind != "plain":
+        lines = [
+            "def run(cfg: Config, until: str | None = None) -> dict[str, Any]:",
+            '    """Run the steps in order; with ``until``, stop after that step."""',
+            "    try:",
+            "        return run_steps(cfg, until)",
+            "    finally:",
+            "        close_distributed()  # all processes end together: gloo aborts at exit otherwise",
+            "",
+            "",
+        ]
+    lines += [
+        f"def {'run_steps' if kind != 'plain' else 'run'}(cfg: Config, until: str | None = None) -> dict[str, Any]:",
         '    """Run the steps in order; with ``until``, stop after that step."""',
     ]
     if fabric:
