@@ -233,6 +233,8 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
     distribution = package.replace("_", "-")
     context = dict(
+        runtime=kind,
+        has_lit=plan.loop is not None and "class DataModule(" in modules.get("data", ""),
         package=package,
         distribution=distribution,
         description=description,
