@@ -275,6 +275,9 @@ def _steps(plan: Plan, prelude: list[Placed]) -> None:
         before = [i for i, s in enumerate(steps) if s.cells[0].cell.index < first]
         steps.insert(before[-1] + 1 if before else 0, by_name[name])
     plan.steps = steps
+    for step in steps:
+        if step.role == "step":
+            _infer_step_role(plan, step)
     if not steps:
         plan.diagnostics.append(
             diagnostic(
@@ -298,6 +301,29 @@ def _steps(plan: Plan, prelude: list[Placed]) -> None:
         step.body.extend(Placed(c, s) for c in step.cells for s in c.names.statements if not s.is_import)  # type: ignore[union-attr]
     # Definitions from functions cells always go to module level or the first step.
     steps[0].body[:0] = [p for p in functions if p.stmt.is_definition]
+
+
+# When a custom (Kale) step's cells suggest several roles, the strongest wins.
+_ROLE_STRENGTH = ["train", "evaluate", "export", "model", "preprocess", "data"]
+
+
+def _infer_step_role(plan: Plan, step: Step) -> None:
+    """A custom step (Kale's step:/block:) plays the role its code plays, so Kale notebooks need no retagging."""
+    suggested = {c.suggested_role for c in step.cells}
+    role = next((r for r in _ROLE_STRENGTH if r in suggested), None)
+    if role is None:
+        return
+    step.role = role
+    first = step.cells[0]
+    first.diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            first.cell,
+            "info",
+            "PRM010",
+            f"step '{step.name}' runs as the {role} step, from what its code does",
+        )
+    )
 
 
 def _identifier(name: str) -> str:

@@ -19,6 +19,7 @@ def test_tiny_notebook_steps_and_data_flow(tmp_path):
     assert set(train.inputs) == {"model", "loader"}
     assert set(train.params) == {"lr", "epochs"}
     assert plan.step("evaluate").metrics == ["acc"]
+
     assert plan.seed == "seed"
     assert [p.name for p in plan.parameters] == ["epochs", "batch_size", "lr", "seed"]
 
@@ -176,3 +177,47 @@ def test_reserved_names_are_errors_with_their_line(tmp_path):
     plan = analyze(write_notebook(tmp_path / "r.ipynb", cells))
     assert [(d.cell_index, d.line) for d in codes(plan, "PRM023")] == [(0, 1), (1, 1)]
     assert not plan.ok
+
+
+KALE = [
+    ("import torch\nfrom torch import nn", ["imports"]),
+    ("epochs = 2\nlr = 0.1", ["pipeline-parameters"]),
+    ("X = torch.randn(32, 3)\ny = (X.sum(1) > 0).long()", ["block:load_data"]),
+    "loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=8)",
+    (
+        "model = nn.Linear(3, 2)\noptimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()",
+        ["step:fit", "prev:load_data"],
+    ),
+    "for epoch in range(epochs):\n    for xb, yb in loader:\n        optimizer.zero_grad()\n        loss = loss_fn(model(xb), yb)\n        loss.backward()\n        optimizer.step()",
+    ("acc = (model(X).argmax(1) == y).float().mean().item()", ["pipeline-metrics"]),
+]
+
+
+def test_kale_only_notebook_promotes_without_retagging(tmp_path):
+    plan = analyze(write_notebook(tmp_path / "kale.ipynb", KALE))
+    assert plan.ok
+    assert [(s.name, s.role) for s in plan.steps] == [("load_data", "data"), ("fit", "train"), ("evaluate", "evaluate")]
+    assert plan.loop is not None and plan.loop.step.name == "fit"
+    assert plan.step("evaluate").metrics == ["acc"]
+
+
+def test_kale_only_notebook_runs_after_promotion(tmp_path, git_identity):
+    import json
+    import subprocess
+    import sys
+
+    from jupyterlab_promote import api
+
+    result = api.promote(write_notebook(tmp_path / "kale.ipynb", KALE), tmp_path / "out")
+    assert result.ok
+    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kale", "run"],
+        cwd=tmp_path / "out",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 0.0 <= json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())["acc"] <= 1.0
