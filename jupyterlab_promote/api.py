@@ -32,7 +32,7 @@ def _quiet(message: str) -> None:
 @dataclass
 class FileChange:
     path: str
-    status: str  # added | modified | unchanged
+    status: str  # added | modified | unchanged | deleted
     diff: str = ""
 
     def to_json(self) -> dict:
@@ -140,7 +140,8 @@ def _generate(plan: Plan, output: Path) -> GeneratedProject:
     return generate(plan, _notebook_ref(plan.notebook.path, output))
 
 
-def _changes(output: Path, files: dict[str, str]) -> list[FileChange]:
+def _changes(output: Path, files: dict[str, str], previous: list[str]) -> list[FileChange]:
+    """Diffs against the target as it is now; ``previous`` (the last promotion's files) reveals deletions."""
     changes = []
     for path, text in files.items():
         target = output / path
@@ -157,6 +158,12 @@ def _changes(output: Path, files: dict[str, str]) -> list[FileChange]:
             )
         )
         changes.append(FileChange(path, "modified" if old is not None else "added", diff))
+    for path in sorted(set(previous) - set(files)):
+        target = output / path
+        if target.is_file():
+            old = target.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+            diff = "".join(difflib.unified_diff(old, [], fromfile=f"a/{path}", tofile="/dev/null"))
+            changes.append(FileChange(path, "deleted", diff))
     return changes
 
 
@@ -169,7 +176,8 @@ def preview(
     if not plan.ok:
         return Preview(plan, output, [])
     project = _generate(plan, output)
-    return Preview(plan, output, _changes(output, project.files))
+    previous = gitrepo.files_on_branch(output, branch_for(plan.notebook.path))
+    return Preview(plan, output, _changes(output, project.files, previous))
 
 
 def promote(

@@ -445,6 +445,15 @@ def read_from_branch(output_dir: Path, branch: str, relpath: str) -> str | None:
     return _try(loc.root, "cat-file", "blob", f"refs/heads/{branch}:{_under(loc.prefix, relpath)}")
 
 
+def files_on_branch(output_dir: Path, branch: str) -> list[str]:
+    """The generated files of the last promotion (relative to output_dir); [] when there is none."""
+    loc = _locate(Path(output_dir).absolute())
+    if loc.root is None or _rev(loc.root, f"refs/heads/{branch}") is None:
+        return []
+    listing = _try(loc.root, "ls-tree", "-r", "--name-only", "-z", f"refs/heads/{branch}", "--", *_pathspec(loc.prefix))
+    return [_strip(loc.prefix, path) for path in (listing or "").split("\0") if path]
+
+
 def _atomic_write(target: Path, text: str, mode: str) -> None:
     """Write a sibling temp file, then ``os.replace`` it: no reader sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)

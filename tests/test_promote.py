@@ -100,3 +100,25 @@ def test_generated_project_runs_unchanged_under_ddp_on_two_cpu_processes(tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Starting with 2 processes" in done.stderr + done.stdout
     assert 0.0 <= json.loads((output / "artifacts" / "metrics.json").read_text())["acc"] <= 1.0
+
+
+def test_preview_shows_files_a_new_promotion_would_delete(tmp_path, git_identity):
+    cells = list(TINY_TORCH)
+    cells[3] = (
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 2)\n    def forward(self, x):\n        return self.fc(x)\nmodel = Net()",
+        ["promote:model"],
+    )
+    notebook = write_notebook(tmp_path / "tiny.ipynb", cells)
+    output = tmp_path / "out"
+    api.promote(notebook, output)
+    assert (output / "src" / "tiny" / "model.py").exists()
+    # Without the model class and the mappable loop, model.py (LitModel) and data.py (DataModule) go.
+    cells[3] = ("model = nn.Linear(3, 2)", ["promote:model"])
+    cells[4] = ("def fit():\n    pass\nfit()", ["promote:train"])
+    write_notebook(notebook, cells)
+    preview = api.preview(notebook, output)
+    deleted = [f for f in preview.files if f.status == "deleted"]
+    assert [f.path for f in deleted] == ["src/tiny/data.py", "src/tiny/model.py"]
+    assert deleted[1].diff.startswith("--- a/src/tiny/model.py\n+++ /dev/null")
+    assert api.promote(notebook, output).ok
+    assert not (output / "src" / "tiny" / "model.py").exists()
