@@ -95,6 +95,8 @@ def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_
     run_seconds = time.perf_counter() - started
     assert run.returncode == 0, run.stderr[-3000:]
     metrics = json.loads((output / "artifacts" / "metrics.json").read_text())
+    if result.plan.step("preprocess"):  # fitted transforms are kept for batch inference
+        assert (output / "artifacts" / "preprocess" / "skipped.txt").is_file()
     expected = EXPECTED[notebook.name]
     for name, value in expected.items():
         assert abs(metrics[name] - value) <= SPREAD[notebook.name][name], (name, metrics[name], value)

@@ -24,6 +24,7 @@ RUNTIME_NAMES = {
     "prepare_loaders",
     "close_distributed",
     "save_metrics",
+    "save_outputs",
     "export_model",
     "Undefined",
 }
@@ -136,7 +137,11 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
         lines.append(f"    metrics = save_metrics(cfg, {{{metric_values}}}{tables})")
         outputs["metrics"] = "metrics"
     items = ", ".join(f'"{key}": {value}' for key, value in outputs.items())
-    lines.append(f"    return {{{items}}}")
+    if step.role == "preprocess" and outputs:
+        # Fitted transforms and prepared data, kept for batch inference and for inspection.
+        lines.append(f'    return save_outputs(cfg, "{step.name}", {{{items}}})')
+    else:
+        lines.append(f"    return {{{items}}}")
     return "\n".join(lines)
 
 
