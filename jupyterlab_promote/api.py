@@ -20,7 +20,8 @@ from .codegen import GeneratedProject, generate
 from .diagnostics import Diagnostic
 from .errors import PromoteError
 from .notebook import read_notebook
-from .plan import Plan, build_plan
+from .plan import Plan
+from .stages import build_plan
 
 Progress = Callable[[str], None]
 

@@ -1,0 +1,35 @@
+"""Notebook → Plan, through named stages that each add one kind of fact.
+
+Like black's pipeline, each stage is a function of the plan so far; their order is the order below.
+"""
+
+from __future__ import annotations
+
+from ..analysis import analyse
+from ..notebook import Notebook, content_hash
+from ..plan import Plan, package_name
+from .dataflow import data_flow
+from .imports import import_table
+from .metrics import metrics
+from .parameters import parameters
+from .reserved import reserved_names
+from .steps import steps
+from .training import framework, training_loop
+
+
+def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool = False) -> Plan:
+    cells = analyse(notebook)
+    plan = Plan(notebook=notebook, package=package_name(package or notebook.stem), cells=cells, strict=strict)
+    plan.content_hash = content_hash([c.cell.source for c in cells if c.role not in (None, "skip")])
+    if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):
+        return plan
+    prelude = parameters(plan)
+    import_table(plan)
+    steps(plan, prelude)
+    if plan.steps:
+        data_flow(plan)
+        metrics(plan)
+        reserved_names(plan)
+        framework(plan)
+        training_loop(plan)
+    return plan

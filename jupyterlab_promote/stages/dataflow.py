@@ -1,0 +1,243 @@
+"""Stage: data flow between steps.
+
+What each step takes from earlier steps and hands on, which definitions move to module level
+(hoisting), which statements are pulled in from untagged cells, and which names are defined nowhere.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis import CellPlan, diagnostic
+from ..names import BUILTINS
+from ..plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
+
+# Where hoisted definitions of each role go; later modules may import earlier ones (MODULE_ORDER).
+_ROLE_MODULE = {"data": "data", "preprocess": "data", "model": "model"}
+
+
+# --- stage: hoisting -----------------------------------------------------------------
+
+
+def _hoistable(plan: Plan) -> dict[str, Placed]:
+    """Definitions that read only imports, builtins and other such definitions."""
+    candidates: dict[str, Placed] = {}
+    seen: dict[str, int] = {}
+    for cell in plan.cells:
+        if cell.role in ("skip", "parameters", "imports") or not cell.names:
+            continue
+        for stmt in cell.names.statements:
+            for name in stmt.binds:
+                seen[name] = seen.get(name, 0) + 1
+            if stmt.is_definition:
+                candidates[stmt.binds[0]] = Placed(cell, stmt, "tagged" if cell.promoted else "pulled")
+    candidates = {n: p for n, p in candidates.items() if seen.get(n) == 1}
+    params = {p.name for p in plan.parameters}
+    changed = True
+    while changed:
+        changed = False
+        for name, placed in list(candidates.items()):
+            needs = set(placed.stmt.reads) | set(placed.stmt.call_time_reads)
+            bad = {n for n in needs if n not in BUILTINS and n not in plan.imports and n not in candidates}
+            if bad or needs & params:
+                del candidates[name]
+                changed = True
+    return candidates
+
+
+def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str, str]) -> str:
+    role = placed.cell.role or ""
+    module = _ROLE_MODULE.get(role, "pipeline")
+    for dependency in set(placed.stmt.reads) | set(placed.stmt.call_time_reads):
+        if dependency in placement:
+            module = max(module, placement[dependency], key=MODULE_ORDER.index)
+    return module
+
+
+# --- stage: data flow ----------------------------------------------------------------
+
+
+def data_flow(plan: Plan) -> None:
+    hoistable = _hoistable(plan)
+    used_hoisted: set[str] = set()
+    params = {p.name for p in plan.parameters}
+    available: dict[str, Step] = {}  # name → the last step that bound or changed it
+    untagged = [c for c in plan.cells if c.role is None and c.names]
+    for index, step in enumerate(plan.steps):
+        local: set[str] = set()
+        binds_anywhere = {n for p in step.body for n in p.stmt.binds}
+        position = 0
+        while position < len(step.body):
+            placed = step.body[position]
+            stmt = placed.stmt
+            if stmt.is_definition and stmt.binds[0] in hoistable and hoistable[stmt.binds[0]].stmt is stmt:
+                used_hoisted.add(stmt.binds[0])
+                position += 1
+                continue
+            reads = list(stmt.reads)
+            reads += [n for n in stmt.call_time_reads if n not in binds_anywhere]
+            inserted = False
+            for name in reads:
+                if name in local or name in BUILTINS:
+                    continue
+                if name in available:
+                    if name not in step.inputs:
+                        step.inputs.append(name)
+                    producer = available[name]
+                    if name not in producer.outputs:
+                        producer.outputs.append(name)
+                elif name in params:
+                    if name not in step.params:
+                        step.params.append(name)
+                elif name in plan.imports:
+                    continue
+                elif name in hoistable:
+                    _use_hoisted(plan, name, hoistable, used_hoisted, placed)
+                elif pulled := _pull_from_untagged(plan, name, placed, untagged, step):
+                    step.body[position:position] = pulled
+                    binds_anywhere |= {n for p in pulled for n in p.stmt.binds}
+                    inserted = True
+                    break
+                elif moved := _move_later_definition(plan, name, index, placed):
+                    step.body.insert(position, moved)
+                    binds_anywhere |= set(moved.stmt.binds)
+                    inserted = True
+                    break
+                else:
+                    _undefined(plan, name, placed, index)
+                    local.add(name)
+            if inserted:
+                continue  # process the inserted statements first
+            local.update(stmt.binds)
+            for name in stmt.binds + [m for m in stmt.mutates if m not in plan.imports]:
+                available[name] = step
+            position += 1
+    placement: dict[str, str] = {}
+    for name in sorted(used_hoisted, key=lambda n: (hoistable[n].cell.cell.index, hoistable[n].stmt.line)):
+        placement[name] = _module_for(hoistable[name], hoistable, placement)
+        plan.hoisted[placement[name]].append(hoistable[name])
+    for step in plan.steps:
+        step.body = [
+            p
+            for p in step.body
+            if not (
+                p.stmt.is_definition and p.stmt.binds[0] in used_hoisted and hoistable[p.stmt.binds[0]].stmt is p.stmt
+            )
+        ]
+        if step.role in ("data", "preprocess"):
+            _warn_local_classes(plan, step, hoistable)
+
+
+def _warn_local_classes(plan: Plan, step: Step, hoistable: dict[str, Placed]) -> None:
+    """A class that reads notebook state stays inside its step: its instances cannot be pickled."""
+    for placed in step.body:
+        if not isinstance(placed.stmt.node, ast.ClassDef):
+            continue
+        state = [
+            n for n in placed.stmt.call_time_reads if n not in plan.imports and n not in hoistable and n not in BUILTINS
+        ]
+        placed.cell.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                placed.cell.cell,
+                "warning",
+                "PRM005",
+                f"class {placed.stmt.binds[0]} reads notebook state ({', '.join(state) or 'parameters'}) when called, so it stays "
+                f"inside the {step.name} step; DataLoader workers started with 'spawn' cannot pickle it. Pass those values to its constructor",
+                line_in_cell(placed.cell, placed.stmt.line),
+            )
+        )
+
+
+def _use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[str], reader: Placed) -> None:
+    if name in used:
+        return
+    used.add(name)
+    definition = hoistable[name]
+    if definition.origin == "pulled":
+        _warn_pulled(plan, reader, definition.cell, name)
+    for dependency in set(definition.stmt.reads) | set(definition.stmt.call_time_reads):
+        if dependency in hoistable:
+            _use_hoisted(plan, dependency, hoistable, used, definition)
+
+
+def _warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> None:
+    role = reader.cell.role or "step"
+    reader.cell.diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            reader.cell.cell,
+            "error" if plan.strict else "warning",
+            "PRM003",
+            f"'{name}' is defined only in untagged cell {source.cell.index} (id {source.cell.id}); its definition was pulled in. Tag that cell to make this explicit",
+            line_in_cell(reader.cell, reader.stmt.line),
+            suggestion={
+                "action": "set-role",
+                "cell_index": source.cell.index,
+                "cell_id": source.cell.id,
+                "role": role if role != "step" else "functions",
+            },
+            related_cells=[{"index": source.cell.index, "id": source.cell.id}],
+        )
+    )
+
+
+def _pull_from_untagged(plan: Plan, name: str, reader: Placed, untagged: list[CellPlan], step: Step) -> list[Placed]:
+    before = [c for c in untagged if c.cell.index < reader.cell.cell.index and name in c.names.binds]  # type: ignore[union-attr]
+    source = before[-1] if before else next((c for c in untagged if name in c.names.binds), None)  # type: ignore[union-attr]
+    if source is None:
+        return []
+    statements = [s for s in source.names.statements if name in s.binds and not s.is_import]  # type: ignore[union-attr]
+    pulled = [Placed(source, s, "pulled") for s in statements]
+    already = {id(p.stmt) for p in step.body}
+    pulled = [p for p in pulled if id(p.stmt) not in already]
+    if pulled:
+        _warn_pulled(plan, reader, source, name)
+    return pulled
+
+
+def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) -> Placed | None:
+    for later in plan.steps[index:]:
+        for position, placed in enumerate(later.body):
+            if placed.stmt.is_definition and placed.stmt.binds[0] == name and placed is not reader:
+                if later is plan.steps[index] and later.body.index(reader) > position:
+                    return None
+                del later.body[position]
+                reader.cell.diagnostics.append(
+                    diagnostic(
+                        plan.notebook,
+                        placed.cell.cell,
+                        "info",
+                        "PRM017",
+                        f"'{name}' is defined in the {placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
+                        line_in_cell(placed.cell, placed.stmt.line),
+                    )
+                )
+                return Placed(placed.cell, placed.stmt, "moved")
+    return None
+
+
+def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
+    later = [s.name for s in plan.steps[index + 1 :] if any(name in p.stmt.binds for p in s.body)]
+    skipped = [c.cell.index for c in plan.cells if c.role == "skip" and c.names and name in c.names.binds]
+    if later:
+        message = f"'{name}' is used here but only step '{later[0]}' defines it, and that step runs later"
+        severity = "error"
+    elif skipped:
+        message = f"'{name}' is defined only in skipped cell {skipped[0]}; tag that cell or define '{name}' in a promoted cell"
+        severity = "warning"
+    else:
+        message = f"'{name}' is used but defined in no cell; the package raises NameError if this line runs"
+        severity = "warning"
+    if name not in plan.undefined:
+        plan.undefined.append(name)
+    reader.cell.diagnostics.append(
+        diagnostic(plan.notebook, reader.cell.cell, severity, "PRM002", message, _first_use(reader, name))
+    )
+
+
+def _first_use(placed: Placed, name: str) -> int:
+    for node in ast.walk(placed.stmt.node):
+        if isinstance(node, ast.Name) and node.id == name:
+            return line_in_cell(placed.cell, node.lineno)
+    return line_in_cell(placed.cell, placed.stmt.line)

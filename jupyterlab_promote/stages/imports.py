@@ -1,0 +1,55 @@
+"""Stage: one import statement per bound name, from every cell."""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis import diagnostic
+from ..plan import Plan
+
+
+def import_table(plan: Plan) -> None:
+    """One import statement per bound name, from any cell (promoted and untagged first)."""
+    ordered = [c for c in plan.cells if c.role != "skip"] + [c for c in plan.cells if c.role == "skip"]
+    for cell in ordered:
+        if not cell.names:
+            continue
+        for stmt in cell.names.statements:
+            node = stmt.node
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                    plan.imports.setdefault(bound, text)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                for alias in node.names:
+                    if alias.name == "*":
+                        cell.diagnostics.append(
+                            diagnostic(
+                                plan.notebook,
+                                cell.cell,
+                                "warning",
+                                "PRM002",
+                                f"'from {node.module} import *' hides which names the code uses; import them by name",
+                                stmt.line,
+                            )
+                        )
+                        continue
+                    bound = alias.asname or alias.name
+                    text = f"from {node.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                    plan.imports.setdefault(bound, text)
+        if cell.plain and cell.plain.needs_subprocess and cell.role not in (None, "skip"):
+            plan.imports.setdefault("subprocess", "import subprocess")
+        if cell.plain and cell.role not in (None, "skip"):
+            plan.requirements.extend(r for r in cell.plain.requirements if r not in plan.requirements)
+    namespaces = {text.split()[1].split(".")[0] for text in plan.imports.values()}
+    if {"pytorch_lightning", "lightning"} <= namespaces:
+        plan.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                None,
+                "warning",
+                "PRM008",
+                "the notebook imports both pytorch_lightning and lightning.pytorch; their classes do not mix ('model must be a LightningModule'); the package uses pytorch_lightning only",
+            )
+        )

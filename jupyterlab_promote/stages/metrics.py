@@ -1,0 +1,60 @@
+"""Stage: which values an evaluate step records as metrics."""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis import diagnostic
+from ..plan import Plan
+
+
+def _bound_at_top_level(node: ast.stmt) -> list[str]:
+    """Names an assignment binds at cell level, looking through with/if/try but not loops or defs."""
+    if isinstance(node, (ast.With, ast.If, ast.Try)):
+        blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+        return [name for block in blocks for child in block for name in _bound_at_top_level(child)]
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+    )
+    return [
+        leaf.id
+        for target in targets
+        for leaf in ast.walk(target)
+        if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store)
+    ]
+
+
+def metrics(plan: Plan) -> None:
+    """Every value an evaluate step binds is a candidate metric; numeric scalars are kept at run time."""
+    for step in plan.steps:
+        if step.role != "evaluate":
+            continue
+        for placed in step.body:
+            for name in _bound_at_top_level(placed.stmt.node):
+                if name not in step.metrics:
+                    step.metrics.append(name)
+            node = placed.stmt.node
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute)
+            ):
+                if (
+                    node.value.func.attr in ("test", "validate")
+                    and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                ):
+                    step.metric_tables.append(node.targets[0].id)
+        if not step.metrics:
+            cell = step.cells[0]
+            cell.diagnostics.append(
+                diagnostic(
+                    plan.notebook,
+                    cell.cell,
+                    "warning",
+                    "PRM012",
+                    "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
+                )
+            )

@@ -1,0 +1,66 @@
+"""Stage: the parameters cell → typed parameters and the seed."""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis import diagnostic
+from ..plan import Parameter, Placed, Plan
+
+_SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
+
+
+def parameters(plan: Plan) -> list[Placed]:
+    """Literal assignments → parameters; seeding → plan.seed; anything else runs first."""
+    prelude: list[Placed] = []
+    seeds: list[ast.expr] = []
+    for cell in plan.cells:
+        if cell.role != "parameters" or not cell.names:
+            continue
+        lines = cell.plain.code.splitlines() if cell.plain else []
+        for stmt in cell.names.statements:
+            node = stmt.node
+            if stmt.is_literal and isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                value = ast.literal_eval(node.value)  # type: ignore[arg-type]
+                source = ast.get_source_segment(cell.plain.code, node.value) or repr(value)  # type: ignore[union-attr, arg-type]
+                text = lines[stmt.line - 1] if stmt.line - 1 < len(lines) else ""
+                comment = text.split("#", 1)[1].strip() if "#" in text else ""
+                for target in targets:
+                    plan.parameters = [p for p in plan.parameters if p.name != target.id]  # type: ignore[attr-defined]
+                    plan.parameters.append(Parameter(target.id, value, source, cell, stmt.line, comment))  # type: ignore[attr-defined]
+            elif _is_seed_call(node):
+                seeds.append(node.value.args[0])  # type: ignore[attr-defined]
+            elif stmt.is_import:
+                continue
+            else:
+                cell.diagnostics.append(
+                    diagnostic(
+                        plan.notebook,
+                        cell.cell,
+                        "warning",
+                        "PRM019",
+                        "not a literal assignment: it cannot become a typed parameter and runs at the start of the first step",
+                        stmt.line,
+                    )
+                )
+                prelude.append(Placed(cell, stmt))
+    for seed in seeds:
+        if isinstance(seed, ast.Name) and any(p.name == seed.id for p in plan.parameters):
+            plan.seed = seed.id
+        elif isinstance(seed, ast.Constant) and isinstance(seed.value, int) and plan.seed is None:
+            name = "seed" if not any(p.name == "seed" for p in plan.parameters) else "promote_seed"
+            cell = next(c for c in plan.cells if c.role == "parameters")
+            plan.parameters.append(
+                Parameter(name, seed.value, repr(seed.value), cell, seed.lineno, "random seed (seed_everything)")
+            )
+            plan.seed = name
+    return prelude
+
+
+def _is_seed_call(node: ast.stmt) -> bool:
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and len(node.value.args) == 1):
+        return False
+    func = node.value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _SEED_CALLS and isinstance(node.value.args[0], (ast.Name, ast.Constant))

@@ -1,0 +1,49 @@
+"""Stage: names the generated package reserves."""
+
+from __future__ import annotations
+
+
+from ..analysis import diagnostic
+from ..plan import Plan, line_in_cell
+
+# Names the generated code gives a meaning: Config's runtime fields, and the step functions' arguments.
+RESERVED_CONFIG = {
+    "accelerator",
+    "devices",
+    "strategy",
+    "num_nodes",
+    "precision",
+    "artifacts_dir",
+    "smoke",
+    "smoke_batches",
+    "for_smoke",
+}
+RESERVED_LOCALS = {"cfg", "fabric"}
+
+
+def reserved_names(plan: Plan) -> None:
+    for parameter in plan.parameters:
+        if parameter.name in RESERVED_CONFIG | RESERVED_LOCALS:
+            plan.diagnostics.append(
+                diagnostic(
+                    plan.notebook,
+                    parameter.cell.cell,
+                    "error",
+                    "PRM023",
+                    f"parameter '{parameter.name}' has a name the generated package reserves for its own settings; rename it in the notebook",
+                    line_in_cell(parameter.cell, parameter.line),
+                )
+            )
+    for step in plan.steps:
+        for placed in step.body:
+            for name in set(placed.stmt.binds) & RESERVED_LOCALS:
+                placed.cell.diagnostics.append(
+                    diagnostic(
+                        plan.notebook,
+                        placed.cell.cell,
+                        "error",
+                        "PRM023",
+                        f"'{name}' is the name every generated step uses for its {'configuration' if name == 'cfg' else 'Lightning Fabric'}; rename this variable",
+                        line_in_cell(placed.cell, placed.stmt.line),
+                    )
+                )

@@ -1,0 +1,142 @@
+"""Stages: which framework the code uses, and whether its training loop maps onto Lightning."""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis import diagnostic
+from ..names import BUILTINS
+from ..plan import MappedLoop, Placed, Plan, Step, line_in_cell
+from ..loops import match_epoch_loop
+
+# --- stage: framework -------------------------------------------------------------------
+
+
+def framework(plan: Plan) -> None:
+    """Say so when there is no PyTorch: the package is still generated, around the notebook's own code."""
+    needed = {n for s in plan.steps for p in s.body for n in p.stmt.reads + p.stmt.call_time_reads}
+    needed |= {n for group in plan.hoisted.values() for p in group for n in p.stmt.reads + p.stmt.call_time_reads}
+    roots = {plan.imports[n].split()[1].split(".")[0] for n in needed if n in plan.imports}
+    plan.torch = bool(roots & {"torch", "pytorch_lightning", "lightning", "lightning_fabric"})
+    plan.lightning = bool(roots & {"pytorch_lightning", "lightning"})
+    if not plan.torch:
+        train = plan.step("train") or plan.steps[0]
+        cell = train.cells[0]
+        plan.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                cell.cell,
+                "info",
+                "PRM013",
+                f"no PyTorch model: the {train.name} step runs the notebook's own code; the package, pipeline, tests and CI are generated as usual",
+            )
+        )
+
+
+# --- stage: training loop → Lightning ----------------------------------------------------
+
+
+def _calls_backward(node: ast.AST) -> bool:
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"
+        for n in ast.walk(node)
+    )
+
+
+def _binding(step: Step, name: str, before: Placed) -> Placed | None:
+    found = None
+    for placed in step.body:
+        if placed is before:
+            break
+        if name in placed.stmt.binds:
+            found = placed
+    return found
+
+
+def training_loop(plan: Plan) -> None:
+    """Map the one training loop onto a LightningModule when its shape is unambiguous."""
+    sites = [p for s in plan.steps for p in s.body if _calls_backward(p.stmt.node)]
+    sites += [p for group in plan.hoisted.values() for p in group if _calls_backward(p.stmt.node)]
+    if not sites:
+        return
+    reason = _unmappable(plan, sites)
+    if reason:
+        placed = sites[0]
+        placed.cell.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                placed.cell.cell,
+                "info",
+                "PRM014",
+                f"training loop kept as written on Lightning Fabric ({reason}); it still runs on CPU, GPU and DDP",
+                line_in_cell(placed.cell, placed.stmt.line),
+            )
+        )
+
+
+def _unmappable(plan: Plan, sites: list[Placed]) -> str | None:
+    """Why the loop cannot become LightningModule hooks, or None after recording the mapping."""
+    if len(sites) != 1:
+        return "backward() is called in several places"
+    placed = sites[0]
+    step = next((s for s in plan.steps if placed in s.body), None)
+    if step is None or placed.stmt.is_definition:
+        return "the loop is inside a function or class"
+    if step.role != "train":
+        return f"the loop is in the {step.role} step, not the train step"
+    mapping = match_epoch_loop(placed.stmt.node)
+    if mapping is None:
+        return "its shape is not a plain epoch loop over batches with zero_grad/backward/step"
+    optimizer = _binding(step, mapping.optimizer, placed)
+    if optimizer is None or mapping.model not in optimizer.stmt.reads:
+        return f"'{mapping.optimizer}' is not built from {mapping.model}.parameters() in this step"
+    scheduler = _binding(step, mapping.scheduler, placed) if mapping.scheduler else None
+    if mapping.scheduler and scheduler is None:
+        return f"scheduler '{mapping.scheduler}' is not built in this step"
+    loop_binds = set(placed.stmt.binds) - {mapping.model, mapping.optimizer}
+    if loop_binds & set(step.outputs):
+        return f"later steps read {', '.join(sorted(loop_binds & set(step.outputs)))}, which only the loop computes"
+    params = {p.name for p in plan.parameters}
+    known = {mapping.model, mapping.criterion, mapping.optimizer} | params | set(plan.imports) | BUILTINS
+    bodies = [mapping.train] + ([mapping.validation] if mapping.validation else [])
+    for body in bodies:
+        local = {
+            n.id
+            for s in body.statements
+            for n in ast.walk(s)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        local |= {n.id for n in ast.walk(ast.parse(body.batch_target)) if isinstance(n, ast.Name)}
+        free = (
+            {
+                n.id
+                for s in body.statements
+                for n in ast.walk(s)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+            - local
+            - known
+        )
+        if free:
+            return f"the batch code reads {', '.join(sorted(free))} from the notebook"
+    expressions = [optimizer.stmt.node] + ([scheduler.stmt.node] if scheduler else [])
+    hparams = sorted({n.id for e in expressions for n in ast.walk(e) if isinstance(n, ast.Name) and n.id in params})
+    hparams += sorted(
+        {n.id for b in bodies for s in b.statements for n in ast.walk(s) if isinstance(n, ast.Name) and n.id in params}
+        - set(hparams)
+    )
+    plan.loop = MappedLoop(step, placed, mapping, optimizer, scheduler, hparams)
+    placed.cell.diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            placed.cell.cell,
+            "info",
+            "PRM022",
+            "training loop mapped to Lightning: training_step"
+            + (", validation_step" if mapping.validation else "")
+            + ", configure_optimizers and a Trainer"
+            + (" with a best-checkpoint callback" if mapping.checkpoint_path is not None else ""),
+            line_in_cell(placed.cell, placed.stmt.line),
+        )
+    )
+    return None
