@@ -8,6 +8,7 @@ import sys
 
 import nbformat
 import pytest
+import torch
 
 from jupyterlab_promote import api
 from jupyterlab_promote.errors import RefusedError
@@ -81,6 +82,8 @@ def test_generated_tiny_project_runs_its_cli_with_a_flag(tmp_path, git_identity)
     metrics = json.loads((output / "artifacts" / "metrics.json").read_text())
     assert 0.0 <= metrics["acc"] <= 1.0
     assert (output / "artifacts" / "model.pt").is_file()
+    program = torch.export.load(output / "artifacts" / "model.pt2")  # deployable, any batch size
+    assert program.module()(torch.randn(5, 3)).shape == (5, 2)
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ RUNTIME_NAMES = {
     "save_metrics",
     "save_outputs",
     "export_model",
+    "export_program",
     "Undefined",
 }
 # What device boilerplate becomes, per runtime.
@@ -145,7 +146,9 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     return "\n".join(lines)
 
 
-def run_function(plan: Plan, kind: str, model_output: str | None, seed_lines: list[str]) -> str:
+def run_function(
+    plan: Plan, kind: str, model_output: str | None, seed_lines: list[str], example: dict | None = None
+) -> str:
     fabric = kind == "fabric"
     lines = []
     if kind != "plain":
@@ -180,11 +183,16 @@ def run_function(plan: Plan, kind: str, model_output: str | None, seed_lines: li
         lines.append("        return state")
     if kind != "plain" and model_output:
         lines.append(f'    export_model(cfg, state.get("{model_output}"))')
+        if example:
+            lines.append(f'    {example["batch_target"]} = next(iter(state["{example["loader"]}"]))')
+            lines.append(f'    export_program(cfg, state["{model_output}"], ({example["arguments"]},))')
     lines.append("    return state")
     return "\n".join(lines)
 
 
-def pipeline_module(plan: Plan, kind: str, model_output: str | None, seed_lines: list[str]) -> ModuleText:
+def pipeline_module(
+    plan: Plan, kind: str, model_output: str | None, seed_lines: list[str], example: dict | None = None
+) -> ModuleText:
     parts = []
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
     parts.append(f"STEPS = ({steps},)")
@@ -204,7 +212,7 @@ def pipeline_module(plan: Plan, kind: str, model_output: str | None, seed_lines:
         parts.append(definitions)
     for step in plan.steps:
         parts.append(step_function(plan, step, kind))
-    parts.append(run_function(plan, kind, model_output, seed_lines))
+    parts.append(run_function(plan, kind, model_output, seed_lines, example))
     return ModuleText(body="\n\n\n".join(parts))
 
 

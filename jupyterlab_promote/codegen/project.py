@@ -167,7 +167,15 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         text = definitions_module(plan, module)
         if text.body.strip():
             modules[module] = _module_source(docstring, module_imports(plan, module, text.body, kind), text.body)
-    pipeline = pipeline_module(plan, kind, model_output, seed_lines)
+    torch_model = torch and model_output is not None
+    model_index = next((i for i, s in enumerate(plan.steps) if s.name == model_step), -1)
+    available = {n for step in plan.steps[: model_index + 1] for p in step.body for n in p.stmt.binds}
+    forward = (
+        forward_test(plan, available)
+        if torch_model and model_output == (plan.loop.mapping.model if plan.loop else None)
+        else None
+    )
+    pipeline = pipeline_module(plan, kind, model_output, seed_lines, forward)
     pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
     modules["pipeline"] = _module_source(
         pipeline_doc, module_imports(plan, "pipeline", pipeline.body, kind), pipeline.body
@@ -195,14 +203,6 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         files[f"{src}/{module}.py"] = text
 
     has_metrics = any(step.metrics for step in plan.steps)
-    torch_model = torch and model_output is not None
-    model_index = next((i for i, s in enumerate(plan.steps) if s.name == model_step), -1)
-    available = {n for step in plan.steps[: model_index + 1] for p in step.body for n in p.stmt.binds}
-    forward = (
-        forward_test(plan, available)
-        if torch_model and model_output == (plan.loop.mapping.model if plan.loop else None)
-        else None
-    )
     files["tests/test_pipeline.py"] = format_python(
         _render(
             "test_pipeline.py.j2",
@@ -234,6 +234,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     distribution = package.replace("_", "-")
     context = dict(
         runtime=kind,
+        has_program=forward is not None,
         has_lit=plan.loop is not None and "class DataModule(" in modules.get("data", ""),
         package=package,
         distribution=distribution,
