@@ -125,3 +125,24 @@ def test_preview_shows_files_a_new_promotion_would_delete(tmp_path, git_identity
     assert deleted[1].diff.startswith("--- a/src/tiny/model.py\n+++ /dev/null")
     assert api.promote(notebook, output).ok
     assert not (output / "src" / "tiny" / "model.py").exists()
+
+
+def test_notebook_without_evaluate_step_gets_passing_generated_tests(tmp_path, git_identity):
+    cells = [
+        "import torch",
+        ("X = torch.randn(20, 3)", ["promote:data"]),
+        ("model = torch.nn.Linear(3, 1)", ["promote:model"]),
+        ("out = model(X)", ["promote:train"]),
+    ]
+    result = api.promote(write_notebook(tmp_path / "noeval.ipynb", cells), tmp_path / "out")
+    assert result.ok and [d.code for d in result.diagnostics] == ["PRM012"]
+    env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path / "out",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]

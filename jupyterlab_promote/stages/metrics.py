@@ -28,6 +28,17 @@ def _bound_at_top_level(node: ast.stmt) -> list[str]:
 
 def metrics(plan: Plan) -> None:
     """Every value an evaluate step binds is a candidate metric; numeric scalars are kept at run time."""
+    if not any(step.role == "evaluate" for step in plan.steps):
+        last = plan.steps[-1].cells[0]
+        plan.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                last.cell,
+                "info",
+                "PRM012",
+                "no evaluate step, so no metrics.json: tag the cell that measures the model promote:evaluate",
+            )
+        )
     for step in plan.steps:
         if step.role != "evaluate":
             continue
