@@ -147,6 +147,8 @@ class _ModuleLevel(ast.NodeVisitor):
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _definition  # type: ignore[assignment]
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            self.visit(default)  # evaluated where the lambda is written
         params = {a.arg for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
         self._local_stack.append(params)
         self.visit(node.body)

@@ -17,6 +17,18 @@ from .loops import LoopMapping
 from .names import Statement
 from .notebook import Notebook
 
+# Options every generated CLI has; a parameter's flag never shadows them.
+_CLI_OPTIONS = {
+    "help",
+    "config",
+    "smoke",
+    "accelerator",
+    "devices",
+    "strategy",
+    "num-nodes",
+    "precision",
+    "artifacts-dir",
+}
 # Modules that hoisted definitions of each role go to; later modules may import earlier ones.
 MODULE_ORDER = ["data", "model", "pipeline"]
 
@@ -36,7 +48,9 @@ class Parameter:
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.lower().replace("_", "-")
+        """The CLI flag; prefixed with ``param-`` where the generated CLI already has that option."""
+        flag = self.name.lower().replace("_", "-")
+        return f"--param-{flag}" if flag in _CLI_OPTIONS else f"--{flag}"
 
 
 @dataclass

@@ -41,3 +41,7 @@ def test_literals_and_device_boilerplate():
 
 def test_cell_reads_skip_names_bound_earlier_in_the_cell():
     assert analyse_code("a = 1\nb = a + c\n").reads == ["c"]
+
+
+def test_lambda_defaults_are_read_where_the_lambda_is_written():
+    assert statement("scale = lambda v, k=SIZE: v * k").reads == ["SIZE"]

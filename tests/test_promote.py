@@ -146,3 +146,65 @@ def test_notebook_without_evaluate_step_gets_passing_generated_tests(tmp_path, g
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+KITCHEN_SINK = [
+    "import functools\nimport math\nfrom dataclasses import dataclass\nfrom pathlib import Path",
+    ("SIZE = 4\nNAMES = ['a', 'b']\nCONFIG = {'depth': 2, 'rate': 1e-3}\nVERBOSE = False", ["parameters"]),
+    (
+        "@dataclass\nclass Item:\n    name: str\n    weight: float = 1.0\n\n"
+        "@functools.lru_cache(maxsize=None)\ndef square(v):\n    return v * v\n\n"
+        "items = [Item(n, square(i)) for i, n in enumerate(NAMES)]\n"
+        "if (total := sum(i.weight for i in items)) > 0:\n    share = {i.name: i.weight / total for i in items}\n"
+        "try:\n    Path('nothing-here').read_text()\nexcept FileNotFoundError as missing:\n    reason = str(missing)\n"
+        "match CONFIG:\n    case {'depth': depth}:\n        levels = list(range(depth))\n    case _:\n        levels = []\n"
+        "scale = lambda v, k=SIZE: v * k\n"
+        "del square",
+        ["promote:data"],
+    ),
+    (
+        "%%time\nweights = [scale(i.weight) for i in items]\n!echo promoted\nresult = math.fsum(weights) + len(levels)",
+        ["promote:train"],
+    ),
+    ('score = f"{result:.2f}"\nvalue = float(score)', ["promote:evaluate"]),
+]
+
+
+def test_kitchen_sink_python_promotes_to_valid_black_clean_code(tmp_path, git_identity):
+    from pyflakes.api import check as flakes
+    from pyflakes.reporter import Reporter
+
+    from jupyterlab_promote.codegen.project import format_python
+
+    notebook = write_notebook(tmp_path / "sink.ipynb", KITCHEN_SINK)
+    result = api.promote(notebook, tmp_path / "out")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    for path in (tmp_path / "out").rglob("*.py"):
+        text = path.read_text()
+        assert format_python(text) == text
+        out = []
+
+        class Sink:
+            def write(self, line):
+                out.append(line)
+
+            def flush(self):
+                pass
+
+        flakes(text, str(path), Reporter(Sink(), Sink()))
+        assert not [
+            line for line in "".join(out).splitlines() if "undefined name" in line or "imported but unused" in line
+        ], out
+    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sink", "run"],
+        cwd=tmp_path / "out",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())["value"] == pytest.approx(
+        6.0
+    )  # weights 0 and 1, scaled by 4, plus two levels
