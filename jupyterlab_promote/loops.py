@@ -86,12 +86,34 @@ def _is_bookkeeping(node: ast.stmt) -> bool:
     return False
 
 
+_PROGRESS = {"tqdm", "track", "progress"}  # progress-bar wrappers around an iterable
+_NO_GRAD = {"no_grad", "inference_mode"}
+
+
+def _unwrap_progress(iterable: ast.expr) -> ast.expr:
+    """``loader`` for ``tqdm(loader)`` / ``tqdm.tqdm(loader, desc=...)``: Lightning shows its own progress."""
+    while isinstance(iterable, ast.Call) and _call_name(iterable) in _PROGRESS and iterable.args:
+        iterable = iterable.args[0]
+    return iterable
+
+
+def _flatten_no_grad(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements with ``with torch.no_grad():`` blocks opened: Lightning disables gradients in validation itself."""
+    flat: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.With) and all(_call_name(item.context_expr) in _NO_GRAD for item in stmt.items):
+            flat.extend(_flatten_no_grad(stmt.body))
+        else:
+            flat.append(stmt)
+    return flat
+
+
 def _loop_target(loop: ast.For) -> tuple[str, ast.expr] | None:
-    """(batch unpacking source, loader) for ``for x, y in loader`` or ``for i, (x, y) in enumerate(loader)``."""
-    iterable, target = loop.iter, loop.target
+    """(batch unpacking source, loader) for ``for x, y in loader`` or ``for i, (x, y) in enumerate(tqdm(loader))``."""
+    iterable, target = _unwrap_progress(loop.iter), loop.target
     if _call_name(iterable) == "enumerate" and isinstance(iterable, ast.Call) and iterable.args:
         if isinstance(target, ast.Tuple) and len(target.elts) == 2:
-            return ast.unparse(target.elts[1]), iterable.args[0]
+            return ast.unparse(target.elts[1]), _unwrap_progress(iterable.args[0])
         return None
     if isinstance(iterable, (ast.Name, ast.Attribute)):
         return ast.unparse(target), iterable
@@ -169,7 +191,7 @@ def _validation_body(loop: ast.For, model: str) -> StepBody | None:
         return None
     kept: list[ast.stmt] = []
     loss = None
-    for stmt in loop.body:
+    for stmt in _flatten_no_grad(loop.body):
         if _is_to_device(stmt):
             continue
         if loss is not None and _is_bookkeeping(stmt):
@@ -211,32 +233,34 @@ def _checkpoint_path(stmt: ast.stmt, model: str) -> ast.expr | None:
 
 def match_epoch_loop(node: ast.stmt) -> LoopMapping | None:
     """A LoopMapping when ``node`` is a canonical epoch loop, else None."""
-    if not (isinstance(node, ast.For) and _call_name(node.iter) == "range" and not node.orelse):
+    if not (isinstance(node, ast.For) and not node.orelse):
         return None
-    epochs_call = node.iter
-    if not (isinstance(epochs_call, ast.Call) and len(epochs_call.args) == 1):
+    epochs_call = _unwrap_progress(node.iter)
+    if not (
+        isinstance(epochs_call, ast.Call)
+        and _call_name(epochs_call) in {"range", "trange"}
+        and len(epochs_call.args) == 1
+    ):
         return None
-    inner_loops = [s for s in node.body if isinstance(s, ast.For)]
-    if not inner_loops:
+    body = _flatten_no_grad(node.body)
+    inner_loops = [s for s in body if isinstance(s, ast.For)]
+    if not inner_loops or len(inner_loops) > 2:
         return None
     trained = _train_body(inner_loops[0])
     if trained is None:
         return None
     train, model, optimizer, clip = trained
+    train_loader = _loop_target(inner_loops[0])[1]  # type: ignore[index]
     mapping = LoopMapping(
-        node, epochs_call.args[0], model, optimizer, _criterion(train, model), inner_loops[0].iter, train, clip=clip
+        node, epochs_call.args[0], model, optimizer, _criterion(train, model), train_loader, train, clip=clip
     )
-    if len(inner_loops) > 2:
-        return None
     if len(inner_loops) == 2:
         validation = _validation_body(inner_loops[1], model)
         if validation is None:
             return None
         mapping.validation = validation
         mapping.val_loader = _loop_target(inner_loops[1])[1]  # type: ignore[index]
-    if isinstance(mapping.train_loader, ast.Call):
-        mapping.train_loader = mapping.train_loader.args[0]  # enumerate(loader)
-    for stmt in node.body:
+    for stmt in body:
         if (
             stmt in inner_loops
             or _is_bookkeeping(stmt)

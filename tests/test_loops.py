@@ -145,3 +145,23 @@ def test_sklearn_only_notebook_says_there_is_no_pytorch(tmp_path):
     plan = analyze(write_notebook(tmp_path / "sk.ipynb", cells))
     [info] = [d for d in plan.all_diagnostics if d.code == "PRM013"]
     assert info.cell_index == 1 and not plan.torch
+
+
+def test_progress_bars_and_no_grad_blocks_are_understood():
+    source = (
+        "for epoch in tqdm(range(epochs)):\n"
+        "    model.train()\n"
+        "    for xb, yb in tqdm(train_loader, desc='train'):\n"
+        "        optimizer.zero_grad()\n"
+        "        loss = criterion(model(xb), yb)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "    model.eval()\n"
+        "    with torch.no_grad():\n"
+        "        for xb, yb in val_loader:\n"
+        "            val_loss = criterion(model(xb), yb)\n"
+    )
+    mapping = match_epoch_loop(ast.parse(source).body[0])
+    assert mapping is not None
+    assert ast.unparse(mapping.train_loader) == "train_loader" and ast.unparse(mapping.val_loader) == "val_loader"
+    assert mapping.validation.loss == "val_loss"
