@@ -92,6 +92,7 @@ class PromoteResult:
             "conflicts": self.conflicts,
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "message": self.message,
+            "seconds": round(self.seconds, 3),
         }
 
 

@@ -130,7 +130,7 @@ class PromoteApp(JupyterApp):
             self._print_diagnostics(result.diagnostics)
             for path in result.conflicts:
                 print(f"conflict: {output / path}")
-            print(("✓ " if result.ok else "✗ ") + result.message)
+            print(("✓ " if result.ok else "✗ ") + result.message + (f" in {result.seconds:.1f} s" if result.ok else ""))
             if result.ok:
                 print(f"next: cd {output} && pip install -e . && python -m {result.plan.package} run --smoke")
         self.exit_status = EXIT_OK if result.ok else EXIT_FAILED

@@ -21,7 +21,7 @@ guessing at a loop's meaning would silently change what the notebook computes.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -48,7 +48,6 @@ class LoopMapping:
     scheduler: str | None = None
     clip: ast.expr | None = None
     checkpoint_path: ast.expr | None = None  # torch.save(model.state_dict(), PATH) on improvement
-    dropped: list[str] = field(default_factory=list)
 
 
 def _call_name(node: ast.AST) -> str:

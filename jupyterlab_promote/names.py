@@ -81,10 +81,6 @@ class Statement:
     is_device: bool = False  # device = "cuda" if ... else "cpu"
     is_display: bool = False  # a bare expression whose only effect was output
 
-    @property
-    def definition_name(self) -> str | None:
-        return self.binds[0] if self.is_definition else None
-
 
 @dataclass
 class CellNames:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..plan import MODULE_ORDER, Placed, Plan, Step
 from .lightning import LIT_CLASS, datamodule, fit_statements, lit_module
@@ -39,7 +39,6 @@ DEVICE = {
 @dataclass
 class ModuleText:
     body: str
-    local_imports: list[str] = field(default_factory=list)  # "from .x import y" lines
 
 
 def runtime_kind(plan: Plan) -> str:
