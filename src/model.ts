@@ -285,7 +285,9 @@ export function summarizeResult(result: IPromoteResult): string {
     return `Up to date: the notebook has not changed since ${shortCommit(result.commit)} on ${result.branch ?? '?'}.`;
   }
   const merged = result.merged ? ', merged' : '';
-  return `Committed ${shortCommit(result.commit)} on ${result.branch ?? '?'}${merged}: ${files}.`;
+  const took =
+    result.seconds !== undefined ? ` (${result.seconds.toFixed(1)} s)` : '';
+  return `Committed ${shortCommit(result.commit)} on ${result.branch ?? '?'}${merged}: ${files}${took}.`;
 }
 
 /** A one-click fix shown on a notebook cell. */

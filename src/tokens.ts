@@ -117,6 +117,8 @@ export interface IPromoteResult {
   conflicts: string[];
   diagnostics: IDiagnostic[];
   message: string;
+  /** Wall time of the promotion on the server. */
+  seconds?: number;
 }
 
 /** Body of `POST preview` and `POST promote`. */

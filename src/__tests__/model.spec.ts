@@ -265,6 +265,9 @@ describe('summarizeResult', () => {
       'Committed 0123456 on promote/demo: 1 file changed.'
     );
     expect(summarizeResult({ ...base, merged: true })).toContain(', merged');
+    expect(summarizeResult({ ...base, seconds: 0.42 })).toBe(
+      'Committed 0123456 on promote/demo: 1 file changed (0.4 s).'
+    );
   });
 
   it('reports conflicts and refusals', () => {
