@@ -49,3 +49,38 @@ TINY_TORCH = [
     ),
     ("with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()", ["promote:evaluate"]),
 ]
+
+
+def run_in_project(project: Path, *args: str, timeout: int = 300):
+    """Run ``python ARGS`` inside a generated project, as its README says (src on the path, one thread)."""
+    import subprocess
+    import sys
+
+    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(project)}
+    return subprocess.run(
+        [sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def pyflakes_problems(path: Path) -> list[str]:
+    """The pyflakes messages we promise never to generate: undefined names and unused imports."""
+    from pyflakes.api import check
+    from pyflakes.reporter import Reporter
+
+    lines: list[str] = []
+
+    class Collect:
+        def write(self, text: str) -> None:
+            lines.append(text)
+
+        def flush(self) -> None:
+            pass
+
+    check(path.read_text(), str(path), Reporter(Collect(), Collect()))
+    return [line for line in "".join(lines).splitlines() if "undefined name" in line or "imported but unused" in line]
+
+
+def metrics_of(project: Path) -> dict:
+    import json
+
+    return json.loads((project / "artifacts" / "metrics.json").read_text())

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
-from pyflakes.api import check as pyflakes_check
-from pyflakes.reporter import Reporter
 
 from jupyterlab_promote import api
 from jupyterlab_promote.codegen.project import format_python
 
-from .helpers import CORPUS, corpus_notebooks
+from .helpers import CORPUS, corpus_notebooks, metrics_of, pyflakes_problems, run_in_project
 
 # Absolute tolerance per metric (README of the corpus: "safe targets for a faithful promoted run").
 SPREAD = {
@@ -39,23 +35,6 @@ def _env() -> dict:
     return env
 
 
-def _pyflakes_problems(path) -> list[str]:
-    class Collect:
-        def __init__(self):
-            self.lines = []
-
-        def write(self, text):
-            self.lines.append(text)
-
-        def flush(self):
-            pass
-
-    out = Collect()
-    pyflakes_check(path.read_text(), str(path), Reporter(out, out))
-    text = "".join(out.lines)
-    return [line for line in text.splitlines() if "undefined name" in line or "imported but unused" in line]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", corpus_notebooks(), ids=lambda p: p.stem)
 def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_identity):
@@ -69,32 +48,18 @@ def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_
     for path in output.rglob("*.py"):
         text = path.read_text()
         assert format_python(text) == text, f"{path} is not black-formatted"
-        assert _pyflakes_problems(path) == [], path
+        assert pyflakes_problems(path) == [], path
 
     started = time.perf_counter()
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=output,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    tests = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
     test_seconds = time.perf_counter() - started
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
 
     started = time.perf_counter()
-    run = subprocess.run(
-        [sys.executable, "-m", result.plan.package, "run"],
-        cwd=output,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    run = run_in_project(output, "-m", result.plan.package, "run", timeout=900)
     run_seconds = time.perf_counter() - started
     assert run.returncode == 0, run.stderr[-3000:]
-    metrics = json.loads((output / "artifacts" / "metrics.json").read_text())
+    metrics = metrics_of(output)
     if result.plan.step("preprocess"):  # fitted transforms are kept for batch inference
         assert (output / "artifacts" / "preprocess" / "skipped.txt").is_file()
     expected = EXPECTED[notebook.name]
@@ -104,11 +69,8 @@ def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_
         f"\n{notebook.name}: promote {promote_seconds:.2f}s, generated tests {test_seconds:.1f}s, full run {run_seconds:.1f}s, "
         + ", ".join(f"{k} notebook {v:.4f} promoted {metrics[k]:.4f}" for k, v in expected.items())
     )
-    lightning = (
-        "class LitModel(pl.LightningModule)" in (output / "src" / result.plan.package / "model.py").read_text()
-        if (output / "src" / result.plan.package / "model.py").exists()
-        else False
-    )
+    model_module = output / "src" / result.plan.package / "model.py"
+    lightning = model_module.exists() and "class LitModel(pl.LightningModule)" in model_module.read_text()
     assert lightning == (notebook.name == "dev03_udacity_mnist_mlp_validation.ipynb"), "only dev03 has a canonical loop"
     # A second promotion of the unchanged notebook makes no commit.
     again = api.promote(notebook, output)

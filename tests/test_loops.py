@@ -8,7 +8,7 @@ from jupyterlab_promote.api import analyze
 from jupyterlab_promote.codegen import generate
 from jupyterlab_promote.loops import match_epoch_loop
 
-from .helpers import TINY_TORCH, write_notebook
+from .helpers import TINY_TORCH, metrics_of, run_in_project, write_notebook
 
 CANONICAL = """
 for epoch in range(n_epochs):
@@ -108,10 +108,6 @@ LIGHTNING_NATIVE = [
 
 
 def test_notebook_already_on_lightning_keeps_its_module_and_records_test_metrics(tmp_path, git_identity):
-    import json
-    import subprocess
-    import sys
-
     from jupyterlab_promote import api
 
     notebook = write_notebook(tmp_path / "native.ipynb", LIGHTNING_NATIVE)
@@ -124,17 +120,9 @@ def test_notebook_already_on_lightning_keeps_its_module_and_records_test_metrics
         "fabric" not in pipeline
         and "class Lit(pl.LightningModule)" in (tmp_path / "out" / "src" / "native" / "model.py").read_text()
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "native", "run"],
-        cwd=tmp_path / "out",
-        env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_in_project(tmp_path / "out", "-m", "native", "run")
     assert done.returncode == 0, done.stderr[-2000:]
-    metrics = json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())
-    assert 0.0 <= metrics["test_acc"] <= 1.0
+    assert 0.0 <= metrics_of(tmp_path / "out")["test_acc"] <= 1.0
 
 
 def test_sklearn_only_notebook_says_there_is_no_pytorch(tmp_path):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from jupyterlab_promote import api
 from jupyterlab_promote.api import analyze
 
-from .helpers import TINY_TORCH, corpus_notebooks, write_notebook
+from .helpers import TINY_TORCH, corpus_notebooks, metrics_of, run_in_project, write_notebook
 
 
 def codes(plan, code):
@@ -202,22 +203,8 @@ def test_kale_only_notebook_promotes_without_retagging(tmp_path):
 
 
 def test_kale_only_notebook_runs_after_promotion(tmp_path, git_identity):
-    import json
-    import subprocess
-    import sys
-
-    from jupyterlab_promote import api
-
     result = api.promote(write_notebook(tmp_path / "kale.ipynb", KALE), tmp_path / "out")
     assert result.ok
-    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "kale", "run"],
-        cwd=tmp_path / "out",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_in_project(tmp_path / "out", "-m", "kale", "run")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert 0.0 <= json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())["acc"] <= 1.0
+    assert 0.0 <= metrics_of(tmp_path / "out")["acc"] <= 1.0

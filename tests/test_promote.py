@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 
 import nbformat
 import pytest
@@ -13,7 +11,7 @@ import torch
 from jupyterlab_promote import api
 from jupyterlab_promote.errors import RefusedError
 
-from .helpers import TINY_TORCH, write_notebook
+from .helpers import TINY_TORCH, metrics_of, pyflakes_problems, run_in_project, write_notebook
 
 
 def git(cwd, *args) -> str:
@@ -70,17 +68,9 @@ def test_generated_tiny_project_runs_its_cli_with_a_flag(tmp_path, git_identity)
     notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
     output = tmp_path / "out"
     api.promote(notebook, output)
-    done = subprocess.run(
-        [sys.executable, "-m", "tiny", "run", "--epochs", "1", "--accelerator", "cpu"],
-        cwd=output,
-        env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_in_project(output, "-m", "tiny", "run", "--epochs", "1", "--accelerator", "cpu")
     assert done.returncode == 0, done.stderr[-2000:]
-    metrics = json.loads((output / "artifacts" / "metrics.json").read_text())
-    assert 0.0 <= metrics["acc"] <= 1.0
+    assert 0.0 <= metrics_of(output)["acc"] <= 1.0
     assert (output / "artifacts" / "model.pt").is_file()
     program = torch.export.load(output / "artifacts" / "model.pt2")  # deployable, any batch size
     assert program.module()(torch.randn(5, 3)).shape == (5, 2)
@@ -97,12 +87,10 @@ def test_generated_project_runs_unchanged_under_ddp_on_two_cpu_processes(tmp_pat
     notebook = write_notebook(tmp_path / "tiny.ipynb", cells)
     output = tmp_path / "out"
     assert api.promote(notebook, output).ok
-    command = [sys.executable, "-m", "tiny", "run", "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp"]
-    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path)}
-    done = subprocess.run(command, cwd=output, env=env, capture_output=True, text=True, timeout=300)
+    done = run_in_project(output, "-m", "tiny", "run", "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Starting with 2 processes" in done.stderr + done.stdout
-    assert 0.0 <= json.loads((output / "artifacts" / "metrics.json").read_text())["acc"] <= 1.0
+    assert 0.0 <= metrics_of(output)["acc"] <= 1.0
 
 
 def test_preview_shows_files_a_new_promotion_would_delete(tmp_path, git_identity):
@@ -136,15 +124,7 @@ def test_notebook_without_evaluate_step_gets_passing_generated_tests(tmp_path, g
     ]
     result = api.promote(write_notebook(tmp_path / "noeval.ipynb", cells), tmp_path / "out")
     assert result.ok and [d.code for d in result.diagnostics] == ["PRM012"]
-    env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path / "out",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_in_project(tmp_path / "out", "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout[-2000:]
 
 
@@ -171,9 +151,6 @@ KITCHEN_SINK = [
 
 
 def test_kitchen_sink_python_promotes_to_valid_black_clean_code(tmp_path, git_identity):
-    from pyflakes.api import check as flakes
-    from pyflakes.reporter import Reporter
-
     from jupyterlab_promote.codegen.project import format_python
 
     notebook = write_notebook(tmp_path / "sink.ipynb", KITCHEN_SINK)
@@ -182,29 +159,7 @@ def test_kitchen_sink_python_promotes_to_valid_black_clean_code(tmp_path, git_id
     for path in (tmp_path / "out").rglob("*.py"):
         text = path.read_text()
         assert format_python(text) == text
-        out = []
-
-        class Sink:
-            def write(self, line):
-                out.append(line)
-
-            def flush(self):
-                pass
-
-        flakes(text, str(path), Reporter(Sink(), Sink()))
-        assert not [
-            line for line in "".join(out).splitlines() if "undefined name" in line or "imported but unused" in line
-        ], out
-    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "sink", "run"],
-        cwd=tmp_path / "out",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        assert pyflakes_problems(path) == [], path
+    done = run_in_project(tmp_path / "out", "-m", "sink", "run", timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())["value"] == pytest.approx(
-        6.0
-    )  # weights 0 and 1, scaled by 4, plus two levels
+    assert metrics_of(tmp_path / "out")["value"] == pytest.approx(6.0)  # weights 0 and 1, scaled by 4, two levels
