@@ -17,18 +17,19 @@ from .loops import LoopMapping
 from .names import Statement
 from .notebook import Notebook
 
-# Options every generated CLI has; a parameter's flag never shadows them.
-_CLI_OPTIONS = {
-    "help",
-    "config",
-    "smoke",
+# Fields the generated Config has besides the notebook's parameters (codegen/templates/config.py.j2).
+RUNTIME_FIELDS = {
     "accelerator",
     "devices",
     "strategy",
-    "num-nodes",
+    "num_nodes",
     "precision",
-    "artifacts-dir",
+    "artifacts_dir",
+    "smoke",
+    "smoke_batches",
 }
+# Options every generated CLI has; a parameter's flag never shadows them.
+_CLI_OPTIONS = {"help", "config"} | {name.replace("_", "-") for name in RUNTIME_FIELDS}
 # Modules that hoisted definitions of each role go to; later modules may import earlier ones.
 MODULE_ORDER = ["data", "model", "pipeline"]
 

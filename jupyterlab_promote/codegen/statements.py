@@ -114,41 +114,30 @@ def render(placed: Placed, options: RenderOptions) -> str:
     for function in ast.walk(stmt.node):
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
-    for parent in ast.walk(stmt.node):
-        for field_name in ("body", "orelse", "finalbody"):
-            block = getattr(parent, field_name, None)
-            if not isinstance(block, list):
+    # The statement itself first (never dropped here: only_child is False), then every nested block.
+    blocks = [[stmt.node]] + [
+        block
+        for parent in ast.walk(stmt.node)
+        for field_name in ("body", "orelse", "finalbody")
+        if isinstance(block := getattr(parent, field_name, None), list)
+    ]
+    for position, block in enumerate(blocks):
+        only_child = position > 0 and len(block) == 1
+        for child in block:
+            if not isinstance(child, ast.stmt):
                 continue
-            for child in block:
-                if not isinstance(child, ast.stmt):
-                    continue
-                only_child = len(block) == 1
-                if _is_display_expr(child):
-                    edits.replace_statement(child, "", only_child)
-                elif options.fabric and _is_backward(child):
-                    loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
-                    edits.replace_statement(child, f"fabric.backward({loss})", only_child)
-                elif options.fabric and (setup := _optimizer_setup(child)):
-                    end = child.end_lineno or child.lineno
-                    edits.edits.append(
-                        (end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
-                    )
-                    if function := enclosing.get(id(child)):
-                        _declare_nonlocal(edits, function, setup.split(",")[0])
-    if options.fabric:
-        if _is_backward(stmt.node):
-            loss = ast.unparse(stmt.node.value.func.value)  # type: ignore[attr-defined]
-            edits.replace_statement(stmt.node, f"fabric.backward({loss})", False)
-        elif setup := _optimizer_setup(stmt.node):
-            edits.edits.append(
-                (
-                    stmt.end_line,
-                    len(lines[stmt.end_line - 1]),
-                    stmt.end_line,
-                    len(lines[stmt.end_line - 1]),
-                    "\n" + setup,
+            if position > 0 and _is_display_expr(child):
+                edits.replace_statement(child, "", only_child)
+            elif options.fabric and _is_backward(child):
+                loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
+                edits.replace_statement(child, f"fabric.backward({loss})", only_child)
+            elif options.fabric and (setup := _optimizer_setup(child)):
+                end = child.end_lineno or child.lineno
+                edits.edits.append(
+                    (end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
                 )
-            )
+                if function := enclosing.get(id(child)):
+                    _declare_nonlocal(edits, function, setup.split(",")[0])
     return "\n".join(edits.apply(start, stmt.end_line))
 
 

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-
 from ..analysis import diagnostic
-from ..plan import Plan, line_in_cell
+from ..plan import RUNTIME_FIELDS, Plan, line_in_cell
 
-# Names the generated code gives a meaning: Config's runtime fields, and the step functions' arguments.
-RESERVED_CONFIG = {
-    "accelerator",
-    "devices",
-    "strategy",
-    "num_nodes",
-    "precision",
-    "artifacts_dir",
-    "smoke",
-    "smoke_batches",
-    "for_smoke",
-}
+# Names the generated code gives a meaning: Config's runtime fields and method, and the step functions' arguments.
+RESERVED_CONFIG = RUNTIME_FIELDS | {"for_smoke"}
 RESERVED_LOCALS = {"cfg", "fabric"}
 
 
