@@ -1,12 +1,18 @@
-"""Shared test helpers: build small notebooks, find the shared corpus."""
+"""Shared test helpers: build small notebooks, find our fixture notebooks and the shared corpus."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import nbformat
+import pytest
 
+# Real public notebooks beside the repository (../shared); a fresh clone has none, so tests skip.
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS_MISSING = f"shared corpus absent ({CORPUS}); tests/fixtures covers the same features"
+requires_corpus = pytest.mark.skipif(not (CORPUS / "expected.json").is_file(), reason=CORPUS_MISSING)
+# Small notebooks written for these tests (tests/fixtures/make_fixtures.py), always present.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def corpus_notebooks() -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyterlab_promote import api
 from jupyterlab_promote.api import analyze
 
-from .helpers import TINY_TORCH, corpus_notebooks, metrics_of, run_in_project, write_notebook
+from .helpers import TINY_TORCH, corpus_notebooks, metrics_of, requires_corpus, run_in_project, write_notebook
 
 
 def codes(plan, code):
@@ -127,6 +127,7 @@ def test_skipped_definitions_do_not_count(tmp_path):
     assert plan.step("train").params == ["lr"]
 
 
+@requires_corpus
 def test_corpus_deliberate_dependencies_are_reported():
     found = {}
     for path in corpus_notebooks():
