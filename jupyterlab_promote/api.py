@@ -248,6 +248,44 @@ def check(notebook: str | Path, output: str | Path | None = None, name: str | No
     )
 
 
+def verify(
+    notebook: str | Path,
+    output: str | Path | None = None,
+    name: str | None = None,
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    seeds: int = 1,
+    rtol: float | None = None,
+    strict: bool = False,
+    commit: bool = True,
+    timeout: int = 1800,
+    progress: Progress = _quiet,
+):
+    """Promote, then run the notebook and the package with the same parameters and compare their metrics.
+
+    ``overrides`` are ``NAME=VALUE`` texts; returns a :class:`verify.Verification`. Executes code.
+    """
+    from . import verify as fidelity  # imported where used: keeps CLI start fast
+
+    plan = analyze(notebook, name, strict=strict)
+    values = fidelity.parse_overrides(list(overrides), plan)  # bad --set fails before anything is written
+    promotion = promote(notebook, output, name, strict=strict, commit=commit, progress=progress)
+    if not promotion.ok:
+        return fidelity.Verification(promotion, None)
+    report = fidelity.verify_plan(
+        promotion.plan,
+        promotion.output,
+        values,
+        rtol=fidelity.DEFAULT_RTOL if rtol is None else rtol,
+        seeds=seeds,
+        timeout=timeout,
+        progress=progress,
+    )
+    progress("recording fidelity.json")
+    fidelity.record_fidelity(report, promotion.plan, promotion.output, commit=commit)
+    return fidelity.Verification(promotion, report)
+
+
 __all__ = [
     "PromoteError",
     "Preview",
@@ -257,6 +295,7 @@ __all__ = [
     "preview",
     "promote",
     "check",
+    "verify",
     "branch_for",
     "default_output",
 ]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from jupyter_core.application import JupyterApp
-from traitlets import Bool, Unicode
+from traitlets import Bool, Float, Int, List, Unicode
 
 from . import api
 from ._version_info import tool_version
@@ -33,6 +33,7 @@ class PromoteApp(JupyterApp):
     jupyter promote experiment.ipynb --output ../pkg --name churn
     jupyter promote experiment.ipynb --dry-run            # plan, diagnostics and diff only
     jupyter promote experiment.ipynb --check              # CI: exit 1 if the notebook drifted
+    jupyter promote experiment.ipynb --verify --set epochs=2 --seeds 3   # run both, compare metrics
     """
     version = tool_version()
     classes = [Promoter]
@@ -45,11 +46,24 @@ class PromoteApp(JupyterApp):
     check_only = Bool(False, help="Exit 1 when the notebook changed since the last promotion.").tag(config=True)
     dry_run = Bool(False, help="Print the plan, diagnostics and a diff; write nothing.").tag(config=True)
     json_output = Bool(False, help="Print one JSON object on stdout.").tag(config=True)
+    verify = Bool(False, help="After promoting, run the notebook and the package and compare their metrics.").tag(
+        config=True
+    )
+    overrides = List(Unicode(), help="--verify: NAME=VALUE parameter overrides for both runs (repeatable).").tag(
+        config=True
+    )
+    seeds = Int(1, help="--verify: run the notebook with N seeds; its spread (max - min) widens the tolerance.").tag(
+        config=True
+    )
+    rtol = Float(1e-6, help="--verify: relative tolerance per metric.").tag(config=True)
 
     aliases = {
         "output": "PromoteApp.output",
         "o": "PromoteApp.output",
         "name": "PromoteApp.package_name",
+        "set": "PromoteApp.overrides",
+        "seeds": "PromoteApp.seeds",
+        "rtol": "PromoteApp.rtol",
         "log-level": "Application.log_level",
     }
     flags = {
@@ -61,6 +75,10 @@ class PromoteApp(JupyterApp):
         ),
         "strict": ({"Promoter": {"strict": True}}, "Code pulled in from untagged cells is an error."),
         "json": ({"PromoteApp": {"json_output": True}}, "Print one JSON object on stdout."),
+        "verify": (
+            {"PromoteApp": {"verify": True}},
+            "Promote, then run notebook and package with the same parameters; exit 1 if a metric differs.",
+        ),
     }
 
     exit_status = EXIT_OK
@@ -76,6 +94,8 @@ class PromoteApp(JupyterApp):
         try:
             if self.check_only:
                 self._check(notebook, output, name)
+            elif self.verify:
+                self._verify(notebook, output, name, settings.strict)
             elif self.dry_run:
                 self._dry_run(notebook, output, name, settings.strict)
             else:
@@ -134,6 +154,36 @@ class PromoteApp(JupyterApp):
             if result.ok:
                 print(f"next: cd {output} && pip install -e . && python -m {result.plan.package} run --smoke")
         self.exit_status = EXIT_OK if result.ok else EXIT_FAILED
+
+    def _verify(self, notebook: Path, output: Path, name: str | None, strict: bool) -> None:
+        progress = (
+            (lambda message: None) if self.json_output else (lambda message: print(f"… {message}", file=sys.stderr))
+        )
+        verification = api.verify(
+            notebook,
+            output,
+            name,
+            overrides=self.overrides,
+            seeds=self.seeds,
+            rtol=self.rtol,
+            strict=strict,
+            commit=self.commit,
+            progress=progress,
+        )
+        if self.json_output:
+            self._print_json(verification.to_json())
+        else:
+            promotion, report = verification.promotion, verification.report
+            self._print_diagnostics([d for d in promotion.diagnostics if d.severity is not Severity.INFO])
+            if report is not None:
+                print(report.table())
+                timing = f"notebook {report.notebook_seconds:.1f} s, package {report.package_seconds:.1f} s"
+                print(("✓ " if report.ok else "✗ ") + report.message + f" [{timing}]")
+                if report.note:
+                    print(f"note: {report.note}")
+            else:
+                print("✗ " + verification.message)
+        self.exit_status = EXIT_OK if verification.ok else EXIT_FAILED
 
     # --- output ----------------------------------------------------------------------
 

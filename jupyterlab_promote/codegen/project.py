@@ -217,6 +217,11 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         )
     )
 
+    if has_metrics:  # what `jupyter promote --verify` recorded in fidelity.json, checked again (pytest -m slow)
+        files["tests/test_fidelity.py"] = format_python(
+            _render("test_fidelity.py.j2", package=package, torch=torch, notebook_name=plan.notebook.name)
+        )
+
     import_lines = sorted(
         {
             line

@@ -1,0 +1,241 @@
+"""The two runs that ``--verify`` compares: the notebook under nbclient, the promoted package as a subprocess.
+
+Both start from a fresh scratch copy of the notebook's directory, so they read the same input files and
+neither sees what the other wrote. Both run single-threaded (``OMP_NUM_THREADS=1``): thread counts change
+floating-point reduction order, and 2-core machines are far faster that way.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .errors import PromoteError
+from .plan import Plan
+
+Progress = Callable[[str], None]
+
+# The probe cell prints one line starting with this marker, followed by the metrics as JSON.
+PROBE_MARKER = "__jupyterlab_promote_metrics__"
+_SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
+# Folders not worth copying into the scratch directory (and never read by a notebook as input).
+_NOT_COPIED = shutil.ignore_patterns(".git", ".ipynb_checkpoints", "__pycache__", "*_project", "artifacts")
+
+
+class VerifyError(PromoteError):
+    """The notebook or the package could not be run to the end, so nothing can be compared."""
+
+    status = 422
+
+
+def scratch_copy(notebook_dir: Path, scratch: Path) -> Path:
+    """A copy of the notebook's directory: the inputs its relative paths read, and room to write."""
+    shutil.copytree(notebook_dir, scratch, ignore=_NOT_COPIED, symlinks=True)
+    return scratch
+
+
+def run_env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+# --- the notebook side -----------------------------------------------------------------
+
+
+def _seed_calls(source: str) -> list[ast.Call]:
+    """Seeding calls of the parameters cell (``torch.manual_seed(0)``), to replay with another seed."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    calls = []
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and len(node.value.args) == 1:
+            func = node.value.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _SEED_CALLS:
+                calls.append(node.value)
+    return calls
+
+
+def injected_source(plan: Plan, values: dict[str, object], parameters_source: str) -> str:
+    """The cell papermill would inject after the parameters cell; a new seed also replays the seeding calls."""
+    lines = ["# Parameters injected by jupyter promote --verify"]
+    for name, value in values.items():
+        if name == plan.seed and not _assigns(parameters_source, name):
+            continue  # a seed promotion named after `torch.manual_seed(0)`: the replayed call below carries it
+        lines.append(f"{name} = {value!r}")
+    if plan.seed in values:
+        for call in _seed_calls(parameters_source):
+            replayed = ast.Call(func=call.func, args=[ast.Constant(values[plan.seed])], keywords=call.keywords)
+            lines.append(ast.unparse(replayed))
+    return "\n".join(lines)
+
+
+def _assigns(source: str, name: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        for node in tree.body
+    )
+
+
+def probe_source(names: list[str], tables: list[str]) -> str:
+    """A last cell that prints the metrics the package would record, read the way ``save_metrics`` reads them."""
+    return f"""\
+def __promote_probe(names, tables, scope):
+    import json, numbers
+    def scalar(value):
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, numbers.Real):
+            return float(value)
+        if tuple(getattr(value, "shape", (None,))) == () and hasattr(value, "item"):
+            item = value.item()
+            if isinstance(item, numbers.Real) and not isinstance(item, bool):
+                return float(item)
+        return None
+    found = {{}}
+    for name in names:
+        if name in scope and (value := scalar(scope[name])) is not None:
+            found[name] = value
+    for table in tables:
+        if table not in scope:
+            continue
+        rows = scope[table] if isinstance(scope[table], (list, tuple)) else [scope[table]]
+        for row in rows:
+            for key, value in dict(row).items():
+                if (value := scalar(value)) is not None:
+                    found[str(key)] = value
+    print({PROBE_MARKER!r} + json.dumps(found))
+__promote_probe({names!r}, {tables!r}, globals())
+del __promote_probe"""
+
+
+def _probe_result(cell) -> dict[str, float]:
+    for output in cell.get("outputs", []):
+        for line in str(output.get("text", "")).splitlines():
+            if line.startswith(PROBE_MARKER):
+                return json.loads(line[len(PROBE_MARKER) :])
+    raise VerifyError("the notebook ran, but its metrics could not be read back (no probe output)")
+
+
+def run_notebook(
+    plan: Plan,
+    values: dict[str, object],
+    names: list[str],
+    tables: list[str],
+    cwd: Path,
+    *,
+    timeout: int,
+    progress: Progress,
+) -> dict[str, float]:
+    """Execute every cell (skip-tagged ones too) in a fresh kernel, then read the metrics from the kernel."""
+    import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    node = nbformat.read(str(plan.notebook.path), as_version=4)
+    cells = list(node.cells)
+    if values:
+        index = _parameters_index(plan)
+        injected = nbformat.v4.new_code_cell(injected_source(plan, values, "".join(cells[index].source)))
+        injected.metadata["tags"] = ["injected-parameters"]
+        cells.insert(index + 1, injected)
+    cells.append(nbformat.v4.new_code_cell(probe_source(names, tables)))
+    node.cells = cells
+    kernel = (node.metadata.get("kernelspec") or {}).get("name") or "python3"
+    client = NotebookClient(
+        node, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": str(cwd)}}, allow_errors=False
+    )
+    code = [i for i, cell in enumerate(cells) if cell.cell_type == "code"]
+    index = code[0]
+    try:
+        with client.setup_kernel(env=run_env(), cwd=str(cwd)):
+            for done, index in enumerate(code, 1):
+                progress(f"notebook: cell {done}/{len(code)}")
+                client.execute_cell(cells[index], index)
+    except CellExecutionError as error:
+        raise VerifyError(
+            f"{plan.notebook.name} failed when run top to bottom, in {_describe(plan, cells, index)}: "
+            f"{error.ename}: {error.evalue}",
+            details=[line for line in str(error).splitlines() if line.strip()][-8:],
+        ) from None
+    except (CellTimeoutError, TimeoutError):
+        raise VerifyError(
+            f"{plan.notebook.name}: {_describe(plan, cells, index)} ran longer than {timeout} s"
+        ) from None
+    except NoSuchKernel:
+        raise VerifyError(
+            f"{plan.notebook.name} asks for the kernel {kernel!r}, which is not installed here (`jupyter kernelspec list`)"
+        ) from None
+    except DeadKernelError as error:
+        raise VerifyError(f"{plan.notebook.name}: the kernel died in {_describe(plan, cells, index)} ({error})") from None
+    return _probe_result(cells[-1])
+
+
+def _parameters_index(plan: Plan) -> int:
+    cell = next((c for c in plan.cells if c.role == "parameters"), None)
+    if cell is None:
+        raise VerifyError(
+            f"{plan.notebook.name} has no parameters cell, so --set and --seeds have nothing to override; tag one `parameters`"
+        )
+    return cell.cell.index
+
+
+def _describe(plan: Plan, cells: list, index: int) -> str:
+    """Where a failure happened, in the notebook's own cell numbering."""
+    cell = cells[index]
+    tags = cell.get("metadata", {}).get("tags", [])
+    if "injected-parameters" in tags:
+        return "the injected parameters cell"
+    if index == len(cells) - 1:
+        return "the metrics probe"
+    original = index - (1 if any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:index]) else 0)
+    return f"cell {original} (id {cell.get('id', '?')})"
+
+
+# --- the package side ------------------------------------------------------------------
+
+
+def package_command(plan: Plan, output: Path, values: dict[str, object], artifacts: Path, torch: bool) -> list[str]:
+    """``python -m PKG run`` with the parameters as the generated CLI's own flags."""
+    flags = {p.name: p.flag for p in plan.parameters}
+    command = [sys.executable, "-m", plan.package, "run", "--config", str(output / "config.yaml")]
+    for name, value in values.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        if isinstance(value, bool):
+            command.append(flags[name] if value else "--no-" + flags[name][2:])
+        else:
+            command += [flags[name], text]
+    if torch:
+        command += ["--devices", "1"]  # "auto" would start DDP on a multi-GPU machine: another computation
+    return command + ["--artifacts-dir", str(artifacts)]
+
+
+def run_package(command: list[str], output: Path, cwd: Path, artifacts: Path, *, timeout: int) -> dict[str, float]:
+    """Run the promoted package from the scratch copy (the notebook's inputs), ``src/`` on the path."""
+    env = {**run_env(), "PYTHONPATH": os.pathsep.join(filter(None, [str(output / "src"), os.environ.get("PYTHONPATH")]))}
+    try:
+        proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise VerifyError(f"the package run took longer than {timeout} s: {' '.join(command[1:])}") from None
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
+        raise VerifyError(
+            f"the promoted package failed (exit {proc.returncode}): {' '.join(command[1:4])}",
+            details=tail,
+        )
+    metrics = artifacts / "metrics.json"
+    if not metrics.is_file():
+        return {}
+    return json.loads(metrics.read_text(encoding="utf-8"))
