@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Severity
-from .magics import PlainSource, to_python
+from .magics import PlainSource, SourceNote, to_python
 from .names import CellNames, analyse_code
+from .lines import split_lines
 from .notebook import Cell, Notebook
 from .roles import ROLES, RoleTag, role_tags, tag_for
 
@@ -121,6 +122,39 @@ def _apply_kale_rule(plans: list[CellPlan]) -> None:
 
 
 def analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
+    """One cell's analysis; whatever its code does to the parser stays a diagnostic on this cell."""
+    try:
+        _analyse_cell(notebook, plan)
+    except (RecursionError, MemoryError) as exc:
+        # Deep nesting (-(-(…)), 1+1+…, nested lambdas) exhausts the parser or our AST walks.
+        plan.plain, plan.names = None, None
+        _unreadable(notebook, plan, f"too deeply nested for the parser ({type(exc).__name__}); split the expression")
+
+
+# Deeper ASTs overflow the recursive walks of ast.unparse, black and our own stages.
+MAX_NESTING = 150
+
+
+def _nesting_depth(names: CellNames) -> int:
+    """Depth of the cell's deepest AST node, measured without recursion."""
+    deepest, stack = 0, [(stmt.node, 1) for stmt in names.statements]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            return deepest
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _unreadable(notebook: Notebook, plan: CellPlan, message: str) -> None:
+    severity = "error" if plan.promoted or plan.role == "parameters" else "warning"
+    plan.diagnostics.append(diagnostic(notebook, plan.cell, severity, "PRM001", message, 1))
+    if plan.plain is None:
+        plan.plain = PlainSource(code="", syntax_error=SourceNote(1, severity, "PRM001", message))
+
+
+def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
     cell = plan.cell
     plain = to_python(cell.source)
     plan.plain = plain
@@ -136,6 +170,12 @@ def analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
     except SyntaxError as exc:  # to_python already parsed; this is belt and braces
         plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", f"syntax error: {exc.msg}", exc.lineno))
         return
+    depth = _nesting_depth(plan.names)
+    if depth > MAX_NESTING:
+        plan.names = None
+        plan.plain.syntax_error = SourceNote(1, "error", "PRM001", "")
+        _unreadable(notebook, plan, f"an expression nested {depth} levels deep (at most {MAX_NESTING}); split it")
+        return
     plan.suggested_role = suggest_role(plain.code, plan.names)
     if plan.promoted:
         _check_code(notebook, plan)
@@ -144,7 +184,7 @@ def analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
 def _check_code(notebook: Notebook, plan: CellPlan) -> None:
     cell, code = plan.cell, plan.plain.code if plan.plain else ""
     offset = plan.plain.line_offset if plan.plain else 0
-    for number, text in enumerate(code.splitlines(), start=1 + offset):
+    for number, text in enumerate(split_lines(code), start=1 + offset):
         stripped = text.split("#", 1)[0]
         if _ABSOLUTE_PATH.search(stripped):
             plan.diagnostics.append(

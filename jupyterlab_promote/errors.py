@@ -32,6 +32,18 @@ class NotebookError(PromoteError):
     status = 404
 
 
+class InvalidNotebookError(NotebookError):
+    """The notebook was read but cannot be promoted as it is: a malformed cell, or not Python."""
+
+    status = 422
+
+
+class UsageError(PromoteError):
+    """An argument (package name, output directory) cannot be used as given."""
+
+    status = 400
+
+
 class GitError(PromoteError):
     """Git refused, or the repository is not in a state we may touch."""
 

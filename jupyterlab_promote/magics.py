@@ -13,6 +13,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from .lines import split_lines
+
 # Magics whose only effect is on the interactive session: dropped silently.
 SESSION_MAGICS = {
     "matplotlib",
@@ -88,7 +90,7 @@ class PlainSource:
 
 def requirements_from_install(args: str) -> list[str]:
     """The package specs of ``pip install ...`` (flags and -r files ignored)."""
-    words = shlex.split(args)
+    words = _shell_words(args)
     if words and words[0] == "install":
         words = words[1:]
     specs, skip_next = [], False
@@ -115,6 +117,14 @@ def requirements_from_install(args: str) -> list[str]:
     return specs
 
 
+def _shell_words(args: str) -> list[str]:
+    """Words of a shell command line, its ``# comment`` dropped; unbalanced quotes fall back to whitespace."""
+    try:
+        return shlex.split(args, comments=True)
+    except ValueError:  # "No closing quotation": an apostrophe in a comment, say
+        return args.split("#", 1)[0].split()
+
+
 def _magic_call(node: ast.AST) -> tuple[str, list[str]] | None:
     """('run_line_magic', ['time', 'x = 1']) for ``get_ipython().run_line_magic('time', 'x = 1')``."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -135,7 +145,7 @@ def _command_list(command: str) -> str:
 
 class _Rewriter:
     def __init__(self, code: str, result: PlainSource) -> None:
-        self.lines = code.splitlines()
+        self.lines = split_lines(code)
         self.result = result
         self.edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end_line, end_col, text)
 
@@ -226,6 +236,19 @@ class _Rewriter:
         return "\n".join(line for line in lines) + "\n"
 
 
+# Characters str.splitlines() splits on but Python's tokenizer does not ("\\r" is normalised on reading).
+# IPython's transformers use splitlines(), so these are masked with private-use code points meanwhile.
+_ODD_SEPARATORS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_MASKS = "".join(chr(0xF0000 + i) for i in range(len(_ODD_SEPARATORS)))
+_MASK, _UNMASK = str.maketrans(_ODD_SEPARATORS, _MASKS), str.maketrans(_MASKS, _ODD_SEPARATORS)
+
+
+def _transform(manager: object, body: str) -> str:
+    if not any(char in body for char in _ODD_SEPARATORS) or any(char in body for char in _MASKS):
+        return manager.transform_cell(body)  # type: ignore[attr-defined]
+    return manager.transform_cell(body.translate(_MASK)).translate(_UNMASK)  # type: ignore[attr-defined]
+
+
 def to_python(source: str) -> PlainSource:
     """Plain Python for one cell's source; never raises on user input."""
     from IPython.core.inputtransformer2 import TransformerManager
@@ -249,7 +272,7 @@ def to_python(source: str) -> PlainSource:
         else:
             result.notes.append(SourceNote(1, "info", "PRM020", f"%%{name} dropped; its body is kept"))
     try:
-        code = TransformerManager().transform_cell(body)
+        code = _transform(TransformerManager(), body)
     except Exception as exc:  # IPython raises on unbalanced brackets etc.
         result.syntax_error = SourceNote(
             1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"

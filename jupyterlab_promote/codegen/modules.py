@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 import sys
-import textwrap
 from dataclasses import dataclass
 
+from ..lines import indent
 from ..plan import MODULE_ORDER, Placed, Plan, Step
 from .lightning import LIT_CLASS, datamodule, fit_statements, lit_module
 from .statements import RenderOptions, render
@@ -129,7 +129,7 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind))
     body = _render_group(step.body, options, _loop_overrides(plan, step))
     if body.strip():
-        lines.append(textwrap.indent(body, "    "))
+        lines.append(indent(body, "    "))
     outputs = {name: name for name in step.outputs}
     if step.metrics:
         metric_values = ", ".join(f'"{m}": {m}' for m in step.metrics)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ..lines import split_lines
 from ..plan import Placed
 
 _DISPLAY_FUNCTIONS = {"display", "clear_output"}
@@ -100,7 +101,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     if stmt.is_display or _is_display_expr(stmt.node):
         return ""
     code = placed.cell.plain.code if placed.cell.plain else ""
-    lines = code.splitlines()
+    lines = split_lines(code)
     start = _previous_end(placed) + 1
     while start < _statement_start(placed) and not lines[start - 1].strip():
         start += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..analysis import diagnostic
+from ..lines import split_lines
 from ..plan import Parameter, Placed, Plan
 
 _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
@@ -17,7 +18,7 @@ def parameters(plan: Plan) -> list[Placed]:
     for cell in plan.cells:
         if cell.role != "parameters" or not cell.names:
             continue
-        lines = cell.plain.code.splitlines() if cell.plain else []
+        lines = split_lines(cell.plain.code) if cell.plain else []
         for stmt in cell.names.statements:
             node = stmt.node
             if stmt.is_literal and isinstance(node, (ast.Assign, ast.AnnAssign)):
