@@ -3,15 +3,14 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** The shared corpus, beside the repository (../shared). */
-const CORPUS = path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus');
+/** The repository's own fixture notebooks (tests/fixtures): present in every clone. */
+const FIXTURES = path.resolve(__dirname, '..', '..', 'tests', 'fixtures');
 
-/** The notebook to promote: the example if it exists, else a corpus notebook. */
+/** The notebook to promote: PROMOTE_TEST_NOTEBOOK, else the demo. */
 function testNotebook(): string {
   const candidates = [
     process.env.PROMOTE_TEST_NOTEBOOK,
-    path.resolve(__dirname, '..', '..', 'examples', 'demo.ipynb'),
-    path.resolve(CORPUS, 'dev04_pytorch_quickstart.ipynb')
+    path.resolve(__dirname, '..', '..', 'examples', 'demo.ipynb')
   ];
   const found = candidates.find(candidate => candidate && fs.existsSync(candidate));
   if (!found) {
@@ -129,6 +128,12 @@ test.describe('Promote panel', () => {
     const result = page.locator(`${PANEL} .jp-promote-result`);
     await expect(result).toBeVisible({ timeout: 9 * 60 * 1000 });
     await screenshotPanel(page, 'promote-panel.png');
+    if (process.env.PROMOTE_DOCS_SCREENSHOT) {
+      // The README's screenshot: `PROMOTE_DOCS_SCREENSHOT=1 jlpm playwright test` refreshes docs/promote-panel.png.
+      await page
+        .locator(PANEL)
+        .screenshot({ path: path.resolve(__dirname, '..', '..', 'docs', 'promote-panel.png') });
+    }
     await expect(result).toHaveAttribute('data-state', 'ok');
     await expect(result).toContainText(/Committed [0-9a-f]{7}/);
 
@@ -147,22 +152,25 @@ test.describe('Promote panel', () => {
     page,
     tmpPath
   }) => {
-    // dev02 leaves `device` in an untagged cell (5) that the data cell (7) needs.
-    const content = fs.readFileSync(path.join(CORPUS, 'dev02_nyu_spiral.ipynb'), 'utf-8');
-    expect(await page.contents.uploadContent(content, 'text', `${tmpPath}/spiral.ipynb`)).toBe(true);
-    expect(await page.notebook.openByPath(`${tmpPath}/spiral.ipynb`)).toBe(true);
-    await page.notebook.activate('spiral.ipynb');
+    // The data cell (4) needs `device` and `make_points`, defined only in untagged cells 2 and 3.
+    const content = fs.readFileSync(path.join(FIXTURES, 'hints.ipynb'), 'utf-8');
+    expect(await page.contents.uploadContent(content, 'text', `${tmpPath}/hints.ipynb`)).toBe(true);
+    expect(await page.notebook.openByPath(`${tmpPath}/hints.ipynb`)).toBe(true);
+    await page.notebook.activate('hints.ipynb');
     await page
       .locator('.jp-NotebookPanel-toolbar [data-command="jupyterlab-promote:open"]')
       .click();
     const hints = page.locator('.jp-promote-hint[data-code="PRM003"]');
-    await expect(hints).toHaveCount(2, { timeout: 60_000 }); // on cell 5 (defines) and cell 7 (uses)
+    // Each missing dependency shows on the cell that defines it and on the cell that uses it.
+    await expect(hints).toHaveCount(4, { timeout: 60_000 });
     const whole = path.resolve(__dirname, '..', 'test-results', 'promote-hints.png');
     await page.screenshot({ path: whole });
     await test.info().attach('promote-hints.png', { path: whole, contentType: 'image/png' });
 
+    // Tagging a defining cell removes its missing dependency, without saving first.
     await hints.first().locator('button').click();
-    // Tagging the defining cell removes the missing dependency, without saving first.
+    await expect(hints).toHaveCount(2, { timeout: 60_000 });
+    await hints.first().locator('button').click();
     await expect(hints).toHaveCount(0, { timeout: 60_000 });
   });
 });
