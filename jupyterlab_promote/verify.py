@@ -232,8 +232,9 @@ def verify_plan(
         started = time.perf_counter()
         cwd = scratch_copy(plan.notebook.path.parent, Path(tmp) / "package")
         artifacts = Path(tmp) / "package-artifacts"
-        command = package_command(plan, output, overrides, artifacts, runtime_kind(plan) != "plain")
-        package = run_package(command, output, cwd, artifacts, timeout=timeout)
+        project = output.resolve()  # the package runs from the scratch copy, not from here
+        command = package_command(plan, project, overrides, artifacts, runtime_kind(plan) != "plain")
+        package = run_package(command, project, cwd, artifacts, timeout=timeout)
         report.package_seconds = time.perf_counter() - started
     report.metrics = compare(runs, package, rtol)
     return report
