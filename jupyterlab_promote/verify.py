@@ -105,7 +105,9 @@ class VerifyReport:
     def message(self) -> str:
         if not self.metrics:
             return "nothing to compare: neither run recorded a numeric metric (tag the cell that measures the model promote:evaluate)"
-        band = f"rtol {self.rtol:g}" + (f", widened to the notebook's spread over {self.seeds} seeds" if self.seeds > 1 else "")
+        band = f"rtol {self.rtol:g}" + (
+            f", widened to the notebook's spread over {self.seeds} seeds" if self.seeds > 1 else ""
+        )
         if self.ok:
             return f"the package reproduces the notebook: {len(self.metrics)} metric(s) within tolerance ({band})"
         return f"the package differs from the notebook in {', '.join(self.differing)} ({band})"
@@ -177,9 +179,7 @@ def metric_sources(plan: Plan) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(names)), list(dict.fromkeys(tables))
 
 
-def compare(
-    notebook_runs: list[dict[str, float]], package: dict[str, float], rtol: float
-) -> list[MetricComparison]:
+def compare(notebook_runs: list[dict[str, float]], package: dict[str, float], rtol: float) -> list[MetricComparison]:
     """One row per metric either side recorded; the band is the notebook's spread when there are several runs."""
     first = notebook_runs[0]
     rows = []

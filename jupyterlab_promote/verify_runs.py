@@ -142,7 +142,11 @@ def run_notebook(
     import nbformat
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+    )
 
     node = nbformat.read(str(plan.notebook.path), as_version=4)
     cells = list(node.cells)
@@ -179,7 +183,9 @@ def run_notebook(
             f"{plan.notebook.name} asks for the kernel {kernel!r}, which is not installed here (`jupyter kernelspec list`)"
         ) from None
     except DeadKernelError as error:
-        raise VerifyError(f"{plan.notebook.name}: the kernel died in {_describe(plan, cells, index)} ({error})") from None
+        raise VerifyError(
+            f"{plan.notebook.name}: the kernel died in {_describe(plan, cells, index)} ({error})"
+        ) from None
     return _probe_result(cells[-1])
 
 
@@ -200,7 +206,9 @@ def _describe(plan: Plan, cells: list, index: int) -> str:
         return "the injected parameters cell"
     if index == len(cells) - 1:
         return "the metrics probe"
-    original = index - (1 if any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:index]) else 0)
+    original = index - (
+        1 if any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:index]) else 0
+    )
     return f"cell {original} (id {cell.get('id', '?')})"
 
 
@@ -224,7 +232,10 @@ def package_command(plan: Plan, output: Path, values: dict[str, object], artifac
 
 def run_package(command: list[str], output: Path, cwd: Path, artifacts: Path, *, timeout: int) -> dict[str, float]:
     """Run the promoted package from the scratch copy (the notebook's inputs), ``src/`` on the path."""
-    env = {**run_env(), "PYTHONPATH": os.pathsep.join(filter(None, [str(output / "src"), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **run_env(),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(output / "src"), os.environ.get("PYTHONPATH")])),
+    }
     try:
         proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -152,6 +152,7 @@ def test_promotion_without_verify_writes_no_record(tmp_path):
     notebook = write_notebook(tmp_path / "plain.ipynb", PLAIN)
     first = api.promote(notebook, tmp_path / "a", commit=False)
     second = api.promote(notebook, tmp_path / "b", commit=False)
+    assert first.files == second.files
     assert "tests/test_fidelity.py" in first.files and "fidelity.json" not in first.files
     for path in first.files:
         assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
