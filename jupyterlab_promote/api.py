@@ -18,7 +18,7 @@ from typing import Callable
 from . import gitrepo
 from .codegen import GeneratedProject, generate
 from .diagnostics import Diagnostic
-from .errors import PromoteError
+from .errors import OutputNeededError, PromoteError
 from .notebook import read_notebook
 from .plan import Plan
 from .stages import build_plan
@@ -121,6 +121,48 @@ def branch_for(notebook: Path) -> str:
 
 def default_output(notebook: Path) -> Path:
     return notebook.parent / f"{notebook.stem}_project"
+
+
+def _enclosing_repository(path: Path) -> Path | None:
+    """The top of the git work tree that holds ``path`` (or would, once created), if any."""
+    import subprocess
+
+    existing = next((p for p in [path, *path.parents] if p.is_dir()), None)
+    if existing is None:
+        return None
+    found = subprocess.run(
+        ["git", "-C", str(existing), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+    )
+    return Path(found.stdout.strip()).resolve() if found.returncode == 0 else None
+
+
+def refuse_foreign_default_output(notebook: str | Path, output: str | Path) -> None:
+    """Refuse a *default* output inside a repository that is not the notebook's project.
+
+    Promotion commits into the repository that holds its output. Without ``--output`` that must not be
+    jupyterlab-promote's own source tree, nor a repository that does not track the notebook.
+    """
+    given, notebook, output = Path(notebook), Path(notebook).resolve(), Path(output).resolve()
+    if not notebook.is_file():  # reading it says what is wrong
+        return
+    top = _enclosing_repository(output)
+    if top is None or top == output:  # no repository yet, or the project's own from an earlier promotion
+        return
+    advice = f"give the project a place of its own, e.g. `jupyter promote {given} --output ../{output.name}`"
+    if top == Path(__file__).resolve().parents[1] and (top / "jupyterlab_promote" / "api.py").is_file():
+        raise OutputNeededError(
+            f"the default output {output} lies inside jupyterlab-promote's own source tree ({top}); {advice}"
+        )
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "-C", str(top), "ls-files", "--error-unmatch", "--", str(notebook)], capture_output=True, check=False
+    )
+    if tracked.returncode != 0:
+        raise OutputNeededError(
+            f"the default output {output} lies inside the git repository {top}, which does not track "
+            f"{notebook.name}, so it may not be the notebook's project; {advice}"
+        )
 
 
 def _notebook_ref(notebook: Path, output: Path) -> str:
@@ -298,4 +340,5 @@ __all__ = [
     "verify",
     "branch_for",
     "default_output",
+    "refuse_foreign_default_output",
 ]

@@ -17,7 +17,7 @@ from traitlets import Bool, Float, Int, List, Unicode
 from . import api
 from ._version_info import tool_version
 from .diagnostics import Diagnostic, Severity
-from .errors import PromoteError
+from .errors import OutputNeededError, PromoteError
 from .settings import Promoter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -92,6 +92,8 @@ class PromoteApp(JupyterApp):
         output = Path(self.output) if self.output else settings.default_output(notebook)
         name = self.package_name or None
         try:
+            if not self.output and not (self.check_only or self.dry_run):  # these two write nothing
+                api.refuse_foreign_default_output(notebook, output)
             if self.check_only:
                 self._check(notebook, output, name)
             elif self.verify:
@@ -100,6 +102,8 @@ class PromoteApp(JupyterApp):
                 self._dry_run(notebook, output, name, settings.strict)
             else:
                 self._promote(notebook, output, name, settings.strict)
+        except OutputNeededError as error:
+            self._usage(error.message)
         except PromoteError as error:
             self._error(error)
         except Exception as error:  # a bug of ours: say so plainly; the traceback only on request
@@ -150,7 +154,7 @@ class PromoteApp(JupyterApp):
             self._print_diagnostics(result.diagnostics)
             for path in result.conflicts:
                 print(f"conflict: {output / path}")
-            print(("✓ " if result.ok else "✗ ") + result.message + (f" in {result.seconds:.1f} s" if result.ok else ""))
+            print(("✓ " if result.ok else "✗ ") + result.message + (f" (took {result.seconds:.1f} s)" if result.ok else ""))
             if result.ok:
                 print(f"next: cd {output} && pip install -e . && python -m {result.plan.package} run --smoke")
         self.exit_status = EXIT_OK if result.ok else EXIT_FAILED
@@ -204,7 +208,8 @@ class PromoteApp(JupyterApp):
         else:
             print(f"jupyter promote: {error.message}", file=sys.stderr)
             for line in error.details:
-                print(f"  {line}", file=sys.stderr)
+                if line not in error.message:  # a refusal's message already lists its files
+                    print(f"  {line}", file=sys.stderr)
         self.exit_status = EXIT_FAILED
 
     def _usage(self, message: str) -> None:

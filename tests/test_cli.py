@@ -103,3 +103,45 @@ def test_cli_start_does_not_import_heavy_libraries():
         text=True,
     )
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_default_output_in_a_repository_that_does_not_track_the_notebook_asks_for_output(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    done = promote("tiny.ipynb", cwd=tmp_path)
+    assert done.returncode == 2 and "--output" in done.stderr and "does not track tiny.ipynb" in done.stderr
+    assert not (tmp_path / "tiny_project").exists()
+    assert subprocess.run(["git", "-C", str(tmp_path), "branch", "--all"], capture_output=True, text=True).stdout == ""
+    # Tracked there, the notebook's repository is its project: the default output is fine.
+    identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "-C", str(tmp_path), "add", notebook.name], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), *identity, "commit", "-qm", "notebook"], check=True)
+    assert promote("tiny.ipynb", "--dry-run", cwd=tmp_path).returncode == 0
+    done = promote("tiny.ipynb", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "(took " in done.stdout
+
+
+def test_a_refusal_lists_each_file_once(tmp_path):
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    assert promote(str(notebook), "--output", "out", cwd=tmp_path).returncode == 0
+    config = tmp_path / "out" / "config.yaml"
+    config.write_text(config.read_text() + "# mine\n")
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("epochs = 2", "epochs = 3")
+    nbformat.write(nb, str(notebook))
+    refused = promote(str(notebook), "--output", "out", cwd=tmp_path)
+    assert refused.returncode == 1 and refused.stderr.count("config.yaml") == 1, refused.stderr
+
+
+def test_default_output_inside_the_tools_own_source_tree_is_refused():
+    from jupyterlab_promote import api
+    from jupyterlab_promote.errors import OutputNeededError
+
+    demo = ROOT / "examples" / "demo.ipynb"
+    try:
+        api.refuse_foreign_default_output(demo, api.default_output(demo))
+    except OutputNeededError as error:
+        assert "own source tree" in error.message and "--output" in error.message
+    else:
+        raise AssertionError("the demo's default output inside this repository was accepted")
