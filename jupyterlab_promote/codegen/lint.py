@@ -1,0 +1,79 @@
+"""Mark the notebook's own lint, kept verbatim, so the generated project passes ``ruff check``.
+
+Promotion keeps the author's statements as written. Two kinds of them fail the lint every generated
+project promises (``ruff check --select E4,E7,E9,F,I``): a variable that is assigned and never read
+inside a function (F841: a notebook's top-level dead store becomes one once it lives in a step
+function, and authors leave them in their own methods), and a lambda bound to a name (E731).
+Rewriting them would change the author's code, so the line gets a ``# noqa`` naming the rule.
+"""
+
+from __future__ import annotations
+
+import ast
+
+
+def _unused_locals(source: str) -> set[int]:
+    """Lines where pyflakes (the engine behind ruff's F rules) finds a local assigned but never used."""
+    from pyflakes import checker, messages
+
+    tree = ast.parse(source)
+    found = {m.lineno for m in checker.Checker(tree).messages if isinstance(m, messages.UnusedVariable)}
+    return found | _unused_in_tuple_assignments(tree)
+
+
+def _unused_in_tuple_assignments(tree: ast.Module) -> set[int]:
+    """``a, b = x, y`` inside a function with ``b`` never read: ruff flags it, pyflakes does not."""
+    lines: set[int] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        loaded = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+        declared = {
+            name for n in ast.walk(function) if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names
+        }
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)):
+                continue
+            for target in node.targets:
+                if not isinstance(target, ast.Tuple) or len(target.elts) != len(node.value.elts):
+                    continue
+                for element in target.elts:
+                    if isinstance(element, ast.Name) and element.id not in loaded | declared:
+                        lines.add(element.lineno)
+    return lines
+
+
+def _lambda_assignments(tree: ast.Module) -> set[int]:
+    return {
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Lambda)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    }
+
+
+def mark_author_lint(source: str) -> str:
+    """``source`` (black-formatted) with ``# noqa: F841`` / ``# noqa: E731`` on the lines that need it."""
+    tree = ast.parse(source)
+    codes: dict[int, list[str]] = {}
+    for line in sorted(_unused_locals(source)):
+        codes.setdefault(line, []).append("F841")
+    for line in sorted(_lambda_assignments(tree)):
+        codes.setdefault(line, []).append("E731")
+    if not codes:
+        return source
+    lines = source.split("\n")
+    for number, rules in codes.items():
+        text = lines[number - 1]
+        if "# noqa" in text:
+            continue
+        lines[number - 1] = f"{text}  # noqa: {', '.join(rules)}"
+    marked = "\n".join(lines)
+    # A line that ends inside a string cannot take a comment: keep the source unmarked there.
+    try:
+        same = ast.dump(ast.parse(marked)) == ast.dump(tree)
+    except SyntaxError:
+        same = False
+    return marked if same else source
