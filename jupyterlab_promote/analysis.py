@@ -86,7 +86,8 @@ def assign_roles(notebook: Notebook) -> list[CellPlan]:
                     cell,
                     "warning",
                     "PRM015",
-                    f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME",
+                    f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME"
+                    " (NAME: a letter or _, then letters, digits, _ or -)",
                 )
             )
         if found:
@@ -147,6 +148,21 @@ def _nesting_depth(names: CellNames) -> int:
     return deepest
 
 
+_ASYNC = (ast.Await, ast.AsyncFor, ast.AsyncWith)
+_ASYNC_SCOPES = (ast.AsyncFunctionDef, ast.FunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _top_level_await(names: CellNames) -> int | None:
+    """Line of an ``await`` (or ``async for``/``with``) outside any function: IPython runs it, a function cannot."""
+    stack = [stmt.node for stmt in names.statements if not isinstance(stmt.node, _ASYNC_SCOPES)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _ASYNC):
+            return node.lineno
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _ASYNC_SCOPES))
+    return None
+
+
 def _unreadable(notebook: Notebook, plan: CellPlan, message: str) -> None:
     severity = "error" if plan.promoted or plan.role == "parameters" else "warning"
     plan.diagnostics.append(diagnostic(notebook, plan.cell, severity, "PRM001", message, 1))
@@ -175,6 +191,11 @@ def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
         plan.names = None
         plan.plain.syntax_error = SourceNote(1, "error", "PRM001", "")
         _unreadable(notebook, plan, f"an expression nested {depth} levels deep (at most {MAX_NESTING}); split it")
+        return
+    if plan.promoted and (line := _top_level_await(plan.names)):
+        message = "top-level await: a promoted step is a plain function; wrap it in `async def main()` and `asyncio.run(main())`"
+        plan.plain.syntax_error = SourceNote(line, "error", "PRM001", message)
+        plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", message, line + plain.line_offset))
         return
     plan.suggested_role = suggest_role(plain.code, plan.names)
     if plan.promoted:

@@ -17,7 +17,8 @@ from typing import Callable
 
 from . import gitrepo
 from .codegen import GeneratedProject, generate
-from .diagnostics import Diagnostic
+from .codegen.validate import check_package_name, file_problems, plan_problems
+from .diagnostics import Diagnostic, Severity
 from .errors import OutputNeededError, PromoteError
 from .notebook import read_notebook
 from .plan import Plan
@@ -177,11 +178,29 @@ def analyze(
     ``content`` is the notebook as the editor holds it (unsaved edits included), so the panel can
     analyse while the user types; preview and promote always read the saved file.
     """
-    return build_plan(read_notebook(notebook, content), name, strict=strict)
+    if name is not None:
+        check_package_name(name)
+    plan = build_plan(read_notebook(notebook, content), name, strict=strict)
+    plan.diagnostics.extend(plan_problems(plan))
+    return plan
 
 
 def _generate(plan: Plan, output: Path) -> GeneratedProject:
-    return generate(plan, _notebook_ref(plan.notebook.path, output))
+    """The generated files, each checked to parse; a problem is a diagnostic and leaves ``plan.ok`` False."""
+    try:
+        project = generate(plan, _notebook_ref(plan.notebook.path, output))
+    except (RecursionError, MemoryError) as exc:  # formatting a pathologically nested statement
+        project = GeneratedProject(plan.package)
+        plan.diagnostics.append(
+            Diagnostic(
+                Severity.ERROR,
+                "PRM024",
+                f"the generated code is too deeply nested to format ({type(exc).__name__})",
+                str(plan.notebook.path),
+            )
+        )
+    plan.diagnostics.extend(file_problems(plan, project.files))
+    return project
 
 
 def _changes(output: Path, files: dict[str, str], previous: list[str]) -> list[FileChange]:
@@ -220,6 +239,8 @@ def preview(
     if not plan.ok:
         return Preview(plan, output, [])
     project = _generate(plan, output)
+    if not plan.ok:
+        return Preview(plan, output, [])
     previous = gitrepo.files_on_branch(output, branch_for(plan.notebook.path))
     return Preview(plan, output, _changes(output, project.files, previous))
 
@@ -244,6 +265,9 @@ def promote(
         return result
     progress("generating package")
     project = _generate(plan, output)
+    if not plan.ok:
+        result.message = "not promoted: fix the errors above first"
+        return result
     if not commit:
         progress("writing files")
         result.files = gitrepo.write_files(output, project.files)

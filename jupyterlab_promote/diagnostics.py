@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "PRM021": "pip-dependency",
     "PRM022": "training-loop-mapped",
     "PRM023": "reserved-name",
+    "PRM024": "generated-file-invalid",
 }
 
 

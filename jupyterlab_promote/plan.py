@@ -8,7 +8,9 @@ untagged cells. Code generation only renders this plan.
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .analysis import CellPlan
@@ -150,9 +152,15 @@ class Plan:
 
 
 def package_name(text: str) -> str:
-    """A valid, PEP 8 package name from a notebook stem or user input."""
-    name = re.sub(r"\W+", "_", text.strip().lower()).strip("_") or "promoted"
-    return f"nb_{name}" if name[0].isdigit() else name
+    """A valid, PEP 8 package name from a notebook stem or user input: ASCII, never a keyword.
+
+    ``données_π`` → ``donnees``: accents are dropped (NFKD), other letters become ``_``,
+    because a distribution name and every tool around it (pip, hatch, TOML keys) want ASCII.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    name = re.sub(r"[^a-z0-9]+", "_", ascii_text.strip().lower()).strip("_") or "promoted"
+    name = f"nb_{name}" if name[0].isdigit() else name
+    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def line_in_cell(cell: CellPlan, line: int) -> int:

@@ -53,7 +53,7 @@ def parse_tag(tag: str, source: str = "tag") -> RoleTag | None:
 
 def is_foreign_promote_tag(tag: str) -> bool:
     """``promote:xyz`` with an unknown role: worth a warning, since it is surely a typo."""
-    return tag.startswith("promote:") and parse_tag(tag) is None
+    return tag.startswith(("promote:", "step:", "block:")) and parse_tag(tag) is None
 
 
 def directive(source: str) -> str | None:
