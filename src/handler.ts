@@ -10,7 +10,9 @@ import {
   IPlan,
   IPreview,
   IPromoteRequest,
-  IPromoteResult
+  IPromoteResult,
+  IVerifyJob,
+  IVerifyRequest
 } from './tokens';
 
 /** A non-2xx answer, carrying the server's own message. */
@@ -84,6 +86,18 @@ export class PromoteClient {
 
   promote(request: IPromoteRequest): Promise<IPromoteResult> {
     return this.post<IPromoteResult>('promote', request);
+  }
+
+  /** Starts a background verify job (it executes the notebook: needs write permission). */
+  startVerify(request: IVerifyRequest): Promise<IVerifyJob> {
+    return this.post<IVerifyJob>('verify', request);
+  }
+
+  verifyStatus(job: string): Promise<IVerifyJob> {
+    return requestAPI<IVerifyJob>(
+      this.serverSettings,
+      `verify?job=${encodeURIComponent(job)}`
+    );
   }
 
   async version(): Promise<string> {

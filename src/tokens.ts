@@ -128,6 +128,53 @@ export interface IPromoteRequest {
   name: string;
 }
 
+/** Body of `POST verify`: a promote request plus the run's parameters. */
+export interface IVerifyRequest extends IPromoteRequest {
+  /** Parameter overrides for both runs, e.g. `{ epochs: 2 }`. */
+  set?: { [name: string]: unknown };
+  /** Notebook runs over seeds seed..seed+N-1; their spread widens the tolerance. */
+  seeds?: number;
+  rtol?: number;
+}
+
+export type MetricVerdict =
+  'ok' | 'differs' | 'only in notebook' | 'only in package';
+
+/** One row of the fidelity table. Non-finite numbers arrive as strings ("nan", "inf"). */
+export interface IMetricComparison {
+  name: string;
+  notebook: number | string | null;
+  package: number | string | null;
+  relative_difference: number | string | null;
+  tolerance: number;
+  spread: number | null;
+  verdict: MetricVerdict;
+}
+
+/** `result` of a finished verify job (docs/architecture.md). */
+export interface IVerifyResult {
+  ok: boolean;
+  message: string;
+  metrics: IMetricComparison[];
+  differing: string[];
+  notebook_seconds?: number;
+  package_seconds?: number;
+  note?: string;
+  /** Set when the job failed before comparing (the error reply of the core). */
+  error?: string;
+  details?: unknown[];
+}
+
+/** Answer of `POST verify` (a job starts) and of `GET verify?job=ID`. */
+export interface IVerifyJob {
+  ok: boolean;
+  job: string;
+  state: 'running' | 'done' | 'failed';
+  /** The latest progress message, if any. */
+  progress: string[];
+  result: IVerifyResult | null;
+}
+
 /** Per-notebook target, stored in notebook metadata under METADATA_KEY. */
 export interface ITarget {
   output: string;

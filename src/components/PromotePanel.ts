@@ -11,6 +11,8 @@ import {
 import { Widget } from '@lumino/widgets';
 
 import { errorMessage, PromoteClient } from '../handler';
+import { runVerify, summarizeVerify } from '../verify';
+import { renderVerifyResult } from './verifyTable';
 import { promoteIcon } from '../icons';
 import {
   changedFiles,
@@ -45,7 +47,7 @@ export interface IPromotePanelOptions {
   settings: () => ISettings;
 }
 
-type Busy = 'preview' | 'promote' | null;
+type Busy = 'preview' | 'promote' | 'verify' | null;
 
 export class PromotePanel extends Widget {
   constructor(options: IPromotePanelOptions) {
@@ -150,6 +152,27 @@ export class PromotePanel extends Widget {
     }
   }
 
+  /** Promote, then run notebook and package in the background and compare their metrics. */
+  async verify(): Promise<void> {
+    const request = await this._prepare('verify');
+    if (!request) {
+      return;
+    }
+    try {
+      const result = await runVerify(this._client, request, {
+        onProgress: message => this._showProgress(`Verifying: ${message}…`)
+      });
+      fill(this._verifyBody, renderVerifyResult(result));
+      this._verifySection.hidden = false;
+      this._verifySection.open = true;
+      this._setResult(summarizeVerify(result), !result.ok);
+    } catch (error) {
+      this._setResult(errorMessage(error), true);
+    } finally {
+      this._setBusy(null);
+    }
+  }
+
   dispose(): void {
     window.clearTimeout(this._timer);
     this._connect(null);
@@ -189,6 +212,7 @@ export class PromotePanel extends Widget {
     this._nameInput.addEventListener('change', () => this._storeTarget());
     this._progress.hidden = true;
     this._previewSection.hidden = true;
+    this._verifySection.hidden = true;
     this._diagnosticsSection.open = true;
     this._rolesSection.open = true;
 
@@ -210,6 +234,7 @@ export class PromotePanel extends Widget {
           { className: 'jp-promote-buttons' },
           this._previewButton,
           this._promoteButton,
+          this._verifyButton,
           this._analyzeButton
         ),
         this._progress,
@@ -217,6 +242,7 @@ export class PromotePanel extends Widget {
       ),
       this._status,
       this._previewSection,
+      this._verifySection,
       this._diagnosticsSection,
       this._rolesSection
     );
@@ -232,7 +258,9 @@ export class PromotePanel extends Widget {
     fill(this._diagnosticsBody);
     fill(this._rolesBody);
     fill(this._previewBody);
+    fill(this._verifyBody);
     this._previewSection.hidden = true;
+    this._verifySection.hidden = true;
     this._setResult('', false);
     this._path.textContent = panel ? panel.context.path : 'No notebook open.';
     this._setBusy(this._busy);
@@ -379,18 +407,23 @@ export class PromotePanel extends Widget {
     const idle = busy === null && this._notebook !== null;
     this._previewButton.disabled = !idle;
     this._promoteButton.disabled = !idle;
+    this._verifyButton.disabled = !idle;
     this._analyzeButton.disabled = this._notebook === null;
     this._progress.hidden = busy === null;
     this._progress.dataset.busy = busy ?? '';
-    fill(
-      this._progress,
-      h('span', { className: 'jp-promote-spinner' }),
+    this._showProgress(
       busy === 'promote'
         ? 'Generating, testing and committing…'
         : busy === 'preview'
           ? 'Rendering preview…'
-          : ''
+          : busy === 'verify'
+            ? 'Promoting, then running notebook and package…'
+            : ''
     );
+  }
+
+  private _showProgress(text: string): void {
+    fill(this._progress, h('span', { className: 'jp-promote-spinner' }), text);
   }
 
   private _setResult(text: string, failed: boolean): void {
@@ -455,6 +488,13 @@ export class PromotePanel extends Widget {
     text: 'Promote & commit',
     onClick: () => void this.promote()
   });
+  private readonly _verifyButton = h('button', {
+    className: 'jp-mod-styled jp-promote-verify-button',
+    text: 'Verify',
+    title:
+      'Promote, then run the notebook and the package with the same parameters and compare their metrics',
+    onClick: () => void this.verify()
+  });
   private readonly _analyzeButton = h('button', {
     className: 'jp-mod-styled jp-promote-analyze-button',
     text: 'Re-analyze',
@@ -477,5 +517,10 @@ export class PromotePanel extends Widget {
   private readonly _previewSection = this._section(
     'Preview',
     this._previewBody
+  );
+  private readonly _verifyBody = h('div');
+  private readonly _verifySection = this._section(
+    'Verify: notebook vs package',
+    this._verifyBody
   );
 }
