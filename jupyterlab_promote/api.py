@@ -282,6 +282,11 @@ def promote(
         result.files, result.conflicts = outcome.changed, outcome.conflicts
         if outcome.no_change:
             result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
+        elif outcome.recovered and not outcome.conflicts:
+            result.message = (
+                f"merged the promotion already committed on {outcome.branch} ({(outcome.commit or '')[:8]}), which had not"
+                " reached your branch (an interrupted promotion, or a merge reset away)"
+            )
         elif outcome.conflicts:
             result.message = (
                 f"merge conflict in {len(outcome.conflicts)} file(s): your edits and the new generation touch the same lines. "

@@ -12,6 +12,7 @@ Only the ``git`` CLI is used: argument lists, no shell, no prompts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -60,6 +61,7 @@ class CommitOutcome:
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     no_change: bool = False
+    recovered: bool = False  # merged an earlier promotion that had been committed but not merged
 
     def to_json(self) -> dict:
         return {**asdict(self), "repo_root": str(self.repo_root)}
@@ -97,11 +99,25 @@ def _run_git(
         )
     except OSError as exc:
         raise GitError(f"Could not run git in {cwd} ({exc}); is it on PATH?") from exc
+    _count_for_fault_injection()
     if check and proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip()
         message = f"`{' '.join(command)}` failed in {cwd}: {detail}"
         raise GitError(message, details=detail.splitlines())
     return proc
+
+
+_git_calls = 0
+
+
+def _count_for_fault_injection() -> None:
+    """Tests set ``JUPYTERLAB_PROMOTE_KILL_AFTER_GIT=N`` to die like a SIGKILL right after the Nth git call."""
+    global _git_calls
+    limit = os.environ.get("JUPYTERLAB_PROMOTE_KILL_AFTER_GIT")
+    if limit:
+        _git_calls += 1
+        if _git_calls >= int(limit):
+            os._exit(137)
 
 
 def _git(cwd: Path, *args: str, **kwargs: Any) -> str:
@@ -206,6 +222,12 @@ def _check_identity(cwd: Path) -> None:
 
 def _check_repo(root: Path, prefix: str, targets: Sequence[str]) -> None:
     """Refuse when a half-done operation, uncommitted work or staged changes are in the way."""
+    (lock,) = _git_paths(root, "index.lock")
+    if lock.exists():
+        raise RefusedError(
+            f"{lock} exists: another git process is running in {root}, or one crashed."
+            " Wait for it to finish, or remove .git/index.lock if no git process is running, then promote again."
+        )
     for path, verb in zip(_git_paths(root, *_IN_PROGRESS), _IN_PROGRESS.values()):
         if path.exists():
             raise RefusedError(
@@ -312,7 +334,7 @@ class _Undo:
                 path.rmdir()
         if self.created_repo and self.root is not None:
             shutil.rmtree(self.root / ".git")
-        if self.created_dir is not None:
+        if self.created_dir is not None and self.created_dir.exists():
             shutil.rmtree(self.created_dir)
 
 
@@ -375,6 +397,8 @@ def commit_generated(output_dir: Path, files: Mapping[str, str], *, branch: str,
         raise RefusedError(
             f"The promote branch {branch} is checked out. Switch back (git switch main), then promote again."
         )
+    if loc.root:
+        _check_collisions(loc.root, loc.prefix, files, f"refs/heads/{branch}")
     missing = output_dir
     while not missing.parent.exists():
         missing = missing.parent
@@ -383,12 +407,56 @@ def commit_generated(output_dir: Path, files: Mapping[str, str], *, branch: str,
         return _commit_and_merge(output_dir, loc, files, branch, message, undo)
     except BaseException as exc:
         if problems := undo.rollback():
-            note = f"{exc}\nUndoing it also failed; check `git status` in {undo.root}."
+            where = f"check `git status` in {undo.root}" if undo.root else f"check {output_dir}"
+            note = f"{_describe(exc)}\nUndoing it also failed; {where}."
             raise GitError(note, details=problems) from exc
-        if isinstance(exc, PromoteError):
-            note = f"{exc.message}\nThe promotion was undone; nothing changed."
-            raise GitError(note, details=exc.details) from exc
+        if isinstance(exc, (PromoteError, OSError)):
+            details = exc.details if isinstance(exc, PromoteError) else []
+            raise GitError(f"{_describe(exc)}\nThe promotion was undone; nothing changed.", details=details) from exc
         raise
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PromoteError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return f"Could not write {exc.filename or 'the output'}: {exc.strerror or exc}"
+    return str(exc)
+
+
+def _blob_ids(root: Path, rev: str, paths: Sequence[str]) -> dict[str, str]:
+    """path → blob id in ``rev`` for those of ``paths`` it holds ({} when ``rev`` does not exist)."""
+    if not paths or _rev(root, rev) is None:
+        return {}
+    found = {}
+    for entry in _git_z(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths):
+        meta, _, path = entry.partition("\t")
+        found[path] = meta.split()[2]
+    return found
+
+
+def _check_collisions(root: Path, prefix: str, files: Mapping[str, str], branch_ref: str) -> None:
+    """Refuse before merging when the user's branch already tracks a file the promotion adds for the first time.
+
+    Such a file (a README.md when --output is the repository root) would end in an add/add conflict,
+    leaving the repository mid-merge; a file an earlier promotion wrote merges normally.
+    """
+    paths = [_under(prefix, path) for path in files]
+    tracked = _blob_ids(root, "HEAD", paths)
+    generated_before = _blob_ids(root, branch_ref, paths)
+    clashes = []
+    for path, text in files.items():
+        full = _under(prefix, path)
+        data = text.encode("utf-8")
+        blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        if full in tracked and full not in generated_before and tracked[full] != blob:
+            clashes.append(full)
+    if clashes:
+        raise _refuse(
+            f"Your branch already tracks files the promotion would add for the first time in {root}",
+            clashes,
+            "Promote into another directory (--output), or move these files away and commit, then promote again.",
+        )
 
 
 def _head_ref(root: Path) -> str:
@@ -412,22 +480,26 @@ def _commit_and_merge(
 
     tree = _write_tree(root, prefix, files, tip)
     if tip and tree == _rev(root, f"{tip}^{{tree}}"):
-        outcome.no_change = True
-        return outcome
-    parents = ["-p", tip] if tip else []
-    outcome.commit = new = _git(root, "commit-tree", tree, *parents, "-m", message)
-    _git(root, "update-ref", "-m", f"promote: {message}", branch_ref, new, tip or "")
-    outcome.changed = sorted(files)
-    if tip:
-        diff = ["diff-tree", "-r", "-z", "--no-renames", "--name-only", tip, new, "--"]
-        outcome.changed = [_strip(prefix, p) for p in _git_z(root, *diff, *_pathspec(prefix))]
+        if head and _try(root, "merge-base", "--is-ancestor", tip, head) is not None:
+            outcome.no_change = True  # "up to date" only when the user's branch holds the promotion
+            return outcome
+        # Committed on the promote branch but never merged (interrupted, or the merge was reset away).
+        new, outcome.recovered = tip, True
+        outcome.changed = sorted(files)
+    else:
+        parents = ["-p", tip] if tip else []
+        outcome.commit = new = _git(root, "commit-tree", tree, *parents, "-m", message)
+        _git(root, "update-ref", "-m", f"promote: {message}", branch_ref, new, tip or "")
+        outcome.changed = sorted(files)
+        if tip:
+            diff = ["diff-tree", "-r", "-z", "--no-renames", "--name-only", tip, new, "--"]
+            outcome.changed = [_strip(prefix, p) for p in _git_z(root, *diff, *_pathspec(prefix))]
 
     undo.record_work_files(root, _paths_merge_may_write(root, head, new))
     if head is None:
-        # Unborn branch: nothing to merge into, so it starts at the promote commit.
-        # read-tree -m refuses to overwrite untracked files (preflight checked too).
-        _git(root, "update-ref", "-m", f"promote: {message}", "HEAD", new, "")
-        _git(root, "read-tree", "-m", "-u", "HEAD")
+        # Unborn branch: nothing to merge into, so it starts at the promote commit. One git call moves
+        # HEAD, index and files together, so a kill cannot leave HEAD ahead of the files.
+        _git(root, "merge", "-q", "--ff-only", branch_ref)
         outcome.merge_commit = new
     else:
         outcome.merge_commit, outcome.conflicts = _merge(root, prefix, branch, message)
