@@ -164,7 +164,8 @@ def run_notebook(
     code = [i for i, cell in enumerate(cells) if cell.cell_type == "code"]
     index = code[0]
     try:
-        with client.setup_kernel(env=run_env(), cwd=str(cwd)):
+        # The kernel's own log (transport warnings) is noise here; the cells' errors come back as outputs.
+        with client.setup_kernel(env=run_env(), cwd=str(cwd), stderr=subprocess.DEVNULL):
             for done, index in enumerate(code, 1):
                 progress(f"notebook: cell {done}/{len(code)}")
                 client.execute_cell(cells[index], index)
