@@ -173,8 +173,12 @@ def main() -> int:
             print(f"site-packages example notebooks found: {len(installed)}", file=sys.stderr)
         for notebook, expected in notebooks:
             print(f"… {notebook.name}", file=sys.stderr, flush=True)
-            row = report_one(notebook, expected, work, args.timeout)
+            try:
+                row = report_one(notebook, expected, work, args.timeout)
+            except Exception as error:  # a bug of the tool under test is a row of the report, not the end of it
+                row = {"notebook": notebook.name, "promote": f"crash: {type(error).__name__}: {str(error)[:80]}"}
             rows.append(row)
+            print(f"  {json.dumps(row)}", file=sys.stderr, flush=True)
             if args.json:
                 print(json.dumps(row), flush=True)
     if not args.json:
