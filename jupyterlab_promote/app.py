@@ -106,6 +106,9 @@ class PromoteApp(JupyterApp):
             self._usage(error.message)
         except PromoteError as error:
             self._error(error)
+        except OSError as error:  # a name longer than the file system allows, a permission denied, …
+            where = error.filename if isinstance(error.filename, str) else "a path"
+            self._error(PromoteError(f"{where}: {error.strerror or error}; nothing was written"))
         except Exception as error:  # a bug of ours: say so plainly; the traceback only on request
             self.log.debug("unexpected error", exc_info=True)
             self._error(

@@ -29,6 +29,8 @@ from .errors import PromoteError
 from .settings import Promoter
 
 NAMESPACE = "jupyterlab-promote"
+# A notebook sent as unsaved `content` may be large, but not unbounded.
+MAX_BODY_BYTES = 64 * 2**20
 
 # One lock per git repository (or per output directory outside any repository), so that
 # promotes sharing a repository run one after the other instead of fighting over git's index.
@@ -118,9 +120,15 @@ class PromoteHandler(APIHandler):
         return Promoter(config=self.settings.get("config") or self.config)
 
     def read_body(self) -> dict:
+        if len(self.request.body or b"") > MAX_BODY_BYTES:
+            raise RequestError(
+                413,
+                "PayloadTooLarge",
+                f"The request body is over {MAX_BODY_BYTES // 2**20} MiB; save the notebook and send its path only.",
+            )
         try:
             body = json.loads(self.request.body or b"")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise _bad_input('The request body must be JSON, like {"path": "notebook.ipynb"}.') from None
         if not isinstance(body, dict):
             raise _bad_input(f"The request body must be a JSON object, got {type(body).__name__}.")
@@ -158,6 +166,20 @@ class PromoteHandler(APIHandler):
                 answer[key] = Path(value).relative_to(self.root).as_posix() or "."
         return answer
 
+    def hide_root(self, reply: dict) -> dict:
+        """Error messages name paths relative to the Jupyter root, as the client sent them: no server layout leaks."""
+        root = str(Path(getattr(self.contents_manager, "root_dir", "") or "/").resolve())
+
+        def relative(text: object) -> object:
+            if not isinstance(text, str) or root == "/":
+                return text
+            return text.replace(root + "/", "").replace(root, ".")
+
+        reply["message"] = relative(reply.get("message"))
+        if isinstance(reply.get("details"), list):
+            reply["details"] = [relative(line) for line in reply["details"]]
+        return reply
+
     async def off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Promotion reads, formats and runs git: seconds of work that must not block the server."""
         return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
@@ -167,7 +189,11 @@ class PromoteHandler(APIHandler):
         try:
             status, reply = 200, self.relative(await work(self.read_body()))
         except (RequestError, PromoteError) as exc:
-            status, reply = exc.status, exc.to_json()
+            status, reply = exc.status, self.hide_root(exc.to_json())
+        except OSError as exc:  # a name longer than the file system allows, a permission denied, …
+            where = exc.filename if isinstance(exc.filename, str) else "a path"
+            reason = exc.strerror or type(exc).__name__
+            status, reply = 400, self.hide_root({"ok": False, "error": "OSError", "message": f"{where}: {reason}"})
         except Exception as exc:
             self.log.exception("jupyterlab-promote: %s %s failed", self.request.method, self.request.path)
             status, reply = 500, {

@@ -72,8 +72,9 @@ def read_notebook(path: str | Path, content: dict | None = None) -> Notebook:
         )
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{path}: not a valid notebook file ({exc})") from None
-    except Exception as exc:  # nbformat raises several unrelated types
-        raise NotebookError(f"{path}: cannot be read as a notebook ({exc})") from None
+    except Exception as exc:  # nbformat raises several unrelated types (RecursionError for absurd nesting too)
+        error = InvalidNotebookError if content is not None else NotebookError
+        raise error(f"{path}: cannot be read as a notebook ({type(exc).__name__}: {str(exc)[:300]})") from None
     _refuse_foreign_language(path, node.get("metadata", {}))
     raw_cells = node.get("cells", [])
     if not isinstance(raw_cells, list):

@@ -455,3 +455,75 @@ async def test_analyze_reads_unsaved_content_from_the_editor(jp_fetch, notebook)
     assert plan["cells"][0]["role"] == "skip"
     status, reply = await call(jp_fetch, "analyze", {"path": NOTEBOOK, "content": ["not", "a", "notebook"]})
     assert status == 400 and "content" in reply["message"]
+
+
+# --- hostile input (issue 7): every refusal a 4xx with a message, never a 500 --------------------
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+@pytest.mark.parametrize("field", ["path", "output"])
+async def test_a_name_longer_than_the_file_system_allows_is_a_4xx(jp_fetch, notebook, route, field):
+    body = {"path": NOTEBOOK, field: "a" * 300 + (".ipynb" if field == "path" else "")}
+    status, reply = await call(jp_fetch, route, body)
+    if route == "analyze" and field == "output":
+        assert status == 200  # analyze reads the notebook only
+    else:
+        assert_error(status, reply, (400, 404))
+
+
+@pytest.mark.parametrize(
+    ("case", "raw"),
+    [
+        (
+            "null-source",
+            '{"path": "demo.ipynb", "content": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+            '"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "source": null, "outputs": [], "execution_count": null}]}}',
+        ),
+        (
+            "lone-surrogate",
+            '{"path": "demo.ipynb", "content": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+            '"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "source": "x = \'\\ud800\'", "outputs": [], "execution_count": null}]}}',
+        ),
+        ("nested-100000", '{"path": "demo.ipynb", "content": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        (
+            "nested-content",
+            '{"path": "demo.ipynb", "content": {"metadata": ' + '{"a":' * 5_000 + "1" + "}" * 5_000 + "}}",
+        ),
+    ],
+)
+async def test_malformed_content_is_a_4xx_naming_the_problem(jp_fetch, notebook, case, raw):
+    status, reply = await call(jp_fetch, "analyze", raw=raw)
+    assert_error(status, reply, (400, 422))
+
+
+async def test_a_body_over_64_mib_is_refused_with_413(jp_fetch, notebook):
+    padding = "x" * (64 * 2**20 + 1)
+    status, reply = await call(jp_fetch, "analyze", raw=json.dumps({"path": NOTEBOOK, "padding": padding}))
+    assert_error(status, reply, 413)
+
+
+async def test_error_messages_name_paths_relative_to_the_root(jp_fetch, jp_root_dir):
+    (jp_root_dir / "sub").mkdir()
+    (jp_root_dir / "sub" / "broken.ipynb").write_text("not a notebook")
+    for route in POST_ROUTES:
+        status, reply = await call(jp_fetch, route, {"path": "sub/broken.ipynb"})
+        assert_error(status, reply, (404, 422))
+        assert str(jp_root_dir) not in json.dumps(reply) and "sub/broken.ipynb" in reply["message"]
+
+
+async def test_50_concurrent_previews_and_5_concurrent_promotes_into_one_repository(jp_fetch, notebook, jp_root_dir):
+    git(jp_root_dir, "init", "-q", "-b", "main")
+    git(jp_root_dir, "add", NOTEBOOK)
+    git(jp_root_dir, "commit", "-qm", "notebook")
+    previews = [call(jp_fetch, "preview", {"path": NOTEBOOK, "output": "pkg"}) for _ in range(50)]
+    promotes = [call(jp_fetch, "promote", {"path": NOTEBOOK, "output": f"pkg{i % 2}"}) for i in range(5)]
+
+    replies = await asyncio.gather(*previews, *promotes)
+
+    assert all(status == 200 for status, _ in replies), [r for s, r in replies if s != 200][:2]
+    assert all(reply["ok"] for _, reply in replies[:50])
+    for _, reply in replies[50:]:  # committed, or found up to date: never half done
+        assert reply["ok"] and (reply["commit"] or "up to date" in reply["message"]), reply
+    assert git(jp_root_dir, "status", "--porcelain") == ""
+    assert not (jp_root_dir / ".git" / "MERGE_HEAD").exists()
+    git(jp_root_dir, "fsck", "--strict")
