@@ -116,6 +116,8 @@ def report_one(notebook: Path, expected: dict, work: Path, timeout: int) -> dict
     report = verification.report
     row["verify"] = "ok" if verification.ok else ("differs: " + ", ".join(report.differing) if report else "n/a")
     row["metrics"] = len(report.metrics) if report else 0
+    differences = [m.relative_difference for m in report.metrics if m.relative_difference is not None] if report else []
+    row["worst_rel_diff"] = f"{max(differences):.1e}" if differences else None
     if report and expected:
         # Did the notebook itself, run here, give the values its curator recorded?
         values = {m.name: m.notebook for m in report.metrics if m.notebook is not None}
@@ -140,7 +142,18 @@ def _notebooks(args) -> list[tuple[Path, dict]]:
 
 
 def _table(rows: list[dict]) -> str:
-    columns = ["notebook", "promote", "lint", "tests", "verify", "nb_vs_expected", "promote_s", "tests_s", "verify_s"]
+    columns = [
+        "notebook",
+        "promote",
+        "lint",
+        "tests",
+        "verify",
+        "worst_rel_diff",
+        "nb_vs_expected",
+        "promote_s",
+        "tests_s",
+        "verify_s",
+    ]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), "-|-".join("-" * w for w in widths)]
