@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Severity
+from .main_guard import unguard_main
 from .magics import PlainSource, SourceNote, to_python
 from .names import CellNames, analyse_code
 from .lines import split_lines
@@ -181,6 +182,11 @@ def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
         severity = "error" if plan.promoted else "warning"
         plan.diagnostics.append(diagnostic(notebook, cell, severity, error.code, error.message, error.line))
         return
+    if plan.promoted:
+        plain.code, guards = unguard_main(plain.code)
+        for line in guards:
+            message = "`if __name__ == \"__main__\":` is always true in a notebook; its body runs unguarded in the step"
+            plan.diagnostics.append(diagnostic(notebook, cell, "info", "PRM025", message, line + plain.line_offset))
     try:
         plan.names = analyse_code(plain.code)
     except SyntaxError as exc:  # to_python already parsed; this is belt and braces

@@ -37,6 +37,52 @@ MODULE_ORDER = ["data", "model", "pipeline"]
 
 
 @dataclass
+class GeneratedNames:
+    """Every name the generated pipeline module defines beside the notebook's code, in one place.
+
+    The package must never take a name the notebook uses (a notebook's own ``train_step`` helper or
+    ``Config`` dataclass): where they meet, ours gives way, consistently in every generated file.
+    """
+
+    config: str = "Config"
+    run: str = "run"
+    run_steps: str = "run_steps"
+    steps: str = "STEPS"
+    step_suffix: str = "_step"
+    metrics: str = "metrics"
+    results: str = "test_results"  # what an unassigned trainer.test()/validate() returns
+
+    def step_function(self, step: str) -> str:
+        return f"{step}{self.step_suffix}"
+
+    @staticmethod
+    def imported(public: str, local: str) -> str:
+        """An import list entry: the other modules keep the public name, the pipeline module its own."""
+        return public if public == local else f"{public} as {local}"
+
+    @classmethod
+    def avoiding(cls, taken: set[str], steps: list[str]) -> GeneratedNames:
+        """Our names, each replaced by its first alternative the notebook does not use."""
+        alternatives = {
+            "config": ["Config", "PipelineConfig", "PromotedConfig"],
+            "run": ["run", "run_pipeline", "run_promoted"],
+            "run_steps": ["run_steps", "run_pipeline_steps", "run_promoted_steps"],
+            "steps": ["STEPS", "PIPELINE_STEPS", "PROMOTED_STEPS"],
+            "step_suffix": ["_step", "_stage", "_pipeline_step"],
+            "metrics": ["metrics", "step_metrics", "promoted_metrics"],
+            "results": ["test_results", "trainer_results", "promoted_results"],
+        }
+        chosen = {}
+        for field_name, options in alternatives.items():
+            if field_name == "step_suffix":
+                fits = [o for o in options if not {f"{s}{o}" for s in steps} & taken]
+            else:
+                fits = [o for o in options if o not in taken]
+            chosen[field_name] = (fits or [options[-1] + "_"])[0]
+        return cls(**chosen)
+
+
+@dataclass
 class Parameter:
     name: str
     value: object
@@ -78,6 +124,7 @@ class Step:
     metric_tables: list[str] = field(
         default_factory=list
     )  # results of trainer.test()/validate(): their entries are metrics
+    captured: dict[int, str] = field(default_factory=dict)  # id(stmt) of a bare trainer.test(...) → name for its result
 
     def to_json(self) -> dict:
         return {
@@ -119,6 +166,7 @@ class Plan:
     loop: MappedLoop | None = None
     torch: bool = False  # promoted code uses PyTorch
     lightning: bool = False  # promoted code already uses Lightning (its own LightningModule/Trainer)
+    names: GeneratedNames = field(default_factory=GeneratedNames)
 
     @property
     def ok(self) -> bool:

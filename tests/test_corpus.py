@@ -14,9 +14,8 @@ import time
 import pytest
 
 from jupyterlab_promote import api
-from jupyterlab_promote.codegen.project import format_python
 
-from .helpers import CORPUS, CORPUS_MISSING, corpus_notebooks, metrics_of, pyflakes_problems, run_in_project
+from .helpers import CORPUS, CORPUS_MISSING, corpus_notebooks, lint_problems, metrics_of, run_in_project
 
 if not (CORPUS / "expected.json").is_file():
     pytest.skip(CORPUS_MISSING, allow_module_level=True)
@@ -48,10 +47,7 @@ def test_corpus_notebook_promotes_trains_and_reproduces(notebook, tmp_path, git_
     assert result.ok, result.message
     assert result.commit and result.merged
 
-    for path in output.rglob("*.py"):
-        text = path.read_text()
-        assert format_python(text) == text, f"{path} is not black-formatted"
-        assert pyflakes_problems(path) == [], path
+    assert lint_problems(output) == []
 
     started = time.perf_counter()
     tests = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", timeout=900)

@@ -12,9 +12,8 @@ import tomllib
 import pytest
 
 from jupyterlab_promote import api
-from jupyterlab_promote.codegen.project import format_python
 
-from .helpers import FIXTURES, metrics_of, pyflakes_problems, run_in_project
+from .helpers import FIXTURES, lint_problems, metrics_of, run_in_project
 
 
 def codes(plan, code: str):
@@ -26,10 +25,7 @@ def promote_copy(name: str, tmp_path):
     notebook = shutil.copy(FIXTURES / name, tmp_path / name)
     result = api.promote(notebook, tmp_path / "project")
     assert result.ok and result.commit, result.message
-    for path in result.output.rglob("*.py"):
-        text = path.read_text()
-        assert format_python(text) == text, f"{path} is not black-formatted"
-        assert pyflakes_problems(path) == [], path
+    assert lint_problems(result.output) == []
     return result
 
 

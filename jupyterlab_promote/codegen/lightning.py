@@ -160,17 +160,18 @@ def datamodule(plan: Plan) -> str | None:
         "class DataModule(pl.LightningDataModule):",
         '    """The notebook\'s data steps as a LightningDataModule: `Trainer().fit(model, datamodule=DataModule(cfg))`."""',
         "",
-        "    def __init__(self, cfg: Config) -> None:",
+        f"    def __init__(self, cfg: {plan.names.config}) -> None:",
         "        super().__init__()",
         "        self.cfg = cfg",
         "        self.state: dict[str, Any] = {}",
         "",
         "    def setup(self, stage: str | None = None) -> None:",
         "        if not self.state:",
-        "            # pipeline imports this module, so import it when called",
-        "            from .pipeline import run",
+        "            # pipeline imports this module, so import it when called; the steps alone, since",
+        "            # the Trainer that uses this DataModule owns the process group that run() would close",
+        f"            from .pipeline import {plan.names.run_steps}",
         "",
-        f'            self.state = run(self.cfg, until="{until}")',
+        f'            self.state = {plan.names.run_steps}(self.cfg, until="{until}")',
     ]
     for hook, name in loaders.items():
         lines += ["", f"    def {hook}(self):", f'        return self.state["{name}"]']

@@ -109,12 +109,12 @@ def _loop_overrides(plan: Plan, step: Step) -> dict[int, str]:
     return overrides
 
 
-def _signature(step: Step, fabric: bool) -> str:
-    head = ["cfg: Config"] + (["fabric: Fabric"] if fabric else [])
+def _signature(plan: Plan, step: Step, fabric: bool) -> str:
+    head = [f"cfg: {plan.names.config}"] + (["fabric: Fabric"] if fabric else [])
     if step.inputs:
         head.append("*")
         head.extend(step.inputs)
-    return f"def {step.name}_step({', '.join(head)}) -> dict[str, Any]:"
+    return f"def {plan.names.step_function(step.name)}({', '.join(head)}) -> dict[str, Any]:"
 
 
 def _docstring(plan: Plan, step: Step) -> str:
@@ -122,20 +122,35 @@ def _docstring(plan: Plan, step: Step) -> str:
     return f'"""{step.name.capitalize()} step: cells {cells} of {plan.notebook.name}."""'
 
 
+def _captures(step: Step, options: RenderOptions) -> dict[int, str]:
+    """``trainer.test(...)`` as a bare statement: its result is kept, since its entries are the metrics."""
+    overrides = {}
+    for placed in step.body:
+        name = step.captured.get(id(placed.stmt))
+        if name is None:
+            continue
+        lines = render(placed, options).split("\n")
+        first = next(i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#"))
+        lines[first] = f"{name} = {lines[first]}"
+        overrides[id(placed.stmt)] = "\n".join(lines)
+    return overrides
+
+
 def step_function(plan: Plan, step: Step, kind: str) -> str:
-    lines = [_signature(step, kind == "fabric"), "    " + _docstring(plan, step)]
+    names = plan.names
+    lines = [_signature(plan, step, kind == "fabric"), "    " + _docstring(plan, step)]
     for name in step.params:
         lines.append(f"    {name} = cfg.{name}")
     options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind))
-    body = _render_group(step.body, options, _loop_overrides(plan, step))
+    body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
         lines.append(indent(body, "    "))
     outputs = {name: name for name in step.outputs}
-    if step.metrics:
+    if step.metrics or step.metric_tables:
         metric_values = ", ".join(f'"{m}": {m}' for m in step.metrics)
         tables = f", tables=[{', '.join(step.metric_tables)}]" if step.metric_tables else ""
-        lines.append(f"    metrics = save_metrics(cfg, {{{metric_values}}}{tables})")
-        outputs["metrics"] = "metrics"
+        lines.append(f"    {names.metrics} = save_metrics(cfg, {{{metric_values}}}{tables})")
+        outputs[names.metrics] = names.metrics
     items = ", ".join(f'"{key}": {value}' for key, value in outputs.items())
     if step.role == "preprocess" and outputs:
         # Fitted transforms and prepared data, kept for batch inference and for inspection.
@@ -149,20 +164,21 @@ def run_function(
     plan: Plan, kind: str, model_output: str | None, seed_lines: list[str], example: dict | None = None
 ) -> str:
     fabric = kind == "fabric"
+    names = plan.names
     lines = []
     if kind != "plain":
         lines = [
-            "def run(cfg: Config, until: str | None = None) -> dict[str, Any]:",
+            f"def {names.run}(cfg: {names.config}, until: str | None = None) -> dict[str, Any]:",
             '    """Run the steps in order; with ``until``, stop after that step."""',
             "    try:",
-            "        return run_steps(cfg, until)",
+            f"        return {names.run_steps}(cfg, until)",
             "    finally:",
             "        close_distributed()  # all processes end together: gloo aborts at exit otherwise",
             "",
             "",
         ]
     lines += [
-        f"def {'run_steps' if kind != 'plain' else 'run'}(cfg: Config, until: str | None = None) -> dict[str, Any]:",
+        f"def {names.run_steps if kind != 'plain' else names.run}(cfg: {names.config}, until: str | None = None) -> dict[str, Any]:",
         '    """Run the steps in order; with ``until``, stop after that step."""',
     ]
     if fabric:
@@ -177,7 +193,7 @@ def run_function(
             arguments.append(f"**prepare_loaders(cfg, fabric, {{{inputs}}})")
         else:
             arguments += [f'{name}=state["{name}"]' for name in step.inputs]
-        lines.append(f"    state.update({step.name}_step({', '.join(arguments)}))")
+        lines.append(f"    state.update({names.step_function(step.name)}({', '.join(arguments)}))")
         lines.append(f'    if until == "{step.name}":')
         lines.append("        return state")
     if kind != "plain" and model_output:
@@ -194,18 +210,18 @@ def pipeline_module(
 ) -> ModuleText:
     parts = []
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
-    parts.append(f"STEPS = ({steps},)")
+    parts.append(f"{plan.names.steps} = ({steps},)")
     for name in plan.undefined:
         where = next(
             (
-                f"{d.notebook}, cell {d.cell_index}, line {d.line}"
+                f"{plan.notebook.name}, cell {d.cell_index}, line {d.line}"  # never a path: output must not depend on where it ran
                 for c in plan.cells
                 for d in c.diagnostics
                 if d.code == "PRM002" and f"'{name}'" in d.message
             ),
             plan.notebook.name,
         )
-        parts.append(f'{name} = Undefined("{name}", "{where}")')
+        parts.append(f"{name} = Undefined({name!r}, {where!r})")
     definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False))
     if definitions.strip():
         parts.append(definitions)
@@ -245,8 +261,8 @@ def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
         for name in sorted(loaded & {"random", "numpy"})
         if name not in plan.imports and name not in bound_here
     ]
-    if "Config" in loaded:
-        local.append("from .config import Config")
+    if plan.names.config in loaded:
+        local.append(f"from .config import {plan.names.imported('Config', plan.names.config)}")
     if "Any" in loaded and module != "pipeline":
         imports.append("from typing import Any")
     if module == "pipeline":

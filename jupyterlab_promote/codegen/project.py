@@ -167,7 +167,7 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
     for step in plan.steps:
         lines += [
             f"[steps.{toml_key(step.name)}]",
-            f"function = {toml_value(f'{plan.package}.pipeline.{step.name}_step')}",
+            f"function = {toml_value(f'{plan.package}.pipeline.{plan.names.step_function(step.name)}')}",
             f"cells = {toml_value([c.cell.id for c in step.cells])}",
             "",
         ]
@@ -235,17 +235,18 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         _render("runtime.py.j2", torch=torch, lightning=kind == "lightning"), package
     )
     files[f"{src}/__main__.py"] = format_python(
-        _render("__main__.py.j2", package=package, parameters=parameters, torch=torch, description=description),
+        _render("__main__.py.j2", package=package, names=plan.names, parameters=parameters, torch=torch, description=description),
         package,
     )
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
 
-    has_metrics = any(step.metrics for step in plan.steps)
+    has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
     files["tests/test_pipeline.py"] = format_python(
         _render(
             "test_pipeline.py.j2",
             package=package,
+            names=plan.names,
             torch=torch,
             has_metrics=has_metrics,
             model_output=model_output,
@@ -259,7 +260,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
 
     if has_metrics:  # what `jupyter promote --verify` recorded in fidelity.json, checked again (pytest -m slow)
         files["tests/test_fidelity.py"] = format_python(
-            _render("test_fidelity.py.j2", package=package, torch=torch, notebook_name=plan.notebook.name),
+            _render("test_fidelity.py.j2", package=package, names=plan.names, torch=torch, notebook_name=plan.notebook.name),
             package,
         )
 

@@ -28,8 +28,8 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     steps(plan, prelude)
     if plan.steps:
         data_flow(plan)
-        metrics(plan)
         reserved_names(plan)
+        metrics(plan)
         framework(plan)
         training_loop(plan)
     return plan

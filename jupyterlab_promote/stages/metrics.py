@@ -9,8 +9,9 @@ from ..plan import Plan
 
 
 def _bound_at_top_level(node: ast.stmt) -> list[str]:
-    """Names an assignment binds at cell level, looking through with/if/try but not loops or defs."""
-    if isinstance(node, (ast.With, ast.If, ast.Try)):
+    """Names an assignment binds at cell level, looking through with/if/try/loops but not defs."""
+    if isinstance(node, (ast.With, ast.If, ast.Try, ast.For, ast.While)):
+        # After a loop its variables hold the last iteration's values, as in the notebook (targets excepted).
         blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
         return [name for block in blocks for child in block for name in _bound_at_top_level(child)]
     targets = (
@@ -26,9 +27,19 @@ def _bound_at_top_level(node: ast.stmt) -> list[str]:
     ]
 
 
+def _is_results_call(node: ast.stmt) -> bool:
+    """``trainer.test(...)`` / ``trainer.validate(...)``: Lightning returns the logged metrics as dicts."""
+    value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in ("test", "validate")
+    )
+
+
 def metrics(plan: Plan) -> None:
     """Every value an evaluate step binds is a candidate metric; numeric scalars are kept at run time."""
-    if not any(step.role == "evaluate" for step in plan.steps):
+    if not any(step.role == "evaluate" or any(c.role == "evaluate" for c in step.cells) for step in plan.steps):
         last = plan.steps[-1].cells[0]
         plan.diagnostics.append(
             diagnostic(
@@ -40,13 +51,18 @@ def metrics(plan: Plan) -> None:
             )
         )
     for step in plan.steps:
-        if step.role != "evaluate":
+        if step.role != "evaluate" and not any(c.role == "evaluate" for c in step.cells):
             continue
         for placed in step.body:
+            if placed.cell.role not in ("evaluate", "step") and step.role != "evaluate":
+                continue  # a step fused with evaluate cells: only those cells' values are metrics
             for name in _bound_at_top_level(placed.stmt.node):
                 if name not in step.metrics:
                     step.metrics.append(name)
             node = placed.stmt.node
+            if _is_results_call(node) and isinstance(node, ast.Expr):
+                step.captured[id(placed.stmt)] = plan.names.results
+                step.metric_tables.append(plan.names.results)
             if (
                 isinstance(node, ast.Assign)
                 and isinstance(node.value, ast.Call)
@@ -58,7 +74,7 @@ def metrics(plan: Plan) -> None:
                     and isinstance(node.targets[0], ast.Name)
                 ):
                     step.metric_tables.append(node.targets[0].id)
-        if not step.metrics:
+        if not step.metrics and not step.metric_tables:
             cell = step.cells[0]
             cell.diagnostics.append(
                 diagnostic(

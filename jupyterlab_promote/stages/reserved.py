@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import diagnostic
-from ..plan import RUNTIME_FIELDS, Plan, line_in_cell
+from ..plan import RUNTIME_FIELDS, GeneratedNames, Plan, line_in_cell
 
 # Names the generated code gives a meaning: Config's runtime fields and method, and the step functions' arguments.
 RESERVED_CONFIG = RUNTIME_FIELDS | {"for_smoke"}
@@ -11,6 +11,14 @@ RESERVED_LOCALS = {"cfg", "fabric"}
 
 
 def reserved_names(plan: Plan) -> None:
+    taken = {
+        name
+        for cell in plan.cells
+        if cell.names
+        for stmt in cell.names.statements
+        for name in [*stmt.binds, *stmt.reads, *stmt.call_time_reads]
+    } | {p.name for p in plan.parameters}
+    plan.names = GeneratedNames.avoiding(taken, [s.name for s in plan.steps])
     for parameter in plan.parameters:
         if parameter.name in RESERVED_CONFIG | RESERVED_LOCALS:
             plan.diagnostics.append(

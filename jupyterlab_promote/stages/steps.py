@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-from ..analysis import diagnostic
+from ..analysis import CellPlan, diagnostic
 from ..plan import package_name, Placed, Plan, Step
 from ..roles import PIPELINE_ROLES
 
@@ -26,10 +27,11 @@ def steps(plan: Plan, prelude: list[Placed]) -> None:
         first = by_name[name].cells[0].cell.index
         before = [i for i, s in enumerate(steps) if s.cells[0].cell.index < first]
         steps.insert(before[-1] + 1 if before else 0, by_name[name])
-    plan.steps = steps
     for step in steps:
         if step.role == "step":
             _infer_step_role(plan, step)
+    steps = order_by_data_flow(plan, steps)
+    plan.steps = steps
     if not steps:
         plan.diagnostics.append(
             diagnostic(
@@ -53,6 +55,106 @@ def steps(plan: Plan, prelude: list[Placed]) -> None:
         step.body.extend(Placed(c, s) for c in step.cells for s in c.names.statements if not s.is_import)  # type: ignore[union-attr]
     # Definitions from functions cells always go to module level or the first step.
     steps[0].body[:0] = [p for p in functions if p.stmt.is_definition]
+
+
+def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
+    """Steps in an order the notebook's own data flow allows, as close to ``steps`` (pipeline order) as it can be.
+
+    Roles say what a step is, not when it runs: a step that reads what another step's earlier cell
+    bound runs after it. Steps that feed each other (a data cell using a vocabulary that a preprocess
+    cell above it built, and that preprocess cell splitting the data) cannot be separated without
+    changing what the notebook computes, so they fuse into one step in notebook order.
+    """
+    producer: dict[int, Step] = {id(c): s for s in steps for c in s.cells}
+    binders = sorted((c for s in steps for c in s.cells), key=lambda c: c.cell.index)
+
+    def sources(name: str, before: int, seen: set[str]) -> list[CellPlan]:
+        """The cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics)."""
+        if name in plan.imports or name in seen:  # imports are collected for every module, whichever cell has them
+            return []
+        seen.add(name)
+        source = next(
+            (b for b in reversed(binders) if b.cell.index < before and name in b.names.binds | b.names.mutates),  # type: ignore[union-attr]
+            None,
+        )
+        if source is None:
+            return []
+        definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
+        if definition is None:
+            return [source]
+        # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
+        needs = set(definition.reads) | set(definition.call_time_reads)
+        return [found for need in sorted(needs) for found in sources(need, source.cell.index, seen)]
+
+    after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
+    for step in steps:
+        for cell in step.cells:
+            for name in cell.names.reads if cell.names else []:
+                for source in sources(name, cell.cell.index, set()):
+                    if producer[id(source)] is not step:
+                        after[id(step)].add(id(producer[id(source)]))
+    groups = _fuse_cycles(plan, steps, after)
+    ordered: list[Step] = []
+    placed: set[int] = set()
+    while groups:
+        ready = next(g for g in groups if all(dep in placed or dep in g.members for dep in g.after))
+        groups.remove(ready)
+        ordered.append(ready.step)
+        placed |= ready.members
+    return ordered
+
+
+@dataclass
+class _Group:
+    step: Step
+    members: set[int]  # ids of the steps fused into this one
+    after: set[int]
+
+
+def _fuse_cycles(plan: Plan, steps: list[Step], after: dict[int, set[int]]) -> list[_Group]:
+    """One group per step, except that steps which need each other's results become one step."""
+
+    def reaches(start: int) -> set[int]:
+        seen, todo = set(), [start]
+        while todo:
+            for dep in after[todo.pop()]:
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+    reach = {id(s): reaches(id(s)) for s in steps}
+    groups: list[_Group] = []
+    done: set[int] = set()
+    for step in steps:
+        if id(step) in done:
+            continue
+        cycle = [s for s in steps if s is step or (id(s) in reach[id(step)] and id(step) in reach[id(s)])]
+        done |= {id(s) for s in cycle}
+        members = {id(s) for s in cycle}
+        fused = step if len(cycle) == 1 else _fuse(plan, cycle)
+        groups.append(_Group(fused, members, set().union(*(after[m] for m in members)) - members))
+    return groups
+
+
+def _fuse(plan: Plan, cycle: list[Step]) -> Step:
+    role = next(r for r in _ROLE_STRENGTH if any(s.role == r for s in cycle)) if any(
+        s.role in _ROLE_STRENGTH for s in cycle
+    ) else cycle[0].role
+    cells = sorted((c for s in cycle for c in s.cells), key=lambda c: c.cell.index)
+    fused = Step(name="_".join(s.name for s in cycle), role=role, cells=cells)
+    names = " and ".join(f"'{s.name}'" for s in cycle)
+    cells[0].diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            cells[0].cell,
+            "info",
+            "PRM024",
+            f"steps {names} each use what the other computes earlier in the notebook, so they run as one step "
+            f"'{fused.name}' in notebook order; retag the cells if you want them apart",
+        )
+    )
+    return fused
 
 
 # When a custom (Kale) step's cells suggest several roles, the strongest wins.

@@ -1,0 +1,177 @@
+"""Classes of defects where a promotion exited 0 but the package did not do what the notebook did.
+
+Each test is a notebook of our own that reproduces one class, promoted, linted and run for real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from jupyterlab_promote import api
+
+from .helpers import lint_problems, metrics_of, run_in_project, write_notebook
+
+IMPORTS = "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset"
+PARAMETERS = ("epochs = 2\nlr = 0.1\ntorch.manual_seed(0)", ["parameters"])
+
+
+def _promote_and_run(tmp_path, cells, name="nb"):
+    notebook = write_notebook(tmp_path / f"{name}.ipynb", cells)
+    result = api.promote(notebook, tmp_path / "project", commit=False)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    project = tmp_path / "project"
+    assert lint_problems(project) == []
+    tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    run = run_in_project(project, "-m", result.plan.package, "run")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return result, project
+
+
+def test_generated_names_give_way_to_the_notebooks_own(tmp_path):
+    cells = [
+        IMPORTS + "\nfrom dataclasses import dataclass",
+        PARAMETERS,
+        (
+            "@dataclass\nclass Config:\n    batch_size: int = 16\n\n"
+            "STEPS = 3\nmetrics = {}\n\ndef run(x):\n    return x",
+            ["promote:data"],
+        ),
+        (
+            "X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\n"
+            "loader = DataLoader(TensorDataset(X, y), batch_size=Config().batch_size)",
+            ["promote:data"],
+        ),
+        ("model = nn.Linear(3, 2)", ["promote:model"]),
+        (
+            "def train_step(model, dataloader, optimizer, loss_fn):\n"
+            "    for xb, yb in dataloader:\n        optimizer.zero_grad()\n"
+            "        loss = loss_fn(model(xb), yb)\n        loss.backward()\n        optimizer.step()\n"
+            "    return loss.item()\n\n"
+            "def test_step(model, X, y):\n    with torch.no_grad():\n"
+            "        return (model(X).argmax(1) == y).float().mean().item()",
+            ["promote:train"],
+        ),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()\n"
+            "for epoch in range(run(epochs)):\n"
+            "    last = train_step(model=model, dataloader=loader, optimizer=optimizer, loss_fn=loss_fn)",
+            ["promote:train"],
+        ),
+        ("acc = test_step(model, X, y)\nmetrics['acc'] = acc", ["promote:evaluate"]),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    names = result.plan.names
+    assert (names.config, names.run, names.steps, names.step_suffix, names.metrics) == (
+        "PipelineConfig",
+        "run_pipeline",
+        "PIPELINE_STEPS",
+        "_stage",
+        "step_metrics",
+    )
+    pipeline = (project / "src" / "nb" / "pipeline.py").read_text()
+    assert "def train_step(model, dataloader, optimizer, loss_fn):" in pipeline  # the notebook's, untouched
+    assert "def train_stage(" in pipeline
+    assert 0.0 <= metrics_of(project)["acc"] <= 1.0
+
+
+def test_bare_trainer_test_results_become_metrics(tmp_path):
+    cells = [
+        "import pytorch_lightning as pl\n" + IMPORTS,
+        ("epochs = 1\ntorch.manual_seed(0)", ["parameters"]),
+        (
+            "X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\n"
+            "loader = DataLoader(TensorDataset(X, y), batch_size=16)",
+            ["promote:data"],
+        ),
+        (
+            "class Lit(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.net = nn.Linear(3, 2)\n"
+            "    def training_step(self, batch, batch_idx):\n        x, y = batch\n"
+            "        return nn.functional.cross_entropy(self.net(x), y)\n"
+            "    def test_step(self, batch, batch_idx):\n        x, y = batch\n"
+            "        self.log('test_acc', (self.net(x).argmax(1) == y).float().mean())\n"
+            "    def configure_optimizers(self):\n        return torch.optim.SGD(self.parameters(), lr=0.1)\n\n"
+            "model = Lit()",
+            ["promote:model"],
+        ),
+        (
+            "trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False)\n"
+            "trainer.fit(model, loader)",
+            ["promote:train"],
+        ),
+        ("trainer.test(model, loader)", ["promote:evaluate"]),
+    ]
+    _, project = _promote_and_run(tmp_path, cells)
+    assert 0.0 <= metrics_of(project)["test_acc"] <= 1.0
+
+
+def test_steps_follow_the_notebooks_data_flow_not_the_role_order(tmp_path):
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        ("vocabulary = {'a': 0, 'b': 1, 'c': 2}", ["promote:preprocess"]),
+        (
+            "X = torch.nn.functional.one_hot(torch.tensor([vocabulary[c] for c in 'abcabcab' * 8])).float()\n"
+            "y = (X[:, 0] > 0).long()",
+            ["promote:data"],
+        ),
+        ("X = X * 2.0", ["promote:preprocess"]),
+        ("model = nn.Linear(3, 2)", ["promote:model"]),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "for epoch in range(epochs):\n    optimizer.zero_grad()\n"
+            "    loss = nn.functional.cross_entropy(model(X), y)\n    loss.backward()\n    optimizer.step()",
+            ["promote:train"],
+        ),
+        ("PATH = 'weights.pt'\ntorch.save(model.state_dict(), PATH)", ["promote:export"]),
+        (
+            "model.load_state_dict(torch.load(PATH))\n"
+            "with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()",
+            ["promote:evaluate"],
+        ),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    order = [s.name for s in result.plan.steps]
+    assert order == ["data_preprocess", "model", "train", "export", "evaluate"]
+    assert any(d.code == "PRM024" for d in result.diagnostics)
+    assert "acc" in metrics_of(project)
+
+
+def test_main_guard_runs_its_body_and_loop_values_are_metrics(tmp_path):
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        ("X = torch.randn(32, 3)\ny = (X.sum(1) > 0).long()", ["promote:data"]),
+        ("model = nn.Linear(3, 2)", ["promote:model"]),
+        (
+            "def fit(model):\n    optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "    for epoch in range(epochs):\n        optimizer.zero_grad()\n"
+            "        loss = nn.functional.cross_entropy(model(X), y)\n        loss.backward()\n"
+            "        optimizer.step()\n    return loss.item()\n\n"
+            "if __name__ == '__main__':\n    for repeat in range(2):\n        last_loss = fit(model)",
+            ["promote:train"],
+        ),
+        ("final_loss = last_loss\nunused = [1, 2]\nsquare = lambda v: v * v", ["promote:evaluate"]),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    assert any(d.code == "PRM025" for d in result.diagnostics)
+    assert metrics_of(project)["final_loss"] > 0
+
+
+def test_promotion_is_byte_identical_wherever_it_runs(tmp_path):
+    cells = [IMPORTS, PARAMETERS, ("X = torch.randn(8, 3) * missing_scale", ["promote:data"])]
+    write_notebook(tmp_path / "a" / "nb.ipynb", cells)
+    spellings = [(tmp_path, "a/nb.ipynb"), (tmp_path / "a", str(tmp_path / "a" / ".." / "a" / "nb.ipynb"))]
+    generated = []
+    previous = os.getcwd()
+    for cwd, spelled in spellings:
+        os.chdir(cwd)
+        try:
+            plan = api.analyze(spelled)
+            generated.append(api._generate(plan, tmp_path / "out").files)
+        finally:
+            os.chdir(previous)
+    assert generated[0] == generated[1]
+    assert 'missing_scale = Undefined("missing_scale", "nb.ipynb, cell 2, line 1")' in generated[0]["src/nb/pipeline.py"]
