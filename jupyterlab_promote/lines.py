@@ -33,3 +33,22 @@ def normalise_newlines(source: str) -> str:
     if "\x0c" in source:
         source = _LEADING_FORM_FEEDS.sub(lambda m: m.group(0).replace("\x0c", ""), source)
     return source
+
+
+def source_segment(lines: list[str], node: object) -> str | None:
+    """``ast.get_source_segment`` over lines split once (it re-splits the whole source on every call).
+
+    ``lines`` is ``split_lines(code)``; column offsets are UTF-8 byte offsets, as the parser gives them.
+    """
+    try:
+        first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    except AttributeError:
+        return None
+    if None in (last, end) or last >= len(lines):
+        return None
+    if first == last:
+        return lines[first].encode("utf-8")[start:end].decode("utf-8")
+    head = lines[first].encode("utf-8")[start:].decode("utf-8")
+    tail = lines[last].encode("utf-8")[:end].decode("utf-8")
+    return "\n".join([head, *lines[first + 1 : last], tail])

@@ -17,6 +17,8 @@ import re
 import symtable
 from dataclasses import dataclass, field
 
+from .lines import split_lines, source_segment
+
 BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "get_ipython", "display"}
 
 # Methods that change their receiver even when their result is used.
@@ -267,14 +269,15 @@ def _is_literal(node: ast.stmt) -> bool:
     return True
 
 
-def _is_device(node: ast.stmt, code: str) -> bool:
+def _is_device(node: ast.stmt, lines: list[str]) -> bool:
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return False
-    segment = ast.get_source_segment(code, node.value) or ""
+    segment = source_segment(lines, node.value) or ""
     return bool(_DEVICE_VALUE.search(segment)) and ("cpu" in segment or "torch.device" in segment)
 
 
-def analyse_statement(node: ast.stmt, code: str) -> Statement:
+def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
+    """``lines``: the cell's ``split_lines(code)``, split once for all its statements."""
     visitor = _ModuleLevel()
     visitor.visit(node)
     stmt = Statement(node=node, line=node.lineno, end_line=node.end_lineno or node.lineno)
@@ -288,7 +291,7 @@ def analyse_statement(node: ast.stmt, code: str) -> Statement:
             n for n in _call_time_globals(ast.unparse(node)) if n not in BUILTINS and n != stmt.binds[0]
         ]
     stmt.is_literal = _is_literal(node)
-    stmt.is_device = _is_device(node, code)
+    stmt.is_device = _is_device(node, lines)
     stmt.is_display = isinstance(node, ast.Expr) and (
         _is_display_call(node.value)
         if isinstance(node.value, ast.Call)
@@ -299,5 +302,5 @@ def analyse_statement(node: ast.stmt, code: str) -> Statement:
 
 def analyse_code(code: str) -> CellNames:
     """Statement records for plain Python (raises SyntaxError; callers report it)."""
-    tree = ast.parse(code)
-    return CellNames(statements=[analyse_statement(node, code) for node in tree.body], code=code)
+    tree, lines = ast.parse(code), split_lines(code)
+    return CellNames(statements=[analyse_statement(node, lines) for node in tree.body], code=code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..analysis import diagnostic
-from ..lines import split_lines
+from ..lines import source_segment, split_lines
 from ..plan import Parameter, Placed, Plan
 
 _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
@@ -24,7 +24,7 @@ def parameters(plan: Plan) -> list[Placed]:
             if stmt.is_literal and isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 value = ast.literal_eval(node.value)  # type: ignore[arg-type]
-                source = ast.get_source_segment(cell.plain.code, node.value) or repr(value)  # type: ignore[union-attr, arg-type]
+                source = source_segment(lines, node.value) or repr(value)  # type: ignore[union-attr, arg-type]
                 text = lines[stmt.line - 1] if stmt.line - 1 < len(lines) else ""
                 comment = text.split("#", 1)[1].strip() if "#" in text else ""
                 for target in targets:
