@@ -1,6 +1,6 @@
 """Mark the notebook's own lint, kept verbatim, so the generated project passes ``ruff check``.
 
-Promotion keeps the author's statements as written. Two kinds of them fail the lint every generated
+Promotion keeps the author's statements as written. Some of them fail the lint every generated
 project promises (``ruff check --select E4,E7,E9,F,I``): a variable that is assigned and never read
 inside a function (F841: a notebook's top-level dead store becomes one once it lives in a step
 function, and authors leave them in their own methods), and a lambda bound to a name (E731).
@@ -43,6 +43,15 @@ def _unused_in_tuple_assignments(tree: ast.Module) -> set[int]:
     return lines
 
 
+_AMBIGUOUS = {"l", "O", "I"}  # pycodestyle E741: easily confused with 1 and 0
+
+
+def _ambiguous_names(tree: ast.Module) -> set[int]:
+    stores = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in _AMBIGUOUS}
+    arguments = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.arg) and n.arg in _AMBIGUOUS}
+    return stores | arguments
+
+
 def _lambda_assignments(tree: ast.Module) -> set[int]:
     return {
         node.lineno
@@ -62,6 +71,8 @@ def mark_author_lint(source: str) -> str:
         codes.setdefault(line, []).append("F841")
     for line in sorted(_lambda_assignments(tree)):
         codes.setdefault(line, []).append("E731")
+    for line in sorted(_ambiguous_names(tree)):
+        codes.setdefault(line, []).append("E741")
     if not codes:
         return source
     lines = source.split("\n")

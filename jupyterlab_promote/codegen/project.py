@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -109,9 +110,34 @@ def _model_output(plan: Plan) -> tuple[str | None, str | None]:
     step = plan.step("model")
     if not step:
         return None, None
-    candidates = step.outputs or [n for p in step.body for n in p.stmt.binds]
-    name = "model" if "model" in candidates else (candidates[0] if candidates else None)
-    return step.name, name
+    candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
+    candidates = [n for n in candidates if not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)]
+    built = _built_from_notebook_classes(plan, step)
+    ranked = sorted(candidates, key=lambda n: (n != "model", n not in built, not _MODEL_NAME.search(n)))
+    return step.name, ranked[0] if ranked else None
+
+
+_MODEL_NAME = re.compile(r"model|net|rnn|lstm|encoder|classifier", re.IGNORECASE)
+
+
+def _built_from_notebook_classes(plan: Plan, step) -> set[str]:
+    """Names the step binds by calling a class the notebook defines (``net = Net()``, ``m = MLP(...).to(d)``)."""
+    classes = {
+        stmt.binds[0]
+        for cell in plan.cells
+        if cell.names
+        for stmt in cell.names.statements
+        if isinstance(stmt.node, ast.ClassDef)
+    }
+    built = set()
+    for placed in step.body:
+        node = placed.stmt.node
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+        if any(call.func.id in classes for call in calls):
+            built.add(node.targets[0].id)
+    return built
 
 
 def _seed_lines(plan: Plan, torch: bool) -> list[str]:

@@ -74,6 +74,7 @@ def metrics(plan: Plan) -> None:
                     and isinstance(node.targets[0], ast.Name)
                 ):
                     step.metric_tables.append(node.targets[0].id)
+        _results_of_evaluate_functions(plan)
         if not step.metrics and not step.metric_tables:
             cell = step.cells[0]
             cell.diagnostics.append(
@@ -85,3 +86,38 @@ def metrics(plan: Plan) -> None:
                     "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
                 )
             )
+
+
+def _assignments(node: ast.stmt) -> list[ast.Assign]:
+    """Assignments at cell level, looking through with/if/try/loops but not defs."""
+    if isinstance(node, ast.Assign):
+        return [node]
+    blocks = [getattr(node, f, []) for f in ("body", "orelse", "finalbody")]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return []
+    return [found for block in blocks for child in block for found in _assignments(child)]
+
+
+def _results_of_evaluate_functions(plan: Plan) -> None:
+    """``test_loss, test_acc = test(model, loader)`` in any step: what the evaluate cells' functions return.
+
+    Scripts define ``test()`` in the evaluate cell and call it from the training loop or ``main()``; its
+    results are the measurements, wherever the call is.
+    """
+    functions = {
+        stmt.binds[0]
+        for cell in plan.cells
+        if cell.role == "evaluate" and cell.names
+        for stmt in cell.names.statements
+        if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    for step in plan.steps:
+        for placed in step.body:
+            for assign in _assignments(placed.stmt.node):
+                calls = [n for n in ast.walk(assign.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+                if not any(call.func.id in functions for call in calls):
+                    continue
+                for target in assign.targets:
+                    for leaf in ast.walk(target):
+                        if isinstance(leaf, ast.Name) and leaf.id not in step.metrics:
+                            step.metrics.append(leaf.id)
