@@ -1,0 +1,311 @@
+"""The bad-input catalogue of docs/reliability.md: each case through the real CLI.
+
+Every case must end in exit 0 (a valid project) or exit 1 with a message that names the notebook and
+the cell or the argument; never "unexpected error", never a traceback, never an invalid file, and a
+refused promotion writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PYTHON_KERNEL = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+BASE = [
+    (["parameters"], "lr = 0.1\nepochs = 2"),
+    (["promote:data"], "xs = [1.0, 2.0, 3.0]"),
+    (["promote:train"], "w = sum(xs) * lr * epochs"),
+    (["promote:evaluate"], "score = float(w)"),
+]
+
+
+def notebook(cells: list, metadata: dict | None = None) -> dict:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": PYTHON_KERNEL if metadata is None else metadata,
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"c{index}",
+                "metadata": {} if tags is None else {"tags": tags},
+                "source": source,
+                "execution_count": None,
+                "outputs": [],
+            }
+            for index, (tags, source) in enumerate(cells)
+        ],
+    }
+
+
+@dataclass
+class Case:
+    id: str
+    cells: list = field(default_factory=lambda: list(BASE))
+    args: tuple = ()
+    exit: int = 0
+    says: str = ""  # a text the message must hold (exit 1), or the stdout/stderr (exit 0)
+    metadata: dict | None = None
+    file_name: str = "nb.ipynb"
+    raw: dict | None = None  # a notebook document to write as is
+
+
+def deep(text: str) -> list:
+    return [*BASE, (["promote:data"], text)]
+
+
+def base_with(tags, source) -> list:
+    return [*BASE, (tags, source)]
+
+
+def malformed(**cell_fields) -> dict:
+    document = notebook(BASE)
+    document["cells"][1].update(cell_fields)
+    return document
+
+
+CASES = [
+    Case("valid-baseline"),
+    # malformed notebook documents
+    Case("null-source", raw=malformed(source=None), exit=1, says="cell 1 (id c1)"),
+    Case("numeric-source", raw=malformed(source=42), exit=1, says="'source' must be text"),
+    Case("list-source-with-null", raw=malformed(source=["x = 1\n", None]), exit=1, says="cannot be read as a notebook"),
+    Case("string-execution-count", raw=malformed(execution_count="3"), exit=1, says="'execution_count'"),
+    Case("bool-execution-count", raw=malformed(execution_count=True), exit=1, says="'execution_count'"),
+    Case("tags-a-string", raw=malformed(metadata={"tags": "promote:data"}), exit=1, says='["promote:data"]'),
+    Case("tags-with-number", raw=malformed(metadata={"tags": [1]}), exit=1, says="'tags' must be a list"),
+    Case("metadata-a-list", raw=malformed(metadata=[]), exit=1, says="cannot be read as a notebook"),
+    Case("cell-a-string", raw={**notebook(BASE), "cells": ["x = 1"]}, exit=1, says="cannot be read as a notebook"),
+    Case("cell-type-number", raw=malformed(cell_type=3), exit=1, says="cannot be read as a notebook"),
+    Case("lone-surrogate", cells=base_with(["promote:data"], "s = '\ud800'"), exit=1, says="surrogate"),
+    Case("not-json", raw=None, file_name="broken.ipynb", exit=1, says="cannot be read as a notebook"),
+    # not Python
+    Case(
+        "r-kernel",
+        cells=[(["promote:data"], "x <- c(1,2,3)")],
+        metadata={"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}},
+        exit=1,
+        says="not a Python notebook",
+    ),
+    Case(
+        "julia-language-info",
+        metadata={"language_info": {"name": "julia"}},
+        exit=1,
+        says="not a Python notebook",
+    ),
+    Case("python3-language-info", metadata={"language_info": {"name": "Python"}}),
+    Case("no-kernel-metadata", metadata={}),
+    # deep nesting: a diagnostic on the cell
+    Case("unary-minus-50000", cells=deep("x = " + "-(" * 50_000 + "1" + ")" * 50_000), exit=1, says="PRM001"),
+    Case("attribute-chain-20000", cells=deep("x = xs" + ".T" * 20_000), exit=1, says="PRM001"),
+    Case("sum-3000", cells=deep("x = " + "+".join(["1"] * 3_000)), exit=1, says="PRM001"),
+    Case("lambdas-1000", cells=deep("f = " + "lambda: " * 1_000 + "1"), exit=1, says="PRM001"),
+    Case("deep-but-skipped", cells=[*BASE, (["promote:skip"], "x = " + "+".join(["1"] * 3_000))]),
+    Case("lists-100", cells=deep("x = " + "[" * 100 + "]" * 100)),
+    # package names
+    Case("name-keyword-import", args=("--name", "import"), exit=1, says="--name import_"),
+    Case("name-keyword-class", args=("--name", "class"), exit=1, says="--name class_"),
+    Case(
+        "name-torch",
+        cells=[*BASE, (["promote:imports"], "import torch")],
+        args=("--name", "torch"),
+        exit=1,
+        says="shadow",
+    ),
+    Case("name-stdlib-json", args=("--name", "json"), exit=1, says="shadow"),
+    Case("name-non-ascii", args=("--name", "données_π"), exit=1, says="--name donnees"),
+    Case("name-with-dash", args=("--name", "my-pkg"), exit=1, says="--name my_pkg"),
+    Case("name-leading-digit", args=("--name", "1pkg"), exit=1, says="--name nb_1pkg"),
+    Case("name-valid", args=("--name", "churn_model")),
+    # notebook file names
+    Case("file-spaces-accents", file_name="my nb (1) ü.ipynb"),
+    Case("file-backslash", file_name="back\\q.ipynb"),
+    Case("file-double-quote", file_name='say "hi".ipynb'),
+    Case("file-newline", file_name="two\nlines.ipynb"),
+    Case("file-keyword", file_name="class.ipynb"),
+    Case("file-digits", file_name="2024.ipynb"),
+    Case("file-triple-quote", file_name='a""".ipynb'),
+    # parameters
+    Case("param-set", cells=[(["parameters"], "lr = {1, 2}"), *BASE[1:]], exit=1, says="a set value"),
+    Case("param-bytes", cells=[(["parameters"], "lr = b'x'"), *BASE[1:]], exit=1, says="a bytes value"),
+    Case("param-complex", cells=[(["parameters"], "lr = 1j"), *BASE[1:]], exit=1, says="a complex value"),
+    Case("param-ellipsis", cells=[(["parameters"], "lr = ..."), *BASE[1:]], exit=1, says="ellipsis"),
+    Case("param-inf", cells=[(["parameters"], "lr = 1e999"), *BASE[1:]], exit=1, says="a float value"),
+    Case("param-nested-set", cells=[(["parameters"], "lr = [{1}]"), *BASE[1:]], exit=1, says="a list value"),
+    Case("param-int-keys", cells=[(["parameters"], "lr = {1: 2}"), *BASE[1:]], exit=1, says="a dict value"),
+    Case("param-lr-LR", cells=[(["parameters"], "lr = 0.1\nLR = 0.2"), *BASE[1:]], exit=1, says="both be the CLI flag"),
+    Case("param-quotes", cells=[(["parameters"], "lr = 0.1\nname = 'a\"b\\'c\\\\d'"), *BASE[1:]]),
+    Case("param-unicode-separators", cells=[(["parameters"], "lr = 0.1\nsep = '\u2028\x85'  # \u2029 odd"), *BASE[1:]]),
+    Case("param-percent", cells=[(["parameters"], "lr = 0.1\nfmt = '%d %s %%'"), *BASE[1:]]),
+    Case("param-none", cells=[(["parameters"], "lr = 0.1\nmaybe = None"), *BASE[1:]]),
+    Case("param-tuple", cells=[(["parameters"], "lr = 0.1\nshape = (1, 2)"), *BASE[1:]]),
+    Case("param-dict", cells=[(["parameters"], "lr = 0.1\nopts = {'a': [1, 2], 'b': {'c': None}}"), *BASE[1:]]),
+    # step tags
+    Case("step-non-ascii", cells=base_with(["step:données"], "z = w")),
+    Case(
+        "step-case-duplicate",
+        cells=[*BASE, (["step:prep"], "z = w"), (["step:Prep"], "v = z")],
+        exit=1,
+        says="both named 'prep'",
+    ),
+    Case("step-leading-digit", cells=base_with(["step:1abc"], "z = w"), says="unknown tag 'step:1abc'"),
+    Case("step-traversal", cells=base_with(["step:../../x"], "z = w"), says="unknown tag 'step:../../x'"),
+    Case("step-keyword", cells=base_with(["step:class"], "z = w")),
+    # code the generated function cannot hold
+    Case(
+        "top-level-await",
+        cells=base_with(["promote:data"], "import asyncio\nawait asyncio.sleep(0)"),
+        exit=1,
+        says="top-level await",
+    ),
+    Case(
+        "top-level-async-for",
+        cells=base_with(["promote:data"], "async for x in y:\n    pass"),
+        exit=1,
+        says="top-level await",
+    ),
+    Case("await-inside-async-def", cells=base_with(["promote:data"], "async def f():\n    await g()")),
+    Case("syntax-error-in-skip", cells=base_with(["promote:skip"], "def (:")),
+    Case("syntax-error-promoted", cells=base_with(["promote:data"], "def (:"), exit=1, says="PRM001"),
+    # magics and shell lines
+    Case(
+        "apostrophe-in-shell-comment-skip",
+        cells=base_with(
+            ["promote:skip"],
+            "try:\n    !pip install torchmetrics==0.9.3 # this is the version we're using\nexcept Exception:\n    pass",
+        ),
+    ),
+    Case(
+        "apostrophe-in-shell-comment-promoted",
+        cells=base_with(["promote:data"], "!pip install torchmetrics==0.9.3 # the version we're using"),
+        says="PRM021",
+    ),
+    Case("unbalanced-quote-shell", cells=base_with(["promote:data"], "!echo 'unbalanced"), says="PRM009"),
+    Case("requirement-with-quote", cells=base_with(["promote:data"], '%pip install "foo\\"bar"'), says="left out"),
+    Case(
+        "requirement-wheel-url",
+        cells=base_with(["promote:data"], "!pip install https://x.org/a-1-py3-none-any.whl"),
+        says="left out",
+    ),
+    Case("foreign-cell-magic", cells=base_with(["promote:data"], "%%bash\necho hi")),
+    Case("unknown-line-magic", cells=base_with(["promote:data"], "%whatever 1\nq = 1")),
+    # line separators inside code
+    Case("form-feed-line-start", cells=base_with(["promote:data"], "a = 1\n\x0cb = a + 1")),
+    Case("u2028-in-string", cells=base_with(["promote:data"], "s = 'a\u2028b'\nt = len(s)")),
+    Case("x85-in-comment", cells=base_with(["promote:data"], "s = 1  # \x85 next\nt = s")),
+    Case("vertical-tab-in-string", cells=base_with(["promote:data"], "s = 'a\x0bb'\nt = s")),
+    Case("crlf-source", cells=base_with(["promote:data"], "a = 1\r\nb = a\rc = b")),
+    Case("x85-outside-string", cells=base_with(["promote:data"], "a = 1\x85"), exit=1, says="PRM001"),
+    # names rebound in every step are fine
+    Case(
+        "rebound-in-every-step",
+        cells=[
+            (["parameters"], "lr = 0.1"),
+            (["promote:data"], "x = 1"),
+            (["promote:train"], "x = 2\ny = x"),
+            (["promote:evaluate"], "x = 3\nscore = float(x + y)"),
+        ],
+    ),
+]
+
+
+def write_case(case: Case, directory: Path) -> Path:
+    directory.mkdir()
+    path = directory / case.file_name
+    if case.file_name == "broken.ipynb":
+        path.write_text("{not json")
+    else:
+        document = case.raw if case.raw is not None else notebook(case.cells, case.metadata)
+        path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def promote_cli(notebook_path: Path, output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "jupyterlab_promote.app", str(notebook_path), "--output", str(output), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input(case: Case, tmp_path: Path) -> None:
+    path = write_case(case, tmp_path / "in")
+    output = tmp_path / "out"
+
+    run = promote_cli(path, output, "--no-commit", *case.args)
+
+    said = run.stdout + run.stderr
+    assert "unexpected error" not in said and "Traceback" not in said, said
+    assert run.returncode == case.exit, said
+    assert case.says in said, said
+    if case.exit:
+        assert not output.exists(), "a refused promotion wrote files"
+    else:
+        from jupyterlab_promote.codegen.validate import _parse
+
+        for file in output.rglob("*"):
+            if file.is_file():
+                assert _parse(file.name, file.read_text(encoding="utf-8")) is None, file
+
+
+def test_index_lock_says_another_git_process(tmp_path: Path) -> None:
+    path = write_case(Case("lock"), tmp_path / "in")
+    output = tmp_path / "out"
+    assert promote_cli(path, output).returncode == 0
+    (output / ".git" / "index.lock").write_text("")
+    (tmp_path / "in" / path.name).write_text(
+        json.dumps(
+            notebook(base_with(["promote:data"], "z = 1")),
+        )
+    )
+
+    run = promote_cli(path, output)
+
+    assert run.returncode == 1 and "another git process is running" in run.stderr
+    assert "remove .git/index.lock" in run.stderr
+
+
+def test_output_dot_over_a_tracked_readme_is_refused_before_merging(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    (repo / "README.md").write_text("mine\n")
+    path = write_case(Case("dot"), repo / "nbs")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "start"], cwd=repo, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout
+
+    run = promote_cli(path, repo)
+
+    assert run.returncode == 1 and "README.md" in run.stderr, run.stderr
+    assert not (repo / ".git" / "MERGE_HEAD").exists() and not (repo / ".git" / "AUTO_MERGE").exists()
+    assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout == head
+    assert subprocess.run(
+        ["git", "for-each-ref", "--format=%(refname)"], cwd=repo, capture_output=True, text=True
+    ).stdout.split() == ["refs/heads/main"]
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+
+
+def test_unwritable_output_parent_says_what_failed_without_none(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        output = Path("/proc/promote-test/out")  # no one can create directories in /proc
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        output = locked / "out"
+    path = write_case(Case("unwritable"), tmp_path / "in")
+
+    run = promote_cli(path, output)
+
+    assert run.returncode == 1 and "None" not in run.stderr and "unexpected" not in run.stderr, run.stderr
+
+
+def test_output_name_longer_than_the_file_system_allows(tmp_path: Path) -> None:
+    path = write_case(Case("long"), tmp_path / "in")
+    run = promote_cli(path, tmp_path / ("a" * 300))
+    assert run.returncode == 1 and "File name too long" in run.stderr and "unexpected" not in run.stderr
