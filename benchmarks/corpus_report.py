@@ -114,7 +114,10 @@ def report_one(notebook: Path, expected: dict, work: Path, timeout: int) -> dict
         row["verify"] = f"error: {error.message[:90]}"
         return row
     report = verification.report
-    row["verify"] = "ok" if verification.ok else ("differs: " + ", ".join(report.differing) if report else "n/a")
+    if report is None or not report.metrics:
+        row["verify"] = "no metric recorded" if report else "not promoted"
+    else:
+        row["verify"] = "ok" if verification.ok else "differs: " + ", ".join(report.differing)
     row["metrics"] = len(report.metrics) if report else 0
     differences = [m.relative_difference for m in report.metrics if m.relative_difference is not None] if report else []
     row["worst_rel_diff"] = f"{max(differences):.1e}" if differences else None
