@@ -135,7 +135,7 @@ def test_steps_follow_the_notebooks_data_flow_not_the_role_order(tmp_path):
     result, project = _promote_and_run(tmp_path, cells)
     order = [s.name for s in result.plan.steps]
     assert order == ["data_preprocess", "model", "train", "export", "evaluate"]
-    assert any(d.code == "PRM024" for d in result.diagnostics)
+    assert any(d.code == "PRM026" for d in result.diagnostics)
     assert "acc" in metrics_of(project)
 
 

@@ -149,7 +149,7 @@ def _fuse(plan: Plan, cycle: list[Step]) -> Step:
             plan.notebook,
             cells[0].cell,
             "info",
-            "PRM024",
+            "PRM026",
             f"steps {names} each use what the other computes earlier in the notebook, so they run as one step "
             f"'{fused.name}' in notebook order; retag the cells if you want them apart",
         )
