@@ -53,5 +53,6 @@ class GitError(PromoteError):
 class RefusedError(GitError):
     """Promotion refused before changing anything (dirty tree, merge in progress, no identity)."""
 
+
 class OutputNeededError(PromoteError):
     """The default output would land in a repository that is not the notebook's project: ask for --output."""
