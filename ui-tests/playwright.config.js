@@ -20,6 +20,8 @@ if (!process.env.JUPYTERLAB_GALATA_ROOT_DIR) {
 
 module.exports = {
   ...baseConfig,
+  // binder/ has its own config (binder.config.js) against a simulated Binder server.
+  testDir: './tests',
   // Promote generates a project and runs its tests: allow minutes.
   timeout: 10 * 60 * 1000,
   workers: 1,
