@@ -89,9 +89,9 @@ class PromoteApp(JupyterApp):
             return
         notebook = Path(self.extra_args[0])
         settings = Promoter(parent=self)
-        output = Path(self.output) if self.output else settings.default_output(notebook)
         name = self.package_name or None
         try:
+            output = Path(self.output) if self.output else settings.default_output(notebook, name)
             if not self.output and not (self.check_only or self.dry_run):  # these two write nothing
                 api.refuse_foreign_default_output(notebook, output)
             if self.check_only:

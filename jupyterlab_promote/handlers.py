@@ -26,7 +26,7 @@ from jupyter_server.utils import url_path_join
 from . import api
 from ._version_info import tool_version
 from .errors import PromoteError
-from .settings import Promoter
+from .settings import Promoter, expand_output_pattern
 
 NAMESPACE = "jupyterlab-promote"
 # A notebook sent as unsaved `content` may be large, but not unbounded.
@@ -143,14 +143,19 @@ class PromoteHandler(APIHandler):
             raise _not_found(f"No notebook at {value!r} (a .ipynb file relative to the Jupyter root).")
         return notebook
 
-    def output_path(self, body: dict, notebook: Path) -> Path:
-        """The requested ``output``, or ``c.Promoter.output_pattern``; either must stay inside the root."""
+    def output_path(self, body: dict, notebook: Path, pattern: str | None = None) -> Path:
+        """The requested ``output``, else ``pattern`` or ``c.Promoter.output_pattern``; it must stay inside the root."""
         value = _optional_string(body, "output")
         if value is not None:
             return resolve_inside(self.root, value, "output")
-        default = (self.root / self.promoter().default_output(notebook)).resolve()  # an absolute pattern wins
+        name = _optional_string(body, "name")
+        if pattern:
+            relative = expand_output_pattern(pattern, notebook, name)
+        else:
+            relative = self.promoter().default_output(notebook, name)
+        default = (self.root / relative).resolve()  # an absolute pattern wins
         if not default.is_relative_to(self.root):
-            raise _bad_input(f"The default output {default} (c.Promoter.output_pattern) is outside the Jupyter root.")
+            raise _bad_input(f"The default output {default} (output_pattern) is outside the Jupyter root.")
         return default
 
     def target(self, body: dict) -> tuple[Path, Path, str | None]:
@@ -218,7 +223,9 @@ class AnalyzeHandler(PromoteHandler):
         if content is not None and not isinstance(content, dict):
             raise _bad_input("'content' must be the notebook as a JSON object")
         plan = await self.off_loop(api.analyze, notebook, name, strict=self.promoter().strict, content=content)
-        return plan.to_json()
+        # The default output travels with the plan, so the panel never derives names itself.
+        output = self.output_path(body, notebook, _optional_string(body, "output_pattern"))
+        return {**plan.to_json(), "output": str(output)}
 
 
 class PreviewHandler(PromoteHandler):

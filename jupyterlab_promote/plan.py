@@ -133,6 +133,9 @@ class Step:
             "cells": [c.cell.index for c in self.cells],
             "inputs": self.inputs,
             "outputs": self.outputs,
+            "parameters": self.params,
+            # Untagged cells whose code this step needs (PRM003): the panel marks them on the step.
+            "pulled": sorted({placed.cell.cell.index for placed in self.body if placed.origin == "pulled"}),
         }
 
 

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 
 from traitlets import Bool, Unicode
 from traitlets.config import Configurable
+
+from .errors import UsageError
+from .plan import package_name
+
+PLACEHOLDERS = ("notebook_dir", "notebook_stem", "package")
+
+
+def expand_output_pattern(pattern: str, notebook: Path, name: str | None = None) -> Path:
+    """The output directory ``pattern`` names for ``notebook``.
+
+    ``{package}`` is the package name promotion will use (``name`` if given, else from the stem),
+    computed by the same function as the plan's, so the panel and the CLI agree on it.
+    """
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(pattern) if field is not None]
+    except ValueError as error:  # an unmatched brace
+        raise UsageError(f"output pattern {pattern!r}: {error}; use {{notebook_dir}}, {{notebook_stem}}, {{package}}")
+    unknown = sorted({field for field in fields if field not in PLACEHOLDERS})
+    if unknown:
+        raise UsageError(
+            f"output pattern {pattern!r} has unknown placeholder(s) {', '.join(unknown)}; "
+            "known: {notebook_dir}, {notebook_stem}, {package}"
+        )
+    values = {"notebook_dir": notebook.parent, "notebook_stem": notebook.stem}
+    return Path(pattern.format(**values, package=package_name(name or notebook.stem)))
 
 
 class Promoter(Configurable):
@@ -13,9 +39,9 @@ class Promoter(Configurable):
 
     output_pattern = Unicode(
         "{notebook_dir}/{notebook_stem}_project",
-        help="Default output directory; {notebook_dir} and {notebook_stem} are filled in.",
+        help="Default output directory; {notebook_dir}, {notebook_stem} and {package} are filled in.",
     ).tag(config=True)
     strict = Bool(False, help="Treat code pulled in from untagged cells as an error.").tag(config=True)
 
-    def default_output(self, notebook: Path) -> Path:
-        return Path(self.output_pattern.format(notebook_dir=notebook.parent, notebook_stem=notebook.stem))
+    def default_output(self, notebook: Path, name: str | None = None) -> Path:
+        return expand_output_pattern(self.output_pattern, notebook, name)
