@@ -12,12 +12,16 @@ import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .analysis import CellPlan
 from .diagnostics import Diagnostic, has_errors
 from .loops import LoopMapping
 from .names import Statement
 from .notebook import Notebook
+
+if TYPE_CHECKING:
+    from .stages.paths import FilePaths
 
 # Fields the generated Config has besides the notebook's parameters (codegen/templates/config.py.j2).
 RUNTIME_FIELDS = {
@@ -27,6 +31,7 @@ RUNTIME_FIELDS = {
     "num_nodes",
     "precision",
     "artifacts_dir",
+    "notebook_dir",
     "smoke",
     "smoke_batches",
 }
@@ -134,8 +139,6 @@ class Step:
             "inputs": self.inputs,
             "outputs": self.outputs,
             "parameters": self.params,
-            # Untagged cells whose code this step needs (PRM003): the panel marks them on the step.
-            "pulled": sorted({placed.cell.cell.index for placed in self.body if placed.origin == "pulled"}),
         }
 
 
@@ -170,6 +173,7 @@ class Plan:
     torch: bool = False  # promoted code uses PyTorch
     lightning: bool = False  # promoted code already uses Lightning (its own LightningModule/Trainer)
     names: GeneratedNames = field(default_factory=GeneratedNames)
+    paths: FilePaths | None = None  # where relative file paths are anchored (stages/paths.py)
 
     @property
     def ok(self) -> bool:
@@ -186,6 +190,15 @@ class Plan:
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
 
+    def pulled_cells(self, step: Step) -> list[int]:
+        """Untagged cells whose code ``step`` needs (PRM003), placed in the step or hoisted to a shared module."""
+        mine = {c.cell.index for c in step.cells}
+        pulled = {placed.cell.cell.index for placed in step.body if placed.origin == "pulled"}
+        for diagnostic in self.all_diagnostics:
+            if diagnostic.code == "PRM003" and diagnostic.cell_index in mine:
+                pulled |= {related["index"] for related in diagnostic.related_cells}
+        return sorted(pulled)
+
     def to_json(self) -> dict:
         return {
             "ok": self.ok,
@@ -193,7 +206,7 @@ class Plan:
             "package": self.package,
             "content_hash": self.content_hash,
             "cells": [c.to_json() for c in self.cells],
-            "steps": [s.to_json() for s in self.steps],
+            "steps": [{**s.to_json(), "pulled": self.pulled_cells(s)} for s in self.steps],
             "parameters": [
                 {"name": p.name, "value": p.source, "type": p.type_name, "flag": p.flag} for p in self.parameters
             ],
