@@ -1,8 +1,10 @@
 """Reading a notebook into the cells promotion works on.
 
-nbformat does the parsing and validation; this module only turns its nodes
-into small typed records and turns every way a file can be unreadable into a
-:class:`NotebookError` that names the file.
+A v4 notebook is parsed with :mod:`json` and checked by a structural check of our own:
+importing nbformat costs seconds (its jsonschema validator builds dozens of grammars at import),
+more than the whole promotion. Only older formats (v3 and before) go through nbformat, for its
+conversion. This module turns the JSON into small typed records and every way a file can be
+unreadable into a :class:`NotebookError` that names the file.
 """
 
 from __future__ import annotations
@@ -57,30 +59,67 @@ class Notebook:
 
 def read_notebook(path: str | Path, content: dict | None = None) -> Notebook:
     """The notebook at ``path``; with ``content`` (the editor's unsaved JSON), that content under this path."""
-    import nbformat  # nbformat pulls in jsonschema; keep CLI start fast
-
     path = Path(path)
     if content is None and not path.exists():
         raise NotebookError(f"{path}: no such notebook")
     if content is None and path.is_dir():
         raise NotebookError(f"{path}: is a directory, not a notebook")
+    error = InvalidNotebookError if content is not None else NotebookError
     try:
-        node = (
-            nbformat.reads(json.dumps(content), as_version=4)
-            if content is not None
-            else nbformat.read(str(path), as_version=4)
-        )
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        node = content if content is not None else json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
         raise NotebookError(f"{path}: not a valid notebook file ({exc})") from None
-    except Exception as exc:  # nbformat raises several unrelated types (RecursionError for absurd nesting too)
-        error = InvalidNotebookError if content is not None else NotebookError
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path}: cannot be read as a notebook (not JSON: {exc})") from None
+    except RecursionError as exc:  # absurdly nested JSON
         raise error(f"{path}: cannot be read as a notebook ({type(exc).__name__}: {str(exc)[:300]})") from None
+    problem = _structure_problem(node)
+    if problem is not None:
+        raise error(f"{path}: cannot be read as a notebook ({problem})")
+    if node["nbformat"] < 4:
+        node = _upgraded(path, node, error)
     _refuse_foreign_language(path, node.get("metadata", {}))
-    raw_cells = node.get("cells", [])
-    if not isinstance(raw_cells, list):
-        raise InvalidNotebookError(f"{path}: 'cells' must be a list, got {type(raw_cells).__name__}")
-    cells = [_read_cell(path, index, raw) for index, raw in enumerate(raw_cells)]
+    cells = [_read_cell(path, index, raw) for index, raw in enumerate(node["cells"])]
     return Notebook(path=path, cells=cells, metadata=dict(node.get("metadata", {})))
+
+
+def _structure_problem(node: object) -> str | None:
+    """What makes ``node`` unreadable as a notebook document, or None (cell contents are checked per cell)."""
+    if not isinstance(node, dict):
+        return f"the document must be a JSON object, got {type(node).__name__}"
+    version = node.get("nbformat")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 4:
+        return f"'nbformat' must be a format version from 1 to 4, got {version!r:.40}"
+    if not isinstance(node.get("metadata", {}), dict):
+        return f"'metadata' must be an object, got {type(node['metadata']).__name__}"
+    if version < 4:
+        return None  # nbformat converts older formats (worksheets) and checks them
+    if not isinstance(node.get("nbformat_minor"), int):
+        return "a version 4 notebook needs an integer 'nbformat_minor'"
+    cells = node.get("cells")
+    if not isinstance(cells, list):
+        return f"'cells' must be a list, got {type(cells).__name__}"
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            return f"cell {index}: a cell must be a JSON object, got {type(cell).__name__}"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return f"cell {index}: 'metadata' must be an object, got {type(cell['metadata']).__name__}"
+        if not isinstance(cell.get("cell_type", "code"), str):
+            return f"cell {index}: 'cell_type' must be text, got {type(cell['cell_type']).__name__}"
+        source = cell.get("source")
+        if isinstance(source, list) and not all(isinstance(part, str) for part in source):
+            return f"cell {index}: 'source' must be text or a list of strings"
+    return None
+
+
+def _upgraded(path: Path, node: dict, error: type[NotebookError]) -> dict:
+    """A pre-v4 notebook converted by nbformat (slow to import, so only for these)."""
+    import nbformat
+
+    try:
+        return nbformat.convert(nbformat.from_dict(node), 4)
+    except Exception as exc:  # nbformat raises several unrelated types on malformed old documents
+        raise error(f"{path}: cannot be read as a notebook ({type(exc).__name__}: {str(exc)[:300]})") from None
 
 
 # Languages whose cells are Python (IPython syntax included).
