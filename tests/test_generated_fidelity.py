@@ -175,3 +175,61 @@ def test_promotion_is_byte_identical_wherever_it_runs(tmp_path):
             os.chdir(previous)
     assert generated[0] == generated[1]
     assert 'missing_scale = Undefined("missing_scale", "nb.ipynb, cell 2, line 1")' in generated[0]["src/nb/pipeline.py"]
+
+
+def test_relative_writes_land_in_artifacts_and_reads_next_to_the_notebook(tmp_path):
+    notebook_dir = tmp_path / "notebooks"
+    notebook_dir.mkdir()
+    (notebook_dir / "inputs.csv").write_text("a,b\n" + "\n".join(f"{i},{i % 2}" for i in range(40)) + "\n")
+    cells = [
+        IMPORTS + "\nimport os\nimport numpy as np\nfrom pathlib import Path",
+        PARAMETERS,
+        (
+            "table = np.loadtxt('inputs.csv', delimiter=',', skiprows=1)\n"
+            "X = torch.tensor(table[:, :1], dtype=torch.float32)\ny = torch.tensor(table[:, 1]).long()\n"
+            "os.makedirs('cache/tables', exist_ok=True)\nnp.save('cache/tables/x.npy', table)",
+            ["promote:data"],
+        ),
+        ("model = nn.Linear(1, 2)", ["promote:model"]),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "for epoch in range(epochs):\n    optimizer.zero_grad()\n"
+            "    loss = nn.functional.cross_entropy(model(X), y)\n    loss.backward()\n    optimizer.step()",
+            ["promote:train"],
+        ),
+        (
+            "out = Path('exported')\nout.mkdir(exist_ok=True)\ntorch.save(model.state_dict(), out / 'weights.pt')\n"
+            "with open(f'exported/notes_{epochs}.txt', 'w') as handle:\n    handle.write('trained')",
+            ["promote:export"],
+        ),
+        (
+            "model.load_state_dict(torch.load(Path('exported', 'weights.pt')))\n"
+            "reloaded = np.load('cache/tables/x.npy')\n"
+            "with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()\n"
+            "rows = float(len(reloaded))",
+            ["promote:evaluate"],
+        ),
+    ]
+    notebook = write_notebook(notebook_dir / "nb.ipynb", cells)
+    project = tmp_path / "project"
+    result = api.promote(notebook, project, commit=False)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert lint_problems(project) == []
+    pipeline = (project / "src" / "nb" / "pipeline.py").read_text()
+    assert 'np.loadtxt(f"{cfg.notebook_dir}/inputs.csv"' in pipeline
+    assert 'Path(f"{cfg.artifacts_dir}/exported")' in pipeline
+    assert 'f"{cfg.artifacts_dir}/exported/notes_{epochs}.txt"' in pipeline
+    assert 'notebook_dir: str = "../notebooks"' in (project / "src" / "nb" / "config.py").read_text()
+    tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    before = sorted(p.name for p in project.iterdir())
+    run = run_in_project(project, "-m", "nb", "run")
+    assert run.returncode == 0, run.stderr[-3000:]
+    # Only artifacts/ (and the model registry, issue 8's documented default) appear beside the project's files.
+    assert {p.name for p in project.iterdir()} - set(before) <= {"artifacts", "mlflow.db"}
+    artifacts = project / "artifacts"
+    assert (artifacts / "exported" / "weights.pt").is_file()
+    assert (artifacts / "exported" / "notes_2.txt").is_file()
+    assert (artifacts / "cache" / "tables" / "x.npy").is_file()
+    assert sorted(p.name for p in notebook_dir.iterdir()) == ["inputs.csv", "nb.ipynb"]
+    assert metrics_of(project)["rows"] == 40.0

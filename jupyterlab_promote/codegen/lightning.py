@@ -12,6 +12,7 @@ import ast
 
 from ..loops import StepBody
 from ..plan import MappedLoop, Plan
+from ..stages.paths import anchored
 
 LIT_CLASS = "LitModel"
 
@@ -110,9 +111,11 @@ def fit_statements(plan: Plan, taken: set[str]) -> str:
         f"{trainer}.fit({lit}, {', '.join(fit)})",
     ]
     if mapping.checkpoint_path is not None:
+        path = ast.unparse(mapping.checkpoint_path)
+        anchor = plan.paths.anchor(mapping.checkpoint_path) if plan.paths else None
         lines += [
             "# The notebook saved the best epoch's weights here; the checkpoint callback kept them.",
-            f"torch.save(best_weights({trainer}, {lit}), {ast.unparse(mapping.checkpoint_path)})",
+            f"torch.save(best_weights({trainer}, {lit}), {anchored(mapping.checkpoint_path, path, anchor) if anchor else path})",
         ]
     return "\n".join(lines)
 

@@ -141,7 +141,8 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     lines = [_signature(plan, step, kind == "fabric"), "    " + _docstring(plan, step)]
     for name in step.params:
         lines.append(f"    {name} = cfg.{name}")
-    options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind))
+    anchors = plan.paths.literals if plan.paths else None
+    options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind), anchors=anchors)
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
         lines.append(indent(body, "    "))
@@ -198,9 +199,7 @@ def run_function(
         lines.append("        return state")
     if kind != "plain" and model_output:
         lines.append(f'    export_model(cfg, state.get("{model_output}"))')
-        if example:
-            lines.append(f'    {example["batch_target"]} = next(iter(state["{example["loader"]}"]))')
-            lines.append(f'    export_program(cfg, state["{model_output}"], ({example["arguments"]},))')
+        # the deployable program (torch.export) is the export stage's (stages.py), not every run's
     lines.append("    return state")
     return "\n".join(lines)
 

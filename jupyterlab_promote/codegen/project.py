@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import ast
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
+from ..stages.paths import NOTEBOOK_DIR
 from .dependencies import distributions, requirement
 from .lightning import forward_test
 from .lint import mark_author_lint
+from .mlops import cli_flags, config_fields, config_yaml_section, generate_mlops
 from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
@@ -25,6 +28,7 @@ class GeneratedProject:
     dependencies: list[str] = field(default_factory=list)
     torch: bool = False
     runtime: str = "plain"  # plain | fabric | lightning
+    stages: list[dict] = field(default_factory=list)  # the MLOps stages, each with the config keys it reads
 
 
 @lru_cache(maxsize=1)
@@ -207,6 +211,13 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
+    """The notebook's folder relative to the project, when the steps read files from there."""
+    if not plan.paths or NOTEBOOK_DIR not in plan.paths.literals.values():
+        return None
+    return posixpath.dirname(notebook_ref) or "."
+
+
 def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     """Plan → files. ``notebook_ref`` is how promote.toml names the notebook (a relative path)."""
     kind = runtime_kind(plan)
@@ -243,6 +254,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
 
     parameters = [_parameter_context(p) for p in plan.parameters]
+    notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
     epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
     needs_field = any("default_factory" in p["default"] for p in parameters)
     files[f"{src}/__init__.py"] = format_python(f'"""{description}"""\n', package)
@@ -254,6 +266,8 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             notebook_name=plan.notebook.name,
             epoch_parameters=epoch_parameters,
             needs_field=needs_field,
+            mlops_fields=config_fields(plan),
+            notebook_dir=notebook_dir,
         ),
         package,
     )
@@ -261,11 +275,22 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         _render("runtime.py.j2", torch=torch, lightning=kind == "lightning"), package
     )
     files[f"{src}/__main__.py"] = format_python(
-        _render("__main__.py.j2", package=package, names=plan.names, parameters=parameters, torch=torch, description=description),
+        _render(
+            "__main__.py.j2",
+            package=package,
+            names=plan.names,
+            parameters=parameters,
+            torch=torch,
+            description=description,
+            notebook_dir=notebook_dir,
+            mlops_flags=cli_flags(plan),
+        ),
         package,
     )
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
+    mlops_files, stages = generate_mlops(plan, kind, ["config", "runtime", *modules], model_output, forward, seed_lines)
+    files.update(mlops_files)
 
     has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
     files["tests/test_pipeline.py"] = format_python(
@@ -318,13 +343,19 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         tool_version=tool_version(),
         steps=[s.name for s in plan.steps],
         parameters=parameters,
+        stages=stages,
     )
     files["pyproject.toml"] = _render("pyproject.toml.j2", **context)
     files["README.md"] = _render("README.md.j2", **context)
     files[".github/workflows/ci.yml"] = _render("ci.yml.j2", **context)
     files[".gitignore"] = _render("gitignore.j2", **context)
-    files["config.yaml"] = _config_yaml(plan, torch)
+    files["config.yaml"] = _config_yaml(plan, torch) + config_yaml_section(plan)
     files["promote.toml"] = _provenance(plan, notebook_ref or plan.notebook.name)
     return GeneratedProject(
-        package=package, files=dict(sorted(files.items())), dependencies=dependencies, torch=torch, runtime=kind
+        package=package,
+        files=dict(sorted(files.items())),
+        dependencies=dependencies,
+        torch=torch,
+        runtime=kind,
+        stages=[stage.to_json() for stage in stages],
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..lines import split_lines
 from ..plan import Placed
+from ..stages.paths import anchored
 
 _DISPLAY_FUNCTIONS = {"display", "clear_output"}
 
@@ -27,6 +28,7 @@ _DISPLAY_FUNCTIONS = {"display", "clear_output"}
 class RenderOptions:
     fabric: bool  # torch code inside a step: rewrite for Lightning Fabric (never for module-level definitions)
     device: str | None = None  # what device boilerplate becomes; None keeps it as written
+    anchors: dict[int, str] | None = None  # id(path literal) → where it is anchored (stages/paths.py)
 
 
 def _statement_start(placed: Placed) -> int:
@@ -139,7 +141,30 @@ def render(placed: Placed, options: RenderOptions) -> str:
                 )
                 if function := enclosing.get(id(child)):
                     _declare_nonlocal(edits, function, setup.split(",")[0])
+    if options.anchors:
+        _anchor_paths(edits, stmt.node, options.anchors)
     return "\n".join(edits.apply(start, stmt.end_line))
+
+
+def _anchor_paths(edits: _Edits, tree: ast.stmt, anchors: dict[int, str]) -> None:
+    """Relative path literals rewritten to start at the artifacts (or notebook) folder, unless already edited."""
+    for node in ast.walk(tree):
+        anchor = anchors.get(id(node))
+        if anchor is None or node.end_lineno is None or node.end_col_offset is None:
+            continue
+        # ast columns count UTF-8 bytes; the edits count characters.
+        start = len(edits.lines[node.lineno - 1].encode()[: node.col_offset].decode())
+        end = len(edits.lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode())
+        span = (node.lineno, start, node.end_lineno, end)
+        if any(_overlaps(span, edit[:4]) for edit in edits.edits):
+            continue
+        source = "\n".join(edits.lines[node.lineno - 1 : node.end_lineno])
+        source = source[start : len(source) - len(edits.lines[node.end_lineno - 1]) + end]
+        edits.edits.append((*span, anchored(node, source, anchor)))
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return (a[0], a[1]) < (b[2], b[3]) and (b[0], b[1]) < (a[2], a[3])
 
 
 def _declare_nonlocal(edits: _Edits, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:

@@ -12,7 +12,9 @@ from .dataflow import data_flow
 from .imports import import_table
 from .metrics import metrics
 from .parameters import parameters
+from .paths import file_paths
 from .reserved import reserved_names
+from .search_space import search_space_diagnostics
 from .steps import steps
 from .training import framework, training_loop
 
@@ -24,6 +26,7 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):
         return plan
     prelude = parameters(plan)
+    search_space_diagnostics(plan)
     import_table(plan)
     steps(plan, prelude)
     if plan.steps:
@@ -32,4 +35,5 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
         metrics(plan)
         framework(plan)
         training_loop(plan)
+        file_paths(plan)
     return plan

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..analysis import CellPlan, diagnostic
 from ..plan import package_name, Placed, Plan, Step
 from ..roles import PIPELINE_ROLES
+from .paths import file_roots_by_cell
 
 
 def steps(plan: Plan, prelude: list[Placed]) -> None:
@@ -93,6 +94,15 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
                 for source in sources(name, cell.cell.index, set()):
                     if producer[id(source)] is not step:
                         after[id(step)].add(id(producer[id(source)]))
+    # A file is a hand-off too: the step that reloads what an earlier cell saved runs after it.
+    files = file_roots_by_cell(binders)
+    for cell in binders:
+        for root in files[id(cell)][1]:
+            writer = next(
+                (b for b in reversed(binders) if b.cell.index < cell.cell.index and root in files[id(b)][0]), None
+            )
+            if writer is not None and producer[id(writer)] is not producer[id(cell)]:
+                after[id(producer[id(cell)])].add(id(producer[id(writer)]))
     groups = _fuse_cycles(plan, steps, after)
     ordered: list[Step] = []
     placed: set[int] = set()
@@ -138,9 +148,11 @@ def _fuse_cycles(plan: Plan, steps: list[Step], after: dict[int, set[int]]) -> l
 
 
 def _fuse(plan: Plan, cycle: list[Step]) -> Step:
-    role = next(r for r in _ROLE_STRENGTH if any(s.role == r for s in cycle)) if any(
-        s.role in _ROLE_STRENGTH for s in cycle
-    ) else cycle[0].role
+    role = (
+        next(r for r in _ROLE_STRENGTH if any(s.role == r for s in cycle))
+        if any(s.role in _ROLE_STRENGTH for s in cycle)
+        else cycle[0].role
+    )
     cells = sorted((c for s in cycle for c in s.cells), key=lambda c: c.cell.index)
     fused = Step(name="_".join(s.name for s in cycle), role=role, cells=cells)
     names = " and ".join(f"'{s.name}'" for s in cycle)

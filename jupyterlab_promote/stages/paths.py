@@ -1,0 +1,244 @@
+"""Where the notebook's relative file paths land in the package.
+
+A notebook writes ``torch.save(model.state_dict(), "moons.pt")`` into whatever folder it was opened from.
+The package must write only under its artifacts directory, so every relative path the promoted steps
+*write* is anchored there (``f"{cfg.artifacts_dir}/moons.pt"``), together with every later mention of
+the same file or folder (the evaluate step that reloads it, the dataset that reads the folder a data
+step filled). A relative path they only *read* is anchored at the notebook's own folder
+(``cfg.notebook_dir``), where the notebook found it, whatever directory the package runs from.
+
+Paths are matched by their root (first component after any ``./`` or ``../``), so ``"data"``,
+``"data/anna.txt"`` and ``f"data/names/{lang}.txt"`` move together. Only step code is rewritten:
+module-level definitions have no ``cfg``, and take their paths from their callers.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from ..plan import Plan
+
+ARTIFACTS = "cfg.artifacts_dir"
+NOTEBOOK_DIR = "cfg.notebook_dir"
+
+# Calls that take a path; the argument position (or keyword) holding it is found below.
+_PATH_CALLS = {
+    "Path",
+    "PurePath",
+    "open",
+    "join",
+    "makedirs",
+    "mkdir",
+    "exists",
+    "isfile",
+    "isdir",
+    "listdir",
+    "glob",
+    "load",
+    "save",
+    "dump",
+    "savefig",
+    "ImageFolder",
+    "DatasetFolder",
+    "urlretrieve",
+}
+_PATH_KEYWORDS = {
+    "root",
+    "path",
+    "filepath",
+    "file",
+    "fname",
+    "filename",
+    "dirpath",
+    "save_dir",
+    "log_dir",
+    "data_dir",
+    "output_dir",
+    "path_or_buf",
+    "default_root_dir",
+}
+_READ_FUNCTIONS = {"read_csv", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle", "read_table"}
+_READ_FUNCTIONS |= {"loadtxt", "genfromtxt", "imread", "ImageFolder", "DatasetFolder"}
+_WRITE_METHODS = {"to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "savefig"}
+_WRITE_METHODS |= {"save_pretrained", "save_checkpoint", "save_model", "savetxt", "makedirs", "mkdir"}
+_RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch"}
+_RECEIVER_READS = {"read_text", "read_bytes"}
+_FILE_LIKE = re.compile(r"(/|\.[A-Za-z0-9]{1,6}$)")
+
+
+@dataclass
+class FilePaths:
+    """The roots of the relative paths promoted steps write and read, and where each kind is anchored."""
+
+    written: set[str] = field(default_factory=set)
+    read_only: set[str] = field(default_factory=set)
+    literals: dict[int, str] = field(default_factory=dict)  # id(literal node) → ARTIFACTS or NOTEBOOK_DIR
+
+    def anchor(self, node: ast.expr) -> str | None:
+        return self.literals.get(id(node))
+
+
+def path_root(value: str) -> str | None:
+    """``"./data/x.csv"`` → ``"data"``; None for what is not a relative file path (URLs, absolute, flags)."""
+    if not value or "\n" in value or "://" in value or value.startswith(("/", "~", "-")) or re.match(r"^\w:", value):
+        return None
+    parts = [p for p in value.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if not parts:
+        return "." if value.strip("./") == "" else None
+    return parts[0] if re.fullmatch(r"[\w.\- ]+", parts[0]) else None
+
+
+def _leading_text(node: ast.expr) -> str | None:
+    """The literal text a string expression starts with: a constant, or an f-string's first part."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and len(node.values) > 1:
+            return first.value if "/" in first.value else None
+    return None
+
+
+class _Collector:
+    """One walk over the promoted step code: path literals, what each name holds, and reads and writes."""
+
+    def __init__(self, assigned: dict[str, ast.expr] | None = None) -> None:
+        self.assigned: dict[str, ast.expr] = {} if assigned is None else assigned  # ``name = expr`` in step code
+        self.candidates: list[ast.expr] = []  # string literals in a path position
+        self.writes: list[ast.expr] = []
+        self.reads: list[ast.expr] = []
+
+    def visit(self, tree: ast.AST) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned.setdefault(node.targets[0].id, node.value)
+                self._candidate(node.value, loose=True)
+            elif isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                self._candidate(node.left, loose=True)
+                self._candidate(node.right, loose=True)
+
+    def _candidate(self, node: ast.expr, loose: bool) -> None:
+        text = _leading_text(node)
+        if text is not None and (not loose or _FILE_LIKE.search(text) or isinstance(node, ast.JoinedStr)):
+            self.candidates.append(node)
+
+    def _call(self, call: ast.Call) -> None:
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
+        for argument in call.args:
+            self._candidate(argument, loose=not strict)
+        for keyword in call.keywords:
+            self._candidate(keyword.value, loose=keyword.arg not in _PATH_KEYWORDS)
+        self._classify(call, name)
+
+    def _classify(self, call: ast.Call, name: str) -> None:
+        args, keywords = call.args, {k.arg: k.value for k in call.keywords if k.arg}
+        receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if name == "open" and receiver is None and args:
+            mode = args[1] if len(args) > 1 else keywords.get("mode")
+            written = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+")
+            (self.writes if written else self.reads).append(args[0])
+        elif name in ("save", "dump") and len(args) >= 2 and not _is_numpy(receiver):
+            self.writes.append(args[1])  # torch.save(obj, PATH), joblib.dump(obj, PATH)
+        elif name in ("save", "savez", "savez_compressed") and args:
+            self.writes.append(args[0])  # np.save(PATH, array), model.save(PATH)
+        elif name in _WRITE_METHODS and (args or keywords):
+            self.writes.append(args[0] if args else next(iter(keywords.values())))
+        elif name in ("urlretrieve", "copy", "copyfile", "copy2") and len(args) >= 2:
+            self.writes.append(args[1])
+        elif keywords.get("download") is not None and _truthy(keywords["download"]):
+            root = keywords.get("root") or (args[0] if args else None)
+            if root is not None:
+                self.writes.append(root)  # datasets.MNIST("data", download=True) fills the folder
+        elif name in _READ_FUNCTIONS | {"load"} and args:
+            self.reads.append(args[0])
+        elif "root" in keywords:
+            self.reads.append(keywords["root"])
+        if name in _RECEIVER_WRITES and receiver is not None:
+            self.writes.append(receiver)
+        elif name in _RECEIVER_READS | {"open"} and receiver is not None:
+            mode = args[0] if args else keywords.get("mode")
+            written = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+")
+            (self.writes if written else self.reads).append(receiver)
+
+    def roots(self, node: ast.expr, depth: int = 0) -> set[str]:
+        """The path roots an expression can denote, through names, ``Path(...)``, ``join`` and ``/``."""
+        if depth > 8:
+            return set()
+        text = _leading_text(node)
+        if text is not None:
+            root = path_root(text)
+            return {root} if root else set()
+        if isinstance(node, ast.Name) and node.id in self.assigned:
+            return self.roots(self.assigned[node.id], depth + 1)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self.roots(node.left, depth + 1)
+        if isinstance(node, ast.Call) and node.args:
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser"):
+                return self.roots(node.args[0], depth + 1)
+        return set()
+
+
+def _is_numpy(receiver: ast.expr | None) -> bool:
+    return isinstance(receiver, ast.Name) and receiver.id in ("np", "numpy")
+
+
+def _truthy(node: ast.expr) -> bool:
+    return not (isinstance(node, ast.Constant) and not node.value)
+
+
+def file_roots_by_cell(cells: list) -> dict[int, tuple[set[str], set[str]]]:
+    """id(cell) → (roots the cell writes, roots it mentions): file hand-offs that order steps like names do."""
+    assigned: dict[str, ast.expr] = {}
+    collectors = {}
+    for cell in cells:
+        collector = collectors[id(cell)] = _Collector(assigned)
+        for statement in cell.names.statements if cell.names else []:
+            collector.visit(statement.node)
+    found = {}
+    for key, collector in collectors.items():
+        written = {root for node in collector.writes for root in collector.roots(node)}
+        mentioned = {root for node in collector.reads + collector.candidates for root in collector.roots(node)}
+        found[key] = (written, mentioned)
+    return found
+
+
+def file_paths(plan: Plan) -> None:
+    """Anchor the promoted steps' relative paths: writes (and what shares their root) under artifacts."""
+    collector = _Collector()
+    for step in plan.steps:
+        for placed in step.body:
+            collector.visit(placed.stmt.node)
+    for loop in filter(None, [plan.loop]):
+        if loop.mapping.checkpoint_path is not None:
+            collector.writes.append(loop.mapping.checkpoint_path)
+    paths = FilePaths()
+    paths.written = {root for node in collector.writes for root in collector.roots(node)}
+    paths.read_only = {root for node in collector.reads for root in collector.roots(node)} - paths.written
+    for node in collector.candidates:
+        root = path_root(_leading_text(node) or "")
+        if root in paths.written:
+            paths.literals[id(node)] = ARTIFACTS
+        elif root in paths.read_only:
+            paths.literals[id(node)] = NOTEBOOK_DIR
+    checkpoint = plan.loop.mapping.checkpoint_path if plan.loop else None
+    if checkpoint is not None and path_root(_leading_text(checkpoint) or "") in paths.written:
+        paths.literals[id(checkpoint)] = ARTIFACTS
+    plan.paths = paths
+
+
+def anchored(node: ast.expr, source: str, anchor: str) -> str:
+    """The literal's source text, rewritten to start at ``anchor`` (``cfg.artifacts_dir``)."""
+    if isinstance(node, ast.Constant):
+        relative = "/".join(p for p in node.value.replace("\\", "/").split("/") if p not in ("", ".", ".."))
+        if not relative:
+            return anchor
+        return "f" + repr(f"{{{anchor}}}/" + relative.replace("{", "{{").replace("}", "}}"))
+    match = re.match(r"([rRfFbBuU]*)('''|\"\"\"|'|\")(\.{1,2}/)*", source)
+    assert match is not None  # an f-string's source always starts with its prefix and quote
+    return source[: match.end(2)] + f"{{{anchor}}}/" + source[match.end() :]
