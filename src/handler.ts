@@ -67,15 +67,25 @@ export class PromoteClient {
 
   /**
    * `name` is optional: the server defaults to the notebook's stem. `content` is the
-   * notebook as the editor holds it, so unsaved edits are analyzed too.
+   * notebook as the editor holds it, so unsaved edits are analyzed too. The server
+   * expands `outputPattern` (else its own c.Promoter.output_pattern) into the
+   * reply's `output`.
    */
-  analyze(path: string, name?: string, content?: unknown): Promise<IPlan> {
+  analyze(
+    path: string,
+    name?: string,
+    content?: unknown,
+    outputPattern?: string
+  ): Promise<IPlan> {
     const body: Record<string, unknown> = { path };
     if (name) {
       body.name = name;
     }
     if (content !== undefined) {
       body.content = content;
+    }
+    if (outputPattern) {
+      body.output_pattern = outputPattern;
     }
     return this.post<IPlan>('analyze', body);
   }

@@ -3,17 +3,17 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { MenuSvg } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 
-import { trackBadges } from './components/badges';
 import { PromotePanel } from './components/PromotePanel';
 import { errorMessage, PromoteClient } from './handler';
 import { promoteIcon } from './icons';
-import { isRole, roleFromTags } from './model';
-import { cellTags, setCellRole } from './notebook';
+import { customSteps, isRoleChoice, RoleChoice, roleChoiceOf } from './model';
+import { setCellRole } from './notebook';
 import {
   CommandIDs,
   DEFAULT_SETTINGS,
@@ -45,31 +45,49 @@ async function checkServer(
   }
 }
 
+/**
+ * The "Promote role" submenu: the built-in roles, the custom steps of the
+ * notebook's latest analysis, and none. A menu item is checked when the
+ * server's analysis gives the cell that role (directives included).
+ */
 function addSetRoleCommand(
   app: JupyterFrontEnd,
-  tracker: INotebookTracker
+  tracker: INotebookTracker,
+  panel: PromotePanel
 ): void {
   const roleArg = (args: { role?: unknown }): string =>
     String(args.role ?? 'none');
   app.commands.addCommand(CommandIDs.setRole, {
-    label: args => roleArg(args),
+    label: args => {
+      const role = roleArg(args);
+      return role.startsWith('step:') ? `step: ${role.slice(5)}` : role;
+    },
     caption: 'Set the promote role of the selected cells',
     describedBy: {
       args: {
         type: 'object',
-        properties: { role: { type: 'string', enum: [...ROLES, 'none'] } }
+        properties: {
+          role: {
+            type: 'string',
+            description: 'A role, `step:NAME` for a custom step, or `none`'
+          }
+        }
       }
     },
     isEnabled: () => tracker.activeCell !== null,
     isToggled: args => {
       const cell = tracker.activeCell;
-      const role = cell ? roleFromTags(cellTags(cell.model)) : null;
-      return (role ?? 'none') === roleArg(args);
+      const plan = panel.plan;
+      if (!cell || !plan || tracker.currentWidget !== panel.notebook) {
+        return false;
+      }
+      const analysed = plan.cells.find(c => c.id === cell.model.id);
+      return roleChoiceOf(analysed) === roleArg(args);
     },
     execute: args => {
       const notebook = tracker.currentWidget?.content;
       const role = roleArg(args);
-      if (!notebook || (role !== 'none' && !isRole(role))) {
+      if (!notebook || (role !== 'none' && !isRoleChoice(role))) {
         return;
       }
       for (const cell of notebook.widgets) {
@@ -84,15 +102,64 @@ function addSetRoleCommand(
   submenu.id = 'jp-promote-role-menu';
   submenu.title.label = 'Promote role';
   submenu.title.icon = promoteIcon;
-  for (const role of [...ROLES, 'none']) {
-    submenu.addItem({ command: CommandIDs.setRole, args: { role } });
-  }
+  let shown: string[] = [];
+  const fillMenu = () => {
+    const choices: (RoleChoice | 'none')[] = [
+      ...ROLES,
+      ...customSteps(panel.plan),
+      'none'
+    ];
+    if (choices.join() === shown.join()) {
+      return;
+    }
+    shown = choices;
+    submenu.clearItems();
+    for (const role of choices) {
+      submenu.addItem({ command: CommandIDs.setRole, args: { role } });
+    }
+  };
+  fillMenu();
+  panel.planChanged.connect(fillMenu);
   app.contextMenu.addItem({
     type: 'submenu',
     submenu,
     selector: '.jp-Notebook .jp-Cell',
     rank: 30
   });
+}
+
+/**
+ * Open a generated file: the working copy in JupyterLab's editor when it is
+ * on disk, else (a preview before the first promotion) its pristine text in a
+ * read-only view.
+ */
+async function openGeneratedFile(
+  app: JupyterFrontEnd,
+  path: string,
+  pristine: string | null
+): Promise<void> {
+  let exists = true;
+  try {
+    await app.serviceManager.contents.get(path, { content: false });
+  } catch {
+    exists = false;
+  }
+  if (exists || pristine === null) {
+    await app.commands.execute('docmanager:open', { path });
+    return;
+  }
+  const content = new Widget();
+  content.addClass('jp-promote-pristine');
+  const pre = document.createElement('pre');
+  pre.textContent = pristine;
+  content.node.append(pre);
+  const widget = new MainAreaWidget({ content });
+  widget.id = `jp-promote-pristine-${Date.now()}`;
+  widget.title.label = `${path.split('/').pop()} (generated, read-only)`;
+  widget.title.caption = `${path}: not written yet; promote to create it`;
+  widget.title.closable = true;
+  app.shell.add(widget, 'main');
+  app.shell.activateById(widget.id);
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -114,7 +181,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new PromotePanel({
       client,
       tracker,
-      settings: () => settings
+      settings: () => settings,
+      openFile: (path, pristine) => openGeneratedFile(app, path, pristine)
     });
     app.shell.add(panel, 'right', { rank: 600 });
     restorer?.add(panel, panel.id);
@@ -136,11 +204,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
           console.error('jupyterlab-promote: cannot load settings', error)
       );
     }
-
-    tracker.widgetAdded.connect((_, notebookPanel) =>
-      trackBadges(notebookPanel)
-    );
-    tracker.forEach(trackBadges);
 
     const hasNotebook = () => tracker.currentWidget !== null;
     const open = () => app.shell.activateById(panel.id);
@@ -166,7 +229,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return panel.promote();
       }
     });
-    addSetRoleCommand(app, tracker);
+    addSetRoleCommand(app, tracker, panel);
 
     for (const command of [
       CommandIDs.open,

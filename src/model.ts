@@ -1,7 +1,8 @@
 /**
- * Pure logic of the panel: the tag vocabulary, grouping and default names.
+ * Pure logic of the panel: writing role tags, grouping and summaries.
  * Nothing here touches the DOM or JupyterLab, so it is unit-tested directly.
- * The tag rules mirror jupyterlab_promote/roles.py.
+ * Which role a cell has is the server's answer (ICellPlan.role); the tag
+ * parsing here only finds the role tags a new role replaces.
  */
 import {
   CellRole,
@@ -77,25 +78,24 @@ export function isRoleTag(tag: string): boolean {
   return parseRoleTag(tag) !== null || tag.trim().startsWith(PREFIX);
 }
 
-/** The first role tag of a cell, or null for an untagged cell. */
-export function readRole(tags: readonly string[] | undefined): IRoleTag | null {
-  for (const tag of tags ?? []) {
-    const parsed = parseRoleTag(tag);
-    if (parsed) {
-      return parsed;
-    }
-  }
-  return null;
-}
+/**
+ * A role the panel can assign: a built-in role or `step:NAME`, a custom step
+ * the analysis reported (the tag the server writes for one, roles.tag_for).
+ */
+export type RoleChoice = Role | `step:${string}`;
 
-export function roleFromTags(
-  tags: readonly string[] | undefined
-): CellRole | null {
-  return readRole(tags)?.role ?? null;
+export function isRoleChoice(value: unknown): value is RoleChoice {
+  return (
+    isRole(value) ||
+    (typeof value === 'string' && parseRoleTag(value)?.role === 'step')
+  );
 }
 
 /** The tag we write for a role (`parameters` keeps papermill's bare tag). */
-export function roleTag(role: Role): string {
+export function roleTag(role: RoleChoice): string {
+  if (!isRole(role)) {
+    return role;
+  }
   return role === 'parameters' ? 'parameters' : `${PREFIX}${role}`;
 }
 
@@ -105,7 +105,7 @@ export function roleTag(role: Role): string {
  */
 export function tagsWithRole(
   tags: readonly string[] | undefined,
-  role: Role | null
+  role: RoleChoice | null
 ): string[] {
   const kept = (tags ?? []).filter(tag => !isRoleTag(tag));
   return role ? [...kept, roleTag(role)] : kept;
@@ -120,6 +120,21 @@ export function roleLabel(info: {
     return `step: ${info.step ?? '?'}`;
   }
   return info.role ?? '';
+}
+
+/** The choice of the role menu that a cell of the analysis has, `none` when untagged. */
+export function roleChoiceOf(cell: ICellPlan | undefined): RoleChoice | 'none' {
+  if (!cell || cell.role === null) {
+    return 'none';
+  }
+  return cell.role === 'step' ? `step:${cell.step}` : cell.role;
+}
+
+/** The custom steps of an analysis, in pipeline order: the menu offers them beside the roles. */
+export function customSteps(plan: IPlan | null): RoleChoice[] {
+  return (plan?.steps ?? [])
+    .filter(step => step.role === 'step')
+    .map(step => `step:${step.name}` as const);
 }
 
 export interface IRoleGroup {
@@ -208,55 +223,6 @@ export function suggestedRoleFix(
   return { cellId: suggestion.cell_id, role: suggestion.role };
 }
 
-/** `dir/sub/My Notebook.ipynb` → `My Notebook`. */
-export function notebookStem(path: string): string {
-  const base = path.split('/').pop() ?? '';
-  return base.replace(/\.ipynb$/i, '');
-}
-
-/** `dir/sub/nb.ipynb` → `dir/sub`; a notebook at the root → ``. */
-export function notebookDir(path: string): string {
-  const parts = path.split('/');
-  parts.pop();
-  return parts.join('/');
-}
-
-/** Notebook stem, lowercased, non-identifier characters turned into `_`. */
-export function defaultPackageName(path: string): string {
-  const name = notebookStem(path)
-    .toLowerCase()
-    .replace(/[^a-z0-9_]/g, '_');
-  if (!name) {
-    return 'notebook';
-  }
-  // A Python package name cannot start with a digit.
-  return /^[0-9]/.test(name) ? `_${name}` : name;
-}
-
-/** Collapses empty and `.` segments so a root notebook gives `x`, not `/x`. */
-export function normalizePath(path: string): string {
-  return path
-    .split('/')
-    .filter(part => part !== '' && part !== '.')
-    .join('/');
-}
-
-/**
- * The output directory a pattern gives for a notebook. Placeholders:
- * `{notebook_dir}`, `{notebook_stem}`, `{package}`.
- */
-export function defaultOutputDir(pattern: string, path: string): string {
-  const values: { [key: string]: string } = {
-    notebook_dir: notebookDir(path),
-    notebook_stem: notebookStem(path),
-    package: defaultPackageName(path)
-  };
-  const filled = pattern.replace(/\{(\w+)\}/g, (whole, key: string) =>
-    Object.prototype.hasOwnProperty.call(values, key) ? values[key] : whole
-  );
-  return normalizePath(filled);
-}
-
 export function shortCommit(sha: string | null | undefined): string {
   return (sha ?? '').slice(0, 7);
 }
@@ -266,6 +232,29 @@ export function changedFiles<T extends { status: string }>(
   files: readonly T[]
 ): T[] {
   return files.filter(file => file.status !== 'unchanged');
+}
+
+/**
+ * The content of an added file from its unified diff against nothing: every
+ * `+` line. Null for a diff that also removes or keeps lines (not a new file).
+ */
+export function addedFileText(diff: string): string | null {
+  // difflib writes no "\\ No newline" marker: a last line without its newline ends the diff.
+  const lines = diff.split('\n');
+  const endsWithNewline = lines[lines.length - 1] === '';
+  if (endsWithNewline) {
+    lines.pop();
+  }
+  const hunk = lines.findIndex(line => line.startsWith('@@'));
+  if (hunk < 0) {
+    return null;
+  }
+  const body = lines.slice(hunk + 1);
+  if (!body.every(line => line.startsWith('+'))) {
+    return null;
+  }
+  const text = body.map(line => line.slice(1)).join('\n');
+  return endsWithNewline && body.length > 0 ? `${text}\n` : text;
 }
 
 /** The one-line outcome shown under the Promote button. */

@@ -5,8 +5,8 @@
 import { ICellModel } from '@jupyterlab/cells';
 import { INotebookModel, Notebook } from '@jupyterlab/notebook';
 
-import { tagsWithRole } from './model';
-import { ITarget, METADATA_KEY, Role } from './tokens';
+import { RoleChoice, tagsWithRole } from './model';
+import { ITarget, METADATA_KEY } from './tokens';
 
 export function findCellIndex(notebook: Notebook, cellId: string): number {
   const cells = notebook.model?.cells;
@@ -48,13 +48,56 @@ export async function revealCell(
   return true;
 }
 
+/** Select exactly these cells (by id), the first one active and in view. */
+export async function selectCells(
+  notebook: Notebook,
+  cellIds: readonly string[]
+): Promise<number> {
+  const indexes = cellIds
+    .map(id => findCellIndex(notebook, id))
+    .filter(index => index >= 0)
+    .sort((a, b) => a - b);
+  if (indexes.length === 0) {
+    return 0;
+  }
+  notebook.mode = 'command';
+  notebook.activeCellIndex = indexes[0];
+  notebook.deselectAll();
+  for (const index of indexes) {
+    notebook.select(notebook.widgets[index]);
+  }
+  await notebook.scrollToCell(notebook.widgets[indexes[0]], 'center');
+  return indexes.length;
+}
+
+const HIGHLIGHT = 'jp-promote-flow';
+
+/**
+ * Mark cells (by id) with `data-promote-flow` = `defines`, `uses` or both;
+ * every other cell loses the mark. An empty map clears all.
+ */
+export function markFlowCells(
+  notebook: Notebook,
+  marks: ReadonlyMap<string, string>
+): void {
+  for (const cell of notebook.widgets) {
+    const mark = marks.get(cell.model.id);
+    cell.toggleClass(HIGHLIGHT, mark !== undefined);
+    if (mark) {
+      cell.node.dataset.promoteFlow = mark;
+    } else {
+      delete cell.node.dataset.promoteFlow;
+    }
+  }
+}
+
 export function cellTags(cell: ICellModel): string[] {
   const tags = cell.getMetadata('tags');
   return Array.isArray(tags) ? tags.filter(tag => typeof tag === 'string') : [];
 }
 
 /** Replace the cell's role tag; `null` removes it. */
-export function setCellRole(cell: ICellModel, role: Role | null): void {
+export function setCellRole(cell: ICellModel, role: RoleChoice | null): void {
   const tags = tagsWithRole(cellTags(cell), role);
   if (tags.length > 0) {
     cell.setMetadata('tags', tags);
@@ -66,7 +109,7 @@ export function setCellRole(cell: ICellModel, role: Role | null): void {
 export function setRoleById(
   notebook: Notebook,
   cellId: string,
-  role: Role | null
+  role: RoleChoice | null
 ): boolean {
   const index = findCellIndex(notebook, cellId);
   if (index < 0 || !notebook.model) {

@@ -1,6 +1,7 @@
 /**
  * Shared vocabulary of the extension: the roles a cell can play, the JSON
- * shapes the server answers with (see docs/architecture.md), command ids and
+ * shapes the server answers with (defined by jupyterlab_promote/api.schema.json;
+ * src/__tests__/schema.spec.ts checks these types against it), command ids and
  * setting names. Types only and constants: no JupyterLab imports, so that the
  * pure logic in model.ts stays testable without a DOM.
  */
@@ -72,17 +73,41 @@ export interface ICellPlan {
 export interface IStep {
   name: string;
   role: CellRole;
+  /** Indexes of the cells tagged for the step. */
   cells: number[];
+  /** Names the step reads from earlier steps. */
+  inputs: string[];
+  /** Names the step hands to later steps. */
+  outputs: string[];
+  /** Parameters (Config fields) the step reads. */
+  parameters: string[];
+  /** Untagged cells whose code the step needs (PRM003), by index. */
+  pulled: number[];
 }
 
-/** Answer of `POST analyze`. */
+/** A parameter of the notebook: a Config field and a CLI flag of the package. */
+export interface IParameter {
+  name: string;
+  /** The literal as written in the notebook. */
+  value: string;
+  type: string;
+  flag: string;
+}
+
+/**
+ * Answer of `POST analyze`. Names are the server's: the package, the default
+ * output (the output pattern expanded) and each cell's role come from here,
+ * never from the panel's own reading of the tags.
+ */
 export interface IPlan {
   ok: boolean;
   notebook: string;
   package: string;
-  roles: string[];
+  output: string;
+  content_hash: string;
   cells: ICellPlan[];
   steps: IStep[];
+  parameters: IParameter[];
   dependencies: string[];
   diagnostics: IDiagnostic[];
 }
@@ -151,14 +176,25 @@ export interface IMetricComparison {
   verdict: MetricVerdict;
 }
 
-/** `result` of a finished verify job (docs/architecture.md). */
+/**
+ * `result` of a finished verify job (api.schema.json#/$defs/verifyResult). The
+ * comparison fields are absent when promotion failed before anything ran.
+ */
 export interface IVerifyResult {
   ok: boolean;
   message: string;
   metrics: IMetricComparison[];
   differing: string[];
+  promotion?: IPromoteResult;
+  notebook?: string;
+  output?: string;
+  package?: string;
+  parameters?: { [name: string]: unknown };
+  rtol?: number;
+  seeds?: number;
   notebook_seconds?: number;
   package_seconds?: number;
+  fidelity_file?: string | null;
   note?: string;
   /** Set when the job failed before comparing (the error reply of the core). */
   error?: string;
@@ -195,12 +231,13 @@ export const METADATA_KEY = 'jupyterlab-promote';
 export const PANEL_ID = 'jp-promote-panel';
 
 export interface ISettings {
+  /** Empty: the server's `c.Promoter.output_pattern`. The server expands it either way. */
   outputPattern: string;
   saveBeforePromote: boolean;
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
-  outputPattern: '{notebook_dir}/{notebook_stem}_project',
+  outputPattern: '',
   saveBeforePromote: true
 };
 

@@ -1,14 +1,11 @@
 import {
-  defaultOutputDir,
-  defaultPackageName,
+  addedFileText,
+  customSteps,
   groupCellsByRole,
   groupDiagnosticsByCell,
   groupDiagnosticsBySeverity,
-  notebookDir,
-  notebookStem,
   parseRoleTag,
-  readRole,
-  roleFromTags,
+  roleChoiceOf,
   roleLabel,
   roleTag,
   suggestedRoleFix,
@@ -50,6 +47,21 @@ function cell(partial: Partial<ICellPlan>): ICellPlan {
     mutates: [],
     ...partial
   };
+}
+
+/** The first role tag's role: what the server's tag rule gives (roles.py). */
+function roleFromTags(tags: readonly string[] | undefined) {
+  return readRole(tags)?.role ?? null;
+}
+
+function readRole(tags: readonly string[] | undefined) {
+  for (const tag of tags ?? []) {
+    const parsed = parseRoleTag(tag);
+    if (parsed) {
+      return parsed;
+    }
+  }
+  return null;
 }
 
 describe('role tags', () => {
@@ -218,31 +230,51 @@ describe('diagnostics', () => {
   });
 });
 
-describe('default names and paths', () => {
-  it('splits notebook paths', () => {
-    expect(notebookStem('dir/sub/My Notebook.ipynb')).toBe('My Notebook');
-    expect(notebookDir('dir/sub/My Notebook.ipynb')).toBe('dir/sub');
-    expect(notebookDir('nb.ipynb')).toBe('');
+describe('addedFileText', () => {
+  it('rebuilds a new file from its diff, lines that look like headers included', () => {
+    // What difflib.unified_diff([], ['a\\n', '+++ b\\n', 'c']) gives.
+    const diff = '--- /dev/null\n+++ b/x\n@@ -0,0 +1,3 @@\n+a\n++++ b\n+c';
+    expect(addedFileText(diff)).toBe('a\n+++ b\nc');
+    expect(addedFileText(diff + '\n')).toBe('a\n+++ b\nc\n');
   });
 
-  it('derives a package name from the notebook stem', () => {
-    expect(defaultPackageName('work/My-Notebook v2.ipynb')).toBe(
-      'my_notebook_v2'
-    );
-    expect(defaultPackageName('demo.ipynb')).toBe('demo');
-    expect(defaultPackageName('01 intro.ipynb')).toBe('_01_intro');
+  it('refuses a diff of a modified file', () => {
+    expect(addedFileText('--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n')).toBeNull();
+    expect(addedFileText('')).toBeNull();
+  });
+});
+
+describe('role menu choices', () => {
+  it('writes a custom step as its step: tag, replacing the old role tag', () => {
+    expect(tagsWithRole(['promote:data', 'keep'], 'step:rescale')).toEqual([
+      'keep',
+      'step:rescale'
+    ]);
+    expect(tagsWithRole(['step:old'], 'train')).toEqual(['promote:train']);
   });
 
-  it('fills the output pattern', () => {
-    const pattern = '{notebook_dir}/{notebook_stem}_project';
-    expect(defaultOutputDir(pattern, 'examples/demo.ipynb')).toBe(
-      'examples/demo_project'
+  it('reads the choice of a cell from the analysis, custom steps included', () => {
+    expect(roleChoiceOf(cell({ role: 'step', step: 'rescale' }))).toBe(
+      'step:rescale'
     );
-    expect(defaultOutputDir(pattern, 'demo.ipynb')).toBe('demo_project');
-    expect(defaultOutputDir('out/{package}', 'a/My NB.ipynb')).toBe(
-      'out/my_nb'
+    expect(roleChoiceOf(cell({ role: 'data', role_source: 'directive' }))).toBe(
+      'data'
     );
-    expect(defaultOutputDir('{unknown}/x', 'nb.ipynb')).toBe('{unknown}/x');
+    expect(roleChoiceOf(cell({}))).toBe('none');
+    expect(roleChoiceOf(undefined)).toBe('none');
+  });
+
+  it('lists the custom steps of an analysis in order', () => {
+    const steps = [
+      { name: 'data', role: 'data' },
+      { name: 'rescale', role: 'step' },
+      { name: 'report', role: 'step' }
+    ];
+    expect(customSteps({ steps } as unknown as IPlan)).toEqual([
+      'step:rescale',
+      'step:report'
+    ]);
+    expect(customSteps(null)).toEqual([]);
   });
 });
 

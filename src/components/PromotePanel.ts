@@ -8,6 +8,7 @@ import {
   INotebookTracker,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { errorMessage, PromoteClient } from '../handler';
@@ -15,20 +16,29 @@ import { runVerify, summarizeVerify } from '../verify';
 import { renderVerifyResult } from './verifyTable';
 import { promoteIcon } from '../icons';
 import {
+  addedFileText,
   changedFiles,
-  defaultOutputDir,
-  defaultPackageName,
+  RoleChoice,
   summarizeResult
 } from '../model';
-import { readTarget, revealCell, setRoleById, writeTarget } from '../notebook';
+import {
+  markFlowCells,
+  readTarget,
+  revealCell,
+  selectCells,
+  setRoleById,
+  writeTarget
+} from '../notebook';
+import { showBadges } from './badges';
 import { showHints } from './hints';
+import { PipelineGraphView } from './pipelineGraph';
 import {
   IDiagnostic,
+  IFileChange,
   IPlan,
   ISettings,
   ITarget,
-  PANEL_ID,
-  Role
+  PANEL_ID
 } from '../tokens';
 import { fill, h } from './dom';
 import {
@@ -45,6 +55,8 @@ export interface IPromotePanelOptions {
   client: PromoteClient;
   tracker: INotebookTracker;
   settings: () => ISettings;
+  /** Open a generated file: `path` relative to the server root, `pristine` its generated text if known. */
+  openFile: (path: string, pristine: string | null) => Promise<void>;
 }
 
 type Busy = 'preview' | 'promote' | 'verify' | null;
@@ -59,6 +71,7 @@ export class PromotePanel extends Widget {
     this._client = options.client;
     this._tracker = options.tracker;
     this._settings = options.settings;
+    this._openFile = options.openFile;
     this._build();
     this._tracker.currentChanged.connect(this._onCurrentChanged, this);
     this._onCurrentChanged();
@@ -67,6 +80,16 @@ export class PromotePanel extends Widget {
   /** The notebook the panel works on. */
   get notebook(): NotebookPanel | null {
     return this._notebook;
+  }
+
+  /** The server's latest analysis of that notebook, null before the first one. */
+  get plan(): IPlan | null {
+    return this._plan;
+  }
+
+  /** A new analysis arrived (or the notebook changed: null). */
+  get planChanged(): ISignal<this, IPlan | null> {
+    return this._planChanged;
   }
 
   /** Show (text) or hide (null) the server-version banner. */
@@ -89,9 +112,11 @@ export class PromotePanel extends Widget {
       const plan = await this._client.analyze(
         panel.context.path,
         name,
-        panel.context.model.toJSON()
+        panel.context.model.toJSON(),
+        this._settings().outputPattern || undefined
       );
       if (generation === this._generation && panel === this._notebook) {
+        this._status.textContent = '';
         this._showPlan(plan);
       }
     } catch (error) {
@@ -115,7 +140,10 @@ export class PromotePanel extends Widget {
           className: 'jp-promote-preview-summary',
           text: `${preview.files.length} files in ${preview.output}/ (${changed} changed)`
         }),
-        renderFiles(preview.files),
+        renderFiles(
+          preview.files,
+          file => void this._open(preview.output, file)
+        ),
         preview.diagnostics.length > 0 &&
           renderDiagnostics(preview.diagnostics, this._actions)
       );
@@ -215,6 +243,7 @@ export class PromotePanel extends Widget {
     this._verifySection.hidden = true;
     this._diagnosticsSection.open = true;
     this._rolesSection.open = true;
+    this._graphSection.open = true;
 
     this.node.append(
       this._banner,
@@ -243,6 +272,7 @@ export class PromotePanel extends Widget {
       this._status,
       this._previewSection,
       this._verifySection,
+      this._graphSection,
       this._diagnosticsSection,
       this._rolesSection
     );
@@ -255,6 +285,11 @@ export class PromotePanel extends Widget {
     }
     this._connect(panel);
     this._generation++;
+    this._plan = null;
+    this._planChanged.emit(null);
+    void this._graph.update(null);
+    this._nameInput.placeholder = 'package name';
+    this._outputInput.placeholder = 'output directory';
     fill(this._diagnosticsBody);
     fill(this._rolesBody);
     fill(this._previewBody);
@@ -344,14 +379,39 @@ export class PromotePanel extends Widget {
     );
   }
 
+  /** Everything shown comes from the analysis: names, badges, graph, lists. */
   private _showPlan(plan: IPlan): void {
+    this._plan = plan;
     this._showDiagnostics(plan.diagnostics);
     if (this._notebook) {
       showHints(this._notebook, plan, this._actions.setRole);
+      showBadges(this._notebook.content, plan);
     }
+    void this._graph.update(plan);
     fill(this._rolesBody, renderRoleGroups(plan.cells, this._actions));
-    if (!this._nameInput.value) {
-      this._nameInput.value = plan.package;
+    this._nameInput.placeholder = plan.package;
+    this._outputInput.placeholder = plan.output;
+    for (const [input, value] of [
+      [this._nameInput, plan.package],
+      [this._outputInput, plan.output]
+    ] as const) {
+      if (!input.value && document.activeElement !== input) {
+        input.value = value;
+      }
+    }
+    this._planChanged.emit(plan);
+  }
+
+  /** The working copy of a generated file when it exists, else its pristine text read-only. */
+  private async _open(output: string, file: IFileChange): Promise<void> {
+    const path = output === '.' ? file.path : `${output}/${file.path}`;
+    try {
+      await this._openFile(
+        path,
+        file.status === 'added' ? addedFileText(file.diff) : null
+      );
+    } catch (error) {
+      this._setResult(`Cannot open ${path}: ${errorMessage(error)}`, true);
     }
   }
 
@@ -363,18 +423,16 @@ export class PromotePanel extends Widget {
     }
   }
 
-  /** Fill the inputs from notebook metadata, else from the defaults. */
+  /** Fill the inputs from notebook metadata; the analysis fills the others in. */
   private _syncInputs(force: boolean): void {
     const panel = this._notebook;
     if (!panel) {
       return;
     }
-    const path = panel.context.path;
     const stored = readTarget(panel.context.model);
     const values: ITarget = {
-      output:
-        stored.output ?? defaultOutputDir(this._settings().outputPattern, path),
-      name: stored.name ?? defaultPackageName(path)
+      output: stored.output ?? this._plan?.output ?? '',
+      name: stored.name ?? this._plan?.package ?? ''
     };
     for (const [input, value] of [
       [this._outputInput, values.output],
@@ -386,13 +444,11 @@ export class PromotePanel extends Widget {
     }
   }
 
+  /** Blank inputs take the server's names from the analysis (blank again without one: the server's defaults). */
   private _target(): ITarget {
-    const path = this._notebook?.context.path ?? '';
     return {
-      output:
-        this._outputInput.value.trim() ||
-        defaultOutputDir(this._settings().outputPattern, path),
-      name: this._nameInput.value.trim() || defaultPackageName(path)
+      output: this._outputInput.value.trim() || this._plan?.output || '',
+      name: this._nameInput.value.trim() || this._plan?.package || ''
     };
   }
 
@@ -443,12 +499,42 @@ export class PromotePanel extends Widget {
         });
       }
     },
-    setRole: (cellId: string, role: Role) => {
+    setRole: (cellId: string, role: RoleChoice) => {
       if (this._notebook) {
         setRoleById(this._notebook.content, cellId, role);
       }
     }
   };
+
+  private readonly _graph = new PipelineGraphView({
+    selectCells: cells => {
+      const panel = this._notebook;
+      if (panel) {
+        void selectCells(
+          panel.content,
+          cells.map(cell => cell.id)
+        ).then(count => {
+          if (count > 0) {
+            this._tracker.currentWidget?.activate();
+          }
+        });
+      }
+    },
+    highlightCells: edge => {
+      const panel = this._notebook;
+      if (!panel) {
+        return;
+      }
+      const marks = new Map<string, string>();
+      for (const cell of edge?.definedIn ?? []) {
+        marks.set(cell.id, 'defines');
+      }
+      for (const cell of edge?.usedIn ?? []) {
+        marks.set(cell.id, marks.has(cell.id) ? 'defines uses' : 'uses');
+      }
+      markFlowCells(panel.content, marks);
+    }
+  });
 
   private _section(title: string, body: HTMLElement): HTMLDetailsElement {
     return h(
@@ -462,7 +548,10 @@ export class PromotePanel extends Widget {
   private readonly _client: PromoteClient;
   private readonly _tracker: INotebookTracker;
   private readonly _settings: () => ISettings;
+  private readonly _openFile: IPromotePanelOptions['openFile'];
   private _notebook: NotebookPanel | null = null;
+  private _plan: IPlan | null = null;
+  private readonly _planChanged = new Signal<this, IPlan | null>(this);
   private _busy: Busy = null;
   private _timer = 0;
   private _generation = 0;
@@ -518,6 +607,7 @@ export class PromotePanel extends Widget {
     'Preview',
     this._previewBody
   );
+  private readonly _graphSection = this._section('Pipeline', this._graph.node);
   private readonly _verifyBody = h('div');
   private readonly _verifySection = this._section(
     'Verify: notebook vs package',

@@ -137,7 +137,11 @@ export function renderRoleGroups(
   return section;
 }
 
-export function renderFiles(files: readonly IFileChange[]): HTMLElement {
+/** `open`, when given, adds an Open button to each file that is not deleted. */
+export function renderFiles(
+  files: readonly IFileChange[],
+  open?: (file: IFileChange) => void
+): HTMLElement {
   const list = h('div', { className: 'jp-promote-files' });
   for (const file of files) {
     const details = h(
@@ -147,7 +151,19 @@ export function renderFiles(files: readonly IFileChange[]): HTMLElement {
         'summary',
         {},
         h('span', { className: 'jp-promote-status', text: file.status }),
-        h('span', { className: 'jp-promote-path', text: file.path })
+        h('span', { className: 'jp-promote-path', text: file.path }),
+        open &&
+          file.status !== 'deleted' &&
+          h('button', {
+            className: 'jp-mod-styled jp-promote-open-file',
+            text: 'Open',
+            title: `Open ${file.path} in the editor`,
+            onClick: event => {
+              event.preventDefault();
+              event.stopPropagation();
+              open(file);
+            }
+          })
       ),
       h('pre', { text: file.diff || '(no changes)' })
     );
