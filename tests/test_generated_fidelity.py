@@ -233,3 +233,29 @@ def test_relative_writes_land_in_artifacts_and_reads_next_to_the_notebook(tmp_pa
     assert (artifacts / "cache" / "tables" / "x.npy").is_file()
     assert sorted(p.name for p in notebook_dir.iterdir()) == ["inputs.csv", "nb.ipynb"]
     assert metrics_of(project)["rows"] == 40.0
+
+
+def test_only_numeric_scalars_become_metrics_and_the_rest_is_named(tmp_path):
+    cells = [
+        "import numpy as np\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.model_selection import KFold, cross_val_score",
+        ("seed = 0", ["parameters"]),
+        (
+            "rng = np.random.RandomState(seed)\nX = rng.randn(60, 3)\ny = (X[:, 0] > 0).astype(int)",
+            ["promote:data"],
+        ),
+        ("model = LogisticRegression()", ["promote:model"]),
+        ("model.fit(X, y)", ["promote:train"]),
+        (
+            "cv = KFold(n_splits=3)\nscores = cross_val_score(LogisticRegression(), X, y, cv=cv)\n"
+            "mean_score = scores.mean()\npreds = model.predict(X)\nsummary = [mean_score, len(preds)]\n"
+            "label = f'score {mean_score:.2f}'\naccuracy = float((preds == y).mean())",
+            ["promote:evaluate"],
+        ),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    assert set(metrics_of(project)) == {"mean_score", "accuracy"}
+    (left_out,) = [d for d in result.diagnostics if d.code == "PRM040"]
+    for name in ("cv", "scores", "preds", "summary", "label"):
+        assert name in left_out.message
+    assert left_out.cell_index == 5

@@ -75,6 +75,7 @@ def metrics(plan: Plan) -> None:
                 ):
                     step.metric_tables.append(node.targets[0].id)
         _results_of_evaluate_functions(plan)
+        _leave_out_non_metrics(plan, step)
         if not step.metrics and not step.metric_tables:
             cell = step.cells[0]
             cell.diagnostics.append(
@@ -121,3 +122,72 @@ def _results_of_evaluate_functions(plan: Plan) -> None:
                     for leaf in ast.walk(target):
                         if isinstance(leaf, ast.Name) and leaf.id not in step.metrics:
                             step.metrics.append(leaf.id)
+
+
+# Calls whose result is data or a fitted object, never one number.
+_NON_SCALAR_CALLS = {
+    "fit": "a fitted object",
+    "predict": "predictions",
+    "predict_proba": "predictions",
+    "transform": "transformed data",
+    "fit_transform": "transformed data",
+    "load": "loaded data",
+    "read_csv": "a table",
+    "DataFrame": "a table",
+    "DataLoader": "a data loader",
+    "array": "an array",
+    "tensor": "a tensor",
+    "cross_validate": "a dict of arrays",
+    "cross_val_score": "an array of scores",
+    "cross_val_predict": "predictions",
+    "confusion_matrix": "a matrix",
+    "classification_report": "a report",
+}
+
+
+def _non_metric(value: ast.expr) -> str | None:
+    """Why the value an evaluate cell binds is plainly not a numeric scalar (None when it may be one)."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)):
+        return "a collection"
+    if isinstance(value, (ast.GeneratorExp, ast.Lambda)):
+        return "a generator" if isinstance(value, ast.GeneratorExp) else "a function"
+    if isinstance(value, ast.JoinedStr) or (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        return "text"
+    if isinstance(value, ast.Call):
+        func = value.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in _NON_SCALAR_CALLS:
+            return _NON_SCALAR_CALLS[name]
+        if name[:1].isupper():
+            return f"a {name} object"
+    return None
+
+
+def _leave_out_non_metrics(plan: Plan, step) -> None:
+    """Models, estimators, predictions and lists stay out of metrics.json; an info diagnostic names them."""
+    last_value: dict[str, tuple[ast.expr, object]] = {}
+    for placed in step.body:
+        for assign in _assignments(placed.stmt.node):
+            if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
+                last_value[assign.targets[0].id] = (assign.value, placed.cell)
+            else:
+                for leaf in ast.walk(assign.targets[0]) if len(assign.targets) == 1 else []:
+                    if isinstance(leaf, ast.Name):
+                        last_value.pop(leaf.id, None)  # unpacked: its type is not known here
+    left_out: dict[int, tuple[object, list[str]]] = {}  # id(cell) → the cell, what it binds that is no metric
+    for name in list(step.metrics):
+        value, cell = last_value.get(name, (None, None))
+        reason = _non_metric(value) if value is not None else None
+        if reason:
+            step.metrics.remove(name)
+            left_out.setdefault(id(cell), (cell, []))[1].append(f"{name} ({reason})")
+    for cell, names in left_out.values():
+        cell.diagnostics.append(  # type: ignore[attr-defined]
+            diagnostic(
+                plan.notebook,
+                cell.cell,  # type: ignore[attr-defined]
+                "info",
+                "PRM040",
+                f"not recorded in metrics.json, since metrics are numeric scalars: {', '.join(names)}",
+            )
+        )
