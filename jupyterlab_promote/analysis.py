@@ -183,12 +183,14 @@ def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
         plan.diagnostics.append(diagnostic(notebook, cell, severity, error.code, error.message, error.line))
         return
     if plan.promoted:
-        plain.code, guards = unguard_main(plain.code)
+        unguarded, guards = unguard_main(plain.code, plain.tree)
+        if unguarded != plain.code:
+            plain.code, plain.tree = unguarded, None
         for line in guards:
             message = "`if __name__ == \"__main__\":` is always true in a notebook; its body runs unguarded in the step"
             plan.diagnostics.append(diagnostic(notebook, cell, "info", "PRM025", message, line + plain.line_offset))
     try:
-        plan.names = analyse_code(plain.code)
+        plan.names = analyse_code(plain.code, plain.tree)
     except SyntaxError as exc:  # to_python already parsed; this is belt and braces
         plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", f"syntax error: {exc.msg}", exc.lineno))
         return

@@ -9,9 +9,13 @@ points at the line the user sees in the cell.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import shlex
+import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from .lines import split_lines
 
@@ -86,6 +90,8 @@ class PlainSource:
     notes: list[SourceNote] = field(default_factory=list)
     needs_subprocess: bool = False
     syntax_error: SourceNote | None = None
+    # The parse of ``code`` when to_python made one, so the names analysis need not parse it again.
+    tree: ast.Module | None = field(default=None, repr=False, compare=False)
 
 
 def requirements_from_install(args: str) -> list[str]:
@@ -243,6 +249,52 @@ _MASKS = "".join(chr(0xF0000 + i) for i in range(len(_ODD_SEPARATORS)))
 _MASK, _UNMASK = str.maketrans(_ODD_SEPARATORS, _MASKS), str.maketrans(_MASKS, _ODD_SEPARATORS)
 
 
+@lru_cache(maxsize=1)
+def _transformer_manager() -> object:
+    """IPython's TransformerManager, loaded without importing the IPython package.
+
+    ``import IPython`` costs about half a second (terminal, shell, traitlets); its input transformer
+    module needs only the standard library, so it is loaded from its file on its own. Where IPython
+    is already imported (in a kernel, or the server), that module is used as it is.
+    """
+    module = sys.modules.get("IPython.core.inputtransformer2")
+    if module is None:
+        package = importlib.util.find_spec("IPython")
+        location = Path(package.origin).parent / "core" / "inputtransformer2.py" if package and package.origin else None
+        spec = importlib.util.spec_from_file_location("jupyterlab_promote._inputtransformer2", location) if location else None
+        if spec is None or spec.loader is None or not location.is_file():
+            from IPython.core import inputtransformer2 as module
+        else:
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+    return module.TransformerManager()
+
+
+# What IPython's cleanup transforms act on: leading blank lines, an indented first line, and
+# prompts (``>>>``, ``...``, ``In [1]:``, ``...:``) on the first two lines.
+_INDENTED = re.compile(r"[ \t]")
+_PROMPT = re.compile(r"(>>>|\.\.\.)( |$)|((\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?")
+
+
+def _plain_python(body: str) -> ast.Module | None:
+    """The parse of ``body`` when IPython's transformer would return it unchanged, else None.
+
+    Code that parses as Python holds no IPython syntax (``%magic``, ``!cmd``, ``x?`` are not Python),
+    so the transformer (a tokenizer run per logical line) is needed only for the cleanups it applies
+    to any text: those are checked here with a few regular expressions, and any doubt goes to IPython.
+    """
+    first, _, rest = body.partition("\n")
+    second = rest.partition("\n")[0]
+    if not first.strip() or _INDENTED.match(first) or _PROMPT.match(first) or _PROMPT.match(second):
+        return None
+    if any(char in body for char in _ODD_SEPARATORS + "\r"):
+        return None
+    try:
+        return ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def _transform(manager: object, body: str) -> str:
     if not any(char in body for char in _ODD_SEPARATORS) or any(char in body for char in _MASKS):
         return manager.transform_cell(body)  # type: ignore[attr-defined]
@@ -251,8 +303,6 @@ def _transform(manager: object, body: str) -> str:
 
 def to_python(source: str) -> PlainSource:
     """Plain Python for one cell's source; never raises on user input."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
     result = PlainSource(code="")
     body = source
     header = re.match(r"\s*%%(\w+)([^\n]*)\n?", source)
@@ -271,18 +321,26 @@ def to_python(source: str) -> PlainSource:
             )
         else:
             result.notes.append(SourceNote(1, "info", "PRM020", f"%%{name} dropped; its body is kept"))
-    try:
-        code = _transform(TransformerManager(), body)
-    except Exception as exc:  # IPython raises on unbalanced brackets etc.
-        result.syntax_error = SourceNote(
-            1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
-        )
-        return result
-    try:
-        tree = ast.parse(code)
-    except SyntaxError as exc:
-        line = (exc.lineno or 1) + result.line_offset
-        result.syntax_error = SourceNote(line, "error", "PRM001", f"syntax error: {exc.msg}")
+    tree = _plain_python(body)
+    if tree is not None:
+        code = body if body.endswith("\n") else body + "\n"  # what the transformer returns for plain Python
+    else:
+        try:
+            code = _transform(_transformer_manager(), body)
+        except Exception as exc:  # IPython raises on unbalanced brackets etc.
+            result.syntax_error = SourceNote(
+                1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
+            )
+            return result
+        try:
+            tree = ast.parse(code)
+        except SyntaxError as exc:
+            line = (exc.lineno or 1) + result.line_offset
+            result.syntax_error = SourceNote(line, "error", "PRM001", f"syntax error: {exc.msg}")
+            result.code = code
+            return result
+    result.tree = tree
+    if "get_ipython" not in code:  # no magic calls to rewrite: spare two walks of the tree
         result.code = code
         return result
     rewriter = _Rewriter(code, result)
@@ -301,4 +359,6 @@ def to_python(source: str) -> PlainSource:
         if id(node) not in handled and (magic := _magic_call(node)):
             rewriter.expression(node, magic[0], magic[1])  # type: ignore[arg-type]
     result.code = rewriter.apply() if rewriter.edits else code
+    if rewriter.edits:
+        result.tree = None  # the rewritten code is parsed again by whoever needs it
     return result

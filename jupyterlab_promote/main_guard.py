@@ -24,12 +24,16 @@ def _is_main_guard(node: ast.stmt) -> bool:
     return names == ["__name__"] and constants == ["__main__"]
 
 
-def unguard_main(code: str) -> tuple[str, list[int]]:
-    """The code with each top-level ``__main__`` guard removed, and the lines (1-based) of the guards."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code, []
+def unguard_main(code: str, tree: ast.Module | None = None) -> tuple[str, list[int]]:
+    """The code with each top-level ``__main__`` guard removed, and the lines (1-based) of the guards.
+
+    ``tree``: the parse of ``code`` when the caller has one (a parse is most of the cost).
+    """
+    if tree is None:
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return code, []
     guards = [node for node in tree.body if _is_main_guard(node)]
     if not guards:
         return code, []

@@ -300,7 +300,7 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     return stmt
 
 
-def analyse_code(code: str) -> CellNames:
-    """Statement records for plain Python (raises SyntaxError; callers report it)."""
-    tree, lines = ast.parse(code), split_lines(code)
+def analyse_code(code: str, tree: ast.Module | None = None) -> CellNames:
+    """Statement records for plain Python (raises SyntaxError; callers report it); ``tree``: its parse, if made."""
+    tree, lines = tree if tree is not None else ast.parse(code), split_lines(code)
     return CellNames(statements=[analyse_statement(node, lines) for node in tree.body], code=code)

@@ -1,0 +1,100 @@
+"""Promotion stays fast without changing what it writes (issue 12; figures in benchmarks/README.md).
+
+No timings here: each test proves that a shortcut gives the same result as the long way, or that an
+input once too big for promotion now goes through.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jupyterlab_promote import magics
+from jupyterlab_promote.magics import to_python
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _through_ipython(body: str) -> str:
+    return magics._transform(magics._transformer_manager(), body)
+
+
+TRICKY = [
+    "x = 1",
+    "\n\nx = 1\n",
+    "  # indented comment\nx = 1\n",
+    "x = (1,\n... )\n",
+    ">>> x = 1\n",
+    "d = {\n    ...: 1}\n",
+    "In [1]: x = 1\n",
+    "def f():\n    '''\n>>> f()\n'''\n",
+    "s = 'a?'\nt = '%s' % s  # 50%?\n",
+    "x = 1 \\\n    % 2\n",
+    "...\n",
+    "",
+    "%time x = 1\n",
+    "!ls\n",
+    "y = !ls\n",
+    "x?\n",
+    "for i in range(2):\n    %time f(i)\n",
+]
+
+
+def _corpus_sources() -> list[str]:
+    sources = []
+    for path in sorted(CORPUS.glob("*.ipynb")) + sorted(CORPUS.glob("wild/*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                source = cell["source"]
+                sources.append("".join(source) if isinstance(source, list) else source)
+    return sources
+
+
+@pytest.mark.parametrize("body", TRICKY + _corpus_sources())
+def test_plain_python_skips_ipython_only_where_ipython_would_change_nothing(body: str) -> None:
+    tree = magics._plain_python(body)
+    if tree is not None:
+        assert _through_ipython(body) == (body if body.endswith("\n") else body + "\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["x = 1", "", "  ", "    y = 2", "...", ">>> z", "... )", "%time a", "!ls", "if x:", "    pass",
+             "f(", ")", "'''", "# c", "In [2]: q", "  ...: r", "a = (1,", "\t", "b?", "# %%"]
+        ),
+        max_size=6,
+    )
+)
+def test_the_shortcut_agrees_with_ipython_on_generated_cells(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    if magics._plain_python(body) is not None:
+        assert _through_ipython(body) == (body if body.endswith("\n") else body + "\n")
+
+
+def test_to_python_hands_its_parse_on_unless_it_rewrote_the_code() -> None:
+    plain = to_python("x = 1\n")
+    assert plain.tree is not None and plain.code == "x = 1\n"
+    rewritten = to_python("%time x = 1\n")
+    assert rewritten.tree is None and rewritten.code == "x = 1\n"
+
+
+def test_reading_and_analysing_import_neither_nbformat_nor_the_ipython_package(tmp_path: Path) -> None:
+    """nbformat (jsonschema) and IPython cost seconds to import: promotion needs neither."""
+    import subprocess
+    import sys
+
+    from tests.helpers import write_notebook
+
+    notebook = write_notebook(tmp_path / "nb.ipynb", [("%time xs = [1, 2]\n!echo hi", ["promote:data"]), "y = 2"])
+    probe = (
+        "import sys; from jupyterlab_promote import api; api.analyze(sys.argv[1]); "
+        "print(sorted(m for m in ('nbformat', 'jsonschema', 'IPython') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe, str(notebook)], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
