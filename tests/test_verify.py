@@ -164,3 +164,13 @@ def test_band_is_the_spread_when_wider_than_rtol():
     assert by_name["m"].tolerance == 0.5 and by_name["m"].ok
     assert by_name["extra"].verdict == "only in package"
     assert MetricComparison("z", 0.0, 0.0, 1e-12).ok
+
+
+def test_the_skipped_rescaling_is_a_warning_on_both_cells_before_anything_runs(tmp_path):
+    plan = api.analyze(write_notebook(tmp_path / "rescaled.ipynb", RESCALED))
+    found = {(d.cell_index, d.line) for d in plan.all_diagnostics if d.code == "PRM041"}
+    assert found == {(3, 1), (6, 2)}  # the skipped cell's change; the evaluate cell's first read of X
+    # The notebook's own inspection habits are not warned about: a mode switch or a plot in a skipped cell.
+    quiet = [*RESCALED[:3], ("model_view = X[:5]\nX.to('cpu')", ["promote:skip"]), *RESCALED[4:]]
+    plan = api.analyze(write_notebook(tmp_path / "quiet.ipynb", quiet))
+    assert not [d for d in plan.all_diagnostics if d.code == "PRM041"]

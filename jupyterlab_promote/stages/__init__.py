@@ -9,6 +9,7 @@ from ..analysis import analyse
 from ..notebook import Notebook, content_hash
 from ..plan import Plan, package_name
 from .dataflow import data_flow
+from .hidden_state import skipped_changes
 from .imports import import_table
 from .metrics import metrics
 from .parameters import parameters
@@ -31,6 +32,7 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     steps(plan, prelude)
     if plan.steps:
         data_flow(plan)
+        skipped_changes(plan)
         reserved_names(plan)
         metrics(plan)
         framework(plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..analysis import diagnostic
-from ..plan import Plan
+from ..plan import Plan, line_in_cell
 
 
 def _bound_at_top_level(node: ast.stmt) -> list[str]:
@@ -165,23 +165,23 @@ def _non_metric(value: ast.expr) -> str | None:
 
 def _leave_out_non_metrics(plan: Plan, step) -> None:
     """Models, estimators, predictions and lists stay out of metrics.json; an info diagnostic names them."""
-    last_value: dict[str, tuple[ast.expr, object]] = {}
+    last_value: dict[str, tuple[ast.expr, object, int]] = {}
     for placed in step.body:
         for assign in _assignments(placed.stmt.node):
             if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
-                last_value[assign.targets[0].id] = (assign.value, placed.cell)
+                last_value[assign.targets[0].id] = (assign.value, placed.cell, line_in_cell(placed.cell, assign.lineno))
             else:
                 for leaf in ast.walk(assign.targets[0]) if len(assign.targets) == 1 else []:
                     if isinstance(leaf, ast.Name):
                         last_value.pop(leaf.id, None)  # unpacked: its type is not known here
-    left_out: dict[int, tuple[object, list[str]]] = {}  # id(cell) → the cell, what it binds that is no metric
+    left_out: dict[int, tuple[object, int, list[str]]] = {}  # id(cell) → the cell, first line, what is no metric
     for name in list(step.metrics):
-        value, cell = last_value.get(name, (None, None))
+        value, cell, line = last_value.get(name, (None, None, 0))
         reason = _non_metric(value) if value is not None else None
         if reason:
             step.metrics.remove(name)
-            left_out.setdefault(id(cell), (cell, []))[1].append(f"{name} ({reason})")
-    for cell, names in left_out.values():
+            left_out.setdefault(id(cell), (cell, line, []))[2].append(f"{name} ({reason})")
+    for cell, line, names in left_out.values():
         cell.diagnostics.append(  # type: ignore[attr-defined]
             diagnostic(
                 plan.notebook,
@@ -189,5 +189,6 @@ def _leave_out_non_metrics(plan: Plan, step) -> None:
                 "info",
                 "PRM040",
                 f"not recorded in metrics.json, since metrics are numeric scalars: {', '.join(names)}",
+                line,
             )
         )
