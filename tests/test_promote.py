@@ -71,8 +71,8 @@ def test_generated_tiny_project_runs_its_cli_with_a_flag(tmp_path, git_identity)
     done = run_in_project(output, "-m", "tiny", "run", "--epochs", "1", "--accelerator", "cpu")
     assert done.returncode == 0, done.stderr[-2000:]
     assert 0.0 <= metrics_of(output)["acc"] <= 1.0
-    assert (output / "artifacts" / "model.pt").is_file()
-    program = torch.export.load(output / "artifacts" / "model.pt2")  # deployable, any batch size
+    assert (output / "artifacts" / "train" / "model.pt").is_file()  # the train stage's hand-off
+    program = torch.export.load(output / "artifacts" / "export" / "model.pt2")  # the export stage's, any batch size
     assert program.module()(torch.randn(5, 3)).shape == (5, 2)
 
 

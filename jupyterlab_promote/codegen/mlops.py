@@ -1,0 +1,304 @@
+"""MLOps level 1 for every promoted project: the stages, their hand-offs, tuning, registry, export and dvc.yaml.
+
+The notebook's steps become stages whose outputs are saved under ``artifacts/<stage>/``; around them come
+``tune`` (before the train step), ``final``, ``register`` and ``export``. This module decides, from the plan,
+what each stage reads (inputs, config keys, code) so that dvc.yaml re-runs exactly what a change touches.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from ..plan import Plan
+from ..stages.search_space import search_space
+
+MLOPS_STAGES = ("tune", "final", "register", "export")
+# Config keys the MLOps stages add (CLI flags where the issue asks for them).
+MLOPS_KEYS = ("primary_metric", "direction", "trials", "timeout", "val_fraction", "final_data", "tracking_uri")
+_TUNE_KEYS = {"trials", "timeout", "val_fraction"}
+_MAXIMISED = re.compile(r"acc|f1|auc|precision|recall|r2|score", re.IGNORECASE)
+_MINIMISED = re.compile(r"loss|error|mae|mse|rmse", re.IGNORECASE)
+
+
+@dataclass
+class Stage:
+    name: str
+    help: str
+    folder: str
+    modules: list[str]  # the package modules its code lives in (dvc deps)
+    params: list[str] = field(default_factory=list)  # config keys it reads (dvc params)
+    reads: list[str] = field(default_factory=list)  # upstream stages whose outputs it reads (dvc deps)
+    persist: bool = False
+    step: str | None = None  # the notebook step it runs
+    inputs: dict[str, str] = field(default_factory=dict)  # input name → stage that makes it
+    outputs: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "help": self.help, "params": self.params, "reads": self.reads}
+
+
+def _handed_on(plan: Plan, step) -> list[str]:
+    """What a step's stage saves: its outputs, and the inputs later steps read, since the step may have
+    changed them in place (training updates the model it was given)."""
+    later = {name for other in plan.steps[plan.steps.index(step) + 1 :] for name in other.inputs}
+    outputs = list(step.outputs) + ([plan.names.metrics] if step.metrics or step.metric_tables else [])
+    return outputs + [name for name in step.inputs if name in later and name not in outputs]
+
+
+def stage_name(step: str) -> str:
+    """A notebook step named like an MLOps stage (the notebook's own `export`) keeps a distinct stage name."""
+    return f"notebook-{step}" if step in MLOPS_STAGES else step
+
+
+def primary_metric(plan: Plan) -> tuple[str, str]:
+    """(metric, direction) from the evaluate metrics' names: acc/f1/auc… are maximised, loss/error/mse… minimised."""
+    names = [m for step in plan.steps for m in step.metrics]
+    for name in names:
+        if _MAXIMISED.search(name):
+            return name, "max"
+        if _MINIMISED.search(name):
+            return name, "min"
+    return (names[0], "max") if names else ("", "max")
+
+
+def train_step_name(plan: Plan) -> str | None:
+    if plan.loop is not None:
+        return plan.loop.step.name
+    return next((s.name for s in plan.steps if s.role == "train"), None)
+
+
+def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
+    """Every stage in order, with what it reads: the plan knows each step's inputs and parameters."""
+    train = train_step_name(plan)
+    common = [m for m in ("config", "runtime", "stages") if m in modules]
+    step_code = common + [m for m in ("data", "model", "pipeline") if m in modules]
+    seed = [plan.seed] if plan.seed else []
+    stages: list[Stage] = []
+    producer: dict[str, str] = {}
+    params_until_train: list[str] = []
+    for step in plan.steps:
+        if step.name == train:
+            space = sorted(search_space(plan)[0])
+            stages.append(
+                Stage(
+                    "tune",
+                    "Optuna search over the `# tune:` space; best parameters to artifacts/tuning/best_params.yaml",
+                    "tuning",
+                    step_code + ["tuning"],
+                    params=sorted((set(params_until_train + step.params + seed) - set(space)) | _TUNE_KEYS),
+                    reads=[],
+                    persist=True,  # the study resumes: DVC must not delete optuna.db before a re-run
+                )
+            )
+        name = stage_name(step.name)
+        inputs = {i: producer[i] for i in step.inputs if i in producer}
+        reads = sorted(set(inputs.values()), key=[s.name for s in stages].index)
+        stages.append(
+            Stage(
+                name,
+                f"the notebook's {step.name} step (cells {', '.join(str(c.cell.index) for c in step.cells)})",
+                name,
+                step_code,
+                params=sorted(set(step.params + seed)),
+                reads=reads,
+                step=step.name,
+                inputs=inputs,
+                outputs=_handed_on(plan, step),
+            )
+        )
+        if train is not None and not any(s.name == "tune" for s in stages):
+            params_until_train += step.params
+        for output in stages[-1].outputs:
+            producer[output] = name
+    train_stage = stage_name(train) if train else None
+    reads_train = [train_stage] if train_stage else []
+    final_params = sorted(set(params_until_train + seed + ["final_data"]))
+    if train is not None:
+        final_params = sorted(set(final_params + (plan.step(train).params if plan.step(train) else [])))
+    evaluate = next((s.name for s in stages if s.step and plan.step(s.step).metrics), None)
+    stages.append(
+        Stage(
+            "final",
+            "refit with the best parameters on training + validation data (--final-data train+val|all)",
+            "final",
+            step_code + ["tuning"],
+            params=final_params,
+            reads=["tune"] if train else [],
+        )
+    )
+    data_stages = [s.name for s in stages if s.step and plan.step(s.step).role in ("data", "preprocess")]
+    order = [s.name for s in stages] + ["final", "register"]
+    register_reads = {"final", *reads_train, *data_stages} | ({evaluate} if evaluate else set())
+    stages.append(
+        Stage(
+            "register",
+            "log the final model, parameters, metrics and hashes to MLflow; champion alias only if it is better",
+            "register",
+            common + ["registry"],
+            params=["direction", "primary_metric"],
+            reads=sorted(register_reads, key=order.index),
+        )
+    )
+    loader_stage = [producer[train_loader]] if (train_loader := mapped_loaders(plan)[0]) in producer else []
+    stages.append(
+        Stage(
+            "export",
+            "the champion as a torch.export program (and ONNX when installed), verified on a real batch",
+            "export",
+            common + (["registry", "deploy"] if torch else []),
+            reads=["register"] + loader_stage,
+        )
+    )
+    return stages
+
+
+def dvc_yaml(package: str, stages: list[Stage]) -> str:
+    """One DVC stage per pipeline stage: its command, code and upstream outputs, config keys and outputs."""
+    lines = [
+        f"# `dvc repro` (or `python -m {package} run`) re-runs only the stages whose code, inputs or parameters changed.",
+        "stages:",
+    ]
+    for stage in stages:
+        lines += [f"  {stage.name}:", f"    cmd: python -m {package} {stage.name}", "    deps:"]
+        lines += [f"      - src/{package}/{module}.py" for module in stage.modules]
+        lines += [f"      - artifacts/{_folder(stages, read)}" for read in stage.reads]
+        if stage.params:
+            lines += ["    params:", "      - config.yaml:"] + [f"          - {key}" for key in stage.params]
+        if stage.persist:
+            lines += ["    outs:", f"      - artifacts/{stage.folder}:", "          persist: true"]
+        else:
+            lines += ["    outs:", f"      - artifacts/{stage.folder}"]
+    return "\n".join(lines) + "\n"
+
+
+def _folder(stages: list[Stage], name: str) -> str:
+    return next(s.folder for s in stages if s.name == name)
+
+
+def mapped_loaders(plan: Plan) -> tuple[str | None, str | None]:
+    """(train loader, validation loader) names of the mapped loop, when they are plain names."""
+    loop = plan.loop
+    if loop is None or not isinstance(loop.mapping.train_loader, ast.Name):
+        return None, None
+    val = loop.mapping.val_loader
+    return loop.mapping.train_loader.id, val.id if isinstance(val, ast.Name) else None
+
+
+def config_fields(plan: Plan) -> list[dict]:
+    """The MLOps keys of Config and config.yaml (a notebook parameter of the same name keeps its own meaning)."""
+    metric, direction = primary_metric(plan)
+    fields = [
+        ("primary_metric", "str", metric, "the metric register compares (evaluate's)"),
+        ("direction", "str", direction, "max or min: which primary_metric is better"),
+        ("trials", "int", 20, "tune: Optuna trials per `tune` (the study resumes)"),
+        ("timeout", "float | None", None, "tune: seconds, or null for no limit"),
+        ("val_fraction", "float", 0.2, "tune: the share of training data held out when there is no validation split"),
+        ("final_data", "str", "train+val", "final: train+val, or all (the test data too)"),
+        ("tracking_uri", "str | None", None, "register: MLflow tracking URI (null: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)"),
+    ]
+    taken = {p.name for p in plan.parameters}
+    return [
+        {"name": name, "annotation": annotation, "value": value, "comment": comment}
+        for name, annotation, value, comment in fields
+        if name not in taken and name != plan.seed
+    ]
+
+
+def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]) -> tuple[dict[str, str], list[Stage]]:
+    """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
+    from .project import _render, format_python
+
+    torch = kind != "plain"
+    package, names = plan.package, plan.names
+    train = train_step_name(plan)
+    stages = build_stages(plan, modules + ["stages", "tuning", "registry"] + (["deploy"] if torch else []), torch)
+    step_stages = [s for s in stages if s.step]
+    train_stage = stage_name(train) if train else ""
+    before = [s.name for s in step_stages[: [s.step for s in step_stages].index(train)]] if train else []
+    train_loader, val_loader = mapped_loaders(plan)
+    tunable = kind == "lightning" and plan.loop is not None and train_loader is not None and bool(plan.seed)
+    evaluate = next((s.name for s in step_stages if plan.step(s.step).metrics or plan.step(s.step).metric_tables), "")
+    evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
+    seed_import = ""
+    if any("seed_everything" in line for line in seed_lines):
+        seed_import = f"from {'pytorch_lightning' if kind == 'lightning' else 'lightning_fabric'} import seed_everything"
+    elif any(line.startswith("numpy.") for line in seed_lines):
+        seed_import = "import random\n\nimport numpy"
+    elif seed_lines:
+        seed_import = "import random"
+    space = search_space(plan)[0]
+    context = dict(
+        package=package,
+        names=names,
+        torch=torch,
+        fabric=kind == "fabric",
+        seed_lines=seed_lines,
+        seed_import=seed_import,
+        seed=plan.seed or "",
+        stages=stages,
+        step_stages=[
+            {
+                "name": s.name,
+                "function": names.step_function(s.step),
+                "inputs": s.inputs,
+                "outputs": s.outputs,
+                "fabric": kind == "fabric",
+                "shard": kind == "fabric" and s.step == train,
+            }
+            for s in step_stages
+        ],
+        step_functions=sorted({names.step_function(s.step) for s in step_stages}),
+        search_space={name: (k, repr(tuple(a))) for name, (k, a) in space.items()},
+        tunable=tunable,
+        train_stage=train_stage,
+        last_before_train=before[-1] if before else None,
+        train_loader=train_loader,
+        val_loader=val_loader,
+        eval_loaders=[n for n in evaluate_inputs if n not in (train_loader, val_loader) and "loader" in n.lower()],
+        model_output=model_output,
+        content_hash=plan.content_hash,
+        data_stages=[s.name for s in step_stages if plan.step(s.step).role in ("data", "preprocess")],
+        evaluate_stage=evaluate or "evaluate",
+        flavor="pytorch" if torch else "sklearn",
+        example=forward,
+    )
+    src = f"src/{package}"
+    files = {
+        f"{src}/stages.py": format_python(_render("stages.py.j2", **context), package),
+        f"{src}/tuning.py": format_python(_render("tuning.py.j2", **context), package),
+        f"{src}/registry.py": format_python(_render("registry.py.j2", **context), package),
+        "dvc.yaml": dvc_yaml(package, stages),
+    }
+    if torch:
+        files[f"{src}/deploy.py"] = format_python(_render("deploy.py.j2", **context), package)
+    return files, stages
+
+
+def config_yaml_section(plan: Plan) -> str:
+    """The MLOps keys of config.yaml: dvc.yaml lists them as the stages' params, so they must be there."""
+    from .project import yaml_value
+
+    lines = ["", f"# MLOps stages (python -m {plan.package} --help)."]
+    for item in config_fields(plan):
+        lines.append(f"{item['name']}: {'null' if item['value'] is None else yaml_value(item['value'])}  # {item['comment']}")
+    return "\n".join(lines) + "\n"
+
+
+_FLAGS = {
+    "trials": ("--trials", "int", "tune: trials to add to the study"),
+    "timeout": ("--timeout", "float", "tune: stop after this many seconds"),
+    "final_data": ("--final-data", "", "final: train+val or all"),
+    "tracking_uri": ("--tracking-uri", "", "register: MLflow tracking URI (default: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)"),
+}
+
+
+def cli_flags(plan: Plan) -> list[dict]:
+    """The CLI flags of the MLOps keys (the others are set in config.yaml)."""
+    kept = {item["name"] for item in config_fields(plan)}
+    return [
+        {"name": name, "flag": flag, "type": kind, "help": text}
+        for name, (flag, kind, text) in _FLAGS.items()
+        if name in kept and not any(p.flag == flag for p in plan.parameters)
+    ]
