@@ -259,3 +259,38 @@ def test_only_numeric_scalars_become_metrics_and_the_rest_is_named(tmp_path):
     for name in ("cv", "scores", "preds", "summary", "label"):
         assert name in left_out.message
     assert left_out.cell_index == 5
+
+
+def test_evaluation_after_fit_runs_where_the_trainer_trained(tmp_path):
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        (
+            "X = torch.randn(64, 3)\ny = (X[:, 0] > 0).long()\n"
+            "loader = DataLoader(TensorDataset(X, y), batch_size=16)",
+            ["promote:data"],
+        ),
+        (
+            "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\nmodel = nn.Linear(3, 2).to(device)",
+            ["promote:model"],
+        ),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()\n"
+            "for epoch in range(epochs):\n    for xb, yb in loader:\n        xb, yb = xb.to(device), yb.to(device)\n"
+            "        optimizer.zero_grad()\n        loss = loss_fn(model(xb), yb)\n        loss.backward()\n"
+            "        optimizer.step()",
+            ["promote:train"],
+        ),
+        (
+            "correct = 0\nwith torch.no_grad():\n    for xb, yb in loader:\n        xb, yb = xb.to(device), yb.to(device)\n"
+            "        correct += (model(xb).argmax(1) == yb).sum().item()\nacc = correct / len(X)",
+            ["promote:evaluate"],
+        ),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    pipeline = (project / "src" / "nb" / "pipeline.py").read_text()
+    train = pipeline[pipeline.index("def train_step") : pipeline.index("def evaluate_step")]
+    # The Trainer's device (cuda:N under DDP or on a GPU), not the CPU the model step had to say.
+    assert "device = trainer.strategy.root_device\n    model.to(device)" in train
+    assert '"device": device' in train
+    assert set(metrics_of(project)) == {"correct", "acc"}

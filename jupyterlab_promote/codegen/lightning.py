@@ -87,6 +87,16 @@ def lit_module(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def device_after_fit(plan: Plan) -> str | None:
+    """The notebook's device variable, when steps after the mapped loop's step use it (then it is rebound there)."""
+    loop = plan.loop
+    if loop is None or not isinstance(loop.mapping.model, str):
+        return None
+    devices = {s.binds[0] for step in plan.steps for p in step.body if (s := p.stmt).is_device and s.binds}
+    later = plan.steps[plan.steps.index(loop.step) + 1 :]
+    return next((d for d in sorted(devices) if any(d in step.inputs for step in later)), None)
+
+
 def fit_statements(plan: Plan, taken: set[str]) -> str:
     """What replaces the epoch loop inside the train step."""
     loop = plan.loop
@@ -110,6 +120,12 @@ def fit_statements(plan: Plan, taken: set[str]) -> str:
         f"{trainer} = build_trainer(cfg, {', '.join(options)})",
         f"{trainer}.fit({lit}, {', '.join(fit)})",
     ]
+    if device := device_after_fit(plan):
+        lines += [
+            "# Later steps evaluate where the Trainer trained (after fit Lightning hands the model back on the CPU).",
+            f"{device} = {trainer}.strategy.root_device",
+            f"{mapping.model}.to({device})",
+        ]
     if mapping.checkpoint_path is not None:
         path = ast.unparse(mapping.checkpoint_path)
         anchor = plan.paths.anchor(mapping.checkpoint_path) if plan.paths else None

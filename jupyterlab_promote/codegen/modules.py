@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from ..lines import indent
 from ..plan import MODULE_ORDER, Placed, Plan, Step
-from .lightning import LIT_CLASS, datamodule, fit_statements, lit_module
+from .lightning import (
+    LIT_CLASS,
+    datamodule,
+    device_after_fit,
+    fit_statements,
+    lit_module,
+)
 from .statements import RenderOptions, render
 
 RUNTIME_NAMES = {
@@ -147,6 +153,8 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     if body.strip():
         lines.append(indent(body, "    "))
     outputs = {name: name for name in step.outputs}
+    if plan.loop is not None and plan.loop.step is step and (device := device_after_fit(plan)):
+        outputs[device] = device
     if step.metrics or step.metric_tables:
         metric_values = ", ".join(f'"{m}": {m}' for m in step.metrics)
         tables = f", tables=[{', '.join(step.metric_tables)}]" if step.metric_tables else ""

@@ -175,9 +175,20 @@ def _leave_out_non_metrics(plan: Plan, step) -> None:
                     if isinstance(leaf, ast.Name):
                         last_value.pop(leaf.id, None)  # unpacked: its type is not known here
     left_out: dict[int, tuple[object, int, list[str]]] = {}  # id(cell) → the cell, first line, what is no metric
+    loop_targets = {  # name → (cell, line) of the loop that iterates over it
+        leaf.id: (placed.cell, line_in_cell(placed.cell, getattr(node, "lineno", placed.stmt.line)))
+        for placed in step.body
+        for node in ast.walk(placed.stmt.node)
+        if isinstance(node, (ast.For, ast.comprehension))
+        for leaf in ast.walk(node.target)
+        if isinstance(leaf, ast.Name)
+    }
     for name in list(step.metrics):
         value, cell, line = last_value.get(name, (None, None, 0))
         reason = _non_metric(value) if value is not None else None
+        if name in loop_targets:
+            cell, line = loop_targets[name]
+            reason = "a loop variable: its last batch or item"
         if reason:
             step.metrics.remove(name)
             left_out.setdefault(id(cell), (cell, line, []))[2].append(f"{name} ({reason})")
