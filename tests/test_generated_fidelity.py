@@ -294,3 +294,36 @@ def test_evaluation_after_fit_runs_where_the_trainer_trained(tmp_path):
     assert "device = trainer.strategy.root_device\n    model.to(device)" in train
     assert '"device": device' in train
     assert set(metrics_of(project)) == {"correct", "acc"}
+
+
+DDP_FIT = """
+import pytorch_lightning as pl
+from torch import nn
+
+from tiny.config import Config
+from tiny.data import DataModule
+from tiny.model import LitModel
+from tiny.pipeline import run
+
+if __name__ == "__main__":  # DDP starts this script again in the second process
+    cfg = Config(accelerator="cpu", devices=1)
+    model = run(cfg, until="model")["model"]
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=2, strategy="ddp", max_epochs=1, logger=False, enable_checkpointing=False
+    )
+    trainer.fit(LitModel(model, nn.CrossEntropyLoss(), lr=0.1), datamodule=DataModule(cfg))
+    print(f"fitted on rank {trainer.global_rank} of {trainer.world_size}")
+"""
+
+
+def test_the_datamodule_fits_under_two_process_ddp_as_its_docstring_says(tmp_path):
+    from .helpers import TINY_TORCH
+
+    notebook = write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)
+    project = tmp_path / "project"
+    assert api.promote(notebook, project, commit=False).ok
+    assert "Trainer().fit(model, datamodule=DataModule(cfg))" in (project / "src" / "tiny" / "data.py").read_text()
+    (project / "fit_ddp.py").write_text(DDP_FIT)
+    done = run_in_project(project, "fit_ddp.py")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "fitted on rank 0 of 2" in done.stdout
