@@ -17,6 +17,8 @@ from typing import Callable
 
 from . import gitrepo
 from .codegen import GeneratedProject, generate
+from .codegen.fingerprint import generation_key
+from .codegen.project import toml_value
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .diagnostics import Diagnostic, Severity
 from .errors import OutputNeededError, PromoteError
@@ -245,6 +247,23 @@ def preview(
     return Preview(plan, output, _changes(output, project.files, previous))
 
 
+def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
+    """True (and ``result`` filled in) when the last promotion, merged, came from the same generation key.
+
+    Generation is deterministic, so the full run would write the same tree and find nothing to commit;
+    the same refusals (uncommitted work in the way, a merge in progress) still apply.
+    """
+    branch = branch_for(plan.notebook.path)
+    merged = gitrepo.merged_promotion(output, branch, "promote.toml")
+    key = generation_key(plan, _notebook_ref(plan.notebook.path, output))
+    if merged is None or f"generation_key = {toml_value(key)}\n" not in merged[1]:
+        return False
+    gitrepo.preflight(output, gitrepo.files_on_branch(output, branch))
+    result.branch, result.commit = branch, merged[0]
+    result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
+    return True
+
+
 def promote(
     notebook: str | Path,
     output: str | Path | None = None,
@@ -262,6 +281,9 @@ def promote(
     result = PromoteResult(plan=plan, output=output)
     if not plan.ok:
         result.message = "not promoted: fix the errors above first"
+        return result
+    if commit and _up_to_date(plan, output, result):
+        result.seconds = time.perf_counter() - started
         return result
     progress("generating package")
     project = _generate(plan, output)

@@ -517,6 +517,22 @@ def read_from_branch(output_dir: Path, branch: str, relpath: str) -> str | None:
     return _try(loc.root, "cat-file", "blob", f"refs/heads/{branch}:{_under(loc.prefix, relpath)}")
 
 
+def merged_promotion(output_dir: Path, branch: str, relpath: str) -> tuple[str, str] | None:
+    """(tip, ``relpath`` as committed there) of the promote branch, when the user's branch holds that tip.
+
+    None when there is no repository, branch or file, or when the last promotion never reached HEAD
+    (interrupted, or reset away): then only a full promotion can say what is left to do.
+    """
+    loc = _locate(Path(output_dir).absolute())
+    if loc.root is None or (tip := _rev(loc.root, f"refs/heads/{branch}")) is None:
+        return None
+    head = _rev(loc.root, "HEAD")
+    if head is None or _try(loc.root, "merge-base", "--is-ancestor", tip, head) is None:
+        return None
+    text = _try(loc.root, "cat-file", "blob", f"{tip}:{_under(loc.prefix, relpath)}")
+    return None if text is None else (tip, text)
+
+
 def files_on_branch(output_dir: Path, branch: str) -> list[str]:
     """The generated files of the last promotion (relative to output_dir); [] when there is none."""
     loc = _locate(Path(output_dir).absolute())

@@ -98,3 +98,40 @@ def test_reading_and_analysing_import_neither_nbformat_nor_the_ipython_package(t
     )
     found = subprocess.run([sys.executable, "-c", probe, str(notebook)], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_an_unchanged_notebook_is_up_to_date_without_regenerating(tmp_path: Path, monkeypatch) -> None:
+    """The early stop answers exactly what the full run answers, and only when nothing that matters changed."""
+    import nbformat
+
+    from jupyterlab_promote import api
+    from jupyterlab_promote.errors import RefusedError
+    from tests.helpers import write_notebook
+
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "T")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "t@example.com")
+    cells = [("lr = 0.1", ["parameters"]), ("xs = [1.0, 2.0]", ["promote:data"]), ("w = sum(xs) * lr", ["promote:train"])]
+    notebook, output = write_notebook(tmp_path / "nb.ipynb", cells), tmp_path / "out"
+    first = api.promote(notebook, output)
+    assert first.ok and first.commit
+    generated = []
+    monkeypatch.setattr(api, "generate", lambda *a, **k: generated.append(1) or pytest.fail("generated again"))
+    again = api.promote(notebook, output)
+    assert (again.ok, again.commit, again.files, generated) == (True, first.commit, [], [])
+    assert "up to date" in again.message
+    (output / "promote.toml").write_text("edited\n")
+    with pytest.raises(RefusedError):  # uncommitted work in the way is refused, as by the full run
+        api.promote(notebook, output)
+    monkeypatch.undo()
+    (output / "promote.toml").unlink()
+    import subprocess
+
+    subprocess.run(["git", "-C", str(output), "checkout", "--", "promote.toml"], check=True)
+    node = nbformat.read(str(notebook), as_version=4)
+    node.cells[2].metadata["tags"] = ["promote:evaluate"]  # a tag only: the sources (content_hash) are unchanged
+    nbformat.write(node, str(notebook))
+    retagged = api.promote(notebook, output)
+    assert retagged.ok and retagged.commit != first.commit
+    renamed = api.promote(notebook, output, name="other_name")
+    assert renamed.ok and renamed.commit != retagged.commit

@@ -13,6 +13,7 @@ from .._version_info import tool_version
 from ..plan import Parameter, Plan
 from ..stages.paths import NOTEBOOK_DIR
 from .dependencies import distributions, requirement
+from .fingerprint import generation_key
 from .lightning import forward_test
 from .lint import mark_author_lint
 from .mlops import cli_flags, config_fields, config_yaml_section, generate_mlops
@@ -192,6 +193,7 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
         f"path = {toml_value(notebook_ref)}",
         f"content_hash = {toml_value(plan.content_hash)}",
         f"tool_version = {toml_value(tool_version())}",
+        f"generation_key = {toml_value(generation_key(plan, notebook_ref))}",
         "",
     ]
     for step in plan.steps:

@@ -1,0 +1,39 @@
+"""The generation key: a hash of everything the generated files depend on.
+
+Generation is a pure function of the notebook's cells, the options and the tool's own code, so two
+promotions with the same key write the same files. promote.toml records the key; a re-promotion
+whose key matches the one on the promote branch stops before generating (formatting is most of a
+promotion's time) and reports "up to date", exactly as the full run would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from .._version_info import tool_version
+from ..plan import Plan
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@lru_cache(maxsize=1)
+def _tool_fingerprint() -> str:
+    """The version plus a hash of the package's code and templates: a source checkout changes without a new version."""
+    digest = hashlib.sha256(tool_version().encode())
+    for path in sorted(p for p in _PACKAGE.rglob("*") if p.suffix in {".py", ".j2"} and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def generation_key(plan: Plan, notebook_ref: str) -> str:
+    """Hash of the inputs of :func:`generate`: cells, notebook name and reference, package, options, tool."""
+    digest = hashlib.sha256(_tool_fingerprint().encode())
+    for text in (plan.notebook.name, notebook_ref, plan.package, str(plan.strict)):
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    for cell in plan.notebook.cells:
+        fields = (str(cell.index), cell.id, cell.cell_type, "\x1f".join(cell.tags), str(cell.execution_count), cell.source)
+        digest.update("\x1e".join(fields).encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()[:32]
