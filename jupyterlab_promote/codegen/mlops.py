@@ -273,6 +273,8 @@ def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str 
     }
     if torch:
         files[f"{src}/deploy.py"] = format_python(_render("deploy.py.j2", **context), package)
+    context.update(torch_model=torch and model_output is not None, primary_metric=primary_metric(plan)[0])
+    files["tests/test_stages.py"] = format_python(_render("test_stages.py.j2", **context), package)
     return files, stages
 
 
