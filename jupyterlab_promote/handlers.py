@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import uuid
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any, Awaitable, Callable
@@ -36,6 +38,21 @@ MAX_BODY_BYTES = 64 * 2**20
 # promotes sharing a repository run one after the other instead of fighting over git's index.
 # Weak values: a lock disappears once no request holds or waits for it.
 _output_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+# Identical requests in flight share one computation (a burst of previews from several tabs or users),
+# and analyses are remembered by content: the panel re-analyses the same notebook often.
+_in_flight: dict[tuple, asyncio.Future] = {}
+_analyses: OrderedDict[tuple, dict] = OrderedDict()
+_KEPT_ANALYSES = 32
+
+
+def _request_key(route: str, body: bytes, *files: Path) -> tuple:
+    """What makes two requests identical: the route, the body and the bytes of the files they read."""
+    digest = hashlib.sha256(body)
+    for path in files:
+        digest.update(b"\0" + str(path).encode("utf-8", "surrogateescape") + b"\0" + path.read_bytes())
+    return route, digest.hexdigest()
 
 
 def _lock_key(output: Path) -> str:
@@ -189,6 +206,17 @@ class PromoteHandler(APIHandler):
         """Promotion reads, formats and runs git: seconds of work that must not block the server."""
         return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
+    async def shared(self, key: tuple, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``off_loop(fn, ...)``, computed once for identical requests in flight at the same time.
+
+        The computation is shielded: a client that disconnects does not cancel it for the others.
+        """
+        future = _in_flight.get(key)
+        if future is None:
+            future = _in_flight[key] = asyncio.ensure_future(self.off_loop(fn, *args, **kwargs))
+            future.add_done_callback(lambda _: _in_flight.pop(key, None))
+        return await asyncio.shield(future)
+
     async def answer(self, work: Callable[[dict], Awaitable[dict]]) -> None:
         """Run ``work(body)`` and send its JSON; every failure becomes a JSON error body."""
         try:
@@ -222,10 +250,17 @@ class AnalyzeHandler(PromoteHandler):
         content = body.get("content")
         if content is not None and not isinstance(content, dict):
             raise _bad_input("'content' must be the notebook as a JSON object")
-        plan = await self.off_loop(api.analyze, notebook, name, strict=self.promoter().strict, content=content)
+        strict = self.promoter().strict
+        key = _request_key(f"analyze strict={strict}", self.request.body or b"", *([notebook] if content is None else []))
+        if (analysis := _analyses.get(key)) is None:
+            plan = await self.shared(key, api.analyze, notebook, name, strict=strict, content=content)
+            analysis = _analyses[key] = plan.to_json()
+            while len(_analyses) > _KEPT_ANALYSES:
+                _analyses.popitem(last=False)
+        _analyses.move_to_end(key)
         # The default output travels with the plan, so the panel never derives names itself.
         output = self.output_path(body, notebook, _optional_string(body, "output_pattern"))
-        return {**plan.to_json(), "output": str(output)}
+        return {**analysis, "output": str(output)}
 
 
 class PreviewHandler(PromoteHandler):
@@ -237,7 +272,9 @@ class PreviewHandler(PromoteHandler):
 
     async def _preview(self, body: dict) -> dict:
         notebook, output, name = self.target(body)
-        return (await self.off_loop(api.preview, notebook, output, name, strict=self.promoter().strict)).to_json()
+        strict = self.promoter().strict
+        key = _request_key(f"preview strict={strict} output={output}", self.request.body or b"", notebook)
+        return (await self.shared(key, api.preview, notebook, output, name, strict=strict)).to_json()
 
 
 class PromoteRouteHandler(PromoteHandler):
