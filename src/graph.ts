@@ -156,15 +156,27 @@ export function edgeLabel(edge: IGraphEdge, most = 3): string {
   return more > 0 ? `${shown} +${more}` : shown;
 }
 
-/** The lines of a node's box: the step, its cells, its parameters. */
-export function nodeLines(node: IGraphNode): string[] {
+/**
+ * The lines of a node's box: the step, its cells, its parameters, the
+ * parameters wrapped after about `width` characters (the panel is narrow).
+ */
+export function nodeLines(node: IGraphNode, width = 20): string[] {
   const count = node.cells.length;
   const lines = [node.label, `${count} cell${count === 1 ? '' : 's'}`];
   if (node.pulled.length > 0) {
     lines[1] += ` + ${node.pulled.length} pulled in`;
   }
+  let line = 'reads';
+  node.parameters.forEach((name, index) => {
+    const word = index < node.parameters.length - 1 ? `${name},` : name;
+    if (line !== 'reads' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word;
+  });
   if (node.parameters.length > 0) {
-    lines.push(`reads ${node.parameters.join(', ')}`);
+    lines.push(line);
   }
   return lines;
 }

@@ -28,6 +28,13 @@ describe('pipelineGraph of the demo analysis', () => {
     expect(nodeLines(data)).toEqual([
       'data',
       '1 cell',
+      'reads n_samples,',
+      'noise, seed,',
+      'batch_size'
+    ]);
+    expect(nodeLines(data, 80)).toEqual([
+      'data',
+      '1 cell',
       'reads n_samples, noise, seed, batch_size'
     ]);
   });
