@@ -14,6 +14,7 @@ from ..plan import Parameter, Plan
 from ..stages.paths import NOTEBOOK_DIR
 from .dependencies import distributions, requirement
 from .fingerprint import generation_key
+from .format_cache import cached_format
 from .lightning import forward_test
 from .lint import mark_author_lint
 from .mlops import cli_flags, config_fields, config_yaml_section, generate_mlops
@@ -70,7 +71,12 @@ def format_python(source: str, first_party: str = "") -> str:
 
     ``first_party`` is the generated package, so its imports sort in their own section exactly as
     ``ruff check --select I`` expects (the generated pyproject declares it first-party too).
+    Remembered on disk too (format_cache), across processes and notebooks.
     """
+    return cached_format(source, first_party, _format_python)
+
+
+def _format_python(source: str, first_party: str) -> str:
     import black  # imported where used: black and isort are slow to import
     import isort
 

@@ -1,0 +1,68 @@
+"""Formatted files remembered on disk, by content: black runs only on code it has not formatted before.
+
+Formatting (isort, black, the lint marks) is most of a promotion's time, and most generated files are
+the same from one promotion to the next (templates, unchanged steps), across notebooks and processes.
+An entry is keyed by a hash of the source, the first-party package, the formatter versions and the
+formatting code itself, so it is never stale. The cache is an optimisation only: an unreadable or
+unwritable cache directory just means formatting again.
+
+Location: ``$JUPYTERLAB_PROMOTE_CACHE_DIR``, else ``$XDG_CACHE_HOME/jupyterlab-promote`` (``~/.cache``);
+``JUPYTERLAB_PROMOTE_CACHE_DIR=""`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+_FORMATTING_CODE = ("lint.py", "project.py", "format_cache.py")
+
+
+def cache_dir() -> Path | None:
+    configured = os.environ.get("JUPYTERLAB_PROMOTE_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) / "format" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "jupyterlab-promote" / "format"
+
+
+@lru_cache(maxsize=1)
+def _formatter_fingerprint() -> bytes:
+    digest = hashlib.sha256()
+    for distribution in ("black", "isort", "pyflakes"):
+        try:
+            digest.update(f"{distribution}={metadata.version(distribution)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{distribution}=?\0".encode())
+    here = Path(__file__).resolve().parent
+    for name in _FORMATTING_CODE:
+        digest.update((here / name).read_bytes() + b"\0")
+    return digest.digest()
+
+
+def cached_format(source: str, first_party: str, formatter: Callable[[str, str], str]) -> str:
+    """``formatter(source, first_party)``, from the disk cache when it formatted the same input before."""
+    folder = cache_dir()
+    if folder is None:
+        return formatter(source, first_party)
+    digest = hashlib.sha256(_formatter_fingerprint())
+    digest.update(first_party.encode() + b"\0" + source.encode("utf-8", "surrogatepass"))
+    entry = folder / digest.hexdigest()[:2] / digest.hexdigest()
+    try:
+        return entry.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    formatted = formatter(source, first_party)
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        partial = entry.with_name(f".{entry.name}.{secrets.token_hex(4)}.tmp")
+        partial.write_text(formatted, encoding="utf-8")
+        os.replace(partial, entry)  # readers see a whole entry or none
+    except OSError:
+        pass
+    return formatted
