@@ -327,3 +327,26 @@ def test_the_datamodule_fits_under_two_process_ddp_as_its_docstring_says(tmp_pat
     done = run_in_project(project, "fit_ddp.py")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "fitted on rank 0 of 2" in done.stdout
+
+
+def test_a_main_function_returning_the_evaluate_functions_results_gives_the_metrics(tmp_path):
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        ("X = torch.randn(32, 3)\ny = (X.sum(1) > 0).long()", ["promote:data"]),
+        (
+            "def test(model):\n    with torch.no_grad():\n"
+            "        return nn.functional.cross_entropy(model(X), y).item(), 0.5",
+            ["promote:evaluate"],
+        ),
+        (
+            "def main():\n    model = nn.Linear(3, 2)\n    optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "    for epoch in range(epochs):\n        optimizer.zero_grad()\n"
+            "        nn.functional.cross_entropy(model(X), y).backward()\n        optimizer.step()\n"
+            "        test_loss, test_acc = test(model)\n    return test_loss, test_acc\n\n"
+            "if __name__ == '__main__':\n    final_loss, final_acc = main()",
+            ["promote:train"],
+        ),
+    ]
+    _, project = _promote_and_run(tmp_path, cells)
+    assert set(metrics_of(project)) == {"final_loss", "final_acc"}

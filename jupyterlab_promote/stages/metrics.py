@@ -74,19 +74,22 @@ def metrics(plan: Plan) -> None:
                     and isinstance(node.targets[0], ast.Name)
                 ):
                     step.metric_tables.append(node.targets[0].id)
+    evaluate_steps = [s for s in plan.steps if s.role == "evaluate" or any(c.role == "evaluate" for c in s.cells)]
+    if evaluate_steps:
         _results_of_evaluate_functions(plan)
-        _leave_out_non_metrics(plan, step)
-        if not step.metrics and not step.metric_tables:
-            cell = step.cells[0]
-            cell.diagnostics.append(
-                diagnostic(
-                    plan.notebook,
-                    cell.cell,
-                    "warning",
-                    "PRM012",
-                    "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
-                )
+        for step in plan.steps:
+            _leave_out_non_metrics(plan, step)
+    if evaluate_steps and not any(step.metrics or step.metric_tables for step in plan.steps):
+        cell = evaluate_steps[0].cells[0]
+        cell.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                cell.cell,
+                "warning",
+                "PRM012",
+                "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
             )
+        )
 
 
 def _assignments(node: ast.stmt) -> list[ast.Assign]:
@@ -97,6 +100,46 @@ def _assignments(node: ast.stmt) -> list[ast.Assign]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return []
     return [found for block in blocks for child in block for found in _assignments(child)]
+
+
+def _calls_any(node: ast.AST, functions: set[str]) -> bool:
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions for n in ast.walk(node)
+    )
+
+
+def _returning_results_of(plan: Plan, functions: set[str]) -> set[str]:
+    """Functions that return what an evaluate function returned: ``main()`` ending in ``return test_loss, test_acc``."""
+    definitions = [
+        stmt.node
+        for cell in plan.cells
+        if cell.promoted and cell.names
+        for stmt in cell.names.statements
+        if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    found: set[str] = set()
+    while True:
+        known = functions | found
+        more = set()
+        for function in definitions:
+            if function.name in known:
+                continue
+            results = {  # names this function binds from a call to a known function
+                leaf.id
+                for assign in ast.walk(function)
+                if isinstance(assign, ast.Assign) and _calls_any(assign.value, known)
+                for target in assign.targets
+                for leaf in ast.walk(target)
+                if isinstance(leaf, ast.Name)
+            }
+            for node in ast.walk(function):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                    if _calls_any(node.value, known) or names & results:
+                        more.add(function.name)
+        if not more:
+            return found
+        found |= more
 
 
 def _results_of_evaluate_functions(plan: Plan) -> None:
@@ -112,6 +155,7 @@ def _results_of_evaluate_functions(plan: Plan) -> None:
         for stmt in cell.names.statements
         if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
+    functions |= _returning_results_of(plan, functions)
     for step in plan.steps:
         for placed in step.body:
             for assign in _assignments(placed.stmt.node):
