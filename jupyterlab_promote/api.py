@@ -18,6 +18,7 @@ from typing import Callable
 from . import gitrepo
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
+from .codegen.mlops import mlops_summary
 from .codegen.project import toml_value
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .diagnostics import Diagnostic, Severity
@@ -60,6 +61,7 @@ class Preview:
             "package": self.plan.package,
             "files": [f.to_json() for f in self.files],
             "diagnostics": [d.to_json() for d in self.plan.all_diagnostics],
+            **mlops_summary(self.plan),
         }
 
 
@@ -96,6 +98,7 @@ class PromoteResult:
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "message": self.message,
             "seconds": round(self.seconds, 3),
+            **mlops_summary(self.plan),
         }
 
 

@@ -138,6 +138,7 @@ class PromoteApp(JupyterApp):
                 cells = ", ".join(str(c.cell.index) for c in step.cells)
                 takes = f" takes {', '.join(step.inputs)}" if step.inputs else ""
                 print(f"  step {step.name:<11} cells {cells}{takes}")
+            self._print_stages(preview.to_json())
             self._print_diagnostics(plan.all_diagnostics)
             for change in preview.files:
                 if change.diff:
@@ -159,6 +160,7 @@ class PromoteApp(JupyterApp):
                 print(f"conflict: {output / path}")
             print(("✓ " if result.ok else "✗ ") + result.message + (f" (took {result.seconds:.1f} s)" if result.ok else ""))
             if result.ok:
+                self._print_stages(result.to_json())
                 print(f"next: cd {output} && pip install -e . && python -m {result.plan.package} run --smoke")
         self.exit_status = EXIT_OK if result.ok else EXIT_FAILED
 
@@ -193,6 +195,15 @@ class PromoteApp(JupyterApp):
         self.exit_status = EXIT_OK if verification.ok else EXIT_FAILED
 
     # --- output ----------------------------------------------------------------------
+
+    def _print_stages(self, reply: dict) -> None:
+        """The generated project's stages (`python -m PKG STAGE`) with the config keys each reads."""
+        if reply["stages"]:
+            print("stages (python -m " + reply["package"] + " STAGE; `run` runs them all):")
+        for stage in reply["stages"]:
+            print(f"  {stage['name']:<16} reads {', '.join(stage['params']) or 'no config key'}")
+        for name, space in reply["search_space"].items():
+            print(f"  tune {name}: {space}")
 
     def _print_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
         for diagnostic in diagnostics:

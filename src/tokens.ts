@@ -127,6 +127,20 @@ export interface IPreview {
   package: string;
   files: IFileChange[];
   diagnostics: IDiagnostic[];
+  /** The generated project's MLOps stages, in order. */
+  stages: IMlopsStage[];
+  /** The `# tune:` search space: parameter → its distribution as written. */
+  search_space: { [parameter: string]: string };
+}
+
+/** One stage of the generated project (`python -m PKG NAME`). */
+export interface IMlopsStage {
+  name: string;
+  help: string;
+  /** config.yaml keys the stage reads (DVC re-runs it when one changes). */
+  params: string[];
+  /** Earlier stages whose outputs it reads. */
+  reads: string[];
 }
 
 /** Answer of `POST promote`. */
@@ -144,6 +158,8 @@ export interface IPromoteResult {
   message: string;
   /** Wall time of the promotion on the server. */
   seconds?: number;
+  stages: IMlopsStage[];
+  search_space: { [parameter: string]: string };
 }
 
 /** Body of `POST preview` and `POST promote`. */

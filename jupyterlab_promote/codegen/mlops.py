@@ -112,6 +112,8 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
             params_until_train += step.params
         for output in stages[-1].outputs:
             producer[output] = name
+    if not any(s.name == "tune" for s in stages):  # no train step: tune is there, and says there is nothing to tune
+        stages.append(Stage("tune", "nothing to tune: the notebook has no train step", "tuning", common + ["tuning"], sorted(_TUNE_KEYS), persist=True))
     train_stage = stage_name(train) if train else None
     reads_train = [train_stage] if train_stage else []
     final_params = sorted(set(params_until_train + seed + ["final_data"]))
@@ -304,3 +306,14 @@ def cli_flags(plan: Plan) -> list[dict]:
         for name, (flag, kind, text) in _FLAGS.items()
         if name in kept and not any(p.flag == flag for p in plan.parameters)
     ]
+
+
+def mlops_summary(plan: Plan) -> dict:
+    """What the CLI and the panel show: the stages with the config keys each reads, and the search space."""
+    from .modules import runtime_kind
+
+    if not plan.steps or not plan.ok:
+        return {"stages": [], "search_space": {}}
+    stages = build_stages(plan, ["config", "runtime", "data", "model", "pipeline"], runtime_kind(plan) != "plain")
+    space = {name: f"{kind}({', '.join(map(repr, arguments))})" for name, (kind, arguments) in search_space(plan)[0].items()}
+    return {"stages": [stage.to_json() for stage in stages], "search_space": space}

@@ -12,6 +12,7 @@ import {
   IErrorReply,
   IFileChange,
   IMetricComparison,
+  IMlopsStage,
   IParameter,
   IPlan,
   IPreview,
@@ -88,7 +89,15 @@ const preview: Fields<IPreview> = {
   output: true,
   package: true,
   files: true,
-  diagnostics: true
+  diagnostics: true,
+  stages: true,
+  search_space: true
+};
+const mlopsStage: Fields<IMlopsStage> = {
+  name: true,
+  help: true,
+  params: true,
+  reads: true
 };
 const promoteResult: Fields<IPromoteResult> = {
   ok: true,
@@ -101,7 +110,9 @@ const promoteResult: Fields<IPromoteResult> = {
   conflicts: true,
   diagnostics: true,
   message: true,
-  seconds: true
+  seconds: true,
+  stages: true,
+  search_space: true
 };
 const metricComparison: Fields<IMetricComparison> = {
   name: true,
@@ -153,6 +164,7 @@ const TABLES: { [definition: string]: object } = {
   analysis,
   fileChange,
   preview,
+  mlopsStage,
   promoteResult,
   metricComparison,
   verifyResult,
