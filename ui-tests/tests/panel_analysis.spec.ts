@@ -247,7 +247,10 @@ test.describe('Lifecycle from the panel', () => {
     await openWithPanel(page, `${tmpPath}/${AWKWARD}`, tinyNotebook());
     await page.locator(`${PANEL} .jp-promote-verify-button`).click();
     const verdict = page.locator(`${PANEL} .jp-promote-verify-verdict`).first();
-    await expect(verdict).toBeVisible({ timeout: 8 * 60_000 });
+    const failed = page.locator(`${PANEL} .jp-promote-result[data-state="error"]`);
+    await expect(verdict.or(failed)).toBeVisible({ timeout: 8 * 60_000 });
+    // A failed run says why here rather than at the timeout.
+    expect(await failed.isVisible() ? await failed.textContent() : '').toBe('');
     await expect(verdict).toHaveText('ok');
     await screenshot(page, `${PANEL} .jp-promote-verify-table`, 'promote-verify.png');
   });
