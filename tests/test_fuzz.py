@@ -1,9 +1,12 @@
 """Property-based fuzzing (hypothesis): generated notebooks through analyze + preview.
 
 Properties: analysis raises nothing but PromoteError; a plan without errors generates files that all
-parse (Python compiles, TOML, YAML); generation is deterministic (same input, byte-identical files).
+parse (Python compiles, TOML, YAML); generation is deterministic (same input, byte-identical files);
+generated code passes ruff (E4,E7,E9,F,I) and black as generated; the generated CLI's ``--help`` starts;
+a second promotion of the same notebook commits nothing.
 
-CI runs a bounded campaign (300 examples, about 15 s on 2 cores); a longer one on demand:
+CI runs a bounded campaign (300 examples of the parse/determinism property, 60 of the lint one, 10
+promoted twice with git and started; a few minutes on 2 cores); a longer one on demand:
 ``JUPYTERLAB_PROMOTE_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py``.
 """
 
@@ -127,3 +130,79 @@ def test_generated_notebooks_never_crash_and_generate_only_valid_files(tmp_path_
     for name, text in first.items():
         assert _parse(name, text) is None, (name, text)
     assert generate(api.analyze(path), path.name).files == first  # deterministic
+
+
+LINT_EXAMPLES = max(FUZZ_EXAMPLES // 5, 10)  # each example runs ruff on the generated tree
+PROJECT_EXAMPLES = max(FUZZ_EXAMPLES // 30, 5)  # each promotes twice with git and starts the generated CLI
+
+
+def _plan_or_none(path: Path):
+    try:
+        plan = api.analyze(path)
+    except PromoteError:
+        return None
+    return plan if plan.ok else None
+
+
+@settings(max_examples=LINT_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(cells=CELLS)
+def test_generated_code_passes_ruff_and_black_as_generated(tmp_path_factory, cells) -> None:
+    import subprocess
+    import sys
+
+    import black
+
+    from jupyterlab_promote.codegen import generate
+
+    directory = tmp_path_factory.mktemp("lint")
+    path = directory / "nb.ipynb"
+    path.write_text(json.dumps(document(cells)), encoding="utf-8")
+    plan = _plan_or_none(path)
+    if plan is None:
+        return
+    project = directory / "project"
+    for name, text in generate(plan, path.name).files.items():
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        if name.endswith(".py"):
+            assert black.format_str(text, mode=black.Mode()) == text, name
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "E4,E7,E9,F,I", "--no-cache", "-q", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+
+
+@settings(max_examples=PROJECT_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(cells=CELLS)
+def test_generated_cli_starts_and_a_second_promotion_commits_nothing(tmp_path_factory, cells) -> None:
+    import subprocess
+    import sys
+
+    directory = tmp_path_factory.mktemp("project")
+    path = directory / "nb.ipynb"
+    path.write_text(json.dumps(document(cells)), encoding="utf-8")
+    if _plan_or_none(path) is None:
+        return
+    subprocess.run(["git", "init", "-q", str(directory)], check=True)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "F", "GIT_AUTHOR_EMAIL": "f@x", "GIT_COMMITTER_NAME": "F"}
+    env["GIT_COMMITTER_EMAIL"] = "f@x"
+    os.environ.update({k: v for k, v in env.items() if k.startswith("GIT_")})
+    first = api.promote(path, directory / "pkg")
+    assert first.ok and first.commit
+    help_run = subprocess.run(
+        [sys.executable, "-m", first.plan.package, "--help"],
+        cwd=directory / "pkg",
+        env={**os.environ, "PYTHONPATH": "src"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert help_run.returncode == 0, help_run.stderr[-2000:]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True).stdout
+    second = api.promote(path, directory / "pkg")
+    assert second.ok  # idempotent: the branch does not move
+    assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True).stdout == head
