@@ -31,6 +31,7 @@ class Stage:
     params: list[str] = field(default_factory=list)  # config keys it reads (dvc params)
     reads: list[str] = field(default_factory=list)  # upstream stages whose outputs it reads (dvc deps)
     persist: bool = False
+    code: list[str] = field(default_factory=list)  # the step functions it runs (artifacts/code/<name>.sha256)
     step: str | None = None  # the notebook step it runs
     inputs: dict[str, str] = field(default_factory=dict)  # input name → stage that makes it
     outputs: list[str] = field(default_factory=list)
@@ -73,7 +74,9 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
     """Every stage in order, with what it reads: the plan knows each step's inputs and parameters."""
     train = train_step_name(plan)
     common = [m for m in ("config", "runtime", "stages") if m in modules]
-    step_code = common + [m for m in ("data", "model", "pipeline") if m in modules]
+    # pipeline.py holds every step: a stage depends on its steps' fingerprints (fingerprint.py), not the whole file
+    step_code = common + [m for m in ("data", "model") if m in modules]
+    ran: list[str] = []  # step stages so far: what tune and final run in memory
     seed = [plan.seed] if plan.seed else []
     stages: list[Stage] = []
     producer: dict[str, str] = {}
@@ -90,6 +93,7 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
                     params=sorted((set(params_until_train + step.params + seed) - set(space)) | _TUNE_KEYS),
                     reads=[],
                     persist=True,  # the study resumes: DVC must not delete optuna.db before a re-run
+                    code=["common", *ran, stage_name(step.name)],
                 )
             )
         name = stage_name(step.name)
@@ -104,6 +108,7 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
                 params=sorted(set(step.params + seed)),
                 reads=reads,
                 step=step.name,
+                code=["common", name],
                 inputs=inputs,
                 outputs=_handed_on(plan, step),
             )
@@ -112,6 +117,8 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
             params_until_train += step.params
         for output in stages[-1].outputs:
             producer[output] = name
+        if train is not None and not any(s.name == "tune" for s in stages[:-1]):
+            ran.append(name)
     if not any(s.name == "tune" for s in stages):  # no train step: tune is there, and says there is nothing to tune
         stages.append(Stage("tune", "nothing to tune: the notebook has no train step", "tuning", common + ["tuning"], sorted(_TUNE_KEYS), persist=True))
     train_stage = stage_name(train) if train else None
@@ -128,6 +135,7 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
             step_code + ["tuning"],
             params=final_params,
             reads=["tune"] if train else [],
+            code=["common", *ran, *([stage_name(train)] if train else [])],
         )
     )
     data_stages = [s.name for s in stages if s.step and plan.step(s.step).role in ("data", "preprocess")]
@@ -158,13 +166,24 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
 
 def dvc_yaml(package: str, stages: list[Stage]) -> str:
     """One DVC stage per pipeline stage: its command, code and upstream outputs, config keys and outputs."""
+    fingerprints = sorted({name for stage in stages for name in stage.code}, key=lambda n: (n != "common", n))
     lines = [
         f"# `dvc repro` (or `python -m {package} run`) re-runs only the stages whose code, inputs or parameters changed.",
         "stages:",
+        "  code:  # a sha256 per step function of pipeline.py (fingerprint.py): parsing only, so it runs every time",
+        f"    cmd: python -m {package}.fingerprint",
+        "    always_changed: true",
+        "    deps:",
+        f"      - src/{package}/pipeline.py",
+        f"      - src/{package}/fingerprint.py",
+        "    outs:",
     ]
+    for name in fingerprints:
+        lines += [f"      - artifacts/code/{name}.sha256:", "          cache: false"]
     for stage in stages:
         lines += [f"  {stage.name}:", f"    cmd: python -m {package} {stage.name}", "    deps:"]
         lines += [f"      - src/{package}/{module}.py" for module in stage.modules]
+        lines += [f"      - artifacts/code/{name}.sha256" for name in stage.code]
         lines += [f"      - artifacts/{_folder(stages, read)}" for read in stage.reads]
         if stage.params:
             lines += ["    params:", "      - config.yaml:"] + [f"          - {key}" for key in stage.params]
@@ -271,6 +290,7 @@ def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str 
         f"{src}/stages.py": format_python(_render("stages.py.j2", **context), package),
         f"{src}/tuning.py": format_python(_render("tuning.py.j2", **context), package),
         f"{src}/registry.py": format_python(_render("registry.py.j2", **context), package),
+        f"{src}/fingerprint.py": format_python(_render("fingerprint.py.j2", **context), package),
         "dvc.yaml": dvc_yaml(package, stages),
     }
     if torch:
