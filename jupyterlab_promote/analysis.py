@@ -137,16 +137,38 @@ def analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
 MAX_NESTING = 150
 
 
-def _nesting_depth(names: CellNames) -> int:
-    """Depth of the cell's deepest AST node, measured without recursion."""
-    deepest, stack = 0, [(stmt.node, 1) for stmt in names.statements]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_NESTING:
-            return deepest
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+@dataclass
+class _CellFacts:
+    """What the per-cell checks need from the AST, gathered in one walk (walks are most of the analysis)."""
+
+    depth: int = 0  # of the deepest node; the walk stops once past MAX_NESTING
+    calls: set[str] = field(default_factory=set)  # called by code that runs when the cell runs
+    body_calls: set[str] = field(default_factory=set)  # called inside the functions the cell defines
+    has_async: bool = False  # an await / async for / async with anywhere
+    has_lambda: bool = False
+
+
+def _cell_facts(names: CellNames) -> _CellFacts:
+    """One walk of the cell's AST, without recursion."""
+    facts = _CellFacts()
+    for stmt in names.statements:
+        target = facts.body_calls if stmt.is_definition else facts.calls
+        stack = [(stmt.node, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > facts.depth:
+                facts.depth = depth
+                if depth > MAX_NESTING:
+                    return facts
+            if isinstance(node, ast.Call):
+                func = node.func
+                target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+            elif isinstance(node, _ASYNC):
+                facts.has_async = True
+            elif isinstance(node, ast.Lambda):
+                facts.has_lambda = True
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return facts
 
 
 _ASYNC = (ast.Await, ast.AsyncFor, ast.AsyncWith)
@@ -194,23 +216,24 @@ def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
     except SyntaxError as exc:  # to_python already parsed; this is belt and braces
         plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", f"syntax error: {exc.msg}", exc.lineno))
         return
-    depth = _nesting_depth(plan.names)
+    facts = _cell_facts(plan.names)
+    depth = facts.depth
     if depth > MAX_NESTING:
         plan.names = None
         plan.plain.syntax_error = SourceNote(1, "error", "PRM001", "")
         _unreadable(notebook, plan, f"an expression nested {depth} levels deep (at most {MAX_NESTING}); split it")
         return
-    if plan.promoted and (line := _top_level_await(plan.names)):
+    if plan.promoted and facts.has_async and (line := _top_level_await(plan.names)):
         message = "top-level await: a promoted step is a plain function; wrap it in `async def main()` and `asyncio.run(main())`"
         plan.plain.syntax_error = SourceNote(line, "error", "PRM001", message)
         plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", message, line + plain.line_offset))
         return
-    plan.suggested_role = suggest_role(plain.code, plan.names)
+    plan.suggested_role = suggest_role(plain.code, plan.names, (facts.calls, facts.body_calls))
     if plan.promoted:
-        _check_code(notebook, plan)
+        _check_code(notebook, plan, facts.has_lambda)
 
 
-def _check_code(notebook: Notebook, plan: CellPlan) -> None:
+def _check_code(notebook: Notebook, plan: CellPlan, has_lambda: bool = True) -> None:
     cell, code = plan.cell, plan.plain.code if plan.plain else ""
     offset = plan.plain.line_offset if plan.plain else 0
     for number, text in enumerate(split_lines(code), start=1 + offset):
@@ -237,7 +260,7 @@ def _check_code(notebook: Notebook, plan: CellPlan) -> None:
                     number,
                 )
             )
-    if plan.role in ("data", "preprocess") and plan.names:
+    if plan.role in ("data", "preprocess") and plan.names and has_lambda:
         for stmt in plan.names.statements:
             for node in ast.walk(stmt.node):
                 if isinstance(node, ast.Lambda):
@@ -352,14 +375,19 @@ _DISPLAY_CALLS = {
 }
 
 
-def suggest_role(code: str, names: CellNames) -> str | None:
-    """The role a cell's code most likely plays (a suggestion; tags always win)."""
-    calls: set[str] = set()  # called by code that runs when the cell runs
-    body_calls: set[str] = set()  # called inside the functions the cell defines
+def suggest_role(code: str, names: CellNames, called: tuple[set[str], set[str]] | None = None) -> str | None:
+    """The role a cell's code most likely plays (a suggestion; tags always win).
+
+    ``called``: (calls of code that runs with the cell, calls inside its definitions), when already collected.
+    """
+    calls: set[str] = set() if called is None else called[0]  # called by code that runs when the cell runs
+    body_calls: set[str] = set() if called is None else called[1]  # called inside the functions the cell defines
     bases: set[str] = set()
     for stmt in names.statements:
         if isinstance(stmt.node, ast.ClassDef):
             bases |= {ast.unparse(b).split(".")[-1] for b in stmt.node.bases}
+        if called is not None:
+            continue
         target = body_calls if stmt.is_definition else calls
         for node in ast.walk(stmt.node):
             if isinstance(node, ast.Call):
