@@ -42,8 +42,9 @@ function tinyNotebook(): string {
       code('params', 'n = 40\nseed = 3\nrandom.seed(seed)', ['parameters']),
       code('directive', '# promote: data\nvalues = [random.random() for _ in range(n)]'),
       code('helper', 'def scale(xs):\n    return [2 * x for x in xs]'),
-      code('rescale', 'scaled = scale(values)', ['step:rescale']),
+      // Before the step: after it, Kale's rule would make it part of the step.
       code('loose', 'doubled = [2 * v for v in values]'),
+      code('rescale', 'scaled = scale(values)', ['step:rescale']),
       code('metrics', 'mean = sum(scaled) / n\nlargest = max(scaled)', ['promote:evaluate'])
     ]
   });
@@ -158,15 +159,24 @@ test.describe('Panel shows the server analysis', () => {
     await expect(cell).toHaveAttribute('data-promote-role', 'data');
     await expect(cell).toHaveAttribute('data-promote-role-source', 'directive');
     expect(await cellTags(page, 2)).toEqual([]);
-    await expect(page.locator('.jp-Notebook .jp-Cell').nth(4)).toHaveAttribute(
+    await expect(page.locator('.jp-Notebook .jp-Cell').nth(5)).toHaveAttribute(
       'data-promote-role',
       'step: rescale'
     );
+    // The custom step's node marks the helper it pulls in and the PRM003 warning about it.
+    const rescale = page.locator(`${PANEL} .jp-promote-graph [data-step="rescale"]`);
+    await expect(rescale).toHaveAttribute('data-pulled', '1');
+    await expect(rescale).toHaveAttribute('data-severity', 'warning');
+    await expect(rescale.locator('.jp-promote-graph-meta').first()).toHaveText(
+      '1 cell + 1 pulled in'
+    );
+    await screenshot(page, `${PANEL} .jp-promote-graph`, 'pipeline-graph-custom-step.png');
   });
 
   test('the role menu offers the notebook\'s custom steps', async ({ page, tmpPath }) => {
     await openWithPanel(page, `${tmpPath}/${AWKWARD}`, tinyNotebook());
-    const cell = page.locator('.jp-Notebook .jp-Cell').nth(5);
+    const cell = page.locator('.jp-Notebook .jp-Cell').nth(4);
+    await expect(cell).not.toHaveAttribute('data-promote-role', /.*/);
     const prompt = cell.locator('.jp-InputPrompt');
     await prompt.click();
     await prompt.click({ button: 'right' });
@@ -176,7 +186,7 @@ test.describe('Panel shows the server analysis', () => {
     });
     await expect(item).toBeVisible();
     await item.click();
-    expect(await cellTags(page, 5)).toEqual(['step:rescale']);
+    expect(await cellTags(page, 4)).toEqual(['step:rescale']);
     await expect(cell).toHaveAttribute('data-promote-role', 'step: rescale', {
       timeout: 60_000
     });
