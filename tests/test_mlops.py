@@ -1,0 +1,158 @@
+"""MLOps level 1 in promoted projects (issue 8): search space, stages, dvc.yaml, and the stages run for real."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from jupyterlab_promote import api
+from jupyterlab_promote.codegen import generate
+from jupyterlab_promote.notebook import read_notebook
+from jupyterlab_promote.stages import build_plan
+
+from .helpers import TINY_TORCH, lint_problems, run_in_project, write_notebook
+
+DEMO = Path(__file__).parent.parent / "examples" / "demo.ipynb"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _tiny(tmp_path: Path, parameters: str) -> Path:
+    cells = list(TINY_TORCH)
+    cells[1] = (parameters, ["parameters"])
+    return write_notebook(tmp_path / "tiny.ipynb", cells)
+
+
+def test_search_space_comes_from_tune_comments_and_bad_ones_are_warnings(tmp_path):
+    notebook = _tiny(
+        tmp_path,
+        "epochs = 2  # tune: int(1, 3)\nbatch_size = 16  # tune: choice(8, 16)\n"
+        "lr = 0.1  # tune: loguniform(0, 1)\ntorch.manual_seed(0)",
+    )
+    preview = api.preview(notebook, tmp_path / "out")
+    reply = preview.to_json()
+    assert reply["search_space"] == {"epochs": "int(1, 3)", "batch_size": "choice(8, 16)"}
+    warnings = [d for d in preview.plan.all_diagnostics if d.code == "PRM027"]
+    assert len(warnings) == 1 and "lr is not tuned" in warnings[0].message and warnings[0].line == 3
+    assert [s["name"] for s in reply["stages"]] == [
+        "data",
+        "model",
+        "tune",
+        "train",
+        "evaluate",
+        "final",
+        "register",
+        "export",
+    ]
+
+
+def test_dvc_yaml_gives_each_stage_its_own_code_inputs_and_config_keys():
+    plan = build_plan(read_notebook(DEMO))
+    project = generate(plan)
+    stages = yaml.safe_load(project.files["dvc.yaml"])["stages"]
+    params = {name: stage.get("params", [{}])[0].get("config.yaml", []) for name, stage in stages.items()}
+    assert "lr" in params["train"] and "lr" not in params["tune"]  # tune searches lr: the notebook's value is not read
+    assert params["register"] == ["direction", "primary_metric"]
+    assert stages["tune"]["outs"] == [{"artifacts/tuning": {"persist": True}}]  # the Optuna study resumes
+    evaluate = stages["evaluate"]["deps"]
+    assert "artifacts/code/evaluate.sha256" in evaluate and "src/demo/pipeline.py" not in evaluate
+    assert "artifacts/train" in evaluate and "artifacts/code/train.sha256" not in evaluate
+    assert stages["code"]["always_changed"] is True
+    assert all(stage["cmd"] == f"python -m demo {name}" for name, stage in stages.items() if name != "code")
+    config = yaml.safe_load(project.files["config.yaml"])
+    assert (config["primary_metric"], config["direction"]) == ("test_acc", "max")
+    assert all(key in config for keys in params.values() for key in keys)  # DVC fails on a missing param
+
+
+def test_cli_lists_the_stages_with_the_keys_each_reads(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_promote.app", str(DEMO), "--output", str(tmp_path / "out"), "--dry-run"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "  train            reads epochs, lr, seed" in done.stdout
+    assert "  tune lr: loguniform(0.001, 0.1)" in done.stdout
+
+
+def test_each_stage_runs_alone_from_the_saved_outputs(tmp_path, git_identity):
+    notebook = _tiny(tmp_path, "epochs = 2\nbatch_size = 16\nlr = 0.1  # tune: loguniform(0.01, 0.5)\ntorch.manual_seed(0)")
+    output = tmp_path / "out"
+    assert api.promote(notebook, output).ok
+    assert lint_problems(output) == []
+    for stage in ("data", "model", "train", "evaluate"):
+        done = run_in_project(output, "-m", "tiny", stage, "--accelerator", "cpu")
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "rebuilding" not in done.stdout  # every input came from the earlier stage's folder
+    artifacts = output / "artifacts"
+    assert {p.name for p in (artifacts / "train").iterdir()} >= {"model.pt", "unsaved.txt"}
+    assert 0.0 <= json.loads((artifacts / "evaluate" / "metrics.json").read_text())["acc"] <= 1.0
+    shutil.rmtree(artifacts / "model")  # a missing hand-off is rebuilt, not a traceback
+    done = run_in_project(output, "-m", "tiny", "evaluate", "--accelerator", "cpu")
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_in_project(output, "-m", "tiny", "tune", "--trials", "2", "--accelerator", "cpu")
+    assert done.returncode == 0, done.stderr[-2000:]
+    best = yaml.safe_load((artifacts / "tuning" / "best_params.yaml").read_text())
+    assert best["trials"] == 2 and 0.01 <= best["params"]["lr"] <= 0.5
+    generated = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
+    assert generated.returncode == 0, generated.stdout[-3000:]
+
+
+def _ran_stages(log: str) -> list[str]:
+    return [line.split("'")[1] for line in log.splitlines() if line.startswith("Running stage '")]
+
+
+@pytest.mark.slow
+def test_dvc_reruns_only_what_changed_and_leaves_a_loadable_champion(tmp_path, git_identity):
+    """The demo end to end through `python -m demo run` (dvc repro), at a small size."""
+    output = tmp_path / "demo"
+    assert api.promote(DEMO, output).ok
+    config = output / "config.yaml"
+    text = config.read_text().replace("epochs: 20", "epochs: 2").replace("n_samples: 2000", "n_samples: 400")
+    config.write_text(text.replace("trials: 20", "trials: 2"))
+    git(output, "commit", "-qam", "small")
+
+    first = run_in_project(output, "-m", "demo", "run", timeout=1200)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert _ran_stages(first.stdout)[1:] == [
+        "data",
+        "model",
+        "tune",
+        "train",
+        "evaluate",
+        "notebook-export",
+        "final",
+        "register",
+        "export",
+    ]
+    probe = (
+        "import mlflow, mlflow.pytorch, sys; from pathlib import Path; sys.path.insert(0, 'src');"
+        "from demo.stages import load_value; mlflow.set_tracking_uri('sqlite:///mlflow.db');"
+        "model = mlflow.pytorch.load_model('models:/demo@champion');"
+        "x, y = next(iter(load_value(Path('artifacts/data/train_loader.pt'))));"
+        "print((model(x).argmax(1) == y).float().mean().item())"
+    )
+    loaded = run_in_project(output, "-c", probe)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert 0.5 < float(loaded.stdout.split()[-1]) <= 1.0  # a trained champion, not chance
+
+    again = run_in_project(output, "-m", "demo", "run")
+    assert _ran_stages(again.stdout) == ["code"]  # the fingerprints only: parsing, no stage
+
+    pipeline = output / "src" / "demo" / "pipeline.py"
+    pipeline.write_text(pipeline.read_text().replace("    test_acc = correct", '    print("evaluating")\n    test_acc = correct'))
+    edited = run_in_project(output, "-m", "demo", "run")
+    assert set(_ran_stages(edited.stdout)) - {"code", "register"} == {"evaluate"}
+
+    config.write_text(config.read_text().replace("lr: 0.01", "lr: 0.02"))
+    changed = run_in_project(output, "-m", "demo", "run")
+    ran = _ran_stages(changed.stdout)
+    assert ran[1] == "train" and not {"data", "model", "tune"} & set(ran)  # tune searches lr: it does not read it
