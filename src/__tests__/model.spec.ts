@@ -289,7 +289,9 @@ describe('summarizeResult', () => {
     files: ['a.py'],
     conflicts: [],
     diagnostics: [],
-    message: 'done'
+    message: 'done',
+    stages: [],
+    search_space: {}
   };
 
   it('names branch, short commit and changed files', () => {
