@@ -145,6 +145,7 @@ class _CellFacts:
     calls: set[str] = field(default_factory=set)  # called by code that runs when the cell runs
     body_calls: set[str] = field(default_factory=set)  # called inside the functions the cell defines
     has_async: bool = False  # an await / async for / async with anywhere
+    has_function_only: bool = False  # a return / yield / nonlocal anywhere
     has_lambda: bool = False
 
 
@@ -165,6 +166,8 @@ def _cell_facts(names: CellNames) -> _CellFacts:
                 target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
             elif isinstance(node, _ASYNC):
                 facts.has_async = True
+            elif isinstance(node, _FUNCTION_ONLY):
+                facts.has_function_only = True
             elif isinstance(node, ast.Lambda):
                 facts.has_lambda = True
             stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
@@ -172,18 +175,26 @@ def _cell_facts(names: CellNames) -> _CellFacts:
 
 
 _ASYNC = (ast.Await, ast.AsyncFor, ast.AsyncWith)
+# Statements a notebook cell cannot run (SyntaxError outside a function) but a step function would accept.
+_FUNCTION_ONLY = (ast.Return, ast.Yield, ast.YieldFrom, ast.Nonlocal)
 _ASYNC_SCOPES = (ast.AsyncFunctionDef, ast.FunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _outside_functions(names: CellNames, kinds: tuple[type, ...]) -> ast.AST | None:
+    """The first node of ``kinds`` outside any function or class body, or None."""
+    stack = [stmt.node for stmt in reversed(names.statements) if not isinstance(stmt.node, _ASYNC_SCOPES)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kinds):
+            return node
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _ASYNC_SCOPES))
+    return None
 
 
 def _top_level_await(names: CellNames) -> int | None:
     """Line of an ``await`` (or ``async for``/``with``) outside any function: IPython runs it, a function cannot."""
-    stack = [stmt.node for stmt in names.statements if not isinstance(stmt.node, _ASYNC_SCOPES)]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _ASYNC):
-            return node.lineno
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _ASYNC_SCOPES))
-    return None
+    found = _outside_functions(names, _ASYNC)
+    return found.lineno if found is not None else None  # type: ignore[attr-defined]
 
 
 def _unreadable(notebook: Notebook, plan: CellPlan, message: str) -> None:
@@ -209,7 +220,7 @@ def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
         if unguarded != plain.code:
             plain.code, plain.tree = unguarded, None
         for line in guards:
-            message = "`if __name__ == \"__main__\":` is always true in a notebook; its body runs unguarded in the step"
+            message = '`if __name__ == "__main__":` is always true in a notebook; its body runs unguarded in the step'
             plan.diagnostics.append(diagnostic(notebook, cell, "info", "PRM025", message, line + plain.line_offset))
     try:
         plan.names = analyse_code(plain.code, plain.tree)
@@ -227,6 +238,14 @@ def _analyse_cell(notebook: Notebook, plan: CellPlan) -> None:
         message = "top-level await: a promoted step is a plain function; wrap it in `async def main()` and `asyncio.run(main())`"
         plan.plain.syntax_error = SourceNote(line, "error", "PRM001", message)
         plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", message, line + plain.line_offset))
+        return
+    if facts.has_function_only and (node := _outside_functions(plan.names, _FUNCTION_ONLY)) is not None:
+        keyword = {ast.Return: "return", ast.Nonlocal: "nonlocal"}.get(type(node), "yield")
+        message = f"syntax error: '{keyword}' outside a function (the notebook cannot run this cell either)"
+        severity = "error" if plan.promoted else "warning"
+        plan.plain.syntax_error = SourceNote(node.lineno, severity, "PRM001", message)  # type: ignore[attr-defined]
+        line = node.lineno + plain.line_offset  # type: ignore[attr-defined]
+        plan.diagnostics.append(diagnostic(notebook, cell, severity, "PRM001", message, line))
         return
     plan.suggested_role = suggest_role(plain.code, plan.names, (facts.calls, facts.body_calls))
     if plan.promoted:

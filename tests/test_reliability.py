@@ -201,6 +201,135 @@ CASES = [
     Case("vertical-tab-in-string", cells=base_with(["promote:data"], "s = 'a\x0bb'\nt = s")),
     Case("crlf-source", cells=base_with(["promote:data"], "a = 1\r\nb = a\rc = b")),
     Case("x85-outside-string", cells=base_with(["promote:data"], "a = 1\x85"), exit=1, says="PRM001"),
+    # notebook structure
+    Case("no-cells", raw={**notebook(BASE), "cells": []}, exit=1, says="PRM018"),
+    Case(
+        "markdown-only",
+        raw={**notebook(BASE), "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# t"}]},
+        exit=1,
+        says="PRM018",
+    ),
+    Case(
+        "raw-cell-between",
+        raw={
+            **notebook(BASE),
+            "cells": [
+                *notebook(BASE)["cells"][:2],
+                {"cell_type": "raw", "metadata": {}, "source": "x"},
+                *notebook(BASE)["cells"][2:],
+            ],
+        },
+    ),
+    Case("untagged-only", cells=[(None, "x = 1"), (None, "y = x")], exit=1, says="PRM018"),
+    Case("empty-cells-between", cells=[*BASE[:2], (None, ""), (["promote:data"], "   \n\n"), *BASE[2:]]),
+    Case("comment-only-promoted-cell", cells=base_with(["promote:export"], "# nothing to export yet")),
+    Case("duplicate-cell-ids", raw={**notebook(BASE), "cells": [{**c, "id": "same"} for c in notebook(BASE)["cells"]]}),
+    Case(
+        "nbformat-missing",
+        raw={k: v for k, v in notebook(BASE).items() if k != "nbformat"},
+        exit=1,
+        says="cannot be read as a notebook",
+    ),
+    Case("nbformat-5", raw={**notebook(BASE), "nbformat": 5}, exit=1, says="cannot be read as a notebook"),
+    Case("cells-not-a-list", raw={**notebook(BASE), "cells": {"a": 1}}, exit=1, says="cannot be read as a notebook"),
+    Case(
+        "huge-output-ignored",
+        raw={
+            **notebook(BASE),
+            "cells": [
+                (
+                    {**c, "outputs": [{"output_type": "stream", "name": "stdout", "text": "x" * 2_000_000}]}
+                    if i == 1
+                    else c
+                )
+                for i, c in enumerate(notebook(BASE)["cells"])
+            ],
+        },
+    ),
+    # tags and directives
+    Case("two-roles-on-one-cell", cells=base_with(["promote:data", "promote:train"], "z = w"), says="PRM"),
+    Case("skip-and-role", cells=base_with(["promote:skip", "promote:data"], "z = w"), says=""),
+    Case("uppercase-role", cells=base_with(["promote:DATA"], "z = w"), says=""),
+    Case("empty-promote-tag", cells=base_with(["promote:"], "z = w"), says="unknown tag"),
+    Case("whitespace-tag", cells=base_with(["  promote:data  "], "z = w")),
+    Case("directive-first-line", cells=[*BASE, (None, "# promote: evaluate\nextra = score + 1")]),
+    Case("bogus-directive", cells=[*BASE, (None, "# promote: banana\nextra = 1")], says="banana"),
+    Case(
+        "kale-metrics-and-prev",
+        cells=[*BASE, (["pipeline-metrics"], "print(score)"), (["step:later", "prev:train"], "q = w")],
+    ),
+    Case("two-parameters-cells", cells=[*BASE, (["parameters"], "extra_lr = 0.5")]),
+    Case(
+        "parameters-with-expression",
+        cells=[(["parameters"], "lr = 0.1\nepochs = 2\nsteps = epochs * 10"), *BASE[1:]],
+        says="PRM019",
+    ),
+    Case(
+        "parameter-named-cfg",
+        cells=[(["parameters"], "lr = 0.1\nepochs = 2\ncfg = 1"), *BASE[1:]],
+        exit=1,
+        says="PRM023",
+    ),
+    Case(
+        "parameter-named-artifacts-dir",
+        cells=[(["parameters"], "lr = 0.1\nepochs = 2\nartifacts_dir = 'x'"), *BASE[1:]],
+        exit=1,
+        says="PRM023",
+    ),
+    Case("parameter-shadowing-builtin", cells=[(["parameters"], "lr = 0.1\nepochs = 2\nlist = 3"), *BASE[1:]]),
+    Case("empty-parameters-cell", cells=[(["parameters"], ""), *BASE[1:]], says="PRM002"),
+    # code shapes
+    Case("return-at-top-level", cells=base_with(["promote:data"], "return 1"), exit=1, says="PRM001"),
+    Case("yield-at-top-level", cells=base_with(["promote:data"], "yield 1"), exit=1, says="PRM001"),
+    Case("star-import", cells=[(None, "from math import *"), *BASE, (["promote:evaluate"], "root = sqrt(score)")]),
+    Case("global-statement", cells=base_with(["promote:data"], "global w\nw = 2")),
+    Case("nonlocal-at-top", cells=base_with(["promote:data"], "nonlocal w"), exit=1, says="PRM001"),
+    Case(
+        "match-statement",
+        cells=base_with(
+            ["promote:evaluate"],
+            "match score:\n    case 0:\n        kind = 'zero'\n    case _:\n        kind = 'other'",
+        ),
+    ),
+    Case("walrus", cells=base_with(["promote:evaluate"], "if (n := len(xs)) > 1:\n    ratio = score / n")),
+    Case("unicode-identifiers", cells=base_with(["promote:evaluate"], "ß = score * 2\nπ_score = ß")),
+    Case("builtin-rebound", cells=base_with(["promote:data"], "list = [1]\nsize = len(list)")),
+    Case("sys-argv", cells=base_with(["promote:data"], "import sys\nargs = sys.argv[1:]")),
+    Case("exit-call", cells=base_with(["promote:skip"], "exit()")),
+    Case("input-call-skipped", cells=base_with(["promote:skip"], "answer = input('go?')")),
+    Case("dunder-file", cells=base_with(["promote:data"], "import os\nhere = os.path.dirname(os.path.abspath('.'))")),
+    Case(
+        "decorated-class",
+        cells=base_with(
+            ["promote:data"], "from dataclasses import dataclass\n@dataclass\nclass P:\n    a: int = 1\np = P()"
+        ),
+    ),
+    Case(
+        "try-finally-top",
+        cells=base_with(
+            ["promote:data"], "try:\n    v = 1 / 1\nexcept ZeroDivisionError:\n    v = 0\nfinally:\n    done = True"
+        ),
+    ),
+    Case("del-parameter", cells=base_with(["promote:evaluate"], "total = score + lr\ndel total")),
+    Case("very-long-name", cells=base_with(["promote:evaluate"], "a" * 300 + " = score")),
+    Case("line-of-100000-chars", cells=base_with(["promote:evaluate"], "q = [" + ", ".join(["score"] * 14_000) + "]")),
+    Case("sum-chain-2000", cells=base_with(["promote:evaluate"], "q = " + " + ".join(["score"] * 2000)), exit=1, says="PRM001"),
+    Case("many-small-cells", cells=[*BASE, *[(["promote:data"], f"v{i} = {i}") for i in range(500)]]),
+    Case("null-byte-in-string", cells=base_with(["promote:data"], "s = 'a\\x00b'")),
+    Case("tab-indentation", cells=base_with(["promote:data"], "for i in range(2):\n\tq = i")),
+    Case(
+        "mixed-tabs-spaces",
+        cells=base_with(["promote:data"], "if True:\n\tq = 1\n        r = 2"),
+        exit=1,
+        says="PRM001",
+    ),
+    Case("bom-in-source", cells=base_with(["promote:data"], "\ufeffq = 1"), exit=1, says="U+FEFF"),
+    Case("cell-magic-time", cells=base_with(["promote:data"], "%%time\nq = sum(xs)")),
+    Case("help-syntax", cells=base_with(["promote:data"], "xs?\nq = 1")),
+    Case("get-ipython-call", cells=base_with(["promote:data"], "get_ipython().run_line_magic('time', 'q = 1')")),
+    # arguments
+    Case("unknown-option", args=("--frobnicate",), exit=2, says="frobnicate"),
+    Case("name-empty-means-default", args=("--name", "")),
     # names rebound in every step are fine
     Case(
         "rebound-in-every-step",
