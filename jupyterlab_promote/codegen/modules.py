@@ -148,7 +148,8 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     for name in step.params:
         lines.append(f"    {name} = cfg.{name}")
     anchors = plan.paths.literals if plan.paths else None
-    options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind), anchors=anchors)
+    trainers = plan.paths.trainers if plan.paths else None
+    options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind), anchors=anchors, trainers=trainers)
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
         lines.append(indent(body, "    "))

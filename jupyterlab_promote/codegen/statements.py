@@ -29,6 +29,7 @@ class RenderOptions:
     fabric: bool  # torch code inside a step: rewrite for Lightning Fabric (never for module-level definitions)
     device: str | None = None  # what device boilerplate becomes; None keeps it as written
     anchors: dict[int, str] | None = None  # id(path literal) → where it is anchored (stages/paths.py)
+    trainers: dict[int, ast.Call] | None = None  # the notebook's own Trainer(...) calls, given a default_root_dir
 
 
 def _statement_start(placed: Placed) -> int:
@@ -143,6 +144,8 @@ def render(placed: Placed, options: RenderOptions) -> str:
                     _declare_nonlocal(edits, function, setup.split(",")[0])
     if options.anchors:
         _anchor_paths(edits, stmt.node, options.anchors)
+    if options.trainers:
+        _root_trainers(edits, stmt.node, options.trainers)
     return "\n".join(edits.apply(start, stmt.end_line))
 
 
@@ -161,6 +164,23 @@ def _anchor_paths(edits: _Edits, tree: ast.stmt, anchors: dict[int, str]) -> Non
         source = "\n".join(edits.lines[node.lineno - 1 : node.end_lineno])
         source = source[start : len(source) - len(edits.lines[node.end_lineno - 1]) + end]
         edits.edits.append((*span, anchored(node, source, anchor)))
+
+
+def _root_trainers(edits: _Edits, tree: ast.stmt, trainers: dict[int, ast.Call]) -> None:
+    """``Trainer(...)`` gains ``default_root_dir=cfg.artifacts_dir``: its logs and checkpoints stay in artifacts."""
+    for node in ast.walk(tree):
+        if id(node) not in trainers or node.end_lineno is None or node.end_col_offset is None:
+            continue
+        arguments = [*node.args, *node.keywords]
+        if arguments:
+            last = max(arguments, key=lambda a: (a.end_lineno or 0, a.end_col_offset or 0))
+            line, column, text = last.end_lineno, last.end_col_offset, ", default_root_dir=cfg.artifacts_dir"
+        else:
+            line, column, text = node.end_lineno, node.end_col_offset - 1, "default_root_dir=cfg.artifacts_dir"
+        assert line is not None and column is not None
+        at = len(edits.lines[line - 1].encode()[:column].decode())
+        if not any(_overlaps((line, at, line, at + 1), edit[:4]) for edit in edits.edits):
+            edits.edits.append((line, at, line, at, text))
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -59,6 +59,8 @@ _PATH_KEYWORDS = {
     "path_or_buf",
     "default_root_dir",
 }
+# Keywords that name where a library writes (loggers, checkpoints, trainers).
+_OUTPUT_KEYWORDS = ("save_dir", "default_root_dir", "dirpath", "log_dir", "output_dir")
 _READ_FUNCTIONS = {"read_csv", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle", "read_table"}
 _READ_FUNCTIONS |= {"loadtxt", "genfromtxt", "imread", "ImageFolder", "DatasetFolder"}
 _WRITE_METHODS = {"to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "savefig"}
@@ -75,6 +77,8 @@ class FilePaths:
     written: set[str] = field(default_factory=set)
     read_only: set[str] = field(default_factory=set)
     literals: dict[int, str] = field(default_factory=dict)  # id(literal node) → ARTIFACTS or NOTEBOOK_DIR
+    # id(Trainer(...) call) → the call: without default_root_dir Lightning writes lightning_logs/ into the cwd
+    trainers: dict[int, ast.Call] = field(default_factory=dict)
 
     def anchor(self, node: ast.expr) -> str | None:
         return self.literals.get(id(node))
@@ -106,6 +110,7 @@ class _Collector:
 
     def __init__(self, assigned: dict[str, ast.expr] | None = None) -> None:
         self.assigned: dict[str, ast.expr] = {} if assigned is None else assigned  # ``name = expr`` in step code
+        self.trainers: list[ast.Call] = []
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
         self.reads: list[ast.expr] = []
@@ -129,6 +134,8 @@ class _Collector:
     def _call(self, call: ast.Call) -> None:
         name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
         strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
+        if name == "Trainer" and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
+            self.trainers.append(call)
         for argument in call.args:
             self._candidate(argument, loose=not strict)
         for keyword in call.keywords:
@@ -150,6 +157,8 @@ class _Collector:
             self.writes.append(args[0] if args else next(iter(keywords.values())))
         elif name in ("urlretrieve", "copy", "copyfile", "copy2") and len(args) >= 2:
             self.writes.append(args[1])
+        elif output := next((keywords[k] for k in _OUTPUT_KEYWORDS if k in keywords), None):
+            self.writes.append(output)  # CSVLogger(save_dir="logs"), Trainer(default_root_dir=...): written into
         elif keywords.get("download") is not None and _truthy(keywords["download"]):
             root = keywords.get("root") or (args[0] if args else None)
             if root is not None:
@@ -226,6 +235,7 @@ def file_paths(plan: Plan) -> None:
             paths.literals[id(node)] = ARTIFACTS
         elif root in paths.read_only:
             paths.literals[id(node)] = NOTEBOOK_DIR
+    paths.trainers = {id(call): call for call in collector.trainers}
     checkpoint = plan.loop.mapping.checkpoint_path if plan.loop else None
     if checkpoint is not None and path_root(_leading_text(checkpoint) or "") in paths.written:
         paths.literals[id(checkpoint)] = ARTIFACTS
