@@ -214,6 +214,16 @@ class _ModuleLevel(ast.NodeVisitor):
         self._store_target(node.target)
         self.visit(node.target)
 
+    def visit_Delete(self, node: ast.Delete) -> None:
+        # ``del x`` needs x to exist (a read) and makes it local to a step function (a binding).
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                if not self._is_local(target.id) and target.id not in self.stores:
+                    self.loads.append(target.id)
+                self.stores.append(target.id)
+            else:
+                self.visit(target)
+
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value:
             self.visit(node.value)

@@ -147,6 +147,10 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
     lines = [_signature(plan, step, kind == "fabric"), "    " + _docstring(plan, step)]
     for name in step.params:
         lines.append(f"    {name} = cfg.{name}")
+    # A name defined nowhere that this step also assigns is local here: its placeholder must be too.
+    bound = {n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds}
+    for name in sorted(set(plan.undefined) & bound):
+        lines.append("    " + _undefined_placeholder(plan, name))
     anchors = plan.paths.literals if plan.paths else None
     trainers = plan.paths.trainers if plan.paths else None
     options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind), anchors=anchors, trainers=trainers)
@@ -213,6 +217,20 @@ def run_function(
     return "\n".join(lines)
 
 
+def _undefined_placeholder(plan: Plan, name: str) -> str:
+    """``name = Undefined(...)``: reaching it raises NameError naming the cell that used it."""
+    where = next(
+        (
+            f"{plan.notebook.name}, cell {d.cell_index}, line {d.line}"  # never a path: output must not depend on where it ran
+            for c in plan.cells
+            for d in c.diagnostics
+            if d.code == "PRM002" and f"'{name}'" in d.message
+        ),
+        plan.notebook.name,
+    )
+    return f"{name} = Undefined({name!r}, {where!r})"
+
+
 def pipeline_module(
     plan: Plan, kind: str, model_output: str | None, seed_lines: list[str], example: dict | None = None
 ) -> ModuleText:
@@ -220,16 +238,7 @@ def pipeline_module(
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
     parts.append(f"{plan.names.steps} = ({steps},)")
     for name in plan.undefined:
-        where = next(
-            (
-                f"{plan.notebook.name}, cell {d.cell_index}, line {d.line}"  # never a path: output must not depend on where it ran
-                for c in plan.cells
-                for d in c.diagnostics
-                if d.code == "PRM002" and f"'{name}'" in d.message
-            ),
-            plan.notebook.name,
-        )
-        parts.append(f"{name} = Undefined({name!r}, {where!r})")
+        parts.append(_undefined_placeholder(plan, name))
     definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False))
     if definitions.strip():
         parts.append(definitions)
