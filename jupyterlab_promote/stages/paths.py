@@ -217,6 +217,14 @@ def file_roots_by_cell(cells: list) -> dict[int, tuple[set[str], set[str]]]:
     return found
 
 
+def _is_lightning_trainer(plan: Plan, call: ast.Call) -> bool:
+    """``pl.Trainer(...)`` or an imported ``Trainer`` of Lightning's, not a notebook's own class of that name."""
+    func = call.func
+    bound = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+    bound = bound or (func.id if isinstance(func, ast.Name) else None)
+    return bound is not None and "lightning" in plan.imports.get(bound, "")
+
+
 def file_paths(plan: Plan) -> None:
     """Anchor the promoted steps' relative paths: writes (and what shares their root) under artifacts."""
     collector = _Collector()
@@ -235,7 +243,7 @@ def file_paths(plan: Plan) -> None:
             paths.literals[id(node)] = ARTIFACTS
         elif root in paths.read_only:
             paths.literals[id(node)] = NOTEBOOK_DIR
-    paths.trainers = {id(call): call for call in collector.trainers}
+    paths.trainers = {id(call): call for call in collector.trainers if _is_lightning_trainer(plan, call)}
     checkpoint = plan.loop.mapping.checkpoint_path if plan.loop else None
     if checkpoint is not None and path_root(_leading_text(checkpoint) or "") in paths.written:
         paths.literals[id(checkpoint)] = ARTIFACTS
