@@ -5,6 +5,7 @@ Each test is a notebook of our own that reproduces one class, promoted, linted a
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 
@@ -350,3 +351,21 @@ def test_a_main_function_returning_the_evaluate_functions_results_gives_the_metr
     ]
     _, project = _promote_and_run(tmp_path, cells)
     assert set(metrics_of(project)) == {"final_loss", "final_acc"}
+
+
+def test_only_lightnings_trainer_gets_a_default_root_dir(tmp_path):
+    from jupyterlab_promote.stages.paths import _is_lightning_trainer
+
+    cells = [
+        "import pytorch_lightning as pl\nfrom pytorch_lightning import Trainer as LTrainer",
+        ("epochs = 1", ["parameters"]),
+        (
+            "class Trainer:\n    def __init__(self, epochs):\n        self.epochs = epochs\n"
+            "own = Trainer(epochs)\na = pl.Trainer(max_epochs=epochs)\nb = LTrainer()",
+            ["promote:train"],
+        ),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "nb.ipynb", cells))
+    calls = sorted(ast.unparse(call.func) for call in plan.paths.trainers.values())
+    assert calls == ["LTrainer", "pl.Trainer"]
+    assert all(_is_lightning_trainer(plan, call) for call in plan.paths.trainers.values())

@@ -134,7 +134,7 @@ class _Collector:
     def _call(self, call: ast.Call) -> None:
         name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
         strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
-        if name == "Trainer" and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
+        if name.endswith("Trainer") and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
             self.trainers.append(call)
         for argument in call.args:
             self._candidate(argument, loose=not strict)
