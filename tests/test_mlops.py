@@ -119,6 +119,7 @@ def test_dvc_reruns_only_what_changed_and_leaves_a_loadable_champion(tmp_path, g
     text = config.read_text().replace("epochs: 20", "epochs: 2").replace("n_samples: 2000", "n_samples: 400")
     config.write_text(text.replace("trials: 20", "trials: 2"))
     git(output, "commit", "-qam", "small")
+    assert run_in_project(output, "-m", "dvc", "init", "-q", "--no-scm").returncode == 0  # the user's opt-in
 
     first = run_in_project(output, "-m", "demo", "run", timeout=1200)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
