@@ -136,6 +136,12 @@ LINT_EXAMPLES = max(FUZZ_EXAMPLES // 5, 10)  # each example runs ruff on the gen
 PROJECT_EXAMPLES = max(FUZZ_EXAMPLES // 30, 5)  # each promotes twice with git and starts the generated CLI
 
 
+def _written(tmp_path_factory, cells: list) -> Path:
+    path = tmp_path_factory.mktemp("nb") / "nb.ipynb"
+    path.write_text(json.dumps(document(cells)), encoding="utf-8")
+    return path
+
+
 def _plan_or_none(path: Path):
     try:
         plan = api.analyze(path)
@@ -154,13 +160,11 @@ def test_generated_code_passes_ruff_and_black_as_generated(tmp_path_factory, cel
 
     from jupyterlab_promote.codegen import generate
 
-    directory = tmp_path_factory.mktemp("lint")
-    path = directory / "nb.ipynb"
-    path.write_text(json.dumps(document(cells)), encoding="utf-8")
+    path = _written(tmp_path_factory, cells)
     plan = _plan_or_none(path)
     if plan is None:
         return
-    project = directory / "project"
+    project = path.parent / "project"
     for name, text in generate(plan, path.name).files.items():
         target = project / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,9 +186,8 @@ def test_generated_cli_starts_and_a_second_promotion_commits_nothing(tmp_path_fa
     import subprocess
     import sys
 
-    directory = tmp_path_factory.mktemp("project")
-    path = directory / "nb.ipynb"
-    path.write_text(json.dumps(document(cells)), encoding="utf-8")
+    path = _written(tmp_path_factory, cells)
+    directory = path.parent
     if _plan_or_none(path) is None:
         return
     subprocess.run(["git", "init", "-q", str(directory)], check=True)
