@@ -96,12 +96,17 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def snapshot(top: Path) -> dict[str, int]:
-    """Every file and directory under ``top`` (links not followed) with its size: detects any write."""
+    """Every file and directory under ``top`` (links not followed) with its size: detects any write.
+
+    The user's cache (``home/.cache``: black's results, remembered across calls) is not the user's files.
+    """
     found = {}
     for dirpath, dirnames, filenames in os.walk(top):
         for name in dirnames + filenames:
             path = Path(dirpath, name)
-            found[str(path.relative_to(top))] = path.lstat().st_size if name in filenames else -1
+            relative = str(path.relative_to(top))
+            if not relative.startswith("home/.cache"):
+                found[relative] = path.lstat().st_size if name in filenames else -1
     return found
 
 
