@@ -31,6 +31,7 @@ RUNTIME_NAMES = {
     "close_distributed",
     "save_metrics",
     "save_outputs",
+    "prepare_artifacts",
     "export_model",
     "export_program",
     "Undefined",
@@ -198,6 +199,7 @@ def run_function(
     if fabric:
         lines.append("    fabric = build_fabric(cfg)")
     lines += [f"    {line}" for line in seed_lines]
+    lines.append("    prepare_artifacts(cfg)")
     lines.append("    state: dict[str, Any] = {}")
     for step in plan.steps:
         arguments = ["cfg"] + (["fabric"] if fabric else [])
