@@ -24,3 +24,14 @@ def git_identity(monkeypatch):
         "GIT_COMMITTER_EMAIL": "author@example.com",
     }.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def isolated_git(monkeypatch, tmp_path):
+    """A known git identity and no user/system git config, for the server's git calls too."""
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")

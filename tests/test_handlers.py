@@ -37,14 +37,8 @@ def jp_server_config() -> dict:
 
 
 @pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A known git identity and no user/system git config, for the server's git calls too."""
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
+def git_identity(isolated_git) -> None:
+    """Every test here runs with isolated_git (conftest.py)."""
 
 
 def tagged(source: str, *tags: str) -> nbformat.NotebookNode:
