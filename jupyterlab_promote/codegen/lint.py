@@ -3,7 +3,8 @@
 Promotion keeps the author's statements as written. Some of them fail the lint every generated
 project promises (``ruff check --select E4,E7,E9,F,I``): a variable that is assigned and never read
 inside a function (F841: a notebook's top-level dead store becomes one once it lives in a step
-function, and authors leave them in their own methods), and a lambda bound to a name (E731).
+function, and authors leave them in their own methods), a function defined again before the first
+definition was used (F811: notebooks iterate on a helper in place), and a lambda bound to a name (E731).
 Rewriting them would change the author's code, so the line gets a ``# noqa`` naming the rule.
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 import ast
 
 
-def _unused_locals(source: str) -> set[int]:
-    """Lines where pyflakes (the engine behind ruff's F rules) finds a local assigned but never used."""
+def _pyflakes_lines(tree: ast.Module) -> tuple[set[int], set[int]]:
+    """Lines where pyflakes (the engine behind ruff's F rules) finds an unused local, and a redefinition."""
     from pyflakes import checker, messages
 
-    tree = ast.parse(source)
-    found = {m.lineno for m in checker.Checker(tree).messages if isinstance(m, messages.UnusedVariable)}
-    return found | _unused_in_tuple_assignments(tree)
+    found = checker.Checker(tree).messages
+    unused = {m.lineno for m in found if isinstance(m, messages.UnusedVariable)}
+    redefined = {m.lineno for m in found if isinstance(m, messages.RedefinedWhileUnused)}
+    return unused | _unused_in_tuple_assignments(tree), redefined
 
 
 def _unused_in_tuple_assignments(tree: ast.Module) -> set[int]:
@@ -64,11 +66,14 @@ def _lambda_assignments(tree: ast.Module) -> set[int]:
 
 
 def mark_author_lint(source: str) -> str:
-    """``source`` (black-formatted) with ``# noqa: F841`` / ``# noqa: E731`` on the lines that need it."""
+    """``source`` (black-formatted) with ``# noqa: F841`` / ``E731`` / ``E741`` / ``F811`` where needed."""
     tree = ast.parse(source)
     codes: dict[int, list[str]] = {}
-    for line in sorted(_unused_locals(source)):
+    unused, redefined = _pyflakes_lines(tree)
+    for line in sorted(unused):
         codes.setdefault(line, []).append("F841")
+    for line in sorted(redefined):
+        codes.setdefault(line, []).append("F811")
     for line in sorted(_lambda_assignments(tree)):
         codes.setdefault(line, []).append("E731")
     for line in sorted(_ambiguous_names(tree)):
