@@ -371,18 +371,21 @@ def test_only_lightnings_trainer_gets_a_default_root_dir(tmp_path):
 
 
 def test_the_authors_own_lint_is_kept_verbatim_and_marked(tmp_path):
-    """Dead stores, lambdas bound to names, ambiguous names and a helper defined twice in place."""
+    """Dead stores, lambdas bound to names, ambiguous names, a helper defined twice in place, placeholder-less
+    f-strings, comparisons to None, bare excepts: ruff's own findings, each line marked with exactly its rule."""
     cells = [
         "import numpy as np",
         ("n = 4", ["parameters"]),
         (
             "def scale(a):\n    return a\ndef scale(a):\n    return a * 2\n"
-            "unused = 1\nsquare = lambda v: v * v\nl = [scale(i) for i in range(n)]\nX = np.array(l)",
+            "unused = 1\nsquare = lambda v: v * v\nl = [scale(i) for i in range(n)]\nX = np.array(l)\n"
+            "print(f'built');\nif X.max() == None:\n    X = None\ntry:\n    import scipy\nexcept:\n    pass",
             ["promote:data"],
         ),
         ("total = float(square(X).sum())\nprint(total)", ["promote:evaluate"]),
     ]
     result, project = _promote_and_run(tmp_path, cells)
     pipeline = (project / "src" / result.plan.package / "pipeline.py").read_text()
-    assert "# noqa: F811" in pipeline and "# noqa: E731" in pipeline
+    for rule in ("F811", "E731", "E741", "F541", "E711", "E722"):
+        assert f"# noqa: {rule}" in pipeline, rule
     assert metrics_of(project)["total"] == float(sum((2 * i) ** 2 for i in range(4)))

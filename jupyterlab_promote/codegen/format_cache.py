@@ -34,7 +34,7 @@ def cache_dir() -> Path | None:
 @lru_cache(maxsize=1)
 def _formatter_fingerprint() -> bytes:
     digest = hashlib.sha256()
-    for distribution in ("black", "isort", "pyflakes"):
+    for distribution in ("black", "isort", "ruff"):
         try:
             digest.update(f"{distribution}={metadata.version(distribution)}\0".encode())
         except metadata.PackageNotFoundError:
@@ -51,7 +51,8 @@ def cached_format(source: str, first_party: str, formatter: Callable[[str, str],
     if folder is None:
         return formatter(source, first_party)
     digest = hashlib.sha256(_formatter_fingerprint())
-    digest.update(first_party.encode() + b"\0" + source.encode("utf-8", "surrogatepass"))
+    digest.update(formatter.__name__.encode() + b"\0" + first_party.encode() + b"\0")
+    digest.update(source.encode("utf-8", "surrogatepass"))
     entry = folder / digest.hexdigest()[:2] / digest.hexdigest()
     try:
         return entry.read_text(encoding="utf-8")

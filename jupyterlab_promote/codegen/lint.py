@@ -1,95 +1,74 @@
 """Mark the notebook's own lint, kept verbatim, so the generated project passes ``ruff check``.
 
-Promotion keeps the author's statements as written. Some of them fail the lint every generated
-project promises (``ruff check --select E4,E7,E9,F,I``): a variable that is assigned and never read
-inside a function (F841: a notebook's top-level dead store becomes one once it lives in a step
-function, and authors leave them in their own methods), a function defined again before the first
-definition was used (F811: notebooks iterate on a helper in place), and a lambda bound to a name (E731).
-Rewriting them would change the author's code, so the line gets a ``# noqa`` naming the rule.
+Promotion keeps the author's statements as written, and authors write what the lint every generated
+project promises (``ruff check --select E4,E7,E9,F,I``) rejects: dead stores (F841, and every
+notebook's top-level dead store becomes one inside a step function), ``print(f"done")`` (F541),
+``x == None`` (E711), bare ``except:`` (E722), a lambda bound to a name (E731), a helper defined
+again in place (F811)... Rewriting them would change the author's code, so each line gets a
+``# noqa`` naming exactly the rules ruff itself reports there.
+
+Ruff is asked, rather than a table of our own, because it is the linter the promise is made against:
+the marks follow its rules and its placement of ``noqa`` (the last line of a multi-line string).
+Only code that holds the author's statements is marked. Module-level imports (F401 there) and their
+order (I) are never marked: they are generated, and a test fails when they are wrong. An import the
+author wrote inside a step (``try: import scipy``) stays the author's.
 """
 
 from __future__ import annotations
 
-import ast
+import json
+import subprocess
+
+# The promised rule set, less what generation owns (imports) and what no comment can silence (syntax).
+_AUTHOR_RULES = ("--select", "E4,E7,E9,F", "--ignore", "E902")
 
 
-def _pyflakes_lines(tree: ast.Module) -> tuple[set[int], set[int]]:
-    """Lines where pyflakes (the engine behind ruff's F rules) finds an unused local, and a redefinition."""
-    from pyflakes import checker, messages
+def _ruff_findings(source: str) -> dict[int, list[str]]:
+    """Rule codes by the line their ``# noqa`` belongs on, as ruff reports them for ``source``."""
+    from ruff.__main__ import find_ruff_bin  # the ruff package ships its binary and says where
 
-    found = checker.Checker(tree).messages
-    unused = {m.lineno for m in found if isinstance(m, messages.UnusedVariable)}
-    redefined = {m.lineno for m in found if isinstance(m, messages.RedefinedWhileUnused)}
-    return unused | _unused_in_tuple_assignments(tree), redefined
-
-
-def _unused_in_tuple_assignments(tree: ast.Module) -> set[int]:
-    """``a, b = x, y`` inside a function with ``b`` never read: ruff flags it, pyflakes does not."""
-    lines: set[int] = set()
-    for function in ast.walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        loaded = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
-        declared = {
-            name for n in ast.walk(function) if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names
-        }
-        for node in ast.walk(function):
-            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)):
-                continue
-            for target in node.targets:
-                if not isinstance(target, ast.Tuple) or len(target.elts) != len(node.value.elts):
-                    continue
-                for element in target.elts:
-                    if isinstance(element, ast.Name) and element.id not in loaded | declared:
-                        lines.add(element.lineno)
-    return lines
-
-
-_AMBIGUOUS = {"l", "O", "I"}  # pycodestyle E741: easily confused with 1 and 0
-
-
-def _ambiguous_names(tree: ast.Module) -> set[int]:
-    stores = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in _AMBIGUOUS}
-    arguments = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.arg) and n.arg in _AMBIGUOUS}
-    return stores | arguments
-
-
-def _lambda_assignments(tree: ast.Module) -> set[int]:
-    return {
-        node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Lambda)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-    }
+    command = [find_ruff_bin(), "check", *_AUTHOR_RULES, "--output-format", "json", "--no-cache", "--isolated"]
+    done = subprocess.run(
+        [*command, "--stdin-filename", "module.py", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="surrogatepass",
+        timeout=120,
+        check=False,
+    )
+    try:
+        findings = json.loads(done.stdout or "[]")
+    except ValueError:  # ruff could not read the source (no lint to mark then)
+        return {}
+    codes: dict[int, list[str]] = {}
+    for finding in findings:
+        code, row = finding.get("code"), finding.get("noqa_row")
+        if code == "F401" and finding["location"]["column"] == 1:
+            continue  # a module-level import is generated (hoisted from the notebook): ours to get right
+        if code and row and code not in codes.get(row, []):
+            codes.setdefault(row, []).append(code)
+    return codes
 
 
 def mark_author_lint(source: str) -> str:
-    """``source`` (black-formatted) with ``# noqa: F841`` / ``E731`` / ``E741`` / ``F811`` where needed."""
-    tree = ast.parse(source)
-    codes: dict[int, list[str]] = {}
-    unused, redefined = _pyflakes_lines(tree)
-    for line in sorted(unused):
-        codes.setdefault(line, []).append("F841")
-    for line in sorted(redefined):
-        codes.setdefault(line, []).append("F811")
-    for line in sorted(_lambda_assignments(tree)):
-        codes.setdefault(line, []).append("E731")
-    for line in sorted(_ambiguous_names(tree)):
-        codes.setdefault(line, []).append("E741")
+    """``source`` (black-formatted) with ``# noqa: CODE`` on each line where ruff finds the author's lint."""
+    import ast
+
+    codes = _ruff_findings(source)
     if not codes:
         return source
     lines = source.split("\n")
-    for number, rules in codes.items():
+    for number, rules in sorted(codes.items()):
         text = lines[number - 1]
         if "# noqa" in text:
             continue
-        lines[number - 1] = f"{text}  # noqa: {', '.join(rules)}"
+        lines[number - 1] = f"{text}  # noqa: {', '.join(sorted(rules))}"
     marked = "\n".join(lines)
-    # A line that ends inside a string cannot take a comment: keep the source unmarked there.
+    # A comment that changed the code (a line ending inside a string) is dropped: keep the source unmarked.
     try:
-        same = ast.dump(ast.parse(marked)) == ast.dump(tree)
+        same = ast.dump(ast.parse(marked)) == ast.dump(ast.parse(source))
     except SyntaxError:
         same = False
     return marked if same else source

@@ -66,22 +66,29 @@ def _render(template: str, **context) -> str:
 
 
 @lru_cache(maxsize=512)
-def format_python(source: str, first_party: str = "") -> str:
+def format_python(source: str, first_party: str = "", authored: bool = False) -> str:
     """isort (black profile) then black, memoised: most files are identical from one preview to the next.
 
     ``first_party`` is the generated package, so its imports sort in their own section exactly as
     ``ruff check --select I`` expects (the generated pyproject declares it first-party too).
+    ``authored``: the module holds the notebook's statements, so their own lint is marked (lint.py).
     Remembered on disk too (format_cache), across processes and notebooks.
     """
-    return cached_format(source, first_party, _format_python)
+    return cached_format(source, first_party, _format_authored if authored else _format_generated)
 
 
-def _format_python(source: str, first_party: str) -> str:
+def _format_generated(source: str, first_party: str) -> str:
     import black  # imported where used: black and isort are slow to import
     import isort
 
     config = isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
-    formatted = black.format_str(isort.code(source, config=config), mode=black.Mode())
+    return black.format_str(isort.code(source, config=config), mode=black.Mode())
+
+
+def _format_authored(source: str, first_party: str) -> str:
+    import black
+
+    formatted = _format_generated(source, first_party)
     marked = mark_author_lint(formatted)
     return formatted if marked == formatted else black.format_str(marked, mode=black.Mode())
 
@@ -113,7 +120,7 @@ def _parameter_context(parameter: Parameter) -> dict:
 
 def _module_source(docstring: str, imports: list[str], body: str, package: str) -> str:
     head = f'"""{docstring}"""\n\nfrom __future__ import annotations\n\n'
-    return format_python(head + "\n".join(imports) + "\n\n\n" + body + "\n", package)
+    return format_python(head + "\n".join(imports) + "\n\n\n" + body + "\n", package, authored=True)
 
 
 def _model_output(plan: Plan) -> tuple[str | None, str | None]:
