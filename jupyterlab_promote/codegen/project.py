@@ -299,6 +299,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             description=description,
             notebook_dir=notebook_dir,
             mlops_flags=cli_flags(plan),
+            operations=[],  # (name, module) of the operations on a trained project: predict, serve, drift
         ),
         package,
     )
