@@ -157,3 +157,21 @@ def test_dvc_reruns_only_what_changed_and_leaves_a_loadable_champion(tmp_path, g
     changed = run_in_project(output, "-m", "demo", "run")
     ran = _ran_stages(changed.stdout)
     assert ran[1] == "train" and not {"data", "model", "tune"} & set(ran)  # tune searches lr: it does not read it
+
+
+def test_a_handoff_that_cannot_be_saved_is_named_at_promotion_and_rebuilt_when_a_stage_runs_alone(tmp_path):
+    cells = list(TINY_TORCH)
+    source, tags = cells[2]
+    cells[2] = (source.replace("batch_size=batch_size)", "batch_size=batch_size, collate_fn=lambda b: tuple(torch.utils.data.default_collate(b)))"), tags)
+    notebook = write_notebook(tmp_path / "tiny.ipynb", cells)
+    output = tmp_path / "out"
+    result = api.promote(notebook, output, commit=False)
+    assert result.ok
+    found = [d for d in result.diagnostics if d.code == "PRM042"]
+    assert [(d.cell_index, d.line, d.severity.value) for d in found] == [(2, 3, "info")]
+    assert "'loader' holds a lambda (collate_fn=...)" in found[0].message and "'train'" in found[0].message
+    for stage in ("data", "model", "train"):
+        done = run_in_project(output, "-m", "tiny", stage, "--accelerator", "cpu")
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "loader" in (output / "artifacts" / "data" / "unsaved.txt").read_text()
+    assert "loader not saved" in done.stdout and "rebuilding it" in done.stdout

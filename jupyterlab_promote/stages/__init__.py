@@ -9,6 +9,7 @@ from ..analysis import analyse
 from ..notebook import Notebook, content_hash
 from ..plan import Plan, package_name
 from .dataflow import data_flow
+from .handoffs import unsavable_handoffs
 from .hidden_state import skipped_changes
 from .imports import import_table
 from .metrics import metrics
@@ -38,4 +39,5 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
         framework(plan)
         training_loop(plan)
         file_paths(plan)
+        unsavable_handoffs(plan)
     return plan
