@@ -169,7 +169,7 @@ def test_a_handoff_that_cannot_be_saved_is_named_at_promotion_and_rebuilt_when_a
     assert result.ok
     found = [d for d in result.diagnostics if d.code == "PRM042"]
     assert [(d.cell_index, d.line, d.severity.value) for d in found] == [(2, 3, "info")]
-    assert "'loader' holds a lambda (collate_fn=...)" in found[0].message and "'train'" in found[0].message
+    assert "'loader' is a lambda (collate_fn=...)" in found[0].message and "'train'" in found[0].message
     for stage in ("data", "model", "train"):
         done = run_in_project(output, "-m", "tiny", stage, "--accelerator", "cpu")
         assert done.returncode == 0, done.stderr[-2000:]

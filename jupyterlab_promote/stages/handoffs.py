@@ -1,8 +1,9 @@
 """Stage: hand-offs between steps that cannot be saved.
 
 Each step's outputs are saved under ``artifacts/<stage>/`` so that a later stage can run alone. Some
-values cannot be pickled: a lambda, a generator, an open file, or an object holding one (the common
-``DataLoader(ds, collate_fn=lambda b: ...)``). The generated stage then rebuilds the value by running
+values cannot be pickled: a lambda, a generator, an open file, an object holding one (the common
+``DataLoader(ds, collate_fn=lambda b: ...)``), or a function a step defines and a later step calls
+(dev04's ``test()``: it stays inside the step function because it reads the step's variables). The generated stage then rebuilds the value by running
 its step again, and says so at run time; this stage says so at promotion time, on the cell that binds
 it, so that the author learns it before a run does (and can name the function, to make it savable).
 """
@@ -39,6 +40,9 @@ def _binding(step_body: list[Placed], name: str) -> tuple[Placed, str] | None:
         if name not in placed.stmt.binds:
             continue
         node = placed.stmt.node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            kind = "class" if isinstance(node, ast.ClassDef) else "function"
+            return placed, f"a {kind} defined inside the step (it lives in the step function, not in a module)"
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
         part = _unsavable_part(value) if value is not None else None
         return (placed, part) if part else None
@@ -61,7 +65,7 @@ def unsavable_handoffs(plan: Plan) -> None:
                     placed.cell.cell,
                     "info",
                     "PRM042",
-                    f"'{name}' holds {part}, which cannot be saved between stages: when "
+                    f"'{name}' is {part}, which cannot be saved between stages: when "
                     f"{', '.join(repr(r) for r in readers) or 'a later stage'} runs alone, it re-runs step "
                     f"'{step.name}' to rebuild '{name}'{hint}",
                     line_in_cell(placed.cell, placed.stmt.line),
