@@ -174,3 +174,21 @@ def test_the_skipped_rescaling_is_a_warning_on_both_cells_before_anything_runs(t
     quiet = [*RESCALED[:3], ("model_view = X[:5]\nX.to('cpu')", ["promote:skip"]), *RESCALED[4:]]
     plan = api.analyze(write_notebook(tmp_path / "quiet.ipynb", quiet))
     assert not [d for d in plan.all_diagnostics if d.code == "PRM041"]
+
+
+def test_a_skipped_baseline_that_draws_after_the_seed_is_a_warning_on_both_cells(tmp_path):
+    """dev02's class: a skipped baseline model draws initial weights, so the promoted model's differ."""
+    cells = [
+        "import numpy as np\nimport torch\nimport torch.nn as nn",
+        ("torch.manual_seed(0)\nn = 8", ["parameters"]),
+        ("X = torch.ones(n, 2)", ["promote:data"]),
+        ("baseline = nn.Linear(2, 1)\nnoise = np.random.rand(3)", ["promote:skip"]),
+        ("class Net(nn.Module):\n    pass\n\nmodel = Net()", ["promote:model"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "baseline.ipynb", cells))
+    found = {(d.cell_index, d.line) for d in plan.all_diagnostics if d.code == "PRM043"}
+    assert found == {(3, 1), (4, 4)}  # the baseline's first draw; the promoted cell's draw (constructing a Module)
+    # Seeding again after the baseline aligns the two streams: nothing to say.
+    reseeded = [*cells[:4], ("torch.manual_seed(1)\nmodel = nn.Linear(2, 1)", ["promote:model"])]
+    plan = api.analyze(write_notebook(tmp_path / "reseeded.ipynb", reseeded))
+    assert not [d for d in plan.all_diagnostics if d.code == "PRM043"]

@@ -10,7 +10,7 @@ from ..notebook import Notebook, content_hash
 from ..plan import Plan, package_name
 from .dataflow import data_flow
 from .handoffs import unsavable_handoffs
-from .hidden_state import skipped_changes
+from .hidden_state import skipped_changes, skipped_random_draws
 from .imports import import_table
 from .metrics import metrics
 from .parameters import parameters
@@ -34,6 +34,7 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     if plan.steps:
         data_flow(plan)
         skipped_changes(plan)
+        skipped_random_draws(plan)
         reserved_names(plan)
         metrics(plan)
         framework(plan)

@@ -4,6 +4,11 @@ A skip-tagged cell (or an untagged one that promotion does not pull in) that res
 the data cell that built it and the train cell that reads it changes what the notebook computes, but
 not what the package computes. Nothing fails: the metrics just differ. Promotion says so before
 anything runs, on both cells, so the author can tag the cell or move the change.
+
+The random stream is such a value too: a skipped cell that builds and trains a baseline model after
+the seed draws initial weights, so every promoted cell that draws after it gets other numbers in the
+notebook than in the package (dev02's baseline: train accuracy 0.949 in the notebook, 0.954 in the
+package, both right). That is said on both cells as well (PRM043).
 """
 
 from __future__ import annotations
@@ -95,5 +100,120 @@ def _report(plan: Plan, name: str, change: tuple[CellPlan, Statement], reader: C
             f"reads '{name}', which {kind} cell {changer.cell.index} changes before it in the notebook; "
             f"the package reads '{name}' without that change",
             _first_read(reader, name),
+        )
+    )
+
+
+# Calls that draw from a random generator, by the module they come from (after the notebook's own aliases).
+_DRAWING_PREFIXES = ("numpy.random.", "random.", "torch.utils.data.random_split")
+_DRAWING_TORCH = {"rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like"}
+_SEEDING = {"seed", "manual_seed", "seed_everything", "set_seed"}
+
+
+def _imported_modules(plan: Plan) -> dict[str, str]:
+    """Bound name → the dotted module or object it stands for (``np`` → ``numpy``, ``nn`` → ``torch.nn``)."""
+    modules = {}
+    for bound, text in plan.imports.items():
+        node = ast.parse(text).body[0]
+        for alias in node.names:
+            if (alias.asname or alias.name.split(".")[0]) != bound:
+                continue
+            if isinstance(node, ast.ImportFrom):
+                modules[bound] = f"{node.module}.{alias.name}"
+            else:
+                modules[bound] = alias.name if alias.asname else bound
+    return modules
+
+
+def _dotted(node: ast.AST, modules: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([modules.get(node.id, node.id), *reversed(parts)])
+
+
+def _random_use(statement: Statement, modules: dict[str, str], module_classes: set[str]) -> str | None:
+    """'seed' when the statement seeds, 'draw' when it draws random numbers (a layer's initial weights count)."""
+    if statement.is_definition or statement.is_import:
+        return None
+    use = None
+    for node in ast.walk(statement.node):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func, modules) or ""
+        last = name.rsplit(".", 1)[-1]
+        if last in _SEEDING:
+            return "seed"
+        if (
+            name.startswith(_DRAWING_PREFIXES)
+            or (name.startswith("torch.") and last in _DRAWING_TORCH)
+            or (name.startswith("torch.nn.") and last[:1].isupper() and "functional" not in name)
+            or name in module_classes
+        ):
+            use = "draw"
+    return use
+
+
+def _module_classes(plan: Plan, modules: dict[str, str]) -> set[str]:
+    """The notebook's own torch modules: constructing one draws its initial weights."""
+    found = set()
+    for cell in plan.cells:
+        for statement in cell.names.statements if cell.names else []:
+            node = statement.node
+            if isinstance(node, ast.ClassDef) and any(
+                (_dotted(base, modules) or "").endswith(("Module", "LightningModule")) for base in node.bases
+            ):
+                found.add(node.name)
+    return found
+
+
+def skipped_random_draws(plan: Plan) -> None:
+    """Warn (PRM043) on both cells when a left-out cell draws random numbers between the seed and a promoted draw."""
+    placed = {id(p.stmt) for step in plan.steps for p in step.body}
+    modules = _imported_modules(plan)
+    classes = _module_classes(plan, modules)
+    left_out_draw: tuple[CellPlan, Statement] | None = None
+    for cell in plan.cells:
+        if not cell.names or cell.role == "imports":
+            continue
+        promoted = cell.promoted or cell.role == "parameters"
+        for statement in cell.names.statements:
+            use = _random_use(statement, modules, classes)
+            if use == "seed" and promoted:
+                left_out_draw = None  # the streams meet again
+            elif use == "draw" and not promoted and id(statement) not in placed and left_out_draw is None:
+                left_out_draw = (cell, statement)
+            elif use == "draw" and promoted and left_out_draw is not None:
+                _report_draw(plan, left_out_draw, cell, statement)
+                left_out_draw = None
+
+
+def _report_draw(plan: Plan, left_out: tuple[CellPlan, Statement], reader: CellPlan, draw: Statement) -> None:
+    cell, statement = left_out
+    kind = "skipped" if cell.role == "skip" else "untagged"
+    cell.diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            cell.cell,
+            "warning",
+            "PRM043",
+            f"this {kind} cell draws random numbers after the seed, so promoted cell {reader.cell.index} draws "
+            f"different ones in the notebook than in the package: results can differ by chance "
+            f"(`jupyter promote --verify --seeds N` measures by how much); seed again after this cell to align them",
+            line_in_cell(cell, statement.line),
+        )
+    )
+    reader.diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            reader.cell,
+            "warning",
+            "PRM043",
+            f"draws random numbers that {kind} cell {cell.cell.index} shifted in the notebook; the package draws "
+            f"them without that cell, so its results can differ by chance",
+            line_in_cell(reader, draw.line),
         )
     )
