@@ -229,6 +229,7 @@ def config_fields(plan: Plan) -> list[dict]:
 
 def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]) -> tuple[dict[str, str], list[Stage]]:
     """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
+    from .inference import schema_stage
     from .project import _render, format_python
 
     torch = kind != "plain"
@@ -284,6 +285,7 @@ def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str 
         evaluate_stage=evaluate or "evaluate",
         flavor="pytorch" if torch else "sklearn",
         example=forward,
+        schema_stage=schema_stage(plan, kind, model_output, forward),  # records artifacts/schema.json (inference.py)
     )
     src = f"src/{package}"
     files = {

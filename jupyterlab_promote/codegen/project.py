@@ -15,6 +15,7 @@ from ..stages.paths import NOTEBOOK_DIR
 from .dependencies import distributions, requirement
 from .fingerprint import generation_key
 from .format_cache import cached_format
+from .inference import generate_inference, inference_operations, inference_readme
 from .lightning import forward_test
 from .lint import mark_author_lint
 from .mlops import cli_flags, config_fields, config_yaml_section, generate_mlops
@@ -299,7 +300,8 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             description=description,
             notebook_dir=notebook_dir,
             mlops_flags=cli_flags(plan),
-            operations=[],  # (name, module) of the operations on a trained project: predict, serve, drift
+            # (name, module) of the operations on a trained project: predict, serve, drift
+            operations=inference_operations(plan, kind, model_output, forward),
         ),
         package,
     )
@@ -307,6 +309,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         files[f"{src}/{module}.py"] = text
     mlops_files, stages = generate_mlops(plan, kind, ["config", "runtime", *modules], model_output, forward, seed_lines)
     files.update(mlops_files)
+    files.update(generate_inference(plan, kind, model_output, forward))  # schema.py, predict.py, serve.py
 
     has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
     files["tests/test_pipeline.py"] = format_python(
@@ -360,6 +363,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         steps=[s.name for s in plan.steps],
         parameters=parameters,
         stages=stages,
+        **inference_readme(plan, kind, model_output, forward),
     )
     files["pyproject.toml"] = _render("pyproject.toml.j2", **context)
     files["README.md"] = _render("README.md.j2", **context)

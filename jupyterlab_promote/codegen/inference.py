@@ -1,0 +1,138 @@
+"""Inference for promoted projects: the input schema the train stage records, `predict` and `serve`.
+
+- ``schema.py``: the train stage writes ``artifacts/schema.json`` from a real training batch (the feature tensor's
+  trailing shape and dtype, column names when a DataFrame of that width fed it, the output's shape);
+- ``predict.py``: ``python -m PKG predict --input FILE --output FILE`` through ``Trainer.predict`` and a
+  ``BasePredictionWriter`` (sklearn projects: the estimator's ``predict``), chunk by chunk;
+- ``serve.py``: ``python -m PKG serve``, a LitServe endpoint validating every request against the schema.
+
+Generated only where the model's call is known: a torch model called with one tensor of the mapped loop's batch,
+or a model a plain (sklearn) project trains.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..plan import Plan
+from .mlops import stage_name, train_step_name
+
+_SIGMOID = {"sigmoid"}
+
+
+def _model_calls(node: ast.AST, model: str, bound: set[str]) -> bool:
+    """``node`` is the model's output: ``model(...)`` or a name bound to one."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == model:
+        return True
+    return isinstance(node, ast.Name) and node.id in bound
+
+
+def _int_argument(call: ast.Call, position: int) -> int | None:
+    value = call.args[position] if len(call.args) > position else None
+    value = value or next((k.value for k in call.keywords if k.arg == "dim"), None)
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and isinstance(value.operand, ast.Constant):
+        return -value.operand.value if isinstance(value.operand.value, int) else None
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, int) else None
+
+
+def _postprocessing_of(node: ast.AST, model: str, bound: set[str]) -> str | None:
+    """What one expression applies to the model's output: argmax over the class dimension, sigmoid, or none."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    method = isinstance(func, ast.Attribute) and _model_calls(func.value, model, bound)
+    function = bool(node.args) and _model_calls(node.args[0], model, bound) and not method
+    if name == "argmax" and method and _int_argument(node, 0) in (1, -1):
+        return "argmax"
+    if name in ("argmax", "max") and function and _int_argument(node, 1) in (1, -1):
+        # torch.argmax(out, 1), torch.max(out, 1): the indices, i.e. the class
+        return "argmax" if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "torch" else None
+    if name in _SIGMOID and (method or function):
+        return "sigmoid"
+    return None
+
+
+def postprocessing(plan: Plan, model: str | None) -> str:
+    """The post-processing the evaluate step applies to the model's output, when it shows exactly one.
+
+    Recognised: ``model(x).argmax(1)``, ``torch.argmax(out, dim=1)``, ``_, pred = torch.max(out, 1)`` (``out``
+    bound to ``model(x)`` in the step), ``torch.sigmoid(model(x))``. Anything else, or two different ones: raw
+    outputs ("none"), since a guess would silently change what the model predicts.
+    """
+    if model is None:
+        return "none"
+    found: set[str] = set()
+    for step in plan.steps:
+        if not (step.metrics or step.role == "evaluate"):
+            continue
+        bound: set[str] = set()
+        for placed in step.body:
+            for node in ast.walk(placed.stmt.node):
+                if isinstance(node, ast.Assign) and _model_calls(node.value, model, set()):
+                    bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for placed in step.body:
+            for node in ast.walk(placed.stmt.node):
+                if (kind := _postprocessing_of(node, model, bound)) is not None:
+                    found.add(kind)
+    return found.pop() if len(found) == 1 else "none"
+
+
+def inference_kind(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> str | None:
+    """"torch", "sklearn" or None (no predict/serve: no model, or a model whose call is not one tensor)."""
+    if model_output is None or train_step_name(plan) is None:
+        return None
+    if kind == "plain":
+        return "sklearn"
+    if forward is None or "," in forward["arguments"] or "*" in forward["arguments"]:
+        return None
+    return "torch"
+
+
+def inference_operations(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> list[tuple[str, str]]:
+    """(operation, module) pairs for the generated ``__main__.py``."""
+    which = inference_kind(plan, kind, model_output, forward)
+    if which is None:
+        return []
+    return [("predict", "predict"), ("serve", "serve")]
+
+
+def schema_stage(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> str:
+    """The stage after which the schema is recorded ("" for none): the notebook's train step."""
+    if inference_kind(plan, kind, model_output, forward) is None:
+        return ""
+    return stage_name(train_step_name(plan))
+
+
+def inference_readme(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> dict:
+    """The README's context: whether it has a "Predict and serve" section, and what it says."""
+    which = inference_kind(plan, kind, model_output, forward)
+    return {
+        "inference": which,
+        "inference_stage": schema_stage(plan, kind, model_output, forward),
+        "inference_model": model_output,
+        "postprocess": postprocessing(plan, model_output) if which == "torch" else "none",
+    }
+
+
+def generate_inference(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> dict[str, str]:
+    """The generated package's schema.py, predict.py and serve.py (none when inference_kind is None)."""
+    from .project import _render, format_python
+
+    which = inference_kind(plan, kind, model_output, forward)
+    if which is None:
+        return {}
+    package = plan.package
+    context = dict(
+        package=package,
+        torch=which == "torch",
+        model_output=model_output,
+        train_stage=schema_stage(plan, kind, model_output, forward),
+        example=forward,
+        postprocess=postprocessing(plan, model_output) if which == "torch" else "none",
+    )
+    src = f"src/{package}"
+    return {
+        f"{src}/{name}.py": format_python(_render(f"{name}.py.j2", **context), package)
+        for name in ("schema", "predict", "serve")
+    }

@@ -1,0 +1,265 @@
+"""Inference in promoted projects (issue 9): the recorded input schema, `predict` on files, `serve` over real HTTP.
+
+One tiny torch project is promoted and trained once (its train stage, then register: a champion with a signature);
+every test below uses it, through the project's own command line, as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from jupyterlab_promote import api
+from jupyterlab_promote.codegen.inference import postprocessing
+from jupyterlab_promote.notebook import read_notebook
+from jupyterlab_promote.stages import build_plan
+
+from .helpers import TINY_TORCH, lint_problems, run_in_project, write_notebook
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("inference")
+    notebook = write_notebook(root / "tiny.ipynb", TINY_TORCH)
+    project = root / "out"
+    assert api.promote(notebook, project).ok
+    # train (data and model rebuilt in memory), then register: the champion; one process, as `python -m tiny STAGE`
+    done = _cli(project, ["train", "--accelerator", "cpu"], ["register"])
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return project
+
+
+def _cli(project: Path, *commands: list[str]) -> subprocess.CompletedProcess:
+    """``python -m tiny COMMAND`` for each command, in one process (torch and Lightning import once); the exit
+    codes are printed as the last line."""
+    code = f"from tiny.__main__ import main; print('CODES', [main(argv) for argv in {list(commands)!r}])"
+    return run_in_project(project, "-c", code)
+
+
+@pytest.fixture(scope="module")
+def predicted(trained) -> np.ndarray:
+    """predict on a held-out CSV (the champion) and .npy (a model file, odd chunks): both outputs, as written."""
+    values = _held_out(100, seed=1)
+    _write_csv(trained / "held.csv", values)
+    np.save(trained / "held.npy", values)
+    done = _cli(
+        trained,
+        ["predict", "--input", "held.csv", "--output", "out/pred.csv"],
+        ["predict", "--input", "held.npy", "--output", "pred.npy", "--model", "artifacts/train/model.pt", "--batch-size", "7"],
+    )
+    assert done.returncode == 0 and "CODES [0, 0]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    return values
+
+
+def _model(project: Path) -> torch.nn.Module:
+    return torch.load(project / "artifacts" / "train" / "model.pt", weights_only=False).eval()
+
+
+def _held_out(rows: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((rows, 3)).astype(np.float32)
+
+
+def _write_csv(path: Path, values: np.ndarray, header: str = "x0,x1,x2") -> Path:
+    np.savetxt(path, values, delimiter=",", header=header, comments="", fmt="%.9g")
+    return path
+
+
+def test_generated_inference_code_is_lint_clean_and_documented(trained):
+    assert lint_problems(trained) == []
+    package = trained / "src" / "tiny"
+    assert {"schema.py", "predict.py", "serve.py"} <= {p.name for p in package.iterdir()}
+    main = (package / "__main__.py").read_text()
+    assert '"predict": "predict"' in main and '"serve": "serve"' in main
+    assert "litserve" in (trained / "pyproject.toml").read_text()
+    assert "jupyterlab_promote" not in "".join(p.read_text() for p in package.glob("*.py"))
+    readme = (trained / "README.md").read_text()
+    assert "## Predict and serve" in readme and "`argmax`" in readme
+
+
+def test_train_records_the_schema_and_register_logs_it_as_the_signature(trained):
+    schema = json.loads((trained / "artifacts" / "schema.json").read_text())
+    assert schema["input"] == {"shape": [3], "dtype": "float32", "columns": None}
+    assert schema["output"] == {"shape": [2], "dtype": "float32"}
+    assert (schema["postprocess"], schema["prediction"]) == ("argmax", {"shape": [], "dtype": "int64"})
+    mlmodels = list((trained / "artifacts" / "mlruns").rglob("MLmodel"))
+    assert mlmodels, "register logged no model"
+    signature = yaml.safe_load(mlmodels[0].read_text())["signature"]
+    inputs, outputs = json.loads(signature["inputs"]), json.loads(signature["outputs"])
+    assert inputs == [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]
+    assert outputs == [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}]
+
+
+def test_postprocessing_is_read_from_the_evaluate_step(tmp_path):
+    def post(evaluate: str) -> str:
+        cells = list(TINY_TORCH)
+        cells[-1] = (evaluate, ["promote:evaluate"])
+        plan = build_plan(read_notebook(write_notebook(tmp_path / "nb.ipynb", cells)))
+        return postprocessing(plan, "model")
+
+    assert post("with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()") == "argmax"
+    assert post("out = model(X)\n_, pred = torch.max(out, 1)\nacc = (pred == y).float().mean().item()") == "argmax"
+    assert post("p = torch.sigmoid(model(X))[:, 1]\nacc = ((p > 0.5).long() == y).float().mean().item()") == "sigmoid"
+    assert post("acc = (model(X)[:, 1] > 0).long().eq(y).float().mean().item()") == "none"  # not recognised: raw
+
+
+def test_predict_on_a_held_out_file_equals_the_model_called_directly(trained, predicted):
+    values = predicted
+    lines = (trained / "out" / "pred.csv").read_text().splitlines()
+    assert lines[0] == "prediction" and len(lines) == 1 + len(values)  # one row per row, champion by default
+    with torch.no_grad():
+        expected = _model(trained)(torch.from_numpy(values)).argmax(1).numpy()
+    assert np.array_equal(np.array(lines[1:], dtype=np.int64), expected)
+    assert np.array_equal(np.load(trained / "pred.npy"), expected)
+
+
+BAD_FILES = {
+    "short.csv": ("x0,x1\n1,2\n", "each row must have 3 value(s)"),
+    "missing.csv": ("x0,x1,x2\n1,2,3\n1,,3\n", "row 1 has a missing or infinite value"),
+    "text.csv": ("x0,x1,x2\n1,a,3\n", "column(s) x1 hold non-numeric values"),
+}
+
+
+def test_predict_names_what_is_wrong_with_the_input(trained):
+    for name, (content, _) in BAD_FILES.items():
+        (trained / name).write_text(content)
+    commands = [["predict", "--input", name, "--output", "bad.csv", "--model", "artifacts/train/model.pt"] for name in BAD_FILES]
+    done = _cli(trained, *commands)
+    assert done.returncode == 0 and "CODES [2, 2, 2]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    for name, (_, message) in BAD_FILES.items():
+        assert f"predict: {name}: {message}" in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+
+
+def _peak_predict(project: Path, source: str, target: str) -> tuple[float, int]:
+    """(seconds, peak RSS in MiB) of one predict, measured inside its own process."""
+    code = (
+        "import resource, sys, time; from tiny.__main__ import main; start = time.perf_counter();"
+        f"rc = main(['predict', '--input', '{source}', '--output', '{target}', '--model', 'artifacts/train/model.pt',"
+        " '--batch-size', '8192']); elapsed = time.perf_counter() - start;"
+        "print('PEAK', elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)"
+    )
+    done = run_in_project(project, "-c", code)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seconds, peak = done.stdout.split("PEAK")[-1].split()
+    return float(seconds), int(peak) // 1024
+
+
+def test_predict_keeps_memory_flat_on_large_files(trained):
+    """A file 10x the training set (64 rows), then one of 2M rows: the peak memory barely moves."""
+    small = _write_csv(trained / "ten_times.csv", _held_out(640, seed=2))
+    large = trained / "large.csv"
+    rng = np.random.default_rng(3)
+    with open(large, "w") as handle:
+        handle.write("x0,x1,x2\n")
+        for _ in range(10):  # written in parts: the test itself stays small too
+            np.savetxt(handle, rng.standard_normal((200_000, 3)).astype(np.float32), delimiter=",", fmt="%.6g")
+    _, small_peak = _peak_predict(trained, small.name, "ten_times_pred.csv")
+    assert len((trained / "ten_times_pred.csv").read_text().splitlines()) == 641
+    seconds, large_peak = _peak_predict(trained, large.name, "large_pred.npy")
+    predictions = np.load(trained / "large_pred.npy", mmap_mode="r")
+    assert predictions.shape == (2_000_000,)
+    print(f"\npredict: 2M CSV rows in {seconds:.1f} s ({2_000_000 / seconds:,.0f} rows/s); peak RSS {large_peak} MiB (640 rows: {small_peak} MiB)")
+    # the whole file in memory would add ≥ 2M x 3 x 8 bytes parsed + tensors + outputs (~100 MiB)
+    assert large_peak - small_peak < 40
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(port: int, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def server(trained):
+    port = _free_port()
+    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(trained)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tiny", "serve", "--port", str(port), "--max-rows", "1000"],
+        cwd=trained, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert process.poll() is None, process.stdout.read().decode()[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.5)
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the server and its workers
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_serve_answers_real_requests_as_predict_does(trained, predicted, server):
+    values = predicted
+    expected = [int(line) for line in (trained / "out" / "pred.csv").read_text().splitlines()[1:]]
+    status, reply = _post(server, json.dumps({"inputs": values.tolist()}).encode())
+    assert (status, reply) == (200, {"predictions": expected})
+    status, reply = _post(server, json.dumps({"inputs": values[:1].tolist()}).encode())  # one row
+    assert (status, reply) == (200, {"predictions": expected[:1]})
+    latencies = []
+    for row in values[:30]:
+        start = time.perf_counter()
+        assert _post(server, json.dumps({"inputs": [row.tolist()]}).encode())[0] == 200
+        latencies.append(time.perf_counter() - start)
+    print(f"\nserve: single-row latency p50 {np.percentile(latencies, 50) * 1000:.1f} ms over {len(latencies)} requests")
+
+
+MALFORMED = [
+    ("not JSON", b"{inputs: [[1, 2, 3]]", "JSON"),
+    ("no inputs key", b'{"rows": [[1, 2, 3]]}', "inputs"),
+    ("empty", b'{"inputs": []}', "empty"),
+    ("row too short", b'{"inputs": [[1, 2]]}', "3 value(s)"),
+    ("flat row", b'{"inputs": [1, 2, 3]}', "3 value(s)"),
+    ("ragged rows", b'{"inputs": [[1, 2, 3], [1, 2]]}', "same number of values"),
+    ("strings", b'{"inputs": [["a", "b", "c"]]}', "numbers"),
+    ("booleans", b'{"inputs": [[true, false, true]]}', "numbers"),
+    ("null", b'{"inputs": [[null, 1, 2]]}', "numbers"),
+    ("NaN", b'{"inputs": [[NaN, 1, 2]]}', "missing or infinite"),
+    ("Infinity", b'{"inputs": [[1e400, 1, 2]]}', "missing or infinite"),
+    ("nested object", b'{"inputs": [{"a": 1}]}', "numbers"),
+    ("body is a list", b"[[1, 2, 3]]", "object"),
+    ("too many rows", json.dumps({"inputs": [[1, 2, 3]] * 1001}).encode(), "at most 1000"),
+    ("oversized body", b'{"inputs": [' + b"[1, 2, 3], " * 1_700_000 + b"[1, 2, 3]]}", "too large"),
+]
+
+
+def test_serve_answers_malformed_requests_with_4xx_naming_the_problem(server):
+    answers = {name: _post(server, body) for name, body, _ in MALFORMED}
+    for name, _, words in MALFORMED:
+        status, reply = answers[name]
+        assert 400 <= status < 500, (name, status, reply)
+        assert words.lower() in json.dumps(reply).lower(), (name, reply)
+    status, reply = _post(server, b'{"inputs": [[1, 2, 3]]}')  # the worker lives on
+    assert status == 200 and len(reply["predictions"]) == 1
