@@ -208,6 +208,26 @@ def _generate(plan: Plan, output: Path) -> GeneratedProject:
     return project
 
 
+def _templated(
+    plan: Plan, output: Path, project: GeneratedProject, template: str | None, options: dict | list | None
+) -> tuple[GeneratedProject, list[str]]:
+    """``project`` placed into the organisation's cookiecutter template (codegen/templating.py), if one is given."""
+    if not template:
+        return project, []
+    # imported where used: cookiecutter is only needed with a template
+    from .codegen import templating
+
+    description = f"Pipeline promoted from the notebook {plan.notebook.name}."
+    done = templating.apply_template(
+        project,
+        template,
+        templating.parse_options(options),
+        description=description,
+        notebook_ref=_notebook_ref(plan.notebook.path, output),
+    )
+    return done.project, done.notes
+
+
 def _changes(output: Path, files: dict[str, str], previous: list[str]) -> list[FileChange]:
     """Diffs against the target as it is now; ``previous`` (the last promotion's files) reveals deletions."""
     changes = []
@@ -236,7 +256,13 @@ def _changes(output: Path, files: dict[str, str], previous: list[str]) -> list[F
 
 
 def preview(
-    notebook: str | Path, output: str | Path | None = None, name: str | None = None, *, strict: bool = False
+    notebook: str | Path,
+    output: str | Path | None = None,
+    name: str | None = None,
+    *,
+    strict: bool = False,
+    template: str | None = None,
+    template_options: dict | list | None = None,
 ) -> Preview:
     """What promotion would write, as diffs against the target directory; writes nothing."""
     plan = analyze(notebook, name, strict=strict)
@@ -246,6 +272,7 @@ def preview(
     project = _generate(plan, output)
     if not plan.ok:
         return Preview(plan, output, [])
+    project, _ = _templated(plan, output, project, template, template_options)
     previous = gitrepo.files_on_branch(output, branch_for(plan.notebook.path))
     return Preview(plan, output, _changes(output, project.files, previous))
 
@@ -259,7 +286,7 @@ def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
     branch = branch_for(plan.notebook.path)
     merged = gitrepo.merged_promotion(output, branch, "promote.toml")
     key = generation_key(plan, _notebook_ref(plan.notebook.path, output))
-    if merged is None or f"generation_key = {toml_value(key)}\n" not in merged[1]:
+    if merged is None or f"generation_key = {toml_value(key)}\n" not in merged[1] or "\n[template]\n" in merged[1]:
         return False
     gitrepo.preflight(output, gitrepo.files_on_branch(output, branch))
     result.branch, result.commit = branch, merged[0]
@@ -275,6 +302,8 @@ def promote(
     strict: bool = False,
     commit: bool = True,
     progress: Progress = _quiet,
+    template: str | None = None,
+    template_options: dict | list | None = None,
 ) -> PromoteResult:
     """Analyse, generate, then commit on ``promote/<stem>`` and merge (or just write, with commit=False)."""
     started = time.perf_counter()
@@ -285,7 +314,7 @@ def promote(
     if not plan.ok:
         result.message = "not promoted: fix the errors above first"
         return result
-    if commit and _up_to_date(plan, output, result):
+    if commit and not template and _up_to_date(plan, output, result):
         result.seconds = time.perf_counter() - started
         return result
     progress("generating package")
@@ -293,6 +322,9 @@ def promote(
     if not plan.ok:
         result.message = "not promoted: fix the errors above first"
         return result
+    if template:
+        progress("rendering the project template")
+    project, notes = _templated(plan, output, project, template, template_options)
     if not commit:
         progress("writing files")
         result.files = gitrepo.write_files(output, project.files)
@@ -319,6 +351,8 @@ def promote(
             )
         else:
             result.message = f"committed {len(outcome.changed)} changed file(s) on {outcome.branch} ({(outcome.commit or '')[:8]}) and merged"
+    if notes:
+        result.message += f" [template {template}: {'; '.join(notes)}]"
     result.seconds = time.perf_counter() - started
     return result
 

@@ -34,6 +34,7 @@ class PromoteApp(JupyterApp):
     jupyter promote experiment.ipynb --dry-run            # plan, diagnostics and diff only
     jupyter promote experiment.ipynb --check              # CI: exit 1 if the notebook drifted
     jupyter promote experiment.ipynb --verify --set epochs=2 --seeds 3   # run both, compare metrics
+    jupyter promote experiment.ipynb --template ../acme-template --template-option org=acme  # organisation layout
     """
     version = tool_version()
     classes = [Promoter]
@@ -64,6 +65,8 @@ class PromoteApp(JupyterApp):
         "set": "PromoteApp.overrides",
         "seeds": "PromoteApp.seeds",
         "rtol": "PromoteApp.rtol",
+        "template": "Promoter.template",
+        "template-option": "Promoter.template_options",
         "log-level": "Application.log_level",
     }
     flags = {
@@ -96,12 +99,14 @@ class PromoteApp(JupyterApp):
                 api.refuse_foreign_default_output(notebook, output)
             if self.check_only:
                 self._check(notebook, output, name)
+            elif self.verify and settings.template:
+                self._usage("--verify with --template is not supported yet: verify the built-in layout")
             elif self.verify:
                 self._verify(notebook, output, name, settings.strict)
             elif self.dry_run:
-                self._dry_run(notebook, output, name, settings.strict)
+                self._dry_run(notebook, output, name, settings)
             else:
-                self._promote(notebook, output, name, settings.strict)
+                self._promote(notebook, output, name, settings)
         except OutputNeededError as error:
             self._usage(error.message)
         except PromoteError as error:
@@ -127,8 +132,8 @@ class PromoteApp(JupyterApp):
             print(("drift: " if drift.drifted else "ok: ") + drift.message)
         self.exit_status = EXIT_FAILED if drift.drifted else EXIT_OK
 
-    def _dry_run(self, notebook: Path, output: Path, name: str | None, strict: bool) -> None:
-        preview = api.preview(notebook, output, name, strict=strict)
+    def _dry_run(self, notebook: Path, output: Path, name: str | None, settings: Promoter) -> None:
+        preview = api.preview(notebook, output, name, strict=settings.strict, **settings.template_arguments())
         if self.json_output:
             self._print_json(preview.to_json())
         else:
@@ -147,11 +152,19 @@ class PromoteApp(JupyterApp):
             print(f"dry run: {changed} file(s) would change; nothing written")
         self.exit_status = EXIT_OK if preview.ok else EXIT_FAILED
 
-    def _promote(self, notebook: Path, output: Path, name: str | None, strict: bool) -> None:
+    def _promote(self, notebook: Path, output: Path, name: str | None, settings: Promoter) -> None:
         progress = (
             (lambda message: None) if self.json_output else (lambda message: print(f"… {message}", file=sys.stderr))
         )
-        result = api.promote(notebook, output, name, strict=strict, commit=self.commit, progress=progress)
+        result = api.promote(
+            notebook,
+            output,
+            name,
+            strict=settings.strict,
+            commit=self.commit,
+            progress=progress,
+            **settings.template_arguments(),
+        )
         if self.json_output:
             self._print_json(result.to_json())
         else:

@@ -175,6 +175,43 @@ class PromoteHandler(APIHandler):
             raise _bad_input(f"The default output {default} (output_pattern) is outside the Jupyter root.")
         return default
 
+    def template(self, body: dict, *, action: str = "write") -> dict:
+        """``template``/``template_options`` for the API: the server's own, or one the request names from its allow-list.
+
+        Templates run code (cookiecutter hooks), so a request may only pick a location the server configured in
+        ``c.Promoter.template_allow_list``, never carry template options (they are rendered into hook code), and a
+        read-only request (preview) may use a template only when the user may also write.
+        """
+        settings = self.promoter()
+        if body.get("template_options") not in (None, [], {}):
+            raise RequestError(
+                403, "Forbidden", "template options come from the server's configuration (c.Promoter.template_options)."
+            )
+        requested = _optional_string(body, "template")
+        if requested is not None and requested not in settings.template_allow_list:
+            raise RequestError(
+                403,
+                "Forbidden",
+                f"template {requested!r} is not in the server's allow-list (c.Promoter.template_allow_list).",
+            )
+        arguments = (
+            settings.template_arguments()
+            if requested is None
+            else {
+                "template": requested,
+                "template_options": list(settings.template_options),
+            }
+        )
+        if (
+            arguments
+            and action != "write"
+            and not self.authorizer.is_authorized(self, self.current_user, "write", "contents")
+        ):
+            raise RequestError(
+                403, "Forbidden", "rendering a project template runs its hooks: it needs write permission."
+            )
+        return arguments
+
     def target(self, body: dict) -> tuple[Path, Path, str | None]:
         """(notebook, output, package name) of a preview, promote or check request."""
         notebook = self.notebook_path(body)
@@ -273,8 +310,9 @@ class PreviewHandler(PromoteHandler):
     async def _preview(self, body: dict) -> dict:
         notebook, output, name = self.target(body)
         strict = self.promoter().strict
-        key = _request_key(f"preview strict={strict} output={output}", self.request.body or b"", notebook)
-        return (await self.shared(key, api.preview, notebook, output, name, strict=strict)).to_json()
+        template = self.template(body, action="read")
+        key = _request_key(f"preview strict={strict} output={output} {template}", self.request.body or b"", notebook)
+        return (await self.shared(key, api.preview, notebook, output, name, strict=strict, **template)).to_json()
 
 
 class PromoteRouteHandler(PromoteHandler):
@@ -287,8 +325,9 @@ class PromoteRouteHandler(PromoteHandler):
     async def _promote(self, body: dict) -> dict:
         """A plan with errors or a merge conflict is still HTTP 200 with ``ok: false``."""
         notebook, output, name = self.target(body)
+        template = self.template(body)
         async with _lock_for(output):
-            result = await self.off_loop(api.promote, notebook, output, name, strict=self.promoter().strict)
+            result = await self.off_loop(api.promote, notebook, output, name, strict=self.promoter().strict, **template)
         return result.to_json()
 
 
@@ -350,6 +389,8 @@ class VerifyHandler(PromoteHandler):
 
     async def _start(self, body: dict) -> dict:
         notebook, output, name = self.target(body)
+        if self.template(body):
+            raise _bad_input("verify with a project template is not supported yet: verify the built-in layout.")
         overrides, seeds = _overrides(body), int(_number(body, "seeds", int, 1))
         rtol = float(_number(body, "rtol", float, 1e-6))
         if not 1 <= seeds <= 20:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from traitlets import Bool, Unicode
+from traitlets import Bool, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import UsageError
@@ -42,6 +42,23 @@ class Promoter(Configurable):
         help="Default output directory; {notebook_dir}, {notebook_stem} and {package} are filled in.",
     ).tag(config=True)
     strict = Bool(False, help="Treat code pulled in from untagged cells as an error.").tag(config=True)
+    template = Unicode(
+        "",
+        help="Organisation project template (cookiecutter): a local directory or a git URL; empty: the built-in layout. "
+        "Templates run code (hooks): name only templates you trust.",
+    ).tag(config=True)
+    template_options = List(
+        Unicode(), help="KEY=VALUE answers to the template's own variables (repeatable --template-option)."
+    ).tag(config=True)
+    template_allow_list = List(
+        Unicode(),
+        help="Server only: template locations a REST request (the panel) may name in its body; any other is refused "
+        "with 403. Requests never carry template options.",
+    ).tag(config=True)
+
+    def template_arguments(self) -> dict:
+        """``template``/``template_options`` for api.preview and api.promote (nothing without a template)."""
+        return {"template": self.template, "template_options": list(self.template_options)} if self.template else {}
 
     def default_output(self, notebook: Path, name: str | None = None) -> Path:
         return expand_output_pattern(self.output_pattern, notebook, name)
