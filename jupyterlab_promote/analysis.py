@@ -1,4 +1,4 @@
-"""Stage 1 of promotion: every cell's role, plain code, names and diagnostics.
+"""Cell analysis: every cell's role, plain code, names and diagnostics.
 
 The result is per cell and independent of the other cells except for two
 notebook-wide rules: Kale's "an untagged cell belongs to the step above", and

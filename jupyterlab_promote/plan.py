@@ -1,4 +1,4 @@
-"""Stage 2 of promotion: the plan — cells → steps with explicit data flow.
+"""The plan: cells → steps with explicit data flow.
 
 The plan (built by :mod:`jupyterlab_promote.stages`) says, for every promoted statement, which step function it lands in,
 what each step takes from earlier steps and hands to later ones, which
@@ -160,6 +160,7 @@ class Plan:
     package: str
     cells: list[CellPlan]
     parameters: list[Parameter] = field(default_factory=list)
+    prelude: list[Placed] = field(default_factory=list)  # parameters-cell code that is not a parameter: runs first
     seed: str | None = None  # name of the parameter holding the seed
     steps: list[Step] = field(default_factory=list)
     hoisted: dict[str, list[Placed]] = field(default_factory=lambda: {m: [] for m in MODULE_ORDER})

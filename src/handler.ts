@@ -61,7 +61,7 @@ export async function requestAPI<T>(
   return data as T;
 }
 
-/** Typed wrappers of the four routes. */
+/** Typed wrappers of the server routes. */
 export class PromoteClient {
   constructor(private readonly serverSettings: ServerConnection.ISettings) {}
 

@@ -1,4 +1,4 @@
-"""Stage 3 of promotion: render a plan into the files of a Python package.
+"""Code generation: render a plan into the files of a Python package.
 
 Only rendering happens here; every decision (which statement goes where, what
 flows between steps) was made by :mod:`jupyterlab_promote.plan`. Static files

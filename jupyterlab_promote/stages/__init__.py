@@ -1,24 +1,43 @@
-"""Notebook → Plan, through named stages that each add one kind of fact.
+"""Notebook → Plan: the stages, each a verb on the plan that adds one kind of fact, run in the order of STAGES.
 
-Like black's pipeline, each stage is a function of the plan so far; their order is the order below.
+Every stage has the same signature, ``stage(plan) -> None``, and checks its own preconditions (most need
+the steps that ``assign_steps`` makes, and do nothing without them).
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..analysis import analyse
 from ..notebook import Notebook, content_hash
 from ..plan import Plan, package_name
-from .dataflow import data_flow
-from .handoffs import unsavable_handoffs
-from .hidden_state import skipped_changes, skipped_random_draws
-from .imports import import_table
-from .metrics import metrics
-from .parameters import parameters
-from .paths import file_paths
-from .reserved import reserved_names
-from .search_space import search_space_diagnostics
-from .steps import steps
-from .training import framework, training_loop
+from .dataflow import trace_data_flow
+from .handoffs import warn_unsavable_handoffs
+from .hidden_state import warn_skipped_changes, warn_skipped_random_draws
+from .imports import collect_imports
+from .metrics import find_metrics
+from .parameters import collect_parameters
+from .paths import anchor_file_paths
+from .reserved import give_way_to_notebook_names
+from .search_space import check_search_space
+from .steps import assign_steps
+from .training import detect_framework, map_training_loop
+
+STAGES: tuple[Callable[[Plan], None], ...] = (
+    collect_parameters,
+    check_search_space,
+    collect_imports,
+    assign_steps,
+    trace_data_flow,
+    warn_skipped_changes,
+    warn_skipped_random_draws,
+    give_way_to_notebook_names,
+    find_metrics,
+    detect_framework,
+    map_training_loop,
+    anchor_file_paths,
+    warn_unsavable_handoffs,
+)
 
 
 def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool = False) -> Plan:
@@ -26,19 +45,7 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
     plan = Plan(notebook=notebook, package=package_name(package or notebook.stem), cells=cells, strict=strict)
     plan.content_hash = content_hash([c.cell.source for c in cells if c.role not in (None, "skip")])
     if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):
-        return plan
-    prelude = parameters(plan)
-    search_space_diagnostics(plan)
-    import_table(plan)
-    steps(plan, prelude)
-    if plan.steps:
-        data_flow(plan)
-        skipped_changes(plan)
-        skipped_random_draws(plan)
-        reserved_names(plan)
-        metrics(plan)
-        framework(plan)
-        training_loop(plan)
-        file_paths(plan)
-        unsavable_handoffs(plan)
+        return plan  # PRM001 on the cell already: nothing else can be read from code that does not parse
+    for stage in STAGES:
+        stage(plan)
     return plan

@@ -57,7 +57,9 @@ def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str,
 # --- stage: data flow ----------------------------------------------------------------
 
 
-def data_flow(plan: Plan) -> None:
+def trace_data_flow(plan: Plan) -> None:
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     hoistable = _hoistable(plan)
     used_hoisted: set[str] = set()
     params = {p.name for p in plan.parameters}

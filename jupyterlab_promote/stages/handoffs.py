@@ -49,8 +49,10 @@ def _binding(step_body: list[Placed], name: str) -> tuple[Placed, str] | None:
     return None
 
 
-def unsavable_handoffs(plan: Plan) -> None:
+def warn_unsavable_handoffs(plan: Plan) -> None:
     """Info PRM042 on the cell binding a step output that cannot be saved, naming the stages that rebuild it."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     for step in plan.steps:
         for name in step.outputs:
             found = _binding(step.body, name)

@@ -49,8 +49,10 @@ def _first_read(cell: CellPlan, name: str) -> int | None:
     return None
 
 
-def skipped_changes(plan: Plan) -> None:
+def warn_skipped_changes(plan: Plan) -> None:
     """Warn (PRM041) on both cells when a cell left out of the package changes a value a later promoted cell reads."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     placed = {id(p.stmt) for step in plan.steps for p in step.body}
     placed |= {id(p.stmt) for items in plan.hoisted.values() for p in items}
     last_promoted_binding: dict[str, int] = {}  # name → index of the last promoted cell that assigned it
@@ -170,8 +172,10 @@ def _module_classes(plan: Plan, modules: dict[str, str]) -> set[str]:
     return found
 
 
-def skipped_random_draws(plan: Plan) -> None:
+def warn_skipped_random_draws(plan: Plan) -> None:
     """Warn (PRM043) on both cells when a left-out cell draws random numbers between the seed and a promoted draw."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     placed = {id(p.stmt) for step in plan.steps for p in step.body}
     modules = _imported_modules(plan)
     classes = _module_classes(plan, modules)

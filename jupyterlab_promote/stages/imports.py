@@ -8,7 +8,7 @@ from ..analysis import diagnostic
 from ..plan import Plan
 
 
-def import_table(plan: Plan) -> None:
+def collect_imports(plan: Plan) -> None:
     """One import statement per bound name, from any cell (promoted and untagged first)."""
     ordered = [c for c in plan.cells if c.role != "skip"] + [c for c in plan.cells if c.role == "skip"]
     for cell in ordered:

@@ -37,8 +37,10 @@ def _is_results_call(node: ast.stmt) -> bool:
     )
 
 
-def metrics(plan: Plan) -> None:
+def find_metrics(plan: Plan) -> None:
     """Every value an evaluate step binds is a candidate metric; numeric scalars are kept at run time."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     if not any(step.role == "evaluate" or any(c.role == "evaluate" for c in step.cells) for step in plan.steps):
         last = plan.steps[-1].cells[0]
         plan.diagnostics.append(

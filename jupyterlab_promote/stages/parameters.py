@@ -11,9 +11,9 @@ from ..plan import Parameter, Placed, Plan
 _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
 
 
-def parameters(plan: Plan) -> list[Placed]:
-    """Literal assignments → parameters; seeding → plan.seed; anything else runs first."""
-    prelude: list[Placed] = []
+def collect_parameters(plan: Plan) -> None:
+    """Literal assignments → parameters; seeding → plan.seed; anything else → plan.prelude, run first."""
+    prelude = plan.prelude
     seeds: list[ast.expr] = []
     for cell in plan.cells:
         if cell.role != "parameters" or not cell.names:
@@ -56,7 +56,6 @@ def parameters(plan: Plan) -> list[Placed]:
                 Parameter(name, seed.value, repr(seed.value), cell, seed.lineno, "random seed (seed_everything)")
             )
             plan.seed = name
-    return prelude
 
 
 def _is_seed_call(node: ast.stmt) -> bool:

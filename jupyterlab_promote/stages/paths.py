@@ -225,8 +225,10 @@ def _is_lightning_trainer(plan: Plan, call: ast.Call) -> bool:
     return bound is not None and "lightning" in plan.imports.get(bound, "")
 
 
-def file_paths(plan: Plan) -> None:
+def anchor_file_paths(plan: Plan) -> None:
     """Anchor the promoted steps' relative paths: writes (and what shares their root) under artifacts."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     collector = _Collector()
     for step in plan.steps:
         for placed in step.body:

@@ -10,7 +10,9 @@ RESERVED_CONFIG = RUNTIME_FIELDS | {"for_smoke"}
 RESERVED_LOCALS = {"cfg", "fabric"}
 
 
-def reserved_names(plan: Plan) -> None:
+def give_way_to_notebook_names(plan: Plan) -> None:
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     taken = {
         name
         for cell in plan.cells

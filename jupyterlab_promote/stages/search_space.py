@@ -62,7 +62,7 @@ def search_space(plan: Plan) -> tuple[dict[str, tuple[str, tuple]], list[Diagnos
     return space, problems
 
 
-def search_space_diagnostics(plan: Plan) -> None:
+def check_search_space(plan: Plan) -> None:
     """Attach the malformed-comment warnings to the parameters cell."""
     for problem in search_space(plan)[1]:
         cell = next(c for c in plan.cells if c.cell.index == problem.cell_index)

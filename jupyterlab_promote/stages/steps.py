@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis import CellPlan, diagnostic
-from ..plan import package_name, Placed, Plan, Step
+from ..plan import Placed, Plan, Step, package_name
 from ..roles import PIPELINE_ROLES
 from .paths import file_roots_by_cell
 
 
-def steps(plan: Plan, prelude: list[Placed]) -> None:
+def assign_steps(plan: Plan) -> None:
+    """Promoted cells → steps, in the order the data flows (plan.steps), each with its statements."""
     by_name: dict[str, Step] = {}
     order: list[str] = []
     for cell in plan.cells:
@@ -51,7 +52,7 @@ def steps(plan: Plan, prelude: list[Placed]) -> None:
         for s in c.names.statements
         if not s.is_import
     ]
-    steps[0].body.extend(prelude + [p for p in functions if not p.stmt.is_definition])
+    steps[0].body.extend(plan.prelude + [p for p in functions if not p.stmt.is_definition])
     for step in steps:
         step.body.extend(Placed(c, s) for c in step.cells for s in c.names.statements if not s.is_import)  # type: ignore[union-attr]
     # Definitions from functions cells always go to module level or the first step.

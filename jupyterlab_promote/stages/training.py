@@ -5,15 +5,17 @@ from __future__ import annotations
 import ast
 
 from ..analysis import diagnostic
+from ..loops import match_epoch_loop
 from ..names import BUILTINS
 from ..plan import MappedLoop, Placed, Plan, Step, line_in_cell
-from ..loops import match_epoch_loop
 
 # --- stage: framework -------------------------------------------------------------------
 
 
-def framework(plan: Plan) -> None:
+def detect_framework(plan: Plan) -> None:
     """Say so when there is no PyTorch: the package is still generated, around the notebook's own code."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     needed = {n for s in plan.steps for p in s.body for n in p.stmt.reads + p.stmt.call_time_reads}
     needed |= {n for group in plan.hoisted.values() for p in group for n in p.stmt.reads + p.stmt.call_time_reads}
     roots = {plan.imports[n].split()[1].split(".")[0] for n in needed if n in plan.imports}
@@ -53,8 +55,10 @@ def _binding(step: Step, name: str, before: Placed) -> Placed | None:
     return found
 
 
-def training_loop(plan: Plan) -> None:
+def map_training_loop(plan: Plan) -> None:
     """Map the one training loop onto a LightningModule when its shape is unambiguous."""
+    if not plan.steps:  # nothing promoted (PRM018)
+        return
     sites = [p for s in plan.steps for p in s.body if _calls_backward(p.stmt.node)]
     sites += [p for group in plan.hoisted.values() for p in group if _calls_backward(p.stmt.node)]
     if not sites:
