@@ -20,6 +20,7 @@ from .lightning import forward_test
 from .lint import mark_author_lint
 from .mlops import cli_flags, config_fields, config_yaml_section, generate_mlops
 from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
+from .operate import operate_files, operate_modules, operate_operations
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
 
@@ -301,7 +302,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             notebook_dir=notebook_dir,
             mlops_flags=cli_flags(plan),
             # (name, module) of the operations on a trained project: predict, serve, drift
-            operations=inference_operations(plan, kind, model_output, forward),
+            operations=inference_operations(plan, kind, model_output, forward) + operate_operations(plan),
         ),
         package,
     )
@@ -309,6 +310,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         files[f"{src}/{module}.py"] = text
     mlops_files, stages = generate_mlops(plan, kind, ["config", "runtime", *modules], model_output, forward, seed_lines)
     files.update(mlops_files)
+    files.update(operate_modules(plan))  # drift.py
     files.update(generate_inference(plan, kind, model_output, forward))  # schema.py, predict.py, serve.py
 
     has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
@@ -371,6 +373,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files[".gitignore"] = _render("gitignore.j2", **context)
     files["config.yaml"] = _config_yaml(plan, torch) + config_yaml_section(plan)
     files["promote.toml"] = _provenance(plan, notebook_ref or plan.notebook.name)
+    files.update(operate_files(plan, kind, stages, files["README.md"], notebook_dir))  # workflows, deploy/
     return GeneratedProject(
         package=package,
         files=dict(sorted(files.items())),

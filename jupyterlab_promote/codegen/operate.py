@@ -1,0 +1,115 @@
+"""Operating a promoted project: the drift check, the CI/CD workflows, and the paths onto a cluster.
+
+- ``src/PKG/drift.py``: the `drift` operation (the train stage samples the training features into
+  ``artifacts/reference/`` for it: stages.py.j2);
+- ``.github/workflows/retrain.yml`` and ``drift.yml`` (ci.yml is project.py's);
+- ``deploy/slurm.sbatch`` (torch projects), ``deploy/kubeflow.py`` (KFP v2), ``Dockerfile``;
+- the README's "Operate" section (torchrun, SLURM, Kubeflow, Airflow).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..plan import Plan
+from .mlops import Stage, cli_flags, stage_name, train_step_name
+
+# Devices per node and nodes of deploy/slurm.sbatch (--ntasks-per-node equals the devices, as Lightning expects).
+SLURM_DEVICES = 4
+SLURM_NODES = 2
+# Types a KFP pipeline input can take, by the notebook parameter's type.
+_KFP_TYPES = {"int": "int", "float": "float", "str": "str"}
+
+
+def operate_operations(plan: Plan) -> list[tuple[str, str]]:
+    """(name, module) of the operations this part adds to `python -m PKG`."""
+    return [("drift", "drift")]
+
+
+def operate_modules(plan: Plan) -> dict[str, str]:
+    """The package modules (before the dependencies are read from the imports: drift.py needs numpy and scipy)."""
+    from .project import _render, format_python
+
+    package = plan.package
+    return {f"src/{package}/drift.py": format_python(_render("drift.py.j2", package=package), package)}
+
+
+def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict]]:
+    """(steps, pipeline inputs) of deploy/kubeflow.py: a step per stage, after the stages it reads."""
+    flags = {p.name: (p.flag, _KFP_TYPES.get(p.type_name), repr(p.value)) for p in plan.parameters}
+    defaults = {"trials": ("int", "20"), "final_data": ("str", repr("train+val")), "tracking_uri": ("str", repr("sqlite:///mlflow.db"))}
+    for item in cli_flags(plan):
+        if item["name"] in defaults:
+            kind, default = defaults[item["name"]]
+            flags[item["name"]] = (item["flag"], kind, default)
+    used: dict[str, dict] = {}
+    steps = []
+    by_name = {stage.name: stage for stage in stages}
+    for stage in stages:
+        keys = list(stage.params) + (["tracking_uri"] if stage.name in ("register", "export") else [])
+        params = []
+        for key in keys:
+            flag, kind, default = flags.get(key, (None, None, None))
+            if flag and kind:  # lists, dicts, booleans and the keys without a flag stay in config.yaml
+                params.append({"name": key, "flag": flag, "type": kind})
+                used[key] = {"name": key, "type": kind, "default": default}
+        function = _identifier(stage.name)
+        steps.append(
+            {
+                "name": stage.name,
+                "help": stage.help,
+                "folder": stage.folder,
+                "function": function,
+                "task": f"{function}_task",
+                "params": params,
+                "reads": [
+                    {"argument": f"{_identifier(read)}_artifacts", "folder": by_name[read].folder, "task": f"{_identifier(read)}_task"}
+                    for read in stage.reads
+                ],
+            }
+        )
+    return steps, sorted(used.values(), key=lambda p: p["name"])
+
+
+def _identifier(name: str) -> str:
+    """A stage's component function: a Python identifier, ``_stage`` so no name of the module is shadowed."""
+    return re.sub(r"\W|^(?=\d)", "_", name) + "_stage"
+
+
+def operate_files(plan: Plan, kind: str, stages: list[Stage], readme: str, notebook_dir: str | None) -> dict[str, str]:
+    """The workflows, deploy/, Dockerfile, and README.md with the Operate section appended."""
+    from .project import _render, format_python
+
+    torch = kind != "plain"
+    package = plan.package
+    train = train_step_name(plan)
+    train_stage = stage_name(train) if train else None
+    step_stages = [s.name for s in stages if s.step]
+    until_train = step_stages[: step_stages.index(train_stage) + 1] if train_stage in step_stages else step_stages
+    image = f"{package.replace('_', '-')}:0.1.0"
+    kfp_stages, kfp_inputs = kfp_pipeline(plan, stages)
+    context = dict(
+        package=package,
+        package_dashed=package.replace("_", "-"),
+        description=f"Pipeline promoted from the notebook {plan.notebook.name}.",
+        torch=torch,
+        train_stage=train_stage,
+        until_train=until_train,
+        image=image,
+        devices=SLURM_DEVICES,
+        nodes=SLURM_NODES,
+        kfp_stages=kfp_stages,
+        kfp_inputs=kfp_inputs,
+        notebook_dir=notebook_dir,
+    )
+    files = {
+        ".github/workflows/retrain.yml": _render("retrain.yml.j2", **context),
+        ".github/workflows/drift.yml": _render("drift.yml.j2", **context),
+        "deploy/kubeflow.py": format_python(_render("kubeflow.py.j2", **context), package),
+        "Dockerfile": _render("Dockerfile.j2", **context),
+        ".dockerignore": _render("dockerignore.j2", **context),
+        "README.md": readme + _render("operate.md.j2", **context),
+    }
+    if torch:
+        files["deploy/slurm.sbatch"] = _render("slurm.sbatch.j2", **context)
+    return files
