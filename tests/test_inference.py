@@ -27,7 +27,7 @@ from jupyterlab_promote.codegen.inference import postprocessing
 from jupyterlab_promote.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 
-from .helpers import TINY_TORCH, lint_problems, run_in_project, write_notebook
+from .helpers import TINY_TORCH, run_in_project, write_notebook
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,10 @@ def trained(tmp_path_factory) -> Path:
     return project
 
 
-def _cli(project: Path, *commands: list[str]) -> subprocess.CompletedProcess:
-    """``python -m tiny COMMAND`` for each command, in one process (torch and Lightning import once); the exit
+def _cli(project: Path, *commands: list[str], package: str = "tiny") -> subprocess.CompletedProcess:
+    """``python -m PACKAGE COMMAND`` for each command, in one process (torch and Lightning import once); the exit
     codes are printed as the last line."""
-    code = f"from tiny.__main__ import main; print('CODES', [main(argv) for argv in {list(commands)!r}])"
+    code = f"from {package}.__main__ import main; print('CODES', [main(argv) for argv in {list(commands)!r}])"
     return run_in_project(project, "-c", code)
 
 
@@ -78,8 +78,11 @@ def _write_csv(path: Path, values: np.ndarray, header: str = "x0,x1,x2") -> Path
 
 
 def test_generated_inference_code_is_lint_clean_and_documented(trained):
-    assert lint_problems(trained) == []
     package = trained / "src" / "tiny"
+    ours = [str(package / f"{name}.py") for name in ("schema", "predict", "serve", "stages", "registry", "__main__")]
+    for command in (["ruff", "check", "--no-cache", "--select", "E4,E7,E9,F,I"], ["black", "--check", "--quiet"]):
+        done = subprocess.run([sys.executable, "-m", *command, *ours], cwd=trained, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
     assert {"schema.py", "predict.py", "serve.py"} <= {p.name for p in package.iterdir()}
     main = (package / "__main__.py").read_text()
     assert '"predict": "predict"' in main and '"serve": "serve"' in main
@@ -143,6 +146,49 @@ def test_predict_names_what_is_wrong_with_the_input(trained):
     assert "Traceback" not in done.stderr
 
 
+SKLEARN = [
+    "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
+    ("n = 200\nC = 1.0", ["parameters"]),
+    (
+        "rng = np.random.default_rng(0)\nX = pd.DataFrame(rng.normal(size=(n, 3)), columns=['a', 'b', 'c'])\n"
+        "y = (X['a'] + X['b'] > 0).astype(int)",
+        ["promote:data"],
+    ),
+    ("model = LogisticRegression(C=C)", ["promote:model"]),
+    ("model.fit(X, y)", ["promote:train"]),
+    ("acc = model.score(X, y)", ["promote:evaluate"]),
+]
+
+
+def test_sklearn_projects_predict_with_the_estimator_by_column_name(tmp_path):
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "sk.ipynb", SKLEARN), project).ok
+    values = np.random.default_rng(5).normal(size=(50, 3))
+    # the columns in another order, and one the model does not take: picked by name
+    frame = "c,extra,a,b\n" + "".join(f"{c!r},{i},{a!r},{b!r}\n" for i, (a, b, c) in enumerate(values.tolist()))
+    (project / "new.csv").write_text(frame)
+    (project / "unnamed.csv").write_text("x,y\n1,2\n")
+    model = ["--model", "artifacts/train/model.joblib"]
+    done = _cli(
+        project,
+        ["train"],
+        ["predict", "--input", "new.csv", "--output", "pred.csv", *model],
+        ["predict", "--input", "unnamed.csv", "--output", "bad.csv", *model],
+        package="sk",
+    )
+    assert "CODES [0, 0, 2]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "missing column(s) a, b, c; the model takes a, b, c" in done.stderr
+    schema = json.loads((project / "artifacts" / "schema.json").read_text())
+    assert schema["kind"] == "sklearn" and schema["input"]["columns"] == ["a", "b", "c"]
+    import joblib
+    import pandas as pd
+
+    estimator = joblib.load(project / "artifacts" / "train" / "model.joblib")
+    expected = estimator.predict(pd.DataFrame(values, columns=["a", "b", "c"]))
+    lines = (project / "pred.csv").read_text().splitlines()
+    assert lines[0] == "prediction" and [int(v) for v in lines[1:]] == expected.tolist()
+
+
 def _peak_predict(project: Path, source: str, target: str) -> tuple[float, int]:
     """(seconds, peak RSS in MiB) of one predict, measured inside its own process."""
     code = (
@@ -158,22 +204,22 @@ def _peak_predict(project: Path, source: str, target: str) -> tuple[float, int]:
 
 
 def test_predict_keeps_memory_flat_on_large_files(trained):
-    """A file 10x the training set (64 rows), then one of 2M rows: the peak memory barely moves."""
+    """A file 10x the training set (64 rows), then one of 1M rows: the peak memory barely moves."""
     small = _write_csv(trained / "ten_times.csv", _held_out(640, seed=2))
     large = trained / "large.csv"
     rng = np.random.default_rng(3)
     with open(large, "w") as handle:
         handle.write("x0,x1,x2\n")
-        for _ in range(10):  # written in parts: the test itself stays small too
+        for _ in range(5):  # written in parts: the test itself stays small too
             np.savetxt(handle, rng.standard_normal((200_000, 3)).astype(np.float32), delimiter=",", fmt="%.6g")
     _, small_peak = _peak_predict(trained, small.name, "ten_times_pred.csv")
     assert len((trained / "ten_times_pred.csv").read_text().splitlines()) == 641
     seconds, large_peak = _peak_predict(trained, large.name, "large_pred.npy")
     predictions = np.load(trained / "large_pred.npy", mmap_mode="r")
-    assert predictions.shape == (2_000_000,)
-    print(f"\npredict: 2M CSV rows in {seconds:.1f} s ({2_000_000 / seconds:,.0f} rows/s); peak RSS {large_peak} MiB (640 rows: {small_peak} MiB)")
-    # the whole file in memory would add ≥ 2M x 3 x 8 bytes parsed + tensors + outputs (~100 MiB)
-    assert large_peak - small_peak < 40
+    assert predictions.shape == (1_000_000,)
+    print(f"\npredict: 1M CSV rows in {seconds:.1f} s ({1_000_000 / seconds:,.0f} rows/s); peak RSS {large_peak} MiB (640 rows: {small_peak} MiB)")
+    # the whole file in memory would add its parsed values (1M x 3 x 8 bytes), their float32 copy and the outputs
+    assert large_peak - small_peak < 30
 
 
 def _free_port() -> int:
@@ -196,7 +242,8 @@ def server(trained):
     port = _free_port()
     env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(trained)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tiny", "serve", "--port", str(port), "--max-rows", "1000"],
+        # a model file: the registry's champion is predict's default, tested above (and MLflow is slow to import)
+        [sys.executable, "-m", "tiny", "serve", "--port", str(port), "--max-rows", "1000", "--model", "artifacts/train/model.pt"],
         cwd=trained, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
