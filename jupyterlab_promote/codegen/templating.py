@@ -30,16 +30,15 @@ import ast
 import contextlib
 import copy
 import json
-import os
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import PromoteError, UsageError
+from .format_cache import cached_format
 from .project import GeneratedProject, toml_value
 
 HOOK_FILE = "promote.yaml"
@@ -430,29 +429,64 @@ def _merge_pyproject(
     return tomli_w.dumps(theirs)
 
 
-def _has_formatter_config(files: dict[str, str]) -> bool:
-    pyproject = files.get("pyproject.toml", "")
-    return any(name in files for name in ("ruff.toml", ".ruff.toml")) or bool(
-        re.search(r"^\[tool\.(black|ruff)", pyproject, re.MULTILINE)
+def _black_mode(pyproject: str):
+    """black's Mode as its command line reads the project's pyproject (target versions, line length, …)."""
+    import black
+    import tomllib
+    from black.files import infer_target_version
+
+    try:
+        data = tomllib.loads(pyproject) if pyproject else {}
+    except tomllib.TOMLDecodeError:
+        data = {}
+    options = data.get("tool", {}).get("black", {})
+    declared = options.get("target-version", options.get("target_version"))
+    if declared:  # as black's command line reads it: py310, ...
+        targets = {black.TargetVersion[version.upper()] for version in declared}
+    else:  # else from requires-python, as black's command line does
+        targets = set(infer_target_version(data) or ())
+    return black.Mode(
+        target_versions=targets,
+        line_length=int(options.get("line-length", options.get("line_length", black.DEFAULT_LINE_LENGTH))),
+        string_normalization=not options.get("skip-string-normalization", False),
+        magic_trailing_comma=not options.get("skip-magic-trailing-comma", False),
     )
 
 
 def _reformat(files: dict[str, str], ours: list[str]) -> dict[str, str]:
-    """Our Python files formatted as the template's black and ruff (isort) settings say."""
+    """Our Python files formatted as the template's ruff (isort) and black settings say."""
+    from ruff.__main__ import find_ruff_bin
+
+    targets = [p for p in ours if p.endswith(".py")]
     with tempfile.TemporaryDirectory(prefix="promote-format-") as scratch:
         root = Path(scratch)
-        for path, text in files.items():
-            if path in ours or path in ("pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg"):
+        for path in [*targets, "pyproject.toml", "ruff.toml", ".ruff.toml"]:
+            if path in files:
                 (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_text(text, encoding="utf-8")
-        targets = [p for p in ours if p.endswith(".py")]
-        env = {**os.environ, "RUFF_NO_CACHE": "true"}
-        for command in (
-            [sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "I", "--fix", "--exit-zero", "-q"],
-            [sys.executable, "-m", "black", "-q"],
-        ):
-            subprocess.run([*command, *targets], cwd=root, env=env, capture_output=True, check=False)
-        return {**files, **{p: (root / p).read_text(encoding="utf-8") for p in targets}}
+                (root / path).write_text(files[path], encoding="utf-8")
+        command = [find_ruff_bin(), "check", "--no-cache", "--select", "I", "--fix", "--exit-zero", "-q", *targets]
+        subprocess.run(command, cwd=root, capture_output=True, check=False)
+        sorted_imports = {p: (root / p).read_text(encoding="utf-8") for p in targets}
+    mode = _black_mode(files.get("pyproject.toml", ""))
+    key = json.dumps(
+        {
+            "target_versions": sorted(v.name for v in mode.target_versions),
+            "line_length": mode.line_length,
+            "string_normalization": mode.string_normalization,
+            "magic_trailing_comma": mode.magic_trailing_comma,
+        },
+        sort_keys=True,
+    )
+    return {**files, **{p: cached_format(text, key, _black_in_mode) for p, text in sorted_imports.items()}}
+
+
+def _black_in_mode(source: str, key: str) -> str:
+    """black with the Mode ``key`` (JSON) describes; memoised on disk by format_cache like our own formatting."""
+    import black
+
+    options = json.loads(key)
+    options["target_versions"] = {black.TargetVersion[name] for name in options["target_versions"]}
+    return black.format_str(source, mode=black.Mode(**options))
 
 
 def place(
@@ -514,8 +548,9 @@ def place(
                 if init not in files:
                     files[init] = ""
                 parent = parent.rsplit("/", 1)[0]
-    if _has_formatter_config(files):
-        files = _reformat(files, [p for p in ours if p.endswith(".py")])
+    # As the project's own black and ruff will check them: its line length, isort options and (from
+    # requires-python, as black's command line infers them inside a git repository) target versions.
+    files = _reformat(files, [p for p in ours if p.endswith(".py")])
     return dict(sorted(files.items())), notes
 
 
