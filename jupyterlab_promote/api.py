@@ -366,8 +366,12 @@ def check(notebook: str | Path, output: str | Path | None = None, name: str | No
         recorded_text = (output / "promote.toml").read_text(encoding="utf-8")
     if recorded_text is None:
         return DriftCheck(True, f"{plan.notebook.name} was never promoted to {output}", None, plan.content_hash)
-    match = re.search(r'^content_hash\s*=\s*"([^"]*)"', recorded_text, re.MULTILINE)
-    recorded = match.group(1) if match else None
+    import tomllib
+
+    try:
+        recorded = tomllib.loads(recorded_text).get("notebook", {}).get("content_hash")
+    except tomllib.TOMLDecodeError:
+        recorded = None  # a promote.toml edited out of shape: the notebook counts as changed
     if recorded == plan.content_hash:
         return DriftCheck(False, f"{plan.notebook.name} is in sync with {output}", recorded, plan.content_hash)
     return DriftCheck(

@@ -166,7 +166,8 @@ class Plan:
     hoisted: dict[str, list[Placed]] = field(default_factory=lambda: {m: [] for m in MODULE_ORDER})
     imports: dict[str, str] = field(default_factory=dict)  # bound name → import statement
     requirements: list[str] = field(default_factory=list)
-    undefined: list[str] = field(default_factory=list)
+    # a name no cell defines → where it is used (cell index, line), in the order found: the placeholder names the first
+    undefined: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     content_hash: str = ""
     strict: bool = False  # --strict: pulling in untagged code is an error

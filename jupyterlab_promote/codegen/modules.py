@@ -46,6 +46,7 @@ DEVICE = {
 @dataclass
 class ModuleText:
     body: str
+    datamodule: bool = False  # the data module holds the generated LightningDataModule
 
 
 def runtime_kind(plan: Plan) -> str:
@@ -91,7 +92,7 @@ def definitions_module(plan: Plan, module: str) -> ModuleText:
     )
     if extra:
         body = (body + "\n\n\n" if body.strip() else "") + extra
-    return ModuleText(body=body)
+    return ModuleText(body=body, datamodule=module == "data" and extra is not None)
 
 
 def _loop_overrides(plan: Plan, step: Step) -> dict[int, str]:
@@ -221,15 +222,8 @@ def run_function(
 
 def _undefined_placeholder(plan: Plan, name: str) -> str:
     """``name = Undefined(...)``: reaching it raises NameError naming the cell that used it."""
-    where = next(
-        (
-            f"{plan.notebook.name}, cell {d.cell_index}, line {d.line}"  # never a path: output must not depend on where it ran
-            for c in plan.cells
-            for d in c.diagnostics
-            if d.code == "PRM002" and f"'{name}'" in d.message
-        ),
-        plan.notebook.name,
-    )
+    cell, line = min(plan.undefined[name], key=lambda use: use[0])  # the first use in the notebook
+    where = f"{plan.notebook.name}, cell {cell}, line {line}"  # never a path: output must not depend on where it ran
     return f"{name} = Undefined({name!r}, {where!r})"
 
 

@@ -247,11 +247,13 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files: dict[str, str] = {}
 
     modules: dict[str, str] = {}
+    has_datamodule = False
     for module, docstring in (
         ("data", "Data: datasets and helpers from the notebook's data cells."),
         ("model", "Model: the notebook's model definitions."),
     ):
         text = definitions_module(plan, module)
+        has_datamodule = has_datamodule or text.datamodule
         if text.body.strip():
             modules[module] = _module_source(
                 docstring, module_imports(plan, module, text.body, kind), text.body, package
@@ -325,7 +327,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             model_step=model_step,
             torch_model=torch_model,
             forward=forward,
-            datamodule="class DataModule(" in modules.get("data", ""),
+            datamodule=has_datamodule,
         ),
         package,
     )
@@ -354,7 +356,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     context = dict(
         runtime=kind,
         has_program=forward is not None,
-        has_lit=plan.loop is not None and "class DataModule(" in modules.get("data", ""),
+        has_lit=plan.loop is not None and has_datamodule,
         package=package,
         distribution=distribution,
         description=description,

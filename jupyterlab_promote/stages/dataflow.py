@@ -231,11 +231,9 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
     else:
         message = f"'{name}' is used but defined in no cell; the package raises NameError if this line runs"
         severity = "warning"
-    if name not in plan.undefined:
-        plan.undefined.append(name)
-    reader.cell.diagnostics.append(
-        diagnostic(plan.notebook, reader.cell.cell, severity, "PRM002", message, _first_use(reader, name))
-    )
+    line = _first_use(reader, name)
+    plan.undefined.setdefault(name, []).append((reader.cell.cell.index, line))
+    reader.cell.diagnostics.append(diagnostic(plan.notebook, reader.cell.cell, severity, "PRM002", message, line))
 
 
 def _first_use(placed: Placed, name: str) -> int:
