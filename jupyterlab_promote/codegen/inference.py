@@ -79,7 +79,7 @@ def postprocessing(plan: Plan, model: str | None) -> str:
 
 
 def inference_kind(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> str | None:
-    """"torch", "sklearn" or None (no predict/serve: no model, or a model whose call is not one tensor)."""
+    """ "torch", "sklearn" or None (no predict/serve: no model, or a model whose call is not one tensor)."""
     if model_output is None or train_step_name(plan) is None:
         return None
     if kind == "plain":
@@ -89,7 +89,9 @@ def inference_kind(plan: Plan, kind: str, model_output: str | None, forward: dic
     return "torch"
 
 
-def inference_operations(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> list[tuple[str, str]]:
+def inference_operations(
+    plan: Plan, kind: str, model_output: str | None, forward: dict | None
+) -> list[tuple[str, str]]:
     """(operation, module) pairs for the generated ``__main__.py``."""
     which = inference_kind(plan, kind, model_output, forward)
     if which is None:
@@ -123,14 +125,14 @@ def generate_inference(plan: Plan, kind: str, model_output: str | None, forward:
     if which is None:
         return {}
     package = plan.package
-    context = dict(
-        package=package,
-        torch=which == "torch",
-        model_output=model_output,
-        train_stage=schema_stage(plan, kind, model_output, forward),
-        example=forward,
-        postprocess=postprocessing(plan, model_output) if which == "torch" else "none",
-    )
+    context = {
+        "package": package,
+        "torch": which == "torch",
+        "model_output": model_output,
+        "train_stage": schema_stage(plan, kind, model_output, forward),
+        "example": forward,
+        "postprocess": postprocessing(plan, model_output) if which == "torch" else "none",
+    }
     src = f"src/{package}"
     return {
         f"{src}/{name}.py": format_python(_render(f"{name}.py.j2", **context), package)
