@@ -192,3 +192,16 @@ def test_a_skipped_baseline_that_draws_after_the_seed_is_a_warning_on_both_cells
     reseeded = [*cells[:4], ("torch.manual_seed(1)\nmodel = nn.Linear(2, 1)", ["promote:model"])]
     plan = api.analyze(write_notebook(tmp_path / "reseeded.ipynb", reseeded))
     assert not [d for d in plan.all_diagnostics if d.code == "PRM043"]
+
+
+def test_peeking_at_a_batch_in_a_skipped_cell_draws_too(tmp_path):
+    """dev03's class: `next(iter(train_loader))` to plot a batch; each DataLoader iterator draws a base seed."""
+    cells = [
+        "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset",
+        ("torch.manual_seed(0)", ["parameters"]),
+        ("loader = DataLoader(TensorDataset(torch.ones(4, 2)), batch_size=2)", ["promote:data"]),
+        ("images = next(iter(loader))\nprint(images)", ["promote:skip"]),
+        ("model = nn.Linear(2, 1)", ["promote:model"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "peek.ipynb", cells))
+    assert {(d.cell_index, d.line) for d in plan.all_diagnostics if d.code == "PRM043"} == {(3, 1), (4, 1)}

@@ -137,12 +137,32 @@ def _dotted(node: ast.AST, modules: dict[str, str]) -> str | None:
     return ".".join([modules.get(node.id, node.id), *reversed(parts)])
 
 
-def _random_use(statement: Statement, modules: dict[str, str], module_classes: set[str]) -> str | None:
-    """'seed' when the statement seeds, 'draw' when it draws random numbers (a layer's initial weights count)."""
+def _iterates(node: ast.AST, loaders: set[str]) -> bool:
+    """``iter(loader)`` or ``for ... in loader``: every DataLoader iterator draws a base seed from torch's generator."""
+    if isinstance(node, (ast.For, ast.comprehension)):
+        return isinstance(node.iter, ast.Name) and node.iter.id in loaders
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "iter"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id in loaders
+    )
+
+
+def _random_use(statement: Statement, modules: dict[str, str], known: tuple[set[str], set[str]]) -> str | None:
+    """'seed' when the statement seeds, 'draw' when it draws random numbers (a layer's initial weights count).
+
+    ``known``: the notebook's own torch module classes, and the names bound to DataLoaders.
+    """
     if statement.is_definition or statement.is_import:
         return None
+    module_classes, loaders = known
     use = None
     for node in ast.walk(statement.node):
+        if _iterates(node, loaders):
+            use = "draw"
         if not isinstance(node, ast.Call):
             continue
         name = _dotted(node.func, modules) or ""
@@ -159,17 +179,20 @@ def _random_use(statement: Statement, modules: dict[str, str], module_classes: s
     return use
 
 
-def _module_classes(plan: Plan, modules: dict[str, str]) -> set[str]:
-    """The notebook's own torch modules: constructing one draws its initial weights."""
-    found = set()
+def _known_names(plan: Plan, modules: dict[str, str]) -> tuple[set[str], set[str]]:
+    """The notebook's own torch modules (constructing one draws its initial weights), and its DataLoaders."""
+    classes, loaders = set(), set()
     for cell in plan.cells:
         for statement in cell.names.statements if cell.names else []:
             node = statement.node
             if isinstance(node, ast.ClassDef) and any(
                 (_dotted(base, modules) or "").endswith(("Module", "LightningModule")) for base in node.bases
             ):
-                found.add(node.name)
-    return found
+                classes.add(node.name)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if (_dotted(node.value.func, modules) or "").endswith("DataLoader"):
+                    loaders.update(statement.binds)
+    return classes, loaders
 
 
 def warn_skipped_random_draws(plan: Plan) -> None:
@@ -178,14 +201,14 @@ def warn_skipped_random_draws(plan: Plan) -> None:
         return
     placed = {id(p.stmt) for step in plan.steps for p in step.body}
     modules = _imported_modules(plan)
-    classes = _module_classes(plan, modules)
+    known = _known_names(plan, modules)
     left_out_draw: tuple[CellPlan, Statement] | None = None
     for cell in plan.cells:
         if not cell.names or cell.role == "imports":
             continue
         promoted = cell.promoted or cell.role == "parameters"
         for statement in cell.names.statements:
-            use = _random_use(statement, modules, classes)
+            use = _random_use(statement, modules, known)
             if use == "seed" and promoted:
                 left_out_draw = None  # the streams meet again
             elif use == "draw" and not promoted and id(statement) not in placed and left_out_draw is None:
