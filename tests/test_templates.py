@@ -31,7 +31,7 @@ def run(project: Path, *args: str, pythonpath: str, timeout: int = 300) -> subpr
     home = project.parent / "home"  # caches the run writes stay out of the project's git status
     env = {"PYTHONPATH": pythonpath, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(home)}
     return subprocess.run(
-        [sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -194,6 +194,8 @@ def test_demo_in_cookiecutter_data_science_runs_its_pipeline_and_tests(tmp_path)
     assert not any(path.startswith("src/") for path in files)
     assert b"from ..dataset import" in files["demo/modeling/train.py"]
     assert b"src/" not in files["dvc.yaml"]
+    if "Dockerfile" in files:
+        assert b"COPY src" not in files["Dockerfile"] and b"COPY demo ./demo" in files["Dockerfile"]
     assert lint_problems(output) == []
     pipeline = run(output, "-m", "demo", "run", "--smoke", pythonpath=".")  # the pipeline, as its CI runs it
     assert pipeline.returncode == 0, pipeline.stdout[-3000:] + pipeline.stderr[-3000:]

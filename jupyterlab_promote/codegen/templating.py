@@ -356,6 +356,8 @@ def _rename_references(text: str, package: str, src: str, placement: Placement, 
         text = text.replace(old, new)
     if src != placement.source:
         text = re.sub(rf"(?<![\w/]){re.escape(src)}(?=/|\b)", placement.source, text)
+        top = placement.source.rpartition("/")[0] or placement.source  # the folder holding the code
+        text = re.sub(r"(?<![\w/.])src \./src\b", f"{top} ./{top}", text)  # the Dockerfile's COPY
     for ours, theirs in placement.modules.items():
         text = re.sub(rf"\b{re.escape(package)}\.{re.escape(ours)}\b", f"{package}.{theirs}", text)
     return text
@@ -397,8 +399,9 @@ def _merge_pyproject(
     theirs_text: str, ours_text: str, placement: Placement, package: str, ours_only: bool = False
 ) -> str:
     """The template's pyproject plus what the generated code needs (dependencies, extras, pytest and ruff)."""
-    import tomli_w
     import tomllib
+
+    import tomli_w
 
     theirs, ours = tomllib.loads(theirs_text), tomllib.loads(ours_text)
     project, our_project = theirs.setdefault("project", {}), ours["project"]
@@ -431,8 +434,9 @@ def _merge_pyproject(
 
 def _black_mode(pyproject: str):
     """black's Mode as its command line reads the project's pyproject (target versions, line length, …)."""
-    import black
     import tomllib
+
+    import black
     from black.files import infer_target_version
 
     try:
