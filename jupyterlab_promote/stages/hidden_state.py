@@ -78,31 +78,31 @@ def warn_skipped_changes(plan: Plan) -> None:
                     left_out_changes[name] = (cell, statement)
 
 
+def _warn_both(plan: Plan, code: str, left_out: tuple[CellPlan, int | None, str], reader: tuple[CellPlan, int | None, str]) -> None:
+    """The same finding on the left-out cell and on the promoted cell it affects: (cell, line, message) each."""
+    for cell, line, message in (left_out, reader):
+        cell.diagnostics.append(diagnostic(plan.notebook, cell.cell, "warning", code, message, line))
+
+
 def _report(plan: Plan, name: str, change: tuple[CellPlan, Statement], reader: CellPlan) -> None:
     changer, statement = change
     kind = "skipped" if changer.role == "skip" else "untagged"
-    changer.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            changer.cell,
-            "warning",
-            "PRM041",
+    _warn_both(
+        plan,
+        "PRM041",
+        (
+            changer,
+            line_in_cell(changer, statement.line),
             f"this {kind} cell changes '{name}', which promoted cell {reader.cell.index} reads later: "
             f"the package will not make this change, so its results can differ from the notebook's; "
             f"tag this cell with the role it plays, or move the change into a promoted cell",
-            line_in_cell(changer, statement.line),
-        )
-    )
-    reader.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            reader.cell,
-            "warning",
-            "PRM041",
+        ),
+        (
+            reader,
+            _first_read(reader, name),
             f"reads '{name}', which {kind} cell {changer.cell.index} changes before it in the notebook; "
             f"the package reads '{name}' without that change",
-            _first_read(reader, name),
-        )
+        ),
     )
 
 
@@ -221,26 +221,20 @@ def warn_skipped_random_draws(plan: Plan) -> None:
 def _report_draw(plan: Plan, left_out: tuple[CellPlan, Statement], reader: CellPlan, draw: Statement) -> None:
     cell, statement = left_out
     kind = "skipped" if cell.role == "skip" else "untagged"
-    cell.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            cell.cell,
-            "warning",
-            "PRM043",
+    _warn_both(
+        plan,
+        "PRM043",
+        (
+            cell,
+            line_in_cell(cell, statement.line),
             f"this {kind} cell draws random numbers after the seed, so promoted cell {reader.cell.index} draws "
             f"different ones in the notebook than in the package: results can differ by chance "
             f"(`jupyter promote --verify --seeds N` measures by how much); seed again after this cell to align them",
-            line_in_cell(cell, statement.line),
-        )
-    )
-    reader.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            reader.cell,
-            "warning",
-            "PRM043",
+        ),
+        (
+            reader,
+            line_in_cell(reader, draw.line),
             f"draws random numbers that {kind} cell {cell.cell.index} shifted in the notebook; the package draws "
             f"them without that cell, so its results can differ by chance",
-            line_in_cell(reader, draw.line),
-        )
+        ),
     )
