@@ -11,4 +11,5 @@ if [ -d ui-tests/node_modules/@jupyterlab/galata ]; then
 else
   echo "Galata browser tests not set up: run 'bash scripts/setup.sh --browser' to add them"
 fi
-python3 -m pytest -q -p no:cacheprovider -rs
+# One worker per core (pytest-xdist): most tests wait on subprocesses that train or lint a generated project.
+python3 -m pytest -q -p no:cacheprovider -rs -n auto --durations=15
