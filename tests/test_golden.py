@@ -1,0 +1,30 @@
+"""Generated output, file by file, against the golden record: a refactor of ours changes no byte of it.
+
+After an intended change to the output, rewrite the record with `python -m tests.golden.generate` and let
+the diff of tests/golden/generated.json show, in review, which generated files changed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .golden.generate import RECORD, generated_hashes, golden_notebooks
+from .helpers import CORPUS_MISSING
+
+RECORDED = json.loads(RECORD.read_text())
+
+
+@pytest.mark.parametrize("key", sorted(RECORDED))
+def test_generated_output_is_the_recorded_output(key):
+    notebook = golden_notebooks().get(key)
+    if notebook is None:
+        pytest.skip(CORPUS_MISSING)
+    actual = generated_hashes(notebook)
+    changed = sorted(name for name in set(actual) | set(RECORDED[key]) if actual.get(name) != RECORDED[key].get(name))
+    assert not changed, f"{key}: generated files differ from the record: {changed} (intended? python -m tests.golden.generate)"
+
+
+def test_every_golden_notebook_is_recorded():
+    assert set(golden_notebooks()) <= set(RECORDED), "python -m tests.golden.generate records the new ones"
