@@ -10,14 +10,17 @@ import json
 
 import pytest
 
-from .golden.generate import RECORD, generated_hashes, golden_notebooks
+from .golden.generate import RECORD, formatter_versions, generated_hashes, golden_notebooks
 from .helpers import CORPUS_MISSING
 
 RECORDED = json.loads(RECORD.read_text())
+FORMATTERS = RECORDED.pop("<formatters>")
 
 
 @pytest.mark.parametrize("key", sorted(RECORDED))
 def test_generated_output_is_the_recorded_output(key):
+    if formatter_versions() != FORMATTERS:
+        pytest.skip(f"record made with {FORMATTERS}, here {formatter_versions()}: python -m tests.golden.generate")
     notebook = golden_notebooks().get(key)
     if notebook is None:
         pytest.skip(CORPUS_MISSING)

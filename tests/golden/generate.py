@@ -45,8 +45,16 @@ def generated_hashes(notebook: Path) -> dict[str, str]:
     return hashes
 
 
+def formatter_versions() -> str:
+    """The formatters whose output the record holds: another version may format the same code otherwise."""
+    from importlib import metadata
+
+    return ", ".join(f"{name} {metadata.version(name)}" for name in ("black", "isort", "ruff"))
+
+
 def main() -> None:
     record = json.loads(RECORD.read_text()) if RECORD.is_file() else {}
+    record["<formatters>"] = formatter_versions()
     for key, notebook in golden_notebooks().items():
         record[key] = generated_hashes(notebook)
         print(f"{key}: {len(record[key])} files")
