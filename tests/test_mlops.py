@@ -160,18 +160,21 @@ def test_dvc_reruns_only_what_changed_and_leaves_a_loadable_champion(tmp_path, g
 
 
 def test_a_handoff_that_cannot_be_saved_is_named_at_promotion_and_rebuilt_when_a_stage_runs_alone(tmp_path):
+    """A lambda is saved by value; an open file cannot be saved: named at promotion, rebuilt at run time."""
     cells = list(TINY_TORCH)
     source, tags = cells[2]
-    cells[2] = (source.replace("batch_size=batch_size)", "batch_size=batch_size, collate_fn=lambda b: tuple(torch.utils.data.default_collate(b)))"), tags)
+    lam = "batch_size=batch_size, collate_fn=lambda b: tuple(torch.utils.data.default_collate(b)))"
+    cells[2] = (source.replace("batch_size=batch_size)", lam) + "\nlog = open('train.log', 'w')", tags)
+    cells[4] = (cells[4][0] + "\nlog.write('trained')", cells[4][1])
     notebook = write_notebook(tmp_path / "tiny.ipynb", cells)
     output = tmp_path / "out"
     result = api.promote(notebook, output, commit=False)
     assert result.ok
     found = [d for d in result.diagnostics if d.code == "PRM042"]
-    assert [(d.cell_index, d.line, d.severity.value) for d in found] == [(2, 3, "info")]
-    assert "'loader' is a lambda (collate_fn=...)" in found[0].message and "'train'" in found[0].message
+    assert [(d.cell_index, d.line, d.severity.value) for d in found] == [(2, 4, "info")]
+    assert "'log' is an open file" in found[0].message and "'train'" in found[0].message
     for stage in ("data", "model", "train"):
         done = run_in_project(output, "-m", "tiny", stage, "--accelerator", "cpu")
         assert done.returncode == 0, done.stderr[-2000:]
-    assert "loader" in (output / "artifacts" / "data" / "unsaved.txt").read_text()
-    assert "loader not saved" in done.stdout and "rebuilding it" in done.stdout
+    assert (output / "artifacts" / "data" / "unsaved.txt").read_text().startswith("log:")
+    assert "log not saved" in done.stdout and "loader not saved" not in done.stdout
