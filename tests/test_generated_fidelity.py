@@ -389,3 +389,21 @@ def test_the_authors_own_lint_is_kept_verbatim_and_marked(tmp_path):
     for rule in ("F811", "E731", "E741", "F541", "E711", "E722"):
         assert f"# noqa: {rule}" in pipeline, rule
     assert metrics_of(project)["total"] == float(sum((2 * i) ** 2 for i in range(4)))
+
+
+def test_a_file_a_module_level_helper_saves_by_default_is_read_back_where_it_was_written(tmp_path):
+    """wild12's class: EarlyStopping(path='checkpoint.pt') saves; the train cell reloads 'checkpoint.pt'."""
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        ("X = torch.randn(32, 3)\ny = (X.sum(1) > 0).long()", ["promote:data"]),
+        (
+            "class Keeper:\n    def __init__(self, path='best.pt'):\n        self.path = path\n\n"
+            "    def __call__(self, model):\n        torch.save(model.state_dict(), self.path)\n\n"
+            "model = nn.Linear(3, 2)\nkeeper = Keeper()\nkeeper(model)\nmodel.load_state_dict(torch.load('best.pt'))",
+            ["promote:train"],
+        ),
+        ("acc = (model(X).argmax(1) == y).float().mean().item()", ["promote:evaluate"]),
+    ]
+    _, project = _promote_and_run(tmp_path, cells)
+    assert 0.0 <= metrics_of(project)["acc"] <= 1.0

@@ -239,6 +239,9 @@ def anchor_file_paths(plan: Plan) -> None:
     paths = FilePaths()
     paths.written = {root for node in collector.writes for root in collector.roots(node)}
     paths.read_only = {root for node in collector.reads for root in collector.roots(node)} - paths.written
+    # A file-like literal inside a module-level definition (``EarlyStopping(path='checkpoint.pt')``, which saves
+    # there) is written where the package runs: the steps that read it must look there too, not beside the notebook.
+    paths.read_only -= _definition_roots(plan)
     for node in collector.candidates:
         root = path_root(_leading_text(node) or "")
         if root in paths.written:
@@ -250,6 +253,16 @@ def anchor_file_paths(plan: Plan) -> None:
     if checkpoint is not None and path_root(_leading_text(checkpoint) or "") in paths.written:
         paths.literals[id(checkpoint)] = ARTIFACTS
     plan.paths = paths
+
+
+def _definition_roots(plan: Plan) -> set[str]:
+    """Roots of the file-like string literals in definitions that live at module level (no ``cfg`` there)."""
+    roots = set()
+    for placed in (p for items in plan.hoisted.values() for p in items):
+        for node in ast.walk(placed.stmt.node):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _FILE_LIKE.search(node.value):
+                roots.add(path_root(node.value))
+    return roots - {None}
 
 
 def anchored(node: ast.expr, source: str, anchor: str) -> str:
