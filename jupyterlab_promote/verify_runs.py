@@ -150,12 +150,18 @@ def run_notebook(
 
     node = nbformat.read(str(plan.notebook.path), as_version=4)
     cells = list(node.cells)
+    probe = _metrics_cell_index(plan, len(cells)) + 1
     if values:
         index = _parameters_index(plan)
         injected = nbformat.v4.new_code_cell(injected_source(plan, values, "".join(cells[index].source)))
         injected.metadata["tags"] = ["injected-parameters"]
         cells.insert(index + 1, injected)
-    cells.append(nbformat.v4.new_code_cell(probe_source(names, tables)))
+        probe += index < probe
+    # Read right after the cell that last records a metric: a skipped cell further down (wild10's second model)
+    # may rebind `loss`; the notebook still runs to its end.
+    probe_cell = nbformat.v4.new_code_cell(probe_source(names, tables))
+    probe_cell.metadata["tags"] = ["metrics-probe"]
+    cells.insert(probe, probe_cell)
     node.cells = cells
     kernel = (node.metadata.get("kernelspec") or {}).get("name") or "python3"
     client = NotebookClient(
@@ -187,7 +193,13 @@ def run_notebook(
         raise VerifyError(
             f"{plan.notebook.name}: the kernel died in {_describe(plan, cells, index)} ({error})"
         ) from None
-    return _probe_result(cells[-1])
+    return _probe_result(cells[probe])
+
+
+def _metrics_cell_index(plan: Plan, count: int) -> int:
+    """The notebook index of the last promoted cell in a step that records metrics (the last cell without one)."""
+    recording = [c.cell.index for step in plan.steps if step.metrics or step.metric_tables for c in step.cells]
+    return max(recording, default=count - 1)
 
 
 def _parameters_index(plan: Plan) -> int:
@@ -200,17 +212,14 @@ def _parameters_index(plan: Plan) -> int:
 
 
 def _describe(plan: Plan, cells: list, index: int) -> str:
-    """Where a failure happened, in the notebook's own cell numbering."""
-    cell = cells[index]
-    tags = cell.get("metadata", {}).get("tags", [])
-    if "injected-parameters" in tags:
-        return "the injected parameters cell"
-    if index == len(cells) - 1:
-        return "the metrics probe"
-    original = index - (
-        1 if any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:index]) else 0
-    )
-    return f"cell {original} (id {cell.get('id', '?')})"
+    """Where a failure happened, in the notebook's own cell numbering (the two cells we add are not counted)."""
+    added = {"injected-parameters": "the injected parameters cell", "metrics-probe": "the metrics probe"}
+    tags = cells[index].get("metadata", {}).get("tags", [])
+    for tag, described in added.items():
+        if tag in tags:
+            return described
+    before = sum(1 for c in cells[:index] if set(c.get("metadata", {}).get("tags", [])) & set(added))
+    return f"cell {index - before} (id {cells[index].get('id', '?')})"
 
 
 # --- the package side ------------------------------------------------------------------

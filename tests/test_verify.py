@@ -205,3 +205,11 @@ def test_peeking_at_a_batch_in_a_skipped_cell_draws_too(tmp_path):
     ]
     plan = api.analyze(write_notebook(tmp_path / "peek.ipynb", cells))
     assert {(d.cell_index, d.line) for d in plan.all_diagnostics if d.code == "PRM043"} == {(3, 1), (4, 1)}
+
+
+def test_metrics_are_read_where_the_evaluate_step_ends_not_after_later_skipped_cells(tmp_path):
+    """wild10's class: a skipped second experiment further down rebinds `mean`; the package's `mean` is the first."""
+    cells = [*PLAIN, ("mean = -1.0\nprint('another experiment', mean)", ["promote:skip"])]
+    notebook = write_notebook(tmp_path / "later.ipynb", cells)
+    verification = api.verify(notebook, tmp_path / "out", commit=False)
+    assert verification.ok, verification.to_json()
