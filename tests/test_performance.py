@@ -146,11 +146,11 @@ def test_the_format_cache_gives_what_formatting_gives_and_formats_once(tmp_path:
 
     def counted(text: str, first_party: str) -> str:
         calls.append(text)
-        return project._format_python(text, first_party)
+        return project._format_generated(text, first_party)
 
     first = format_cache.cached_format(source, "pkg", counted)
     again = format_cache.cached_format(source, "pkg", counted)
-    assert first == again == project._format_python(source, "pkg") and len(calls) == 1
+    assert first == again == project._format_generated(source, "pkg") and len(calls) == 1
     assert format_cache.cached_format(source, "other", counted) == first and len(calls) == 2  # keyed by package too
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
     assert format_cache.cached_format(source, "pkg", counted) == first and len(calls) == 3  # "": no cache

@@ -103,13 +103,14 @@ def test_preview_shows_files_a_new_promotion_would_delete(tmp_path, git_identity
     output = tmp_path / "out"
     api.promote(notebook, output)
     assert (output / "src" / "tiny" / "model.py").exists()
-    # Without the model class and the mappable loop, model.py (LitModel) and data.py (DataModule) go.
+    # Without the model class and the mappable loop, model.py (LitModel) and data.py (DataModule) go, and so
+    # do predict/serve and their schema (generated only where the loop says how the model is called).
     cells[3] = ("model = nn.Linear(3, 2)", ["promote:model"])
     cells[4] = ("def fit():\n    pass\nfit()", ["promote:train"])
     write_notebook(notebook, cells)
     preview = api.preview(notebook, output)
     deleted = [f for f in preview.files if f.status == "deleted"]
-    assert [f.path for f in deleted] == ["src/tiny/data.py", "src/tiny/model.py"]
+    assert [f.path for f in deleted] == [f"src/tiny/{name}.py" for name in ("data", "model", "predict", "schema", "serve")]
     assert deleted[1].diff.startswith("--- a/src/tiny/model.py\n+++ /dev/null")
     assert api.promote(notebook, output).ok
     assert not (output / "src" / "tiny" / "model.py").exists()
