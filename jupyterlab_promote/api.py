@@ -2,7 +2,9 @@
 
 Each function is a straight pipeline of named stages —
 read → plan → generate → write/commit — and returns plain data with a
-``to_json()`` whose shape is documented in docs/architecture.md.
+``to_json()`` whose shape is documented in docs/architecture.md. For a promoted
+project it also starts its smoke pipeline and tests (jobs.py) and reads its hand
+edits and model registry (project_state.py).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from .codegen.project import toml_value
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .diagnostics import Diagnostic, Severity
 from .errors import OutputNeededError, PromoteError
+from .jobs import Job, cancel_job, get_job, start_job
 from .notebook import read_notebook
 from .plan import Plan
+from .project_state import hand_edits, registered_versions
 from .stages import build_plan
 
 Progress = Callable[[str], None]
@@ -49,6 +53,7 @@ class Preview:
     plan: Plan
     output: Path
     files: list[FileChange]
+    hand_edits: list[str] = field(default_factory=list)  # generated files edited by hand (merges keep them)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +65,7 @@ class Preview:
             "output": str(self.output),
             "package": self.plan.package,
             "files": [f.to_json() for f in self.files],
+            "hand_edits": self.hand_edits,
             "diagnostics": [d.to_json() for d in self.plan.all_diagnostics],
             **mlops_summary(self.plan),
         }
@@ -74,6 +80,7 @@ class PromoteResult:
     merged: bool = False
     files: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    hand_edits: list[str] = field(default_factory=list)  # generated files whose hand edits the merge kept
     message: str = ""
     seconds: float = 0.0
 
@@ -95,6 +102,7 @@ class PromoteResult:
             "merged": self.merged,
             "files": self.files,
             "conflicts": self.conflicts,
+            "hand_edits": self.hand_edits,
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "message": self.message,
             "seconds": round(self.seconds, 3),
@@ -273,8 +281,9 @@ def preview(
     if not plan.ok:
         return Preview(plan, output, [])
     project, _ = _templated(plan, output, project, template, template_options)
-    previous = gitrepo.files_on_branch(output, branch_for(plan.notebook.path))
-    return Preview(plan, output, _changes(output, project.files, previous))
+    branch = branch_for(plan.notebook.path)
+    previous = gitrepo.files_on_branch(output, branch)
+    return Preview(plan, output, _changes(output, project.files, previous), hand_edits(output, branch))
 
 
 def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
@@ -315,6 +324,7 @@ def promote(
         result.message = "not promoted: fix the errors above first"
         return result
     if commit and not template and _up_to_date(plan, output, result):
+        result.hand_edits = hand_edits(output, result.branch)
         result.seconds = time.perf_counter() - started
         return result
     progress("generating package")
@@ -337,6 +347,7 @@ def promote(
         result.branch, result.commit = outcome.branch, outcome.commit
         result.merged = outcome.merge_commit is not None
         result.files, result.conflicts = outcome.changed, outcome.conflicts
+        result.hand_edits = hand_edits(output, branch)
         if outcome.no_change:
             result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
         elif outcome.recovered and not outcome.conflicts:
@@ -430,6 +441,12 @@ __all__ = [
     "promote",
     "check",
     "verify",
+    "Job",
+    "start_job",
+    "get_job",
+    "cancel_job",
+    "registered_versions",
+    "hand_edits",
     "branch_for",
     "default_output",
     "refuse_foreign_default_output",

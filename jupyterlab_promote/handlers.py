@@ -468,3 +468,7 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
     base_url = web_app.settings["base_url"]
     handlers = [(url_path_join(base_url, NAMESPACE, route), handler) for route, handler in ROUTES.items()]
     web_app.add_handlers(".*$", handlers)
+
+
+# The lifecycle routes (jobs, registry) live in their own module, built on PromoteHandler; it adds them to ROUTES.
+from . import lifecycle_handlers  # noqa: E402,F401

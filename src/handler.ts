@@ -7,10 +7,13 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   API_NAMESPACE,
+  IJob,
+  IJobRequest,
   IPlan,
   IPreview,
   IPromoteRequest,
   IPromoteResult,
+  IRegistry,
   IVerifyJob,
   IVerifyRequest
 } from './tokens';
@@ -110,12 +113,41 @@ export class PromoteClient {
     );
   }
 
+  /** Starts the smoke pipeline or the tests of a promoted project (it executes code: needs write permission). */
+  startJob(request: IJobRequest): Promise<IJob> {
+    return this.post<IJob>('jobs', request);
+  }
+
+  /** The job, with its output from character `since` on. */
+  jobStatus(job: string, since = 0): Promise<IJob> {
+    return requestAPI<IJob>(this.serverSettings, this.jobQuery(job, since));
+  }
+
+  /** Stops the job's whole process group; poll until its state is `cancelled`. */
+  cancelJob(job: string): Promise<IJob> {
+    return requestAPI<IJob>(this.serverSettings, this.jobQuery(job, 0), {
+      method: 'DELETE'
+    });
+  }
+
+  /** The project's registered model versions (its mlflow.db), champion marked. */
+  registry(output: string): Promise<IRegistry> {
+    return requestAPI<IRegistry>(
+      this.serverSettings,
+      `registry?output=${encodeURIComponent(output)}`
+    );
+  }
+
   async version(): Promise<string> {
     const reply = await requestAPI<{ version: string }>(
       this.serverSettings,
       'version'
     );
     return reply.version;
+  }
+
+  private jobQuery(job: string, since: number): string {
+    return `jobs?job=${encodeURIComponent(job)}&since=${since}`;
   }
 
   private post<T>(endPoint: string, body: unknown): Promise<T> {

@@ -126,6 +126,8 @@ export interface IPreview {
   output: string;
   package: string;
   files: IFileChange[];
+  /** Generated files whose working copy differs from the pristine promote branch (hand edits merges keep). */
+  hand_edits: string[];
   diagnostics: IDiagnostic[];
   /** The generated project's MLOps stages, in order. */
   stages: IMlopsStage[];
@@ -154,6 +156,8 @@ export interface IPromoteResult {
   /** Paths (relative to output) whose generated content changed; empty when up to date. */
   files: string[];
   conflicts: string[];
+  /** Generated files whose hand edits the merge kept (working copy ≠ the promote branch). */
+  hand_edits: string[];
   diagnostics: IDiagnostic[];
   message: string;
   /** Wall time of the promotion on the server. */
@@ -225,6 +229,64 @@ export interface IVerifyJob {
   /** The latest progress message, if any. */
   progress: string[];
   result: IVerifyResult | null;
+}
+
+/** What a job runs in a promoted project: its smoke pipeline or its tests. */
+export type JobKind = 'smoke' | 'tests';
+
+export type JobState = 'running' | 'passed' | 'failed' | 'cancelled';
+
+/** Body of `POST jobs`. */
+export interface IJobRequest {
+  /** The promoted project's directory, relative to the server root. */
+  output: string;
+  kind: JobKind;
+}
+
+/**
+ * Answer of `POST jobs`, `GET jobs?job=ID&since=N` and `DELETE jobs?job=ID`.
+ * `text` is the output from character `offset` on; poll with since=`next`.
+ */
+export interface IJob {
+  ok: boolean;
+  job: string;
+  kind: JobKind;
+  output: string;
+  /** The command as the project's CI runs it, e.g. `python -m demo run --smoke`. */
+  command: string;
+  state: JobState;
+  exit_code: number | null;
+  seconds: number;
+  text: string;
+  offset: number;
+  next: number;
+  /** Characters between `since` and `offset` the server no longer keeps (its output is capped). */
+  skipped: number;
+}
+
+/** One registered model version and its run's metrics. */
+export interface IRegisteredVersion {
+  version: string;
+  run_id: string;
+  /** Milliseconds since the epoch. */
+  created: number;
+  champion: boolean;
+  /** Why the register stage's gate did or did not make it champion. */
+  reason: string;
+  metrics: { [name: string]: number };
+}
+
+/** Answer of `GET registry?output=DIR`: the project's MLflow registry (mlflow.db). */
+export interface IRegistry {
+  ok: boolean;
+  output: string;
+  /** The registered model's name: the package. */
+  model: string;
+  /** False when there is no mlflow.db yet or the server cannot import mlflow; `reason` says which. */
+  available: boolean;
+  reason: string;
+  champion: string | null;
+  versions: IRegisteredVersion[];
 }
 
 /** Per-notebook target, stored in notebook metadata under METADATA_KEY. */

@@ -53,7 +53,7 @@ async def request(jp_fetch, method: str, route: str, body: dict | None = None, *
 
 def test_the_schema_is_valid_and_describes_every_route():
     Draft202012Validator.check_schema(SCHEMA)
-    assert set(ROUTES) == {"analyze", "preview", "promote", "check", "verify", "version"}
+    assert set(ROUTES) == {"analyze", "preview", "promote", "check", "verify", "version", "jobs", "registry"}
 
 
 async def test_analyze_reply_matches_and_carries_the_servers_names(jp_fetch, jp_root_dir):

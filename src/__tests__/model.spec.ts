@@ -288,6 +288,7 @@ describe('summarizeResult', () => {
     merged: false,
     files: ['a.py'],
     conflicts: [],
+    hand_edits: [],
     diagnostics: [],
     message: 'done',
     stages: [],

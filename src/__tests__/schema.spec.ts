@@ -11,12 +11,15 @@ import {
   IDiagnostic,
   IErrorReply,
   IFileChange,
+  IJob,
   IMetricComparison,
   IMlopsStage,
   IParameter,
   IPlan,
   IPreview,
   IPromoteResult,
+  IRegisteredVersion,
+  IRegistry,
   IRelatedCell,
   IStep,
   IVerifyJob,
@@ -89,6 +92,7 @@ const preview: Fields<IPreview> = {
   output: true,
   package: true,
   files: true,
+  hand_edits: true,
   diagnostics: true,
   stages: true,
   search_space: true
@@ -108,6 +112,7 @@ const promoteResult: Fields<IPromoteResult> = {
   merged: true,
   files: true,
   conflicts: true,
+  hand_edits: true,
   diagnostics: true,
   message: true,
   seconds: true,
@@ -148,6 +153,37 @@ const verifyJob: Fields<IVerifyJob> = {
   progress: true,
   result: true
 };
+const job: Fields<IJob> = {
+  ok: true,
+  job: true,
+  kind: true,
+  output: true,
+  command: true,
+  state: true,
+  exit_code: true,
+  seconds: true,
+  text: true,
+  offset: true,
+  next: true,
+  skipped: true
+};
+const registeredVersion: Fields<IRegisteredVersion> = {
+  version: true,
+  run_id: true,
+  created: true,
+  champion: true,
+  reason: true,
+  metrics: true
+};
+const registry: Fields<IRegistry> = {
+  ok: true,
+  output: true,
+  model: true,
+  available: true,
+  reason: true,
+  champion: true,
+  versions: true
+};
 const error: Fields<IErrorReply> = {
   ok: true,
   error: true,
@@ -169,6 +205,9 @@ const TABLES: { [definition: string]: object } = {
   metricComparison,
   verifyResult,
   verifyJob,
+  job,
+  registeredVersion,
+  registry,
   error
 };
 
@@ -181,7 +220,16 @@ describe('tokens.ts matches api.schema.json', () => {
     );
   });
 
-  it.each(['analysis', 'step', 'cell', 'diagnostic', 'preview'])(
+  it.each([
+    'analysis',
+    'step',
+    'cell',
+    'diagnostic',
+    'preview',
+    'job',
+    'registeredVersion',
+    'registry'
+  ])(
     '%s: the server always sends every field (none is optional in TypeScript)',
     definition => {
       const schema = (SCHEMA.$defs as any)[definition];
