@@ -178,3 +178,52 @@ def test_a_handoff_that_cannot_be_saved_is_named_at_promotion_and_rebuilt_when_a
         assert done.returncode == 0, done.stderr[-2000:]
     assert (output / "artifacts" / "data" / "unsaved.txt").read_text().startswith("log:")
     assert "log not saved" in done.stdout and "loader not saved" not in done.stdout
+
+
+FABRIC_MEASURING_TRAIN = [
+    "import torch\nfrom torch import nn",
+    ("epochs = 3\nlr = 0.1", ["parameters"]),
+    (
+        "torch.manual_seed(0)\nX = torch.randn(128, 4)\ny = (X.sum(1) > 0).long()\n"
+        "loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16, shuffle=True)",
+        ["promote:data"],
+    ),
+    (
+        "model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n"
+        "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()",
+        ["promote:model"],
+    ),
+    (
+        "def fit(n):\n    for _ in range(n):\n        for xb, yb in loader:\n            optimizer.zero_grad()\n"
+        "            loss = loss_fn(model(xb), yb)\n            loss.backward()\n            optimizer.step()\n"
+        "    return loss.item()",
+        ["promote:train"],
+    ),
+    (
+        "def measure():\n    with torch.no_grad():\n        return (model(X).argmax(1) == y).float().mean().item()",
+        ["promote:evaluate"],
+    ),
+    ("train_loss = fit(epochs)\nacc = measure()", ["promote:train"]),
+]
+
+
+@pytest.mark.slow
+def test_a_stage_run_alone_trains_like_the_whole_run_and_the_final_fit_keeps_the_estimate(tmp_path):
+    """Two classes found on wild11 (a Fabric loop in a function, the test loss measured inside the train cell):
+    an optimizer rebuilt in memory must step the model built with it (not a model loaded from disk, which then
+    never learned), and the final refit's own measurements must not replace the estimate register logs."""
+    notebook = write_notebook(tmp_path / "measured.ipynb", FABRIC_MEASURING_TRAIN)
+    output = tmp_path / "out"
+    assert api.promote(notebook, output, commit=False).ok
+    whole = run_in_project(output, "-m", "measured", "run", "--accelerator", "cpu")
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    artifacts = output / "artifacts"
+    estimate = json.loads((artifacts / "metrics.json").read_text())
+    assert estimate == json.loads((artifacts / "train" / "metrics.json").read_text())
+    assert set(json.loads((artifacts / "final" / "metrics.json").read_text())) == set(estimate)  # beside, not over
+    shutil.rmtree(artifacts)
+    for stage in ("data", "model", "train"):  # one process each, as `dvc repro` runs them
+        done = run_in_project(output, "-m", "measured", stage, "--accelerator", "cpu")
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "optimizer not saved" in done.stdout
+    assert json.loads((artifacts / "metrics.json").read_text()) == estimate
