@@ -174,7 +174,9 @@ def test_promotion_is_byte_identical_wherever_it_runs(tmp_path):
         finally:
             os.chdir(previous)
     assert generated[0] == generated[1]
-    assert 'missing_scale = Undefined("missing_scale", "nb.ipynb, cell 2, line 1")' in generated[0]["src/nb/pipeline.py"]
+    assert (
+        'missing_scale = Undefined("missing_scale", "nb.ipynb, cell 2, line 1")' in generated[0]["src/nb/pipeline.py"]
+    )
 
 
 def test_relative_writes_land_in_artifacts_and_reads_next_to_the_notebook(tmp_path):
@@ -407,3 +409,40 @@ def test_a_file_a_module_level_helper_saves_by_default_is_read_back_where_it_was
     ]
     _, project = _promote_and_run(tmp_path, cells)
     assert 0.0 <= metrics_of(project)["acc"] <= 1.0
+
+
+def test_paths_written_through_the_notebooks_own_helper_land_in_artifacts(tmp_path):
+    """wild11: ``save_image(grid, 'results/sample_' + str(epoch) + '.png')`` where ``save_image`` is a helper of the
+    notebook's that ends in ``plt.imsave(fp, …)``; and the helper is called from a function another cell defines."""
+    cells = [
+        IMPORTS + "\nimport os\nimport numpy as np",
+        PARAMETERS,
+        (
+            "def save_grid(values, fp):\n    os.makedirs(os.path.dirname(fp) or '.', exist_ok=True)\n"
+            "    np.save(fp, values)\n\n"
+            "X = torch.randn(32, 2)\ny = (X[:, 0] > 0).long()",
+            ["promote:data"],
+        ),
+        ("model = nn.Linear(2, 2)", ["promote:model"]),
+        (
+            "def measure(epoch):\n    with torch.no_grad():\n        scores = model(X)\n"
+            "    save_grid(scores.numpy(), 'results/scores_' + str(epoch) + '.npy')\n"
+            "    return (scores.argmax(1) == y).float().mean().item()",
+            ["promote:evaluate"],
+        ),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "for epoch in range(epochs):\n    optimizer.zero_grad()\n"
+            "    nn.functional.cross_entropy(model(X), y).backward()\n    optimizer.step()\n"
+            "    acc = measure(epoch)\n    save_grid(X.numpy(), 'results/inputs.npy')",
+            ["promote:train"],
+        ),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    assert [s.name for s in result.plan.steps] == ["data", "model", "train", "evaluate"]  # a def writes when called
+    assert sorted(p.name for p in (project / "artifacts" / "results").iterdir()) == [
+        "inputs.npy",
+        "scores_0.npy",
+        "scores_1.npy",
+    ]
+    assert not (project / "results").exists()

@@ -84,7 +84,9 @@ def test_cli_lists_the_stages_with_the_keys_each_reads(tmp_path):
 
 
 def test_each_stage_runs_alone_from_the_saved_outputs(tmp_path, git_identity):
-    notebook = _tiny(tmp_path, "epochs = 2\nbatch_size = 16\nlr = 0.1  # tune: loguniform(0.01, 0.5)\ntorch.manual_seed(0)")
+    notebook = _tiny(
+        tmp_path, "epochs = 2\nbatch_size = 16\nlr = 0.1  # tune: loguniform(0.01, 0.5)\ntorch.manual_seed(0)"
+    )
     output = tmp_path / "out"
     assert api.promote(notebook, output).ok
     assert lint_problems(output) == []
@@ -149,7 +151,9 @@ def test_dvc_reruns_only_what_changed_and_leaves_a_loadable_champion(tmp_path, g
     assert _ran_stages(again.stdout) == ["code"]  # the fingerprints only: parsing, no stage
 
     pipeline = output / "src" / "demo" / "pipeline.py"
-    pipeline.write_text(pipeline.read_text().replace("    test_acc = correct", '    print("evaluating")\n    test_acc = correct'))
+    pipeline.write_text(
+        pipeline.read_text().replace("    test_acc = correct", '    print("evaluating")\n    test_acc = correct')
+    )
     edited = run_in_project(output, "-m", "demo", "run")
     assert set(_ran_stages(edited.stdout)) - {"code", "register"} == {"evaluate"}
 

@@ -64,7 +64,16 @@ _OUTPUT_KEYWORDS = ("save_dir", "default_root_dir", "dirpath", "log_dir", "outpu
 _READ_FUNCTIONS = {"read_csv", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle", "read_table"}
 _READ_FUNCTIONS |= {"loadtxt", "genfromtxt", "imread", "ImageFolder", "DatasetFolder"}
 _WRITE_METHODS = {"to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "savefig"}
-_WRITE_METHODS |= {"save_pretrained", "save_checkpoint", "save_model", "savetxt", "makedirs", "mkdir"}
+_WRITE_METHODS |= {
+    "save_pretrained",
+    "save_checkpoint",
+    "save_model",
+    "savetxt",
+    "makedirs",
+    "mkdir",
+    "imsave",
+    "imwrite",
+}
 _RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch"}
 _RECEIVER_READS = {"read_text", "read_bytes"}
 _FILE_LIKE = re.compile(r"(/|\.[A-Za-z0-9]{1,6}$)")
@@ -94,6 +103,13 @@ def path_root(value: str) -> str | None:
     return parts[0] if re.fullmatch(r"[\w.\- ]+", parts[0]) else None
 
 
+def _leftmost(node: ast.expr) -> ast.expr:
+    """``"results/x_" + str(epoch) + ".png"`` → the ``"results/x_"`` it starts with."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        node = node.left
+    return node
+
+
 def _leading_text(node: ast.expr) -> str | None:
     """The literal text a string expression starts with: a constant, or an f-string's first part."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -108,8 +124,11 @@ def _leading_text(node: ast.expr) -> str | None:
 class _Collector:
     """One walk over the promoted step code: path literals, what each name holds, and reads and writes."""
 
-    def __init__(self, assigned: dict[str, ast.expr] | None = None) -> None:
+    def __init__(
+        self, assigned: dict[str, ast.expr] | None = None, writers: dict[str, set[int | str]] | None = None
+    ) -> None:
         self.assigned: dict[str, ast.expr] = {} if assigned is None else assigned  # ``name = expr`` in step code
+        self.writers = writers or {}  # the notebook's own functions that write where they are told
         self.trainers: list[ast.Call] = []
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
@@ -127,6 +146,7 @@ class _Collector:
                 self._candidate(node.right, loose=True)
 
     def _candidate(self, node: ast.expr, loose: bool) -> None:
+        node = _leftmost(node)
         text = _leading_text(node)
         if text is not None and (not loose or _FILE_LIKE.search(text) or isinstance(node, ast.JoinedStr)):
             self.candidates.append(node)
@@ -155,8 +175,12 @@ class _Collector:
             self.writes.append(args[0])  # np.save(PATH, array), model.save(PATH)
         elif name in _WRITE_METHODS and (args or keywords):
             self.writes.append(args[0] if args else next(iter(keywords.values())))
-        elif name in ("urlretrieve", "copy", "copyfile", "copy2") and len(args) >= 2:
-            self.writes.append(args[1])
+        elif name in ("urlretrieve", "copy", "copyfile", "copy2", "save_image") and len(args) >= 2:
+            self.writes.append(args[1])  # torchvision's save_image(tensor, PATH) too
+        elif isinstance(call.func, ast.Name) and name in self.writers:
+            marked = self.writers[name]
+            self.writes += [arg for index, arg in enumerate(args) if index in marked]
+            self.writes += [value for key, value in keywords.items() if key in marked]
         elif output := next((keywords[k] for k in _OUTPUT_KEYWORDS if k in keywords), None):
             self.writes.append(output)  # CSVLogger(save_dir="logs"), Trainer(default_root_dir=...): written into
         elif keywords.get("download") is not None and _truthy(keywords["download"]):
@@ -184,7 +208,7 @@ class _Collector:
             return {root} if root else set()
         if isinstance(node, ast.Name) and node.id in self.assigned:
             return self.roots(self.assigned[node.id], depth + 1)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
             return self.roots(node.left, depth + 1)
         if isinstance(node, ast.Call) and node.args:
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
@@ -201,17 +225,47 @@ def _truthy(node: ast.expr) -> bool:
     return not (isinstance(node, ast.Constant) and not node.value)
 
 
+def writing_functions(trees: list[ast.AST]) -> dict[str, set[int | str]]:
+    """The notebook's own functions that write to a path they are given (``def save_image(tensor, fp)`` that
+    ends in ``plt.imsave(fp, …)``): name → the positions and names of those parameters."""
+    writers: dict[str, set[int | str]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            inner = _Collector()
+            for statement in node.body:
+                inner.visit(statement)
+            used = {n.id for written in inner.writes for n in ast.walk(written) if isinstance(n, ast.Name)}
+            parameters = [a.arg for a in node.args.posonlyargs + node.args.args]
+            marked = {i for i, p in enumerate(parameters) if p in used} | {p for p in parameters if p in used}
+            if marked:
+                writers[node.name] = marked
+    return writers
+
+
+def _in_bodies(tree: ast.AST) -> list[ast.AST]:
+    """Every node inside the bodies of the functions and lambdas ``tree`` defines."""
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    return [inner for node in ast.walk(tree) if isinstance(node, functions) for inner in ast.walk(node)]
+
+
 def file_roots_by_cell(cells: list) -> dict[int, tuple[set[str], set[str]]]:
     """id(cell) → (roots the cell writes, roots it mentions): file hand-offs that order steps like names do."""
     assigned: dict[str, ast.expr] = {}
+    writers = writing_functions([s.node for cell in cells for s in (cell.names.statements if cell.names else [])])
     collectors = {}
     for cell in cells:
-        collector = collectors[id(cell)] = _Collector(assigned)
+        collector = collectors[id(cell)] = _Collector(assigned, writers)
         for statement in cell.names.statements if cell.names else []:
             collector.visit(statement.node)
+    deferred = {
+        id(n) for cell in cells for s in (cell.names.statements if cell.names else []) for n in _in_bodies(s.node)
+    }
     found = {}
     for key, collector in collectors.items():
-        written = {root for node in collector.writes for root in collector.roots(node)}
+        # a write inside a def happens where the function is called, not in the cell that defines it
+        written = {root for node in collector.writes if id(node) not in deferred for root in collector.roots(node)}
         mentioned = {root for node in collector.reads + collector.candidates for root in collector.roots(node)}
         found[key] = (written, mentioned)
     return found
@@ -229,10 +283,11 @@ def anchor_file_paths(plan: Plan) -> None:
     """Anchor the promoted steps' relative paths: writes (and what shares their root) under artifacts."""
     if not plan.steps:  # nothing promoted (PRM018)
         return
-    collector = _Collector()
-    for step in plan.steps:
-        for placed in step.body:
-            collector.visit(placed.stmt.node)
+    hoisted = [placed.stmt.node for items in plan.hoisted.values() for placed in items]
+    step_code = [placed.stmt.node for step in plan.steps for placed in step.body]
+    collector = _Collector(writers=writing_functions(hoisted + step_code))
+    for node in step_code:
+        collector.visit(node)
     for loop in filter(None, [plan.loop]):
         if loop.mapping.checkpoint_path is not None:
             collector.writes.append(loop.mapping.checkpoint_path)
