@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_promote import gitrepo
+from jupyterlab_promote import gitcmd, gitrepo
 from jupyterlab_promote.errors import GitError, RefusedError
-from jupyterlab_promote.gitrepo import commit_generated, preflight, read_from_branch, write_files
+from jupyterlab_promote.gitrepo import (
+    commit_generated,
+    preflight,
+    read_from_branch,
+    write_files,
+)
 
 BRANCH = "promote/x"
 FILES = {
@@ -87,7 +92,7 @@ def count_commits(repo: Path) -> int:
 
 def inject_failure(monkeypatch: pytest.MonkeyPatch, subcommand: str, *, nth: int = 1, after: bool = False) -> None:
     """Make the nth `git <subcommand>` fail, optionally after it really ran (so its effects need undoing)."""
-    real = gitrepo._run_git
+    real = gitcmd.run_git
     calls = 0
 
     def fake(args, cwd, **kwargs):
@@ -100,7 +105,7 @@ def inject_failure(monkeypatch: pytest.MonkeyPatch, subcommand: str, *, nth: int
                 raise GitError(f"injected failure in git {subcommand}")
         return real(args, cwd, **kwargs)
 
-    monkeypatch.setattr(gitrepo, "_run_git", fake)
+    monkeypatch.setattr(gitcmd, "run_git", fake)
 
 
 def test_plain_dir_becomes_repo_with_one_commit(tmp_path: Path) -> None:
