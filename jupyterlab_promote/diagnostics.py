@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .notebook import Cell, Notebook
 
 
 class Severity(str, Enum):
@@ -79,6 +83,22 @@ class Diagnostic:
         data["severity"] = self.severity.value
         data["name"] = self.name
         return data
+
+
+def diagnostic(
+    notebook: Notebook, cell: Cell | None, severity: str, code: str, message: str, line: int | None = None, **extra
+) -> Diagnostic:
+    """A diagnostic at ``line`` of ``cell`` (None: the notebook as a whole); ``extra``: suggestion, related_cells."""
+    return Diagnostic(
+        severity=Severity(severity),
+        code=code,
+        message=message,
+        notebook=str(notebook.path),
+        cell_index=cell.index if cell else None,
+        cell_id=cell.id if cell else None,
+        line=line,
+        **extra,
+    )
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .analysis import CellPlan
+from .cellplan import CellPlan
 from .diagnostics import Diagnostic, has_errors
 from .loops import LoopMapping
 from .names import Statement

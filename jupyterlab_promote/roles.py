@@ -1,14 +1,19 @@
-"""The tag vocabulary: which role a cell plays in the promoted pipeline.
+"""The tag vocabulary, and which role each cell plays in the promoted pipeline.
 
 A role comes from a cell tag (``promote:model``), from a directive comment on
 the cell's first line (``# promote: model``, for editors that hide tags), or
-from Kale's tags so that Kale notebooks promote without retagging.
+from Kale's tags so that Kale notebooks promote without retagging. In a Kale
+notebook an untagged cell also joins the step above it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from .cellplan import CellPlan
+from .diagnostics import diagnostic
+from .notebook import Notebook
 
 # Pipeline order of the built-in roles; custom steps slot in by notebook order.
 PIPELINE_ROLES = ["data", "preprocess", "model", "train", "evaluate", "export"]
@@ -93,3 +98,57 @@ def tag_for(role: str, step: str | None = None) -> str:
     if role == "step":
         return f"step:{step}"
     return f"promote:{role}"
+
+
+def assign_roles(notebook: Notebook) -> list[CellPlan]:
+    """A plan for every code cell with the role its tags give it (PRM015, PRM016 on unknown or conflicting tags)."""
+    plans = []
+    for cell in notebook.code_cells():
+        plan = CellPlan(cell=cell)
+        found, unknown = role_tags(cell.tags, cell.source)
+        for tag in unknown:
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    cell,
+                    "warning",
+                    "PRM015",
+                    f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME"
+                    " (NAME: a letter or _, then letters, digits, _ or -)",
+                )
+            )
+        if found:
+            _take_first_role(notebook, plan, found)
+        plans.append(plan)
+    _apply_kale_rule(plans)
+    return plans
+
+
+def _take_first_role(notebook: Notebook, plan: CellPlan, found: list[RoleTag]) -> None:
+    """The cell's first role tag wins; a warning names the others when they disagree."""
+    chosen = found[0]
+    if len({(t.role, t.step) for t in found}) > 1:
+        names = ", ".join(tag_for(t.role, t.step) for t in found)
+        plan.diagnostics.append(
+            diagnostic(
+                notebook,
+                plan.cell,
+                "warning",
+                "PRM016",
+                f"several roles ({names}); using {tag_for(chosen.role, chosen.step)}",
+            )
+        )
+    plan.role, plan.role_source = chosen.role, chosen.source
+    plan.step = chosen.step if chosen.role == "step" else chosen.role
+
+
+def _apply_kale_rule(plans: list[CellPlan]) -> None:
+    """In a notebook tagged with Kale steps, an untagged cell joins the step above it."""
+    if not any(p.role == "step" and p.role_source == "kale" for p in plans):
+        return
+    current: CellPlan | None = None
+    for plan in plans:
+        if plan.role is None and current is not None:
+            plan.role, plan.step, plan.role_source = current.role, current.step, "kale"
+        elif plan.role in ("step", "skip") or plan.role in ROLES:
+            current = plan if plan.role == "step" else None

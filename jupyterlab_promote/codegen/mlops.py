@@ -72,30 +72,37 @@ def train_step_name(plan: Plan) -> str | None:
 
 def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
     """Every stage in order, with what it reads: the plan knows each step's inputs and parameters."""
-    train = train_step_name(plan)
     common = [m for m in ("config", "runtime", "stages") if m in modules]
     # pipeline.py holds every step: a stage depends on its steps' fingerprints (fingerprint.py), not the whole file
     step_code = common + [m for m in ("data", "model") if m in modules]
-    ran: list[str] = []  # step stages so far: what tune and final run in memory
-    seed = [plan.seed] if plan.seed else []
+    stages, producer = _step_stages(plan, common, step_code)
+    stages.append(_final_stage(plan, step_code))
+    stages.append(_register_stage(plan, stages, common))
+    stages.append(_export_stage(plan, producer, common, torch))
+    return stages
+
+
+def _seed(plan: Plan) -> list[str]:
+    return [plan.seed] if plan.seed else []
+
+
+def _before_train(plan: Plan) -> list:
+    """The steps before the train step ([] without one): what tune and final run in memory before training."""
+    train = train_step_name(plan)
+    if train is None:
+        return []
+    names = [step.name for step in plan.steps]
+    return plan.steps[: names.index(train)] if train in names else list(plan.steps)
+
+
+def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[list[Stage], dict[str, str]]:
+    """A stage per notebook step, with tune just before the train step; and which stage makes each hand-off."""
+    train = train_step_name(plan)
     stages: list[Stage] = []
     producer: dict[str, str] = {}
-    params_until_train: list[str] = []
     for step in plan.steps:
         if step.name == train:
-            space = sorted(search_space(plan)[0])
-            stages.append(
-                Stage(
-                    "tune",
-                    "Optuna search over the `# tune:` space; best parameters to artifacts/tuning/best_params.yaml",
-                    "tuning",
-                    step_code + ["tuning"],
-                    params=sorted((set(params_until_train + step.params + seed) - set(space)) | _TUNE_KEYS),
-                    reads=[],
-                    persist=True,  # the study resumes: DVC must not delete optuna.db before a re-run
-                    code=["common", *ran, stage_name(step.name)],
-                )
-            )
+            stages.append(_tune_stage(plan, step, step_code))
         name = stage_name(step.name)
         inputs = {i: producer[i] for i in step.inputs if i in producer}
         reads = sorted(set(inputs.values()), key=[s.name for s in stages].index)
@@ -105,7 +112,7 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
                 f"the notebook's {step.name} step (cells {', '.join(str(c.cell.index) for c in step.cells)})",
                 name,
                 step_code,
-                params=sorted(set(step.params + seed)),
+                params=sorted(set(step.params + _seed(plan))),
                 reads=reads,
                 step=step.name,
                 code=["common", name],
@@ -113,55 +120,82 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
                 outputs=_handed_on(plan, step),
             )
         )
-        if train is not None and not any(s.name == "tune" for s in stages):
-            params_until_train += step.params
         for output in stages[-1].outputs:
             producer[output] = name
-        if train is not None and not any(s.name == "tune" for s in stages[:-1]):
-            ran.append(name)
     if not any(s.name == "tune" for s in stages):  # no train step: tune is there, and says there is nothing to tune
-        stages.append(Stage("tune", "nothing to tune: the notebook has no train step", "tuning", common + ["tuning"], sorted(_TUNE_KEYS), persist=True))
-    train_stage = stage_name(train) if train else None
-    reads_train = [train_stage] if train_stage else []
-    final_params = sorted(set(params_until_train + seed + ["final_data"]))
+        stages.append(
+            Stage(
+                "tune",
+                "nothing to tune: the notebook has no train step",
+                "tuning",
+                common + ["tuning"],
+                sorted(_TUNE_KEYS),
+                persist=True,
+            )
+        )
+    return stages, producer
+
+
+def _tune_stage(plan: Plan, train, step_code: list[str]) -> Stage:
+    before = _before_train(plan)
+    space = sorted(search_space(plan)[0])
+    params_until_train = [p for step in before for p in step.params]
+    return Stage(
+        "tune",
+        "Optuna search over the `# tune:` space; best parameters to artifacts/tuning/best_params.yaml",
+        "tuning",
+        step_code + ["tuning"],
+        params=sorted((set(params_until_train + train.params + _seed(plan)) - set(space)) | _TUNE_KEYS),
+        reads=[],
+        persist=True,  # the study resumes: DVC must not delete optuna.db before a re-run
+        code=["common", *(stage_name(step.name) for step in before), stage_name(train.name)],
+    )
+
+
+def _final_stage(plan: Plan, step_code: list[str]) -> Stage:
+    train = train_step_name(plan)
+    before = _before_train(plan)
+    final_params = sorted(set([p for step in before for p in step.params] + _seed(plan) + ["final_data"]))
     if train is not None:
         final_params = sorted(set(final_params + (plan.step(train).params if plan.step(train) else [])))
-    evaluate = next((s.name for s in stages if s.step and plan.step(s.step).metrics), None)
-    stages.append(
-        Stage(
-            "final",
-            "refit with the best parameters on training + validation data (--final-data train+val|all)",
-            "final",
-            step_code + ["tuning"],
-            params=final_params,
-            reads=["tune"] if train else [],
-            code=["common", *ran, *([stage_name(train)] if train else [])],
-        )
+    return Stage(
+        "final",
+        "refit with the best parameters on training + validation data (--final-data train+val|all)",
+        "final",
+        step_code + ["tuning"],
+        params=final_params,
+        reads=["tune"] if train else [],
+        code=["common", *(stage_name(step.name) for step in before), *([stage_name(train)] if train else [])],
     )
+
+
+def _register_stage(plan: Plan, stages: list[Stage], common: list[str]) -> Stage:
+    """Register reads the final model, the train and data stages (hashes) and the first stage with metrics."""
+    train = train_step_name(plan)
+    reads_train = [stage_name(train)] if train else []
+    evaluate = next((s.name for s in stages if s.step and plan.step(s.step).metrics), None)
     data_stages = [s.name for s in stages if s.step and plan.step(s.step).role in ("data", "preprocess")]
     order = [s.name for s in stages] + ["final", "register"]
     register_reads = {"final", *reads_train, *data_stages} | ({evaluate} if evaluate else set())
-    stages.append(
-        Stage(
-            "register",
-            "log the final model, parameters, metrics and hashes to MLflow; champion alias only if it is better",
-            "register",
-            common + ["registry"],
-            params=["direction", "primary_metric"],
-            reads=sorted(register_reads, key=order.index),
-        )
+    return Stage(
+        "register",
+        "log the final model, parameters, metrics and hashes to MLflow; champion alias only if it is better",
+        "register",
+        common + ["registry"],
+        params=["direction", "primary_metric"],
+        reads=sorted(register_reads, key=order.index),
     )
+
+
+def _export_stage(plan: Plan, producer: dict[str, str], common: list[str], torch: bool) -> Stage:
     loader_stage = [producer[train_loader]] if (train_loader := mapped_loaders(plan)[0]) in producer else []
-    stages.append(
-        Stage(
-            "export",
-            "the champion as a torch.export program (and ONNX when installed), verified on a real batch",
-            "export",
-            common + (["registry", "deploy"] if torch else []),
-            reads=["register"] + loader_stage,
-        )
+    return Stage(
+        "export",
+        "the champion as a torch.export program (and ONNX when installed), verified on a real batch",
+        "export",
+        common + (["registry", "deploy"] if torch else []),
+        reads=["register"] + loader_stage,
     )
-    return stages
 
 
 def dvc_yaml(package: str, stages: list[Stage]) -> str:
@@ -217,7 +251,12 @@ def config_fields(plan: Plan) -> list[dict]:
         ("timeout", "float | None", None, "tune: seconds, or null for no limit"),
         ("val_fraction", "float", 0.2, "tune: the share of training data held out when there is no validation split"),
         ("final_data", "str", "train+val", "final: train+val, or all (the test data too)"),
-        ("tracking_uri", "str | None", None, "register: MLflow tracking URI (null: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)"),
+        (
+            "tracking_uri",
+            "str | None",
+            None,
+            "register: MLflow tracking URI (null: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
+        ),
     ]
     taken = {p.name for p in plan.parameters}
     return [
@@ -227,66 +266,16 @@ def config_fields(plan: Plan) -> list[dict]:
     ]
 
 
-def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]) -> tuple[dict[str, str], list[Stage]]:
+def generate_mlops(
+    plan: Plan, kind: str, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]
+) -> tuple[dict[str, str], list[Stage]]:
     """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
-    from .inference import schema_stage
     from .project import _render, format_python
 
     torch = kind != "plain"
-    package, names = plan.package, plan.names
-    train = train_step_name(plan)
+    package = plan.package
     stages = build_stages(plan, modules + ["stages", "tuning", "registry"] + (["deploy"] if torch else []), torch)
-    step_stages = [s for s in stages if s.step]
-    train_stage = stage_name(train) if train else ""
-    before = [s.name for s in step_stages[: [s.step for s in step_stages].index(train)]] if train else []
-    train_loader, val_loader = mapped_loaders(plan)
-    tunable = kind == "lightning" and plan.loop is not None and train_loader is not None and bool(plan.seed)
-    evaluate = next((s.name for s in step_stages if plan.step(s.step).metrics or plan.step(s.step).metric_tables), "")
-    evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
-    seed_import = ""
-    if any("seed_everything" in line for line in seed_lines):
-        seed_import = f"from {'pytorch_lightning' if kind == 'lightning' else 'lightning_fabric'} import seed_everything"
-    elif any(line.startswith("numpy.") for line in seed_lines):
-        seed_import = "import random\n\nimport numpy"
-    elif seed_lines:
-        seed_import = "import random"
-    space = search_space(plan)[0]
-    context = dict(
-        package=package,
-        names=names,
-        torch=torch,
-        fabric=kind == "fabric",
-        seed_lines=seed_lines,
-        seed_import=seed_import,
-        seed=plan.seed or "",
-        stages=stages,
-        step_stages=[
-            {
-                "name": s.name,
-                "function": names.step_function(s.step),
-                "inputs": s.inputs,
-                "outputs": s.outputs,
-                "fabric": kind == "fabric",
-                "shard": kind == "fabric" and s.step == train,
-            }
-            for s in step_stages
-        ],
-        step_functions=sorted({names.step_function(s.step) for s in step_stages}),
-        search_space={name: (k, repr(tuple(a))) for name, (k, a) in space.items()},
-        tunable=tunable,
-        train_stage=train_stage,
-        last_before_train=before[-1] if before else None,
-        train_loader=train_loader,
-        val_loader=val_loader,
-        eval_loaders=[n for n in evaluate_inputs if n not in (train_loader, val_loader) and "loader" in n.lower()],
-        model_output=model_output,
-        content_hash=plan.content_hash,
-        data_stages=[s.name for s in step_stages if plan.step(s.step).role in ("data", "preprocess")],
-        evaluate_stage=evaluate or "evaluate",
-        flavor="pytorch" if torch else "sklearn",
-        example=forward,
-        schema_stage=schema_stage(plan, kind, model_output, forward),  # records artifacts/schema.json (inference.py)
-    )
+    context = _template_context(plan, kind, stages, model_output, forward, seed_lines)
     src = f"src/{package}"
     files = {
         f"{src}/stages.py": format_python(_render("stages.py.j2", **context), package),
@@ -302,13 +291,86 @@ def generate_mlops(plan: Plan, kind: str, modules: list[str], model_output: str 
     return files, stages
 
 
+def _template_context(
+    plan: Plan, kind: str, stages: list[Stage], model_output: str | None, forward: dict | None, seed_lines: list[str]
+) -> dict:
+    """What the stage, tuning, registry, fingerprint and deploy templates are rendered with."""
+    from .inference import schema_stage
+
+    torch = kind != "plain"
+    names = plan.names
+    train = train_step_name(plan)
+    step_stages = [s for s in stages if s.step]
+    before = [s.name for s in step_stages[: [s.step for s in step_stages].index(train)]] if train else []
+    space = search_space(plan)[0]
+    return dict(
+        package=plan.package,
+        names=names,
+        torch=torch,
+        fabric=kind == "fabric",
+        seed_lines=seed_lines,
+        seed_import=_seed_import(kind, seed_lines),
+        seed=plan.seed or "",
+        stages=stages,
+        step_stages=[
+            {
+                "name": s.name,
+                "function": names.step_function(s.step),
+                "inputs": s.inputs,
+                "outputs": s.outputs,
+                "fabric": kind == "fabric",
+                "shard": kind == "fabric" and s.step == train,
+            }
+            for s in step_stages
+        ],
+        step_functions=sorted({names.step_function(s.step) for s in step_stages}),
+        search_space={name: (k, repr(tuple(a))) for name, (k, a) in space.items()},
+        train_stage=stage_name(train) if train else "",
+        last_before_train=before[-1] if before else None,
+        **_loader_context(plan, kind, step_stages),
+        model_output=model_output,
+        content_hash=plan.content_hash,
+        data_stages=[s.name for s in step_stages if plan.step(s.step).role in ("data", "preprocess")],
+        flavor="pytorch" if torch else "sklearn",
+        example=forward,
+        schema_stage=schema_stage(plan, kind, model_output, forward),  # records artifacts/schema.json (inference.py)
+    )
+
+
+def _seed_import(kind: str, seed_lines: list[str]) -> str:
+    """The import the seeding lines need."""
+    if any("seed_everything" in line for line in seed_lines):
+        return f"from {'pytorch_lightning' if kind == 'lightning' else 'lightning_fabric'} import seed_everything"
+    if any(line.startswith("numpy.") for line in seed_lines):
+        return "import random\n\nimport numpy"
+    if seed_lines:
+        return "import random"
+    return ""
+
+
+def _loader_context(plan: Plan, kind: str, step_stages: list[Stage]) -> dict:
+    """The mapped loop's loaders, whether tune can run it, and the evaluate stage with the loaders it reads."""
+    train_loader, val_loader = mapped_loaders(plan)
+    evaluate = next((s.name for s in step_stages if plan.step(s.step).metrics or plan.step(s.step).metric_tables), "")
+    evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
+    return dict(
+        tunable=kind == "lightning" and plan.loop is not None and train_loader is not None and bool(plan.seed),
+        train_loader=train_loader,
+        val_loader=val_loader,
+        eval_loaders=[n for n in evaluate_inputs if n not in (train_loader, val_loader) and "loader" in n.lower()],
+        evaluate_stage=evaluate or "evaluate",
+    )
+
+
 def config_yaml_section(plan: Plan) -> str:
     """The MLOps keys of config.yaml: dvc.yaml lists them as the stages' params, so they must be there."""
     from .project import yaml_value
 
     lines = ["", f"# MLOps stages (python -m {plan.package} --help)."]
     for item in config_fields(plan):
-        lines.append(f"{item['name']}: {'null' if item['value'] is None else yaml_value(item['value'])}  # {item['comment']}")
+        lines.append(
+            f"{item['name']}: {'null' if item['value'] is None else yaml_value(item['value'])}  # {item['comment']}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -316,7 +378,11 @@ _FLAGS = {
     "trials": ("--trials", "int", "tune: trials to add to the study"),
     "timeout": ("--timeout", "float", "tune: stop after this many seconds"),
     "final_data": ("--final-data", "", "final: train+val or all"),
-    "tracking_uri": ("--tracking-uri", "", "register: MLflow tracking URI (default: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)"),
+    "tracking_uri": (
+        "--tracking-uri",
+        "",
+        "register: MLflow tracking URI (default: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)",
+    ),
 }
 
 
@@ -337,5 +403,7 @@ def mlops_summary(plan: Plan) -> dict:
     if not plan.steps or not plan.ok:
         return {"stages": [], "search_space": {}}
     stages = build_stages(plan, ["config", "runtime", "data", "model", "pipeline"], runtime_kind(plan) != "plain")
-    space = {name: f"{kind}({', '.join(map(repr, arguments))})" for name, (kind, arguments) in search_space(plan)[0].items()}
+    space = {
+        name: f"{kind}({', '.join(map(repr, arguments))})" for name, (kind, arguments) in search_space(plan)[0].items()
+    }
     return {"stages": [stage.to_json() for stage in stages], "search_space": space}

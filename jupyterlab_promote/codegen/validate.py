@@ -11,8 +11,7 @@ import math
 import sys
 from collections.abc import Mapping
 
-from ..analysis import diagnostic
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, diagnostic
 from ..errors import UsageError
 from ..plan import Parameter, Plan, package_name
 

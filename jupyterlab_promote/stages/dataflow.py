@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import CellPlan, diagnostic
+from ..cellplan import CellPlan
+from ..diagnostics import diagnostic
 from ..names import BUILTINS
 from ..plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
 

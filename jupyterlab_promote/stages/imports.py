@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import diagnostic
+from ..diagnostics import diagnostic
 from ..plan import Plan
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import diagnostic
+from ..diagnostics import diagnostic
 from ..lines import source_segment, split_lines
 from ..plan import Parameter, Placed, Plan
 

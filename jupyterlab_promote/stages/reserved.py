@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..analysis import diagnostic
+from ..diagnostics import diagnostic
 from ..plan import RUNTIME_FIELDS, GeneratedNames, Plan, line_in_cell
 
 # Names the generated code gives a meaning: Config's runtime fields and method, and the step functions' arguments.

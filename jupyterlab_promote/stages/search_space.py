@@ -9,8 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..analysis import diagnostic
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, diagnostic
 from ..plan import Parameter, Plan
 
 _TUNE = re.compile(r"(?:^|\s)tune:\s*(.*)$")
@@ -56,7 +55,9 @@ def search_space(plan: Plan) -> tuple[dict[str, tuple[str, tuple]], list[Diagnos
             parsed = None if parsed is None else f"{parameter.name} is not a number or a choice"
         if isinstance(parsed, str):
             message = f"{parsed}; {parameter.name} is not tuned"
-            problems.append(diagnostic(plan.notebook, parameter.cell.cell, "warning", "PRM027", message, parameter.line))
+            problems.append(
+                diagnostic(plan.notebook, parameter.cell.cell, "warning", "PRM027", message, parameter.line)
+            )
         elif parsed is not None:
             space[parameter.name] = parsed
     return space, problems

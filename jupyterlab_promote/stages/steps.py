@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..analysis import CellPlan, diagnostic
+from ..cellplan import CellPlan
+from ..diagnostics import diagnostic
 from ..plan import Placed, Plan, Step, package_name
 from ..roles import PIPELINE_ROLES
 from .paths import file_roots_by_cell

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import diagnostic
+from ..diagnostics import diagnostic
 from ..loops import match_epoch_loop
 from ..names import BUILTINS
 from ..plan import MappedLoop, Placed, Plan, Step, line_in_cell

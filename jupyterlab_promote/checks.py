@@ -1,0 +1,127 @@
+"""Checks on a promoted cell's code that cost no more than a look at it: PRM004–PRM007 and PRM011.
+
+Absolute paths and hard-coded CUDA devices (by line), lambdas in data cells (they do not pickle
+into DataLoader workers), a tag its code contradicts, and cells run out of order.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .cellplan import CellPlan
+from .diagnostics import diagnostic
+from .lines import split_lines
+from .notebook import Notebook
+from .roles import tag_for
+
+_ABSOLUTE_PATH = re.compile(
+    r"""(?<![\w])['"](/(?:home|Users|mnt|data|tmp|root|opt|srv|var)/[^'"]*|[A-Za-z]:\\\\[^'"]*)['"]"""
+)
+_CUDA_CALL = re.compile(r"""\.cuda\(\)|\.to\(\s*['"]cuda|device\(\s*['"]cuda(:\d+)?['"]\s*\)""")
+# Roles whose code says clearly enough what it does that a contradicting suggestion is worth a note.
+_STRONG = {"train", "evaluate", "export", "model", "data"}
+# Model cells often build their optimiser; train cells often evaluate per epoch.
+_COMPATIBLE = {
+    ("model", "train"),
+    ("train", "evaluate"),
+    ("train", "model"),
+    ("data", "preprocess"),
+    ("preprocess", "data"),
+    ("train", "export"),
+}
+
+
+def check_code(notebook: Notebook, plan: CellPlan, has_lambda: bool = True) -> None:
+    """PRM005, PRM006, PRM007 and PRM011 on a promoted cell; ``has_lambda``: False when the cell surely has none."""
+    _check_lines(notebook, plan)
+    if plan.role in ("data", "preprocess") and plan.names and has_lambda:
+        _check_lambdas(notebook, plan)
+    _check_tag_against_code(notebook, plan)
+
+
+def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
+    """Absolute paths (PRM007) and hard-coded CUDA devices (PRM006), line by line, comments aside."""
+    code = plan.plain.code if plan.plain else ""
+    offset = plan.plain.line_offset if plan.plain else 0
+    for number, text in enumerate(split_lines(code), start=1 + offset):
+        stripped = text.split("#", 1)[0]
+        if _ABSOLUTE_PATH.search(stripped):
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "warning",
+                    "PRM007",
+                    "absolute path: it will not exist on another machine; make it a parameter or a path relative to the project",
+                    number,
+                )
+            )
+        if _CUDA_CALL.search(stripped):
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "warning",
+                    "PRM006",
+                    "hard-coded CUDA device: Lightning places models and batches itself, so this breaks CPU and multi-GPU runs",
+                    number,
+                )
+            )
+
+
+def _check_lambdas(notebook: Notebook, plan: CellPlan) -> None:
+    """PRM005 at every lambda of a data cell."""
+    offset = plan.plain.line_offset if plan.plain else 0
+    for stmt in plan.names.statements if plan.names else []:
+        for node in ast.walk(stmt.node):
+            if isinstance(node, ast.Lambda):
+                plan.diagnostics.append(
+                    diagnostic(
+                        notebook,
+                        plan.cell,
+                        "warning",
+                        "PRM005",
+                        "lambda in a data cell: DataLoader workers started with 'spawn' cannot pickle it; use a def at module level",
+                        node.lineno + offset,
+                    )
+                )
+
+
+def _check_tag_against_code(notebook: Notebook, plan: CellPlan) -> None:
+    """PRM011, with a one-click retag, when the code clearly plays another role than the tag says."""
+    role, suggested, cell = plan.role, plan.suggested_role, plan.cell
+    if role not in _STRONG or not suggested or suggested not in _STRONG:
+        return
+    if suggested == role or (role, suggested) in _COMPATIBLE:
+        return
+    plan.diagnostics.append(
+        diagnostic(
+            notebook,
+            cell,
+            "info",
+            "PRM011",
+            f"tagged {tag_for(role)} but its code looks like {suggested}",
+            suggestion={"action": "set-role", "cell_index": cell.index, "cell_id": cell.id, "role": suggested},
+        )
+    )
+
+
+def check_execution_order(notebook: Notebook, plans: list[CellPlan]) -> None:
+    """PRM004: cells run out of order leave state the code alone does not explain."""
+    last = 0
+    for plan in plans:
+        count = plan.cell.execution_count
+        if count is None:
+            continue
+        if count < last:
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "warning",
+                    "PRM004",
+                    f"hidden state: this cell ran (execution count {count}) before the cell above it ({last}); restart and run all to check the notebook top to bottom",
+                )
+            )
+        last = max(last, count)
