@@ -14,6 +14,7 @@ import { Widget } from '@lumino/widgets';
 import { errorMessage, PromoteClient } from '../handler';
 import { runVerify, summarizeVerify } from '../verify';
 import { renderVerifyResult } from './verifyTable';
+import { IProjectReply, LifecycleView } from './lifecycle';
 import { promoteIcon } from '../icons';
 import {
   addedFileText,
@@ -72,6 +73,13 @@ export class PromotePanel extends Widget {
     this._tracker = options.tracker;
     this._settings = options.settings;
     this._openFile = options.openFile;
+    this._lifecycle = new LifecycleView({
+      client: options.client,
+      openFile: path =>
+        void this._openFile(path, null).catch(error =>
+          this._setResult(`Cannot open ${path}: ${errorMessage(error)}`, true)
+        )
+    });
     this._build();
     this._tracker.currentChanged.connect(this._onCurrentChanged, this);
     this._onCurrentChanged();
@@ -150,6 +158,7 @@ export class PromotePanel extends Widget {
       this._previewSection.hidden = false;
       this._previewSection.open = true;
       this._previewSection.scrollIntoView({ block: 'nearest' });
+      this._showLifecycle(preview, false);
       this._setResult(
         preview.ok ? '' : 'Preview has errors, see below.',
         !preview.ok
@@ -170,6 +179,7 @@ export class PromotePanel extends Widget {
       const result = await this._client.promote(request);
       const failed = !result.ok || result.conflicts.length > 0;
       this._setResult(summarizeResult(result), failed);
+      this._showLifecycle(result, result.ok);
       if (result.diagnostics.length > 0) {
         this._showDiagnostics(result.diagnostics);
       }
@@ -194,6 +204,9 @@ export class PromotePanel extends Widget {
       this._verifySection.hidden = false;
       this._verifySection.open = true;
       this._setResult(summarizeVerify(result), !result.ok);
+      if (result.promotion) {
+        this._showLifecycle(result.promotion, result.promotion.ok);
+      }
     } catch (error) {
       this._setResult(errorMessage(error), true);
     } finally {
@@ -241,6 +254,8 @@ export class PromotePanel extends Widget {
     this._progress.hidden = true;
     this._previewSection.hidden = true;
     this._verifySection.hidden = true;
+    this._lifecycleSection.append(this._lifecycle.node);
+    this._lifecycleSection.hidden = true;
     this._diagnosticsSection.open = true;
     this._rolesSection.open = true;
     this._graphSection.open = true;
@@ -272,6 +287,7 @@ export class PromotePanel extends Widget {
       this._status,
       this._previewSection,
       this._verifySection,
+      this._lifecycleSection,
       this._graphSection,
       this._diagnosticsSection,
       this._rolesSection
@@ -296,6 +312,8 @@ export class PromotePanel extends Widget {
     fill(this._verifyBody);
     this._previewSection.hidden = true;
     this._verifySection.hidden = true;
+    this._lifecycle.clear();
+    this._lifecycleSection.hidden = true;
     this._setResult('', false);
     this._path.textContent = panel ? panel.context.path : 'No notebook open.';
     this._setBusy(this._busy);
@@ -413,6 +431,13 @@ export class PromotePanel extends Widget {
     } catch (error) {
       this._setResult(`Cannot open ${path}: ${errorMessage(error)}`, true);
     }
+  }
+
+  /** Stages, tuning and hand edits of a preview or promotion; jobs and registry once `promoted`. */
+  private _showLifecycle(reply: IProjectReply, promoted: boolean): void {
+    this._lifecycle.show(reply, promoted);
+    this._lifecycleSection.hidden = false;
+    this._lifecycleSection.open = true;
   }
 
   private _showDiagnostics(diagnostics: readonly IDiagnostic[]): void {
@@ -549,6 +574,7 @@ export class PromotePanel extends Widget {
   private readonly _tracker: INotebookTracker;
   private readonly _settings: () => ISettings;
   private readonly _openFile: IPromotePanelOptions['openFile'];
+  private readonly _lifecycle: LifecycleView;
   private _notebook: NotebookPanel | null = null;
   private _plan: IPlan | null = null;
   private readonly _planChanged = new Signal<this, IPlan | null>(this);
@@ -608,6 +634,11 @@ export class PromotePanel extends Widget {
     this._previewBody
   );
   private readonly _graphSection = this._section('Pipeline', this._graph.node);
+  private readonly _lifecycleSection = h(
+    'details',
+    { className: 'jp-promote-section jp-promote-lifecycle-section' },
+    h('summary', { text: 'Stages, tuning, runs & registry' })
+  );
   private readonly _verifyBody = h('div');
   private readonly _verifySection = this._section(
     'Verify: notebook vs package',
