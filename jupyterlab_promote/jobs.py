@@ -8,6 +8,7 @@ Plain Python with no server imports: the REST route (lifecycle_handlers.py) and 
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import os
 import signal
@@ -190,3 +191,11 @@ def cancel_job(job_id: str) -> Job | None:
         job._cancelled = True
         _stop(job, "\n[cancelled]\n")
     return job
+
+
+@atexit.register
+def _stop_running_jobs() -> None:
+    """Jobs run in their own sessions, so they would outlive the server: stop them with it."""
+    for job in list(_jobs.values()):
+        if job.state == "running":
+            _signal_group(job, signal.SIGTERM)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,8 +115,8 @@ async def test_cancel_stops_the_whole_process_group(jp_fetch, jp_root_dir):
     assert status == 200 and cancelling["job"] == job["job"]
     job, text = await finished(jp_fetch, cancelling, limit_s=30)
     assert job["state"] == "cancelled" and job["exit_code"] == -15 and "[cancelled]" in text
-    for _ in range(50):  # the child got SIGTERM too; wait for the kernel to reap it
-        if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]:
+    for _ in range(50):  # the child got SIGTERM too
+        if gone(child):
             break
         await asyncio.sleep(0.1)
     else:
@@ -189,6 +191,30 @@ async def test_registry_without_a_database_or_without_mlflow_says_why(jp_fetch, 
     monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow → ImportError
     status, reply = await request(jp_fetch, "GET", "registry", output="project")
     assert status == 200 and reply["available"] is False and "mlflow cannot be imported" in reply["reason"]
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie counts: its parent has not reaped it yet)."""
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_running_jobs_stop_when_the_server_process_exits(tmp_path):
+    """Jobs have their own sessions, so nothing else would stop them: an atexit hook does."""
+    project = fake_project(tmp_path, main="import time\nprint('up', flush=True)\ntime.sleep(300)\n")
+    script = (
+        "import sys, time; from jupyterlab_promote import api; job = api.start_job(sys.argv[1], 'smoke');"
+        "time.sleep(1); print(job._process.pid)"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(project)], check=True, cwd=repo, capture_output=True, text=True
+    )
+    pid = int(done.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gone(pid)
 
 
 def test_output_beyond_the_cap_keeps_the_tail_and_says_what_was_skipped(monkeypatch):
