@@ -56,3 +56,9 @@ class RefusedError(GitError):
 
 class OutputNeededError(PromoteError):
     """The default output would land in a repository that is not the notebook's project: ask for --output."""
+
+
+class TemplateError(PromoteError):
+    """The template cannot be used: not found, refused, or it failed to render."""
+
+    status = 400

@@ -138,7 +138,7 @@ def test_an_unchanged_notebook_is_up_to_date_without_regenerating(tmp_path: Path
 
 
 def test_the_format_cache_gives_what_formatting_gives_and_formats_once(tmp_path: Path, monkeypatch) -> None:
-    from jupyterlab_promote.codegen import format_cache, project
+    from jupyterlab_promote.codegen import format_cache, render
 
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path))
     source = "import os\nimport sys\ndef f( x ):\n  l = lambda: x\n  return os.sep,sys.path\n"
@@ -146,11 +146,11 @@ def test_the_format_cache_gives_what_formatting_gives_and_formats_once(tmp_path:
 
     def counted(text: str, first_party: str) -> str:
         calls.append(text)
-        return project._format_generated(text, first_party)
+        return render._format_generated(text, first_party)
 
     first = format_cache.cached_format(source, "pkg", counted)
     again = format_cache.cached_format(source, "pkg", counted)
-    assert first == again == project._format_generated(source, "pkg") and len(calls) == 1
+    assert first == again == render._format_generated(source, "pkg") and len(calls) == 1
     assert format_cache.cached_format(source, "other", counted) == first and len(calls) == 2  # keyed by package too
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
     assert format_cache.cached_format(source, "pkg", counted) == first and len(calls) == 3  # "": no cache

@@ -16,6 +16,7 @@ import ast
 
 from ..plan import Plan
 from .mlops import stage_name, train_step_name
+from .render import format_python, render
 
 _SIGMOID = {"sigmoid"}
 
@@ -119,7 +120,6 @@ def inference_readme(plan: Plan, kind: str, model_output: str | None, forward: d
 
 def generate_inference(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> dict[str, str]:
     """The generated package's schema.py, predict.py and serve.py (none when inference_kind is None)."""
-    from .project import _render, format_python
 
     which = inference_kind(plan, kind, model_output, forward)
     if which is None:
@@ -135,6 +135,6 @@ def generate_inference(plan: Plan, kind: str, model_output: str | None, forward:
     }
     src = f"src/{package}"
     return {
-        f"{src}/{name}.py": format_python(_render(f"{name}.py.j2", **context), package)
+        f"{src}/{name}.py": format_python(render(f"{name}.py.j2", **context), package)
         for name in ("schema", "predict", "serve")
     }

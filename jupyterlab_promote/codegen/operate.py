@@ -13,6 +13,7 @@ import re
 
 from ..plan import Plan
 from .mlops import Stage, cli_flags, stage_name, train_step_name
+from .render import format_python, render
 
 # Devices per node and nodes of deploy/slurm.sbatch (--ntasks-per-node equals the devices, as Lightning expects).
 SLURM_DEVICES = 4
@@ -28,16 +29,19 @@ def operate_operations(plan: Plan) -> list[tuple[str, str]]:
 
 def operate_modules(plan: Plan) -> dict[str, str]:
     """The package modules (before the dependencies are read from the imports: drift.py needs numpy and scipy)."""
-    from .project import _render, format_python
 
     package = plan.package
-    return {f"src/{package}/drift.py": format_python(_render("drift.py.j2", package=package), package)}
+    return {f"src/{package}/drift.py": format_python(render("drift.py.j2", package=package), package)}
 
 
 def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict]]:
     """(steps, pipeline inputs) of deploy/kubeflow.py: a step per stage, after the stages it reads."""
     flags = {p.name: (p.flag, _KFP_TYPES.get(p.type_name), repr(p.value)) for p in plan.parameters}
-    defaults = {"trials": ("int", "20"), "final_data": ("str", repr("train+val")), "tracking_uri": ("str", repr("sqlite:///mlflow.db"))}
+    defaults = {
+        "trials": ("int", "20"),
+        "final_data": ("str", repr("train+val")),
+        "tracking_uri": ("str", repr("sqlite:///mlflow.db")),
+    }
     for item in cli_flags(plan):
         if item["name"] in defaults:
             kind, default = defaults[item["name"]]
@@ -63,7 +67,11 @@ def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict
                 "task": f"{function}_task",
                 "params": params,
                 "reads": [
-                    {"argument": f"{_identifier(read)}_artifacts", "folder": by_name[read].folder, "task": f"{_identifier(read)}_task"}
+                    {
+                        "argument": f"{_identifier(read)}_artifacts",
+                        "folder": by_name[read].folder,
+                        "task": f"{_identifier(read)}_task",
+                    }
                     for read in stage.reads
                 ],
             }
@@ -78,7 +86,6 @@ def _identifier(name: str) -> str:
 
 def operate_files(plan: Plan, kind: str, stages: list[Stage], readme: str, notebook_dir: str | None) -> dict[str, str]:
     """The workflows, deploy/, Dockerfile, and README.md with the Operate section appended."""
-    from .project import _render, format_python
 
     torch = kind != "plain"
     package = plan.package
@@ -103,13 +110,13 @@ def operate_files(plan: Plan, kind: str, stages: list[Stage], readme: str, noteb
         notebook_dir=notebook_dir,
     )
     files = {
-        ".github/workflows/retrain.yml": _render("retrain.yml.j2", **context),
-        ".github/workflows/drift.yml": _render("drift.yml.j2", **context),
-        "deploy/kubeflow.py": format_python(_render("kubeflow.py.j2", **context), package),
-        "Dockerfile": _render("Dockerfile.j2", **context),
-        ".dockerignore": _render("dockerignore.j2", **context),
-        "README.md": readme + _render("operate.md.j2", **context),
+        ".github/workflows/retrain.yml": render("retrain.yml.j2", **context),
+        ".github/workflows/drift.yml": render("drift.yml.j2", **context),
+        "deploy/kubeflow.py": format_python(render("kubeflow.py.j2", **context), package),
+        "Dockerfile": render("Dockerfile.j2", **context),
+        ".dockerignore": render("dockerignore.j2", **context),
+        "README.md": readme + render("operate.md.j2", **context),
     }
     if torch:
-        files["deploy/slurm.sbatch"] = _render("slurm.sbatch.j2", **context)
+        files["deploy/slurm.sbatch"] = render("slurm.sbatch.j2", **context)
     return files

@@ -7,20 +7,19 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
 from ..stages.paths import NOTEBOOK_DIR
 from .dependencies import distributions, requirement
 from .fingerprint import generation_key
-from .format_cache import cached_format
 from .inference import generate_inference, inference_operations, inference_readme
 from .lightning import forward_test
-from .lint import mark_author_lint
-from .mlops import cli_flags, config_fields, config_yaml_section, generate_mlops
+from .mlops import cli_flags, config_fields, config_yaml_section
+from .mlops_files import generate_mlops
 from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
 from .operate import operate_files, operate_modules, operate_operations
+from .render import format_python, render, toml_key, toml_value, yaml_value
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
 
@@ -33,66 +32,6 @@ class GeneratedProject:
     torch: bool = False
     runtime: str = "plain"  # plain | fabric | lightning
     stages: list[dict] = field(default_factory=list)  # the MLOps stages, each with the config keys it reads
-
-
-@lru_cache(maxsize=1)
-def _templates():
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("jupyterlab_promote.codegen", "templates"),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # we render Python and TOML, not HTML
-    )
-    environment.filters["toml"] = toml_value
-    return environment
-
-
-def toml_value(value: object) -> str:
-    """``value`` as a TOML literal: every string that reaches a TOML file goes through here (or tomli_w)."""
-    import tomli_w
-
-    return tomli_w.dumps({"v": value})[len("v = ") :].rstrip("\n")
-
-
-def toml_key(key: str) -> str:
-    """A TOML key: bare when TOML allows it, else a quoted string."""
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
-
-
-def _render(template: str, **context) -> str:
-    return _templates().get_template(template).render(**context)
-
-
-@lru_cache(maxsize=512)
-def format_python(source: str, first_party: str = "", authored: bool = False) -> str:
-    """isort (black profile) then black, memoised: most files are identical from one preview to the next.
-
-    ``first_party`` is the generated package, so its imports sort in their own section exactly as
-    ``ruff check --select I`` expects (the generated pyproject declares it first-party too).
-    ``authored``: the module holds the notebook's statements, so their own lint is marked (lint.py).
-    Remembered on disk too (format_cache), across processes and notebooks.
-    """
-    return cached_format(source, first_party, _format_authored if authored else _format_generated)
-
-
-def _format_generated(source: str, first_party: str) -> str:
-    import black  # imported where used: black and isort are slow to import
-    import isort
-
-    config = isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
-    return black.format_str(isort.code(source, config=config), mode=black.Mode())
-
-
-def _format_authored(source: str, first_party: str) -> str:
-    import black
-
-    formatted = _format_generated(source, first_party)
-    marked = mark_author_lint(formatted)
-    return formatted if marked == formatted else black.format_str(marked, mode=black.Mode())
 
 
 def _one_line(text: str) -> str:
@@ -171,17 +110,6 @@ def _seed_lines(plan: Plan, torch: bool) -> list[str]:
     return lines
 
 
-def yaml_value(value: object) -> str:
-    """A YAML scalar PyYAML reads back with the same type (it reads ``1e-05`` as a string)."""
-    if isinstance(value, float):
-        text = repr(value)
-        mantissa, _, exponent = text.partition("e")
-        if exponent and "." not in mantissa:
-            text = f"{mantissa}.0e{exponent}"
-        return text
-    return json.dumps(value)
-
-
 def _config_yaml(plan: Plan, torch: bool) -> str:
     lines = [f"# Parameters of {plan.notebook.name}; every key is also a flag of `python -m {plan.package}`."]
     for parameter in plan.parameters:
@@ -242,10 +170,62 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     package = plan.package
     model_step, model_output = _model_output(plan)
     seed_lines = _seed_lines(plan, torch)
-    description = f"Pipeline promoted from the notebook {plan.notebook.name}."
     src = f"src/{package}"
-    files: dict[str, str] = {}
 
+    modules, has_datamodule = _definition_modules(plan, kind)
+    forward = _forward_example(plan, model_step, model_output, torch)
+    pipeline = pipeline_module(plan, kind, model_output, seed_lines, forward)
+    pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
+    modules["pipeline"] = _module_source(
+        pipeline_doc, module_imports(plan, "pipeline", pipeline.body, kind), pipeline.body, package
+    )
+
+    parameters = [_parameter_context(p) for p in plan.parameters]
+    notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
+    files = _entry_modules(plan, kind, parameters, notebook_dir, model_output, forward)
+    for module, text in modules.items():
+        files[f"{src}/{module}.py"] = text
+    mlops_files, stages = generate_mlops(plan, kind, ["config", "runtime", *modules], model_output, forward, seed_lines)
+    files.update(mlops_files)
+    files.update(operate_modules(plan))  # drift.py
+    files.update(generate_inference(plan, kind, model_output, forward))  # schema.py, predict.py, serve.py
+    files.update(_test_modules(plan, torch, (model_step, model_output), forward, has_datamodule))
+
+    dependencies = _dependencies(plan, files)
+    context = dict(
+        runtime=kind,
+        has_program=forward is not None,
+        has_lit=plan.loop is not None and has_datamodule,
+        package=package,
+        distribution=package.replace("_", "-"),
+        description=_description(plan),
+        dependencies=dependencies,
+        torch=torch,
+        notebook_name=plan.notebook.name,
+        tool_version=tool_version(),
+        steps=[s.name for s in plan.steps],
+        parameters=parameters,
+        stages=stages,
+        **inference_readme(plan, kind, model_output, forward),
+    )
+    files.update(_project_files(plan, context, torch, notebook_ref or plan.notebook.name))
+    files.update(operate_files(plan, kind, stages, files["README.md"], notebook_dir))  # workflows, deploy/
+    return GeneratedProject(
+        package=package,
+        files=dict(sorted(files.items())),
+        dependencies=dependencies,
+        torch=torch,
+        runtime=kind,
+        stages=[stage.to_json() for stage in stages],
+    )
+
+
+def _description(plan: Plan) -> str:
+    return f"Pipeline promoted from the notebook {plan.notebook.name}."
+
+
+def _definition_modules(plan: Plan, kind: str) -> tuple[dict[str, str], bool]:
+    """data.py and model.py (those with definitions), and whether data.py holds a DataModule."""
     modules: dict[str, str] = {}
     has_datamodule = False
     for module, docstring in (
@@ -256,51 +236,59 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         has_datamodule = has_datamodule or text.datamodule
         if text.body.strip():
             modules[module] = _module_source(
-                docstring, module_imports(plan, module, text.body, kind), text.body, package
+                docstring, module_imports(plan, module, text.body, kind), text.body, plan.package
             )
-    torch_model = torch and model_output is not None
+    return modules, has_datamodule
+
+
+def _forward_example(plan: Plan, model_step: str | None, model_output: str | None, torch: bool) -> dict | None:
+    """A forward pass of the mapped loop's model on a real batch, for the export and its tests; None without one."""
+    if not (torch and model_output is not None):
+        return None
+    if model_output != (plan.loop.mapping.model if plan.loop else None):
+        return None
     model_index = next((i for i, s in enumerate(plan.steps) if s.name == model_step), -1)
     available = {n for step in plan.steps[: model_index + 1] for p in step.body for n in p.stmt.binds}
-    forward = (
-        forward_test(plan, available)
-        if torch_model and model_output == (plan.loop.mapping.model if plan.loop else None)
-        else None
-    )
-    pipeline = pipeline_module(plan, kind, model_output, seed_lines, forward)
-    pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
-    modules["pipeline"] = _module_source(
-        pipeline_doc, module_imports(plan, "pipeline", pipeline.body, kind), pipeline.body, package
-    )
+    return forward_test(plan, available)
 
-    parameters = [_parameter_context(p) for p in plan.parameters]
-    notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
+
+def _entry_modules(
+    plan: Plan,
+    kind: str,
+    parameters: list[dict],
+    notebook_dir: str | None,
+    model_output: str | None,
+    forward: dict | None,
+) -> dict[str, str]:
+    """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI)."""
+    package, torch = plan.package, kind != "plain"
+    src = f"src/{package}"
+    files = {f"{src}/__init__.py": format_python(f'"""{_description(plan)}"""\n', package)}
     epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
-    needs_field = any("default_factory" in p["default"] for p in parameters)
-    files[f"{src}/__init__.py"] = format_python(f'"""{description}"""\n', package)
     files[f"{src}/config.py"] = format_python(
-        _render(
+        render(
             "config.py.j2",
             parameters=parameters,
             torch=torch,
             notebook_name=plan.notebook.name,
             epoch_parameters=epoch_parameters,
-            needs_field=needs_field,
+            needs_field=any("default_factory" in p["default"] for p in parameters),
             mlops_fields=config_fields(plan),
             notebook_dir=notebook_dir,
         ),
         package,
     )
     files[f"{src}/runtime.py"] = format_python(
-        _render("runtime.py.j2", torch=torch, lightning=kind == "lightning"), package
+        render("runtime.py.j2", torch=torch, lightning=kind == "lightning"), package
     )
     files[f"{src}/__main__.py"] = format_python(
-        _render(
+        render(
             "__main__.py.j2",
             package=package,
             names=plan.names,
             parameters=parameters,
             torch=torch,
-            description=description,
+            description=_description(plan),
             notebook_dir=notebook_dir,
             mlops_flags=cli_flags(plan),
             # (name, module) of the operations on a trained project: predict, serve, drift
@@ -308,36 +296,48 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         ),
         package,
     )
-    for module, text in modules.items():
-        files[f"{src}/{module}.py"] = text
-    mlops_files, stages = generate_mlops(plan, kind, ["config", "runtime", *modules], model_output, forward, seed_lines)
-    files.update(mlops_files)
-    files.update(operate_modules(plan))  # drift.py
-    files.update(generate_inference(plan, kind, model_output, forward))  # schema.py, predict.py, serve.py
+    return files
 
+
+def _test_modules(
+    plan: Plan, torch: bool, model: tuple[str | None, str | None], forward: dict | None, datamodule: bool
+) -> dict[str, str]:
+    """tests/test_pipeline.py, and tests/test_fidelity.py when the notebook records metrics.
+
+    ``model``: (the step that builds the model, the name it is bound to).
+    """
+    package = plan.package
+    model_step, model_output = model
     has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
-    files["tests/test_pipeline.py"] = format_python(
-        _render(
-            "test_pipeline.py.j2",
-            package=package,
-            names=plan.names,
-            torch=torch,
-            has_metrics=has_metrics,
-            model_output=model_output,
-            model_step=model_step,
-            torch_model=torch_model,
-            forward=forward,
-            datamodule=has_datamodule,
-        ),
-        package,
-    )
-
-    if has_metrics:  # what `jupyter promote --verify` recorded in fidelity.json, checked again (pytest -m slow)
-        files["tests/test_fidelity.py"] = format_python(
-            _render("test_fidelity.py.j2", package=package, names=plan.names, torch=torch, notebook_name=plan.notebook.name),
+    files = {
+        "tests/test_pipeline.py": format_python(
+            render(
+                "test_pipeline.py.j2",
+                package=package,
+                names=plan.names,
+                torch=torch,
+                has_metrics=has_metrics,
+                model_output=model_output,
+                model_step=model_step,
+                torch_model=torch and model_output is not None,
+                forward=forward,
+                datamodule=datamodule,
+            ),
             package,
         )
+    }
+    if has_metrics:  # what `jupyter promote --verify` recorded in fidelity.json, checked again (pytest -m slow)
+        files["tests/test_fidelity.py"] = format_python(
+            render(
+                "test_fidelity.py.j2", package=package, names=plan.names, torch=torch, notebook_name=plan.notebook.name
+            ),
+            package,
+        )
+    return files
 
+
+def _dependencies(plan: Plan, files: dict[str, str]) -> list[str]:
+    """Requirements: the distributions the generated modules import, and the notebook's %pip installs."""
     import_lines = sorted(
         {
             line
@@ -347,40 +347,20 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
             if line.startswith(("import ", "from ")) and not line.startswith(("from .", "from __future__"))
         }
     )
-    needed = [d for d in distributions(import_lines) if d != package] + ["pyyaml"]
-    dependencies = sorted(
+    needed = [d for d in distributions(import_lines) if d != plan.package] + ["pyyaml"]
+    return sorted(
         {requirement(name) for name in needed}
         | {requirement(r) if re.fullmatch(r"[\w.-]+", r) else r for r in plan.requirements}
     )
-    distribution = package.replace("_", "-")
-    context = dict(
-        runtime=kind,
-        has_program=forward is not None,
-        has_lit=plan.loop is not None and has_datamodule,
-        package=package,
-        distribution=distribution,
-        description=description,
-        dependencies=dependencies,
-        torch=torch,
-        notebook_name=plan.notebook.name,
-        tool_version=tool_version(),
-        steps=[s.name for s in plan.steps],
-        parameters=parameters,
-        stages=stages,
-        **inference_readme(plan, kind, model_output, forward),
-    )
-    files["pyproject.toml"] = _render("pyproject.toml.j2", **context)
-    files["README.md"] = _render("README.md.j2", **context)
-    files[".github/workflows/ci.yml"] = _render("ci.yml.j2", **context)
-    files[".gitignore"] = _render("gitignore.j2", **context)
-    files["config.yaml"] = _config_yaml(plan, torch) + config_yaml_section(plan)
-    files["promote.toml"] = _provenance(plan, notebook_ref or plan.notebook.name)
-    files.update(operate_files(plan, kind, stages, files["README.md"], notebook_dir))  # workflows, deploy/
-    return GeneratedProject(
-        package=package,
-        files=dict(sorted(files.items())),
-        dependencies=dependencies,
-        torch=torch,
-        runtime=kind,
-        stages=[stage.to_json() for stage in stages],
-    )
+
+
+def _project_files(plan: Plan, context: dict, torch: bool, notebook_ref: str) -> dict[str, str]:
+    """The files around the package: pyproject.toml, README, CI, .gitignore, config.yaml and promote.toml."""
+    return {
+        "pyproject.toml": render("pyproject.toml.j2", **context),
+        "README.md": render("README.md.j2", **context),
+        ".github/workflows/ci.yml": render("ci.yml.j2", **context),
+        ".gitignore": render("gitignore.j2", **context),
+        "config.yaml": _config_yaml(plan, torch) + config_yaml_section(plan),
+        "promote.toml": _provenance(plan, notebook_ref),
+    }

@@ -3,7 +3,7 @@
 The built-in layout (``generate``) stays the default. With a template, :func:`apply_template`
 renders it with the ``cookiecutter`` library (never a prompt: ``no_input=True``), supplying what
 promotion knows where the template declares it, then maps the generated files into the rendered
-tree. The result is again a ``GeneratedProject`` whose ``files`` are the whole tree (template +
+tree (placing.py). The result is again a ``GeneratedProject`` whose ``files`` are the whole tree (template +
 code), which is what gitrepo.py commits on the pristine branch, so re-promotion merges hand edits
 and template updates alike.
 
@@ -26,20 +26,19 @@ user names is accepted here; the server adds its allow-list (handlers.py).
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import copy
 import json
 import re
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PromoteError, UsageError
-from .format_cache import cached_format
-from .project import GeneratedProject, toml_value
+from ..errors import PromoteError, TemplateError, UsageError
+from .placing import Placement, place
+from .project import GeneratedProject
+from .render import toml_value
 
 HOOK_FILE = "promote.yaml"
 # The oldest Python the generated code supports (its pyproject says requires-python >= 3.10).
@@ -49,26 +48,8 @@ CCDS_MODULES = {"data": "dataset", "model": "modeling.model", "pipeline": "model
 # What promotion supplies to CCDS unless --template-option says otherwise: CCDS's example modules
 # (typer/loguru scaffolds reading CCDS's path constants) would clash with the notebook's own code.
 CCDS_DEFAULTS = {"include_code_scaffold": "No"}
-CI_FILES = (".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml", ".circleci/config.yml")
 _GIT_URL = re.compile(r"^(git\+)?(https?|ssh|git|file)://\S+$|^[\w.-]+@[\w.-]+:\S+$")
 _render_lock = threading.Lock()  # cookiecutter and the CCDS patches are process-global
-
-
-class TemplateError(PromoteError):
-    """The template cannot be used: not found, refused, or it failed to render."""
-
-    status = 400
-
-
-@dataclass
-class Placement:
-    """Where the generated code goes in the rendered tree."""
-
-    source: str  # the package directory, relative to the project root
-    tests: str = "tests"
-    ci_command: str | None = None
-    modules: dict[str, str] = field(default_factory=dict)  # our module -> dotted module inside the package
-    how: str = "promote.yaml"  # promote.yaml | inferred: <why>
 
 
 @dataclass
@@ -272,290 +253,6 @@ def _placement(template_root: Path, rendered: dict[str, str], context: dict, pac
         )
     source = f"src/{package}" if any(p.startswith("src/") for p in rendered) else package
     return Placement(source, tests, None, {}, f"inferred: no package in the template, so {source}/")
-
-
-# --- moving our modules ----------------------------------------------------------------
-
-
-def _new_module(old: str, modules: dict[str, str]) -> str:
-    """Dotted module inside the package: ``data`` -> ``dataset``, ``data.x`` -> ``dataset.x``."""
-    for ours, theirs in modules.items():
-        if old == ours or old.startswith(ours + "."):
-            return theirs + old[len(ours) :]
-    return old
-
-
-def _module_of(relative: str) -> str:
-    """``modeling/train.py`` -> ``modeling.train``; ``modeling/__init__.py`` -> ``modeling``."""
-    parts = relative[: -len(".py")].split("/")
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _relative_import(target: str, package_of_file: str) -> str:
-    """``from .x import`` text (dots + module) for ``target`` (package-relative) seen from ``package_of_file``."""
-    here = package_of_file.split(".") if package_of_file else []
-    there = target.split(".") if target else []
-    common = 0
-    while common < len(here) and common < len(there) and here[common] == there[common]:
-        common += 1
-    return "." * (len(here) - common + 1) + ".".join(there[common:])
-
-
-def _rewrite_relative_imports(source: str, old_module: str, new_module: str, is_package: bool, modules: dict) -> str:
-    """Relative imports of a moved module, re-aimed at where their targets now live."""
-    if not modules and old_module == new_module:
-        return source
-    tree = ast.parse(source)
-    old_pkg = old_module if is_package else old_module.rpartition(".")[0]
-    new_pkg = new_module if is_package else new_module.rpartition(".")[0]
-    lines = source.splitlines(keepends=True)
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom) or not node.level:
-            continue
-        base = old_pkg.split(".") if old_pkg else []
-        base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-        target = ".".join([*base, *([node.module] if node.module else [])])
-        if not node.module and any(
-            _new_module(".".join([*base, a.name]).strip("."), modules) != ".".join([*base, a.name]).strip(".")
-            for a in node.names
-        ):
-            raise TemplateError(f"cannot move `from {'.' * node.level} import …` of a renamed module in {old_module}")
-        new_target = _new_module(target, modules)
-        text = _relative_import(new_target, new_pkg)
-        line = lines[node.lineno - 1]
-        head = re.compile(r"from\s+\.+[\w.]*\s+import")
-        match = head.search(line, node.col_offset)
-        lines[node.lineno - 1] = line[: match.start()] + f"from {text} import" + line[match.end() :]
-    return _rewrite_sibling_paths("".join(lines), old_pkg, new_pkg, modules)
-
-
-_SIBLING = re.compile(r'Path\(__file__\)\.with_name\("(\w+)\.py"\)')
-
-
-def _rewrite_sibling_paths(source: str, old_pkg: str, new_pkg: str, modules: dict) -> str:
-    """``Path(__file__).with_name("pipeline.py")`` still finds that module once either of them moved."""
-
-    def aim(match: re.Match) -> str:
-        target = _new_module(".".join(filter(None, [old_pkg, match.group(1)])), modules).split(".")
-        here = new_pkg.split(".") if new_pkg else []
-        if target[:-1] == here:
-            return f'Path(__file__).with_name("{target[-1]}.py")'
-        common = 0
-        while common < min(len(here), len(target) - 1) and here[common] == target[common]:
-            common += 1
-        ups = "".join(".parent" for _ in range(len(here) - common))
-        rest = "/".join(target[common:])
-        return f'Path(__file__).parent{ups}.joinpath("{rest}.py")'
-
-    return _SIBLING.sub(aim, source)
-
-
-def _rename_references(text: str, package: str, src: str, placement: Placement, moved: dict[str, str]) -> str:
-    """Paths (``src/pkg/data.py``) and dotted names (``pkg.data``) in any generated text."""
-    for old, new in moved.items():
-        text = text.replace(old, new)
-    if src != placement.source:
-        text = re.sub(rf"(?<![\w/]){re.escape(src)}(?=/|\b)", placement.source, text)
-        top = placement.source.rpartition("/")[0] or placement.source  # the folder holding the code
-        text = re.sub(r"(?<![\w/.])src \./src\b", f"{top} ./{top}", text)  # the Dockerfile's COPY
-    for ours, theirs in placement.modules.items():
-        text = re.sub(rf"\b{re.escape(package)}\.{re.escape(ours)}\b", f"{package}.{theirs}", text)
-    return text
-
-
-# --- merging the files the template also has -------------------------------------------------
-
-
-def _merge_gitignore(theirs: str, ours: str) -> str:
-    have = {line.strip() for line in theirs.splitlines()}
-    missing = [line for line in ours.splitlines() if line.strip() and line.strip() not in have]
-    if not missing:
-        return theirs
-    return theirs.rstrip("\n") + "\n\n# jupyterlab-promote\n" + "\n".join(missing) + "\n"
-
-
-def _requirement_name(requirement: str) -> str:
-    return re.split(r"[\s<>=!~;\[@]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
-
-
-def _union(theirs: list, ours: list) -> list:
-    names = {_requirement_name(r) for r in theirs}
-    return list(theirs) + [r for r in ours if _requirement_name(r) not in names]
-
-
-def _setdefault_deep(theirs: dict, ours: dict) -> None:
-    for key, value in ours.items():
-        if key not in theirs:
-            theirs[key] = copy.deepcopy(value)
-        elif isinstance(theirs[key], dict) and isinstance(value, dict):
-            _setdefault_deep(theirs[key], value)
-
-
-def _kebab_keys(table: dict) -> dict:
-    return {key.replace("_", "-"): _kebab_keys(v) if isinstance(v, dict) else v for key, v in table.items()}
-
-
-def _merge_pyproject(
-    theirs_text: str, ours_text: str, placement: Placement, package: str, ours_only: bool = False
-) -> str:
-    """The template's pyproject plus what the generated code needs (dependencies, extras, pytest and ruff)."""
-    import tomllib
-
-    import tomli_w
-
-    theirs, ours = tomllib.loads(theirs_text), tomllib.loads(ours_text)
-    project, our_project = theirs.setdefault("project", {}), ours["project"]
-    project["dependencies"] = _union(project.get("dependencies", []), our_project.get("dependencies", []))
-    extras = project.setdefault("optional-dependencies", {})
-    for extra, requirements in our_project.get("optional-dependencies", {}).items():
-        extras[extra] = _union(extras.get(extra, []), requirements)
-    for name, target in our_project.get("scripts", {}).items():
-        project.setdefault("scripts", {}).setdefault(name, target)
-    if "build-system" not in theirs:
-        theirs["build-system"] = ours["build-system"]
-    tool, our_tool = theirs.setdefault("tool", {}), ours["tool"]
-    if ours_only:  # our own pyproject, re-aimed at the template's layout
-        for key in ("pytest", "ruff", "hatch"):
-            tool.pop(key, None)
-        our_tool["hatch"]["build"]["targets"]["wheel"]["packages"] = [placement.source]
-    if "hatchling" in theirs["build-system"].get("build-backend", ""):
-        _setdefault_deep(tool, {"hatch": our_tool.get("hatch", {})})
-    path_root = placement.source.rpartition("/")[0] or "."
-    pytest_options = copy.deepcopy(our_tool["pytest"]["ini_options"])
-    pytest_options["testpaths"], pytest_options["pythonpath"] = [placement.tests], [path_root]
-    _setdefault_deep(tool, {"pytest": {"ini_options": pytest_options}})
-    ruff = copy.deepcopy(our_tool.get("ruff", {}))
-    ruff["src"] = [path_root]
-    if "ruff" in tool:  # ruff refuses snake_case keys (CCDS writes known_first_party): its own spelling
-        tool["ruff"] = _kebab_keys(tool["ruff"])
-    _setdefault_deep(tool, {"ruff": ruff})
-    return tomli_w.dumps(theirs)
-
-
-def _black_mode(pyproject: str):
-    """black's Mode as its command line reads the project's pyproject (target versions, line length, …)."""
-    import tomllib
-
-    import black
-    from black.files import infer_target_version
-
-    try:
-        data = tomllib.loads(pyproject) if pyproject else {}
-    except tomllib.TOMLDecodeError:
-        data = {}
-    options = data.get("tool", {}).get("black", {})
-    declared = options.get("target-version", options.get("target_version"))
-    if declared:  # as black's command line reads it: py310, ...
-        targets = {black.TargetVersion[version.upper()] for version in declared}
-    else:  # else from requires-python, as black's command line does
-        targets = set(infer_target_version(data) or ())
-    return black.Mode(
-        target_versions=targets,
-        line_length=int(options.get("line-length", options.get("line_length", black.DEFAULT_LINE_LENGTH))),
-        string_normalization=not options.get("skip-string-normalization", False),
-        magic_trailing_comma=not options.get("skip-magic-trailing-comma", False),
-    )
-
-
-def _reformat(files: dict[str, str], ours: list[str]) -> dict[str, str]:
-    """Our Python files formatted as the template's ruff (isort) and black settings say."""
-    from ruff.__main__ import find_ruff_bin
-
-    targets = [p for p in ours if p.endswith(".py")]
-    with tempfile.TemporaryDirectory(prefix="promote-format-") as scratch:
-        root = Path(scratch)
-        for path in [*targets, "pyproject.toml", "ruff.toml", ".ruff.toml"]:
-            if path in files:
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                (root / path).write_text(files[path], encoding="utf-8")
-        command = [find_ruff_bin(), "check", "--no-cache", "--select", "I", "--fix", "--exit-zero", "-q", *targets]
-        subprocess.run(command, cwd=root, capture_output=True, check=False)
-        sorted_imports = {p: (root / p).read_text(encoding="utf-8") for p in targets}
-    mode = _black_mode(files.get("pyproject.toml", ""))
-    key = json.dumps(
-        {
-            "target_versions": sorted(v.name for v in mode.target_versions),
-            "line_length": mode.line_length,
-            "string_normalization": mode.string_normalization,
-            "magic_trailing_comma": mode.magic_trailing_comma,
-        },
-        sort_keys=True,
-    )
-    return {**files, **{p: cached_format(text, key, _black_in_mode) for p, text in sorted_imports.items()}}
-
-
-def _black_in_mode(source: str, key: str) -> str:
-    """black with the Mode ``key`` (JSON) describes; memoised on disk by format_cache like our own formatting."""
-    import black
-
-    options = json.loads(key)
-    options["target_versions"] = {black.TargetVersion[name] for name in options["target_versions"]}
-    return black.format_str(source, mode=black.Mode(**options))
-
-
-def place(
-    project: GeneratedProject, rendered: dict[str, str], placement: Placement
-) -> tuple[dict[str, str], list[str]]:
-    """The generated files mapped into the rendered tree; returns (files, notes)."""
-    package, src = project.package, f"src/{project.package}"
-    if placement.source.rsplit("/", 1)[-1] != package:
-        raise UsageError(
-            f"the template's package directory {placement.source}/ is not named {package}; "
-            f"promote with --name {placement.source.rsplit('/', 1)[-1]}"
-        )
-    notes: list[str] = []
-    moved: dict[str, str] = {}  # our path -> its path in the template's tree
-    for path in project.files:
-        if path.startswith(src + "/") and path.endswith(".py"):
-            old = _module_of(path[len(src) + 1 :])
-            new = _new_module(old, placement.modules)
-            tail = path.rsplit("/", 1)[-1] == "__init__.py"
-            stem = "/".join(filter(None, [placement.source, *new.split(".")]))
-            moved[path] = stem + ("/__init__.py" if tail else ".py")
-        elif path.startswith(src + "/"):
-            moved[path] = placement.source + path[len(src) :]
-        elif path.startswith("tests/"):
-            moved[path] = placement.tests + path[len("tests") :]
-    template_ci = [p for p in rendered if p.startswith(".github/workflows/") or p in CI_FILES]
-    files = dict(rendered)
-    ours: list[str] = []
-    for path, text in project.files.items():
-        target = moved.get(path, path)
-        if path.startswith(src + "/") and path.endswith(".py"):
-            old = _module_of(path[len(src) + 1 :])
-            is_package = path.endswith("/__init__.py")
-            text = _rewrite_relative_imports(
-                text, old, _new_module(old, placement.modules), is_package, placement.modules
-            )
-        text = _rename_references(text, package, src, placement, {k: v for k, v in moved.items() if k != v})
-        if path == ".github/workflows/ci.yml" and template_ci:
-            notes.append(f"the template's CI ({', '.join(template_ci)}) is kept; ours is not added")
-            continue
-        if path == "README.md" and "README.md" in rendered:
-            target = "PIPELINE.md"
-        elif path == ".gitignore" and ".gitignore" in rendered:
-            text = _merge_gitignore(rendered[".gitignore"], text)
-        elif path == "pyproject.toml" and "pyproject.toml" in rendered:
-            text = _merge_pyproject(rendered["pyproject.toml"], text, placement, package)
-        elif path == "pyproject.toml" and (placement.source, placement.tests) != (src, "tests"):
-            text = _merge_pyproject(text, text, placement, package, ours_only=True)
-        elif target in rendered and rendered[target] != text:
-            notes.append(f"replaced the template's {target}")
-        files[target] = text
-        ours.append(target)
-    # Every directory our modules moved into is a package.
-    for target in list(files):
-        if target.startswith(placement.source + "/") and target.endswith(".py"):
-            parent = target.rsplit("/", 1)[0]
-            while parent != placement.source and parent.startswith(placement.source + "/"):
-                init = f"{parent}/__init__.py"
-                if init not in files:
-                    files[init] = ""
-                parent = parent.rsplit("/", 1)[0]
-    # As the project's own black and ruff will check them: its line length, isort options and (from
-    # requires-python, as black's command line infers them inside a git repository) target versions.
-    files = _reformat(files, [p for p in ours if p.endswith(".py")])
-    return dict(sorted(files.items())), notes
 
 
 def apply_template(

@@ -1,0 +1,111 @@
+"""The MLOps files of a promoted project: stages.py, tuning.py, registry.py, fingerprint.py, deploy.py, dvc.yaml
+and tests/test_stages.py, rendered from the stages mlops.py decides."""
+
+from __future__ import annotations
+
+from ..plan import Plan
+from ..stages.search_space import search_space
+from .inference import schema_stage
+from .mlops import (
+    Stage,
+    build_stages,
+    dvc_yaml,
+    mapped_loaders,
+    primary_metric,
+    stage_name,
+    train_step_name,
+)
+from .render import format_python, render
+
+
+def generate_mlops(
+    plan: Plan, kind: str, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]
+) -> tuple[dict[str, str], list[Stage]]:
+    """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
+
+    torch = kind != "plain"
+    package = plan.package
+    stages = build_stages(plan, modules + ["stages", "tuning", "registry"] + (["deploy"] if torch else []), torch)
+    context = _template_context(plan, kind, stages, model_output, forward, seed_lines)
+    src = f"src/{package}"
+    files = {
+        f"{src}/stages.py": format_python(render("stages.py.j2", **context), package),
+        f"{src}/tuning.py": format_python(render("tuning.py.j2", **context), package),
+        f"{src}/registry.py": format_python(render("registry.py.j2", **context), package),
+        f"{src}/fingerprint.py": format_python(render("fingerprint.py.j2", **context), package),
+        "dvc.yaml": dvc_yaml(package, stages),
+    }
+    if torch:
+        files[f"{src}/deploy.py"] = format_python(render("deploy.py.j2", **context), package)
+    context.update(torch_model=torch and model_output is not None, primary_metric=primary_metric(plan)[0])
+    files["tests/test_stages.py"] = format_python(render("test_stages.py.j2", **context), package)
+    return files, stages
+
+
+def _template_context(
+    plan: Plan, kind: str, stages: list[Stage], model_output: str | None, forward: dict | None, seed_lines: list[str]
+) -> dict:
+    """What the stage, tuning, registry, fingerprint and deploy templates are rendered with."""
+    torch = kind != "plain"
+    names = plan.names
+    train = train_step_name(plan)
+    step_stages = [s for s in stages if s.step]
+    before = [s.name for s in step_stages[: [s.step for s in step_stages].index(train)]] if train else []
+    space = search_space(plan)[0]
+    return dict(
+        package=plan.package,
+        names=names,
+        torch=torch,
+        fabric=kind == "fabric",
+        seed_lines=seed_lines,
+        seed_import=_seed_import(kind, seed_lines),
+        seed=plan.seed or "",
+        stages=stages,
+        step_stages=[
+            {
+                "name": s.name,
+                "function": names.step_function(s.step),
+                "inputs": s.inputs,
+                "outputs": s.outputs,
+                "fabric": kind == "fabric",
+                "shard": kind == "fabric" and s.step == train,
+            }
+            for s in step_stages
+        ],
+        step_functions=sorted({names.step_function(s.step) for s in step_stages}),
+        search_space={name: (k, repr(tuple(a))) for name, (k, a) in space.items()},
+        train_stage=stage_name(train) if train else "",
+        last_before_train=before[-1] if before else None,
+        **_loader_context(plan, kind, step_stages),
+        model_output=model_output,
+        content_hash=plan.content_hash,
+        data_stages=[s.name for s in step_stages if plan.step(s.step).role in ("data", "preprocess")],
+        flavor="pytorch" if torch else "sklearn",
+        example=forward,
+        schema_stage=schema_stage(plan, kind, model_output, forward),  # records artifacts/schema.json (inference.py)
+    )
+
+
+def _seed_import(kind: str, seed_lines: list[str]) -> str:
+    """The import the seeding lines need."""
+    if any("seed_everything" in line for line in seed_lines):
+        return f"from {'pytorch_lightning' if kind == 'lightning' else 'lightning_fabric'} import seed_everything"
+    if any(line.startswith("numpy.") for line in seed_lines):
+        return "import random\n\nimport numpy"
+    if seed_lines:
+        return "import random"
+    return ""
+
+
+def _loader_context(plan: Plan, kind: str, step_stages: list[Stage]) -> dict:
+    """The mapped loop's loaders, whether tune can run it, and the evaluate stage with the loaders it reads."""
+    train_loader, val_loader = mapped_loaders(plan)
+    evaluate = next((s.name for s in step_stages if plan.step(s.step).metrics or plan.step(s.step).metric_tables), "")
+    evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
+    return dict(
+        tunable=kind == "lightning" and plan.loop is not None and train_loader is not None and bool(plan.seed),
+        train_loader=train_loader,
+        val_loader=val_loader,
+        eval_loaders=[n for n in evaluate_inputs if n not in (train_loader, val_loader) and "loader" in n.lower()],
+        evaluate_stage=evaluate or "evaluate",
+    )

@@ -1,0 +1,85 @@
+"""Rendering our Jinja templates (codegen/templates/) and formatting the Python they produce.
+
+Every string that reaches a generated TOML or YAML file goes through :func:`toml_value` or :func:`yaml_value`;
+every generated Python module goes through :func:`format_python` (isort, then black, memoised).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+from .format_cache import cached_format
+from .lint import mark_author_lint
+
+
+@lru_cache(maxsize=1)
+def _templates():
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("jupyterlab_promote.codegen", "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # we render Python and TOML, not HTML
+    )
+    environment.filters["toml"] = toml_value
+    return environment
+
+
+def toml_value(value: object) -> str:
+    """``value`` as a TOML literal: every string that reaches a TOML file goes through here (or tomli_w)."""
+    import tomli_w
+
+    return tomli_w.dumps({"v": value})[len("v = ") :].rstrip("\n")
+
+
+def toml_key(key: str) -> str:
+    """A TOML key: bare when TOML allows it, else a quoted string."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
+
+
+def render(template: str, **context) -> str:
+    return _templates().get_template(template).render(**context)
+
+
+@lru_cache(maxsize=512)
+def format_python(source: str, first_party: str = "", authored: bool = False) -> str:
+    """isort (black profile) then black, memoised: most files are identical from one preview to the next.
+
+    ``first_party`` is the generated package, so its imports sort in their own section exactly as
+    ``ruff check --select I`` expects (the generated pyproject declares it first-party too).
+    ``authored``: the module holds the notebook's statements, so their own lint is marked (lint.py).
+    Remembered on disk too (format_cache), across processes and notebooks.
+    """
+    return cached_format(source, first_party, _format_authored if authored else _format_generated)
+
+
+def _format_generated(source: str, first_party: str) -> str:
+    import black  # imported where used: black and isort are slow to import
+    import isort
+
+    config = isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
+    return black.format_str(isort.code(source, config=config), mode=black.Mode())
+
+
+def _format_authored(source: str, first_party: str) -> str:
+    import black
+
+    formatted = _format_generated(source, first_party)
+    marked = mark_author_lint(formatted)
+    return formatted if marked == formatted else black.format_str(marked, mode=black.Mode())
+
+
+def yaml_value(value: object) -> str:
+    """A YAML scalar PyYAML reads back with the same type (it reads ``1e-05`` as a string)."""
+    if isinstance(value, float):
+        text = repr(value)
+        mantissa, _, exponent = text.partition("e")
+        if exponent and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    return json.dumps(value)
