@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-_FORMATTING_CODE = ("lint.py", "project.py", "format_cache.py")
+_FORMATTING_CODE = ("lint.py", "render.py", "format_cache.py")
 
 
 def cache_dir() -> Path | None:

@@ -14,6 +14,24 @@ from .format_cache import cached_format
 from .lint import mark_author_lint
 
 
+def _bytecode_cache():
+    """Compiled templates kept on disk beside the format cache: compiling our ~30 templates is a third of a
+    first promotion's time in a fresh process. jinja keys each entry by the template's source, so edits recompile."""
+    import jinja2
+
+    from .format_cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    folder = folder.parent / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only home: compile in memory, as before
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @lru_cache(maxsize=1)
 def _templates():
     import jinja2
@@ -25,6 +43,7 @@ def _templates():
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # we render Python and TOML, not HTML
+        bytecode_cache=_bytecode_cache(),
     )
     environment.filters["toml"] = toml_value
     return environment

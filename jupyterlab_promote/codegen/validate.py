@@ -136,7 +136,7 @@ def _parse(path: str, text: str) -> str | None:
         elif path.endswith((".yml", ".yaml")):
             import yaml
 
-            yaml.safe_load(text)
+            yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's: ~10x faster
     except SyntaxError as exc:
         return f"line {exc.lineno}: {exc.msg}"
     except (ValueError, RecursionError, MemoryError) as exc:  # TOMLDecodeError is a ValueError
