@@ -75,6 +75,18 @@ test.describe('The promoted project from the panel', () => {
     await expect(page.locator(`${PANEL} .jp-promote-version[data-champion="true"]`)).toContainText(
       'test_acc'
     );
+
+    // Cancel stops a running job; it is offered only while one runs.
+    const cancel = page.locator(`${PANEL} .jp-promote-cancel-job`);
+    await expect(cancel).toBeHidden();
+    await runTests.click();
+    await expect(status).toHaveAttribute('data-state', 'running');
+    await cancel.click();
+    await expect(status).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
+    await expect(output).toContainText('[cancelled]');
+    await expect(cancel).toBeHidden();
+    await expect(runTests).toBeEnabled();
+
     const shot = path.resolve(__dirname, '..', 'test-results', 'promote-lifecycle.png');
     await page.locator(`${PANEL} .jp-promote-lifecycle`).screenshot({ path: shot });
     await test.info().attach('promote-lifecycle.png', { path: shot, contentType: 'image/png' });
