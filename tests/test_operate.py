@@ -67,7 +67,9 @@ def test_readme_torchrun_command_trains_on_two_cpu_processes(trained):
     assert "Starting with 2 processes" in log
     assert "GLOBAL_RANK: 1, MEMBER: 2/2" in log
     assert (output / "artifacts" / "train" / "model.pt").is_file()
-    assert _lint(output, ["deploy/kubeflow.py", "src/tiny/drift.py", "src/tiny/stages.py", "src/tiny/__main__.py"]) == []
+    assert (
+        _lint(output, ["deploy/kubeflow.py", "src/tiny/drift.py", "src/tiny/stages.py", "src/tiny/__main__.py"]) == []
+    )
 
 
 def test_reference_sample_is_written_at_training_time(trained):
@@ -137,7 +139,9 @@ def test_workflows_are_schema_valid_and_one_concern_each(notebook, tmp_path):
     assert retrain[True]["repository_dispatch"] == {"types": ["drift"]}
     retrain_steps = retrain["jobs"]["retrain"]["steps"]
     assert any(step.get("run") == f"python -m {package} run" for step in retrain_steps)
-    uploads = [step["with"]["name"] for step in retrain_steps if step.get("uses", "").startswith("actions/upload-artifact")]
+    uploads = [
+        step["with"]["name"] for step in retrain_steps if step.get("uses", "").startswith("actions/upload-artifact")
+    ]
     assert {"metrics", "drift-report"} <= set(uploads)
     assert "input" in drift[True]["workflow_dispatch"]["inputs"]
     drift_steps = drift["jobs"]["drift"]["steps"]
@@ -154,7 +158,10 @@ def _task(stage: str) -> str:
 def test_kubeflow_pipeline_compiles_to_the_stage_graph(notebook, tmp_path):
     project = _written(notebook, tmp_path)
     done = subprocess.run(
-        [sys.executable, "deploy/kubeflow.py", "--output", "pipeline.yaml"], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "deploy/kubeflow.py", "--output", "pipeline.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     spec = yaml.safe_load((tmp_path / "pipeline.yaml").read_text())
@@ -188,3 +195,28 @@ def test_slurm_script_runs_one_task_per_device(tmp_path):
     assert done.returncode == 0, done.stderr
     if shutil.which("shellcheck"):
         assert subprocess.run(["shellcheck", str(tmp_path / "deploy" / "slurm.sbatch")]).returncode == 0
+
+
+def test_ci_checks_that_a_notebook_in_the_repository_was_promoted_again(tmp_path, git_identity):
+    """The notebook lives in the project's own repository: ci.yml runs ``jupyter promote NB --check``, and that step,
+    run as written, passes after a promotion and fails once the notebook changes without one."""
+    project = tmp_path / "project"
+    notebook = write_notebook(project / "notebooks" / "tiny.ipynb", TINY_TORCH)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    assert api.promote(notebook, project).ok
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    schema = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    valid = subprocess.run([*schema, str(project / ".github" / "workflows" / "ci.yml")], capture_output=True, text=True)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+    step = next(s for s in ci["jobs"]["test"]["steps"] if s.get("name") == "Notebook promoted")
+    assert step["env"] == {"NOTEBOOK": "notebooks/tiny.ipynb"}
+    command = step["run"].splitlines()[-1]  # the line after `pip install jupyterlab-promote`
+    assert command == 'jupyter promote "$NOTEBOOK" --check --output . --name tiny'
+    app = [sys.executable, "-m", "jupyterlab_promote.app"]
+    arguments = ["notebooks/tiny.ipynb", "--check", "--output", ".", "--name", "tiny"]
+    assert subprocess.run(app + arguments, cwd=project, capture_output=True).returncode == 0
+    write_notebook(notebook, [*TINY_TORCH[:-1], (TINY_TORCH[-1][0] + "\nprint(acc)", TINY_TORCH[-1][1])])
+    drifted = subprocess.run(app + arguments, cwd=project, capture_output=True, text=True)
+    assert drifted.returncode == 1 and "changed since its last promotion" in drifted.stdout + drifted.stderr
+    outside = generate(build_plan(read_notebook(notebook)), "../elsewhere/tiny.ipynb")
+    assert "jupyter promote" not in outside.files[".github/workflows/ci.yml"]  # another tree's notebook: its own CI

@@ -208,6 +208,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         stages=stages,
         **inference_readme(plan, kind, model_output, forward),
     )
+    context["tracked_notebook"] = _tracked_notebook(notebook_ref)
     files.update(_project_files(plan, context, torch, notebook_ref or plan.notebook.name))
     files.update(operate_files(plan, kind, stages, files["README.md"], notebook_dir))  # workflows, deploy/
     return GeneratedProject(
@@ -352,6 +353,14 @@ def _dependencies(plan: Plan, files: dict[str, str]) -> list[str]:
         {requirement(name) for name in needed}
         | {requirement(r) if re.fullmatch(r"[\w.-]+", r) else r for r in plan.requirements}
     )
+
+
+def _tracked_notebook(notebook_ref: str | None) -> str | None:
+    """The notebook's path when it lives inside the project (so in its repository): CI then checks that every
+    change to it was promoted again. A notebook outside the project belongs to another tree, with its own CI."""
+    if notebook_ref is None or ".." in notebook_ref.split("/"):
+        return None
+    return notebook_ref
 
 
 def _project_files(plan: Plan, context: dict, torch: bool, notebook_ref: str) -> dict[str, str]:
