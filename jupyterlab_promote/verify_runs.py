@@ -120,6 +120,30 @@ __promote_probe({names!r}, {tables!r}, globals())
 del __promote_probe"""
 
 
+def recorder_source(name: str) -> str:
+    """A first cell that keeps what a bare ``trainer.test(...)``/``validate(...)`` statement returns under ``name``,
+    as the package's step does: the notebook discards that value (or only displays it), so it could not be read."""
+    return f"""\
+def __promote_install_recorder(name):
+    import ast
+    from IPython import get_ipython
+    def keep(value):
+        globals()[name] = value
+        return value
+    class KeepResults(ast.NodeTransformer):
+        def visit_Module(self, module):
+            for index, node in enumerate(module.body):
+                call = node.value if isinstance(node, ast.Expr) else None
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("test", "validate"):
+                    kept = ast.Call(ast.Name("__promote_keep", ast.Load()), [call], [])
+                    module.body[index] = ast.copy_location(ast.Expr(kept), node)
+            return ast.fix_missing_locations(module)
+    get_ipython().user_ns["__promote_keep"] = keep
+    get_ipython().ast_transformers.append(KeepResults())
+__promote_install_recorder({name!r})
+del __promote_install_recorder"""
+
+
 def _probe_result(cell) -> dict[str, float]:
     for output in cell.get("outputs", []):
         for line in str(output.get("text", "")).splitlines():
@@ -162,6 +186,11 @@ def run_notebook(
     probe_cell = nbformat.v4.new_code_cell(probe_source(names, tables))
     probe_cell.metadata["tags"] = ["metrics-probe"]
     cells.insert(probe, probe_cell)
+    if plan.names.results in tables:
+        recorder = nbformat.v4.new_code_cell(recorder_source(plan.names.results))
+        recorder.metadata["tags"] = ["metrics-recorder"]
+        cells.insert(0, recorder)
+        probe += 1
     node.cells = cells
     kernel = (node.metadata.get("kernelspec") or {}).get("name") or "python3"
     client = NotebookClient(
@@ -212,8 +241,12 @@ def _parameters_index(plan: Plan) -> int:
 
 
 def _describe(plan: Plan, cells: list, index: int) -> str:
-    """Where a failure happened, in the notebook's own cell numbering (the two cells we add are not counted)."""
-    added = {"injected-parameters": "the injected parameters cell", "metrics-probe": "the metrics probe"}
+    """Where a failure happened, in the notebook's own cell numbering (the cells we add are not counted)."""
+    added = {
+        "injected-parameters": "the injected parameters cell",
+        "metrics-probe": "the metrics probe",
+        "metrics-recorder": "the recorder of trainer.test() results",
+    }
     tags = cells[index].get("metadata", {}).get("tags", [])
     for tag, described in added.items():
         if tag in tags:
