@@ -152,6 +152,33 @@ def _probe_result(cell) -> dict[str, float]:
     raise VerifyError("the notebook ran, but its metrics could not be read back (no probe output)")
 
 
+def _instrumented_cells(
+    plan: Plan, cells: list, values: dict[str, object], names: list[str], tables: list[str]
+) -> tuple[list, int]:
+    """The notebook's cells with ours added: parameter overrides, the results recorder, the metrics probe.
+    Returns them and the probe's index."""
+    import nbformat
+
+    probe = _metrics_cell_index(plan, len(cells)) + 1
+    if values:
+        index = _parameters_index(plan)
+        injected = nbformat.v4.new_code_cell(injected_source(plan, values, "".join(cells[index].source)))
+        injected.metadata["tags"] = ["injected-parameters"]
+        cells.insert(index + 1, injected)
+        probe += index < probe
+    # Read right after the cell that last records a metric: a skipped cell further down (wild10's second model)
+    # may rebind `loss`; the notebook still runs to its end.
+    probe_cell = nbformat.v4.new_code_cell(probe_source(names, tables))
+    probe_cell.metadata["tags"] = ["metrics-probe"]
+    cells.insert(probe, probe_cell)
+    if plan.names.results in tables:
+        recorder = nbformat.v4.new_code_cell(recorder_source(plan.names.results))
+        recorder.metadata["tags"] = ["metrics-recorder"]
+        cells.insert(0, recorder)
+        probe += 1
+    return cells, probe
+
+
 def run_notebook(
     plan: Plan,
     values: dict[str, object],
@@ -173,24 +200,7 @@ def run_notebook(
     )
 
     node = nbformat.read(str(plan.notebook.path), as_version=4)
-    cells = list(node.cells)
-    probe = _metrics_cell_index(plan, len(cells)) + 1
-    if values:
-        index = _parameters_index(plan)
-        injected = nbformat.v4.new_code_cell(injected_source(plan, values, "".join(cells[index].source)))
-        injected.metadata["tags"] = ["injected-parameters"]
-        cells.insert(index + 1, injected)
-        probe += index < probe
-    # Read right after the cell that last records a metric: a skipped cell further down (wild10's second model)
-    # may rebind `loss`; the notebook still runs to its end.
-    probe_cell = nbformat.v4.new_code_cell(probe_source(names, tables))
-    probe_cell.metadata["tags"] = ["metrics-probe"]
-    cells.insert(probe, probe_cell)
-    if plan.names.results in tables:
-        recorder = nbformat.v4.new_code_cell(recorder_source(plan.names.results))
-        recorder.metadata["tags"] = ["metrics-recorder"]
-        cells.insert(0, recorder)
-        probe += 1
+    cells, probe = _instrumented_cells(plan, list(node.cells), values, names, tables)
     node.cells = cells
     kernel = (node.metadata.get("kernelspec") or {}).get("name") or "python3"
     client = NotebookClient(
