@@ -22,10 +22,17 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 def _tool_fingerprint() -> str:
     """The version plus a hash of the package's code and templates: a source checkout changes without a new version."""
     digest = hashlib.sha256(tool_version().encode())
-    for path in sorted(p for p in _PACKAGE.rglob("*") if p.suffix in {".py", ".j2"} and "__pycache__" not in p.parts):
+    for path in sorted(p for p in _PACKAGE.rglob("*") if _generates(p)):
         digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _generates(path: Path) -> bool:
+    """Our code, our templates, and every file of the default template (skeleton/: .toml, .yml, .gitignore…)."""
+    if "__pycache__" in path.parts or not path.is_file():
+        return False
+    return path.suffix in {".py", ".j2"} or "skeleton" in path.relative_to(_PACKAGE).parts
 
 
 def generation_key(plan: Plan, notebook_ref: str) -> str:
@@ -34,6 +41,13 @@ def generation_key(plan: Plan, notebook_ref: str) -> str:
     for text in (plan.notebook.name, notebook_ref, plan.package, str(plan.strict)):
         digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
     for cell in plan.notebook.cells:
-        fields = (str(cell.index), cell.id, cell.cell_type, "\x1f".join(cell.tags), str(cell.execution_count), cell.source)
+        fields = (
+            str(cell.index),
+            cell.id,
+            cell.cell_type,
+            "\x1f".join(cell.tags),
+            str(cell.execution_count),
+            cell.source,
+        )
         digest.update("\x1e".join(fields).encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()[:32]

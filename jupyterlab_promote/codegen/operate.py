@@ -2,9 +2,9 @@
 
 - ``src/PKG/drift.py``: the `drift` operation (the train stage samples the training features into
   ``artifacts/reference/`` for it: stages.py.j2);
-- ``.github/workflows/retrain.yml`` and ``drift.yml`` (ci.yml is project.py's);
-- ``deploy/slurm.sbatch`` (torch projects), ``deploy/kubeflow.py`` (KFP v2), ``Dockerfile``;
-- the README's "Operate" section (torchrun, SLURM, Kubeflow, Airflow).
+- ``deploy/slurm.sbatch`` (torch projects), ``deploy/kubeflow.py`` (KFP v2);
+- the variables of the default template's (skeleton/) ``.github/workflows/retrain.yml``, ``drift.yml``,
+  ``Dockerfile`` and the README's "Operate" section (torchrun, SLURM, Kubeflow, Airflow).
 """
 
 from __future__ import annotations
@@ -84,39 +84,33 @@ def _identifier(name: str) -> str:
     return re.sub(r"\W|^(?=\d)", "_", name) + "_stage"
 
 
-def operate_files(plan: Plan, kind: str, stages: list[Stage], readme: str, notebook_dir: str | None) -> dict[str, str]:
-    """The workflows, deploy/, Dockerfile, and README.md with the Operate section appended."""
-
-    torch = kind != "plain"
+def operate_context(plan: Plan, kind: str, stages: list[Stage], notebook_dir: str | None) -> dict:
+    """What the workflows, deploy/, Dockerfile and the README's Operate section say."""
     package = plan.package
     train = train_step_name(plan)
     train_stage = stage_name(train) if train else None
     step_stages = [s.name for s in stages if s.step]
     until_train = step_stages[: step_stages.index(train_stage) + 1] if train_stage in step_stages else step_stages
-    image = f"{package.replace('_', '-')}:0.1.0"
     kfp_stages, kfp_inputs = kfp_pipeline(plan, stages)
-    context = dict(
+    return dict(
         package=package,
         package_dashed=package.replace("_", "-"),
         description=f"Pipeline promoted from the notebook {plan.notebook.name}.",
-        torch=torch,
+        torch=kind != "plain",
         train_stage=train_stage,
         until_train=until_train,
-        image=image,
+        image=f"{package.replace('_', '-')}:0.1.0",
         devices=SLURM_DEVICES,
         nodes=SLURM_NODES,
         kfp_stages=kfp_stages,
         kfp_inputs=kfp_inputs,
         notebook_dir=notebook_dir,
     )
-    files = {
-        ".github/workflows/retrain.yml": render("retrain.yml.j2", **context),
-        ".github/workflows/drift.yml": render("drift.yml.j2", **context),
-        "deploy/kubeflow.py": format_python(render("kubeflow.py.j2", **context), package),
-        "Dockerfile": render("Dockerfile.j2", **context),
-        ".dockerignore": render("dockerignore.j2", **context),
-        "README.md": readme + render("operate.md.j2", **context),
-    }
-    if torch:
+
+
+def operate_files(plan: Plan, context: dict) -> dict[str, str]:
+    """deploy/: the Kubeflow pipeline, and the SLURM script of a torch project (the rest is in skeleton/)."""
+    files = {"deploy/kubeflow.py": format_python(render("kubeflow.py.j2", **context), plan.package)}
+    if context["torch"]:
         files["deploy/slurm.sbatch"] = render("slurm.sbatch.j2", **context)
     return files

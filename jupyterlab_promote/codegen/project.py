@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
 from ..stages.paths import NOTEBOOK_DIR
+from .default_template import render_skeleton
 from .dependencies import distributions, requirement
 from .fingerprint import generation_key
 from .inference import generate_inference, inference_operations, inference_readme
@@ -18,7 +19,7 @@ from .lightning import forward_test
 from .mlops import cli_flags, config_fields, config_yaml_section
 from .mlops_files import generate_mlops
 from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
-from .operate import operate_files, operate_modules, operate_operations
+from .operate import operate_context, operate_files, operate_modules, operate_operations
 from .render import format_python, render, toml_key, toml_value, yaml_value
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
@@ -209,8 +210,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         **inference_readme(plan, kind, model_output, forward),
     )
     context["tracked_notebook"] = _tracked_notebook(notebook_ref)
-    files.update(_project_files(plan, context, torch, notebook_ref or plan.notebook.name))
-    files.update(operate_files(plan, kind, stages, files["README.md"], notebook_dir))  # workflows, deploy/
+    files.update(_project_files(plan, context, stages, notebook_dir, notebook_ref or plan.notebook.name))
     return GeneratedProject(
         package=package,
         files=dict(sorted(files.items())),
@@ -363,13 +363,13 @@ def _tracked_notebook(notebook_ref: str | None) -> str | None:
     return notebook_ref
 
 
-def _project_files(plan: Plan, context: dict, torch: bool, notebook_ref: str) -> dict[str, str]:
-    """The files around the package: pyproject.toml, README, CI, .gitignore, config.yaml and promote.toml."""
-    return {
-        "pyproject.toml": render("pyproject.toml.j2", **context),
-        "README.md": render("README.md.j2", **context),
-        ".github/workflows/ci.yml": render("ci.yml.j2", **context),
-        ".gitignore": render("gitignore.j2", **context),
-        "config.yaml": _config_yaml(plan, torch) + config_yaml_section(plan),
-        "promote.toml": _provenance(plan, notebook_ref),
-    }
+def _project_files(plan: Plan, context: dict, stages: list, notebook_dir: str | None, notebook_ref: str) -> dict:
+    """The files around the package: our default template (skeleton/: pyproject.toml, README, CI, .gitignore,
+    Dockerfile), config.yaml, promote.toml and deploy/."""
+    operate = operate_context(plan, context["runtime"], stages, notebook_dir)
+    # stages as JSON: the shape cookiecutter.json can hold
+    files = render_skeleton({**context, **operate, "stages": [stage.to_json() for stage in stages]})
+    files["config.yaml"] = _config_yaml(plan, context["torch"]) + config_yaml_section(plan)
+    files["promote.toml"] = _provenance(plan, notebook_ref)
+    files.update(operate_files(plan, operate))
+    return files
