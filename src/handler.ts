@@ -64,6 +64,24 @@ export async function requestAPI<T>(
   return data as T;
 }
 
+/**
+ * The body of `POST preview` / `POST promote`. `template` only when the panel's setting
+ * names one: absent, the server uses its own c.Promoter.template; present, the server
+ * accepts it only from c.Promoter.template_allow_list (403 otherwise). Verify requests
+ * never carry it (the server verifies the built-in layout only).
+ */
+export function promoteRequest(
+  path: string,
+  target: { output: string; name: string },
+  template = ''
+): IPromoteRequest {
+  const request: IPromoteRequest = { path, ...target };
+  if (template.trim()) {
+    request.template = template.trim();
+  }
+  return request;
+}
+
 /** Typed wrappers of the server routes. */
 export class PromoteClient {
   constructor(private readonly serverSettings: ServerConnection.ISettings) {}

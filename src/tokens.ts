@@ -171,6 +171,8 @@ export interface IPromoteRequest {
   path: string;
   output: string;
   name: string;
+  /** A project template location from the panel's setting; the server honours only its allow-list. */
+  template?: string;
 }
 
 /** Body of `POST verify`: a promote request plus the run's parameters. */
@@ -311,11 +313,14 @@ export const PANEL_ID = 'jp-promote-panel';
 export interface ISettings {
   /** Empty: the server's `c.Promoter.output_pattern`. The server expands it either way. */
   outputPattern: string;
+  /** Empty: the server's `c.Promoter.template` (else the built-in layout). */
+  template: string;
   saveBeforePromote: boolean;
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
   outputPattern: '',
+  template: '',
   saveBeforePromote: true
 };
 

@@ -11,7 +11,7 @@ import {
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { errorMessage, PromoteClient } from '../handler';
+import { errorMessage, PromoteClient, promoteRequest } from '../handler';
 import { runVerify, summarizeVerify } from '../verify';
 import { renderVerifyResult } from './verifyTable';
 import { IProjectReply, LifecycleView } from './lifecycle';
@@ -242,7 +242,9 @@ export class PromotePanel extends Widget {
       );
       return null;
     }
-    return { path: panel.context.path, ...target };
+    // The template setting goes with preview and promote; verify runs the built-in layout only.
+    const template = busy === 'verify' ? '' : this._settings().template;
+    return promoteRequest(panel.context.path, target, template);
   }
 
   private _build(): void {
