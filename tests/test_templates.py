@@ -20,7 +20,7 @@ from jupyterlab_promote.app import main
 from jupyterlab_promote.codegen import generate, templating
 from jupyterlab_promote.handlers import NAMESPACE
 
-from .helpers import lint_problems
+from .helpers import CORPUS, CORPUS_MISSING, lint_problems
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.ipynb"
 CCDS = Path(__file__).resolve().parents[2] / "shared" / "templates" / "cookiecutter-data-science"
@@ -197,13 +197,40 @@ def test_demo_in_cookiecutter_data_science_runs_its_pipeline_and_tests(tmp_path)
     if "Dockerfile" in files:
         assert b"COPY src" not in files["Dockerfile"] and b"COPY demo ./demo" in files["Dockerfile"]
     assert lint_problems(output) == []
-    pipeline = run(output, "-m", "demo", "run", "--smoke", pythonpath=".")  # the pipeline, as its CI runs it
+    _runs_pipeline_and_tests(output, "demo")
+
+
+def _runs_pipeline_and_tests(output: Path, package: str) -> None:
+    """The smoke pipeline, as the project's CI runs it, then its tests (less the smoke run just done)."""
+    pipeline = run(output, "-m", package, "run", "--smoke", pythonpath=".")
     assert pipeline.returncode == 0, pipeline.stdout[-3000:] + pipeline.stderr[-3000:]
     assert json.loads((output / "artifacts" / "metrics.json").read_text())
-    # its tests (less the smoke run of the whole pipeline, just done above)
     args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pipeline.py", "-k", "not smoke_run"]
     tests = run(output, *args, pythonpath=".")
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
+
+
+# A torch notebook (a Lightning-mapped loop) and a scikit-learn one (no torch).
+CCDS_CORPUS = ["dev04_pytorch_quickstart.ipynb", "dev05_sklearn_nested_cv.ipynb"]
+
+
+@pytest.mark.slow  # ~50 s each: a torch install's first imports, two pytest runs
+@pytest.mark.skipif(not (CCDS / "ccds.json").is_file(), reason=CCDS_MISSING)
+@pytest.mark.skipif(not (CORPUS / "expected.json").is_file(), reason=CORPUS_MISSING)
+@pytest.mark.parametrize("name", CCDS_CORPUS)
+def test_corpus_notebook_in_cookiecutter_data_science_runs_its_pipeline_and_tests(name, tmp_path):
+    pytest.importorskip("ccds", reason="cookiecutter-data-science (the `ccds` package) is not installed")
+    output = tmp_path / "project"
+    # promoted where it lies: the corpus notebooks read their data beside them
+    result = api.promote(CORPUS / name, output, commit=False, template=str(CCDS))
+    assert result.ok, result.message
+    package = result.plan.package
+    files = tree(output)
+    for path in ("Makefile", "setup.cfg", f"{package}/config.py", f"{package}/modeling/train.py"):
+        assert path in files, path
+    assert not any(path.startswith("src/") for path in files)
+    assert lint_problems(output) == []
+    _runs_pipeline_and_tests(output, package)
 
 
 def test_template_locations_are_local_directories_or_git_urls(tmp_path):
