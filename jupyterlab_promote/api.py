@@ -9,9 +9,7 @@ edits and model registry (project_state.py).
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +19,19 @@ from . import gitrepo
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
 from .codegen.mlops import mlops_summary
-from .codegen.project import toml_value
+from .codegen.render import toml_value
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .diagnostics import Diagnostic, Severity
-from .errors import OutputNeededError, PromoteError
+from .errors import PromoteError
 from .jobs import Job, cancel_job, get_job, start_job
 from .notebook import read_notebook
+from .outputs import (
+    FileChange,
+    branch_for,
+    changes,
+    default_output,
+    refuse_foreign_default_output,
+)
 from .plan import Plan
 from .project_state import hand_edits, registered_versions
 from .stages import build_plan
@@ -36,16 +41,6 @@ Progress = Callable[[str], None]
 
 def _quiet(message: str) -> None:
     """Default progress sink."""
-
-
-@dataclass
-class FileChange:
-    path: str
-    status: str  # added | modified | unchanged | deleted
-    diff: str = ""
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "status": self.status, "diff": self.diff}
 
 
 @dataclass
@@ -127,58 +122,6 @@ class DriftCheck:
         }
 
 
-def branch_for(notebook: Path) -> str:
-    """``promote/<notebook-stem>`` with only characters git accepts in a ref."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", notebook.stem).strip(".-") or "notebook"
-    return f"promote/{stem}"
-
-
-def default_output(notebook: Path) -> Path:
-    return notebook.parent / f"{notebook.stem}_project"
-
-
-def _enclosing_repository(path: Path) -> Path | None:
-    """The top of the git work tree that holds ``path`` (or would, once created), if any."""
-    import subprocess
-
-    existing = next((p for p in [path, *path.parents] if p.is_dir()), None)
-    if existing is None:
-        return None
-    found = subprocess.run(
-        ["git", "-C", str(existing), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-    )
-    return Path(found.stdout.strip()).resolve() if found.returncode == 0 else None
-
-
-def refuse_foreign_default_output(notebook: str | Path, output: str | Path) -> None:
-    """Refuse a *default* output inside a repository that is not the notebook's project.
-
-    Promotion commits into the repository that holds its output. Without ``--output`` that must not be
-    jupyterlab-promote's own source tree, nor a repository that does not track the notebook.
-    """
-    given, notebook, output = Path(notebook), Path(notebook).resolve(), Path(output).resolve()
-    if not notebook.is_file():  # reading it says what is wrong
-        return
-    top = _enclosing_repository(output)
-    if top is None or top == output:  # no repository yet, or the project's own from an earlier promotion
-        return
-    advice = f"give the project a place of its own, e.g. `jupyter promote {given} --output ../{output.name}`"
-    if top == Path(__file__).resolve().parents[1] and (top / "jupyterlab_promote" / "api.py").is_file():
-        raise OutputNeededError(
-            f"the default output {output} lies inside jupyterlab-promote's own source tree ({top}); {advice}"
-        )
-    import subprocess
-
-    tracked = subprocess.run(
-        ["git", "-C", str(top), "ls-files", "--error-unmatch", "--", str(notebook)], capture_output=True, check=False
-    )
-    if tracked.returncode != 0:
-        raise OutputNeededError(
-            f"the default output {output} lies inside the git repository {top}, which does not track "
-            f"{notebook.name}, so it may not be the notebook's project; {advice}"
-        )
-
-
 def _notebook_ref(notebook: Path, output: Path) -> str:
     return Path(os.path.relpath(notebook.resolve(), output.resolve())).as_posix()
 
@@ -236,33 +179,6 @@ def _templated(
     return done.project, done.notes
 
 
-def _changes(output: Path, files: dict[str, str], previous: list[str]) -> list[FileChange]:
-    """Diffs against the target as it is now; ``previous`` (the last promotion's files) reveals deletions."""
-    changes = []
-    for path, text in files.items():
-        target = output / path
-        old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
-        if old == text:
-            changes.append(FileChange(path, "unchanged"))
-            continue
-        diff = "".join(
-            difflib.unified_diff(
-                (old or "").splitlines(keepends=True),
-                text.splitlines(keepends=True),
-                fromfile=f"a/{path}" if old is not None else "/dev/null",
-                tofile=f"b/{path}",
-            )
-        )
-        changes.append(FileChange(path, "modified" if old is not None else "added", diff))
-    for path in sorted(set(previous) - set(files)):
-        target = output / path
-        if target.is_file():
-            old = target.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-            diff = "".join(difflib.unified_diff(old, [], fromfile=f"a/{path}", tofile="/dev/null"))
-            changes.append(FileChange(path, "deleted", diff))
-    return changes
-
-
 def preview(
     notebook: str | Path,
     output: str | Path | None = None,
@@ -283,7 +199,7 @@ def preview(
     project, _ = _templated(plan, output, project, template, template_options)
     branch = branch_for(plan.notebook.path)
     previous = gitrepo.files_on_branch(output, branch)
-    return Preview(plan, output, _changes(output, project.files, previous), hand_edits(output, branch))
+    return Preview(plan, output, changes(output, project.files, previous), hand_edits(output, branch))
 
 
 def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
@@ -341,31 +257,39 @@ def promote(
         result.message = f"wrote {len(result.files)} file(s) to {output} (not committed)"
     else:
         progress("committing to git")
-        branch = branch_for(plan.notebook.path)
-        message = f"Promote {plan.notebook.name} (notebook {plan.content_hash})"
-        outcome = gitrepo.commit_generated(output, project.files, branch=branch, message=message)
-        result.branch, result.commit = outcome.branch, outcome.commit
-        result.merged = outcome.merge_commit is not None
-        result.files, result.conflicts = outcome.changed, outcome.conflicts
-        result.hand_edits = hand_edits(output, branch)
-        if outcome.no_change:
-            result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
-        elif outcome.recovered and not outcome.conflicts:
-            result.message = (
-                f"merged the promotion already committed on {outcome.branch} ({(outcome.commit or '')[:8]}), which had not"
-                " reached your branch (an interrupted promotion, or a merge reset away)"
-            )
-        elif outcome.conflicts:
-            result.message = (
-                f"merge conflict in {len(outcome.conflicts)} file(s): your edits and the new generation touch the same lines. "
-                "Resolve them and `git commit`, or `git merge --abort` to undo the merge."
-            )
-        else:
-            result.message = f"committed {len(outcome.changed)} changed file(s) on {outcome.branch} ({(outcome.commit or '')[:8]}) and merged"
+        _commit(plan, output, project, result)
     if notes:
         result.message += f" [template {template}: {'; '.join(notes)}]"
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _commit(plan: Plan, output: Path, project: GeneratedProject, result: PromoteResult) -> None:
+    """Commit ``project`` on the notebook's promote branch and merge it; ``result`` says what happened."""
+    branch = branch_for(plan.notebook.path)
+    message = f"Promote {plan.notebook.name} (notebook {plan.content_hash})"
+    outcome = gitrepo.commit_generated(output, project.files, branch=branch, message=message)
+    result.branch, result.commit = outcome.branch, outcome.commit
+    result.merged = outcome.merge_commit is not None
+    result.files, result.conflicts = outcome.changed, outcome.conflicts
+    result.hand_edits = hand_edits(output, branch)
+    result.message = _commit_message(plan, outcome)
+
+
+def _commit_message(plan: Plan, outcome: gitrepo.CommitOutcome) -> str:
+    if outcome.no_change:
+        return f"up to date: {plan.notebook.name} has not changed since the last promotion"
+    if outcome.recovered and not outcome.conflicts:
+        return (
+            f"merged the promotion already committed on {outcome.branch} ({(outcome.commit or '')[:8]}), which had not"
+            " reached your branch (an interrupted promotion, or a merge reset away)"
+        )
+    if outcome.conflicts:
+        return (
+            f"merge conflict in {len(outcome.conflicts)} file(s): your edits and the new generation touch the same lines. "
+            "Resolve them and `git commit`, or `git merge --abort` to undo the merge."
+        )
+    return f"committed {len(outcome.changed)} changed file(s) on {outcome.branch} ({(outcome.commit or '')[:8]}) and merged"
 
 
 def check(notebook: str | Path, output: str | Path | None = None, name: str | None = None) -> DriftCheck:
