@@ -94,19 +94,7 @@ class PromoteApp(JupyterApp):
         settings = Promoter(parent=self)
         name = self.package_name or None
         try:
-            output = Path(self.output) if self.output else settings.default_output(notebook, name)
-            if not self.output and not (self.check_only or self.dry_run):  # these two write nothing
-                api.refuse_foreign_default_output(notebook, output)
-            if self.check_only:
-                self._check(notebook, output, name)
-            elif self.verify and settings.template:
-                self._usage("--verify with --template is not supported yet: verify the built-in layout")
-            elif self.verify:
-                self._verify(notebook, output, name, settings.strict)
-            elif self.dry_run:
-                self._dry_run(notebook, output, name, settings)
-            else:
-                self._promote(notebook, output, name, settings)
+            self._run(notebook, name, settings)
         except OutputNeededError as error:
             self._usage(error.message)
         except PromoteError as error:
@@ -121,6 +109,22 @@ class PromoteApp(JupyterApp):
                     f"unexpected error ({type(error).__name__}: {error}); nothing was committed. Re-run with --log-level=DEBUG for details and please report it"
                 )
             )
+
+    def _run(self, notebook: Path, name: str | None, settings: Promoter) -> None:
+        """The output directory, then the mode the flags ask for."""
+        output = Path(self.output) if self.output else settings.default_output(notebook, name)
+        if not self.output and not (self.check_only or self.dry_run):  # these two write nothing
+            api.refuse_foreign_default_output(notebook, output)
+        if self.check_only:
+            self._check(notebook, output, name)
+        elif self.verify and settings.template:
+            self._usage("--verify with --template is not supported yet: verify the built-in layout")
+        elif self.verify:
+            self._verify(notebook, output, name, settings.strict)
+        elif self.dry_run:
+            self._dry_run(notebook, output, name, settings)
+        else:
+            self._promote(notebook, output, name, settings)
 
     # --- the three modes -------------------------------------------------------------
 
@@ -171,7 +175,11 @@ class PromoteApp(JupyterApp):
             self._print_diagnostics(result.diagnostics)
             for path in result.conflicts:
                 print(f"conflict: {output / path}")
-            print(("✓ " if result.ok else "✗ ") + result.message + (f" (took {result.seconds:.1f} s)" if result.ok else ""))
+            print(
+                ("✓ " if result.ok else "✗ ")
+                + result.message
+                + (f" (took {result.seconds:.1f} s)" if result.ok else "")
+            )
             if result.ok:
                 self._print_stages(result.to_json())
                 print(f"next: cd {output} && pip install -e . && python -m {result.plan.package} run --smoke")

@@ -124,32 +124,10 @@ def _train_body(loop: ast.For) -> tuple[StepBody, str, str, ast.expr | None] | N
     unpacked = _loop_target(loop)
     if unpacked is None:
         return None
-    kept: list[ast.stmt] = []
-    loss = optimizer = None
-    clip = None
-    for stmt in loop.body:
-        name = _call_name(stmt)
-        if _is_to_device(stmt):
-            continue
-        if name == "zero_grad":
-            optimizer = optimizer or _receiver(stmt)
-            continue
-        if name == "backward" and isinstance(stmt, ast.Expr):
-            loss = _receiver(stmt)
-            continue
-        if name == "step" and isinstance(stmt, ast.Expr):
-            optimizer = _receiver(stmt)
-            continue
-        if name in {"clip_grad_norm_", "clip_grad_value_"} and isinstance(stmt, ast.Expr):
-            clip = stmt.value.args[1] if len(stmt.value.args) > 1 else None  # type: ignore[attr-defined]
-            continue
-        if loss is not None and _is_bookkeeping(stmt):
-            continue  # after backward: running statistics
-        if isinstance(stmt, ast.Assign) or (isinstance(stmt, ast.Expr) and _call_name(stmt) in {"print"}):
-            if isinstance(stmt, ast.Assign):
-                kept.append(stmt)
-            continue
+    scan = _TrainScan()
+    if not all(scan.take(stmt) for stmt in loop.body):
         return None  # control flow or calls we do not understand
+    loss, optimizer, kept = scan.loss, scan.optimizer, scan.kept
     if not (loss and optimizer):
         return None
     model = _forward_model(kept)
@@ -157,7 +135,46 @@ def _train_body(loop: ast.For) -> tuple[StepBody, str, str, ast.expr | None] | N
         loss in {t.id for t in ast.walk(s) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)} for s in kept
     ):
         return None
-    return StepBody(unpacked[0], kept, loss), model, optimizer, clip
+    return StepBody(unpacked[0], kept, loss), model, optimizer, scan.clip
+
+
+class _TrainScan:
+    """The statements of a batch loop one by one: the optimizer calls it makes, and the statements kept."""
+
+    def __init__(self) -> None:
+        self.kept: list[ast.stmt] = []
+        self.loss: str | None = None
+        self.optimizer: str | None = None
+        self.clip: ast.expr | None = None
+
+    def take(self, stmt: ast.stmt) -> bool:
+        """False for a statement a canonical batch loop does not have."""
+        if _is_to_device(stmt) or self._optimizer_call(stmt):
+            return True
+        if self.loss is not None and _is_bookkeeping(stmt):
+            return True  # after backward: running statistics
+        if isinstance(stmt, ast.Assign):
+            self.kept.append(stmt)
+            return True
+        return isinstance(stmt, ast.Expr) and _call_name(stmt) in {"print"}
+
+    def _optimizer_call(self, stmt: ast.stmt) -> bool:
+        """zero_grad, backward, step and gradient clipping: recorded, and dropped from the body."""
+        name = _call_name(stmt)
+        if name == "zero_grad":
+            self.optimizer = self.optimizer or _receiver(stmt)
+            return True
+        if not isinstance(stmt, ast.Expr):
+            return False
+        if name == "backward":
+            self.loss = _receiver(stmt)
+        elif name == "step":
+            self.optimizer = _receiver(stmt)
+        elif name in {"clip_grad_norm_", "clip_grad_value_"}:
+            self.clip = stmt.value.args[1] if len(stmt.value.args) > 1 else None  # type: ignore[attr-defined]
+        else:
+            return False
+        return True
 
 
 def _forward_model(statements: list[ast.stmt]) -> str | None:
@@ -232,6 +249,23 @@ def _checkpoint_path(stmt: ast.stmt, model: str) -> ast.expr | None:
 
 def match_epoch_loop(node: ast.stmt) -> LoopMapping | None:
     """A LoopMapping when ``node`` is a canonical epoch loop, else None."""
+    epochs_call = _epochs_call(node)
+    if epochs_call is None:
+        return None
+    body = _flatten_no_grad(node.body)  # type: ignore[attr-defined]
+    inner_loops = [s for s in body if isinstance(s, ast.For)]
+    if not inner_loops or len(inner_loops) > 2:
+        return None
+    mapping = _map_batch_loops(node, epochs_call, inner_loops)
+    if mapping is None or not _map_epoch_statements(mapping, body, inner_loops):
+        return None
+    if mapping.scheduler_monitor and mapping.validation is None:
+        return None
+    return mapping
+
+
+def _epochs_call(node: ast.stmt) -> ast.Call | None:
+    """The ``range(EPOCHS)`` (or ``trange``) of ``for epoch in range(EPOCHS):`` without an else."""
     if not (isinstance(node, ast.For) and not node.orelse):
         return None
     epochs_call = _unwrap_progress(node.iter)
@@ -241,10 +275,11 @@ def match_epoch_loop(node: ast.stmt) -> LoopMapping | None:
         and len(epochs_call.args) == 1
     ):
         return None
-    body = _flatten_no_grad(node.body)
-    inner_loops = [s for s in body if isinstance(s, ast.For)]
-    if not inner_loops or len(inner_loops) > 2:
-        return None
+    return epochs_call
+
+
+def _map_batch_loops(node: ast.stmt, epochs_call: ast.Call, inner_loops: list[ast.For]) -> LoopMapping | None:
+    """The training batch loop, and the validation one when there are two."""
     trained = _train_body(inner_loops[0])
     if trained is None:
         return None
@@ -259,6 +294,15 @@ def match_epoch_loop(node: ast.stmt) -> LoopMapping | None:
             return None
         mapping.validation = validation
         mapping.val_loader = _loop_target(inner_loops[1])[1]  # type: ignore[index]
+    return mapping
+
+
+def _map_epoch_statements(mapping: LoopMapping, body: list[ast.stmt], inner_loops: list[ast.For]) -> bool:
+    """The epoch loop's other statements: bookkeeping, train()/eval(), a scheduler step, a best checkpoint.
+
+    False when one is none of these.
+    """
+    model, optimizer = mapping.model, mapping.optimizer
     for stmt in body:
         if (
             stmt in inner_loops
@@ -276,7 +320,5 @@ def match_epoch_loop(node: ast.stmt) -> LoopMapping | None:
         if (path := _checkpoint_path(stmt, model)) is not None:
             mapping.checkpoint_path = path
             continue
-        return None
-    if mapping.scheduler_monitor and mapping.validation is None:
-        return None
-    return mapping
+        return False
+    return True

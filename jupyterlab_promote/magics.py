@@ -261,7 +261,11 @@ def _transformer_manager() -> object:
     if module is None:
         package = importlib.util.find_spec("IPython")
         location = Path(package.origin).parent / "core" / "inputtransformer2.py" if package and package.origin else None
-        spec = importlib.util.spec_from_file_location("jupyterlab_promote._inputtransformer2", location) if location else None
+        spec = (
+            importlib.util.spec_from_file_location("jupyterlab_promote._inputtransformer2", location)
+            if location
+            else None
+        )
         if spec is None or spec.loader is None or not location.is_file():
             from IPython.core import inputtransformer2 as module
         else:
@@ -304,45 +308,67 @@ def _transform(manager: object, body: str) -> str:
 def to_python(source: str) -> PlainSource:
     """Plain Python for one cell's source; never raises on user input."""
     result = PlainSource(code="")
-    body = source
-    header = re.match(r"\s*%%(\w+)([^\n]*)\n?", source)
-    if header:
-        name = header.group(1)
-        result.line_offset = source[: header.end()].count("\n")
-        body = source[header.end() :]
-        if name in FOREIGN_CELL_MAGICS:
-            result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} cell is not Python; it is not promoted"))
-            return result
-        if name not in WRAPPING_MAGICS:
-            result.notes.append(
-                SourceNote(
-                    1, "warning", "PRM020", f"%%{name} has no meaning outside IPython; its body is kept as plain code"
-                )
-            )
-        else:
-            result.notes.append(SourceNote(1, "info", "PRM020", f"%%{name} dropped; its body is kept"))
-    tree = _plain_python(body)
-    if tree is not None:
-        code = body if body.endswith("\n") else body + "\n"  # what the transformer returns for plain Python
-    else:
-        try:
-            code = _transform(_transformer_manager(), body)
-        except Exception as exc:  # IPython raises on unbalanced brackets etc.
-            result.syntax_error = SourceNote(
-                1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
-            )
-            return result
-        try:
-            tree = ast.parse(code)
-        except SyntaxError as exc:
-            line = (exc.lineno or 1) + result.line_offset
-            result.syntax_error = SourceNote(line, "error", "PRM001", f"syntax error: {exc.msg}")
-            result.code = code
-            return result
-    result.tree = tree
+    body = _strip_cell_magic(source, result)
+    if body is None:
+        return result
+    parsed = _parse(body, result)
+    if parsed is None:
+        return result
+    code, result.tree = parsed
     if "get_ipython" not in code:  # no magic calls to rewrite: spare two walks of the tree
         result.code = code
         return result
+    _rewrite_magic_calls(code, result.tree, result)
+    return result
+
+
+def _strip_cell_magic(source: str, result: PlainSource) -> str | None:
+    """The cell's body without its ``%%magic`` line (noted on ``result``); None when the body is not Python."""
+    header = re.match(r"\s*%%(\w+)([^\n]*)\n?", source)
+    if not header:
+        return source
+    name = header.group(1)
+    result.line_offset = source[: header.end()].count("\n")
+    if name in FOREIGN_CELL_MAGICS:
+        result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} cell is not Python; it is not promoted"))
+        return None
+    if name not in WRAPPING_MAGICS:
+        result.notes.append(
+            SourceNote(
+                1, "warning", "PRM020", f"%%{name} has no meaning outside IPython; its body is kept as plain code"
+            )
+        )
+    else:
+        result.notes.append(SourceNote(1, "info", "PRM020", f"%%{name} dropped; its body is kept"))
+    return source[header.end() :]
+
+
+def _parse(body: str, result: PlainSource) -> tuple[str, ast.Module] | None:
+    """(code, its parse): the body itself when it is plain Python, else IPython's translation of it.
+
+    None, with ``result.syntax_error`` set, when neither reads.
+    """
+    tree = _plain_python(body)
+    if tree is not None:
+        return (body if body.endswith("\n") else body + "\n"), tree  # what the transformer returns for plain Python
+    try:
+        code = _transform(_transformer_manager(), body)
+    except Exception as exc:  # IPython raises on unbalanced brackets etc.
+        result.syntax_error = SourceNote(
+            1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
+        )
+        return None
+    try:
+        return code, ast.parse(code)
+    except SyntaxError as exc:
+        line = (exc.lineno or 1) + result.line_offset
+        result.syntax_error = SourceNote(line, "error", "PRM001", f"syntax error: {exc.msg}")
+        result.code = code
+        return None
+
+
+def _rewrite_magic_calls(code: str, tree: ast.Module, result: PlainSource) -> None:
+    """``get_ipython().run_line_magic(...)`` calls as plain Python: whole statements first, then expressions."""
     rewriter = _Rewriter(code, result)
     handled: set[int] = set()
     for parent in ast.walk(tree):
@@ -361,4 +387,3 @@ def to_python(source: str) -> PlainSource:
     result.code = rewriter.apply() if rewriter.edits else code
     if rewriter.edits:
         result.tree = None  # the rewritten code is parsed again by whoever needs it
-    return result

@@ -99,16 +99,23 @@ def _structure_problem(node: object) -> str | None:
     cells = node.get("cells")
     if not isinstance(cells, list):
         return f"'cells' must be a list, got {type(cells).__name__}"
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict):
-            return f"cell {index}: a cell must be a JSON object, got {type(cell).__name__}"
-        if not isinstance(cell.get("metadata", {}), dict):
-            return f"cell {index}: 'metadata' must be an object, got {type(cell['metadata']).__name__}"
-        if not isinstance(cell.get("cell_type", "code"), str):
-            return f"cell {index}: 'cell_type' must be text, got {type(cell['cell_type']).__name__}"
-        source = cell.get("source")
-        if isinstance(source, list) and not all(isinstance(part, str) for part in source):
-            return f"cell {index}: 'source' must be text or a list of strings"
+    return next(
+        (f"cell {index}: {problem}" for index, cell in enumerate(cells) if (problem := _cell_structure_problem(cell))),
+        None,
+    )
+
+
+def _cell_structure_problem(cell: object) -> str | None:
+    """What makes one cell of a version 4 notebook unreadable, or None."""
+    if not isinstance(cell, dict):
+        return f"a cell must be a JSON object, got {type(cell).__name__}"
+    if not isinstance(cell.get("metadata", {}), dict):
+        return f"'metadata' must be an object, got {type(cell['metadata']).__name__}"
+    if not isinstance(cell.get("cell_type", "code"), str):
+        return f"'cell_type' must be text, got {type(cell['cell_type']).__name__}"
+    source = cell.get("source")
+    if isinstance(source, list) and not all(isinstance(part, str) for part in source):
+        return "'source' must be text or a list of strings"
     return None
 
 

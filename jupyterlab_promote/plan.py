@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .cellplan import CellPlan
-from .diagnostics import Diagnostic, has_errors
+from .diagnostics import Diagnostic, diagnostic, has_errors
 from .loops import LoopMapping
 from .names import Statement
 from .notebook import Notebook
@@ -186,6 +186,12 @@ class Plan:
         found = [d for cell in self.cells for d in cell.diagnostics] + self.diagnostics
         return sorted(found, key=lambda d: (d.cell_index if d.cell_index is not None else -1, d.line or 0))
 
+    def diagnose(
+        self, cell: CellPlan, severity: str, code: str, message: str, line: int | None = None, **extra
+    ) -> None:
+        """Add a diagnostic to ``cell``'s own list; ``extra``: a suggestion, related cells."""
+        cell.diagnostics.append(diagnostic(self.notebook, cell.cell, severity, code, message, line, **extra))
+
     def hoisted_names(self) -> dict[str, str]:
         return {p.stmt.binds[0]: module for module, placed in self.hoisted.items() for p in placed}
 
@@ -196,9 +202,9 @@ class Plan:
         """Untagged cells whose code ``step`` needs (PRM003), placed in the step or hoisted to a shared module."""
         mine = {c.cell.index for c in step.cells}
         pulled = {placed.cell.cell.index for placed in step.body if placed.origin == "pulled"}
-        for diagnostic in self.all_diagnostics:
-            if diagnostic.code == "PRM003" and diagnostic.cell_index in mine:
-                pulled |= {related["index"] for related in diagnostic.related_cells}
+        for found in self.all_diagnostics:
+            if found.code == "PRM003" and found.cell_index in mine:
+                pulled |= {related["index"] for related in found.related_cells}
         return sorted(pulled)
 
     def to_json(self) -> dict:

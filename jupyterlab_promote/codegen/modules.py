@@ -252,6 +252,20 @@ def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0
     }
     bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+    imports = _notebook_imports(plan, loaded, bound_here)
+    local = _sibling_imports(plan, module, loaded, bound_here)
+    if "Any" in loaded and module != "pipeline":
+        imports.append("from typing import Any")
+    if module == "pipeline":
+        runtime = sorted(RUNTIME_NAMES & loaded)
+        if runtime:
+            local.append(f"from .runtime import {', '.join(runtime)}")
+        imports += _pipeline_imports(loaded, body, kind)
+    return _grouped(imports) + [""] + sorted(local)
+
+
+def _notebook_imports(plan: Plan, loaded: set[str], bound_here: set[str]) -> list[str]:
+    """The notebook's own imports of the names read, and the few the rewritten code adds (torch, random, numpy)."""
     imports = sorted(
         {plan.imports[name] for name in loaded if name in plan.imports and name not in bound_here and name != "pl"}
     )
@@ -259,6 +273,16 @@ def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
         imports.append("import pytorch_lightning as pl")  # one Lightning namespace throughout
     if "torch" in loaded and "torch" not in plan.imports:
         imports.append("import torch")
+    imports += [
+        f"import {name}"
+        for name in sorted(loaded & {"random", "numpy"})
+        if name not in plan.imports and name not in bound_here
+    ]
+    return imports
+
+
+def _sibling_imports(plan: Plan, module: str, loaded: set[str], bound_here: set[str]) -> list[str]:
+    """``from .data import …`` for hoisted definitions of earlier modules, and the Config."""
     hoisted = plan.hoisted_names()
     if plan.loop is not None:
         hoisted[LIT_CLASS] = "model"
@@ -269,27 +293,22 @@ def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
         names = sorted(n for n in loaded if hoisted.get(n) == other and n not in bound_here)
         if names:
             local.append(f"from .{other} import {', '.join(names)}")
-    imports += [
-        f"import {name}"
-        for name in sorted(loaded & {"random", "numpy"})
-        if name not in plan.imports and name not in bound_here
-    ]
     if plan.names.config in loaded:
         local.append(f"from .config import {plan.names.imported('Config', plan.names.config)}")
-    if "Any" in loaded and module != "pipeline":
+    return local
+
+
+def _pipeline_imports(loaded: set[str], body: str, kind: str) -> list[str]:
+    """What pipeline.py's generated wiring needs: typing, Fabric, seed_everything."""
+    imports = []
+    if "Any" in loaded or "dict[str, Any]" in body:
         imports.append("from typing import Any")
-    if module == "pipeline":
-        runtime = sorted(RUNTIME_NAMES & loaded)
-        if runtime:
-            local.append(f"from .runtime import {', '.join(runtime)}")
-        if "Any" in loaded or "dict[str, Any]" in body:
-            imports.append("from typing import Any")
-        if "Fabric" in loaded:
-            imports.append("from lightning_fabric import Fabric")
-        if "seed_everything" in loaded:
-            source = "pytorch_lightning" if kind == "lightning" else "lightning_fabric"
-            imports.append(f"from {source} import seed_everything")
-    return _grouped(imports) + [""] + sorted(local)
+    if "Fabric" in loaded:
+        imports.append("from lightning_fabric import Fabric")
+    if "seed_everything" in loaded:
+        source = "pytorch_lightning" if kind == "lightning" else "lightning_fabric"
+        imports.append(f"from {source} import seed_everything")
+    return imports
 
 
 def _grouped(imports: list[str]) -> list[str]:

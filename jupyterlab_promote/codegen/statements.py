@@ -113,15 +113,25 @@ def render(placed: Placed, options: RenderOptions) -> str:
         target = stmt.node.targets[0].id  # type: ignore[attr-defined]
         edits.replace_statement(stmt.node, f"{target} = {options.device}", False)
         return "\n".join(edits.apply(start, stmt.end_line))
+    _rewrite_statements(edits, stmt.node, lines, options)
+    if options.anchors:
+        _anchor_paths(edits, stmt.node, options.anchors)
+    if options.trainers:
+        _root_trainers(edits, stmt.node, options.trainers)
+    return "\n".join(edits.apply(start, stmt.end_line))
+
+
+def _rewrite_statements(edits: _Edits, node: ast.stmt, lines: list[str], options: RenderOptions) -> None:
+    """Display calls dropped, and on Fabric ``fabric.backward`` and ``fabric.setup``, in ``node`` and every nested block."""
     # The innermost function around each node: fabric.setup rebinds the model there.
     enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    for function in ast.walk(stmt.node):
+    for function in ast.walk(node):
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
     # The statement itself first (never dropped here: only_child is False), then every nested block.
-    blocks = [[stmt.node]] + [
+    blocks = [[node]] + [
         block
-        for parent in ast.walk(stmt.node)
+        for parent in ast.walk(node)
         for field_name in ("body", "orelse", "finalbody")
         if isinstance(block := getattr(parent, field_name, None), list)
     ]
@@ -132,21 +142,26 @@ def render(placed: Placed, options: RenderOptions) -> str:
                 continue
             if position > 0 and _is_display_expr(child):
                 edits.replace_statement(child, "", only_child)
-            elif options.fabric and _is_backward(child):
-                loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
-                edits.replace_statement(child, f"fabric.backward({loss})", only_child)
-            elif options.fabric and (setup := _optimizer_setup(child)):
-                end = child.end_lineno or child.lineno
-                edits.edits.append(
-                    (end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
-                )
-                if function := enclosing.get(id(child)):
-                    _declare_nonlocal(edits, function, setup.split(",")[0])
-    if options.anchors:
-        _anchor_paths(edits, stmt.node, options.anchors)
-    if options.trainers:
-        _root_trainers(edits, stmt.node, options.trainers)
-    return "\n".join(edits.apply(start, stmt.end_line))
+            elif options.fabric:
+                _rewrite_for_fabric(edits, child, lines, only_child, enclosing.get(id(child)))
+
+
+def _rewrite_for_fabric(
+    edits: _Edits,
+    child: ast.stmt,
+    lines: list[str],
+    only_child: bool,
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None,
+) -> None:
+    """``loss.backward()`` → ``fabric.backward(loss)``; ``fabric.setup`` after the optimizer is built."""
+    if _is_backward(child):
+        loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
+        edits.replace_statement(child, f"fabric.backward({loss})", only_child)
+    elif setup := _optimizer_setup(child):
+        end = child.end_lineno or child.lineno
+        edits.edits.append((end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup))
+        if function:
+            _declare_nonlocal(edits, function, setup.split(",")[0])
 
 
 def _anchor_paths(edits: _Edits, tree: ast.stmt, anchors: dict[int, str]) -> None:

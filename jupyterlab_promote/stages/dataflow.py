@@ -61,60 +61,84 @@ def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str,
 def trace_data_flow(plan: Plan) -> None:
     if not plan.steps:  # nothing promoted (PRM018)
         return
-    hoistable = _hoistable(plan)
-    used_hoisted: set[str] = set()
-    params = {p.name for p in plan.parameters}
-    available: dict[str, Step] = {}  # name → the last step that bound or changed it
-    untagged = [c for c in plan.cells if c.role is None and c.names]
+    flow = _Flow(plan)
     for index, step in enumerate(plan.steps):
+        flow.trace_step(index, step)
+    _hoist(plan, flow.hoistable, flow.used_hoisted)
+
+
+class _Flow:
+    """The walk over the steps in order: what each statement reads, and where that comes from."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.hoistable = _hoistable(plan)
+        self.used_hoisted: set[str] = set()
+        self.params = {p.name for p in plan.parameters}
+        self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
+        self.untagged = [c for c in plan.cells if c.role is None and c.names]
+
+    def trace_step(self, index: int, step: Step) -> None:
+        """Every statement of ``step``, with what it reads resolved; pulled and moved statements are traced too."""
         local: set[str] = set()
         binds_anywhere = {n for p in step.body for n in p.stmt.binds}
         position = 0
         while position < len(step.body):
-            placed = step.body[position]
-            stmt = placed.stmt
-            if stmt.is_definition and stmt.binds[0] in hoistable and hoistable[stmt.binds[0]].stmt is stmt:
-                used_hoisted.add(stmt.binds[0])
+            stmt = step.body[position].stmt
+            if stmt.is_definition and stmt.binds[0] in self.hoistable and self.hoistable[stmt.binds[0]].stmt is stmt:
+                self.used_hoisted.add(stmt.binds[0])
                 position += 1
                 continue
             reads = list(stmt.reads)
             reads += [n for n in stmt.call_time_reads if n not in binds_anywhere]
-            inserted = False
-            for name in reads:
-                if name in local or name in BUILTINS:
-                    continue
-                if name in available:
-                    if name not in step.inputs:
-                        step.inputs.append(name)
-                    producer = available[name]
-                    if name not in producer.outputs:
-                        producer.outputs.append(name)
-                elif name in params:
-                    if name not in step.params:
-                        step.params.append(name)
-                elif name in plan.imports:
-                    continue
-                elif name in hoistable:
-                    _use_hoisted(plan, name, hoistable, used_hoisted, placed)
-                elif pulled := _pull_from_untagged(plan, name, placed, untagged, step):
-                    step.body[position:position] = pulled
-                    binds_anywhere |= {n for p in pulled for n in p.stmt.binds}
-                    inserted = True
-                    break
-                elif moved := _move_later_definition(plan, name, index, placed):
-                    step.body.insert(position, moved)
-                    binds_anywhere |= set(moved.stmt.binds)
-                    inserted = True
-                    break
-                else:
-                    _undefined(plan, name, placed, index)
-                    local.add(name)
-            if inserted:
+            inserted = self._resolve(reads, index, step, position, local)
+            if inserted is not None:
+                binds_anywhere |= inserted
                 continue  # process the inserted statements first
             local.update(stmt.binds)
-            for name in stmt.binds + [m for m in stmt.mutates if m not in plan.imports]:
-                available[name] = step
+            for name in stmt.binds + [m for m in stmt.mutates if m not in self.plan.imports]:
+                self.available[name] = step
             position += 1
+
+    def _resolve(self, reads: list[str], index: int, step: Step, position: int, local: set[str]) -> set[str] | None:
+        """Find where each name read comes from; the names bound by statements inserted before ``position``
+        (pulled from an untagged cell, or a definition moved from a later step), else None."""
+        placed = step.body[position]
+        for name in reads:
+            if name in local or name in BUILTINS or self._known(name, step, placed):
+                continue
+            if pulled := _pull_from_untagged(self.plan, name, placed, self.untagged, step):
+                step.body[position:position] = pulled
+                return {n for p in pulled for n in p.stmt.binds}
+            if moved := _move_later_definition(self.plan, name, index, placed):
+                step.body.insert(position, moved)
+                return set(moved.stmt.binds)
+            _undefined(self.plan, name, placed, index)
+            local.add(name)
+        return None
+
+    def _known(self, name: str, step: Step, reader: Placed) -> bool:
+        """``name`` is an earlier step's output (handed over), a parameter, an import or a hoisted definition."""
+        if name in self.available:
+            if name not in step.inputs:
+                step.inputs.append(name)
+            producer = self.available[name]
+            if name not in producer.outputs:
+                producer.outputs.append(name)
+        elif name in self.params:
+            if name not in step.params:
+                step.params.append(name)
+        elif name in self.plan.imports:
+            pass
+        elif name in self.hoistable:
+            _use_hoisted(self.plan, name, self.hoistable, self.used_hoisted, reader)
+        else:
+            return False
+        return True
+
+
+def _hoist(plan: Plan, hoistable: dict[str, Placed], used_hoisted: set[str]) -> None:
+    """The hoistable definitions some step uses go to their module and leave the steps' bodies."""
     placement: dict[str, str] = {}
     for name in sorted(used_hoisted, key=lambda n: (hoistable[n].cell.cell.index, hoistable[n].stmt.line)):
         placement[name] = _module_for(hoistable[name], hoistable, placement)
@@ -139,16 +163,13 @@ def _warn_local_classes(plan: Plan, step: Step, hoistable: dict[str, Placed]) ->
         state = [
             n for n in placed.stmt.call_time_reads if n not in plan.imports and n not in hoistable and n not in BUILTINS
         ]
-        placed.cell.diagnostics.append(
-            diagnostic(
-                plan.notebook,
-                placed.cell.cell,
-                "warning",
-                "PRM005",
-                f"class {placed.stmt.binds[0]} reads notebook state ({', '.join(state) or 'parameters'}) when called, so it stays "
-                f"inside the {step.name} step; DataLoader workers started with 'spawn' cannot pickle it. Pass those values to its constructor",
-                line_in_cell(placed.cell, placed.stmt.line),
-            )
+        plan.diagnose(
+            placed.cell,
+            "warning",
+            "PRM005",
+            f"class {placed.stmt.binds[0]} reads notebook state ({', '.join(state) or 'parameters'}) when called, so it stays "
+            f"inside the {step.name} step; DataLoader workers started with 'spawn' cannot pickle it. Pass those values to its constructor",
+            line_in_cell(placed.cell, placed.stmt.line),
         )
 
 
@@ -166,22 +187,19 @@ def _use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[
 
 def _warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> None:
     role = reader.cell.role or "step"
-    reader.cell.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            reader.cell.cell,
-            "error" if plan.strict else "warning",
-            "PRM003",
-            f"'{name}' is defined only in untagged cell {source.cell.index} (id {source.cell.id}); its definition was pulled in. Tag that cell to make this explicit",
-            line_in_cell(reader.cell, reader.stmt.line),
-            suggestion={
-                "action": "set-role",
-                "cell_index": source.cell.index,
-                "cell_id": source.cell.id,
-                "role": role if role != "step" else "functions",
-            },
-            related_cells=[{"index": source.cell.index, "id": source.cell.id}],
-        )
+    plan.diagnose(
+        reader.cell,
+        "error" if plan.strict else "warning",
+        "PRM003",
+        f"'{name}' is defined only in untagged cell {source.cell.index} (id {source.cell.id}); its definition was pulled in. Tag that cell to make this explicit",
+        line_in_cell(reader.cell, reader.stmt.line),
+        suggestion={
+            "action": "set-role",
+            "cell_index": source.cell.index,
+            "cell_id": source.cell.id,
+            "role": role if role != "step" else "functions",
+        },
+        related_cells=[{"index": source.cell.index, "id": source.cell.id}],
     )
 
 
@@ -234,7 +252,7 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
         severity = "warning"
     line = _first_use(reader, name)
     plan.undefined.setdefault(name, []).append((reader.cell.cell.index, line))
-    reader.cell.diagnostics.append(diagnostic(plan.notebook, reader.cell.cell, severity, "PRM002", message, line))
+    plan.diagnose(reader.cell, severity, "PRM002", message, line)
 
 
 def _first_use(placed: Placed, name: str) -> int:

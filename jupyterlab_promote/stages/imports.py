@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from ..cellplan import CellPlan
 from ..diagnostics import diagnostic
 from ..plan import Plan
 
@@ -22,22 +23,7 @@ def collect_imports(plan: Plan) -> None:
                     text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
                     plan.imports.setdefault(bound, text)
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                for alias in node.names:
-                    if alias.name == "*":
-                        cell.diagnostics.append(
-                            diagnostic(
-                                plan.notebook,
-                                cell.cell,
-                                "warning",
-                                "PRM002",
-                                f"'from {node.module} import *' hides which names the code uses; import them by name",
-                                stmt.line,
-                            )
-                        )
-                        continue
-                    bound = alias.asname or alias.name
-                    text = f"from {node.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    plan.imports.setdefault(bound, text)
+                _collect_from_import(plan, cell, stmt.line, node)
         if cell.plain and cell.plain.needs_subprocess and cell.role not in (None, "skip"):
             plan.imports.setdefault("subprocess", "import subprocess")
         if cell.plain and cell.role not in (None, "skip"):
@@ -53,3 +39,20 @@ def collect_imports(plan: Plan) -> None:
                 "the notebook imports both pytorch_lightning and lightning.pytorch; their classes do not mix ('model must be a LightningModule'); the package uses pytorch_lightning only",
             )
         )
+
+
+def _collect_from_import(plan: Plan, cell: CellPlan, line: int, node: ast.ImportFrom) -> None:
+    """``from X import a as b`` binds b; ``import *`` binds names no one can see (PRM002)."""
+    for alias in node.names:
+        if alias.name == "*":
+            plan.diagnose(
+                cell,
+                "warning",
+                "PRM002",
+                f"'from {node.module} import *' hides which names the code uses; import them by name",
+                line,
+            )
+            continue
+        bound = alias.asname or alias.name
+        text = f"from {node.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+        plan.imports.setdefault(bound, text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import diagnostic
-from ..plan import Plan, line_in_cell
+from ..plan import Placed, Plan, Step, line_in_cell
 
 
 def _bound_at_top_level(node: ast.stmt) -> list[str]:
@@ -58,24 +58,7 @@ def find_metrics(plan: Plan) -> None:
         for placed in step.body:
             if placed.cell.role not in ("evaluate", "step") and step.role != "evaluate":
                 continue  # a step fused with evaluate cells: only those cells' values are metrics
-            for name in _bound_at_top_level(placed.stmt.node):
-                if name not in step.metrics:
-                    step.metrics.append(name)
-            node = placed.stmt.node
-            if _is_results_call(node) and isinstance(node, ast.Expr):
-                step.captured[id(placed.stmt)] = plan.names.results
-                step.metric_tables.append(plan.names.results)
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Attribute)
-            ):
-                if (
-                    node.value.func.attr in ("test", "validate")
-                    and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name)
-                ):
-                    step.metric_tables.append(node.targets[0].id)
+            _collect_metrics(plan, step, placed)
     evaluate_steps = [s for s in plan.steps if s.role == "evaluate" or any(c.role == "evaluate" for c in s.cells)]
     if evaluate_steps:
         _results_of_evaluate_functions(plan)
@@ -83,15 +66,30 @@ def find_metrics(plan: Plan) -> None:
             _leave_out_non_metrics(plan, step)
     if evaluate_steps and not any(step.metrics or step.metric_tables for step in plan.steps):
         cell = evaluate_steps[0].cells[0]
-        cell.diagnostics.append(
-            diagnostic(
-                plan.notebook,
-                cell.cell,
-                "warning",
-                "PRM012",
-                "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
-            )
+        plan.diagnose(
+            cell,
+            "warning",
+            "PRM012",
+            "this evaluate step binds no value, so metrics.json will be empty; assign the final metric to a variable, e.g. `test_acc = correct / total`",
         )
+
+
+def _collect_metrics(plan: Plan, step: Step, placed: Placed) -> None:
+    """What one evaluate statement binds (candidate metrics), and the tables of results it records."""
+    for name in _bound_at_top_level(placed.stmt.node):
+        if name not in step.metrics:
+            step.metrics.append(name)
+    node = placed.stmt.node
+    if _is_results_call(node) and isinstance(node, ast.Expr):
+        step.captured[id(placed.stmt)] = plan.names.results
+        step.metric_tables.append(plan.names.results)
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+        if (
+            node.value.func.attr in ("test", "validate")
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            step.metric_tables.append(node.targets[0].id)
 
 
 def _assignments(node: ast.stmt) -> list[ast.Assign]:
@@ -239,13 +237,10 @@ def _leave_out_non_metrics(plan: Plan, step) -> None:
             step.metrics.remove(name)
             left_out.setdefault(id(cell), (cell, line, []))[2].append(f"{name} ({reason})")
     for cell, line, names in left_out.values():
-        cell.diagnostics.append(  # type: ignore[attr-defined]
-            diagnostic(
-                plan.notebook,
-                cell.cell,  # type: ignore[attr-defined]
-                "info",
-                "PRM040",
-                f"not recorded in metrics.json, since metrics are numeric scalars: {', '.join(names)}",
-                line,
-            )
+        plan.diagnose(
+            cell,
+            "info",
+            "PRM040",
+            f"not recorded in metrics.json, since metrics are numeric scalars: {', '.join(names)}",
+            line,
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from ..diagnostics import diagnostic
+from ..cellplan import CellPlan
 from ..lines import source_segment, split_lines
+from ..names import Statement
 from ..plan import Parameter, Placed, Plan
 
 _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
@@ -13,7 +14,6 @@ _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_see
 
 def collect_parameters(plan: Plan) -> None:
     """Literal assignments → parameters; seeding → plan.seed; anything else → plan.prelude, run first."""
-    prelude = plan.prelude
     seeds: list[ast.expr] = []
     for cell in plan.cells:
         if cell.role != "parameters" or not cell.names:
@@ -22,40 +22,48 @@ def collect_parameters(plan: Plan) -> None:
         for stmt in cell.names.statements:
             node = stmt.node
             if stmt.is_literal and isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                value = ast.literal_eval(node.value)  # type: ignore[arg-type]
-                source = source_segment(lines, node.value) or repr(value)  # type: ignore[union-attr, arg-type]
-                text = lines[stmt.line - 1] if stmt.line - 1 < len(lines) else ""
-                comment = text.split("#", 1)[1].strip() if "#" in text else ""
-                for target in targets:
-                    plan.parameters = [p for p in plan.parameters if p.name != target.id]  # type: ignore[attr-defined]
-                    plan.parameters.append(Parameter(target.id, value, source, cell, stmt.line, comment))  # type: ignore[attr-defined]
+                _add_parameters(plan, cell, stmt, lines)
             elif _is_seed_call(node):
                 seeds.append(node.value.args[0])  # type: ignore[attr-defined]
             elif stmt.is_import:
                 continue
             else:
-                cell.diagnostics.append(
-                    diagnostic(
-                        plan.notebook,
-                        cell.cell,
-                        "warning",
-                        "PRM019",
-                        "not a literal assignment: it cannot become a typed parameter and runs at the start of the first step",
-                        stmt.line,
-                    )
+                plan.diagnose(
+                    cell,
+                    "warning",
+                    "PRM019",
+                    "not a literal assignment: it cannot become a typed parameter and runs at the start of the first step",
+                    stmt.line,
                 )
-                prelude.append(Placed(cell, stmt))
+                plan.prelude.append(Placed(cell, stmt))
     for seed in seeds:
-        if isinstance(seed, ast.Name) and any(p.name == seed.id for p in plan.parameters):
-            plan.seed = seed.id
-        elif isinstance(seed, ast.Constant) and isinstance(seed.value, int) and plan.seed is None:
-            name = "seed" if not any(p.name == "seed" for p in plan.parameters) else "promote_seed"
-            cell = next(c for c in plan.cells if c.role == "parameters")
-            plan.parameters.append(
-                Parameter(name, seed.value, repr(seed.value), cell, seed.lineno, "random seed (seed_everything)")
-            )
-            plan.seed = name
+        _adopt_seed(plan, seed)
+
+
+def _add_parameters(plan: Plan, cell: CellPlan, stmt: Statement, lines: list[str]) -> None:
+    """A parameter per target of a literal assignment; a later assignment of the same name wins."""
+    node = stmt.node
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+    value = ast.literal_eval(node.value)  # type: ignore[arg-type, attr-defined]
+    source = source_segment(lines, node.value) or repr(value)  # type: ignore[union-attr, arg-type, attr-defined]
+    text = lines[stmt.line - 1] if stmt.line - 1 < len(lines) else ""
+    comment = text.split("#", 1)[1].strip() if "#" in text else ""
+    for target in targets:
+        plan.parameters = [p for p in plan.parameters if p.name != target.id]  # type: ignore[attr-defined]
+        plan.parameters.append(Parameter(target.id, value, source, cell, stmt.line, comment))  # type: ignore[attr-defined]
+
+
+def _adopt_seed(plan: Plan, seed: ast.expr) -> None:
+    """A seed call's argument: a parameter becomes plan.seed; a literal becomes a ``seed`` parameter first."""
+    if isinstance(seed, ast.Name) and any(p.name == seed.id for p in plan.parameters):
+        plan.seed = seed.id
+    elif isinstance(seed, ast.Constant) and isinstance(seed.value, int) and plan.seed is None:
+        name = "seed" if not any(p.name == "seed" for p in plan.parameters) else "promote_seed"
+        cell = next(c for c in plan.cells if c.role == "parameters")
+        plan.parameters.append(
+            Parameter(name, seed.value, repr(seed.value), cell, seed.lineno, "random seed (seed_everything)")
+        )
+        plan.seed = name
 
 
 def _is_seed_call(node: ast.stmt) -> bool:

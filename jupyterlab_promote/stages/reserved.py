@@ -36,13 +36,10 @@ def give_way_to_notebook_names(plan: Plan) -> None:
     for step in plan.steps:
         for placed in step.body:
             for name in set(placed.stmt.binds) & RESERVED_LOCALS:
-                placed.cell.diagnostics.append(
-                    diagnostic(
-                        plan.notebook,
-                        placed.cell.cell,
-                        "error",
-                        "PRM023",
-                        f"'{name}' is the name every generated step uses for its {'configuration' if name == 'cfg' else 'Lightning Fabric'}; rename this variable",
-                        line_in_cell(placed.cell, placed.stmt.line),
-                    )
+                plan.diagnose(
+                    placed.cell,
+                    "error",
+                    "PRM023",
+                    f"'{name}' is the name every generated step uses for its {'configuration' if name == 'cfg' else 'Lightning Fabric'}; rename this variable",
+                    line_in_cell(placed.cell, placed.stmt.line),
                 )

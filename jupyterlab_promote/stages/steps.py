@@ -70,41 +70,14 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     """
     producer: dict[int, Step] = {id(c): s for s in steps for c in s.cells}
     binders = sorted((c for s in steps for c in s.cells), key=lambda c: c.cell.index)
-
-    def sources(name: str, before: int, seen: set[str]) -> list[CellPlan]:
-        """The cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics)."""
-        if name in plan.imports or name in seen:  # imports are collected for every module, whichever cell has them
-            return []
-        seen.add(name)
-        source = next(
-            (b for b in reversed(binders) if b.cell.index < before and name in b.names.binds | b.names.mutates),  # type: ignore[union-attr]
-            None,
-        )
-        if source is None:
-            return []
-        definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
-        if definition is None:
-            return [source]
-        # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
-        needs = set(definition.reads) | set(definition.call_time_reads)
-        return [found for need in sorted(needs) for found in sources(need, source.cell.index, seen)]
-
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
             for name in cell.names.reads if cell.names else []:
-                for source in sources(name, cell.cell.index, set()):
+                for source in _sources(plan, binders, name, cell.cell.index, set()):
                     if producer[id(source)] is not step:
                         after[id(step)].add(id(producer[id(source)]))
-    # A file is a hand-off too: the step that reloads what an earlier cell saved runs after it.
-    files = file_roots_by_cell(binders)
-    for cell in binders:
-        for root in files[id(cell)][1]:
-            writer = next(
-                (b for b in reversed(binders) if b.cell.index < cell.cell.index and root in files[id(b)][0]), None
-            )
-            if writer is not None and producer[id(writer)] is not producer[id(cell)]:
-                after[id(producer[id(cell)])].add(id(producer[id(writer)]))
+    _order_by_files(binders, producer, after)
     groups = _fuse_cycles(plan, steps, after)
     ordered: list[Step] = []
     placed: set[int] = set()
@@ -114,6 +87,37 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
         ordered.append(ready.step)
         placed |= ready.members
     return ordered
+
+
+def _sources(plan: Plan, binders: list[CellPlan], name: str, before: int, seen: set[str]) -> list[CellPlan]:
+    """The cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics)."""
+    if name in plan.imports or name in seen:  # imports are collected for every module, whichever cell has them
+        return []
+    seen.add(name)
+    source = next(
+        (b for b in reversed(binders) if b.cell.index < before and name in b.names.binds | b.names.mutates),  # type: ignore[union-attr]
+        None,
+    )
+    if source is None:
+        return []
+    definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
+    if definition is None:
+        return [source]
+    # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
+    needs = set(definition.reads) | set(definition.call_time_reads)
+    return [found for need in sorted(needs) for found in _sources(plan, binders, need, source.cell.index, seen)]
+
+
+def _order_by_files(binders: list[CellPlan], producer: dict[int, Step], after: dict[int, set[int]]) -> None:
+    """A file is a hand-off too: the step that reloads what an earlier cell saved runs after it."""
+    files = file_roots_by_cell(binders)
+    for cell in binders:
+        for root in files[id(cell)][1]:
+            writer = next(
+                (b for b in reversed(binders) if b.cell.index < cell.cell.index and root in files[id(b)][0]), None
+            )
+            if writer is not None and producer[id(writer)] is not producer[id(cell)]:
+                after[id(producer[id(cell)])].add(id(producer[id(writer)]))
 
 
 @dataclass
@@ -158,15 +162,12 @@ def _fuse(plan: Plan, cycle: list[Step]) -> Step:
     cells = sorted((c for s in cycle for c in s.cells), key=lambda c: c.cell.index)
     fused = Step(name="_".join(s.name for s in cycle), role=role, cells=cells)
     names = " and ".join(f"'{s.name}'" for s in cycle)
-    cells[0].diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            cells[0].cell,
-            "info",
-            "PRM026",
-            f"steps {names} each use what the other computes earlier in the notebook, so they run as one step "
-            f"'{fused.name}' in notebook order; retag the cells if you want them apart",
-        )
+    plan.diagnose(
+        cells[0],
+        "info",
+        "PRM026",
+        f"steps {names} each use what the other computes earlier in the notebook, so they run as one step "
+        f"'{fused.name}' in notebook order; retag the cells if you want them apart",
     )
     return fused
 
@@ -183,15 +184,7 @@ def _infer_step_role(plan: Plan, step: Step) -> None:
         return
     step.role = role
     first = step.cells[0]
-    first.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            first.cell,
-            "info",
-            "PRM010",
-            f"step '{step.name}' runs as the {role} step, from what its code does",
-        )
-    )
+    plan.diagnose(first, "info", "PRM010", f"step '{step.name}' runs as the {role} step, from what its code does")
 
 
 def _identifier(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import diagnostic
-from ..loops import match_epoch_loop
+from ..loops import StepBody, match_epoch_loop
 from ..names import BUILTINS
 from ..plan import MappedLoop, Placed, Plan, Step, line_in_cell
 
@@ -63,23 +63,22 @@ def map_training_loop(plan: Plan) -> None:
     sites += [p for group in plan.hoisted.values() for p in group if _calls_backward(p.stmt.node)]
     if not sites:
         return
-    reason = _unmappable(plan, sites)
-    if reason:
-        placed = sites[0]
-        placed.cell.diagnostics.append(
-            diagnostic(
-                plan.notebook,
-                placed.cell.cell,
-                "info",
-                "PRM014",
-                f"training loop kept as written on Lightning Fabric ({reason}); it still runs on CPU, GPU and DDP",
-                line_in_cell(placed.cell, placed.stmt.line),
-            )
-        )
+    loop = _match_loop(plan, sites)
+    if isinstance(loop, MappedLoop):
+        _record_mapping(plan, loop)
+        return
+    placed = sites[0]
+    plan.diagnose(
+        placed.cell,
+        "info",
+        "PRM014",
+        f"training loop kept as written on Lightning Fabric ({loop}); it still runs on CPU, GPU and DDP",
+        line_in_cell(placed.cell, placed.stmt.line),
+    )
 
 
-def _unmappable(plan: Plan, sites: list[Placed]) -> str | None:
-    """Why the loop cannot become LightningModule hooks, or None after recording the mapping."""
+def _match_loop(plan: Plan, sites: list[Placed]) -> MappedLoop | str:
+    """The loop as LightningModule hooks, or why it cannot become them."""
     if len(sites) != 1:
         return "backward() is called in several places"
     placed = sites[0]
@@ -104,24 +103,7 @@ def _unmappable(plan: Plan, sites: list[Placed]) -> str | None:
     known = {mapping.model, mapping.criterion, mapping.optimizer} | params | set(plan.imports) | BUILTINS
     bodies = [mapping.train] + ([mapping.validation] if mapping.validation else [])
     for body in bodies:
-        local = {
-            n.id
-            for s in body.statements
-            for n in ast.walk(s)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-        }
-        local |= {n.id for n in ast.walk(ast.parse(body.batch_target)) if isinstance(n, ast.Name)}
-        free = (
-            {
-                n.id
-                for s in body.statements
-                for n in ast.walk(s)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-            }
-            - local
-            - known
-        )
-        if free:
+        if free := _free_names(body) - known:
             return f"the batch code reads {', '.join(sorted(free))} from the notebook"
     expressions = [optimizer.stmt.node] + ([scheduler.stmt.node] if scheduler else [])
     hparams = sorted({n.id for e in expressions for n in ast.walk(e) if isinstance(n, ast.Name) and n.id in params})
@@ -129,18 +111,32 @@ def _unmappable(plan: Plan, sites: list[Placed]) -> str | None:
         {n.id for b in bodies for s in b.statements for n in ast.walk(s) if isinstance(n, ast.Name) and n.id in params}
         - set(hparams)
     )
-    plan.loop = MappedLoop(step, placed, mapping, optimizer, scheduler, hparams)
-    placed.cell.diagnostics.append(
-        diagnostic(
-            plan.notebook,
-            placed.cell.cell,
-            "info",
-            "PRM022",
-            "training loop mapped to Lightning: training_step"
-            + (", validation_step" if mapping.validation else "")
-            + ", configure_optimizers and a Trainer"
-            + (" with a best-checkpoint callback" if mapping.checkpoint_path is not None else ""),
-            line_in_cell(placed.cell, placed.stmt.line),
-        )
+    return MappedLoop(step, placed, mapping, optimizer, scheduler, hparams)
+
+
+def _free_names(body: StepBody) -> set[str]:
+    """Names a batch body reads that neither it nor its batch target binds."""
+    local = {
+        n.id for s in body.statements for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    local |= {n.id for n in ast.walk(ast.parse(body.batch_target)) if isinstance(n, ast.Name)}
+    read = {
+        n.id for s in body.statements for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    return read - local
+
+
+def _record_mapping(plan: Plan, loop: MappedLoop) -> None:
+    """The plan keeps the mapped loop; PRM022 tells the author which hooks it became."""
+    plan.loop = loop
+    placed, mapping = loop.placed, loop.mapping
+    plan.diagnose(
+        placed.cell,
+        "info",
+        "PRM022",
+        "training loop mapped to Lightning: training_step"
+        + (", validation_step" if mapping.validation else "")
+        + ", configure_optimizers and a Trainer"
+        + (" with a best-checkpoint callback" if mapping.checkpoint_path is not None else ""),
+        line_in_cell(placed.cell, placed.stmt.line),
     )
-    return None
