@@ -17,7 +17,7 @@ import re
 import symtable
 from dataclasses import dataclass, field
 
-from .lines import split_lines, source_segment
+from .lines import source_segment, split_lines
 
 BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "get_ipython", "display"}
 

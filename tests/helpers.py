@@ -81,7 +81,18 @@ def lint_problems(project: Path) -> list[str]:
 
     found = []
     for command in (
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "--select", "E4,E7,E9,F,I", "."],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--output-format",
+            "concise",
+            "--select",
+            "E4,E7,E9,F,I",
+            ".",
+        ],
         [sys.executable, "-m", "black", "--check", "--quiet", "."],
     ):
         done = subprocess.run(command, cwd=project, capture_output=True, text=True)

@@ -15,7 +15,14 @@ import pytest
 
 from jupyterlab_promote import api
 
-from .helpers import CORPUS, CORPUS_MISSING, corpus_notebooks, lint_problems, metrics_of, run_in_project
+from .helpers import (
+    CORPUS,
+    CORPUS_MISSING,
+    corpus_notebooks,
+    lint_problems,
+    metrics_of,
+    run_in_project,
+)
 
 if not (CORPUS / "expected.json").is_file():
     pytest.skip(CORPUS_MISSING, allow_module_level=True)

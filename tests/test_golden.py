@@ -10,7 +10,12 @@ import json
 
 import pytest
 
-from .golden.generate import RECORD, formatter_versions, generated_hashes, golden_notebooks
+from .golden.generate import (
+    RECORD,
+    formatter_versions,
+    generated_hashes,
+    golden_notebooks,
+)
 from .helpers import CORPUS_MISSING
 
 RECORDED = json.loads(RECORD.read_text())
@@ -26,7 +31,9 @@ def test_generated_output_is_the_recorded_output(key):
         pytest.skip(CORPUS_MISSING)
     actual = generated_hashes(notebook)
     changed = sorted(name for name in set(actual) | set(RECORDED[key]) if actual.get(name) != RECORDED[key].get(name))
-    assert not changed, f"{key}: generated files differ from the record: {changed} (intended? python -m tests.golden.generate)"
+    assert (
+        not changed
+    ), f"{key}: generated files differ from the record: {changed} (intended? python -m tests.golden.generate)"
 
 
 def test_every_golden_notebook_is_recorded():

@@ -65,8 +65,29 @@ def test_plain_python_skips_ipython_only_where_ipython_would_change_nothing(body
 @given(
     st.lists(
         st.sampled_from(
-            ["x = 1", "", "  ", "    y = 2", "...", ">>> z", "... )", "%time a", "!ls", "if x:", "    pass",
-             "f(", ")", "'''", "# c", "In [2]: q", "  ...: r", "a = (1,", "\t", "b?", "# %%"]
+            [
+                "x = 1",
+                "",
+                "  ",
+                "    y = 2",
+                "...",
+                ">>> z",
+                "... )",
+                "%time a",
+                "!ls",
+                "if x:",
+                "    pass",
+                "f(",
+                ")",
+                "'''",
+                "# c",
+                "In [2]: q",
+                "  ...: r",
+                "a = (1,",
+                "\t",
+                "b?",
+                "# %%",
+            ]
         ),
         max_size=6,
     )
@@ -111,7 +132,11 @@ def test_an_unchanged_notebook_is_up_to_date_without_regenerating(tmp_path: Path
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "T")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "t@example.com")
-    cells = [("lr = 0.1", ["parameters"]), ("xs = [1.0, 2.0]", ["promote:data"]), ("w = sum(xs) * lr", ["promote:train"])]
+    cells = [
+        ("lr = 0.1", ["parameters"]),
+        ("xs = [1.0, 2.0]", ["promote:data"]),
+        ("w = sum(xs) * lr", ["promote:train"]),
+    ]
     notebook, output = write_notebook(tmp_path / "nb.ipynb", cells), tmp_path / "out"
     first = api.promote(notebook, output)
     assert first.ok and first.commit

@@ -5,7 +5,14 @@ from __future__ import annotations
 from jupyterlab_promote import api
 from jupyterlab_promote.api import analyze
 
-from .helpers import TINY_TORCH, corpus_notebooks, metrics_of, requires_corpus, run_in_project, write_notebook
+from .helpers import (
+    TINY_TORCH,
+    corpus_notebooks,
+    metrics_of,
+    requires_corpus,
+    run_in_project,
+    write_notebook,
+)
 
 
 def codes(plan, code):

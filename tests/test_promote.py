@@ -11,7 +11,13 @@ import torch
 from jupyterlab_promote import api
 from jupyterlab_promote.errors import RefusedError
 
-from .helpers import TINY_TORCH, lint_problems, metrics_of, run_in_project, write_notebook
+from .helpers import (
+    TINY_TORCH,
+    lint_problems,
+    metrics_of,
+    run_in_project,
+    write_notebook,
+)
 
 
 def git(cwd, *args) -> str:
@@ -110,7 +116,9 @@ def test_preview_shows_files_a_new_promotion_would_delete(tmp_path, git_identity
     write_notebook(notebook, cells)
     preview = api.preview(notebook, output)
     deleted = [f for f in preview.files if f.status == "deleted"]
-    assert [f.path for f in deleted] == [f"src/tiny/{name}.py" for name in ("data", "model", "predict", "schema", "serve")]
+    assert [f.path for f in deleted] == [
+        f"src/tiny/{name}.py" for name in ("data", "model", "predict", "schema", "serve")
+    ]
     assert deleted[1].diff.startswith("--- a/src/tiny/model.py\n+++ /dev/null")
     assert api.promote(notebook, output).ok
     assert not (output / "src" / "tiny" / "model.py").exists()

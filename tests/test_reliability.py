@@ -313,7 +313,12 @@ CASES = [
     Case("del-parameter", cells=base_with(["promote:evaluate"], "total = score + lr\ndel total")),
     Case("very-long-name", cells=base_with(["promote:evaluate"], "a" * 300 + " = score")),
     Case("line-of-100000-chars", cells=base_with(["promote:evaluate"], "q = [" + ", ".join(["score"] * 14_000) + "]")),
-    Case("sum-chain-2000", cells=base_with(["promote:evaluate"], "q = " + " + ".join(["score"] * 2000)), exit=1, says="PRM001"),
+    Case(
+        "sum-chain-2000",
+        cells=base_with(["promote:evaluate"], "q = " + " + ".join(["score"] * 2000)),
+        exit=1,
+        says="PRM001",
+    ),
     Case("many-small-cells", cells=[*BASE, *[(["promote:data"], f"v{i} = {i}") for i in range(500)]]),
     Case("null-byte-in-string", cells=base_with(["promote:data"], "s = 'a\\x00b'")),
     Case("tab-indentation", cells=base_with(["promote:data"], "for i in range(2):\n\tq = i")),

@@ -24,8 +24,14 @@ def write(path: Path, cells: list[tuple[list[str] | None, str]]) -> Path:
         "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
         "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {"tags": tags} if tags else {}, "source": source,
-             "execution_count": None, "outputs": []}
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {"tags": tags} if tags else {},
+                "source": source,
+                "execution_count": None,
+                "outputs": [],
+            }
             for i, (tags, source) in enumerate(cells)
         ],
     }

@@ -25,7 +25,8 @@ _AUTHOR_RULES = ("--select", "E4,E7,E9,F", "--ignore", "E902")
 
 def _ruff_findings(source: str) -> dict[int, list[str]]:
     """Rule codes by the line their ``# noqa`` belongs on, as ruff reports them for ``source``."""
-    from ruff.__main__ import find_ruff_bin  # the ruff package ships its binary and says where
+    # the ruff package ships its binary and says where
+    from ruff.__main__ import find_ruff_bin
 
     command = [find_ruff_bin(), "check", *_AUTHOR_RULES, "--output-format", "json", "--no-cache", "--isolated"]
     done = subprocess.run(
