@@ -49,7 +49,7 @@ def test_cookiecutter_renders_what_promotion_writes(tmp_path, monkeypatch):
     assert out.name == "demo"
     assert set(rendered) == {"pyproject.toml", "README.md", ".gitignore", "Dockerfile", ".dockerignore"} | {
         f".github/workflows/{name}.yml" for name in ("ci", "retrain", "drift")
-    }
+    } | {"deploy/slurm.sbatch"}
     assert {path: files[path] for path in rendered} == rendered
 
 
@@ -62,3 +62,20 @@ def test_cookiecutter_no_input_renders_the_shipped_defaults(tmp_path):
     assert pyproject["project"]["name"] == "demo"
     assert "python -m demo" in (out / "README.md").read_text()
     assert (out / ".github" / "workflows" / "ci.yml").is_file()
+
+
+def test_a_project_without_torch_has_no_slurm_script_either_way(tmp_path):
+    """hooks/post_gen_project.py removes what promotion skips (cookiecutter.json's _torch_only)."""
+    from cookiecutter.main import cookiecutter
+
+    out = Path(
+        cookiecutter(
+            str(default_template.SKELETON), no_input=True, output_dir=str(tmp_path), extra_context={"_torch": False}
+        )
+    )
+    assert not (out / "deploy" / "slurm.sbatch").exists()
+    assert (out / "Dockerfile").is_file()
+    values = json.loads((default_template.SKELETON / "cookiecutter.json").read_text())
+    ours = {key.removeprefix("_"): value for key, value in values.items()}
+    ours.update(package=ours.pop("package_name"), distribution="demo", torch=False)
+    assert "deploy/slurm.sbatch" not in default_template.render_skeleton(ours)

@@ -1,7 +1,7 @@
 """Our default project template: a cookiecutter template shipped in the package (``skeleton/``).
 
 ``skeleton/`` holds the files around the notebook's code (pyproject.toml, README.md, the CI workflows,
-.gitignore, Dockerfile, .dockerignore) as a real cookiecutter template: ``cookiecutter --no-input
+.gitignore, Dockerfile, .dockerignore, deploy/slurm.sbatch for torch projects) as a real cookiecutter template: ``cookiecutter --no-input
 jupyterlab_promote/codegen/skeleton`` renders the demo's surroundings from the defaults in its
 cookiecutter.json. Promotion supplies ``package_name``, ``description`` and ``distribution``, and the rest as
 private variables (``_torch``, ``_stages``, …: a leading ``_`` is how cookiecutter keeps lists and dicts as
@@ -80,4 +80,10 @@ def render_skeleton(values: dict) -> dict[str, str]:
     """path in the project → text: every file of the default template, rendered with ``values``."""
     environment = _environment()
     context = cookiecutter_context(values)
-    return {path: environment.get_template(name).render(cookiecutter=context) for name, path in _templates()}
+    # what hooks/post_gen_project.py removes when cookiecutter renders it
+    skipped = set() if values["torch"] else set(_settings()["_torch_only"])
+    return {
+        path: environment.get_template(name).render(cookiecutter=context)
+        for name, path in _templates()
+        if path not in skipped
+    }

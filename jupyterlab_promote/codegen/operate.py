@@ -2,9 +2,10 @@
 
 - ``src/PKG/drift.py``: the `drift` operation (the train stage samples the training features into
   ``artifacts/reference/`` for it: stages.py.j2);
-- ``deploy/slurm.sbatch`` (torch projects), ``deploy/kubeflow.py`` (KFP v2);
+- ``deploy/kubeflow.py`` (KFP v2);
 - the variables of the default template's (skeleton/) ``.github/workflows/retrain.yml``, ``drift.yml``,
-  ``Dockerfile`` and the README's "Operate" section (torchrun, SLURM, Kubeflow, Airflow).
+  ``Dockerfile``, ``deploy/slurm.sbatch`` (torch projects) and the README's "Operate" section (torchrun, SLURM,
+  Kubeflow, Airflow).
 """
 
 from __future__ import annotations
@@ -109,8 +110,5 @@ def operate_context(plan: Plan, kind: str, stages: list[Stage], notebook_dir: st
 
 
 def operate_files(plan: Plan, context: dict) -> dict[str, str]:
-    """deploy/: the Kubeflow pipeline, and the SLURM script of a torch project (the rest is in skeleton/)."""
-    files = {"deploy/kubeflow.py": format_python(render("kubeflow.py.j2", **context), plan.package)}
-    if context["torch"]:
-        files["deploy/slurm.sbatch"] = render("slurm.sbatch.j2", **context)
-    return files
+    """deploy/kubeflow.py, the Kubeflow pipeline (the rest is in skeleton/; this one is formatted Python)."""
+    return {"deploy/kubeflow.py": format_python(render("kubeflow.py.j2", **context), plan.package)}
