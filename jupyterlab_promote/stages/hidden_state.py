@@ -61,24 +61,46 @@ def warn_skipped_changes(plan: Plan) -> None:
         if not cell.names or cell.role in ("parameters", "imports"):
             continue
         if cell.promoted:
-            for name in sorted({n for s in cell.names.statements for n in s.reads + s.mutates}):
-                change = left_out_changes.pop(name, None)
-                if change is not None and name in last_promoted_binding:
-                    _report(plan, name, change, cell)
-            for statement in cell.names.statements:
-                for name in statement.binds:
-                    last_promoted_binding[name] = cell.cell.index
-                    left_out_changes.pop(name, None)
+            _read_in_promoted_cell(plan, cell, last_promoted_binding, left_out_changes)
+        else:
+            _note_left_out_changes(cell, placed, last_promoted_binding, left_out_changes)
+
+
+def _read_in_promoted_cell(
+    plan: Plan,
+    cell: CellPlan,
+    last_promoted_binding: dict[str, int],
+    left_out_changes: dict[str, tuple[CellPlan, Statement]],
+) -> None:
+    """Report the left-out changes this promoted cell reads; what it binds starts afresh."""
+    for name in sorted({n for s in cell.names.statements for n in s.reads + s.mutates}):
+        change = left_out_changes.pop(name, None)
+        if change is not None and name in last_promoted_binding:
+            _report(plan, name, change, cell)
+    for statement in cell.names.statements:
+        for name in statement.binds:
+            last_promoted_binding[name] = cell.cell.index
+            left_out_changes.pop(name, None)
+
+
+def _note_left_out_changes(
+    cell: CellPlan,
+    placed: set[int],
+    last_promoted_binding: dict[str, int],
+    left_out_changes: dict[str, tuple[CellPlan, Statement]],
+) -> None:
+    """Remember what a left-out cell changes in values promoted cells bound (pulled-in statements excepted)."""
+    for statement in cell.names.statements:
+        if id(statement) in placed or statement.is_definition or statement.is_import:
             continue
-        for statement in cell.names.statements:
-            if id(statement) in placed or statement.is_definition or statement.is_import:
-                continue
-            for name in set(statement.binds) | set(statement.mutates):
-                if name in last_promoted_binding and _changes_values(statement, name):
-                    left_out_changes[name] = (cell, statement)
+        for name in set(statement.binds) | set(statement.mutates):
+            if name in last_promoted_binding and _changes_values(statement, name):
+                left_out_changes[name] = (cell, statement)
 
 
-def _warn_both(plan: Plan, code: str, left_out: tuple[CellPlan, int | None, str], reader: tuple[CellPlan, int | None, str]) -> None:
+def _warn_both(
+    plan: Plan, code: str, left_out: tuple[CellPlan, int | None, str], reader: tuple[CellPlan, int | None, str]
+) -> None:
     """The same finding on the left-out cell and on the promoted cell it affects: (cell, line, message) each."""
     for cell, line, message in (left_out, reader):
         cell.diagnostics.append(diagnostic(plan.notebook, cell.cell, "warning", code, message, line))
@@ -108,7 +130,17 @@ def _report(plan: Plan, name: str, change: tuple[CellPlan, Statement], reader: C
 
 # Calls that draw from a random generator, by the module they come from (after the notebook's own aliases).
 _DRAWING_PREFIXES = ("numpy.random.", "random.", "torch.utils.data.random_split")
-_DRAWING_TORCH = {"rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like"}
+_DRAWING_TORCH = {
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "normal",
+    "bernoulli",
+    "multinomial",
+    "rand_like",
+    "randn_like",
+}
 _SEEDING = {"seed", "manual_seed", "seed_everything", "set_seed"}
 
 

@@ -165,38 +165,13 @@ class _Collector:
     def _classify(self, call: ast.Call, name: str) -> None:
         args, keywords = call.args, {k.arg: k.value for k in call.keywords if k.arg}
         receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
-        if name == "open" and receiver is None and args:
-            mode = args[1] if len(args) > 1 else keywords.get("mode")
-            written = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+")
-            (self.writes if written else self.reads).append(args[0])
-        elif name in ("save", "dump") and len(args) >= 2 and not _is_numpy(receiver):
-            self.writes.append(args[1])  # torch.save(obj, PATH), joblib.dump(obj, PATH)
-        elif name in ("save", "savez", "savez_compressed") and args:
-            self.writes.append(args[0])  # np.save(PATH, array), model.save(PATH)
-        elif name in _WRITE_METHODS and (args or keywords):
-            self.writes.append(args[0] if args else next(iter(keywords.values())))
-        elif name in ("urlretrieve", "copy", "copyfile", "copy2", "save_image") and len(args) >= 2:
-            self.writes.append(args[1])  # torchvision's save_image(tensor, PATH) too
-        elif isinstance(call.func, ast.Name) and name in self.writers:
-            marked = self.writers[name]
-            self.writes += [arg for index, arg in enumerate(args) if index in marked]
-            self.writes += [value for key, value in keywords.items() if key in marked]
-        elif output := next((keywords[k] for k in _OUTPUT_KEYWORDS if k in keywords), None):
-            self.writes.append(output)  # CSVLogger(save_dir="logs"), Trainer(default_root_dir=...): written into
-        elif keywords.get("download") is not None and _truthy(keywords["download"]):
-            root = keywords.get("root") or (args[0] if args else None)
-            if root is not None:
-                self.writes.append(root)  # datasets.MNIST("data", download=True) fills the folder
-        elif name in _READ_FUNCTIONS | {"load"} and args:
-            self.reads.append(args[0])
-        elif "root" in keywords:
-            self.reads.append(keywords["root"])
+        written, read = _path_arguments(call, name, keywords, receiver, self.writers)
+        self.writes += written
+        self.reads += read
         if name in _RECEIVER_WRITES and receiver is not None:
             self.writes.append(receiver)
         elif name in _RECEIVER_READS | {"open"} and receiver is not None:
-            mode = args[0] if args else keywords.get("mode")
-            written = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+")
-            (self.writes if written else self.reads).append(receiver)
+            (self.writes if _writing_mode(args[0] if args else keywords.get("mode")) else self.reads).append(receiver)
 
     def roots(self, node: ast.expr, depth: int = 0) -> set[str]:
         """The path roots an expression can denote, through names, ``Path(...)``, ``join`` and ``/``."""
@@ -215,6 +190,50 @@ class _Collector:
             if name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser"):
                 return self.roots(node.args[0], depth + 1)
         return set()
+
+
+def _writing_mode(mode: ast.expr | None) -> bool:
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(set(mode.value) & set("wax+"))
+
+
+def _path_arguments(
+    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, set[int | str]]
+) -> tuple[list[ast.expr], list[ast.expr]]:
+    """The path arguments of a call: (written, read)."""
+    args = call.args
+    if name == "open" and receiver is None and args:
+        mode = args[1] if len(args) > 1 else keywords.get("mode")
+        return ([args[0]], []) if _writing_mode(mode) else ([], [args[0]])
+    written = _written_arguments(call, name, keywords, receiver, writers)
+    if written is not None:
+        return written, []
+    if name in _READ_FUNCTIONS | {"load"} and args:
+        return [], [args[0]]
+    return [], [keywords["root"]] if "root" in keywords else []
+
+
+def _written_arguments(
+    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, set[int | str]]
+) -> list[ast.expr] | None:
+    """What a call writes to, or None when it writes nothing it is given."""
+    args = call.args
+    if name in ("save", "dump") and len(args) >= 2 and not _is_numpy(receiver):
+        return [args[1]]  # torch.save(obj, PATH), joblib.dump(obj, PATH)
+    if name in ("save", "savez", "savez_compressed") and args:
+        return [args[0]]  # np.save(PATH, array), model.save(PATH)
+    if name in _WRITE_METHODS and (args or keywords):
+        return [args[0] if args else next(iter(keywords.values()))]
+    if name in ("urlretrieve", "copy", "copyfile", "copy2", "save_image") and len(args) >= 2:
+        return [args[1]]  # torchvision's save_image(tensor, PATH) too
+    if isinstance(call.func, ast.Name) and name in writers:
+        marked = writers[name]
+        return [a for i, a in enumerate(args) if i in marked] + [v for k, v in keywords.items() if k in marked]
+    if output := next((keywords[k] for k in _OUTPUT_KEYWORDS if k in keywords), None):
+        return [output]  # CSVLogger(save_dir="logs"), Trainer(default_root_dir=...): written into
+    if keywords.get("download") is not None and _truthy(keywords["download"]):
+        root = keywords.get("root") or (args[0] if args else None)
+        return [root] if root is not None else []  # datasets.MNIST("data", download=True) fills the folder
+    return None
 
 
 def _is_numpy(receiver: ast.expr | None) -> bool:
