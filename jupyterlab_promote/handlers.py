@@ -12,10 +12,8 @@ import asyncio
 import functools
 import hashlib
 import json
-import uuid
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
@@ -62,7 +60,7 @@ def _lock_key(output: Path) -> str:
     return str(output)
 
 
-def _lock_for(output: Path) -> asyncio.Lock:
+def lock_for(output: Path) -> asyncio.Lock:
     key = _lock_key(output)
     lock = _output_locks.get(key)
     if lock is None:
@@ -81,11 +79,11 @@ class RequestError(Exception):
         return {"ok": False, "error": self.error, "message": self.message}
 
 
-def _bad_input(message: str) -> RequestError:
+def bad_input(message: str) -> RequestError:
     return RequestError(400, "BadRequest", message)
 
 
-def _not_found(message: str) -> RequestError:
+def not_found(message: str) -> RequestError:
     return RequestError(404, "NotFound", message)
 
 
@@ -99,14 +97,14 @@ def resolve_inside(root: Path, value: str, field: str) -> Path:
     """
     for text in {value, unquote(value)}:
         if "\0" in text:
-            raise _bad_input(f"'{field}' contains a NUL character.")
+            raise bad_input(f"'{field}' contains a NUL character.")
         if text.startswith(("/", "\\")) or PureWindowsPath(text).drive:
-            raise _bad_input(f"'{field}' must be relative to the Jupyter root, not absolute: {value!r}.")
+            raise bad_input(f"'{field}' must be relative to the Jupyter root, not absolute: {value!r}.")
         if ".." in text.replace("\\", "/").split("/"):
-            raise _bad_input(f"'{field}' must not contain '..': {value!r}.")
+            raise bad_input(f"'{field}' must not contain '..': {value!r}.")
     resolved = (root / value).resolve()
     if not resolved.is_relative_to(root):
-        raise _not_found(f"'{field}' {value!r} is outside the Jupyter root (a symbolic link leaving it?).")
+        raise not_found(f"'{field}' {value!r} is outside the Jupyter root (a symbolic link leaving it?).")
     return resolved
 
 
@@ -116,7 +114,7 @@ def _optional_string(body: dict, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _bad_input(f"'{field}' must be a string, got {type(value).__name__}.")
+        raise bad_input(f"'{field}' must be a string, got {type(value).__name__}.")
     return value.strip() or None
 
 
@@ -146,18 +144,18 @@ class PromoteHandler(APIHandler):
         try:
             body = json.loads(self.request.body or b"")
         except (ValueError, UnicodeDecodeError, RecursionError):
-            raise _bad_input('The request body must be JSON, like {"path": "notebook.ipynb"}.') from None
+            raise bad_input('The request body must be JSON, like {"path": "notebook.ipynb"}.') from None
         if not isinstance(body, dict):
-            raise _bad_input(f"The request body must be a JSON object, got {type(body).__name__}.")
+            raise bad_input(f"The request body must be a JSON object, got {type(body).__name__}.")
         return body
 
     def notebook_path(self, body: dict) -> Path:
         value = body.get("path")
         if not isinstance(value, str) or not value.strip():
-            raise _bad_input("'path' is required: the notebook's path relative to the Jupyter root.")
+            raise bad_input("'path' is required: the notebook's path relative to the Jupyter root.")
         notebook = resolve_inside(self.root, value.strip(), "path")
         if notebook.suffix != ".ipynb" or not notebook.is_file():
-            raise _not_found(f"No notebook at {value!r} (a .ipynb file relative to the Jupyter root).")
+            raise not_found(f"No notebook at {value!r} (a .ipynb file relative to the Jupyter root).")
         return notebook
 
     def output_path(self, body: dict, notebook: Path, pattern: str | None = None) -> Path:
@@ -172,7 +170,7 @@ class PromoteHandler(APIHandler):
             relative = self.promoter().default_output(notebook, name)
         default = (self.root / relative).resolve()  # an absolute pattern wins
         if not default.is_relative_to(self.root):
-            raise _bad_input(f"The default output {default} (output_pattern) is outside the Jupyter root.")
+            raise bad_input(f"The default output {default} (output_pattern) is outside the Jupyter root.")
         return default
 
     def template(self, body: dict, *, action: str = "write") -> dict:
@@ -286,9 +284,11 @@ class AnalyzeHandler(PromoteHandler):
         notebook, name = self.notebook_path(body), _optional_string(body, "name")
         content = body.get("content")
         if content is not None and not isinstance(content, dict):
-            raise _bad_input("'content' must be the notebook as a JSON object")
+            raise bad_input("'content' must be the notebook as a JSON object")
         strict = self.promoter().strict
-        key = _request_key(f"analyze strict={strict}", self.request.body or b"", *([notebook] if content is None else []))
+        key = _request_key(
+            f"analyze strict={strict}", self.request.body or b"", *([notebook] if content is None else [])
+        )
         if (analysis := _analyses.get(key)) is None:
             plan = await self.shared(key, api.analyze, notebook, name, strict=strict, content=content)
             analysis = _analyses[key] = plan.to_json()
@@ -326,7 +326,7 @@ class PromoteRouteHandler(PromoteHandler):
         """A plan with errors or a merge conflict is still HTTP 200 with ``ok: false``."""
         notebook, output, name = self.target(body)
         template = self.template(body)
-        async with _lock_for(output):
+        async with lock_for(output):
             result = await self.off_loop(api.promote, notebook, output, name, strict=self.promoter().strict, **template)
         return result.to_json()
 
@@ -342,111 +342,6 @@ class CheckHandler(PromoteHandler):
         return (await self.off_loop(api.check, *self.target(body))).to_json()
 
 
-@dataclass
-class VerifyJob:
-    """One background ``--verify``: it runs the notebook and the package, so it takes minutes."""
-
-    id: str
-    state: str = "running"  # running | done | failed
-    progress: list[str] = field(default_factory=list)
-    result: dict | None = None
-
-    def to_json(self) -> dict:
-        return {"ok": True, "job": self.id, "state": self.state, "progress": self.progress[-1:], "result": self.result}
-
-
-# Jobs by id; the oldest finished ones are forgotten beyond this many.
-_verify_jobs: dict[str, VerifyJob] = {}
-_KEPT_JOBS = 32
-
-
-def _overrides(body: dict) -> list[str]:
-    """``set``: ``{"epochs": 2}`` or ``["epochs=2"]``, as NAME=VALUE texts for api.verify."""
-    value = body.get("set") or []
-    if isinstance(value, dict):
-        return [f"{key}={item!r}" for key, item in value.items()]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    raise _bad_input("'set' must be an object of parameter values or a list of \"NAME=VALUE\" strings.")
-
-
-def _number(body: dict, field: str, kind: type, default: float) -> float:
-    value = body.get(field, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise _bad_input(f"'{field}' must be {'an integer' if kind is int else 'a number'}, got {value!r}.")
-    return value
-
-
-class VerifyHandler(PromoteHandler):
-    """POST starts a verify job (write: it executes the notebook's code); GET ?job=ID reports on it."""
-
-    @tornado.web.authenticated
-    @authorized(action="write")
-    async def post(self) -> None:
-        await self.answer(self._start)
-
-    async def _start(self, body: dict) -> dict:
-        notebook, output, name = self.target(body)
-        if self.template(body):
-            raise _bad_input("verify with a project template is not supported yet: verify the built-in layout.")
-        overrides, seeds = _overrides(body), int(_number(body, "seeds", int, 1))
-        rtol = float(_number(body, "rtol", float, 1e-6))
-        if not 1 <= seeds <= 20:
-            raise _bad_input(f"'seeds' must be between 1 and 20, got {seeds}.")
-        job = VerifyJob(uuid.uuid4().hex)
-        _verify_jobs[job.id] = job
-        for stale in [j for j in _verify_jobs.values() if j.state != "running"][:-_KEPT_JOBS]:
-            _verify_jobs.pop(stale.id, None)
-        strict = self.promoter().strict
-        call = functools.partial(
-            api.verify,
-            notebook,
-            output,
-            name,
-            overrides=overrides,
-            seeds=seeds,
-            rtol=rtol,
-            strict=strict,
-            progress=job.progress.append,
-        )
-        job_task = asyncio.ensure_future(self._run(job, output, call))
-        _running_tasks.add(job_task)
-        job_task.add_done_callback(_running_tasks.discard)
-        return job.to_json()
-
-    async def _run(self, job: VerifyJob, output: Path, call: Callable[[], Any]) -> None:
-        try:
-            async with _lock_for(output):
-                job.result = self.relative((await self.off_loop(call)).to_json())
-            job.state = "done"
-        except PromoteError as exc:
-            job.result, job.state = exc.to_json(), "failed"
-        except Exception as exc:
-            self.log.exception("jupyterlab-promote: verify failed")
-            job.result = {
-                "ok": False,
-                "error": "InternalError",
-                "message": f"Unexpected {type(exc).__name__}: {str(exc)[:200]}.",
-            }
-            job.state = "failed"
-
-    @tornado.web.authenticated
-    @authorized(action="read")
-    async def get(self) -> None:
-        job = _verify_jobs.get(self.get_query_argument("job", ""))
-        if job is None:
-            self.set_status(404)
-            self.finish(json.dumps(_not_found("No such verify job (finished jobs are kept for a while).").to_json()))
-            return
-        self.finish(json.dumps(job.to_json()))
-
-
-# Strong references to running verify tasks: asyncio keeps only weak ones.
-_running_tasks: set[asyncio.Future] = set()
-
-
 class VersionHandler(PromoteHandler):
     @tornado.web.authenticated
     @authorized(action="read")
@@ -459,7 +354,6 @@ ROUTES = {
     "preview": PreviewHandler,
     "promote": PromoteRouteHandler,
     "check": CheckHandler,
-    "verify": VerifyHandler,
     "version": VersionHandler,
 }
 
@@ -470,5 +364,6 @@ def setup_handlers(web_app: tornado.web.Application) -> None:
     web_app.add_handlers(".*$", handlers)
 
 
-# The lifecycle routes (jobs, registry) live in their own module, built on PromoteHandler; it adds them to ROUTES.
-from . import lifecycle_handlers  # noqa: E402,F401
+# The verify and lifecycle routes (verify; jobs, registry) live in modules of their own, built on PromoteHandler;
+# each adds its routes to ROUTES.
+from . import lifecycle_handlers, verify_handlers  # noqa: E402,F401
