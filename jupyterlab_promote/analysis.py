@@ -23,7 +23,7 @@ from .roles import assign_roles
 from .suggest import suggest_role
 
 # stages/hidden_state.py and stages/handoffs.py still import these from here.
-__all__ = ["CellPlan", "analyse", "analyse_cell", "diagnostic"]
+__all__ = ["analyse", "analyse_cell"]
 
 
 def analyse(notebook: Notebook) -> list[CellPlan]:

@@ -8,6 +8,7 @@ to inject failures; call it as ``gitcmd.run_git`` so a patch reaches the caller 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -140,3 +141,40 @@ def status(root: Path, paths: Sequence[str]) -> list[tuple[str, str]]:
         if entry[0] in "RC":
             next(entries, None)  # a rename's source path follows as its own entry
     return result
+
+
+def atomic_write(target: Path, text: str, mode: str) -> None:
+    """Write a sibling temp file, then ``os.replace`` it: no reader sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # os.open applies the umask, so files get the user's usual permissions.
+    perms = 0o777 if mode == "100755" else 0o666
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, perms), "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def commit_one_file(output: Path, name: str, text: str, message: str | None) -> bool:
+    """Write ``output/name`` and commit that one path on the current branch (``message`` None: only write it).
+
+    False, writing nothing, when the file is tracked and has uncommitted changes: a hand edit is never lost.
+    """
+    target = output / name
+    location = locate(output)
+    if location.root is None or message is None:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            atomic_write(target, text, "100644")
+        return True
+    path = f"{location.prefix}/{name}" if location.prefix else name
+    if status(location.root, [path]) and target.is_file():
+        if try_git(location.root, "ls-files", "--error-unmatch", "--", path) is not None:
+            return False
+    atomic_write(target, text, "100644")
+    if status(location.root, [path]):
+        git(location.root, "add", "--", path)
+        git(location.root, "commit", "-q", "-m", message, "--", path)
+    return True

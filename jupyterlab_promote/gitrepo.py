@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from . import gitcmd
 from .errors import GitError, PromoteError, RefusedError
 from .gitcmd import (
     Location,
+    atomic_write,
     git,
     git_paths,
     git_z,
@@ -49,9 +49,6 @@ _IDENTITY_HELP = (
     "  git config --global user.email you@example.com\n"
     "and promote again."
 )
-
-# verify.py reaches for these by their former private names here.
-_git, _try, _locate, _status = git, try_git, locate, status
 
 
 @dataclass
@@ -351,21 +348,6 @@ def files_on_branch(output_dir: Path, branch: str) -> list[str]:
     return [strip_prefix(loc.prefix, path) for path in (listing or "").split("\0") if path]
 
 
-def _atomic_write(target: Path, text: str, mode: str) -> None:
-    """Write a sibling temp file, then ``os.replace`` it: no reader sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    # os.open applies the umask, so files get the user's usual permissions.
-    perms = 0o777 if mode == "100755" else 0o666
-    try:
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, perms), "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_files(output_dir: Path, files: Mapping[str, str]) -> list[str]:
     """Write ``files`` into ``output_dir`` without git; returns the paths whose content changed.
 
@@ -390,7 +372,7 @@ def write_files(output_dir: Path, files: Mapping[str, str]) -> list[str]:
             )
     for path, text in changed.items():
         try:
-            _atomic_write(output_dir / path, text, _mode(path, text))
+            atomic_write(output_dir / path, text, _mode(path, text))
         except OSError as exc:
             raise PromoteError(f"Could not write {output_dir / path}: {exc}") from exc
     return list(changed)

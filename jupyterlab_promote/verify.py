@@ -269,28 +269,16 @@ def record_fidelity(report: VerifyReport, plan: Plan, output: Path, *, commit: b
     Nothing is lost: an uncommitted hand edit of fidelity.json is left alone (the report says so), and the
     earlier record stays in git history. Without ``commit`` (``--no-commit``) the file is only written.
     """
-    from . import gitrepo
+    from .gitcmd import commit_one_file
 
     text = fidelity_record(report, plan, output)
-    target = output / FIDELITY_FILE
-    location = gitrepo._locate(output)
-    if location.root is None or not commit:
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            gitrepo._atomic_write(target, text, "100644")
+    message = (
+        f"Record the fidelity of {plan.notebook.name} (jupyter promote --verify: {'ok' if report.ok else 'differs'})"
+    )
+    if commit_one_file(output, FIDELITY_FILE, text, message if commit else None):
         report.fidelity_file = FIDELITY_FILE
-        return
-    path = f"{location.prefix}/{FIDELITY_FILE}" if location.prefix else FIDELITY_FILE
-    if gitrepo._status(location.root, [path]) and target.is_file():
-        tracked = gitrepo._try(location.root, "ls-files", "--error-unmatch", "--", path) is not None
-        if tracked:
-            report.note = f"{FIDELITY_FILE} has uncommitted changes, so the new record was not written over them"
-            return
-    gitrepo._atomic_write(target, text, "100644")
-    report.fidelity_file = FIDELITY_FILE
-    if gitrepo._status(location.root, [path]):
-        gitrepo._git(location.root, "add", "--", path)
-        message = f"Record the fidelity of {plan.notebook.name} (jupyter promote --verify: {'ok' if report.ok else 'differs'})"
-        gitrepo._git(location.root, "commit", "-q", "-m", message, "--", path)
+    else:
+        report.note = f"{FIDELITY_FILE} has uncommitted changes, so the new record was not written over them"
 
 
 @dataclass

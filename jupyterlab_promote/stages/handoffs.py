@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import diagnostic
+from ..diagnostics import diagnostic
 from ..plan import Placed, Plan, line_in_cell
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import CellPlan, diagnostic
+from ..cellplan import CellPlan
+from ..diagnostics import diagnostic
 from ..names import Statement
 from ..plan import Plan, line_in_cell
 
