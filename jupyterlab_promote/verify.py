@@ -92,6 +92,10 @@ class VerifyReport:
     package_seconds: float = 0.0
     fidelity_file: str | None = None
     note: str = ""
+    # When it differs and left-out cells draw random numbers (PRM043): those cells, and what still differs once
+    # the notebook is run again with the random state put back after each of them.
+    aligned_cells: list[int] = field(default_factory=list)
+    aligned_differing: list[str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -110,7 +114,18 @@ class VerifyReport:
         )
         if self.ok:
             return f"the package reproduces the notebook: {len(self.metrics)} metric(s) within tolerance ({band})"
-        return f"the package differs from the notebook in {', '.join(self.differing)} ({band})"
+        return f"the package differs from the notebook in {', '.join(self.differing)} ({band})" + self._aligned_note()
+
+    def _aligned_note(self) -> str:
+        if self.aligned_differing is None:
+            return ""
+        cells = ", ".join(map(str, self.aligned_cells))
+        if not self.aligned_differing:
+            return (
+                f"; run again with the random state put back after left-out cell(s) {cells} (PRM043), the notebook "
+                "gives the package's values: the difference is those cells' random draws"
+            )
+        return f"; with the random draws of left-out cell(s) {cells} undone it still differs in {', '.join(self.aligned_differing)}"
 
     def table(self) -> str:
         """The side-by-side table the CLI prints."""
@@ -136,6 +151,11 @@ class VerifyReport:
             "seeds": self.seeds,
             "metrics": [m.to_json() for m in self.metrics],
             "differing": self.differing,
+            "aligned": (
+                None
+                if self.aligned_differing is None
+                else {"cells": self.aligned_cells, "differing": self.aligned_differing}
+            ),
             "notebook_seconds": round(self.notebook_seconds, 1),
             "package_seconds": round(self.package_seconds, 1),
             "fidelity_file": self.fidelity_file,
@@ -218,15 +238,11 @@ def verify_plan(
     if seeds > 1 and not isinstance(base_seed, int):
         report.note = "the notebook has no integer seed parameter: its spread comes from repeated unseeded runs"
     with tempfile.TemporaryDirectory(prefix="promote-verify-") as tmp:
-        runs = []
         started = time.perf_counter()
-        for number in range(seeds):
-            values = dict(overrides)
-            if isinstance(base_seed, int) and seeds > 1:
-                values[plan.seed] = base_seed + number  # type: ignore[index]
-            progress(f"running the notebook ({number + 1}/{seeds})")
-            cwd = scratch_copy(plan.notebook.path.parent, Path(tmp) / f"notebook-{number}")
-            runs.append(run_notebook(plan, values, names, tables, cwd, timeout=timeout, progress=progress))
+        runs = [
+            run_notebook(plan, values, names, tables, cwd, timeout=timeout, progress=progress)
+            for values, cwd in _notebook_runs(plan, overrides, base_seed, seeds, Path(tmp), progress)
+        ]
         report.notebook_seconds = time.perf_counter() - started
         progress("running the package")
         started = time.perf_counter()
@@ -236,8 +252,42 @@ def verify_plan(
         command = package_command(plan, project, overrides, artifacts, runtime_kind(plan) != "plain")
         package = run_package(command, project, cwd, artifacts, timeout=timeout)
         report.package_seconds = time.perf_counter() - started
-    report.metrics = compare(runs, package, rtol)
+        report.metrics = compare(runs, package, rtol)
+        report.aligned_cells = drawing_left_out_cells(plan)
+        if not report.ok and report.aligned_cells and seeds == 1:
+            progress("running the notebook again, the random draws of left-out cells undone")
+            cwd = scratch_copy(plan.notebook.path.parent, Path(tmp) / "notebook-aligned")
+            aligned = run_notebook(
+                plan,
+                dict(overrides),
+                names,
+                tables,
+                cwd,
+                timeout=timeout,
+                progress=progress,
+                aligned=report.aligned_cells,
+            )
+            report.aligned_differing = [m.name for m in compare([aligned], package, rtol) if not m.ok]
     return report
+
+
+def _notebook_runs(plan: Plan, overrides: dict, base_seed: object, seeds: int, tmp: Path, progress: Progress):
+    """(parameter values, scratch folder) of each notebook run: one per seed, each in a fresh copy of its folder."""
+    from .verify_runs import scratch_copy
+
+    for number in range(seeds):
+        values = dict(overrides)
+        if isinstance(base_seed, int) and seeds > 1:
+            values[plan.seed] = base_seed + number  # type: ignore[index]
+        progress(f"running the notebook ({number + 1}/{seeds})")
+        yield values, scratch_copy(plan.notebook.path.parent, tmp / f"notebook-{number}")
+
+
+def drawing_left_out_cells(plan: Plan) -> list[int]:
+    """Left-out cells that shift the random stream promoted cells draw from (PRM043)."""
+    promoted = {cell.cell.index for cell in plan.cells if cell.promoted}
+    flagged = {d.cell_index for d in plan.all_diagnostics if d.code == "PRM043"}
+    return sorted(index for index in flagged if index is not None and index not in promoted)
 
 
 def fidelity_record(report: VerifyReport, plan: Plan, output: Path) -> str:

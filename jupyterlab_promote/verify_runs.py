@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
@@ -144,6 +145,35 @@ __promote_install_recorder({name!r})
 del __promote_install_recorder"""
 
 
+# Around a left-out cell that draws random numbers (PRM043): the random state before it, put back after it, so the
+# promoted cells draw what they draw in the package. Only modules that are installed are saved.
+SAVE_RANDOM_STATE = """\
+def __promote_random_state():
+    import importlib.util, random
+    state = {"random": random.getstate()}
+    if importlib.util.find_spec("numpy"):
+        import numpy
+        state["numpy"] = numpy.random.get_state()
+    if importlib.util.find_spec("torch"):
+        import torch
+        state["torch"] = torch.random.get_rng_state()
+    return state
+__promote_saved_random_state = __promote_random_state()
+del __promote_random_state"""
+RESTORE_RANDOM_STATE = """\
+def __promote_restore(state):
+    import random
+    random.setstate(state["random"])
+    if "numpy" in state:
+        import numpy
+        numpy.random.set_state(state["numpy"])
+    if "torch" in state:
+        import torch
+        torch.random.set_rng_state(state["torch"])
+__promote_restore(__promote_saved_random_state)
+del __promote_restore, __promote_saved_random_state"""
+
+
 def _probe_result(cell) -> dict[str, float]:
     for output in cell.get("outputs", []):
         for line in str(output.get("text", "")).splitlines():
@@ -153,30 +183,41 @@ def _probe_result(cell) -> dict[str, float]:
 
 
 def _instrumented_cells(
-    plan: Plan, cells: list, values: dict[str, object], names: list[str], tables: list[str]
+    plan: Plan,
+    cells: list,
+    values: dict[str, object],
+    names: list[str],
+    tables: list[str],
+    aligned: Sequence[int] = (),
 ) -> tuple[list, int]:
-    """The notebook's cells with ours added: parameter overrides, the results recorder, the metrics probe.
-    Returns them and the probe's index."""
+    """The notebook's cells with ours added: parameter overrides, the random state kept around the ``aligned``
+    cells, the results recorder, the metrics probe. Returns them and the probe's index."""
     import nbformat
 
-    probe = _metrics_cell_index(plan, len(cells)) + 1
+    original = list(cells)
+
+    def ours(source: str, tag: str):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = [tag]
+        return cell
+
+    def after(index: int) -> int:  # where the notebook's cell ``index`` now is, plus one
+        return next(i for i, cell in enumerate(cells) if cell is original[index]) + 1
+
+    for index in aligned:
+        cells.insert(after(index) - 1, ours(SAVE_RANDOM_STATE, "random-state-save"))
+        cells.insert(after(index), ours(RESTORE_RANDOM_STATE, "random-state-restore"))
     if values:
         index = _parameters_index(plan)
-        injected = nbformat.v4.new_code_cell(injected_source(plan, values, "".join(cells[index].source)))
-        injected.metadata["tags"] = ["injected-parameters"]
-        cells.insert(index + 1, injected)
-        probe += index < probe
+        source = injected_source(plan, values, "".join(original[index].source))
+        cells.insert(after(index), ours(source, "injected-parameters"))
     # Read right after the cell that last records a metric: a skipped cell further down (wild10's second model)
     # may rebind `loss`; the notebook still runs to its end.
-    probe_cell = nbformat.v4.new_code_cell(probe_source(names, tables))
-    probe_cell.metadata["tags"] = ["metrics-probe"]
-    cells.insert(probe, probe_cell)
+    probe = ours(probe_source(names, tables), "metrics-probe")
+    cells.insert(after(_metrics_cell_index(plan, len(original))), probe)
     if plan.names.results in tables:
-        recorder = nbformat.v4.new_code_cell(recorder_source(plan.names.results))
-        recorder.metadata["tags"] = ["metrics-recorder"]
-        cells.insert(0, recorder)
-        probe += 1
-    return cells, probe
+        cells.insert(0, ours(recorder_source(plan.names.results), "metrics-recorder"))
+    return cells, next(i for i, cell in enumerate(cells) if cell is probe)
 
 
 def run_notebook(
@@ -188,8 +229,11 @@ def run_notebook(
     *,
     timeout: int,
     progress: Progress,
+    aligned: Sequence[int] = (),
 ) -> dict[str, float]:
-    """Execute every cell (skip-tagged ones too) in a fresh kernel, then read the metrics from the kernel."""
+    """Execute every cell (skip-tagged ones too) in a fresh kernel, then read the metrics from the kernel.
+
+    ``aligned``: left-out cells whose random draws are undone (the random state is put back after each)."""
     import nbformat
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
@@ -200,7 +244,7 @@ def run_notebook(
     )
 
     node = nbformat.read(str(plan.notebook.path), as_version=4)
-    cells, probe = _instrumented_cells(plan, list(node.cells), values, names, tables)
+    cells, probe = _instrumented_cells(plan, list(node.cells), values, names, tables, aligned)
     node.cells = cells
     kernel = (node.metadata.get("kernelspec") or {}).get("name") or "python3"
     client = NotebookClient(
@@ -256,6 +300,8 @@ def _describe(plan: Plan, cells: list, index: int) -> str:
         "injected-parameters": "the injected parameters cell",
         "metrics-probe": "the metrics probe",
         "metrics-recorder": "the recorder of trainer.test() results",
+        "random-state-save": "the cell keeping the random state",
+        "random-state-restore": "the cell putting the random state back",
     }
     tags = cells[index].get("metadata", {}).get("tags", [])
     for tag, described in added.items():

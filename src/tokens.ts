@@ -207,6 +207,9 @@ export interface IVerifyResult {
   message: string;
   metrics: IMetricComparison[];
   differing: string[];
+  /** Set when it differs and left-out cells draw random numbers (PRM043): those cells, and what still differs
+   * once the notebook runs with their random draws undone. */
+  aligned?: { cells: number[]; differing: string[] } | null;
   promotion?: IPromoteResult;
   notebook?: string;
   output?: string;

@@ -248,3 +248,19 @@ def test_a_bare_trainer_test_statement_is_read_back_from_the_notebook_too(tmp_pa
     verification = api.verify(notebook, tmp_path / "out", commit=False)
     assert verification.ok, verification.to_json()
     assert [m["name"] for m in verification.to_json()["metrics"]] == ["test_acc"]
+
+
+def test_a_difference_from_skipped_random_draws_is_proven_by_undoing_them(tmp_path):
+    """dev02/03, wild02/05/06/07: a skipped cell draws after the seed. The notebook is run once more with the random
+    state put back after that cell: equal then, the difference is those draws; a real change still differs."""
+    drawing = [*PLAIN[:2], ("print(random.random())", ["promote:skip"]), *PLAIN[2:]]
+    verification = api.verify(write_notebook(tmp_path / "draws.ipynb", drawing), tmp_path / "out", commit=False)
+    result = verification.to_json()
+    assert not verification.ok and result["aligned"] == {"cells": [2], "differing": []}
+    assert "the difference is those cells' random draws" in result["message"]
+    changing = [*drawing[:3], ("values = [1.0] * n", ["promote:skip"])]  # after the data cell: a real change
+    changing.insert(3, PLAIN[2])
+    changing.append(PLAIN[3])
+    verification = api.verify(write_notebook(tmp_path / "changes.ipynb", changing), tmp_path / "out2", commit=False)
+    result = verification.to_json()
+    assert not verification.ok and result["aligned"]["differing"] == ["mean", "largest"]

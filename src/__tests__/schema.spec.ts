@@ -134,6 +134,7 @@ const verifyResult: Omit<Fields<IVerifyResult>, 'error' | 'details'> = {
   message: true,
   metrics: true,
   differing: true,
+  aligned: true,
   promotion: true,
   notebook: true,
   output: true,
