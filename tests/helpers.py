@@ -99,3 +99,31 @@ def lint_problems(project: Path) -> list[str]:
         if done.returncode:
             found.append(f"{command[2]}: {done.stdout}{done.stderr}")
     return found
+
+
+# A LightningModule notebook whose evaluate cell is a bare `trainer.test(model, loader)`.
+TINY_LIGHTNING = [
+    "import pytorch_lightning as pl\nimport torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset",
+    ("epochs = 1\ntorch.manual_seed(0)", ["parameters"]),
+    (
+        "X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=16)",
+        ["promote:data"],
+    ),
+    (
+        "class Lit(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.net = nn.Linear(3, 2)\n"
+        "    def training_step(self, batch, batch_idx):\n        x, y = batch\n"
+        "        return nn.functional.cross_entropy(self.net(x), y)\n"
+        "    def test_step(self, batch, batch_idx):\n        x, y = batch\n"
+        "        self.log('test_acc', (self.net(x).argmax(1) == y).float().mean())\n"
+        "    def configure_optimizers(self):\n        return torch.optim.SGD(self.parameters(), lr=0.1)\n\n"
+        "model = Lit()",
+        ["promote:model"],
+    ),
+    (
+        "trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False)\n"
+        "trainer.fit(model, loader)",
+        ["promote:train"],
+    ),
+    ("trainer.test(model, loader)", ["promote:evaluate"]),
+]

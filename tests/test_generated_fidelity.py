@@ -10,7 +10,13 @@ import os
 
 from jupyterlab_promote import api
 
-from .helpers import lint_problems, metrics_of, run_in_project, write_notebook
+from .helpers import (
+    TINY_LIGHTNING,
+    lint_problems,
+    metrics_of,
+    run_in_project,
+    write_notebook,
+)
 
 IMPORTS = "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset"
 PARAMETERS = ("epochs = 2\nlr = 0.1\ntorch.manual_seed(0)", ["parameters"])
@@ -77,32 +83,7 @@ def test_generated_names_give_way_to_the_notebooks_own(tmp_path):
 
 
 def test_bare_trainer_test_results_become_metrics(tmp_path):
-    cells = [
-        "import pytorch_lightning as pl\n" + IMPORTS,
-        ("epochs = 1\ntorch.manual_seed(0)", ["parameters"]),
-        (
-            "X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\n"
-            "loader = DataLoader(TensorDataset(X, y), batch_size=16)",
-            ["promote:data"],
-        ),
-        (
-            "class Lit(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n"
-            "        self.net = nn.Linear(3, 2)\n"
-            "    def training_step(self, batch, batch_idx):\n        x, y = batch\n"
-            "        return nn.functional.cross_entropy(self.net(x), y)\n"
-            "    def test_step(self, batch, batch_idx):\n        x, y = batch\n"
-            "        self.log('test_acc', (self.net(x).argmax(1) == y).float().mean())\n"
-            "    def configure_optimizers(self):\n        return torch.optim.SGD(self.parameters(), lr=0.1)\n\n"
-            "model = Lit()",
-            ["promote:model"],
-        ),
-        (
-            "trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False)\n"
-            "trainer.fit(model, loader)",
-            ["promote:train"],
-        ),
-        ("trainer.test(model, loader)", ["promote:evaluate"]),
-    ]
+    cells = TINY_LIGHTNING
     _, project = _promote_and_run(tmp_path, cells)
     assert 0.0 <= metrics_of(project)["test_acc"] <= 1.0
 

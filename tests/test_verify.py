@@ -14,7 +14,7 @@ from jupyterlab_promote import api
 from jupyterlab_promote.verify import MetricComparison, compare
 from jupyterlab_promote.verify_runs import VerifyError
 
-from .helpers import TINY_TORCH, write_notebook
+from .helpers import TINY_LIGHTNING, TINY_TORCH, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -218,32 +218,7 @@ def test_metrics_are_read_where_the_evaluate_step_ends_not_after_later_skipped_c
 def test_a_bare_trainer_test_statement_is_read_back_from_the_notebook_too(tmp_path):
     """wild01's class: `trainer.test(model, loader)` binds nothing in the notebook (its value is only displayed,
     or discarded when another statement follows); the package records it, so the notebook run must keep it too."""
-    cells = [
-        "import pytorch_lightning as pl\nimport torch\nfrom torch import nn\n"
-        "from torch.utils.data import DataLoader, TensorDataset",
-        ("epochs = 1\ntorch.manual_seed(0)", ["parameters"]),
-        (
-            "X = torch.randn(64, 3)\ny = (X.sum(1) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=16)",
-            ["promote:data"],
-        ),
-        (
-            "class Lit(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n"
-            "        self.net = nn.Linear(3, 2)\n"
-            "    def training_step(self, batch, batch_idx):\n        x, y = batch\n"
-            "        return nn.functional.cross_entropy(self.net(x), y)\n"
-            "    def test_step(self, batch, batch_idx):\n        x, y = batch\n"
-            "        self.log('test_acc', (self.net(x).argmax(1) == y).float().mean())\n"
-            "    def configure_optimizers(self):\n        return torch.optim.SGD(self.parameters(), lr=0.1)\n\n"
-            "model = Lit()",
-            ["promote:model"],
-        ),
-        (
-            "trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False)\n"
-            "trainer.fit(model, loader)",
-            ["promote:train"],
-        ),
-        ("trainer.test(model, loader)\nprint('tested')", ["promote:evaluate"]),
-    ]
+    cells = [*TINY_LIGHTNING[:-1], ("trainer.test(model, loader)\nprint('tested')", ["promote:evaluate"])]
     notebook = write_notebook(tmp_path / "bare.ipynb", cells)
     verification = api.verify(notebook, tmp_path / "out", commit=False)
     assert verification.ok, verification.to_json()
