@@ -293,7 +293,7 @@ def _commit_message(plan: Plan, outcome: gitrepo.CommitOutcome) -> str:
 
 
 def check(notebook: str | Path, output: str | Path | None = None, name: str | None = None) -> DriftCheck:
-    """Has the notebook's promoted code changed since the last promotion (nbdev-style CI check)?"""
+    """Has the notebook's promoted code changed since the last promotion? (The generated CI's check.)"""
     plan = analyze(notebook, name)
     output = Path(output) if output else default_output(plan.notebook.path)
     recorded_text = gitrepo.read_from_branch(output, branch_for(plan.notebook.path), "promote.toml")

@@ -5,8 +5,8 @@ come from an ``ast`` walk; what functions and classes read at *call* time comes
 from the standard library's ``symtable``, which applies Python's real scoping
 rules (comprehensions, closures, class bodies) instead of our guess of them.
 In-place mutation (``model.fit(X, y)``, ``items.append(x)``,
-``df.dropna(inplace=True)``, ``obj.attr = v``) counts as redefining the object,
-which is what Soorgeon misses.
+``df.dropna(inplace=True)``, ``obj.attr = v``) counts as redefining the object:
+a later cell that reads a fitted model depends on the cell that fitted it.
 """
 
 from __future__ import annotations

@@ -496,7 +496,7 @@ export class PromotePanel extends Widget {
     this._progress.dataset.busy = busy ?? '';
     this._showProgress(
       busy === 'promote'
-        ? 'Generating, testing and committing…'
+        ? 'Generating, checking and committing…'
         : busy === 'preview'
           ? 'Rendering preview…'
           : busy === 'verify'
