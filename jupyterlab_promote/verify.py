@@ -249,7 +249,7 @@ def verify_plan(
         cwd = scratch_copy(plan.notebook.path.parent, Path(tmp) / "package")
         artifacts = Path(tmp) / "package-artifacts"
         project = output.resolve()  # the package runs from the scratch copy, not from here
-        command = package_command(plan, project, overrides, artifacts, runtime_kind(plan) != "plain")
+        command = package_command(plan, project, overrides, artifacts, runtime_kind(plan).torch)
         package = run_package(command, project, cwd, artifacts, timeout=timeout)
         report.package_seconds = time.perf_counter() - started
         report.metrics = compare(runs, package, rtol)

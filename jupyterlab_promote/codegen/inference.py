@@ -16,6 +16,7 @@ import ast
 
 from ..plan import Plan
 from .mlops import stage_name, train_step_name
+from .modules import Runtime
 from .render import format_python, render
 
 _SIGMOID = {"sigmoid"}
@@ -79,11 +80,11 @@ def postprocessing(plan: Plan, model: str | None) -> str:
     return found.pop() if len(found) == 1 else "none"
 
 
-def inference_kind(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> str | None:
+def inference_kind(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> str | None:
     """ "torch", "sklearn" or None (no predict/serve: no model, or a model whose call is not one tensor)."""
     if model_output is None or train_step_name(plan) is None:
         return None
-    if kind == "plain":
+    if not kind.torch:
         return "sklearn"
     if forward is None or "," in forward["arguments"] or "*" in forward["arguments"]:
         return None
@@ -91,7 +92,7 @@ def inference_kind(plan: Plan, kind: str, model_output: str | None, forward: dic
 
 
 def inference_operations(
-    plan: Plan, kind: str, model_output: str | None, forward: dict | None
+    plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None
 ) -> list[tuple[str, str]]:
     """(operation, module) pairs for the generated ``__main__.py``."""
     which = inference_kind(plan, kind, model_output, forward)
@@ -100,14 +101,14 @@ def inference_operations(
     return [("predict", "predict"), ("serve", "serve")]
 
 
-def schema_stage(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> str:
+def schema_stage(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> str:
     """The stage after which the schema is recorded ("" for none): the notebook's train step."""
     if inference_kind(plan, kind, model_output, forward) is None:
         return ""
     return stage_name(train_step_name(plan))
 
 
-def inference_readme(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> dict:
+def inference_readme(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> dict:
     """The README's context: whether it has a "Predict and serve" section, and what it says."""
     which = inference_kind(plan, kind, model_output, forward)
     return {
@@ -118,7 +119,7 @@ def inference_readme(plan: Plan, kind: str, model_output: str | None, forward: d
     }
 
 
-def generate_inference(plan: Plan, kind: str, model_output: str | None, forward: dict | None) -> dict[str, str]:
+def generate_inference(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> dict[str, str]:
     """The generated package's schema.py, predict.py and serve.py (none when inference_kind is None)."""
 
     which = inference_kind(plan, kind, model_output, forward)

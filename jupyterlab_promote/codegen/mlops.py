@@ -305,7 +305,7 @@ def mlops_summary(plan: Plan) -> dict:
 
     if not plan.steps or not plan.ok:
         return {"stages": [], "search_space": {}}
-    stages = build_stages(plan, ["config", "runtime", "data", "model", "pipeline"], runtime_kind(plan) != "plain")
+    stages = build_stages(plan, ["config", "runtime", "data", "model", "pipeline"], runtime_kind(plan).torch)
     space = {
         name: f"{kind}({', '.join(map(repr, arguments))})" for name, (kind, arguments) in search_space(plan)[0].items()
     }

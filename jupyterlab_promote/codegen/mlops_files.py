@@ -15,15 +15,16 @@ from .mlops import (
     stage_name,
     train_step_name,
 )
+from .modules import Runtime
 from .render import format_python, render
 
 
 def generate_mlops(
-    plan: Plan, kind: str, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]
+    plan: Plan, kind: Runtime, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]
 ) -> tuple[dict[str, str], list[Stage]]:
     """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
 
-    torch = kind != "plain"
+    torch = kind.torch
     package = plan.package
     stages = build_stages(plan, modules + ["stages", "tuning", "registry"] + (["deploy"] if torch else []), torch)
     context = _template_context(plan, kind, stages, model_output, forward, seed_lines)
@@ -43,10 +44,15 @@ def generate_mlops(
 
 
 def _template_context(
-    plan: Plan, kind: str, stages: list[Stage], model_output: str | None, forward: dict | None, seed_lines: list[str]
+    plan: Plan,
+    kind: Runtime,
+    stages: list[Stage],
+    model_output: str | None,
+    forward: dict | None,
+    seed_lines: list[str],
 ) -> dict:
     """What the stage, tuning, registry, fingerprint and deploy templates are rendered with."""
-    torch = kind != "plain"
+    torch = kind.torch
     names = plan.names
     train = train_step_name(plan)
     step_stages = [s for s in stages if s.step]
@@ -56,7 +62,7 @@ def _template_context(
         package=plan.package,
         names=names,
         torch=torch,
-        fabric=kind == "fabric",
+        fabric=kind is Runtime.FABRIC,
         seed_lines=seed_lines,
         seed_import=_seed_import(kind, seed_lines),
         seed=plan.seed or "",
@@ -67,8 +73,8 @@ def _template_context(
                 "function": names.step_function(s.step),
                 "inputs": s.inputs,
                 "outputs": s.outputs,
-                "fabric": kind == "fabric",
-                "shard": kind == "fabric" and s.step == train,
+                "fabric": kind is Runtime.FABRIC,
+                "shard": kind is Runtime.FABRIC and s.step == train,
             }
             for s in step_stages
         ],
@@ -86,7 +92,7 @@ def _template_context(
     )
 
 
-def _seed_import(kind: str, seed_lines: list[str]) -> str:
+def _seed_import(kind: Runtime, seed_lines: list[str]) -> str:
     """The import the seeding lines need."""
     if any("seed_everything" in line for line in seed_lines):
         return f"from {'pytorch_lightning' if kind == 'lightning' else 'lightning_fabric'} import seed_everything"
@@ -97,13 +103,13 @@ def _seed_import(kind: str, seed_lines: list[str]) -> str:
     return ""
 
 
-def _loader_context(plan: Plan, kind: str, step_stages: list[Stage]) -> dict:
+def _loader_context(plan: Plan, kind: Runtime, step_stages: list[Stage]) -> dict:
     """The mapped loop's loaders, whether tune can run it, and the evaluate stage with the loaders it reads."""
     train_loader, val_loader = mapped_loaders(plan)
     evaluate = next((s.name for s in step_stages if plan.step(s.step).metrics or plan.step(s.step).metric_tables), "")
     evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
     return dict(
-        tunable=kind == "lightning" and plan.loop is not None and train_loader is not None and bool(plan.seed),
+        tunable=kind is Runtime.LIGHTNING and plan.loop is not None and train_loader is not None and bool(plan.seed),
         train_loader=train_loader,
         val_loader=val_loader,
         eval_loaders=[n for n in evaluate_inputs if n not in (train_loader, val_loader) and "loader" in n.lower()],

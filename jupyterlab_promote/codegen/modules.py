@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ..lines import indent
 from ..plan import MODULE_ORDER, Placed, Plan, Step
@@ -49,11 +50,23 @@ class ModuleText:
     datamodule: bool = False  # the data module holds the generated LightningDataModule
 
 
-def runtime_kind(plan: Plan) -> str:
-    """'lightning' (a mapped training loop), 'fabric' (other torch code) or 'plain' (no torch)."""
+class Runtime(StrEnum):
+    """What the generated package runs on, decided once from the plan and passed to every renderer."""
+
+    PLAIN = "plain"  # no torch
+    FABRIC = "fabric"  # torch code kept as written, on Lightning Fabric
+    LIGHTNING = "lightning"  # a mapped training loop, or a notebook already on Lightning
+
+    @property
+    def torch(self) -> bool:
+        return self is not Runtime.PLAIN
+
+
+def runtime_kind(plan: Plan) -> Runtime:
+    """The runtime the plan needs: Lightning for a mapped loop, Fabric for other torch code, plain without torch."""
     if plan.loop is not None or plan.lightning:
-        return "lightning"
-    return "fabric" if plan.torch else "plain"
+        return Runtime.LIGHTNING
+    return Runtime.FABRIC if plan.torch else Runtime.PLAIN
 
 
 def _cell_header(placed: Placed) -> str:
@@ -144,9 +157,9 @@ def _captures(step: Step, options: RenderOptions) -> dict[int, str]:
     return overrides
 
 
-def step_function(plan: Plan, step: Step, kind: str) -> str:
+def step_function(plan: Plan, step: Step, kind: Runtime) -> str:
     names = plan.names
-    lines = [_signature(plan, step, kind == "fabric"), "    " + _docstring(plan, step)]
+    lines = [_signature(plan, step, kind is Runtime.FABRIC), "    " + _docstring(plan, step)]
     for name in step.params:
         lines.append(f"    {name} = cfg.{name}")
     # A name defined nowhere that this step also assigns is local here: its placeholder must be too.
@@ -155,7 +168,7 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
         lines.append("    " + _undefined_placeholder(plan, name))
     anchors = plan.paths.literals if plan.paths else None
     trainers = plan.paths.trainers if plan.paths else None
-    options = RenderOptions(fabric=kind == "fabric", device=DEVICE.get(kind), anchors=anchors, trainers=trainers)
+    options = RenderOptions(fabric=kind is Runtime.FABRIC, device=DEVICE.get(kind), anchors=anchors, trainers=trainers)
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
         lines.append(indent(body, "    "))
@@ -177,12 +190,12 @@ def step_function(plan: Plan, step: Step, kind: str) -> str:
 
 
 def run_function(
-    plan: Plan, kind: str, model_output: str | None, seed_lines: list[str], example: dict | None = None
+    plan: Plan, kind: Runtime, model_output: str | None, seed_lines: list[str], example: dict | None = None
 ) -> str:
-    fabric = kind == "fabric"
+    fabric = kind is Runtime.FABRIC
     names = plan.names
     lines = []
-    if kind != "plain":
+    if kind.torch:
         lines = [
             f"def {names.run}(cfg: {names.config}, until: str | None = None) -> dict[str, Any]:",
             '    """Run the steps in order; with ``until``, stop after that step."""',
@@ -213,7 +226,7 @@ def run_function(
         lines.append(f"    state.update({names.step_function(step.name)}({', '.join(arguments)}))")
         lines.append(f'    if until == "{step.name}":')
         lines.append("        return state")
-    if kind != "plain" and model_output:
+    if kind.torch and model_output:
         lines.append(f'    export_model(cfg, state.get("{model_output}"))')
         # the deployable program (torch.export) is the export stage's (stages.py), not every run's
     lines.append("    return state")
@@ -228,7 +241,7 @@ def _undefined_placeholder(plan: Plan, name: str) -> str:
 
 
 def pipeline_module(
-    plan: Plan, kind: str, model_output: str | None, seed_lines: list[str], example: dict | None = None
+    plan: Plan, kind: Runtime, model_output: str | None, seed_lines: list[str], example: dict | None = None
 ) -> ModuleText:
     parts = []
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
@@ -244,7 +257,7 @@ def pipeline_module(
     return ModuleText(body="\n\n\n".join(parts))
 
 
-def module_imports(plan: Plan, module: str, body: str, kind: str) -> list[str]:
+def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[str]:
     """Import lines for exactly the names the module's code reads."""
     tree = ast.parse(body)
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -298,7 +311,7 @@ def _sibling_imports(plan: Plan, module: str, loaded: set[str], bound_here: set[
     return local
 
 
-def _pipeline_imports(loaded: set[str], body: str, kind: str) -> list[str]:
+def _pipeline_imports(loaded: set[str], body: str, kind: Runtime) -> list[str]:
     """What pipeline.py's generated wiring needs: typing, Fabric, seed_everything."""
     imports = []
     if "Any" in loaded or "dict[str, Any]" in body:
@@ -306,7 +319,7 @@ def _pipeline_imports(loaded: set[str], body: str, kind: str) -> list[str]:
     if "Fabric" in loaded:
         imports.append("from lightning_fabric import Fabric")
     if "seed_everything" in loaded:
-        source = "pytorch_lightning" if kind == "lightning" else "lightning_fabric"
+        source = "pytorch_lightning" if kind is Runtime.LIGHTNING else "lightning_fabric"
         imports.append(f"from {source} import seed_everything")
     return imports
 

@@ -14,6 +14,7 @@ import re
 
 from ..plan import Plan
 from .mlops import Stage, cli_flags, stage_name, train_step_name
+from .modules import Runtime
 from .render import format_python, render
 
 # Devices per node and nodes of deploy/slurm.sbatch (--ntasks-per-node equals the devices, as Lightning expects).
@@ -85,7 +86,7 @@ def _identifier(name: str) -> str:
     return re.sub(r"\W|^(?=\d)", "_", name) + "_stage"
 
 
-def operate_context(plan: Plan, kind: str, stages: list[Stage], notebook_dir: str | None) -> dict:
+def operate_context(plan: Plan, kind: Runtime, stages: list[Stage], notebook_dir: str | None) -> dict:
     """What the workflows, deploy/, Dockerfile and the README's Operate section say."""
     package = plan.package
     train = train_step_name(plan)
@@ -97,7 +98,7 @@ def operate_context(plan: Plan, kind: str, stages: list[Stage], notebook_dir: st
         package=package,
         package_dashed=package.replace("_", "-"),
         description=f"Pipeline promoted from the notebook {plan.notebook.name}.",
-        torch=kind != "plain",
+        torch=kind.torch,
         train_stage=train_stage,
         until_train=until_train,
         image=f"{package.replace('_', '-')}:0.1.0",

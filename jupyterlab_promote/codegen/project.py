@@ -18,7 +18,13 @@ from .inference import generate_inference, inference_operations, inference_readm
 from .lightning import forward_test
 from .mlops import cli_flags, config_fields, config_yaml_section
 from .mlops_files import generate_mlops
-from .modules import definitions_module, module_imports, pipeline_module, runtime_kind
+from .modules import (
+    Runtime,
+    definitions_module,
+    module_imports,
+    pipeline_module,
+    runtime_kind,
+)
 from .operate import operate_context, operate_files, operate_modules, operate_operations
 from .render import format_python, render, toml_key, toml_value, yaml_value
 
@@ -167,7 +173,7 @@ def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
 def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     """Plan → files. ``notebook_ref`` is how promote.toml names the notebook (a relative path)."""
     kind = runtime_kind(plan)
-    torch = kind != "plain"
+    torch = kind.torch
     package = plan.package
     model_step, model_output = _model_output(plan)
     seed_lines = _seed_lines(plan, torch)
@@ -225,7 +231,7 @@ def _description(plan: Plan) -> str:
     return f"Pipeline promoted from the notebook {plan.notebook.name}."
 
 
-def _definition_modules(plan: Plan, kind: str) -> tuple[dict[str, str], bool]:
+def _definition_modules(plan: Plan, kind: Runtime) -> tuple[dict[str, str], bool]:
     """data.py and model.py (those with definitions), and whether data.py holds a DataModule."""
     modules: dict[str, str] = {}
     has_datamodule = False
@@ -255,14 +261,14 @@ def _forward_example(plan: Plan, model_step: str | None, model_output: str | Non
 
 def _entry_modules(
     plan: Plan,
-    kind: str,
+    kind: Runtime,
     parameters: list[dict],
     notebook_dir: str | None,
     model_output: str | None,
     forward: dict | None,
 ) -> dict[str, str]:
     """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI)."""
-    package, torch = plan.package, kind != "plain"
+    package, torch = plan.package, kind.torch
     src = f"src/{package}"
     files = {f"{src}/__init__.py": format_python(f'"""{_description(plan)}"""\n', package)}
     epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
@@ -280,7 +286,7 @@ def _entry_modules(
         package,
     )
     files[f"{src}/runtime.py"] = format_python(
-        render("runtime.py.j2", torch=torch, lightning=kind == "lightning"), package
+        render("runtime.py.j2", torch=torch, lightning=kind is Runtime.LIGHTNING), package
     )
     files[f"{src}/__main__.py"] = format_python(
         render(
