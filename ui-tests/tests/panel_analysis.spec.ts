@@ -8,7 +8,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-const PANEL = '#jp-promote-panel';
+import { openWithPanel, PANEL } from './panel';
+
 const REPO = path.resolve(__dirname, '..', '..');
 const DEMO = path.join(REPO, 'examples', 'demo.ipynb');
 /** An awkward name: spaces, parentheses, capitals (package `my_model_v2`). */
@@ -47,28 +48,6 @@ function tinyNotebook(): string {
       code('rescale', 'scaled = scale(values)', ['step:rescale']),
       code('metrics', 'mean = sum(scaled) / n\nlargest = max(scaled)', ['promote:evaluate'])
     ]
-  });
-}
-
-async function openWithPanel(
-  page: IJupyterLabPageFixture,
-  notebookPath: string,
-  content: string
-) {
-  expect(await page.contents.uploadContent(content, 'text', notebookPath)).toBe(true);
-  // Galata's openByPath looks the name up in the file browser, where `(v2)` trips it: open by command.
-  await page.evaluate(
-    notebook => (window as any).jupyterapp.commands.execute('docmanager:open', { path: notebook }),
-    notebookPath
-  );
-  await expect(page.locator('.jp-NotebookPanel .jp-Cell').first()).toBeVisible();
-  await page
-    .locator('.jp-NotebookPanel-toolbar [data-command="jupyterlab-promote:open"]')
-    .click();
-  await expect(page.locator(PANEL)).toBeVisible();
-  // The analysis has arrived once the graph shows a step.
-  await expect(page.locator(`${PANEL} .jp-promote-graph-node`).first()).toBeVisible({
-    timeout: 60_000
   });
 }
 

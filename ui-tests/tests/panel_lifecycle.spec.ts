@@ -3,29 +3,13 @@
  * space, then, once promoted, its tests and smoke pipeline run on the server
  * with live output, and the model registry the pipeline fills.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
 
-const PANEL = '#jp-promote-panel';
-const DEMO = path.resolve(__dirname, '..', '..', 'examples', 'demo.ipynb');
+import { openWithPanel, PANEL } from './panel';
 
-async function openDemoWithPanel(page: IJupyterLabPageFixture, notebookPath: string) {
-  expect(
-    await page.contents.uploadContent(fs.readFileSync(DEMO, 'utf-8'), 'text', notebookPath)
-  ).toBe(true);
-  await page.evaluate(
-    notebook => (window as any).jupyterapp.commands.execute('docmanager:open', { path: notebook }),
-    notebookPath
-  );
-  await expect(page.locator('.jp-NotebookPanel .jp-Cell').first()).toBeVisible();
-  await page
-    .locator('.jp-NotebookPanel-toolbar [data-command="jupyterlab-promote:open"]')
-    .click();
-  await expect(page.locator(`${PANEL} .jp-promote-graph-node`).first()).toBeVisible({
-    timeout: 60_000
-  });
-}
+const DEMO = path.resolve(__dirname, '..', '..', 'examples', 'demo.ipynb');
 
 test.describe('The promoted project from the panel', () => {
   test('stages and tuning, then its tests and smoke pipeline run, and the registry shows the champion', async ({
@@ -33,7 +17,7 @@ test.describe('The promoted project from the panel', () => {
     tmpPath
   }) => {
     test.setTimeout(10 * 60_000);
-    await openDemoWithPanel(page, `${tmpPath}/demo.ipynb`);
+    await openWithPanel(page, `${tmpPath}/demo.ipynb`, fs.readFileSync(DEMO, 'utf-8'));
 
     await page.locator(`${PANEL} .jp-promote-preview-button`).click();
     const stages = page.locator(`${PANEL} .jp-promote-stage-name`);
