@@ -19,21 +19,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2.ext import Extension
-
-from .render import toml_value
-
 SKELETON = Path(__file__).parent / "skeleton"
 # Our names for the variables cookiecutter's users know by another name; every other one gets a leading "_".
 PUBLIC = {"package": "package_name", "description": "description", "distribution": "distribution"}
-
-
-class TomlExtension(Extension):
-    """The ``toml`` filter (render.toml_value) for cookiecutter too (cookiecutter.json's ``_extensions``)."""
-
-    def __init__(self, environment):
-        super().__init__(environment)
-        environment.filters["toml"] = toml_value
 
 
 @lru_cache(maxsize=1)
