@@ -114,9 +114,9 @@ MAX_NESTING = 150
 
 @dataclass
 class _CellFacts:
-    """What the per-cell checks need from the AST, gathered in one walk (walks are most of the analysis)."""
+    """What the per-cell checks need from the AST."""
 
-    depth: int = 0  # of the deepest node; the walk stops once past MAX_NESTING
+    depth: int = 0  # of the deepest node; the rest is not gathered once past MAX_NESTING
     calls: set[str] = field(default_factory=set)  # called by code that runs when the cell runs
     body_calls: set[str] = field(default_factory=set)  # called inside the functions the cell defines
     has_async: bool = False  # an await / async for / async with anywhere
@@ -125,27 +125,19 @@ class _CellFacts:
 
 
 def _cell_facts(names: CellNames) -> _CellFacts:
-    """One walk of the cell's AST, without recursion."""
+    """From each statement's node index: no walk of its own."""
     facts = _CellFacts()
     for stmt in names.statements:
+        facts.depth = max(facts.depth, stmt.index.depth)
+        if facts.depth > MAX_NESTING:
+            return facts
         target = facts.body_calls if stmt.is_definition else facts.calls
-        stack = [(stmt.node, 1)]
-        while stack:
-            node, depth = stack.pop()
-            if depth > facts.depth:
-                facts.depth = depth
-                if depth > MAX_NESTING:
-                    return facts
-            if isinstance(node, ast.Call):
-                func = node.func
-                target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
-            elif isinstance(node, _ASYNC):
-                facts.has_async = True
-            elif isinstance(node, _FUNCTION_ONLY):
-                facts.has_function_only = True
-            elif isinstance(node, ast.Lambda):
-                facts.has_lambda = True
-            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        for call in stmt.index.of(ast.Call):
+            func = call.func
+            target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+        facts.has_async = facts.has_async or bool(stmt.index.of(*_ASYNC))
+        facts.has_function_only = facts.has_function_only or bool(stmt.index.of(*_FUNCTION_ONLY))
+        facts.has_lambda = facts.has_lambda or bool(stmt.index.of(ast.Lambda))
     return facts
 
 

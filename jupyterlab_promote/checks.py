@@ -74,18 +74,17 @@ def _check_lambdas(notebook: Notebook, plan: CellPlan) -> None:
     """PRM005 at every lambda of a data cell."""
     offset = plan.plain.line_offset if plan.plain else 0
     for stmt in plan.names.statements if plan.names else []:
-        for node in ast.walk(stmt.node):
-            if isinstance(node, ast.Lambda):
-                plan.diagnostics.append(
-                    diagnostic(
-                        notebook,
-                        plan.cell,
-                        "warning",
-                        "PRM005",
-                        "lambda in a data cell: DataLoader workers started with 'spawn' cannot pickle it; use a def at module level",
-                        node.lineno + offset,
-                    )
+        for node in stmt.index.of(ast.Lambda):
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "warning",
+                    "PRM005",
+                    "lambda in a data cell: DataLoader workers started with 'spawn' cannot pickle it; use a def at module level",
+                    node.lineno + offset,
                 )
+            )
 
 
 def _check_tag_against_code(notebook: Notebook, plan: CellPlan) -> None:

@@ -18,6 +18,7 @@ import symtable
 from dataclasses import dataclass, field
 
 from .lines import source_segment, split_lines
+from .syntax_index import NodeIndex
 
 BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "get_ipython", "display"}
 
@@ -82,6 +83,7 @@ class Statement:
     is_literal: bool = False  # NAME = <literal>
     is_device: bool = False  # device = "cuda" if ... else "cpu"
     is_display: bool = False  # a bare expression whose only effect was output
+    index: NodeIndex = field(init=False, repr=False, compare=False)  # the node's subtree, for the stages
 
 
 @dataclass
@@ -121,6 +123,9 @@ class _ModuleLevel(ast.NodeVisitor):
 
     def _is_local(self, name: str) -> bool:
         return any(name in scope for scope in self._local_stack)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass  # a leaf: NodeVisitor's own visit_Constant looks for the deprecated visit_Num/visit_Str per constant
 
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Load):
@@ -266,12 +271,14 @@ def _call_time_globals(source: str) -> list[str]:
     return found
 
 
-def _is_literal(node: ast.stmt) -> bool:
+def _is_literal(node: ast.stmt, index: NodeIndex) -> bool:
     if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None):
         return False
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     if not all(isinstance(t, ast.Name) for t in targets):
         return False
+    if isinstance(node, ast.Assign) and len(index.of(ast.Name)) > len(targets) and not index.of(ast.Call):
+        return False  # the value reads a name, which literal_eval refuses (only `set()` may), raising: slow
     try:
         ast.literal_eval(node.value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -291,6 +298,7 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     visitor = _ModuleLevel()
     visitor.visit(node)
     stmt = Statement(node=node, line=node.lineno, end_line=node.end_lineno or node.lineno)
+    stmt.index = NodeIndex(node)
     stmt.binds = list(dict.fromkeys(visitor.stores))
     stmt.reads = [n for n in dict.fromkeys(visitor.loads) if n not in BUILTINS]
     stmt.mutates = [n for n in dict.fromkeys(visitor.mutated) if n not in stmt.binds or n in stmt.reads]
@@ -300,7 +308,7 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
         stmt.call_time_reads = [
             n for n in _call_time_globals(ast.unparse(node)) if n not in BUILTINS and n != stmt.binds[0]
         ]
-    stmt.is_literal = _is_literal(node)
+    stmt.is_literal = _is_literal(node, stmt.index)
     stmt.is_device = _is_device(node, lines)
     stmt.is_display = isinstance(node, ast.Expr) and (
         _is_display_call(node.value)

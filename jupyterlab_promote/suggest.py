@@ -91,10 +91,9 @@ def _calls(names: CellNames) -> tuple[set[str], set[str]]:
     body_calls: set[str] = set()
     for stmt in names.statements:
         target = body_calls if stmt.is_definition else calls
-        for node in ast.walk(stmt.node):
-            if isinstance(node, ast.Call):
-                func = node.func
-                target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+        for node in stmt.index.of(ast.Call):
+            func = node.func
+            target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
     return calls, body_calls
 
 

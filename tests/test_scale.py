@@ -1,14 +1,18 @@
-"""Inputs far beyond a normal notebook still analyse (issue 12): no timing asserts, only that they finish.
+"""Inputs far beyond a normal notebook still analyse (issue 12): no timing asserts, only that they finish,
+and that the work done per AST node stays bounded, whatever the size.
 
 Times on a loaded 2-core machine, and the 5 MB cell, are in benchmarks/README.md.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
-from jupyterlab_promote import api
+import pytest
+
+from jupyterlab_promote import api, syntax_index
 
 BASE = [
     (["parameters"], "lr = 0.1\nepochs = 2"),
@@ -66,3 +70,55 @@ def test_a_line_of_100000_characters_analyses_and_promotes(tmp_path: Path) -> No
     notebook = write(tmp_path / "wide.ipynb", [*BASE, (["promote:skip"], literal), (None, "print(len(big))")])
     assert api.analyze(notebook).ok
     assert api.promote(notebook, tmp_path / "out", commit=False).ok
+
+
+# A block of ordinary training-notebook statements: calls, paths written and read, a def, a lambda, a loop.
+BLOCK = """\
+frame = pd.read_csv("data/train.csv")
+frame = frame.dropna()
+scale = lambda v: v / 255.0
+def save_table(table, path):
+    table.to_csv(path)
+save_table(frame, "out/table.csv")
+for epoch in range(epochs):
+    loss = criterion(model(xs), ys)
+    loss.backward()
+torch.save(model.state_dict(), "model.pt")
+"""
+
+
+def _expansions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: int) -> tuple[int, int]:
+    """(nodes expanded while analysing a cell of ``copies`` blocks, nodes of that cell).
+
+    A node is expanded when ast.walk or a NodeVisitor lists its children (both go through ast.iter_fields),
+    or when a statement's node index lists it.
+    """
+    counted = {"expanded": 0}
+    iter_fields, index = ast.iter_fields, syntax_index.NodeIndex.__init__
+
+    def counting_iter_fields(node):
+        counted["expanded"] += 1
+        return iter_fields(node)
+
+    def counting_index(self, root):
+        index(self, root)
+        counted["expanded"] += len(self.nodes)
+
+    monkeypatch.setattr(ast, "iter_fields", counting_iter_fields)
+    monkeypatch.setattr(syntax_index.NodeIndex, "__init__", counting_index)
+    header = "import pandas as pd\nimport torch\n"
+    body = header + BLOCK * copies
+    plan = api.analyze(write(tmp_path / f"blocks{copies}.ipynb", [*BASE, (["promote:train"], body)]))
+    monkeypatch.undo()
+    assert plan.ok
+    return counted["expanded"], sum(1 for _ in ast.walk(ast.parse(body)))
+
+
+def test_each_node_of_a_cell_is_looked_at_a_bounded_number_of_times(tmp_path, monkeypatch):
+    """The stages share one index per statement instead of each walking every statement again (issue 12:
+    a 1 MB cell took ~10 full walks). Twice the code costs twice the node visits, and only a few per node."""
+    small, small_nodes = _expansions(tmp_path, monkeypatch, 200)
+    large, large_nodes = _expansions(tmp_path, monkeypatch, 400)
+    assert large_nodes > 1.9 * small_nodes
+    assert large - small <= 1.05 * (large_nodes - small_nodes) * (small / small_nodes)  # linear in the code
+    assert large / large_nodes < 4  # the index, the names visitor, and function bodies looked at for paths

@@ -28,7 +28,7 @@ def _changes_values(statement: Statement, name: str) -> bool:
     """Whether ``statement`` rebinds ``name`` or mutates it in a way that changes its values."""
     if name in statement.binds:
         return True
-    for node in ast.walk(statement.node):
+    for node in statement.index.of(ast.Call, ast.Subscript, ast.Attribute):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             receiver = node.func.value
             if isinstance(receiver, ast.Name) and receiver.id == name and node.func.attr not in _BENIGN_METHODS:
@@ -45,7 +45,7 @@ def _changes_values(statement: Statement, name: str) -> bool:
 def _first_read(cell: CellPlan, name: str) -> int | None:
     for statement in cell.names.statements if cell.names else []:
         if name in statement.reads or name in statement.mutates:
-            lines = [n.lineno for n in ast.walk(statement.node) if isinstance(n, ast.Name) and n.id == name]
+            lines = [n.lineno for n in statement.index.of(ast.Name) if n.id == name]
             return line_in_cell(cell, min(lines, default=statement.line))
     return None
 
@@ -192,12 +192,11 @@ def _random_use(statement: Statement, modules: dict[str, str], known: tuple[set[
     if statement.is_definition or statement.is_import:
         return None
     module_classes, loaders = known
-    use = None
-    for node in ast.walk(statement.node):
+    # A seeding call wins wherever it is, so the order the nodes are looked at in does not matter.
+    use = "draw" if any(_iterates(n, loaders) for n in statement.index.of(ast.For, ast.comprehension)) else None
+    for node in statement.index.of(ast.Call):
         if _iterates(node, loaders):
             use = "draw"
-        if not isinstance(node, ast.Call):
-            continue
         name = _dotted(node.func, modules) or ""
         last = name.rsplit(".", 1)[-1]
         if last in _SEEDING:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..names import Statement
 from ..plan import Plan
+from ..syntax_index import NodeIndex
 
 ARTIFACTS = "cfg.artifacts_dir"
 NOTEBOOK_DIR = "cfg.notebook_dir"
@@ -134,8 +137,9 @@ class _Collector:
         self.writes: list[ast.expr] = []
         self.reads: list[ast.expr] = []
 
-    def visit(self, tree: ast.AST) -> None:
-        for node in ast.walk(tree):
+    def visit(self, nodes: Iterable[ast.AST]) -> None:
+        """``nodes``: a tree's, in walk order (the first assignment of a name is the one kept)."""
+        for node in nodes:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.assigned.setdefault(node.targets[0].id, node.value)
                 self._candidate(node.value, loose=True)
@@ -244,43 +248,53 @@ def _truthy(node: ast.expr) -> bool:
     return not (isinstance(node, ast.Constant) and not node.value)
 
 
-def writing_functions(trees: list[ast.AST]) -> dict[str, set[int | str]]:
+def writing_functions(statements: list[Statement]) -> dict[str, set[int | str]]:
     """The notebook's own functions that write to a path they are given (``def save_image(tensor, fp)`` that
     ends in ``plt.imsave(fp, …)``): name → the positions and names of those parameters."""
     writers: dict[str, set[int | str]] = {}
-    for tree in trees:
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            inner = _Collector()
-            for statement in node.body:
-                inner.visit(statement)
-            used = {n.id for written in inner.writes for n in ast.walk(written) if isinstance(n, ast.Name)}
-            parameters = [a.arg for a in node.args.posonlyargs + node.args.args]
-            marked = {i for i, p in enumerate(parameters) if p in used} | {p for p in parameters if p in used}
-            if marked:
-                writers[node.name] = marked
+    for statement in statements:
+        writers.update(statement.index.derived(_writing_functions))
     return writers
 
 
-def _in_bodies(tree: ast.AST) -> list[ast.AST]:
-    """Every node inside the bodies of the functions and lambdas ``tree`` defines."""
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-    return [inner for node in ast.walk(tree) if isinstance(node, functions) for inner in ast.walk(node)]
+def _writing_functions(index: NodeIndex) -> dict[str, set[int | str]]:
+    writers: dict[str, set[int | str]] = {}
+    for node in index.of(ast.FunctionDef, ast.AsyncFunctionDef):
+        inner = _Collector()
+        for inner_statement in node.body:
+            inner.visit(ast.walk(inner_statement))
+        used = {n.id for written in inner.writes for n in ast.walk(written) if isinstance(n, ast.Name)}
+        parameters = [a.arg for a in node.args.posonlyargs + node.args.args]
+        marked = {i for i, p in enumerate(parameters) if p in used} | {p for p in parameters if p in used}
+        if marked:
+            writers[node.name] = marked
+    return writers
+
+
+def _in_bodies(index: NodeIndex) -> set[int]:
+    """ids of every node inside the bodies of the functions and lambdas a statement defines."""
+    found: set[int] = set()
+    for function in index.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+        if id(function) not in found:  # else nested in one already walked
+            found.update(id(inner) for inner in ast.walk(function))
+    return found
+
+
+# What the collector looks at; the index hands over only these.
+_COLLECTED = (ast.Assign, ast.Call, ast.BinOp)
 
 
 def file_roots_by_cell(cells: list) -> dict[int, tuple[set[str], set[str]]]:
     """id(cell) → (roots the cell writes, roots it mentions): file hand-offs that order steps like names do."""
     assigned: dict[str, ast.expr] = {}
-    writers = writing_functions([s.node for cell in cells for s in (cell.names.statements if cell.names else [])])
+    statements = {id(cell): cell.names.statements if cell.names else [] for cell in cells}
+    writers = writing_functions([s for cell in cells for s in statements[id(cell)]])
     collectors = {}
     for cell in cells:
         collector = collectors[id(cell)] = _Collector(assigned, writers)
-        for statement in cell.names.statements if cell.names else []:
-            collector.visit(statement.node)
-    deferred = {
-        id(n) for cell in cells for s in (cell.names.statements if cell.names else []) for n in _in_bodies(s.node)
-    }
+        for statement in statements[id(cell)]:
+            collector.visit(statement.index.of(*_COLLECTED))
+    deferred = {n for cell in cells for s in statements[id(cell)] for n in s.index.derived(_in_bodies)}
     found = {}
     for key, collector in collectors.items():
         # a write inside a def happens where the function is called, not in the cell that defines it
@@ -302,11 +316,11 @@ def anchor_file_paths(plan: Plan) -> None:
     """Anchor the promoted steps' relative paths: writes (and what shares their root) under artifacts."""
     if not plan.steps:  # nothing promoted (PRM018)
         return
-    hoisted = [placed.stmt.node for items in plan.hoisted.values() for placed in items]
-    step_code = [placed.stmt.node for step in plan.steps for placed in step.body]
+    hoisted = [placed.stmt for items in plan.hoisted.values() for placed in items]
+    step_code = [placed.stmt for step in plan.steps for placed in step.body]
     collector = _Collector(writers=writing_functions(hoisted + step_code))
-    for node in step_code:
-        collector.visit(node)
+    for statement in step_code:
+        collector.visit(statement.index.of(*_COLLECTED))
     for loop in filter(None, [plan.loop]):
         if loop.mapping.checkpoint_path is not None:
             collector.writes.append(loop.mapping.checkpoint_path)
@@ -333,8 +347,8 @@ def _definition_roots(plan: Plan) -> set[str]:
     """Roots of the file-like string literals in definitions that live at module level (no ``cfg`` there)."""
     roots = set()
     for placed in (p for items in plan.hoisted.values() for p in items):
-        for node in ast.walk(placed.stmt.node):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _FILE_LIKE.search(node.value):
+        for node in placed.stmt.index.of(ast.Constant):
+            if isinstance(node.value, str) and _FILE_LIKE.search(node.value):
                 roots.add(path_root(node.value))
     return roots - {None}
 

@@ -6,7 +6,7 @@ import ast
 
 from ..diagnostics import diagnostic
 from ..loops import StepBody, match_epoch_loop
-from ..names import BUILTINS
+from ..names import BUILTINS, Statement
 from ..plan import MappedLoop, Placed, Plan, Step, line_in_cell
 
 # --- stage: framework -------------------------------------------------------------------
@@ -38,11 +38,8 @@ def detect_framework(plan: Plan) -> None:
 # --- stage: training loop → Lightning ----------------------------------------------------
 
 
-def _calls_backward(node: ast.AST) -> bool:
-    return any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"
-        for n in ast.walk(node)
-    )
+def _calls_backward(statement: Statement) -> bool:
+    return any(isinstance(n.func, ast.Attribute) and n.func.attr == "backward" for n in statement.index.of(ast.Call))
 
 
 def _binding(step: Step, name: str, before: Placed) -> Placed | None:
@@ -59,8 +56,8 @@ def map_training_loop(plan: Plan) -> None:
     """Map the one training loop onto a LightningModule when its shape is unambiguous."""
     if not plan.steps:  # nothing promoted (PRM018)
         return
-    sites = [p for s in plan.steps for p in s.body if _calls_backward(p.stmt.node)]
-    sites += [p for group in plan.hoisted.values() for p in group if _calls_backward(p.stmt.node)]
+    sites = [p for s in plan.steps for p in s.body if _calls_backward(p.stmt)]
+    sites += [p for group in plan.hoisted.values() for p in group if _calls_backward(p.stmt)]
     if not sites:
         return
     loop = _match_loop(plan, sites)

@@ -1,0 +1,79 @@
+"""A statement's nodes, listed once, for every stage that looks inside it.
+
+Walking the AST was most of the analysis: each stage walked every statement again for the one node type it
+wanted (calls, names, assignments), so a 1 MB cell took ~10 full walks. The index walks a statement once,
+in ``ast.walk``'s order, and answers "the nodes of these types" from buckets, so a stage pays for the nodes
+it asks about, not for the whole tree. It is only built for the statements of the analysis (names.py),
+whose trees nothing mutates afterwards: code generation rewrites fresh parses, never these.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class NodeIndex:
+    """Every node of one tree in ``ast.walk`` order (breadth first, the root first), and its depth."""
+
+    __slots__ = ("_buckets", "_derived", "_queries", "depth", "nodes")
+
+    def __init__(self, root: ast.AST) -> None:
+        nodes = [root]
+        buckets: dict[type, list[ast.AST]] = {}
+        depth, level_end = 1, 1
+        for position, node in enumerate(nodes):  # appending while iterating: a breadth-first queue
+            if position == level_end:
+                depth, level_end = depth + 1, len(nodes)
+            buckets.setdefault(type(node), []).append(node)
+            for name in node._fields:  # ast.iter_child_nodes, without a generator per node
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            nodes.append(item)
+                elif isinstance(value, ast.AST):
+                    nodes.append(value)
+        self.nodes: list[ast.AST] = nodes
+        self.depth = depth  # of the deepest node, the root counting 1
+        self._buckets = buckets
+        self._queries: dict[tuple[type, ...], tuple[Any, ...]] = {}
+        self._derived: dict[Callable, Any] = {}
+
+    def of(self, *kinds: type) -> tuple[Any, ...]:
+        """The nodes that are instances of ``kinds``, in walk order (isinstance, so ``ast.expr`` works too)."""
+        found = self._queries.get(kinds)
+        if found is None:
+            present = _node_types(kinds).intersection(self._buckets)
+            if len(present) <= 1:
+                found = tuple(self._buckets[next(iter(present))]) if present else ()
+            else:
+                found = tuple(node for node in self.nodes if type(node) in present)
+            self._queries[kinds] = found
+        return found
+
+    def derived(self, compute: Callable[[NodeIndex], T]) -> T:
+        """``compute(self)``, a fact a stage derives from these nodes alone, computed once (two stages ask)."""
+        if compute not in self._derived:
+            self._derived[compute] = compute(self)
+        return self._derived[compute]
+
+
+_NODE_TYPES: dict[tuple[type, ...], frozenset[type]] = {}
+
+
+def _node_types(kinds: tuple[type, ...]) -> frozenset[type]:
+    """The node classes that are subclasses of ``kinds``: every statement asks about the same few."""
+    found = _NODE_TYPES.get(kinds)
+    if found is None:
+        every, todo = set(), [ast.AST]
+        while todo:
+            for subclass in todo.pop().__subclasses__():
+                if subclass not in every:
+                    every.add(subclass)
+                    todo.append(subclass)
+        found = _NODE_TYPES[kinds] = frozenset(kind for kind in every if issubclass(kind, kinds))
+    return found
