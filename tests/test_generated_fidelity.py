@@ -427,3 +427,34 @@ def test_paths_written_through_the_notebooks_own_helper_land_in_artifacts(tmp_pa
         "scores_1.npy",
     ]
     assert not (project / "results").exists()
+
+
+def test_objects_built_on_the_model_hold_the_notebooks_own_module_not_fabrics_wrapper(tmp_path):
+    # gpytorch's ExactMarginalLogLikelihood(likelihood, model) checks its model's type: built after
+    # fabric.setup it got Fabric's wrapper and raised, so the promoted project failed its own tests.
+    objective = (
+        "class Objective:\n"
+        "    def __init__(self, model):\n"
+        "        if not isinstance(model, nn.Linear):\n"
+        "            raise RuntimeError('the objective needs the model itself')\n"
+        "        self.model = model\n\n"
+        "    def __call__(self, output, target):\n"
+        "        return ((output - target) ** 2).mean() + 1e-3 * self.model.weight.pow(2).sum()"
+    )
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        ("X = torch.randn(32, 3)\ny = X.sum(1, keepdim=True)", ["promote:data"]),
+        ("model = nn.Linear(3, 1)\n\n" + objective, ["promote:model"]),
+        (
+            "optimizer = torch.optim.Adam(model.parameters(), lr=lr)\nobjective = Objective(model)\n"
+            "for i in range(epochs * 5):\n    optimizer.zero_grad()\n"
+            "    loss = objective(model(X), y)\n    loss.backward()\n    optimizer.step()",
+            ["promote:train"],
+        ),
+        ("with torch.no_grad():\n    mse = ((model(X) - y) ** 2).mean().item()", ["promote:evaluate"]),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    train = (project / "src" / result.plan.package / "pipeline.py").read_text()
+    assert train.index("objective = Objective(model)") < train.index("fabric.setup(model, optimizer)")
+    assert set(metrics_of(project)) == {"mse"}

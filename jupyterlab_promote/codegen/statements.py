@@ -15,6 +15,7 @@ rewrites are deliberate and small:
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 from ..lines import split_lines
@@ -22,6 +23,8 @@ from ..plan import Placed
 from ..stages.paths import anchored
 
 _DISPLAY_FUNCTIONS = {"display", "clear_output"}
+# How many statements after the optimizer fabric.setup may move past (hand-overs come right after it).
+_HANDOVER_WINDOW = 8
 
 
 @dataclass
@@ -38,11 +41,21 @@ def _statement_start(placed: Placed) -> int:
     return min([node.lineno] + [d.lineno for d in decorators])
 
 
+_last_cell = threading.local()  # per thread (the server renders in a pool): the cell last looked up
+
+
+def _position(placed: Placed) -> int:
+    """The statement's position among its cell's statements (cached for the cell: a cell renders in a row)."""
+    names = placed.cell.names
+    if getattr(_last_cell, "names", None) is not names:
+        _last_cell.names, _last_cell.positions = names, {id(s): i for i, s in enumerate(names.statements)}
+    return _last_cell.positions[id(placed.stmt)]
+
+
 def _previous_end(placed: Placed) -> int:
     """Last line of the statement before this one in the same cell (0 if none)."""
-    statements = placed.cell.names.statements if placed.cell.names else []
-    index = next(i for i, s in enumerate(statements) if s is placed.stmt)
-    return statements[index - 1].end_line if index else 0
+    index = _position(placed)
+    return placed.cell.names.statements[index - 1].end_line if index else 0
 
 
 def _is_display_expr(node: ast.stmt) -> bool:
@@ -113,7 +126,10 @@ def render(placed: Placed, options: RenderOptions) -> str:
         target = stmt.node.targets[0].id  # type: ignore[attr-defined]
         edits.replace_statement(stmt.node, f"{target} = {options.device}", False)
         return "\n".join(edits.apply(start, stmt.end_line))
-    _rewrite_statements(edits, stmt.node, lines, options)
+    index = _position(placed)
+    statements = placed.cell.names.statements  # type: ignore[union-attr]
+    near = statements[max(0, index - _HANDOVER_WINDOW) : index + _HANDOVER_WINDOW + 1]
+    _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options)
     if options.anchors:
         _anchor_paths(edits, stmt.node, options.anchors)
     if options.trainers:
@@ -121,47 +137,99 @@ def render(placed: Placed, options: RenderOptions) -> str:
     return "\n".join(edits.apply(start, stmt.end_line))
 
 
-def _rewrite_statements(edits: _Edits, node: ast.stmt, lines: list[str], options: RenderOptions) -> None:
-    """Display calls dropped, and on Fabric ``fabric.backward`` and ``fabric.setup``, in ``node`` and every nested block."""
+def _rewrite_statements(
+    edits: _Edits, top: tuple[list[ast.stmt], int], lines: list[str], options: RenderOptions
+) -> None:
+    """Display calls dropped, and on Fabric ``fabric.backward`` and ``fabric.setup``, in one statement and every
+    block nested in it. ``top`` is the statement's own block (the cell's statements) and its position there."""
+    node = top[0][top[1]]
     # The innermost function around each node: fabric.setup rebinds the model there.
     enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     for function in ast.walk(node):
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
     # The statement itself first (never dropped here: only_child is False), then every nested block.
-    blocks = [[node]] + [
-        block
+    blocks = [(top[0], [top[1]])] + [
+        (block, list(range(len(block))))
         for parent in ast.walk(node)
         for field_name in ("body", "orelse", "finalbody")
         if isinstance(block := getattr(parent, field_name, None), list)
     ]
-    for position, block in enumerate(blocks):
+    for position, (block, indices) in enumerate(blocks):
         only_child = position > 0 and len(block) == 1
-        for child in block:
+        for index in indices:
+            child = block[index]
             if not isinstance(child, ast.stmt):
                 continue
             if position > 0 and _is_display_expr(child):
                 edits.replace_statement(child, "", only_child)
             elif options.fabric:
-                _rewrite_for_fabric(edits, child, lines, only_child, enclosing.get(id(child)))
+                _rewrite_for_fabric(edits, (block, index), lines, only_child, enclosing.get(id(child)))
 
 
 def _rewrite_for_fabric(
     edits: _Edits,
-    child: ast.stmt,
+    at: tuple[list[ast.stmt], int],
     lines: list[str],
     only_child: bool,
     function: ast.FunctionDef | ast.AsyncFunctionDef | None,
 ) -> None:
-    """``loss.backward()`` → ``fabric.backward(loss)``; ``fabric.setup`` after the optimizer is built."""
+    """``loss.backward()`` → ``fabric.backward(loss)``; ``fabric.setup`` once the optimizer is built."""
+    block, index = at
+    child = block[index]
     if _is_backward(child):
         loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
         edits.replace_statement(child, f"fabric.backward({loss})", only_child)
-    elif setup := _optimizer_setup(child):
+    for setup in _setups_due_after(block, index):
         end = child.end_lineno or child.lineno
         edits.edits.append((end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup))
         if function:
             _declare_nonlocal(edits, function, setup.split(",")[0])
+
+
+def _setups_due_after(block: list[ast.stmt], index: int) -> list[str]:
+    """The ``fabric.setup`` lines that go right after ``block[index]``.
+
+    Right after the optimizer is built, or after the statements just below it that only hand the model to another
+    object (gpytorch's ``ExactMarginalLogLikelihood(likelihood, model)``): such objects must hold the notebook's
+    own module, since libraries check its type and Fabric's wrapper is not one.
+    """
+    setups = []
+    for start in range(index, max(-1, index - _HANDOVER_WINDOW - 1), -1):
+        setup = _optimizer_setup(block[start])
+        if setup is not None and _setup_point(block, start) == index:
+            setups.append(setup)
+    return setups
+
+
+def _setup_point(block: list[ast.stmt], start: int) -> int:
+    """Where the setup of the optimizer built by ``block[start]`` goes (see _setups_due_after)."""
+    model, optimizer = block[start].value.args[0].func.value.id, block[start].targets[0].id  # type: ignore[attr-defined]
+    point = start
+    for later in range(start + 1, min(len(block), start + _HANDOVER_WINDOW + 1)):
+        uses = _uses(block[later], {model, optimizer})
+        if not uses:
+            continue
+        simple = isinstance(block[later], (ast.Assign, ast.AnnAssign, ast.Expr))
+        if not simple or any(name == optimizer or not handed_over for name, handed_over in uses):
+            break  # the optimizer's own users (schedulers) and the model's callers get Fabric's wrappers
+        point = later
+    return point
+
+
+def _uses(statement: ast.stmt, names: set[str]) -> list[tuple[str, bool]]:
+    """Each read of ``names`` in ``statement``, and whether it is an argument of a call (handed to another object)."""
+    arguments = {
+        id(argument.value if isinstance(argument, ast.keyword) else argument)
+        for call in ast.walk(statement)
+        if isinstance(call, ast.Call)
+        for argument in [*call.args, *call.keywords]
+    }
+    return [
+        (node.id, id(node) in arguments)
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Name) and node.id in names
+    ]
 
 
 def _anchor_paths(edits: _Edits, tree: ast.stmt, anchors: dict[int, str]) -> None:
