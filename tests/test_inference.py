@@ -28,7 +28,7 @@ from jupyterlab_promote.codegen.inference import postprocessing
 from jupyterlab_promote.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 
-from .helpers import TINY_TORCH, run_in_project, write_notebook
+from .helpers import TINY_TORCH, lint_problems, run_in_project, write_notebook
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +134,11 @@ def test_postprocessing_is_read_from_the_evaluate_step(tmp_path):
     assert post("out = model(X)\n_, pred = torch.max(out, 1)\nacc = (pred == y).float().mean().item()") == "argmax"
     assert post("p = torch.sigmoid(model(X))[:, 1]\nacc = ((p > 0.5).long() == y).float().mean().item()") == "sigmoid"
     assert post("acc = (model(X)[:, 1] > 0).long().eq(y).float().mean().item()") == "none"  # not recognised: raw
+    # in a function the step calls with the model (the quickstart's test(dataloader, model, loss_fn))
+    assert (
+        post("def check(net):\n    return (net(X).argmax(1) == y).float().mean().item()\nacc = check(model)")
+        == "argmax"
+    )
 
 
 def test_predict_on_a_held_out_file_equals_the_model_called_directly(trained, predicted):
@@ -344,3 +349,118 @@ def test_serve_answers_malformed_requests_with_4xx_naming_the_problem(server):
         assert words.lower() in json.dumps(reply).lower(), (name, reply)
     status, reply = _post(server, b'{"inputs": [[1, 2, 3]]}')  # the worker lives on
     assert status == 200 and len(reply["predictions"]) == 1
+
+
+# A loop the Lightning mapping leaves as written (it unpacks the batch itself, reshapes it and prints progress): the
+# project runs it on Fabric, and predict/serve take the model's call from the loop (codegen/batch_call.py).
+KEPT = [
+    *TINY_TORCH[:2],
+    (
+        (
+            "X = torch.randn(64, 1, 3)\ny = (X.sum((1, 2)) > 0).long()\n"
+            "loader = DataLoader(TensorDataset(X, y), batch_size=batch_size)"
+        ),
+        ["promote:data"],
+    ),
+    TINY_TORCH[3],
+    (
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()\n"
+            "for epoch in range(epochs):\n"
+            "    for i, batch in enumerate(loader):\n"
+            "        xb, yb = batch\n"
+            "        xb = xb.view(xb.shape[0], -1)\n"
+            "        optimizer.zero_grad()\n"
+            "        loss = loss_fn(model(xb), yb)\n"
+            "        loss.backward()\n"
+            "        optimizer.step()\n"
+            "        if i % 100 == 0:\n"
+            "            print(epoch, i, loss.item())"
+        ),
+        ["promote:train"],
+    ),
+    (
+        "with torch.no_grad():\n    acc = (model(X.view(len(X), -1)).argmax(1) == y).float().mean().item()",
+        ["promote:evaluate"],
+    ),
+]
+
+
+def test_a_loop_kept_on_fabric_predicts_and_serves_through_its_own_batch_call(tmp_path):
+    project = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "kept.ipynb", KEPT), project)
+    assert result.ok and result.plan.loop is None  # kept as written, not mapped
+    package = project / "src" / "kept"
+    assert "fabric.setup" in (package / "pipeline.py").read_text()
+    # the call as the loop makes it: the reshape before it is part of the model's input
+    assert "xb, yb = next(iter(loader))\n    return xb.view(xb.shape[0], -1)" in (package / "schema.py").read_text()
+    assert "class Predictor(pl.LightningModule)" in (package / "predict.py").read_text()
+    assert lint_problems(project) == []
+    values = _held_out(40, seed=4)
+    _write_csv(project / "held.csv", values)
+    model = ["--model", "artifacts/train/model.pt"]
+    done = _cli(
+        project,
+        ["train", "--accelerator", "cpu"],
+        ["predict", "--input", "held.csv", "--output", "pred.csv", *model, "--batch-size", "16"],
+        package="kept",
+    )
+    assert done.returncode == 0 and "CODES [0, 0]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    schema = json.loads((project / "artifacts" / "schema.json").read_text())
+    assert schema["input"]["shape"] == [3] and schema["postprocess"] == "argmax"
+    lines = (project / "pred.csv").read_text().splitlines()
+    assert lines[0] == "prediction" and len(lines) == 1 + len(values)  # one output row per input row
+    with torch.no_grad():
+        expected = _model(project)(torch.from_numpy(values)).argmax(1).numpy()
+    assert np.array_equal(np.array(lines[1:], dtype=np.int64), expected)
+    # serve: requests checked against the schema, then the same predictions (in process: no HTTP server needed here)
+    code = (
+        "import json, os, pydantic\nfrom kept import serve\nfrom kept.config import load_config\n"
+        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
+        "try:\n    serve.PredictRequest(inputs=[[1.0, 2.0]])\nexcept pydantic.ValidationError as error:\n"
+        "    print('REFUSED', error.errors()[0]['msg'])\n"
+        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.pt', 1, 0.0)\napi.setup('cpu')\n"
+        f"request = serve.PredictRequest(inputs={values[:5].tolist()!r})\n"
+        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))"
+    )
+    done = run_in_project(project, "-c", code)
+    assert "REFUSED Value error, each row must have 3 value(s)" in done.stdout, done.stdout + done.stderr[-3000:]
+    served = json.loads(done.stdout.split("SERVED", 1)[1])
+    assert served == {"predictions": expected[:5].tolist()}
+
+
+def _step(indent: int) -> str:
+    """The optimisation lines after the model's call, at the loop body's indentation."""
+    lines = ["loss = loss_fn(out, yb)", "optimizer.zero_grad()", "loss.backward()", "optimizer.step()"]
+    return "".join(" " * indent + line + "\n" for line in lines)
+
+
+KEPT_LOOPS = {
+    # tqdm around enumerate around the loader; the batch unpacked in the target
+    "for epoch in range(epochs):\n    for i, (xb, yb) in tqdm(enumerate(loader)):\n        out = model(xb)\n"
+    + _step(8): ("xb, yb", "xb"),
+    # a function the cell defines and calls with the loader and the model; the device move dropped
+    "def fit(dl, net):\n    for xb, yb in dl:\n        xb, yb = xb.to(device), yb.to(device)\n        out = net(xb)\n"
+    + _step(8)
+    + "for epoch in range(epochs):\n    fit(loader, model)": ("xb, yb", "xb"),
+    # several outputs: predict and serve take one tensor
+    "for xb, yb in loader:\n    out, extra = model(xb)\n" + _step(4): None,
+    # a rebinding under a condition: which input the model sees is not the batch's alone
+    "for xb, yb in loader:\n    if lr > 1:\n        xb = -xb\n    out = model(xb)\n" + _step(4): None,
+    # a name from outside the batch
+    "noise = torch.randn(3)\nfor xb, yb in loader:\n    out = model(xb + noise)\n" + _step(4): None,
+}
+
+
+def test_the_model_call_is_read_from_the_loop_the_notebook_keeps(tmp_path):
+    from jupyterlab_promote.codegen.batch_call import kept_loop_forward
+
+    for index, (loop, expected) in enumerate(KEPT_LOOPS.items()):
+        train = "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()\n" + loop
+        model = "device = 'cuda' if torch.cuda.is_available() else 'cpu'\nmodel = nn.Linear(3, 2)"
+        cells = [TINY_TORCH[0] + "\nfrom tqdm import tqdm", *TINY_TORCH[1:3], (model, ["promote:model"])]
+        cells.append((train, ["promote:train"]))
+        plan = build_plan(read_notebook(write_notebook(tmp_path / f"nb{index}.ipynb", cells)))
+        found = kept_loop_forward(plan, "model", {"X", "y", "loader", "device", "model"})
+        wanted = expected and {"loader": "loader", "batch_target": expected[0], "arguments": expected[1]}
+        assert found == wanted, loop

@@ -6,8 +6,8 @@
   ``BasePredictionWriter`` (sklearn projects: the estimator's ``predict``), chunk by chunk;
 - ``serve.py``: ``python -m PKG serve``, a LitServe endpoint validating every request against the schema.
 
-Generated only where the model's call is known: a torch model called with one tensor of the mapped loop's batch,
-or a model a plain (sklearn) project trains.
+Generated only where the model's call is known: a torch model called with one tensor of a batch (in the mapped
+loop, or in the loop a Fabric project keeps: batch_call.py), or a model a plain (sklearn) project trains.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 
 from ..plan import Plan
+from .batch_call import scopes
 from .mlops import stage_name, train_step_name
 from .modules import Runtime
 from .render import format_python, render
@@ -55,12 +56,23 @@ def _postprocessing_of(node: ast.AST, model: str, bound: set[str]) -> str | None
     return None
 
 
+def _postprocessing_in(body: list[ast.stmt], model: str) -> set[str]:
+    """What the statements apply to ``model``'s output."""
+    bound: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign) and _model_calls(node.value, model, set()):
+                bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {kind for stmt in body for node in ast.walk(stmt) if (kind := _postprocessing_of(node, model, bound))}
+
+
 def postprocessing(plan: Plan, model: str | None) -> str:
     """The post-processing the evaluate step applies to the model's output, when it shows exactly one.
 
     Recognised: ``model(x).argmax(1)``, ``torch.argmax(out, dim=1)``, ``_, pred = torch.max(out, 1)`` (``out``
-    bound to ``model(x)`` in the step), ``torch.sigmoid(model(x))``. Anything else, or two different ones: raw
-    outputs ("none"), since a guess would silently change what the model predicts.
+    bound to ``model(x)`` in the step), ``torch.sigmoid(model(x))``, in the step or in a function it calls with the
+    model (``test(loader, model)``). Anything else, or two different ones: raw outputs ("none"), since a guess would
+    silently change what the model predicts.
     """
     if model is None:
         return "none"
@@ -68,15 +80,10 @@ def postprocessing(plan: Plan, model: str | None) -> str:
     for step in plan.steps:
         if not (step.metrics or step.role == "evaluate"):
             continue
-        bound: set[str] = set()
-        for placed in step.body:
-            for node in ast.walk(placed.stmt.node):
-                if isinstance(node, ast.Assign) and _model_calls(node.value, model, set()):
-                    bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        for placed in step.body:
-            for node in ast.walk(placed.stmt.node):
-                if (kind := _postprocessing_of(node, model, bound)) is not None:
-                    found.add(kind)
+        for body, resolve in scopes(plan, step):
+            names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            for local in sorted(n for n in names if resolve(n) == model):
+                found |= _postprocessing_in(body, local)
     return found.pop() if len(found) == 1 else "none"
 
 
@@ -86,7 +93,11 @@ def inference_kind(plan: Plan, kind: Runtime, model_output: str | None, forward:
         return None
     if not kind.torch:
         return "sklearn"
-    if forward is None or "," in forward["arguments"] or "*" in forward["arguments"]:
+    if forward is None:
+        return None
+    # one argument, not a count of commas: `x.view(x.shape[0], -1)` is one tensor
+    call = ast.parse(f"model({forward['arguments']})", mode="eval").body
+    if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):  # type: ignore[attr-defined]
         return None
     return "torch"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .._version_info import tool_version
 from ..plan import Parameter, Plan
 from ..stages.paths import NOTEBOOK_DIR
+from .batch_call import kept_loop_forward
 from .default_template import render_skeleton
 from .dependencies import distributions, requirement
 from .fingerprint import generation_key
@@ -249,13 +250,16 @@ def _definition_modules(plan: Plan, kind: Runtime) -> tuple[dict[str, str], bool
 
 
 def _forward_example(plan: Plan, model_step: str | None, model_output: str | None, torch: bool) -> dict | None:
-    """A forward pass of the mapped loop's model on a real batch, for the export and its tests; None without one."""
+    """A forward pass of the model on a real batch, for the schema, predict, serve, the export and their tests: the
+    mapped loop's call, or on Fabric the call in the loop the notebook keeps; None without one."""
     if not (torch and model_output is not None):
-        return None
-    if model_output != (plan.loop.mapping.model if plan.loop else None):
         return None
     model_index = next((i for i, s in enumerate(plan.steps) if s.name == model_step), -1)
     available = {n for step in plan.steps[: model_index + 1] for p in step.body for n in p.stmt.binds}
+    if runtime_kind(plan) is Runtime.FABRIC:
+        return kept_loop_forward(plan, model_output, available)
+    if model_output != (plan.loop.mapping.model if plan.loop else None):
+        return None
     return forward_test(plan, available)
 
 

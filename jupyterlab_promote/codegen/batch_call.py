@@ -1,0 +1,229 @@
+"""How the model is called on one batch in a training loop kept as written (Fabric projects).
+
+A mapped loop's call comes from its LightningModule mapping (``lightning.forward_test``); a kept loop's is read
+here from the notebook's own ``for BATCH in LOADER:`` loop (also ``enumerate``, ``tqdm``, and inside a function
+the step defines or calls with the loader and model), in the train step first, then the evaluate step. The
+result has forward_test's shape, so schema, predict, serve, export and the generated tests use it alike:
+``{"loader": LOADER, "batch_target": "x, y", "arguments": "x.view(x.shape[0], -1)"}``.
+
+Only what the batch itself determines is kept: statements before the call that rebind batch names are folded
+into the arguments (``x = x.view(...)``), device moves (``.to(device)``, ``.cuda()``) are dropped since the
+example runs where the model is, and anything else (a name from outside the batch, a rebinding under an ``if``,
+a call whose result is unpacked into several values) gives no example rather than a guess.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Callable, Iterator
+
+from ..plan import Plan, Step
+
+Resolve = Callable[[str], "str | None"]  # a name in the loop's scope → the step's name for it (None: unknown)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _func_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk without entering nested functions or classes: their names are another scope's."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, _SCOPES):
+            yield from _walk(child)
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _loop_source(loop: ast.For) -> tuple[str, ast.expr] | None:
+    """(loader name, batch target) of ``for T in L``, ``enumerate(L)``, ``tqdm(L)`` and their nestings."""
+    source, target = loop.iter, loop.target
+    while isinstance(source, ast.Call) and source.args and not isinstance(source.args[0], ast.Starred):
+        name = _func_name(source.func)
+        if name == "tqdm":
+            source = source.args[0]
+        elif name == "enumerate" and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            source, target = source.args[0], target.elts[1]
+        else:
+            return None
+    plain = all(isinstance(n, (ast.Name, ast.Tuple, ast.List, ast.Store)) for n in ast.walk(target))
+    return (source.id, copy.deepcopy(target)) if isinstance(source, ast.Name) and plain else None
+
+
+class _Substitute(ast.NodeTransformer):
+    """Batch names → what they hold in terms of the batch as drawn; device moves dropped."""
+
+    def __init__(self, env: dict[str, ast.expr], devices: Callable[[ast.expr], bool]) -> None:
+        self.env, self.devices = env, devices
+        self.outside = False  # a name read that the batch does not determine
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        self.outside = self.outside or node.id not in self.env
+        return copy.deepcopy(self.env.get(node.id, node))
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        func = node.func
+        if isinstance(func, ast.Attribute) and not node.keywords:
+            moves = func.attr in ("cuda", "cpu") and not node.args
+            moves = moves or (func.attr == "to" and len(node.args) == 1 and self.devices(node.args[0]))
+            if moves:
+                return self.visit(func.value)
+        return self.generic_visit(node)
+
+
+class _Batch:
+    """The batch as drawn (``pattern``) and what each name the loop body has bound so far holds (``env``)."""
+
+    def __init__(self, pattern: ast.expr, devices: Callable[[ast.expr], bool]) -> None:
+        self.pattern, self.devices = pattern, devices
+        self.env: dict[str, ast.expr] = {n: ast.Name(n, ast.Load()) for n in _names(pattern)}
+
+    def value(self, node: ast.expr) -> ast.expr | None:
+        """``node`` over the batch as drawn; None when it reads anything else."""
+        substitute = _Substitute(self.env, self.devices)
+        folded = substitute.visit(copy.deepcopy(node))
+        return None if substitute.outside else folded
+
+    def bind(self, stmt: ast.stmt) -> None:
+        """Follow one statement of the loop body."""
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+        if isinstance(target, ast.Name):
+            self._set({target.id: self.value(stmt.value)})  # type: ignore[union-attr]
+        elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+            value = stmt.value  # type: ignore[union-attr]
+            if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts):
+                self._set({e.id: self.value(v) for e, v in zip(target.elts, value.elts)})  # type: ignore[attr-defined]
+            elif isinstance(value, ast.Name) and self._drawn(value.id):
+                self._unpack(value.id, target)
+            else:
+                self._set({e.id: None for e in target.elts})  # type: ignore[attr-defined]
+        else:
+            stored = {n.id for n in _walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            # a method called for its effect may change the batch in place (x.resize_(...))
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                stored |= _names(stmt.value.func) & set(self.env)
+            self._set(dict.fromkeys(stored))
+
+    def _set(self, values: dict[str, ast.expr | None]) -> None:
+        for name, value in values.items():
+            if value is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = value
+
+    def _drawn(self, name: str) -> bool:
+        """``name`` still holds a part of the batch exactly as drawn."""
+        value = self.env.get(name)
+        return isinstance(value, ast.Name) and value.id == name and name in _names(self.pattern)
+
+    def _unpack(self, name: str, target: ast.Tuple) -> None:
+        """``x, y = batch``: the batch is drawn as ``x, y`` directly."""
+        parts = copy.deepcopy(target)
+        for node in ast.walk(parts):
+            node.ctx = ast.Store() if isinstance(node, (ast.Name, ast.Tuple)) else getattr(node, "ctx", None)
+        if isinstance(self.pattern, ast.Name):
+            self.pattern = parts
+        else:
+            self.pattern = _Replace(name, parts).visit(self.pattern)
+        self.env = {k: v for k, v in self.env.items() if name not in _names(v)}
+        self.env.update({e.id: ast.Name(e.id, ast.Load()) for e in target.elts})  # type: ignore[attr-defined]
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, name: str, parts: ast.expr) -> None:
+        self.name, self.parts = name, parts
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return self.parts if node.id == self.name else node
+
+
+def _flat(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The loop body's statements in order, ``with torch.no_grad():`` blocks opened."""
+    for stmt in body:
+        if isinstance(stmt, ast.With):
+            yield from _flat(stmt.body)
+        else:
+            yield stmt
+
+
+def _example(loop: ast.For, model: str, resolve: Resolve, devices: set[str]) -> dict | None:
+    """The forward example of one loop: its first call of ``model``, if that call depends on the batch alone."""
+    source = _loop_source(loop)
+    loader = resolve(source[0]) if source else None
+    if source is None or loader is None:
+        return None
+    batch = _Batch(source[1], lambda node: isinstance(node, ast.Name) and resolve(node.id) in devices)
+    for stmt in _flat(loop.body):
+        calls = (n for n in _walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
+        call = next((c for c in calls if resolve(c.func.id) == model), None)  # type: ignore[attr-defined]
+        if call is None:
+            batch.bind(stmt)
+            continue
+        simple = isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return))
+        # `recon, mu, logvar = model(x)`: several outputs, where predict and serve take one tensor
+        several = isinstance(stmt, ast.Assign) and stmt.value is call and not isinstance(stmt.targets[0], ast.Name)
+        if not simple or several or call.keywords or not call.args:
+            return None
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        arguments = [batch.value(a) for a in call.args]
+        if any(a is None for a in arguments):
+            return None
+        pattern = batch.pattern
+        drawn = pattern.elts if isinstance(pattern, ast.Tuple) else [pattern]
+        return {
+            "loader": loader,
+            "batch_target": ", ".join(ast.unparse(p) for p in drawn),
+            "arguments": ", ".join(ast.unparse(a) for a in arguments),  # type: ignore[arg-type]
+        }
+    return None
+
+
+def _parameters(call: ast.Call, function: ast.FunctionDef) -> dict[str, str] | None:
+    """The function's parameters → the caller's names passed to them (None for ``*args``/``**kwargs`` calls)."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    names = [a.arg for a in function.args.posonlyargs + function.args.args]
+    passed = {p: a.id for p, a in zip(names, call.args) if isinstance(a, ast.Name)}
+    passed.update({k.arg: k.value.id for k in call.keywords if k.arg and isinstance(k.value, ast.Name)})
+    return passed
+
+
+def scopes(plan: Plan, step: Step) -> Iterator[tuple[list[ast.stmt], Resolve]]:
+    """The step's own statements, then the body of each function it calls (``train(loader, model, ...)``), with how
+    that body's names resolve to the step's: parameters to what the call passes; in a function the step defines,
+    other names to themselves (a closure); in one defined elsewhere (another step, hoisted), to nothing."""
+    body = [p.stmt.node for p in step.body]
+    yield body, lambda name: name
+    local = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
+    elsewhere = [p for other in plan.steps if other is not step for p in other.body]
+    elsewhere += [p for placed in plan.hoisted.values() for p in placed]
+    defined = {n.name: n for p in elsewhere if isinstance(n := p.stmt.node, ast.FunctionDef)} | local
+    for call in (n for stmt in body for n in _walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)):
+        function = defined.get(call.func.id)  # type: ignore[attr-defined]
+        passed = _parameters(call, function) if function else None
+        if function is None or passed is None:
+            continue
+        own = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+        closure = local.get(function.name) is function
+        yield function.body, (lambda name, p=passed, o=own, c=closure: p.get(name) if name in o or not c else name)
+
+
+def kept_loop_forward(plan: Plan, model: str, available: set[str]) -> dict | None:
+    """The forward example of the model's call in a kept train (else evaluate) loop over a saved loader."""
+    devices = {s.binds[0] for step in plan.steps for p in step.body if (s := p.stmt).is_device and s.binds}
+    steps = [s for s in plan.steps if s.role == "train"] + [s for s in plan.steps if s.role == "evaluate"]
+    for step in steps:
+        for body, resolve in scopes(plan, step):
+            loops = (n for s in body if not isinstance(s, _SCOPES) for n in _walk(s) if isinstance(n, ast.For))
+            for loop in loops:
+                found = _example(loop, model, resolve, devices)
+                # the loader is a stage output the step reads, drawn from before the model is built
+                if found and found["loader"] in step.inputs and found["loader"] in available:
+                    return found
+    return None
