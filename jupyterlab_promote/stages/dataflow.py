@@ -256,7 +256,7 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
 
 
 def _first_use(placed: Placed, name: str) -> int:
-    for node in ast.walk(placed.stmt.node):
-        if isinstance(node, ast.Name) and node.id == name:
+    for node in placed.stmt.index.of(ast.Name):
+        if node.id == name:
             return line_in_cell(placed.cell, node.lineno)
     return line_in_cell(placed.cell, placed.stmt.line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import diagnostic
+from ..names import Statement
 from ..plan import Placed, Plan, Step, line_in_cell
 
 
@@ -108,10 +109,15 @@ def _calls_any(node: ast.AST, functions: set[str]) -> bool:
     )
 
 
+def _mentions(statement: Statement, names: set[str]) -> bool:
+    """Whether any of ``names`` occurs in the statement: a statement that names no function calls none of them."""
+    return any(node.id in names for node in statement.index.of(ast.Name))
+
+
 def _returning_results_of(plan: Plan, functions: set[str]) -> set[str]:
     """Functions that return what an evaluate function returned: ``main()`` ending in ``return test_loss, test_acc``."""
     definitions = [
-        stmt.node
+        stmt
         for cell in plan.cells
         if cell.promoted and cell.names
         for stmt in cell.names.statements
@@ -121,19 +127,20 @@ def _returning_results_of(plan: Plan, functions: set[str]) -> set[str]:
     while True:
         known = functions | found
         more = set()
-        for function in definitions:
-            if function.name in known:
+        for definition in definitions:
+            function = definition.node
+            if function.name in known or not _mentions(definition, known):
                 continue
             results = {  # names this function binds from a call to a known function
                 leaf.id
-                for assign in ast.walk(function)
-                if isinstance(assign, ast.Assign) and _calls_any(assign.value, known)
+                for assign in definition.index.of(ast.Assign)
+                if _calls_any(assign.value, known)
                 for target in assign.targets
                 for leaf in ast.walk(target)
                 if isinstance(leaf, ast.Name)
             }
-            for node in ast.walk(function):
-                if isinstance(node, ast.Return) and node.value is not None:
+            for node in definition.index.of(ast.Return):
+                if node.value is not None:
                     names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
                     if _calls_any(node.value, known) or names & results:
                         more.add(function.name)
@@ -158,7 +165,7 @@ def _results_of_evaluate_functions(plan: Plan) -> None:
     functions |= _returning_results_of(plan, functions)
     for step in plan.steps:
         for placed in step.body:
-            for assign in _assignments(placed.stmt.node):
+            for assign in _assignments(placed.stmt.node) if _mentions(placed.stmt, functions) else []:
                 calls = [n for n in ast.walk(assign.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
                 if not any(call.func.id in functions for call in calls):
                     continue
@@ -222,8 +229,7 @@ def _leave_out_non_metrics(plan: Plan, step) -> None:
     loop_targets = {  # name → (cell, line) of the loop that iterates over it
         leaf.id: (placed.cell, line_in_cell(placed.cell, getattr(node, "lineno", placed.stmt.line)))
         for placed in step.body
-        for node in ast.walk(placed.stmt.node)
-        if isinstance(node, (ast.For, ast.comprehension))
+        for node in placed.stmt.index.of(ast.For, ast.comprehension)
         for leaf in ast.walk(node.target)
         if isinstance(leaf, ast.Name)
     }
