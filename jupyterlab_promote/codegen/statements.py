@@ -52,6 +52,14 @@ def _position(placed: Placed) -> int:
     return _last_cell.positions[id(placed.stmt)]
 
 
+def _lines(placed: Placed) -> list[str]:
+    """The cell's plain code, split once for all its statements (never mutated: _Edits copies what it edits)."""
+    code = placed.cell.plain.code if placed.cell.plain else ""
+    if getattr(_last_cell, "code", None) is not code:
+        _last_cell.code, _last_cell.lines = code, split_lines(code)
+    return _last_cell.lines
+
+
 def _previous_end(placed: Placed) -> int:
     """Last line of the statement before this one in the same cell (0 if none)."""
     index = _position(placed)
@@ -102,13 +110,17 @@ class _Edits:
         self.edits.append((node.lineno, 0, end, len(self.lines[end - 1]), indent + text if text else ""))
 
     def apply(self, start: int, end: int) -> list[str]:
-        lines = list(self.lines)
+        # Only the lines from the first one edited or kept on: a copy of the whole cell per statement was
+        # quadratic in the cell's length. Lines before ``first`` are never read, so the result is the same.
+        first = min([start] + [edit[0] for edit in self.edits])
+        last = max([end] + [edit[2] for edit in self.edits])
+        lines, shift = self.lines[first - 1 : last], first - 1
         for line, col, end_line, end_col, text in sorted(self.edits, reverse=True):
-            head, tail = lines[line - 1][:col], lines[end_line - 1][end_col:]
+            head, tail = lines[line - 1 - shift][:col], lines[end_line - 1 - shift][end_col:]
             replacement = (head + text + tail).split("\n")
-            lines[line - 1 : end_line] = replacement
+            lines[line - 1 - shift : end_line - shift] = replacement
             end += len(replacement) - (end_line - line + 1)
-        return lines[start - 1 : end]
+        return lines[start - 1 - shift : end - shift]
 
 
 def render(placed: Placed, options: RenderOptions) -> str:
@@ -116,8 +128,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     stmt = placed.stmt
     if stmt.is_display or _is_display_expr(stmt.node):
         return ""
-    code = placed.cell.plain.code if placed.cell.plain else ""
-    lines = split_lines(code)
+    lines = _lines(placed)
     start = _previous_end(placed) + 1
     while start < _statement_start(placed) and not lines[start - 1].strip():
         start += 1
