@@ -130,6 +130,7 @@ class Step:
         default_factory=list
     )  # results of trainer.test()/validate(): their entries are metrics
     captured: dict[int, str] = field(default_factory=dict)  # id(stmt) of a bare trainer.test(...) → name for its result
+    numeric_metrics: list[str] = field(default_factory=list)  # the metrics that plainly are numbers
 
     def to_json(self) -> dict:
         return {

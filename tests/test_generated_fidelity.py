@@ -12,6 +12,7 @@ from jupyterlab_promote import api
 
 from .helpers import (
     TINY_LIGHTNING,
+    TINY_TORCH,
     lint_problems,
     metrics_of,
     run_in_project,
@@ -458,3 +459,20 @@ def test_objects_built_on_the_model_hold_the_notebooks_own_module_not_fabrics_wr
     train = (project / "src" / result.plan.package / "pipeline.py").read_text()
     assert train.index("objective = Objective(model)") < train.index("fabric.setup(model, optimizer)")
     assert set(metrics_of(project)) == {"mse"}
+
+
+def test_an_evaluate_step_that_binds_no_number_is_named_and_its_project_passes_its_tests(tmp_path):
+    # gpytorch's example evaluates `observed_pred = likelihood(model(test_x))` and plots it: metrics.json stayed
+    # empty, and the generated tests insisted on a metric (and on a champion decided by one).
+    cells = [
+        *TINY_TORCH[:-1],
+        (
+            "with torch.no_grad():\n    grid = torch.linspace(-1, 1, 6).reshape(2, 3)\n    curve = model(grid)",
+            ["promote:evaluate"],
+        ),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    (warning,) = [d for d in result.diagnostics if d.code == "PRM012"]
+    assert warning.severity == "warning" and "grid, curve" in warning.message
+    assert metrics_of(project) == {}
+    assert 'primary_metric: ""' in (project / "config.yaml").read_text()

@@ -62,7 +62,9 @@ def primary_metric(plan: Plan) -> tuple[str, str]:
             return name, "max"
         if _MINIMISED.search(name):
             return name, "min"
-    return (names[0], "max") if names else ("", "max")
+    # No telling name: the first metric that plainly is a number (none: register has nothing to compare).
+    numeric = [m for step in plan.steps for m in step.numeric_metrics]
+    return (numeric[0], "max") if numeric else ("", "max")
 
 
 def train_step_name(plan: Plan) -> str | None:

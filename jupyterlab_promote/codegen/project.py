@@ -328,6 +328,7 @@ def _test_modules(
                 names=plan.names,
                 torch=torch,
                 has_metrics=has_metrics,
+                numeric_metrics=any(step.numeric_metrics or step.metric_tables for step in plan.steps),
                 model_output=model_output,
                 model_step=model_step,
                 torch_model=torch and model_output is not None,

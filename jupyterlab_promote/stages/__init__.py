@@ -15,6 +15,7 @@ from .dataflow import trace_data_flow
 from .handoffs import warn_unsavable_handoffs
 from .hidden_state import warn_skipped_changes, warn_skipped_random_draws
 from .imports import collect_imports
+from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
 from .paths import anchor_file_paths
@@ -33,6 +34,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     warn_skipped_random_draws,
     give_way_to_notebook_names,
     find_metrics,
+    expect_numeric_metrics,
     detect_framework,
     map_training_loop,
     anchor_file_paths,
