@@ -10,7 +10,7 @@ whose trees nothing mutates afterwards: code generation rewrites fresh parses, n
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ T = TypeVar("T")
 class NodeIndex:
     """Every node of one tree in ``ast.walk`` order (breadth first, the root first), and its depth."""
 
-    __slots__ = ("_buckets", "_derived", "_queries", "depth", "nodes")
+    __slots__ = ("_buckets", "_derived", "_mixed", "depth", "nodes")
 
     def __init__(self, root: ast.AST) -> None:
         nodes = [root]
@@ -40,23 +40,28 @@ class NodeIndex:
         self.nodes: list[ast.AST] = nodes
         self.depth = depth  # of the deepest node, the root counting 1
         self._buckets = buckets
-        self._queries: dict[tuple[type, ...], tuple[Any, ...]] = {}
-        self._derived: dict[Callable, Any] = {}
+        # made on first use: most statements never need them, and a cell can hold 100,000 statements
+        self._mixed: dict[tuple[type, ...], tuple[Any, ...]] | None = None
+        self._derived: dict[Callable, Any] | None = None
 
-    def of(self, *kinds: type) -> tuple[Any, ...]:
-        """The nodes that are instances of ``kinds``, in walk order (isinstance, so ``ast.expr`` works too)."""
-        found = self._queries.get(kinds)
-        if found is None:
-            present = _node_types(kinds).intersection(self._buckets)
-            if len(present) <= 1:
-                found = tuple(self._buckets[next(iter(present))]) if present else ()
-            else:
-                found = tuple(node for node in self.nodes if type(node) in present)
-            self._queries[kinds] = found
+    def of(self, *kinds: type) -> Sequence[Any]:
+        """The nodes that are instances of ``kinds``, in walk order (isinstance, so ``ast.expr`` works too).
+
+        Shared with every caller: read it, never change it."""
+        present = _node_types(kinds).intersection(self._buckets)
+        if len(present) <= 1:
+            return self._buckets[next(iter(present))] if present else ()
+        if self._mixed is None:
+            self._mixed = {}
+        found = self._mixed.get(kinds)
+        if found is None:  # several types: filtered from all the nodes once, since the stages ask again
+            found = self._mixed[kinds] = tuple(node for node in self.nodes if type(node) in present)
         return found
 
     def derived(self, compute: Callable[[NodeIndex], T]) -> T:
         """``compute(self)``, a fact a stage derives from these nodes alone, computed once (two stages ask)."""
+        if self._derived is None:
+            self._derived = {}
         if compute not in self._derived:
             self._derived[compute] = compute(self)
         return self._derived[compute]
