@@ -467,12 +467,39 @@ def test_an_evaluate_step_that_binds_no_number_is_named_and_its_project_passes_i
     cells = [
         *TINY_TORCH[:-1],
         (
-            "with torch.no_grad():\n    grid = torch.linspace(-1, 1, 6).reshape(2, 3)\n    curve = model(grid)",
+            "with torch.no_grad():\n    grid = torch.linspace(-1, 1, 6).reshape(2, 3)\n    curve = model(grid)\n"
+            "print('Test MSE: {}'.format(curve.pow(2).mean()))",
             ["promote:evaluate"],
         ),
     ]
     result, project = _promote_and_run(tmp_path, cells)
     (warning,) = [d for d in result.diagnostics if d.code == "PRM012"]
     assert warning.severity == "warning" and "grid, curve" in warning.message
+    assert "prints 'Test MSE'" in warning.message and warning.line == 4
     assert metrics_of(project) == {}
     assert 'primary_metric: ""' in (project / "config.yaml").read_text()
+
+
+def test_notebook_progress_bars_become_tqdms_automatic_front_end(tmp_path):
+    # gpytorch's examples: `import tqdm` then `tqdm.notebook.tqdm(loader)`. Some other import had loaded
+    # tqdm.notebook in Jupyter; in the package it raised AttributeError (and needs a Jupyter front end anyway).
+    imports, parameters, data, model, train, evaluate = TINY_TORCH
+    cells = [
+        imports + "\nimport tqdm\nfrom tqdm.notebook import trange\nfrom tqdm import tqdm_notebook",
+        parameters,
+        data,
+        model,
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nloss_fn = nn.CrossEntropyLoss()\n"
+            "for epoch in tqdm.notebook.tqdm(range(epochs), leave=False):\n    optimizer.zero_grad()\n"
+            "    loss = loss_fn(model(X), y)\n    loss.backward()\n    optimizer.step()\n"
+            "for step in trange(2):\n    pass\nfor step in tqdm_notebook(range(2)):\n    pass",
+            ["promote:train"],
+        ),
+        evaluate,
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    pipeline = (project / "src" / result.plan.package / "pipeline.py").read_text()
+    assert "import tqdm.auto\n" in pipeline and "tqdm.auto.tqdm(range(epochs), leave=False)" in pipeline
+    assert "from tqdm.auto import trange\n" in pipeline and "from tqdm.auto import tqdm as tqdm_notebook" in pipeline
+    assert "notebook" not in pipeline.replace("tqdm_notebook", "").replace(result.plan.notebook.name, "")

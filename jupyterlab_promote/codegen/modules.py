@@ -266,6 +266,8 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     }
     bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
     imports = _notebook_imports(plan, loaded, bound_here)
+    if "import tqdm" in imports and "tqdm.auto." in body:  # the notebook front end, rewritten (frontends.py)
+        imports[imports.index("import tqdm")] = "import tqdm.auto"
     local = _sibling_imports(plan, module, loaded, bound_here)
     if "Any" in loaded and module != "pipeline":
         imports.append("from typing import Any")

@@ -18,6 +18,7 @@ import ast
 import threading
 from dataclasses import dataclass
 
+from ..frontends import console_attribute
 from ..lines import split_lines
 from ..plan import Placed
 from ..stages.paths import anchored
@@ -141,6 +142,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     statements = placed.cell.names.statements  # type: ignore[union-attr]
     near = statements[max(0, index - _HANDOVER_WINDOW) : index + _HANDOVER_WINDOW + 1]
     _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options)
+    _use_console_frontends(edits, stmt.node)
     if options.anchors:
         _anchor_paths(edits, stmt.node, options.anchors)
     if options.trainers:
@@ -241,6 +243,21 @@ def _uses(statement: ast.stmt, names: set[str]) -> list[tuple[str, bool]]:
         for node in ast.walk(statement)
         if isinstance(node, ast.Name) and node.id in names
     ]
+
+
+def _replace_expression(edits: _Edits, node: ast.expr, text: str) -> None:
+    """Replace one expression's span with ``text`` (ast columns count UTF-8 bytes; the edits count characters)."""
+    assert node.end_lineno is not None and node.end_col_offset is not None
+    start = len(edits.lines[node.lineno - 1].encode()[: node.col_offset].decode())
+    end = len(edits.lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode())
+    edits.edits.append((node.lineno, start, node.end_lineno, end, text))
+
+
+def _use_console_frontends(edits: _Edits, tree: ast.stmt) -> None:
+    """``tqdm.notebook.tqdm(...)`` → ``tqdm.auto.tqdm(...)`` (frontends.py says why)."""
+    for node in ast.walk(tree):
+        if (text := console_attribute(node)) is not None:
+            _replace_expression(edits, node, text)  # type: ignore[arg-type]
 
 
 def _anchor_paths(edits: _Edits, tree: ast.stmt, anchors: dict[int, str]) -> None:

@@ -6,6 +6,7 @@ import ast
 
 from ..cellplan import CellPlan
 from ..diagnostics import diagnostic
+from ..frontends import console_import
 from ..plan import Plan
 
 
@@ -21,7 +22,7 @@ def collect_imports(plan: Plan) -> None:
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
                     text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    plan.imports.setdefault(bound, text)
+                    plan.imports.setdefault(bound, console_import(text))
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 _collect_from_import(plan, cell, stmt.line, node)
         if cell.plain and cell.plain.needs_subprocess and cell.role not in (None, "skip"):
@@ -55,4 +56,4 @@ def _collect_from_import(plan: Plan, cell: CellPlan, line: int, node: ast.Import
             continue
         bound = alias.asname or alias.name
         text = f"from {node.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-        plan.imports.setdefault(bound, text)
+        plan.imports.setdefault(bound, console_import(text))

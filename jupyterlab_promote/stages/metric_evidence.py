@@ -11,13 +11,16 @@ from __future__ import annotations
 import ast
 import re
 
-from ..plan import Plan, Step
+from ..plan import Plan, Step, line_in_cell
 
 # Words people put in a metric's name: `test_acc`, `val_loss`, `mean_score`, `rmse`, `f1`.
 _METRIC_WORDS = re.compile(
     r"(?:^|_)(acc|accuracy|loss|score|error|err|f1|auc|roc|mse|rmse|mae|mape|r2|precision|recall|metric|"
     r"nll|likelihood|perplexity|ppl|iou|dice|bleu|rouge|psnr|ssim|correct|total)(?:$|_|\d)",
     re.IGNORECASE,
+)
+_METRIC_TEXT = re.compile(
+    r"\b[\w ]{0,20}\b(acc|accuracy|loss|score|error|f1|auc|mse|rmse|mae|r2|precision|recall)\b", re.IGNORECASE
 )
 # Calls whose result is one number (or a 0-d tensor the run turns into one).
 _NUMERIC_CALLS = {"float", "int", "round", "len", "sum", "mean", "item", "max", "min", "abs", "std", "sqrt", "score"}
@@ -40,14 +43,29 @@ def expect_numeric_metrics(plan: Plan) -> None:
     if not candidates or any(step.numeric_metrics or step.metric_tables for step in plan.steps):
         return
     step = next(s for s in plan.steps if s.metrics)
+    printed = _printed_metric(step)
     plan.diagnose(
-        step.cells[-1],
+        printed[0] if printed else step.cells[-1],
         "warning",
         "PRM012",
         f"nothing this evaluate step binds reads as a number ({', '.join(candidates)}), so metrics.json may stay "
-        "empty and register has nothing to compare; assign the final metric to a variable, e.g. "
-        "`test_mse = ((pred - y) ** 2).mean().item()`",
+        "empty and register has nothing to compare; "
+        + (f"this cell prints {printed[1]!r} without binding it: " if printed else "")
+        + "assign the final metric to a variable, e.g. `test_mse = ((pred - y) ** 2).mean().item()`",
+        printed[2] if printed else None,
     )
+
+
+def _printed_metric(step: Step) -> tuple | None:
+    """(cell, text, line) of a ``print`` whose text names a metric ("Test MAE: {}"), the metric it never bound."""
+    for placed in step.body:
+        for node in ast.walk(placed.stmt.node):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
+                continue
+            for text in (n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)):
+                if match := _METRIC_TEXT.search(text):
+                    return placed.cell, match.group(0), line_in_cell(placed.cell, node.lineno)
+    return None
 
 
 def _last_values(step: Step) -> dict[str, ast.expr | None]:
@@ -75,7 +93,9 @@ def _plainly_numeric(name: str, value: ast.expr | None, functions: set[str]) -> 
     """A metric's name says so, or its value is arithmetic, a number, or a call that returns one."""
     if _METRIC_WORDS.search(name) or value is None:
         return True  # an unpacked result (`loss, acc = evaluate(...)`) is taken at its word too
-    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Subscript, ast.Name)):
+    if isinstance(value, ast.Subscript):
+        return not isinstance(value.slice, ast.Slice)  # `history["val_loss"][-1]`, not `means[1:]`
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Name)):
         return True
     if isinstance(value, ast.Constant):
         return isinstance(value.value, (int, float)) and not isinstance(value.value, bool)
