@@ -447,6 +447,8 @@ KEPT_LOOPS = {
     "for xb, yb in loader:\n    out, extra = model(xb)\n" + _step(4): None,
     # a rebinding under a condition: which input the model sees is not the batch's alone
     "for xb, yb in loader:\n    if lr > 1:\n        xb = -xb\n    out = model(xb)\n" + _step(4): None,
+    # a comprehension's own variable, not the batch, though it has the batch's name
+    "for xb, yb in loader:\n    out = torch.cat([model(xb) for xb in xb.split(8)])\n" + _step(4): None,
     # a name from outside the batch
     "noise = torch.randn(3)\nfor xb, yb in loader:\n    out = model(xb + noise)\n" + _step(4): None,
 }

@@ -20,8 +20,18 @@ from collections.abc import Callable, Iterator
 
 from ..plan import Plan, Step
 
-Resolve = Callable[[str], "str | None"]  # a name in the loop's scope → the step's name for it (None: unknown)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+Resolve = Callable[[str], str | None]  # a name in the loop's scope → the step's name for it (None: unknown)
+# names bound inside these are their own (a comprehension's variable may shadow a batch name)
+_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 
 def _func_name(func: ast.expr) -> str:
@@ -29,7 +39,7 @@ def _func_name(func: ast.expr) -> str:
 
 
 def _walk(node: ast.AST) -> Iterator[ast.AST]:
-    """ast.walk without entering nested functions or classes: their names are another scope's."""
+    """ast.walk without entering nested functions, classes or comprehensions: their names are another scope's."""
     yield node
     for child in ast.iter_child_nodes(node):
         if not isinstance(child, _SCOPES):
@@ -124,8 +134,6 @@ class _Batch:
     def _unpack(self, name: str, target: ast.Tuple) -> None:
         """``x, y = batch``: the batch is drawn as ``x, y`` directly."""
         parts = copy.deepcopy(target)
-        for node in ast.walk(parts):
-            node.ctx = ast.Store() if isinstance(node, (ast.Name, ast.Tuple)) else getattr(node, "ctx", None)
         if isinstance(self.pattern, ast.Name):
             self.pattern = parts
         else:
