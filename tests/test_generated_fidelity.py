@@ -503,3 +503,23 @@ def test_notebook_progress_bars_become_tqdms_automatic_front_end(tmp_path):
     assert "import tqdm.auto\n" in pipeline and "tqdm.auto.tqdm(range(epochs), leave=False)" in pipeline
     assert "from tqdm.auto import trange\n" in pipeline and "from tqdm.auto import tqdm as tqdm_notebook" in pipeline
     assert "notebook" not in pipeline.replace("tqdm_notebook", "").replace(result.plan.notebook.name, "")
+
+
+def test_the_notebooks_own_pl_stays_and_requirements_name_distributions_not_modules(tmp_path):
+    # imbalanced-learn's examples: `from imblearn import pipeline as pl`. The package imported
+    # pytorch_lightning as pl instead (make_pipeline missing), and required "imblearn", a module name.
+    cells = [
+        "import numpy as np\nimport zmq\nfrom sklearn import pipeline as pl\n"
+        "from sklearn.linear_model import LogisticRegression\nfrom sklearn.preprocessing import StandardScaler",
+        ("seed = 0", ["parameters"]),
+        ("rng = np.random.RandomState(seed)\nX = rng.randn(80, 3)\ny = (X[:, 0] > 0).astype(int)", ["promote:data"]),
+        ("model = pl.make_pipeline(StandardScaler(), LogisticRegression())", ["promote:model"]),
+        ("model.fit(X, y)\nzmq_version = zmq.zmq_version()", ["promote:train"]),
+        ("accuracy = model.score(X, y)", ["promote:evaluate"]),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    pipeline = (project / "src" / result.plan.package / "pipeline.py").read_text()
+    assert "from sklearn import pipeline as pl\n" in pipeline and "lightning" not in pipeline
+    pyproject = (project / "pyproject.toml").read_text()
+    assert '"pyzmq>=' in pyproject and '"zmq' not in pyproject
+    assert metrics_of(project)["accuracy"] > 0.9

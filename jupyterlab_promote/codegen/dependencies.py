@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from importlib import metadata
 
@@ -18,6 +19,7 @@ DISTRIBUTIONS = {
     "lightning_fabric": "pytorch-lightning",  # pytorch-lightning ships lightning_fabric
     "dateutil": "python-dateutil",
     "attr": "attrs",
+    "mlflow": "mlflow",  # the full distribution (tracking server, UI), even where only mlflow-skinny is installed
 }
 # Lightning 2.6.2 and 2.6.3 were malicious releases (removed from PyPI): never allow them.
 MINIMUM = {"pytorch-lightning": "2.6.4"}
@@ -43,6 +45,25 @@ def requirement(distribution: str) -> str:
     return f"{distribution}>={floor}" if floor else distribution
 
 
+def distribution_of(root: str) -> str:
+    """The distribution that provides the top-level module ``root``: the table above, a distribution of that very
+    name, else whichever installed distribution ships it (``imblearn`` → imbalanced-learn), else ``root``."""
+    if root in DISTRIBUTIONS:
+        return DISTRIBUTIONS[root]
+    try:
+        metadata.distribution(root)
+        return root
+    except metadata.PackageNotFoundError:
+        providers = _installed_providers().get(root)
+        return sorted(providers)[0] if providers else root
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_providers() -> dict[str, list[str]]:
+    # Scans every installed distribution (~0.8 s): only for an import name that is no distribution's name.
+    return metadata.packages_distributions()
+
+
 def distributions(import_lines: list[str]) -> list[str]:
     """Third-party distributions behind import statements (standard library left out)."""
     found: list[str] = []
@@ -50,7 +71,7 @@ def distributions(import_lines: list[str]) -> list[str]:
         root = line.split()[1].split(".")[0]
         if root in sys.stdlib_module_names or root.startswith("_") or root == "__future__":
             continue
-        name = DISTRIBUTIONS.get(root, root)
+        name = distribution_of(root)
         if name not in found:
             found.append(name)
     return found

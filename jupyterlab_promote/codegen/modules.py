@@ -281,11 +281,17 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
 
 def _notebook_imports(plan: Plan, loaded: set[str], bound_here: set[str]) -> list[str]:
     """The notebook's own imports of the names read, and the few the rewritten code adds (torch, random, numpy)."""
+    # One Lightning namespace throughout; a `pl` of the notebook's that is no Lightning (imblearn's pipeline) stays.
+    lightning_pl = "pl" not in plan.imports or "lightning" in plan.imports["pl"]
     imports = sorted(
-        {plan.imports[name] for name in loaded if name in plan.imports and name not in bound_here and name != "pl"}
+        {
+            plan.imports[name]
+            for name in loaded
+            if name in plan.imports and name not in bound_here and (name != "pl" or not lightning_pl)
+        }
     )
-    if "pl" in loaded:
-        imports.append("import pytorch_lightning as pl")  # one Lightning namespace throughout
+    if "pl" in loaded and lightning_pl:
+        imports.append("import pytorch_lightning as pl")
     if "torch" in loaded and "torch" not in plan.imports:
         imports.append("import torch")
     imports += [
