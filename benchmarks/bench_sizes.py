@@ -1,0 +1,126 @@
+"""Pathological sizes (issues 7 and 12): analysis of one huge cell, of many cells, of one very long line.
+
+    python benchmarks/bench_sizes.py                          # every row, this checkout
+    python benchmarks/bench_sizes.py --before ../old_checkout # each row for both trees, back to back
+    python benchmarks/bench_sizes.py --rows 1mb literal       # some rows only
+    python benchmarks/bench_sizes.py --rows promote5          # full promote of the 5 MB cell, black's share
+
+Each row runs in a fresh process per tree; timings are CPU seconds (getrusage), the load is printed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = {
+    "1mb": "analyze one 1 MB cell of ordinary statements",
+    "5mb": "analyze one 5 MB cell of ordinary statements",
+    "literal": "analyze one 5 MB cell that is one list literal",
+    "10k": "analyze 10,000 cells (synthetic.py)",
+    "wide": "analyze one line of 100,000 characters",
+    "promote5": "promote the 5 MB cell (commit=False, format cache empty)",
+}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _write(path: Path, cells: list[tuple[list[str], str]]) -> Path:
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": f"c{i}", "metadata": {"tags": t}, "source": s, "execution_count": None, "outputs": []}
+        for i, (t, s) in enumerate(cells)]}
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _literal_cell(folder: Path, megabytes: float) -> Path:
+    items, size = [], 0
+    while size < megabytes * 2**20:
+        items.append(f"{(len(items) % 1000) / 10:.1f}")
+        size += len(items[-1]) + 2
+    body = "data = [" + ", ".join(items) + "]\n"
+    return _write(folder / "literal.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
+                                             (["promote:train"], "w = sum(data) * lr")])
+
+
+def _wide_line(folder: Path) -> Path:
+    literal = "big = [" + ", ".join(str(i % 10) for i in range(33_333)) + "]\n"
+    return _write(folder / "wide.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], "xs = [1.0, 2.0]"),
+                                          (["promote:train"], "w = sum(xs) * lr"), (["promote:skip"], literal),
+                                          ([], "print(len(big))")])
+
+
+def _notebook(row: str, folder: Path) -> Path:
+    from bench_targets import big_cell_notebook
+    from synthetic import write_notebook
+
+    if row in ("1mb", "5mb", "promote5"):
+        return big_cell_notebook(folder, 1 if row == "1mb" else 5)
+    if row == "literal":
+        return _literal_cell(folder, 5)
+    if row == "10k":
+        return write_notebook(folder / "nb10k.ipynb", 10_000)
+    return _wide_line(folder)
+
+
+def measure(row: str) -> str:
+    """One row in this process (the tree under test is first on sys.path)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-sizes-"))
+    os.environ["JUPYTERLAB_PROMOTE_CACHE_DIR"] = str(folder / "cache")
+    notebook = _notebook(row, folder)
+    from jupyterlab_promote import api
+
+    if row != "promote5":
+        started = _cpu()
+        api.analyze(notebook)
+        return f"{_cpu() - started:8.2f} s"
+    import black
+
+    format_str, spent = black.format_str, [0.0]
+
+    def timed_format(*args, **kwargs):
+        started = _cpu()
+        try:
+            return format_str(*args, **kwargs)
+        finally:
+            spent[0] += _cpu() - started
+
+    black.format_str = timed_format
+    started = _cpu()
+    api.promote(notebook, folder / "out", commit=False)
+    total = _cpu() - started
+    return f"{total:8.2f} s, black {spent[0]:.2f} s ({100 * spent[0] / total:.0f} %)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="another checkout, measured row by row with this one")
+    parser.add_argument("--rows", nargs="*", default=[r for r in ROWS if r != "promote5"], choices=list(ROWS))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(measure(args.worker))
+        return
+    trees = {"after": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+    print(f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    for row in args.rows:
+        for label, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT / "benchmarks")])}
+            command = [sys.executable, __file__, "--worker", row]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            result = done.stdout.strip() if done.returncode == 0 else f"failed: {done.stderr.strip()[-300:]}"
+            print(f"  {ROWS[row] + f' [{label}]':<66}{result}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
