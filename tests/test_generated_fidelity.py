@@ -523,3 +523,35 @@ def test_the_notebooks_own_pl_stays_and_requirements_name_distributions_not_modu
     pyproject = (project / "pyproject.toml").read_text()
     assert '"pyzmq>=' in pyproject and '"zmq' not in pyproject
     assert metrics_of(project)["accuracy"] > 0.9
+
+
+def test_a_model_that_returns_a_distribution_passes_its_generated_forward_and_export_tests(tmp_path):
+    # gpytorch's SVGP example: model(x_batch) is a MultivariateNormal. The generated forward test asked
+    # torch.isfinite of it, and the export test wanted a model.pt2 that torch.export cannot hold.
+    cells = [
+        IMPORTS,
+        PARAMETERS,
+        (
+            "X = torch.randn(64, 3)\ny = X.sum(1)\nloader = DataLoader(TensorDataset(X, y), batch_size=16)",
+            ["promote:data"],
+        ),
+        (
+            "class Probabilistic(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.mean = nn.Linear(3, 1)\n\n    def forward(self, x):\n"
+            "        return torch.distributions.Normal(self.mean(x).squeeze(-1), 1.0)\n\n"
+            "model = Probabilistic()",
+            ["promote:model"],
+        ),
+        (
+            "optimizer = torch.optim.Adam(model.parameters(), lr=lr)\nfor epoch in range(epochs):\n"
+            "    for xb, yb in loader:\n        optimizer.zero_grad()\n        output = model(xb)\n"
+            "        loss = -output.log_prob(yb).mean()\n        loss.backward()\n        optimizer.step()",
+            ["promote:train"],
+        ),
+        ("with torch.no_grad():\n    test_nll = -model(X).log_prob(y).mean().item()", ["promote:evaluate"]),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    assert (project / "tests" / "test_stages.py").exists()
+    assert "test_forward_pass_on_a_training_batch" in (project / "tests" / "test_pipeline.py").read_text()
+    export = run_in_project(project, "-m", result.plan.package, "export")
+    assert "returns a Normal, not a tensor" in export.stdout, export.stdout[-2000:]
