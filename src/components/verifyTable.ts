@@ -12,14 +12,23 @@ export function renderVerifyResult(result: IVerifyResult): HTMLElement {
       [result.message, ...details].join('\n')
     );
   }
+  // The aligned run (set when left-out cells draw random numbers, PRM043): the notebook again with those
+  // draws undone. A metric that matches there differs only by chance, not because promotion changed it.
+  const aligned = result.aligned ?? null;
+  const columns = ['metric', 'notebook', 'package', 'rel. diff', 'verdict'];
   const header = h(
     'tr',
     {},
-    ...['metric', 'notebook', 'package', 'rel. diff', 'verdict'].map(text =>
+    ...[...columns, ...(aligned ? ['aligned run'] : [])].map(text =>
       h('th', { text })
     )
   );
   const rows = metricRows(result.metrics).map(row => {
+    const alignedVerdict = aligned
+      ? aligned.differing.includes(row.name)
+        ? 'still differs'
+        : 'matches'
+      : null;
     const tr = h(
       'tr',
       { className: 'jp-promote-verify-row' },
@@ -27,9 +36,19 @@ export function renderVerifyResult(result: IVerifyResult): HTMLElement {
       h('td', { text: row.notebook }),
       h('td', { text: row.package }),
       h('td', { text: row.difference }),
-      h('td', { className: 'jp-promote-verify-verdict', text: row.verdict })
+      h('td', { className: 'jp-promote-verify-verdict', text: row.verdict }),
+      alignedVerdict
+        ? h('td', {
+            className: 'jp-promote-verify-aligned',
+            text: alignedVerdict
+          })
+        : null
     );
-    tr.dataset.state = row.ok ? 'ok' : 'error';
+    tr.dataset.state = row.ok
+      ? 'ok'
+      : alignedVerdict === 'matches'
+        ? 'chance'
+        : 'error';
     return tr;
   });
   return h(
@@ -41,6 +60,15 @@ export function renderVerifyResult(result: IVerifyResult): HTMLElement {
       h('thead', {}, header),
       h('tbody', {}, ...rows)
     ),
+    aligned ? h('p', { text: alignedNote(aligned.cells) }) : null,
     result.note ? h('p', { text: result.note }) : null
+  );
+}
+
+function alignedNote(cells: number[]): string {
+  const which = cells.length === 1 ? 'cell' : 'cells';
+  return (
+    `Aligned run: the notebook again with the random draws of left-out ${which} ${cells.join(', ')} ` +
+    'undone (PRM043). "matches" there means the difference is chance, not promotion.'
   );
 }
