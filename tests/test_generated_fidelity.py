@@ -363,7 +363,9 @@ def test_the_authors_own_lint_is_kept_verbatim_and_marked(tmp_path):
         (
             "def scale(a):\n    return a\ndef scale(a):\n    return a * 2\n"
             "unused = 1\nsquare = lambda v: v * v\nl = [scale(i) for i in range(n)]\nX = np.array(l)\n"
-            "print(f'built');\nif X.max() == None:\n    X = None\ntry:\n    import scipy\nexcept:\n    pass",
+            "print(f'built');\nif X.max() == None:\n    X = None\ntry:\n    import scipy\nexcept:\n    pass\n"
+            # black wraps this one and carried its mark to the statement's last line (gpytorch's PolyaGamma example)
+            "cube = lambda value_of_a_long_name: np.power(value_of_a_long_name, 3) + np.zeros_like(value_of_a_long_name)",
             ["promote:data"],
         ),
         ("total = float(square(X).sum())\nprint(total)", ["promote:evaluate"]),
@@ -372,6 +374,7 @@ def test_the_authors_own_lint_is_kept_verbatim_and_marked(tmp_path):
     pipeline = (project / "src" / result.plan.package / "pipeline.py").read_text()
     for rule in ("F811", "E731", "E741", "F541", "E711", "E722"):
         assert f"# noqa: {rule}" in pipeline, rule
+    assert "cube = lambda value_of_a_long_name: np.power(  # noqa: E731" in pipeline
     assert metrics_of(project)["total"] == float(sum((2 * i) ** 2 for i in range(4)))
 
 

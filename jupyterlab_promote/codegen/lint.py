@@ -53,6 +53,9 @@ def _ruff_findings(source: str) -> dict[int, list[str]]:
     return codes
 
 
+_MARK_DRIFT = 20  # how many lines below its statement's first line black may have moved a mark
+
+
 def mark_author_lint(source: str) -> str:
     """``source`` (black-formatted) with ``# noqa: CODE`` on each line where ruff finds the author's lint."""
     import ast
@@ -65,7 +68,14 @@ def mark_author_lint(source: str) -> str:
         text = lines[number - 1]
         if "# noqa" in text:
             continue
-        lines[number - 1] = f"{text}  # noqa: {', '.join(sorted(rules))}"
+        mark = f"  # noqa: {', '.join(sorted(rules))}"
+        # Black moves a trailing comment to the end of a statement it wraps, but ruff reads it on the first line:
+        # a mark left at the end of this statement by an earlier pass moves back here.
+        for later in range(number, min(len(lines), number + _MARK_DRIFT)):
+            if later + 1 not in codes and lines[later].endswith(mark):
+                lines[later] = lines[later][: -len(mark)]
+                break
+        lines[number - 1] = text + mark
     marked = "\n".join(lines)
     # A comment that changed the code (a line ending inside a string) is dropped: keep the source unmarked.
     try:
