@@ -471,14 +471,14 @@ def test_an_evaluate_step_that_binds_no_number_is_named_and_its_project_passes_i
         *TINY_TORCH[:-1],
         (
             "with torch.no_grad():\n    grid = torch.linspace(-1, 1, 6).reshape(2, 3)\n    curve = model(grid)\n"
-            "print('Test MSE: {}'.format(curve.pow(2).mean()))",
+            "lower, upper = curve.chunk(2)\nprint('Test MSE: {}'.format(curve.pow(2).mean()))",
             ["promote:evaluate"],
         ),
     ]
     result, project = _promote_and_run(tmp_path, cells)
     (warning,) = [d for d in result.diagnostics if d.code == "PRM012"]
-    assert warning.severity == "warning" and "grid, curve" in warning.message
-    assert "prints 'Test MSE'" in warning.message and warning.line == 4
+    assert warning.severity == "warning" and "grid, curve, lower, upper" in warning.message
+    assert "prints 'Test MSE'" in warning.message and warning.line == 5
     assert metrics_of(project) == {}
     assert 'primary_metric: ""' in (project / "config.yaml").read_text()
 

@@ -77,7 +77,10 @@ def _last_values(step: Step) -> dict[str, ast.expr | None]:
                 values[node.targets[0].id] = node.value
             elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                values.update({n.id: None for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)})
+                # Unpacked from a call: as good as the call (`loss, acc = evaluate(...)` is, and
+                # `lower, upper = pred.confidence_region()` is not); counters and the rest: taken at their word.
+                value = node.value if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) else None
+                values.update({n.id: value for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)})
     return values
 
 
@@ -92,7 +95,7 @@ def _top_level_statements(node: ast.stmt) -> list[ast.stmt]:
 def _plainly_numeric(name: str, value: ast.expr | None, functions: set[str]) -> bool:
     """A metric's name says so, or its value is arithmetic, a number, or a call that returns one."""
     if _METRIC_WORDS.search(name) or value is None:
-        return True  # an unpacked result (`loss, acc = evaluate(...)`) is taken at its word too
+        return True
     if isinstance(value, ast.Subscript):
         return not isinstance(value.slice, ast.Slice)  # `history["val_loss"][-1]`, not `means[1:]`
     if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Name)):
