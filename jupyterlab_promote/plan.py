@@ -177,6 +177,9 @@ class Plan:
     lightning: bool = False  # promoted code already uses Lightning (its own LightningModule/Trainer)
     names: GeneratedNames = field(default_factory=GeneratedNames)
     paths: FilePaths | None = None  # where relative file paths are anchored (stages/paths.py)
+    # Imports a step rebinds (stages/rebound_imports.py): their names, and id(Name) → alias for the earlier reads
+    rebound_imports: set[str] = field(default_factory=set)
+    import_aliases: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -558,3 +558,29 @@ def test_a_model_that_returns_a_distribution_passes_its_generated_forward_and_ex
     assert "test_forward_pass_on_a_training_batch" in (project / "tests" / "test_pipeline.py").read_text()
     export = run_in_project(project, "-m", result.plan.package, "export")
     assert "returns a Normal, not a tensor" in export.stdout, export.stdout[-2000:]
+
+
+def test_an_import_a_step_rebinds_is_read_through_an_alias_before_the_rebinding(tmp_path):
+    # gpytorch's deep GP example: `class DeepGP(DeepGP)` subclasses the imported DeepGP. In a step function the
+    # class makes the name local, and reading the base raised UnboundLocalError.
+    cells = [
+        IMPORTS + "\nfrom torch.nn import Linear",
+        PARAMETERS,
+        ("X = torch.randn(32, 3)\ny = (X.sum(1) > 0).long()\nwidth = 2 if epochs > 1 else 4", ["promote:data"]),
+        (
+            "print(Linear)\nclass Linear(Linear):\n    def __init__(self):\n        super().__init__(3, width)\n\n"
+            "model = Linear()",
+            ["promote:model"],
+        ),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nfor epoch in range(epochs):\n"
+            "    optimizer.zero_grad()\n    nn.functional.cross_entropy(model(X), y).backward()\n    optimizer.step()",
+            ["promote:train"],
+        ),
+        ("with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()", ["promote:evaluate"]),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    pipeline = (project / "src" / result.plan.package / "pipeline.py").read_text()
+    assert "from torch.nn import Linear as imported_Linear\n" in pipeline
+    assert "print(imported_Linear)" in pipeline and "class Linear(imported_Linear):" in pipeline
+    assert "from torch.nn import Linear\n" not in pipeline

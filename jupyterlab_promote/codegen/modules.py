@@ -168,7 +168,13 @@ def step_function(plan: Plan, step: Step, kind: Runtime) -> str:
         lines.append("    " + _undefined_placeholder(plan, name))
     anchors = plan.paths.literals if plan.paths else None
     trainers = plan.paths.trainers if plan.paths else None
-    options = RenderOptions(fabric=kind is Runtime.FABRIC, device=DEVICE.get(kind), anchors=anchors, trainers=trainers)
+    options = RenderOptions(
+        fabric=kind is Runtime.FABRIC,
+        device=DEVICE.get(kind),
+        anchors=anchors,
+        trainers=trainers,
+        renames=plan.import_aliases,
+    )
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
         lines.append(indent(body, "    "))
@@ -265,6 +271,8 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
         n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0
     }
     bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+    # An import a step rebinds (its earlier reads go through an alias) is needed only where a read can reach it.
+    loaded -= {name for name in plan.rebound_imports if not _reaches_module(tree, name)}
     imports = _notebook_imports(plan, loaded, bound_here)
     if "import tqdm" in imports and "tqdm.auto." in body:  # the notebook front end, rewritten (frontends.py)
         imports[imports.index("import tqdm")] = "import tqdm.auto"
@@ -277,6 +285,22 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
             local.append(f"from .runtime import {', '.join(runtime)}")
         imports += _pipeline_imports(loaded, body, kind)
     return _grouped(imports) + [""] + sorted(local)
+
+
+def _reaches_module(tree: ast.Module, name: str) -> bool:
+    """Whether a read of ``name`` can reach the module's binding: outside functions, or in one that never binds it."""
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)):
+                return True
+            continue
+        names = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name]
+        binds = any(isinstance(n.ctx, ast.Store) for n in names) or any(
+            isinstance(n, (ast.ClassDef, ast.FunctionDef)) and n.name == name for n in ast.walk(node)
+        )
+        if names and not binds:
+            return True
+    return False
 
 
 def _notebook_imports(plan: Plan, loaded: set[str], bound_here: set[str]) -> list[str]:

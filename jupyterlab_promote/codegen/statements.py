@@ -34,6 +34,7 @@ class RenderOptions:
     device: str | None = None  # what device boilerplate becomes; None keeps it as written
     anchors: dict[int, str] | None = None  # id(path literal) → where it is anchored (stages/paths.py)
     trainers: dict[int, ast.Call] | None = None  # the notebook's own Trainer(...) calls, given a default_root_dir
+    renames: dict[int, str] | None = None  # id(Name) → the name to read instead (stages/rebound_imports.py)
 
 
 def _statement_start(placed: Placed) -> int:
@@ -143,6 +144,10 @@ def render(placed: Placed, options: RenderOptions) -> str:
     near = statements[max(0, index - _HANDOVER_WINDOW) : index + _HANDOVER_WINDOW + 1]
     _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options)
     _use_console_frontends(edits, stmt.node)
+    if options.renames:
+        for node in ast.walk(stmt.node):
+            if id(node) in options.renames:
+                _replace_expression(edits, node, options.renames[id(node)])  # type: ignore[arg-type]
     if options.anchors:
         _anchor_paths(edits, stmt.node, options.anchors)
     if options.trainers:

@@ -19,6 +19,7 @@ from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
 from .paths import anchor_file_paths
+from .rebound_imports import alias_rebound_imports
 from .reserved import give_way_to_notebook_names
 from .search_space import check_search_space
 from .steps import assign_steps
@@ -33,6 +34,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     warn_skipped_changes,
     warn_skipped_random_draws,
     give_way_to_notebook_names,
+    alias_rebound_imports,
     find_metrics,
     expect_numeric_metrics,
     detect_framework,
