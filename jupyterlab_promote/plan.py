@@ -56,6 +56,7 @@ class GeneratedNames:
     step_suffix: str = "_step"
     metrics: str = "metrics"
     results: str = "test_results"  # what an unassigned trainer.test()/validate() returns
+    settings: str = "make_settings"  # makes the settings of the steps before a stage that runs alone
 
     def step_function(self, step: str) -> str:
         return f"{step}{self.step_suffix}"
@@ -76,6 +77,7 @@ class GeneratedNames:
             "step_suffix": ["_step", "_stage", "_pipeline_step"],
             "metrics": ["metrics", "step_metrics", "promoted_metrics"],
             "results": ["test_results", "trainer_results", "promoted_results"],
+            "settings": ["make_settings", "make_process_settings", "make_promoted_settings"],
         }
         chosen = {}
         for field_name, options in alternatives.items():
@@ -113,7 +115,8 @@ class Placed:
 
     cell: CellPlan
     stmt: Statement
-    origin: str = "tagged"  # "tagged" | "pulled" (from an untagged cell) | "moved" (from a later step)
+    # "tagged" | "pulled" (from an untagged cell) | "moved" (from a later step) | "setting" (stages/process_settings.py)
+    origin: str = "tagged"
 
 
 @dataclass
@@ -180,6 +183,8 @@ class Plan:
     # Imports a step rebinds (stages/rebound_imports.py): their names, and id(Name) → alias for the earlier reads
     rebound_imports: set[str] = field(default_factory=set)
     import_aliases: dict[int, str] = field(default_factory=dict)
+    # step name → the process-wide settings it makes, in order (stages/process_settings.py)
+    settings: dict[str, list[Placed]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -205,7 +210,7 @@ class Plan:
     def pulled_cells(self, step: Step) -> list[int]:
         """Untagged cells whose code ``step`` needs (PRM003), placed in the step or hoisted to a shared module."""
         mine = {c.cell.index for c in step.cells}
-        pulled = {placed.cell.cell.index for placed in step.body if placed.origin == "pulled"}
+        pulled = {placed.cell.cell.index for placed in step.body if placed.origin in ("pulled", "setting")}
         for found in self.all_diagnostics:
             if found.code == "PRM003" and found.cell_index in mine:
                 pulled |= {related["index"] for related in found.related_cells}

@@ -584,3 +584,86 @@ def test_an_import_a_step_rebinds_is_read_through_an_alias_before_the_rebinding(
     assert "from torch.nn import Linear as imported_Linear\n" in pipeline
     assert "print(imported_Linear)" in pipeline and "class Linear(imported_Linear):" in pipeline
     assert "from torch.nn import Linear\n" not in pipeline
+
+
+def test_process_wide_settings_hold_in_every_stage_that_runs_alone(tmp_path):
+    # gpytorch's examples call torch.set_default_dtype(torch.float64) in an untagged cell: the package dropped it and
+    # trained in float32, and `python -m PKG evaluate` alone (as dvc repro runs it) failed with a dtype mismatch.
+    cells = [
+        IMPORTS + "\nimport warnings\ntorch.set_default_dtype(torch.float64)",
+        PARAMETERS,
+        (
+            "warnings.filterwarnings('ignore', category=UserWarning)\nX = torch.randn(64, 3)\ny = X.sum(1, keepdim=True)\n"
+            "loader = DataLoader(TensorDataset(X, y), batch_size=16)",
+            ["promote:data"],
+        ),
+        ("model = nn.Linear(3, 1)", ["promote:model"]),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nfor epoch in range(epochs):\n"
+            "    for xb, yb in loader:\n        optimizer.zero_grad()\n"
+            "        nn.functional.mse_loss(model(xb), yb).backward()\n        optimizer.step()",
+            ["promote:train"],
+        ),
+        (
+            "with torch.no_grad():\n    mse = nn.functional.mse_loss(model(X), y).item()\n"
+            "    wide = float(model.weight.dtype == torch.float64)",
+            ["promote:evaluate"],
+        ),
+    ]
+    result, project = _promote_and_run(tmp_path, cells)
+    assert metrics_of(project)["wide"] == 1.0  # trained in float64, as the notebook did
+    assert any(d.code == "PRM044" and d.cell_index == 0 for d in result.diagnostics)
+    for stage in ("data", "model", "train", "evaluate", "export"):
+        alone = run_in_project(project, "-m", result.plan.package, stage)
+        assert alone.returncode == 0, (stage, alone.stderr[-2000:])
+    assert metrics_of(project)["wide"] == 1.0
+
+
+def test_a_library_setting_in_an_untagged_cell_holds_for_a_plain_stage_run_alone(tmp_path):
+    cells = [
+        "import pandas as pd\nfrom sklearn import set_config\nfrom sklearn.preprocessing import StandardScaler\n"
+        "set_config(transform_output='pandas')",
+        ("scale = 2.0", ["parameters"]),
+        ("frame = pd.DataFrame({'a': [1.0, 2.0, 3.0, 4.0], 'b': [0.0, 1.0, 0.0, 1.0]}) * scale", ["promote:data"]),
+        ("scaler = StandardScaler().fit(frame)", ["promote:train"]),
+        ("spread = float(scaler.transform(frame)['a'].std())", ["promote:evaluate"]),
+    ]
+    notebook = write_notebook(tmp_path / "plain.ipynb", cells)
+    result = api.promote(notebook, tmp_path / "project", commit=False)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    project = tmp_path / "project"
+    assert lint_problems(project) == []
+    for stage in ("data", "train", "evaluate"):
+        alone = run_in_project(project, "-m", result.plan.package, stage)
+        assert alone.returncode == 0, (stage, alone.stderr[-2000:])
+    assert metrics_of(project)["spread"] > 0
+
+
+def test_only_statements_that_change_a_module_and_read_no_variable_are_settings():
+    from jupyterlab_promote.stages.process_settings import is_setting
+
+    imports = {name: f"import {name}" for name in ("torch", "os", "warnings", "pd", "np", "random")}
+    imports["set_config"] = "from sklearn import set_config"
+    readable = set(imports) | {"threads", "UserWarning"}
+    settings = [
+        "torch.set_default_dtype(torch.float64)",
+        "torch.backends.cudnn.deterministic = True",
+        "os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8'",
+        "warnings.filterwarnings('ignore', category=UserWarning)",
+        "pd.set_option('display.max_columns', 50)",
+        "pd.options.display.max_rows = 10",
+        "set_config(transform_output='pandas')",
+        "torch.set_num_threads(threads)",
+        "torch.use_deterministic_algorithms(True)",
+    ]
+    others = [
+        "torch.manual_seed(0)",
+        "np.random.seed(0)",
+        "random.seed(0)",
+        "frame.set_index('a')",
+        "torch.set_default_device(device)",
+        "x = torch.zeros(3)",
+        "torch.save(model, 'm.pt')",
+    ]
+    assert [s for s in settings if not is_setting(ast.parse(s).body[0], imports, readable)] == []
+    assert [s for s in others if is_setting(ast.parse(s).body[0], imports, readable)] == []

@@ -127,6 +127,7 @@ def inference_readme(plan: Plan, kind: Runtime, model_output: str | None, forwar
         "inference_stage": schema_stage(plan, kind, model_output, forward),
         "inference_model": model_output,
         "postprocess": postprocessing(plan, model_output) if which == "torch" else "none",
+        "settings": plan.names.settings if plan.settings else "",
     }
 
 
@@ -144,6 +145,7 @@ def generate_inference(plan: Plan, kind: Runtime, model_output: str | None, forw
         "train_stage": schema_stage(plan, kind, model_output, forward),
         "example": forward,
         "postprocess": postprocessing(plan, model_output) if which == "torch" else "none",
+        "settings": plan.names.settings if plan.settings else "",
     }
     src = f"src/{package}"
     return {

@@ -61,6 +61,7 @@ def _template_context(
     return dict(
         package=plan.package,
         names=names,
+        settings=bool(plan.settings),
         torch=torch,
         fabric=kind is Runtime.FABRIC,
         seed_lines=seed_lines,
@@ -70,6 +71,7 @@ def _template_context(
         step_stages=[
             {
                 "name": s.name,
+                "step": s.step,
                 "function": names.step_function(s.step),
                 "inputs": s.inputs,
                 "outputs": s.outputs,

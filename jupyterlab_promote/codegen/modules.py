@@ -9,6 +9,7 @@ plan computed, and ``run()`` which wires them in order.
 from __future__ import annotations
 
 import ast
+import copy
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,6 +75,8 @@ def _cell_header(placed: Placed) -> str:
     where = f"cell {cell.index} (id {cell.id})"
     if placed.origin == "pulled":
         return f"# from untagged {where}, pulled in because this step needs it"
+    if placed.origin == "setting":
+        return f"# from {placed.cell.role or 'untagged'} {where}: a process-wide setting"
     if placed.origin == "moved":
         return f"# from {placed.cell.role} {where}, moved here: this step uses it first"
     return f"# {where}"
@@ -246,6 +249,39 @@ def _undefined_placeholder(plan: Plan, name: str) -> str:
     return f"{name} = Undefined({name!r}, {where!r})"
 
 
+def settings_function(plan: Plan) -> str:
+    """``make_settings(cfg, until)``: the settings of the steps before ``until`` again, for a fresh process."""
+    names = plan.names
+    lines = [
+        f"def {names.settings}(cfg: {names.config}, until: str | None = None) -> None:",
+        '    """The process-wide settings the steps make, in order, stopping before step ``until``.',
+        "",
+        "    A stage that runs alone (dvc repro, one stage of the CLI), predict and serve start in a fresh process:",
+        "    they make the settings the steps before them made, as the notebook's kernel still held them.",
+        '    """',
+        f"    steps = {names.steps}[: {names.steps}.index(until)] if until in {names.steps} else {names.steps}",
+    ]
+    parameters = {p.name for p in plan.parameters}
+    for step, placed in plan.settings.items():
+        lines.append(f'    if "{step}" in steps:')
+        for item in placed:
+            node = _ReadFromConfig(parameters).visit(copy.deepcopy(item.stmt.node))
+            lines += [f"        {line}" for line in ast.unparse(node).splitlines()]
+    return "\n".join(lines)
+
+
+class _ReadFromConfig(ast.NodeTransformer):
+    """A parameter read as ``cfg.<name>``: the settings function has no step's preamble."""
+
+    def __init__(self, parameters: set[str]) -> None:
+        self.parameters = parameters
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.parameters and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Attribute(ast.Name("cfg", ast.Load()), node.id, ast.Load()), node)
+        return node
+
+
 def pipeline_module(
     plan: Plan, kind: Runtime, model_output: str | None, seed_lines: list[str], example: dict | None = None
 ) -> ModuleText:
@@ -257,6 +293,8 @@ def pipeline_module(
     definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False))
     if definitions.strip():
         parts.append(definitions)
+    if plan.settings:
+        parts.append(settings_function(plan))
     for step in plan.steps:
         parts.append(step_function(plan, step, kind))
     parts.append(run_function(plan, kind, model_output, seed_lines, example))

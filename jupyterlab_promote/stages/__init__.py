@@ -19,6 +19,7 @@ from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
 from .paths import anchor_file_paths
+from .process_settings import find_process_settings
 from .rebound_imports import alias_rebound_imports
 from .reserved import give_way_to_notebook_names
 from .search_space import check_search_space
@@ -30,6 +31,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     check_search_space,
     collect_imports,
     assign_steps,
+    find_process_settings,
     trace_data_flow,
     warn_skipped_changes,
     warn_skipped_random_draws,

@@ -1,0 +1,109 @@
+"""Stage: process-wide settings (default dtype, warning filters, library options) and where they hold.
+
+A notebook's kernel keeps such a setting from the cell that makes it to the end: ``torch.set_default_dtype``
+in the data cell still holds when the evaluate cell builds a tensor. The package runs a step in a fresh process
+whenever a stage runs alone (``dvc repro``, ``python -m PKG evaluate``, predict, serve), so the settings a step
+makes are recorded (plan.settings) and made again before any later step that starts a process of its own.
+Settings made in untagged cells are pulled into the step that follows them: dropping them silently changes what
+the package computes (a float64 notebook trains in float32).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..cellplan import CellPlan
+from ..names import BUILTINS
+from ..plan import Placed, Plan, Step, line_in_cell
+
+# Calls that change how the whole process behaves: torch.set_default_dtype, warnings.filterwarnings, pd.set_option,
+# sklearn.set_config, torch.use_deterministic_algorithms, matplotlib.use, logging.basicConfig, tqdm.pandas, ...
+_SETTING_CALL = re.compile(
+    r"^(set_\w+|use_\w+|use|set|seterr|filterwarnings|simplefilter|resetwarnings"
+    r"|basicConfig|enable_\w+|disable_\w+|disable)$"
+)
+# Reached through the random stream the stages carry from step to step, never replayed as settings.
+_RANDOM = {"seed", "manual_seed", "manual_seed_all", "seed_everything", "set_seed", "set_rng_state", "set_state"}
+_REGISTRATIONS = {("tqdm", "pandas")}  # tqdm.pandas() adds progress_apply to every DataFrame
+
+
+def find_process_settings(plan: Plan) -> None:
+    """Pull untagged cells' settings into the step that follows them; record each step's settings in order."""
+    if not plan.steps:
+        return
+    readable = set(plan.imports) | {p.name for p in plan.parameters} | BUILTINS
+    _pull_untagged_settings(plan, readable)
+    for step in plan.steps:
+        found = [placed for placed in step.body if is_setting(placed.stmt.node, plan.imports, readable)]
+        if found:
+            plan.settings[step.name] = found
+
+
+def is_setting(node: ast.stmt, imports: dict[str, str], readable: set[str]) -> bool:
+    """A top-level statement that changes a module's state and reads nothing but imports, parameters and literals."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        chain = _dotted(node.value.func)
+        if not chain or chain[0] not in imports or chain[-1] in _RANDOM:
+            return False
+        named = _SETTING_CALL.match(chain[-1]) or tuple(chain[-2:]) in _REGISTRATIONS
+    elif isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        named = all(_module_state(target, imports) for target in targets)
+    else:
+        return False
+    reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return bool(named) and reads <= readable
+
+
+def _module_state(target: ast.expr, imports: dict[str, str]) -> bool:
+    """``torch.backends.cudnn.benchmark``, ``os.environ["X"]``, ``plt.rcParams["figure.dpi"]``: an import's own state."""
+    node = target
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    chain = _dotted(node)
+    return len(chain) > 1 and chain[0] in imports
+
+
+def _dotted(node: ast.expr) -> list[str]:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else []
+
+
+def _pull_untagged_settings(plan: Plan, readable: set[str]) -> None:
+    """Each setting of an untagged (or imports) cell goes before the first promoted statement below it."""
+    placed_cells = [p.cell.cell.index for step in plan.steps for p in step.body]
+    for cell in plan.cells:
+        if cell.role not in (None, "imports") or not cell.names or not placed_cells:
+            continue
+        settings = [s for s in cell.names.statements if is_setting(s.node, plan.imports, readable)]
+        later = [i for i in placed_cells if i > cell.cell.index]
+        if not settings or not later:
+            continue
+        step, position = _first_placed_at(plan.steps, min(later))
+        step.body[position:position] = [Placed(cell, s, "setting") for s in settings]
+        _tell_pulled(plan, cell, settings, step)
+
+
+def _first_placed_at(steps: list[Step], cell_index: int) -> tuple[Step, int]:
+    for step in steps:
+        for position, placed in enumerate(step.body):
+            if placed.cell.cell.index == cell_index:
+                return step, position
+    raise LookupError(cell_index)  # the caller found the index in these bodies
+
+
+def _tell_pulled(plan: Plan, cell: CellPlan, settings: list, step: Step) -> None:
+    for stmt in settings:
+        text = ast.unparse(stmt.node)
+        plan.diagnose(
+            cell,
+            "info",
+            "PRM044",
+            f"'{text}' changes the whole process; it runs at the start of step '{step.name}', and every stage "
+            "that runs alone after it makes it again",
+            line_in_cell(cell, stmt.line),
+        )
