@@ -667,3 +667,18 @@ def test_only_statements_that_change_a_module_and_read_no_variable_are_settings(
     ]
     assert [s for s in settings if not is_setting(ast.parse(s).body[0], imports, readable)] == []
     assert [s for s in others if is_setting(ast.parse(s).body[0], imports, readable)] == []
+
+
+def test_a_skipped_setting_that_can_change_results_is_a_warning_and_a_cosmetic_one_is_not(tmp_path):
+    cells = [
+        "import warnings\nimport torch\nfrom torch import nn",
+        ("torch.set_default_dtype(torch.float64)\nwarnings.filterwarnings('ignore')", ["skip"]),
+        PARAMETERS,
+        ("X = torch.randn(16, 3)\ny = X.sum(1, keepdim=True)", ["promote:data"]),
+        ("model = nn.Linear(3, 1)", ["promote:model"]),
+        ("mse = nn.functional.mse_loss(model(X), y).item()", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "skipped.ipynb", cells))
+    found = [d for d in plan.all_diagnostics if d.code == "PRM041"]
+    assert [(d.cell_index, d.line) for d in found] == [(1, 1)], [d.format() for d in found]
+    assert "set_default_dtype" in found[0].message

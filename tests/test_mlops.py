@@ -231,3 +231,53 @@ def test_a_stage_run_alone_trains_like_the_whole_run_and_the_final_fit_keeps_the
         assert done.returncode == 0, done.stderr[-2000:]
     assert "optimizer not saved" in done.stdout
     assert json.loads((artifacts / "metrics.json").read_text()) == estimate
+
+
+def test_a_loop_kept_on_fabric_is_tuned_on_held_out_training_data_never_the_test_data(tmp_path):
+    # Most real notebooks keep their own loop (train(loader, model, ...) per epoch): tune used to be a no-op there.
+    cells = [
+        "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset",
+        ("epochs = 2\nlr = 0.1  # tune: loguniform(0.01, 0.5)\ntorch.manual_seed(0)", ["parameters"]),
+        (
+            "X = torch.randn(96, 4)\ny = (X[:, 0] > 0).long()\n"
+            "train_loader = DataLoader(TensorDataset(X[:64], y[:64]), batch_size=16, shuffle=True)\n"
+            "test_loader = DataLoader(TensorDataset(X[64:], y[64:]), batch_size=16)",
+            ["promote:data"],
+        ),
+        ("model = nn.Linear(4, 2)", ["promote:model"]),
+        (
+            "def fit_epoch(loader, model, optimizer):\n    for xb, yb in loader:\n        optimizer.zero_grad()\n"
+            "        nn.functional.cross_entropy(model(xb), yb).backward()\n        optimizer.step()\n\n"
+            "def accuracy(loader, model):\n    with torch.no_grad():\n"
+            "        hits = sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in loader)\n"
+            "    return hits / len(loader.dataset)\n\n"
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\nfor epoch in range(epochs):\n"
+            "    fit_epoch(train_loader, model, optimizer)\n    print(epoch, accuracy(test_loader, model))",
+            ["promote:train"],
+        ),
+        ("test_acc = accuracy(test_loader, model)", ["promote:evaluate"]),
+    ]
+    notebook = write_notebook(tmp_path / "kept.ipynb", cells)
+    output = tmp_path / "out"
+    result = api.promote(notebook, output, commit=False)
+    assert result.ok and any(d.code == "PRM014" for d in result.diagnostics)  # the loop stays on Fabric
+    assert lint_problems(output) == []
+    tuning = (output / "src" / "kept" / "tuning.py").read_text()
+    assert 'TRAIN_LOADER = "train_loader"' in tuning
+    assert '"evaluate": ("test_loader",)' in tuning  # replaced by the held-out part in every trial
+    for stage in ("data", "model", "train", "evaluate"):
+        done = run_in_project(output, "-m", "kept", stage, "--accelerator", "cpu")
+        assert done.returncode == 0, done.stderr[-2000:]
+    estimate = json.loads((output / "artifacts" / "evaluate" / "metrics.json").read_text())
+    done = run_in_project(output, "-m", "kept", "tune", "--trials", "3", "--accelerator", "cpu")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "best held-out test_acc" in done.stdout
+    best = yaml.safe_load((output / "artifacts" / "tuning" / "best_params.yaml").read_text())
+    assert best["trials"] == 3 and 0.01 <= best["params"]["lr"] <= 0.5 and 0.0 <= best["value"] <= 1.0
+    # trials measure into the tuning folder: the evaluate stage's estimate on the test data is untouched
+    assert json.loads((output / "artifacts" / "evaluate" / "metrics.json").read_text()) == estimate
+    final = run_in_project(output, "-m", "kept", "final", "--accelerator", "cpu")
+    assert final.returncode == 0 and str(best["params"]["lr"])[:6] in final.stdout, final.stdout[-2000:]
+    generated = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
+    assert generated.returncode == 0, generated.stdout[-3000:]
+    assert "assert best[" in (output / "tests" / "test_stages.py").read_text()  # the tune test runs 2 trials

@@ -98,6 +98,48 @@ def _before_train(plan: Plan) -> list:
     return plan.steps[: names.index(train)] if train in names else list(plan.steps)
 
 
+def held_out_trial(plan: Plan) -> tuple[str, list[tuple[str, list[str]]]] | None:
+    """How tune scores a loop kept on Fabric: (training loader, [(step, the DataLoaders it reads)]) from training
+    to the step that measures the primary metric; None where there is no such loop, loader or metric.
+
+    Each trial trains on the training loader less a seeded held-out part, and every other loader those steps read
+    becomes that part, so the evaluate step scores the trial on training data it did not see, never the test data.
+    """
+    train = train_step_name(plan)
+    metric = primary_metric(plan)[0]
+    if plan.loop is not None or plan.lightning or not plan.torch or not plan.seed or train is None or not metric:
+        return None
+    names = [step.name for step in plan.steps]
+    measuring = next((s.name for s in plan.steps if metric in s.metrics), None)
+    if measuring is None or names.index(measuring) <= names.index(train):
+        return None
+    loaders = _dataloaders(plan)
+    steps = [
+        (s.name, [i for i in s.inputs if i in loaders])
+        for s in plan.steps[names.index(train) : names.index(measuring) + 1]
+    ]
+    training = [name for name in steps[0][1]]
+    if not training:
+        return None
+    chosen = next((name for name in training if "train" in name.lower()), training[0])
+    return chosen, steps
+
+
+def _dataloaders(plan: Plan) -> set[str]:
+    """Names some step binds to ``DataLoader(...)`` (``torch.utils.data.DataLoader`` however it was imported)."""
+    found = set()
+    for step in plan.steps:
+        for placed in step.body:
+            node = placed.stmt.node
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+                continue
+            func = node.value.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called == "DataLoader":
+                found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return found
+
+
 def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[list[Stage], dict[str, str]]:
     """A stage per notebook step, with tune just before the train step; and which stage makes each hand-off."""
     train = train_step_name(plan)
@@ -142,16 +184,20 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
 def _tune_stage(plan: Plan, train, step_code: list[str]) -> Stage:
     before = _before_train(plan)
     space = sorted(search_space(plan)[0])
-    params_until_train = [p for step in before for p in step.params]
+    trial = held_out_trial(plan)
+    scored = [plan.step(name) for name, _ in trial[1][1:]] if trial else []  # the steps after training it runs
+    params_until_train = [p for step in before + scored for p in step.params]
+    keys = _TUNE_KEYS | ({"primary_metric", "direction"} if trial else set())
+    scoring = "; trials scored by the evaluate step on held-out training data" if trial else ""
     return Stage(
         "tune",
-        "Optuna search over the `# tune:` space; best parameters to artifacts/tuning/best_params.yaml",
+        f"Optuna search over the `# tune:` space{scoring}; best parameters to artifacts/tuning/best_params.yaml",
         "tuning",
         step_code + ["tuning"],
-        params=sorted((set(params_until_train + train.params + _seed(plan)) - set(space)) | _TUNE_KEYS),
+        params=sorted((set(params_until_train + train.params + _seed(plan)) - set(space)) | keys),
         reads=[],
         persist=True,  # the study resumes: DVC must not delete optuna.db before a re-run
-        code=["common", *(stage_name(step.name) for step in before), stage_name(train.name)],
+        code=["common", *(stage_name(step.name) for step in before + [train] + scored)],
     )
 
 

@@ -10,6 +10,7 @@ from .mlops import (
     Stage,
     build_stages,
     dvc_yaml,
+    held_out_trial,
     mapped_loaders,
     primary_metric,
     stage_name,
@@ -110,8 +111,11 @@ def _loader_context(plan: Plan, kind: Runtime, step_stages: list[Stage]) -> dict
     train_loader, val_loader = mapped_loaders(plan)
     evaluate = next((s.name for s in step_stages if plan.step(s.step).metrics or plan.step(s.step).metric_tables), "")
     evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
+    trial = held_out_trial(plan) if kind is Runtime.FABRIC else None
     return dict(
         tunable=kind is Runtime.LIGHTNING and plan.loop is not None and train_loader is not None and bool(plan.seed),
+        # a loop kept on Fabric: trials scored by the notebook's own evaluate step on held-out training data
+        held_out={"loader": trial[0], "steps": {stage_name(s): loaders for s, loaders in trial[1]}} if trial else None,
         train_loader=train_loader,
         val_loader=val_loader,
         eval_loaders=[n for n in evaluate_inputs if n not in (train_loader, val_loader) and "loader" in n.lower()],

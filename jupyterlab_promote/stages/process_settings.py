@@ -26,6 +26,8 @@ _SETTING_CALL = re.compile(
 # Reached through the random stream the stages carry from step to step, never replayed as settings.
 _RANDOM = {"seed", "manual_seed", "manual_seed_all", "seed_everything", "set_seed", "set_rng_state", "set_state"}
 _REGISTRATIONS = {("tqdm", "pandas")}  # tqdm.pandas() adds progress_apply to every DataFrame
+# Settings that change how results look or are logged, not what they are: no warning when a skipped cell makes one.
+_COSMETIC = re.compile(r"warnings|logging|printoptions|display|matplotlib|plt\.|sns\.|seaborn|rcParams|tqdm")
 
 
 def find_process_settings(plan: Plan) -> None:
@@ -34,6 +36,7 @@ def find_process_settings(plan: Plan) -> None:
         return
     readable = set(plan.imports) | {p.name for p in plan.parameters} | BUILTINS
     _pull_untagged_settings(plan, readable)
+    _warn_skipped_settings(plan, readable)
     for step in plan.steps:
         found = [placed for placed in step.body if is_setting(placed.stmt.node, plan.imports, readable)]
         if found:
@@ -86,6 +89,26 @@ def _pull_untagged_settings(plan: Plan, readable: set[str]) -> None:
         step, position = _first_placed_at(plan.steps, min(later))
         step.body[position:position] = [Placed(cell, s, "setting") for s in settings]
         _tell_pulled(plan, cell, settings, step)
+
+
+def _warn_skipped_settings(plan: Plan, readable: set[str]) -> None:
+    """PRM041 on a skipped cell whose setting the notebook's later promoted cells ran under, and the package will not."""
+    last = max((p.cell.cell.index for step in plan.steps for p in step.body), default=-1)
+    for cell in plan.cells:
+        if cell.role != "skip" or not cell.names or cell.cell.index > last:
+            continue
+        for stmt in cell.names.statements:
+            text = ast.unparse(stmt.node)
+            if is_setting(stmt.node, plan.imports, readable) and not _COSMETIC.search(text):
+                plan.diagnose(
+                    cell,
+                    "warning",
+                    "PRM041",
+                    f"this skipped cell changes the whole process ('{text}') and promoted cells run "
+                    "after it in the notebook: the package will not make this setting, so its results can differ from "
+                    "the notebook's; tag this cell with the role it plays, or move the setting into a promoted cell",
+                    line_in_cell(cell, stmt.line),
+                )
 
 
 def _first_placed_at(steps: list[Step], cell_index: int) -> tuple[Step, int]:
