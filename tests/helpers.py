@@ -57,12 +57,12 @@ TINY_TORCH = [
 ]
 
 
-def run_in_project(project: Path, *args: str, timeout: int = 300):
+def run_in_project(project: Path, *args: str, timeout: int = 300, env: dict[str, str] | None = None):
     """Run ``python ARGS`` inside a generated project, as its README says (src on the path, one thread)."""
     import subprocess
     import sys
 
-    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(project)}
+    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(project), **(env or {})}
     return subprocess.run(
         [sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout
     )

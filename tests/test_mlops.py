@@ -276,6 +276,8 @@ def test_a_loop_kept_on_fabric_is_tuned_on_held_out_training_data_never_the_test
     assert best["trials"] == 3 and 0.01 <= best["params"]["lr"] <= 0.5 and 0.0 <= best["value"] <= 1.0
     # trials measure into the tuning folder: the evaluate stage's estimate on the test data is untouched
     assert json.loads((output / "artifacts" / "evaluate" / "metrics.json").read_text()) == estimate
+    launched = run_in_project(output, "-m", "kept", "tune", "--trials", "1", env={"WORLD_SIZE": "2"})
+    assert launched.returncode == 1 and "run it in one process" in launched.stderr  # one study, not one per rank
     final = run_in_project(output, "-m", "kept", "final", "--accelerator", "cpu")
     assert final.returncode == 0 and str(best["params"]["lr"])[:6] in final.stdout, final.stdout[-2000:]
     generated = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")

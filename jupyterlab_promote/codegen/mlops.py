@@ -118,7 +118,7 @@ def held_out_trial(plan: Plan) -> tuple[str, list[tuple[str, list[str]]]] | None
         (s.name, [i for i in s.inputs if i in loaders])
         for s in plan.steps[names.index(train) : names.index(measuring) + 1]
     ]
-    training = [name for name in steps[0][1]]
+    training = steps[0][1]
     if not training:
         return None
     chosen = next((name for name in training if "train" in name.lower()), training[0])
