@@ -189,8 +189,9 @@ def test_demo_in_cookiecutter_data_science_runs_its_pipeline_and_tests(tmp_path)
     # CCDS's layout: the package at the root named module_name, our modules where CCDS expects them
     for path in ("Makefile", "requirements.txt", "setup.cfg", "models/.gitkeep", "reports/figures/.gitkeep"):
         assert path in files, path
-    for path in ("config.py", "dataset.py", "modeling/__init__.py", "modeling/train.py", "modeling/model.py"):
+    for path in ("config.py", "dataset.py", "modeling/__init__.py", "modeling/train.py", "modeling/predict.py"):
         assert f"demo/{path}" in files, path
+    assert "demo/modeling/model.py" in files and "demo/predict.py" not in files
     assert not any(path.startswith("src/") for path in files)
     assert b"from ..dataset import" in files["demo/modeling/train.py"]
     assert b"src/" not in files["dvc.yaml"]
@@ -198,6 +199,19 @@ def test_demo_in_cookiecutter_data_science_runs_its_pipeline_and_tests(tmp_path)
         assert b"COPY src" not in files["Dockerfile"] and b"COPY demo ./demo" in files["Dockerfile"]
     assert lint_problems(output) == []
     _runs_pipeline_and_tests(output, "demo")
+    # the CLI finds predict where CCDS keeps it
+    predicted = run(
+        output,
+        "-m",
+        "demo",
+        "predict",
+        "--input",
+        "artifacts/reference/reference.npy",
+        "--output",
+        "p.csv",
+        pythonpath=".",
+    )
+    assert predicted.returncode == 0 and (output / "p.csv").read_text().count("\n") > 100, predicted.stderr[-2000:]
 
 
 def _runs_pipeline_and_tests(output: Path, package: str) -> None:

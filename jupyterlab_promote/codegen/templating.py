@@ -15,6 +15,7 @@ Where the code goes comes from ``promote.yaml`` at the template's root (beside c
     modules:                                       # optional: our module -> its name in this layout
       data: dataset
       pipeline: modeling.train
+      predict: modeling.predict
 
 Its text is rendered with the template's context first. Without it, placement is inferred from
 the rendered tree (a package directory under ``src/`` or at the root) and reported;
@@ -44,7 +45,12 @@ HOOK_FILE = "promote.yaml"
 # The oldest Python the generated code supports (its pyproject says requires-python >= 3.10).
 PYTHON_VERSION = "3.10"
 # cookiecutter-data-science v2: our module -> where that layout expects it (dotted, inside the package).
-CCDS_MODULES = {"data": "dataset", "model": "modeling.model", "pipeline": "modeling.train"}
+CCDS_MODULES = {
+    "data": "dataset",
+    "model": "modeling.model",
+    "pipeline": "modeling.train",
+    "predict": "modeling.predict",
+}
 # What promotion supplies to CCDS unless --template-option says otherwise: CCDS's example modules
 # (typer/loguru scaffolds reading CCDS's path constants) would clash with the notebook's own code.
 CCDS_DEFAULTS = {"include_code_scaffold": "No"}
