@@ -59,7 +59,8 @@ def _call_name(node: ast.AST) -> str:
     return ""
 
 
-def _receiver(node: ast.AST) -> str | None:
+def _called_on(node: ast.AST) -> str | None:
+    """``optimizer`` for the statement ``optimizer.step()``: the plain name a bare method call is made on."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
         value = node.value.func.value
         return value.id if isinstance(value, ast.Name) else None
@@ -162,14 +163,14 @@ class _TrainScan:
         """zero_grad, backward, step and gradient clipping: recorded, and dropped from the body."""
         name = _call_name(stmt)
         if name == "zero_grad":
-            self.optimizer = self.optimizer or _receiver(stmt)
+            self.optimizer = self.optimizer or _called_on(stmt)
             return True
         if not isinstance(stmt, ast.Expr):
             return False
         if name == "backward":
-            self.loss = _receiver(stmt)
+            self.loss = _called_on(stmt)
         elif name == "step":
-            self.optimizer = _receiver(stmt)
+            self.optimizer = _called_on(stmt)
         elif name in {"clip_grad_norm_", "clip_grad_value_"}:
             self.clip = stmt.value.args[1] if len(stmt.value.args) > 1 else None  # type: ignore[attr-defined]
         else:
@@ -308,13 +309,13 @@ def _map_epoch_statements(mapping: LoopMapping, body: list[ast.stmt], inner_loop
             stmt in inner_loops
             or _is_bookkeeping(stmt)
             or _call_name(stmt) in {"train", "eval"}
-            and _receiver(stmt) == model
+            and _called_on(stmt) == model
         ):
             continue
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Constant, ast.BinOp, ast.Name)):
             continue  # epoch-level counters
-        if _call_name(stmt) == "step" and isinstance(stmt, ast.Expr) and _receiver(stmt) != optimizer:
-            mapping.scheduler = _receiver(stmt)
+        if _call_name(stmt) == "step" and isinstance(stmt, ast.Expr) and _called_on(stmt) != optimizer:
+            mapping.scheduler = _called_on(stmt)
             mapping.scheduler_monitor = bool(stmt.value.args)  # type: ignore[attr-defined]
             continue
         if (path := _checkpoint_path(stmt, model)) is not None:

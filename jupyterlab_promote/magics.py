@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .lines import split_lines
+from .source_edits import SourceEdits
 
 # Magics whose only effect is on the interactive session: dropped silently.
 SESSION_MAGICS = {
@@ -151,9 +152,8 @@ def _command_list(command: str) -> str:
 
 class _Rewriter:
     def __init__(self, code: str, result: PlainSource) -> None:
-        self.lines = split_lines(code)
         self.result = result
-        self.edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end_line, end_col, text)
+        self.edits = SourceEdits(split_lines(code))
 
     def note(self, node: ast.AST, severity: str, code: str, message: str) -> None:
         line = getattr(node, "lineno", 1) + self.result.line_offset
@@ -161,21 +161,8 @@ class _Rewriter:
 
     def statement(self, stmt: ast.Expr, kind: str, args: list[str], only_child: bool) -> None:
         replacement = self._statement_replacement(stmt, kind, args)
-        if replacement is None:
-            return
-        if not replacement.strip() and only_child:
-            replacement = "pass"
-        indent = " " * stmt.col_offset
-        text = "\n".join(indent + line if line else line for line in replacement.splitlines())
-        self.edits.append(
-            (
-                stmt.lineno,
-                0,
-                stmt.end_lineno or stmt.lineno,
-                len(self.lines[(stmt.end_lineno or stmt.lineno) - 1]),
-                text,
-            )
-        )
+        if replacement is not None:
+            self.edits.replace_statement(stmt, replacement, only_child)
 
     def _statement_replacement(self, stmt: ast.Expr, kind: str, args: list[str]) -> str | None:
         name = args[0] if args else ""
@@ -229,17 +216,10 @@ class _Rewriter:
             self.result.needs_subprocess = True
             self.note(call, "warning", "PRM009", f"shell output `!{command}` became subprocess.run(...).stdout")
             text = f"subprocess.run({_command_list(command)}, capture_output=True, text=True, check=True).stdout.splitlines()"
-        self.edits.append(
-            (call.lineno, call.col_offset, call.end_lineno or call.lineno, call.end_col_offset or 0, text)
-        )
+        self.edits.replace_expression(call, text)
 
     def apply(self) -> str:
-        lines = list(self.lines)
-        for line, col, end_line, end_col, text in sorted(self.edits, reverse=True):
-            head = lines[line - 1][:col]
-            tail = lines[end_line - 1][end_col:]
-            lines[line - 1 : end_line] = (head + text + tail).split("\n")
-        return "\n".join(line for line in lines) + "\n"
+        return "\n".join(self.edits.apply()) + "\n"
 
 
 # Characters str.splitlines() splits on but Python's tokenizer does not ("\\r" is normalised on reading).

@@ -17,6 +17,7 @@ import re
 import symtable
 from dataclasses import dataclass, field
 
+from .displays import DISPLAY_METHODS
 from .lines import source_segment, split_lines
 from .syntax_index import NodeIndex
 
@@ -63,7 +64,6 @@ MUTATING_METHODS = {
     "mul_",
 }
 # Methods whose call at the end of a cell only displays something.
-DISPLAY_METHODS = {"head", "tail", "describe", "info", "show", "summary", "value_counts"}
 _DEVICE_VALUE = re.compile(r"cuda|accelerator|mps|is_available|torch\.device")
 
 

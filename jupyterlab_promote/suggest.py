@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 
+from .displays import OUTPUT_CALLS, PLOT_CALLS
 from .names import CellNames
 
 _TRAIN_CALLS = {"backward", "fit", "partial_fit"}
@@ -33,40 +34,6 @@ _DATA_CALLS = {
     "random_split",
 }
 _LAYERS = {"Sequential", "Linear", "Conv1d", "Conv2d", "Conv3d", "LSTM", "GRU", "RNN", "Transformer", "Embedding"}
-_PLOT_CALLS = {
-    "scatter",
-    "plot",
-    "imshow",
-    "contourf",
-    "contour",
-    "axis",
-    "axvline",
-    "axhline",
-    "subplots",
-    "figure",
-    "rc",
-    "hist",
-    "bar",
-    "legend",
-}
-_DISPLAY_CALLS = {
-    "print",
-    "display",
-    "plot",
-    "show",
-    "imshow",
-    "scatter",
-    "hist",
-    "figure",
-    "subplots",
-    "title",
-    "xlabel",
-    "ylabel",
-    "legend",
-    "head",
-    "describe",
-    "info",
-}
 
 
 def suggest_role(code: str, names: CellNames, called: tuple[set[str], set[str]] | None = None) -> str | None:
@@ -132,7 +99,7 @@ def _role_of_definitions(body_calls: set[str]) -> str | None:
     """What the functions the cell defines are for: training, plotting (skip) or evaluation."""
     if {"backward", "step"} <= body_calls:
         return "train"
-    if len(body_calls & _PLOT_CALLS) >= 2:
+    if len(body_calls & PLOT_CALLS) >= 2:
         return "skip"  # plotting helpers
     if body_calls & {"no_grad", "inference_mode"}:
         return "evaluate"
@@ -143,6 +110,6 @@ def _only_displays(calls: set[str], names: CellNames) -> bool:
     """The cell only shows things: display calls, and no name bound besides imports."""
     return bool(
         calls
-        and calls <= _DISPLAY_CALLS | {"set_default", "plot_data", "plot_model"}
+        and calls <= OUTPUT_CALLS | {"set_default", "plot_data", "plot_model"}
         and not any(s.binds for s in names.statements if not s.is_import)
     )

@@ -48,3 +48,12 @@ def test_syntax_error_reports_the_line():
 def test_magic_never_crashes_on_odd_input():
     for source in ["%", "!!", "%%", "%unknownmagic arg", "a = %who_ls", "?x", "x?"]:
         to_python(source)  # must not raise
+
+
+def test_a_magic_used_as_a_value_after_non_ascii_text_is_replaced_exactly():
+    # ast counts columns in UTF-8 bytes: "é" shifted the replacement by one and left "gsubprocess.run(...)" behind
+    result = to_python('label = "hé"; files = get_ipython().getoutput("ls")\nprint(files)')
+    assert result.code.splitlines()[0] == (
+        "label = \"hé\"; files = subprocess.run(['ls'], capture_output=True, text=True, check=True).stdout.splitlines()"
+    )
+    compile(result.code, "<cell>", "exec")

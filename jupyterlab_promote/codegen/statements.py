@@ -18,12 +18,13 @@ import ast
 import threading
 from dataclasses import dataclass
 
+from ..displays import DISPLAY_FUNCTIONS
 from ..frontends import console_attribute
 from ..lines import split_lines
 from ..plan import Placed
+from ..source_edits import SourceEdits
 from ..stages.paths import anchored
 
-_DISPLAY_FUNCTIONS = {"display", "clear_output"}
 # How many statements after the optimizer fabric.setup may move past (hand-overs come right after it).
 _HANDOVER_WINDOW = 8
 
@@ -55,7 +56,7 @@ def _position(placed: Placed) -> int:
 
 
 def _lines(placed: Placed) -> list[str]:
-    """The cell's plain code, split once for all its statements (never mutated: _Edits copies what it edits)."""
+    """The cell's plain code, split once for all its statements (never mutated: SourceEdits copies what it edits)."""
     code = placed.cell.plain.code if placed.cell.plain else ""
     if getattr(_last_cell, "code", None) is not code:
         _last_cell.code, _last_cell.lines = code, split_lines(code)
@@ -73,10 +74,10 @@ def _is_display_expr(node: ast.stmt) -> bool:
         return False
     func = node.value.func
     if isinstance(func, ast.Name):
-        return func.id in _DISPLAY_FUNCTIONS
+        return func.id in DISPLAY_FUNCTIONS
     if isinstance(func, ast.Attribute):
         root = func.value
-        return func.attr in _DISPLAY_FUNCTIONS or (isinstance(root, ast.Name) and root.id == "display")
+        return func.attr in DISPLAY_FUNCTIONS or (isinstance(root, ast.Name) and root.id == "display")
     return False
 
 
@@ -99,32 +100,6 @@ def _optimizer_setup(node: ast.stmt) -> str | None:
     return f"{model}, {optimizer} = fabric.setup({model}, {optimizer})"
 
 
-class _Edits:
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.edits: list[tuple[int, int, int, int, str]] = []
-
-    def replace_statement(self, node: ast.stmt, text: str, only_child: bool) -> None:
-        if not text and only_child:
-            text = "pass"
-        indent = " " * node.col_offset
-        end = node.end_lineno or node.lineno
-        self.edits.append((node.lineno, 0, end, len(self.lines[end - 1]), indent + text if text else ""))
-
-    def apply(self, start: int, end: int) -> list[str]:
-        # Only the lines from the first one edited or kept on: a copy of the whole cell per statement was
-        # quadratic in the cell's length. Lines before ``first`` are never read, so the result is the same.
-        first = min([start] + [edit[0] for edit in self.edits])
-        last = max([end] + [edit[2] for edit in self.edits])
-        lines, shift = self.lines[first - 1 : last], first - 1
-        for line, col, end_line, end_col, text in sorted(self.edits, reverse=True):
-            head, tail = lines[line - 1 - shift][:col], lines[end_line - 1 - shift][end_col:]
-            replacement = (head + text + tail).split("\n")
-            lines[line - 1 - shift : end_line - shift] = replacement
-            end += len(replacement) - (end_line - line + 1)
-        return lines[start - 1 - shift : end - shift]
-
-
 def render(placed: Placed, options: RenderOptions) -> str:
     """The statement's text (with its leading comments), rewritten; '' when dropped."""
     stmt = placed.stmt
@@ -134,7 +109,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     start = _previous_end(placed) + 1
     while start < _statement_start(placed) and not lines[start - 1].strip():
         start += 1
-    edits = _Edits(lines)
+    edits = SourceEdits(lines)
     if stmt.is_device and options.device:
         target = stmt.node.targets[0].id  # type: ignore[attr-defined]
         edits.replace_statement(stmt.node, f"{target} = {options.device}", False)
@@ -147,7 +122,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     if options.renames:
         for node in ast.walk(stmt.node):
             if id(node) in options.renames:
-                _replace_expression(edits, node, options.renames[id(node)])  # type: ignore[arg-type]
+                edits.replace_expression(node, options.renames[id(node)])  # type: ignore[arg-type]
     if options.anchors:
         _anchor_paths(edits, stmt.node, options.anchors)
     if options.trainers:
@@ -156,7 +131,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
 
 
 def _rewrite_statements(
-    edits: _Edits, top: tuple[list[ast.stmt], int], lines: list[str], options: RenderOptions
+    edits: SourceEdits, top: tuple[list[ast.stmt], int], lines: list[str], options: RenderOptions
 ) -> None:
     """Display calls dropped, and on Fabric ``fabric.backward`` and ``fabric.setup``, in one statement and every
     block nested in it. ``top`` is the statement's own block (the cell's statements) and its position there."""
@@ -186,7 +161,7 @@ def _rewrite_statements(
 
 
 def _rewrite_for_fabric(
-    edits: _Edits,
+    edits: SourceEdits,
     at: tuple[list[ast.stmt], int],
     lines: list[str],
     only_child: bool,
@@ -200,7 +175,7 @@ def _rewrite_for_fabric(
         edits.replace_statement(child, f"fabric.backward({loss})", only_child)
     for setup in _setups_due_after(block, index):
         end = child.end_lineno or child.lineno
-        edits.edits.append((end, len(lines[end - 1]), end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup))
+        edits.insert(end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
         if function:
             _declare_nonlocal(edits, function, setup.split(",")[0])
 
@@ -250,39 +225,28 @@ def _uses(statement: ast.stmt, names: set[str]) -> list[tuple[str, bool]]:
     ]
 
 
-def _replace_expression(edits: _Edits, node: ast.expr, text: str) -> None:
-    """Replace one expression's span with ``text`` (ast columns count UTF-8 bytes; the edits count characters)."""
-    assert node.end_lineno is not None and node.end_col_offset is not None
-    start = len(edits.lines[node.lineno - 1].encode()[: node.col_offset].decode())
-    end = len(edits.lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode())
-    edits.edits.append((node.lineno, start, node.end_lineno, end, text))
-
-
-def _use_console_frontends(edits: _Edits, tree: ast.stmt) -> None:
+def _use_console_frontends(edits: SourceEdits, tree: ast.stmt) -> None:
     """``tqdm.notebook.tqdm(...)`` → ``tqdm.auto.tqdm(...)`` (frontends.py says why)."""
     for node in ast.walk(tree):
         if (text := console_attribute(node)) is not None:
-            _replace_expression(edits, node, text)  # type: ignore[arg-type]
+            edits.replace_expression(node, text)  # type: ignore[arg-type]
 
 
-def _anchor_paths(edits: _Edits, tree: ast.stmt, anchors: dict[int, str]) -> None:
+def _anchor_paths(edits: SourceEdits, tree: ast.stmt, anchors: dict[int, str]) -> None:
     """Relative path literals rewritten to start at the artifacts (or notebook) folder, unless already edited."""
     for node in ast.walk(tree):
         anchor = anchors.get(id(node))
         if anchor is None or node.end_lineno is None or node.end_col_offset is None:
             continue
-        # ast columns count UTF-8 bytes; the edits count characters.
-        start = len(edits.lines[node.lineno - 1].encode()[: node.col_offset].decode())
-        end = len(edits.lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode())
-        span = (node.lineno, start, node.end_lineno, end)
-        if any(_overlaps(span, edit[:4]) for edit in edits.edits):
+        span = edits.span_of(node)
+        if edits.overlaps(span):
             continue
         source = "\n".join(edits.lines[node.lineno - 1 : node.end_lineno])
-        source = source[start : len(source) - len(edits.lines[node.end_lineno - 1]) + end]
-        edits.edits.append((*span, anchored(node, source, anchor)))
+        source = source[span[1] : len(source) - len(edits.lines[node.end_lineno - 1]) + span[3]]
+        edits.replace(span, anchored(node, source, anchor))
 
 
-def _root_trainers(edits: _Edits, tree: ast.stmt, trainers: dict[int, ast.Call]) -> None:
+def _root_trainers(edits: SourceEdits, tree: ast.stmt, trainers: dict[int, ast.Call]) -> None:
     """``Trainer(...)`` gains ``default_root_dir=cfg.artifacts_dir``: its logs and checkpoints stay in artifacts."""
     for node in ast.walk(tree):
         if id(node) not in trainers or node.end_lineno is None or node.end_col_offset is None:
@@ -295,15 +259,11 @@ def _root_trainers(edits: _Edits, tree: ast.stmt, trainers: dict[int, ast.Call])
             line, column, text = node.end_lineno, node.end_col_offset - 1, "default_root_dir=cfg.artifacts_dir"
         assert line is not None and column is not None
         at = len(edits.lines[line - 1].encode()[:column].decode())
-        if not any(_overlaps((line, at, line, at + 1), edit[:4]) for edit in edits.edits):
-            edits.edits.append((line, at, line, at, text))
+        if not edits.overlaps((line, at, line, at + 1)):
+            edits.insert(line, at, text)
 
 
-def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return (a[0], a[1]) < (b[2], b[3]) and (b[0], b[1]) < (a[2], a[3])
-
-
-def _declare_nonlocal(edits: _Edits, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:
+def _declare_nonlocal(edits: SourceEdits, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> None:
     """``nonlocal model`` in a nested function that sets up the step's model, so the rebinding reaches the step.
 
     Without it the assignment would make ``model`` local to the function and break every earlier read.
@@ -319,7 +279,7 @@ def _declare_nonlocal(edits: _Edits, function: ast.FunctionDef | ast.AsyncFuncti
         if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
         else body[0]
     )
-    edits.edits.append((first.lineno, 0, first.lineno, 0, " " * first.col_offset + f"nonlocal {name}\n"))
+    edits.insert(first.lineno, 0, " " * first.col_offset + f"nonlocal {name}\n")
 
 
 def _is_backward(node: ast.stmt) -> bool:
