@@ -223,7 +223,7 @@ def verify_plan(
     progress: Progress = lambda message: None,
 ) -> VerifyReport:
     """Run the notebook (``seeds`` times) and the package already generated in ``output``; compare."""
-    from .codegen.modules import runtime_kind
+    from .codegen.mode import runtime_kind
     from .verify_runs import package_command, run_notebook, run_package, scratch_copy
 
     if seeds < 1:

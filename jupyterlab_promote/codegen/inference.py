@@ -17,7 +17,7 @@ import ast
 from ..plan import Plan
 from .batch_call import scopes
 from .mlops import stage_name, train_step_name
-from .modules import Runtime
+from .mode import RenderMode
 from .render import format_python, render
 
 _SIGMOID = {"sigmoid"}
@@ -87,11 +87,12 @@ def postprocessing(plan: Plan, model: str | None) -> str:
     return found.pop() if len(found) == 1 else "none"
 
 
-def inference_kind(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> str | None:
+def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
     """ "torch", "sklearn" or None (no predict/serve: no model, or a model whose call is not one tensor)."""
+    model_output, forward = mode.model_output, mode.example
     if model_output is None or train_step_name(plan) is None:
         return None
-    if not kind.torch:
+    if not mode.torch:
         return "sklearn"
     if forward is None:
         return None
@@ -102,49 +103,47 @@ def inference_kind(plan: Plan, kind: Runtime, model_output: str | None, forward:
     return "torch"
 
 
-def inference_operations(
-    plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None
-) -> list[tuple[str, str]]:
+def inference_operations(plan: Plan, mode: RenderMode) -> list[tuple[str, str]]:
     """(operation, module) pairs for the generated ``__main__.py``."""
-    which = inference_kind(plan, kind, model_output, forward)
+    which = inference_kind(plan, mode)
     if which is None:
         return []
     return [("predict", "predict"), ("serve", "serve")]
 
 
-def schema_stage(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> str:
+def schema_stage(plan: Plan, mode: RenderMode) -> str:
     """The stage after which the schema is recorded ("" for none): the notebook's train step."""
-    if inference_kind(plan, kind, model_output, forward) is None:
+    if inference_kind(plan, mode) is None:
         return ""
     return stage_name(train_step_name(plan))
 
 
-def inference_readme(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> dict:
+def inference_readme(plan: Plan, mode: RenderMode) -> dict:
     """The README's context: whether it has a "Predict and serve" section, and what it says."""
-    which = inference_kind(plan, kind, model_output, forward)
+    which = inference_kind(plan, mode)
     return {
         "inference": which,
-        "inference_stage": schema_stage(plan, kind, model_output, forward),
-        "inference_model": model_output,
-        "postprocess": postprocessing(plan, model_output) if which == "torch" else "none",
+        "inference_stage": schema_stage(plan, mode),
+        "inference_model": mode.model_output,
+        "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
         "settings": plan.names.settings if plan.settings else "",
     }
 
 
-def generate_inference(plan: Plan, kind: Runtime, model_output: str | None, forward: dict | None) -> dict[str, str]:
+def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
     """The generated package's schema.py, predict.py and serve.py (none when inference_kind is None)."""
 
-    which = inference_kind(plan, kind, model_output, forward)
+    which = inference_kind(plan, mode)
     if which is None:
         return {}
     package = plan.package
     context = {
         "package": package,
         "torch": which == "torch",
-        "model_output": model_output,
-        "train_stage": schema_stage(plan, kind, model_output, forward),
-        "example": forward,
-        "postprocess": postprocessing(plan, model_output) if which == "torch" else "none",
+        "model_output": mode.model_output,
+        "train_stage": schema_stage(plan, mode),
+        "example": mode.example,
+        "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
         "settings": plan.names.settings if plan.settings else "",
     }
     src = f"src/{package}"

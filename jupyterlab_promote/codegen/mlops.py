@@ -349,7 +349,7 @@ def cli_flags(plan: Plan) -> list[dict]:
 
 def mlops_summary(plan: Plan) -> dict:
     """What the CLI and the panel show: the stages with the config keys each reads, and the search space."""
-    from .modules import runtime_kind
+    from .mode import runtime_kind
 
     if not plan.steps or not plan.ok:
         return {"stages": [], "search_space": {}}

@@ -16,19 +16,17 @@ from .mlops import (
     stage_name,
     train_step_name,
 )
-from .modules import Runtime
+from .mode import RenderMode, Runtime
 from .render import format_python, render
 
 
-def generate_mlops(
-    plan: Plan, kind: Runtime, modules: list[str], model_output: str | None, forward: dict | None, seed_lines: list[str]
-) -> tuple[dict[str, str], list[Stage]]:
+def generate_mlops(plan: Plan, mode: RenderMode, modules: list[str]) -> tuple[dict[str, str], list[Stage]]:
     """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
 
-    torch = kind.torch
+    torch = mode.torch
     package = plan.package
     stages = build_stages(plan, modules + ["stages", "tuning", "registry"] + (["deploy"] if torch else []), torch)
-    context = _template_context(plan, kind, stages, model_output, forward, seed_lines)
+    context = _template_context(plan, mode, stages)
     src = f"src/{package}"
     files = {
         f"{src}/stages.py": format_python(render("stages.py.j2", **context), package),
@@ -39,21 +37,14 @@ def generate_mlops(
     }
     if torch:
         files[f"{src}/deploy.py"] = format_python(render("deploy.py.j2", **context), package)
-    context.update(torch_model=torch and model_output is not None, primary_metric=primary_metric(plan)[0])
+    context.update(torch_model=torch and mode.model_output is not None, primary_metric=primary_metric(plan)[0])
     files["tests/test_stages.py"] = format_python(render("test_stages.py.j2", **context), package)
     return files, stages
 
 
-def _template_context(
-    plan: Plan,
-    kind: Runtime,
-    stages: list[Stage],
-    model_output: str | None,
-    forward: dict | None,
-    seed_lines: list[str],
-) -> dict:
+def _template_context(plan: Plan, mode: RenderMode, stages: list[Stage]) -> dict:
     """What the stage, tuning, registry, fingerprint and deploy templates are rendered with."""
-    torch = kind.torch
+    kind, torch, seed_lines = mode.runtime, mode.torch, list(mode.seed_lines)
     names = plan.names
     train = train_step_name(plan)
     step_stages = [s for s in stages if s.step]
@@ -86,12 +77,12 @@ def _template_context(
         train_stage=stage_name(train) if train else "",
         last_before_train=before[-1] if before else None,
         **_loader_context(plan, kind, step_stages),
-        model_output=model_output,
+        model_output=mode.model_output,
         content_hash=plan.content_hash,
         data_stages=[s.name for s in step_stages if plan.step(s.step).role in ("data", "preprocess")],
         flavor="pytorch" if torch else "sklearn",
-        example=forward,
-        schema_stage=schema_stage(plan, kind, model_output, forward),  # records artifacts/schema.json (inference.py)
+        example=mode.example,
+        schema_stage=schema_stage(plan, mode),  # records artifacts/schema.json (inference.py)
     )
 
 

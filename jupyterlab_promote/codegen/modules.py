@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import sys
 from dataclasses import dataclass
-from enum import StrEnum
 
 from ..lines import indent
 from ..plan import MODULE_ORDER, Placed, Plan, Step
@@ -22,6 +21,7 @@ from .lightning import (
     fit_statements,
     lit_module,
 )
+from .mode import RenderMode, Runtime
 from .settings import settings_function
 from .statements import RenderOptions, render
 
@@ -49,25 +49,6 @@ DEVICE = {
 class ModuleText:
     body: str
     datamodule: bool = False  # the data module holds the generated LightningDataModule
-
-
-class Runtime(StrEnum):
-    """What the generated package runs on, decided once from the plan and passed to every renderer."""
-
-    PLAIN = "plain"  # no torch
-    FABRIC = "fabric"  # torch code kept as written, on Lightning Fabric
-    LIGHTNING = "lightning"  # a mapped training loop, or a notebook already on Lightning
-
-    @property
-    def torch(self) -> bool:
-        return self is not Runtime.PLAIN
-
-
-def runtime_kind(plan: Plan) -> Runtime:
-    """The runtime the plan needs: Lightning for a mapped loop, Fabric for other torch code, plain without torch."""
-    if plan.loop is not None or plan.lightning:
-        return Runtime.LIGHTNING
-    return Runtime.FABRIC if plan.torch else Runtime.PLAIN
 
 
 def _cell_header(placed: Placed) -> str:
@@ -198,9 +179,8 @@ def step_function(plan: Plan, step: Step, kind: Runtime) -> str:
     return "\n".join(lines)
 
 
-def run_function(
-    plan: Plan, kind: Runtime, model_output: str | None, seed_lines: list[str], example: dict | None = None
-) -> str:
+def run_function(plan: Plan, mode: RenderMode) -> str:
+    kind, model_output = mode.runtime, mode.model_output
     fabric = kind is Runtime.FABRIC
     names = plan.names
     lines = []
@@ -221,7 +201,7 @@ def run_function(
     ]
     if fabric:
         lines.append("    fabric = build_fabric(cfg)")
-    lines += [f"    {line}" for line in seed_lines]
+    lines += [f"    {line}" for line in mode.seed_lines]
     lines.append("    prepare_artifacts(cfg)")
     lines.append("    state: dict[str, Any] = {}")
     for step in plan.steps:
@@ -249,9 +229,7 @@ def _undefined_placeholder(plan: Plan, name: str) -> str:
     return f"{name} = Undefined({name!r}, {where!r})"
 
 
-def pipeline_module(
-    plan: Plan, kind: Runtime, model_output: str | None, seed_lines: list[str], example: dict | None = None
-) -> ModuleText:
+def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
     parts = []
     steps = ", ".join(f'"{s.name}"' for s in plan.steps)
     parts.append(f"{plan.names.steps} = ({steps},)")
@@ -263,8 +241,8 @@ def pipeline_module(
     if plan.settings:
         parts.append(settings_function(plan))
     for step in plan.steps:
-        parts.append(step_function(plan, step, kind))
-    parts.append(run_function(plan, kind, model_output, seed_lines, example))
+        parts.append(step_function(plan, step, mode.runtime))
+    parts.append(run_function(plan, mode))
     return ModuleText(body="\n\n\n".join(parts))
 
 

@@ -14,7 +14,7 @@ import re
 
 from ..plan import Plan
 from .mlops import Stage, cli_flags, stage_name, train_step_name
-from .modules import Runtime
+from .mode import Runtime
 from .render import format_python, render
 
 # Devices per node and nodes of deploy/slurm.sbatch (--ntasks-per-node equals the devices, as Lightning expects).

@@ -19,12 +19,11 @@ from .inference import generate_inference, inference_operations, inference_readm
 from .lightning import forward_test
 from .mlops import cli_flags, config_fields, config_yaml_section
 from .mlops_files import generate_mlops
+from .mode import RenderMode, Runtime, runtime_kind
 from .modules import (
-    Runtime,
     definitions_module,
     module_imports,
     pipeline_module,
-    runtime_kind,
 )
 from .operate import operate_context, operate_files, operate_modules, operate_operations
 from .render import format_python, render, toml_key, toml_value, yaml_value
@@ -107,6 +106,18 @@ def _built_from_notebook_classes(plan: Plan, step) -> set[str]:
     return built
 
 
+def _render_mode(plan: Plan) -> RenderMode:
+    runtime = runtime_kind(plan)
+    model_step, model_output = _model_output(plan)
+    return RenderMode(
+        runtime=runtime,
+        model_step=model_step,
+        model_output=model_output,
+        seed_lines=tuple(_seed_lines(plan, runtime.torch)),
+        example=_forward_example(plan, model_step, model_output, runtime.torch),
+    )
+
+
 def _seed_lines(plan: Plan, torch: bool) -> list[str]:
     if not plan.seed:
         return []
@@ -173,16 +184,12 @@ def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
 
 def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     """Plan → files. ``notebook_ref`` is how promote.toml names the notebook (a relative path)."""
-    kind = runtime_kind(plan)
-    torch = kind.torch
-    package = plan.package
-    model_step, model_output = _model_output(plan)
-    seed_lines = _seed_lines(plan, torch)
+    mode = _render_mode(plan)
+    kind, torch, package = mode.runtime, mode.torch, plan.package
     src = f"src/{package}"
 
     modules, has_datamodule = _definition_modules(plan, kind)
-    forward = _forward_example(plan, model_step, model_output, torch)
-    pipeline = pipeline_module(plan, kind, model_output, seed_lines, forward)
+    pipeline = pipeline_module(plan, mode)
     pipeline_doc = f"The pipeline of {plan.notebook.name}: one function per step, wired by run()."
     modules["pipeline"] = _module_source(
         pipeline_doc, module_imports(plan, "pipeline", pipeline.body, kind), pipeline.body, package
@@ -190,19 +197,19 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
 
     parameters = [_parameter_context(p) for p in plan.parameters]
     notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
-    files = _entry_modules(plan, kind, parameters, notebook_dir, model_output, forward)
+    files = _entry_modules(plan, mode, parameters, notebook_dir)
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
-    mlops_files, stages = generate_mlops(plan, kind, ["config", "runtime", *modules], model_output, forward, seed_lines)
+    mlops_files, stages = generate_mlops(plan, mode, ["config", "runtime", *modules])
     files.update(mlops_files)
     files.update(operate_modules(plan))  # drift.py
-    files.update(generate_inference(plan, kind, model_output, forward))  # schema.py, predict.py, serve.py
-    files.update(_test_modules(plan, torch, (model_step, model_output), forward, has_datamodule))
+    files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
+    files.update(_test_modules(plan, mode, has_datamodule))
 
     dependencies = _dependencies(plan, files)
     context = dict(
         runtime=kind,
-        has_program=forward is not None,
+        has_program=mode.example is not None,
         has_lit=plan.loop is not None and has_datamodule,
         package=package,
         distribution=package.replace("_", "-"),
@@ -214,7 +221,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         steps=[s.name for s in plan.steps],
         parameters=parameters,
         stages=stages,
-        **inference_readme(plan, kind, model_output, forward),
+        **inference_readme(plan, mode),
     )
     context["tracked_notebook"] = _tracked_notebook(notebook_ref)
     files.update(_project_files(plan, context, stages, notebook_dir, notebook_ref or plan.notebook.name))
@@ -263,16 +270,9 @@ def _forward_example(plan: Plan, model_step: str | None, model_output: str | Non
     return forward_test(plan, available)
 
 
-def _entry_modules(
-    plan: Plan,
-    kind: Runtime,
-    parameters: list[dict],
-    notebook_dir: str | None,
-    model_output: str | None,
-    forward: dict | None,
-) -> dict[str, str]:
+def _entry_modules(plan: Plan, mode: RenderMode, parameters: list[dict], notebook_dir: str | None) -> dict[str, str]:
     """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI)."""
-    package, torch = plan.package, kind.torch
+    package, torch, kind = plan.package, mode.torch, mode.runtime
     src = f"src/{package}"
     files = {f"{src}/__init__.py": format_python(f'"""{_description(plan)}"""\n', package)}
     epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
@@ -303,22 +303,17 @@ def _entry_modules(
             notebook_dir=notebook_dir,
             mlops_flags=cli_flags(plan),
             # (name, module) of the operations on a trained project: predict, serve, drift
-            operations=inference_operations(plan, kind, model_output, forward) + operate_operations(plan),
+            operations=inference_operations(plan, mode) + operate_operations(plan),
         ),
         package,
     )
     return files
 
 
-def _test_modules(
-    plan: Plan, torch: bool, model: tuple[str | None, str | None], forward: dict | None, datamodule: bool
-) -> dict[str, str]:
-    """tests/test_pipeline.py, and tests/test_fidelity.py when the notebook records metrics.
-
-    ``model``: (the step that builds the model, the name it is bound to).
-    """
-    package = plan.package
-    model_step, model_output = model
+def _test_modules(plan: Plan, mode: RenderMode, datamodule: bool) -> dict[str, str]:
+    """tests/test_pipeline.py, and tests/test_fidelity.py when the notebook records metrics."""
+    package, torch, forward = plan.package, mode.torch, mode.example
+    model_step, model_output = mode.model_step, mode.model_output
     has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
     files = {
         "tests/test_pipeline.py": format_python(
