@@ -197,10 +197,10 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
 
     parameters = [_parameter_context(p) for p in plan.parameters]
     notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
-    files = _entry_modules(plan, mode, parameters, notebook_dir)
+    mlops_files, stages = generate_mlops(plan, mode, ["config", "runtime", *modules])
+    files = _entry_modules(plan, mode, parameters, notebook_dir, stages)
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
-    mlops_files, stages = generate_mlops(plan, mode, ["config", "runtime", *modules])
     files.update(mlops_files)
     files.update(operate_modules(plan))  # drift.py
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
@@ -270,7 +270,9 @@ def _forward_example(plan: Plan, model_step: str | None, model_output: str | Non
     return forward_test(plan, available)
 
 
-def _entry_modules(plan: Plan, mode: RenderMode, parameters: list[dict], notebook_dir: str | None) -> dict[str, str]:
+def _entry_modules(
+    plan: Plan, mode: RenderMode, parameters: list[dict], notebook_dir: str | None, stages: list
+) -> dict[str, str]:
     """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI)."""
     package, torch, kind = plan.package, mode.torch, mode.runtime
     src = f"src/{package}"
@@ -304,6 +306,7 @@ def _entry_modules(plan: Plan, mode: RenderMode, parameters: list[dict], noteboo
             mlops_flags=cli_flags(plan),
             # (name, module) of the operations on a trained project: predict, serve, drift
             operations=inference_operations(plan, mode) + operate_operations(plan),
+            stages=stages,
         ),
         package,
     )
