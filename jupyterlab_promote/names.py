@@ -246,6 +246,15 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def attribute_chain(node: ast.AST) -> list[str]:
+    """``["torch", "backends", "cudnn"]`` for ``torch.backends.cudnn``; [] unless the chain starts at a plain name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else []
+
+
 def _receiver(func: ast.expr) -> str | None:
     """``model`` for ``model.fit``/``model.layer.reset()``; None for plain calls."""
     return _root_name(func.value) if isinstance(func, ast.Attribute) else None

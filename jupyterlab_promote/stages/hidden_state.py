@@ -17,7 +17,7 @@ import ast
 
 from ..cellplan import CellPlan
 from ..diagnostics import diagnostic
-from ..names import Statement
+from ..names import Statement, attribute_chain
 from ..plan import Plan, line_in_cell
 
 # Mutating calls that change a mode or a place, not the values a later cell computes with.
@@ -161,13 +161,8 @@ def _imported_modules(plan: Plan) -> dict[str, str]:
 
 
 def _dotted(node: ast.AST, modules: dict[str, str]) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    return ".".join([modules.get(node.id, node.id), *reversed(parts)])
+    chain = attribute_chain(node)
+    return ".".join([modules.get(chain[0], chain[0]), *chain[1:]]) if chain else None
 
 
 def _iterates(node: ast.AST, loaders: set[str]) -> bool:

@@ -14,7 +14,7 @@ import ast
 import re
 
 from ..cellplan import CellPlan
-from ..names import BUILTINS
+from ..names import BUILTINS, attribute_chain
 from ..plan import Placed, Plan, Step, line_in_cell
 
 # Calls that change how the whole process behaves: torch.set_default_dtype, warnings.filterwarnings, pd.set_option,
@@ -46,7 +46,7 @@ def find_process_settings(plan: Plan) -> None:
 def is_setting(node: ast.stmt, imports: dict[str, str], readable: set[str]) -> bool:
     """A top-level statement that changes a module's state and reads nothing but imports, parameters and literals."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        chain = _dotted(node.value.func)
+        chain = attribute_chain(node.value.func)
         if not chain or chain[0] not in imports or chain[-1] in _RANDOM:
             return False
         named = _SETTING_CALL.match(chain[-1]) or tuple(chain[-2:]) in _REGISTRATIONS
@@ -64,16 +64,8 @@ def _module_state(target: ast.expr, imports: dict[str, str]) -> bool:
     node = target
     while isinstance(node, ast.Subscript):
         node = node.value
-    chain = _dotted(node)
+    chain = attribute_chain(node)
     return len(chain) > 1 and chain[0] in imports
-
-
-def _dotted(node: ast.expr) -> list[str]:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else []
 
 
 def _pull_untagged_settings(plan: Plan, readable: set[str]) -> None:
