@@ -50,7 +50,7 @@ def autotag(notebook: Path, folder: Path) -> Path:
     import nbformat
 
     from jupyterlab_promote import api
-    from jupyterlab_promote.roles import tag_for
+    from jupyterlab_promote.analysis.roles import tag_for
 
     plan = api.analyze(notebook)
     node = nbformat.read(str(notebook), as_version=4)

@@ -3,8 +3,8 @@
 Each function is a straight pipeline of named stages —
 read → plan → generate → write/commit — and returns plain data with a
 ``to_json()`` whose shape is documented in docs/architecture.md. For a promoted
-project it also starts its smoke pipeline and tests (jobs.py) and reads its hand
-edits and model registry (project_state.py).
+project it also starts its smoke pipeline and tests (lifecycle/jobs.py) and reads its hand
+edits and model registry (lifecycle/project_state.py).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import gitrepo
+from .analysis.diagnostics import Diagnostic, Severity
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
 from .codegen.mlops import mlops_summary
 from .codegen.render import toml_value
 from .codegen.validate import check_package_name, file_problems, plan_problems
-from .diagnostics import Diagnostic, Severity
 from .errors import PromoteError
-from .jobs import Job, cancel_job, get_job, start_job
-from .notebook import read_notebook
+from .gitrepo import merge
+from .lifecycle.jobs import Job, cancel_job, get_job, start_job
+from .lifecycle.project_state import hand_edits, registered_versions
 from .outputs import (
     FileChange,
     branch_for,
@@ -32,9 +32,9 @@ from .outputs import (
     default_output,
     refuse_foreign_default_output,
 )
-from .plan import Plan
-from .project_state import hand_edits, registered_versions
+from .read.notebook import read_notebook
 from .stages import build_plan
+from .stages.plan import Plan
 
 Progress = Callable[[str], None]
 
@@ -198,7 +198,7 @@ def preview(
         return Preview(plan, output, [])
     project, _ = _templated(plan, output, project, template, template_options)
     branch = branch_for(plan.notebook.path)
-    previous = gitrepo.files_on_branch(output, branch)
+    previous = merge.files_on_branch(output, branch)
     return Preview(plan, output, changes(output, project.files, previous), hand_edits(output, branch))
 
 
@@ -209,11 +209,11 @@ def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
     the same refusals (uncommitted work in the way, a merge in progress) still apply.
     """
     branch = branch_for(plan.notebook.path)
-    merged = gitrepo.merged_promotion(output, branch, "promote.toml")
+    merged = merge.merged_promotion(output, branch, "promote.toml")
     key = generation_key(plan, _notebook_ref(plan.notebook.path, output))
     if merged is None or f"generation_key = {toml_value(key)}\n" not in merged[1] or "\n[template]\n" in merged[1]:
         return False
-    gitrepo.preflight(output, gitrepo.files_on_branch(output, branch))
+    merge.preflight(output, merge.files_on_branch(output, branch))
     result.branch, result.commit = branch, merged[0]
     result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
     return True
@@ -253,7 +253,7 @@ def promote(
     project, notes = _templated(plan, output, project, template, template_options)
     if not commit:
         progress("writing files")
-        result.files = gitrepo.write_files(output, project.files)
+        result.files = merge.write_files(output, project.files)
         result.message = f"wrote {len(result.files)} file(s) to {output} (not committed)"
     else:
         progress("committing to git")
@@ -268,7 +268,7 @@ def _commit(plan: Plan, output: Path, project: GeneratedProject, result: Promote
     """Commit ``project`` on the notebook's promote branch and merge it; ``result`` says what happened."""
     branch = branch_for(plan.notebook.path)
     message = f"Promote {plan.notebook.name} (notebook {plan.content_hash})"
-    outcome = gitrepo.commit_generated(output, project.files, branch=branch, message=message)
+    outcome = merge.commit_generated(output, project.files, branch=branch, message=message)
     result.branch, result.commit = outcome.branch, outcome.commit
     result.merged = outcome.merge_commit is not None
     result.files, result.conflicts = outcome.changed, outcome.conflicts
@@ -276,7 +276,7 @@ def _commit(plan: Plan, output: Path, project: GeneratedProject, result: Promote
     result.message = _commit_message(plan, outcome)
 
 
-def _commit_message(plan: Plan, outcome: gitrepo.CommitOutcome) -> str:
+def _commit_message(plan: Plan, outcome: merge.CommitOutcome) -> str:
     if outcome.no_change:
         return f"up to date: {plan.notebook.name} has not changed since the last promotion"
     if outcome.recovered and not outcome.conflicts:
@@ -296,7 +296,7 @@ def check(notebook: str | Path, output: str | Path | None = None, name: str | No
     """Has the notebook's promoted code changed since the last promotion? (The generated CI's check.)"""
     plan = analyze(notebook, name)
     output = Path(output) if output else default_output(plan.notebook.path)
-    recorded_text = gitrepo.read_from_branch(output, branch_for(plan.notebook.path), "promote.toml")
+    recorded_text = merge.read_from_branch(output, branch_for(plan.notebook.path), "promote.toml")
     if recorded_text is None and (output / "promote.toml").is_file():
         recorded_text = (output / "promote.toml").read_text(encoding="utf-8")
     if recorded_text is None:
@@ -334,7 +334,8 @@ def verify(
 
     ``overrides`` are ``NAME=VALUE`` texts; returns a :class:`verify.Verification`. Executes code.
     """
-    from . import verify as fidelity  # imported where used: keeps CLI start fast
+    # imported where used: keeps CLI start fast
+    from .fidelity import verify as fidelity
 
     plan = analyze(notebook, name, strict=strict)
     values = fidelity.parse_overrides(list(overrides), plan)  # bad --set fails before anything is written

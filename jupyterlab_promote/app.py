@@ -16,7 +16,7 @@ from traitlets import Bool, Float, Int, List, Unicode
 
 from . import api
 from ._version_info import tool_version
-from .diagnostics import Diagnostic, Severity
+from .api import Diagnostic, Severity
 from .errors import OutputNeededError, PromoteError
 from .settings import Promoter
 

@@ -9,7 +9,7 @@ from traitlets import Bool, List, Unicode
 from traitlets.config import Configurable
 
 from .errors import UsageError
-from .plan import package_name
+from .stages.plan import package_name
 
 PLACEHOLDERS = ("notebook_dir", "notebook_stem", "package")
 

@@ -6,7 +6,7 @@
  * pure logic in model.ts stays testable without a DOM.
  */
 
-/** The roles a cell can play, in pipeline order (mirrors roles.py). */
+/** The roles a cell can play, in pipeline order (mirrors analysis/roles.py). */
 export const ROLES = [
   'parameters',
   'imports',

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_promote import gitcmd, gitrepo
 from jupyterlab_promote.errors import GitError, RefusedError
-from jupyterlab_promote.gitrepo import (
+from jupyterlab_promote.gitrepo import commands as gitcmd
+from jupyterlab_promote.gitrepo import merge as gitrepo
+from jupyterlab_promote.gitrepo.merge import (
     commit_generated,
     preflight,
     read_from_branch,

@@ -22,7 +22,7 @@ from tests.test_gitrepo import FILES, git, isolated_git, make_repo, tree_files  
 PROMOTE = (
     "import json, sys\n"
     "from pathlib import Path\n"
-    "from jupyterlab_promote.gitrepo import commit_generated\n"
+    "from jupyterlab_promote.gitrepo.merge import commit_generated\n"
     "outcome = commit_generated(Path(sys.argv[1]), json.loads(sys.argv[2]), branch='promote/x', message='Promote x')\n"
     "print('up to date' if outcome.no_change else 'merged')\n"
 )

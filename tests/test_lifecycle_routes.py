@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_promote import api, jobs, project_state
+from jupyterlab_promote import api
 from jupyterlab_promote.handlers import NAMESPACE, ROUTES
+from jupyterlab_promote.lifecycle import jobs, project_state
 
 from .test_api_schema import assert_matches
 from .test_handlers import DenyWrite, git, server_config, snapshot

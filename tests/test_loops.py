@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 
+from jupyterlab_promote.analysis.loops import match_epoch_loop
 from jupyterlab_promote.api import analyze
 from jupyterlab_promote.codegen import generate
-from jupyterlab_promote.loops import match_epoch_loop
 
 from .helpers import TINY_TORCH, metrics_of, run_in_project, write_notebook
 

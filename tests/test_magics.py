@@ -1,4 +1,4 @@
-from jupyterlab_promote.magics import to_python
+from jupyterlab_promote.read.magics import to_python
 
 
 def test_pip_magic_and_shell_pip_become_dependencies():

@@ -1,4 +1,4 @@
-from jupyterlab_promote.names import analyse_code
+from jupyterlab_promote.analysis.names import analyse_code
 
 
 def statement(code: str, index: int = 0):

@@ -17,7 +17,7 @@ import yaml
 
 from jupyterlab_promote import api
 from jupyterlab_promote.codegen import generate
-from jupyterlab_promote.notebook import read_notebook
+from jupyterlab_promote.read.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 
 from .helpers import TINY_TORCH, corpus_notebooks, run_in_project, write_notebook

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyterlab_promote import magics
-from jupyterlab_promote.magics import to_python
+from jupyterlab_promote.read import magics
+from jupyterlab_promote.read.magics import to_python
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from jupyterlab_promote.roles import directive, parse_tag, role_tags
+from jupyterlab_promote.analysis.roles import directive, parse_tag, role_tags
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_promote import api, syntax_index
+from jupyterlab_promote import api
+from jupyterlab_promote.analysis import syntax_index
 
 BASE = [
     (["parameters"], "lr = 0.1\nepochs = 2"),

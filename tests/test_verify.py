@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from jupyterlab_promote import api
-from jupyterlab_promote.verify import MetricComparison, compare
-from jupyterlab_promote.verify_runs import VerifyError
+from jupyterlab_promote.fidelity.runs import VerifyError
+from jupyterlab_promote.fidelity.verify import MetricComparison, compare
 
 from .helpers import TINY_LIGHTNING, TINY_TORCH, write_notebook
 

@@ -18,7 +18,7 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
-from ..plan import Plan, Step
+from ..stages.plan import Plan, Step
 
 Resolve = Callable[[str], str | None]  # a name in the loop's scope → the step's name for it (None: unknown)
 # names bound inside these are their own (a comprehension's variable may shadow a batch name)

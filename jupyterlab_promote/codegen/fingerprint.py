@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .._version_info import tool_version
-from ..plan import Plan
+from ..stages.plan import Plan
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 
-from ..plan import Plan
+from ..stages.plan import Plan
 from .batch_call import scopes
 from .mlops import stage_name, train_step_name
 from .mode import RenderMode

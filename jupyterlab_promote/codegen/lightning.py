@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 
-from ..loops import StepBody
-from ..plan import MappedLoop, Plan
+from ..analysis.loops import StepBody
 from ..stages.paths import anchored
+from ..stages.plan import MappedLoop, Plan
 
 LIT_CLASS = "LitModel"
 

@@ -11,7 +11,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from ..plan import Plan
+from ..stages.plan import Plan
 from ..stages.search_space import search_space
 from .render import yaml_value
 

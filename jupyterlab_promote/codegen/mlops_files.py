@@ -3,7 +3,7 @@ and tests/test_stages.py, rendered from the stages mlops.py decides."""
 
 from __future__ import annotations
 
-from ..plan import Plan
+from ..stages.plan import Plan
 from ..stages.search_space import search_space
 from .inference import schema_stage
 from .mlops import (

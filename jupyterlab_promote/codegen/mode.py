@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..plan import Plan
+from ..stages.plan import Plan
 
 
 class Runtime(StrEnum):

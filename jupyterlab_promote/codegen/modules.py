@@ -12,8 +12,8 @@ import ast
 import sys
 from dataclasses import dataclass
 
-from ..lines import indent
-from ..plan import MODULE_ORDER, Placed, Plan, Step
+from ..read.lines import indent
+from ..stages.plan import MODULE_ORDER, Placed, Plan, Step
 from .lightning import (
     LIT_CLASS,
     datamodule,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ..plan import Plan
+from ..stages.plan import Plan
 from .mlops import Stage, cli_flags, stage_name, train_step_name
 from .mode import Runtime
 from .render import format_python, render

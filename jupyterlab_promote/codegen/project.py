@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 
 from .._version_info import tool_version
-from ..plan import Parameter, Plan
 from ..stages.paths import NOTEBOOK_DIR
+from ..stages.plan import Parameter, Plan
 from .batch_call import kept_loop_forward
 from .default_template import render_skeleton
 from .dependencies import distributions, requirement

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from ..plan import Plan
+from ..stages.plan import Plan
 
 
 def settings_function(plan: Plan) -> str:

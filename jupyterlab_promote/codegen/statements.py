@@ -18,12 +18,12 @@ import ast
 import threading
 from dataclasses import dataclass
 
-from ..displays import DISPLAY_FUNCTIONS
-from ..frontends import console_attribute
-from ..lines import split_lines
-from ..plan import Placed
-from ..source_edits import SourceEdits
+from ..read.displays import DISPLAY_FUNCTIONS
+from ..read.frontends import console_attribute
+from ..read.lines import split_lines
+from ..read.source_edits import SourceEdits
 from ..stages.paths import anchored
+from ..stages.plan import Placed
 
 # How many statements after the optimizer fabric.setup may move past (hand-overs come right after it).
 _HANDOVER_WINDOW = 8

@@ -4,7 +4,7 @@ The built-in layout (``generate``) stays the default. With a template, :func:`ap
 renders it with the ``cookiecutter`` library (never a prompt: ``no_input=True``), supplying what
 promotion knows where the template declares it, then maps the generated files into the rendered
 tree (placing.py). The result is again a ``GeneratedProject`` whose ``files`` are the whole tree (template +
-code), which is what gitrepo.py commits on the pristine branch, so re-promotion merges hand edits
+code), which is what gitrepo/merge.py commits on the pristine branch, so re-promotion merges hand edits
 and template updates alike.
 
 Where the code goes comes from ``promote.yaml`` at the template's root (beside cookiecutter.json)::

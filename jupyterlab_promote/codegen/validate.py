@@ -11,9 +11,9 @@ import math
 import sys
 from collections.abc import Mapping
 
-from ..diagnostics import Diagnostic, diagnostic
+from ..analysis.diagnostics import Diagnostic, diagnostic
 from ..errors import UsageError
-from ..plan import Parameter, Plan, package_name
+from ..stages.plan import Parameter, Plan, package_name
 
 # Values config.yaml and the generated CLI can carry (YAML scalars, lists and mappings).
 _PLAIN = (type(None), bool, int, float, str)

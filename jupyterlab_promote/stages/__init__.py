@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..analysis import analyse
-from ..notebook import Notebook, content_hash
-from ..plan import Plan, package_name
+from ..analysis.cells import analyse
+from ..read.notebook import Notebook, content_hash
 from .dataflow import trace_data_flow
 from .handoffs import warn_unsavable_handoffs
 from .hidden_state import warn_skipped_changes, warn_skipped_random_draws
@@ -19,6 +18,7 @@ from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
 from .paths import anchor_file_paths
+from .plan import Plan, package_name
 from .process_settings import find_process_settings
 from .rebound_imports import alias_rebound_imports
 from .reserved import give_way_to_notebook_names

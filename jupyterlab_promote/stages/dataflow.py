@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import ast
 
-from ..cellplan import CellPlan
-from ..diagnostics import diagnostic
-from ..names import BUILTINS
-from ..plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
+from ..analysis.cellplan import CellPlan
+from ..analysis.diagnostics import diagnostic
+from ..analysis.names import BUILTINS
+from .plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
 
 # Where hoisted definitions of each role go; later modules may import earlier ones (MODULE_ORDER).
 _ROLE_MODULE = {"data": "data", "preprocess": "data", "model": "model"}

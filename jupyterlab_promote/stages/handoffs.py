@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 
-from ..diagnostics import diagnostic
-from ..plan import Placed, Plan, line_in_cell
+from ..analysis.diagnostics import diagnostic
+from .plan import Placed, Plan, line_in_cell
 
 
 def _unsavable_part(value: ast.AST) -> str | None:

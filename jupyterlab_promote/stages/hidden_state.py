@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import ast
 
-from ..cellplan import CellPlan
-from ..diagnostics import diagnostic
-from ..names import Statement, attribute_chain
-from ..plan import Plan, line_in_cell
+from ..analysis.cellplan import CellPlan
+from ..analysis.diagnostics import diagnostic
+from ..analysis.names import Statement, attribute_chain
+from .plan import Plan, line_in_cell
 
 # Mutating calls that change a mode or a place, not the values a later cell computes with.
 _BENIGN_METHODS = {"eval", "train", "to", "cpu", "cuda", "zero_grad", "requires_grad_"}

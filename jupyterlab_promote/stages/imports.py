@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from ..cellplan import CellPlan
-from ..diagnostics import diagnostic
-from ..frontends import console_import
-from ..plan import Plan
+from ..analysis.cellplan import CellPlan
+from ..analysis.diagnostics import diagnostic
+from ..read.frontends import console_import
+from .plan import Plan
 
 
 def collect_imports(plan: Plan) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..plan import Plan, Step, line_in_cell
+from .plan import Plan, Step, line_in_cell
 
 # Words people put in a metric's name: `test_acc`, `val_loss`, `mean_score`, `rmse`, `f1`.
 _METRIC_WORDS = re.compile(

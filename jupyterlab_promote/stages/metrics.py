@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from ..diagnostics import diagnostic
-from ..names import Statement
-from ..plan import Placed, Plan, Step, line_in_cell
+from ..analysis.diagnostics import diagnostic
+from ..analysis.names import Statement
+from .plan import Placed, Plan, Step, line_in_cell
 
 
 def _bound_at_top_level(node: ast.stmt) -> list[str]:

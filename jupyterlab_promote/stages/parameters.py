@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from ..cellplan import CellPlan
-from ..lines import source_segment, split_lines
-from ..names import Statement
-from ..plan import Parameter, Placed, Plan
+from ..analysis.cellplan import CellPlan
+from ..analysis.names import Statement
+from ..read.lines import source_segment, split_lines
+from .plan import Parameter, Placed, Plan
 
 _SEED_CALLS = {"manual_seed", "seed", "seed_everything", "set_seed", "manual_seed_all"}
 

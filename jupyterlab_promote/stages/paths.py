@@ -19,9 +19,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..names import Statement
-from ..plan import Plan
-from ..syntax_index import NodeIndex
+from ..analysis.names import Statement
+from ..analysis.syntax_index import NodeIndex
+from .plan import Plan
 
 ARTIFACTS = "cfg.artifacts_dir"
 NOTEBOOK_DIR = "cfg.notebook_dir"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import ast
 import re
 
-from ..cellplan import CellPlan
-from ..names import BUILTINS, attribute_chain
-from ..plan import Placed, Plan, Step, line_in_cell
+from ..analysis.cellplan import CellPlan
+from ..analysis.names import BUILTINS, attribute_chain
+from .plan import Placed, Plan, Step, line_in_cell
 
 # Calls that change how the whole process behaves: torch.set_default_dtype, warnings.filterwarnings, pd.set_option,
 # sklearn.set_config, torch.use_deterministic_algorithms, matplotlib.use, logging.basicConfig, tqdm.pandas, ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..plan import Plan, Step
+from .plan import Plan, Step
 
 _FROM_IMPORT = re.compile(r"^from (\S+) import (\S+)(?: as (\S+))?$")
 _IMPORT = re.compile(r"^import (\S+)(?: as (\S+))?$")

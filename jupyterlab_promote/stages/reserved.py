@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..diagnostics import diagnostic
-from ..plan import RUNTIME_FIELDS, GeneratedNames, Plan, line_in_cell
+from ..analysis.diagnostics import diagnostic
+from .plan import RUNTIME_FIELDS, GeneratedNames, Plan, line_in_cell
 
 # Names the generated code gives a meaning: Config's runtime fields and method, and the step functions' arguments.
 RESERVED_CONFIG = RUNTIME_FIELDS | {"for_smoke"}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ast
 import re
 
-from ..diagnostics import Diagnostic, diagnostic
-from ..plan import Parameter, Plan
+from ..analysis.diagnostics import Diagnostic, diagnostic
+from .plan import Parameter, Plan
 
 _TUNE = re.compile(r"(?:^|\s)tune:\s*(.*)$")
 _KINDS = {"loguniform": 2, "uniform": 2, "int": 2, "choice": None}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cellplan import CellPlan
-from ..diagnostics import diagnostic
-from ..plan import Placed, Plan, Step, package_name
-from ..roles import PIPELINE_ROLES
+from ..analysis.cellplan import CellPlan
+from ..analysis.diagnostics import diagnostic
+from ..analysis.roles import PIPELINE_ROLES
 from .paths import file_roots_by_cell
+from .plan import Placed, Plan, Step, package_name
 
 
 def assign_steps(plan: Plan) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from ..diagnostics import diagnostic
-from ..loops import StepBody, match_epoch_loop
-from ..names import BUILTINS, Statement
-from ..plan import MappedLoop, Placed, Plan, Step, line_in_cell
+from ..analysis.diagnostics import diagnostic
+from ..analysis.loops import StepBody, match_epoch_loop
+from ..analysis.names import BUILTINS, Statement
+from .plan import MappedLoop, Placed, Plan, Step, line_in_cell
 
 # --- stage: framework -------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ function cell(partial: Partial<ICellPlan>): ICellPlan {
   };
 }
 
-/** The first role tag's role: what the server's tag rule gives (roles.py). */
+/** The first role tag's role: what the server's tag rule gives (analysis/roles.py). */
 function roleFromTags(tags: readonly string[] | undefined) {
   return readRole(tags)?.role ?? null;
 }

@@ -5,7 +5,7 @@ merging it into the user's branch lets git's three-way merge keep hand edits
 across promotions. The pristine commit is built with plumbing and a throwaway
 index, so only the final merge touches the user's index and working tree. Any
 failure after :func:`preflight` puts refs, index, git-dir state files and the
-written files back exactly as they were (the journal of gitjournal.py).
+written files back exactly as they were (the journal of journal.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import gitcmd
-from .errors import GitError, PromoteError, RefusedError
-from .gitcmd import (
+from ..errors import GitError, PromoteError, RefusedError
+from . import commands
+from .commands import (
     Location,
     atomic_write,
     git,
@@ -33,7 +33,7 @@ from .gitcmd import (
     try_git,
     under,
 )
-from .gitjournal import Journal
+from .journal import Journal
 
 # git-dir entries that mean an operation is half done, and the git verb for it.
 _IN_PROGRESS = {
@@ -98,7 +98,7 @@ def _refuse(intro: str, listed: list[str], advice: str) -> RefusedError:
 def _check_identity(cwd: Path) -> None:
     failures = []
     for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-        proc = gitcmd.run_git(["var", var], cwd, check=False)
+        proc = commands.run_git(["var", var], cwd, check=False)
         if proc.returncode != 0:
             failures.append(f"{var}: {(proc.stderr.strip().splitlines() or ['unset'])[-1]}")
     if failures:
@@ -191,7 +191,7 @@ def _merge(root: Path, prefix: str, branch: str, message: str) -> tuple[str | No
     starts with no history in common with the user's) and harmless afterwards.
     """
     args = ["merge", "--no-ff", "--no-edit", "--allow-unrelated-histories"]
-    proc = gitcmd.run_git([*args, "-m", message, branch], root, check=False)
+    proc = commands.run_git([*args, "-m", message, branch], root, check=False)
     if proc.returncode == 0:
         return rev_parse(root, "HEAD"), []
     conflicts = git_z(root, "diff", "--name-only", "-z", "--diff-filter=U")

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..read.magics import PlainSource, SourceNote, to_python
+from ..read.main_guard import unguard_main
+from ..read.notebook import Notebook
 from .cellplan import CellPlan
 from .checks import check_code, check_execution_order
 from .diagnostics import diagnostic
-from .magics import PlainSource, SourceNote, to_python
-from .main_guard import unguard_main
 from .names import CellNames, analyse_code
-from .notebook import Notebook
 from .roles import assign_roles
 from .suggest import suggest_role
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..read.notebook import Notebook
 from .cellplan import CellPlan
 from .diagnostics import diagnostic
-from .notebook import Notebook
 
 # Pipeline order of the built-in roles; custom steps slot in by notebook order.
 PIPELINE_ROLES = ["data", "preprocess", "model", "train", "evaluate", "export"]

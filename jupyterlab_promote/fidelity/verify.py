@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import PromoteError
-from .plan import Plan
+from ..errors import PromoteError
+from ..stages.plan import Plan
 
 Progress = Callable[[str], None]
 FIDELITY_FILE = "fidelity.json"
@@ -223,8 +223,8 @@ def verify_plan(
     progress: Progress = lambda message: None,
 ) -> VerifyReport:
     """Run the notebook (``seeds`` times) and the package already generated in ``output``; compare."""
-    from .codegen.mode import runtime_kind
-    from .verify_runs import package_command, run_notebook, run_package, scratch_copy
+    from ..codegen.mode import runtime_kind
+    from .runs import package_command, run_notebook, run_package, scratch_copy
 
     if seeds < 1:
         raise PromoteError(f"--seeds must be at least 1, got {seeds}")
@@ -273,7 +273,7 @@ def verify_plan(
 
 def _notebook_runs(plan: Plan, overrides: dict, base_seed: object, seeds: int, tmp: Path, progress: Progress):
     """(parameter values, scratch folder) of each notebook run: one per seed, each in a fresh copy of its folder."""
-    from .verify_runs import scratch_copy
+    from .runs import scratch_copy
 
     for number in range(seeds):
         values = dict(overrides)
@@ -319,7 +319,7 @@ def record_fidelity(report: VerifyReport, plan: Plan, output: Path, *, commit: b
     Nothing is lost: an uncommitted hand edit of fidelity.json is left alone (the report says so), and the
     earlier record stays in git history. Without ``commit`` (``--no-commit``) the file is only written.
     """
-    from .gitcmd import commit_one_file
+    from ..gitrepo.commands import commit_one_file
 
     text = fidelity_record(report, plan, output)
     message = (

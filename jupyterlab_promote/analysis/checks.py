@@ -9,10 +9,10 @@ from __future__ import annotations
 import ast
 import re
 
+from ..read.lines import split_lines
+from ..read.notebook import Notebook
 from .cellplan import CellPlan
 from .diagnostics import diagnostic
-from .lines import split_lines
-from .notebook import Notebook
 from .roles import tag_for
 
 _ABSOLUTE_PATH = re.compile(

@@ -1,4 +1,4 @@
-"""Running the ``git`` CLI for gitrepo.py and gitjournal.py (argument lists, no shell, no prompts), and
+"""Running the ``git`` CLI for merge.py and journal.py (argument lists, no shell, no prompts), and
 where the output dir sits in a repository.
 
 :func:`run_git` is the one place every git command goes through, so it is the one place tests patch
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import GitError, RefusedError
+from ..errors import GitError, RefusedError
 
 # Inherited variables that would point git at another repository or index.
 _SCRUBBED_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")

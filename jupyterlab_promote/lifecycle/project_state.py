@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .errors import PromoteError
+from ..errors import PromoteError
 
 # Variables that would point git at another repository or index than the project's.
 _SCRUBBED_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")

@@ -17,8 +17,8 @@ import re
 import symtable
 from dataclasses import dataclass, field
 
-from .displays import DISPLAY_METHODS
-from .lines import source_segment, split_lines
+from ..read.displays import DISPLAY_METHODS
+from ..read.lines import source_segment, split_lines
 from .syntax_index import NodeIndex
 
 BUILTINS = set(dir(builtins)) | {"__file__", "__name__", "get_ipython", "display"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 
-from .displays import OUTPUT_CALLS, PLOT_CALLS
+from ..read.displays import OUTPUT_CALLS, PLOT_CALLS
 from .names import CellNames
 
 _TRAIN_CALLS = {"backward", "fit", "partial_fit"}

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InvalidNotebookError, NotebookError
+from ..errors import InvalidNotebookError, NotebookError
 from .lines import normalise_newlines, split_lines
 
 

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .notebook import Cell, Notebook
+    from ..read.notebook import Cell, Notebook
 
 
 class Severity(str, Enum):

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PromoteError, UsageError
+from ..errors import PromoteError, UsageError
 from .project_state import project_package
 
 OUTPUT_LIMIT = 200_000  # characters of output kept per job (the tail: pytest's summary is last)

@@ -14,14 +14,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .cellplan import CellPlan
-from .diagnostics import Diagnostic, diagnostic, has_errors
-from .loops import LoopMapping
-from .names import Statement
-from .notebook import Notebook
+from ..analysis.cellplan import CellPlan
+from ..analysis.diagnostics import Diagnostic, diagnostic, has_errors
+from ..analysis.loops import LoopMapping
+from ..analysis.names import Statement
+from ..read.notebook import Notebook
 
 if TYPE_CHECKING:
-    from .stages.paths import FilePaths
+    from .paths import FilePaths
 
 # Fields the generated Config has besides the notebook's parameters (codegen/templates/config.py.j2).
 RUNTIME_FIELDS = {

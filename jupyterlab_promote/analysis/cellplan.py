@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..read.magics import PlainSource
+from ..read.notebook import Cell
 from .diagnostics import Diagnostic
-from .magics import PlainSource
 from .names import CellNames
-from .notebook import Cell
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The undo journal that makes a promotion atomic.
 
-Before the commit-and-merge flow of gitrepo.py changes a ref, a git-dir state file or a file in the
+Before the commit-and-merge flow of merge.py changes a ref, a git-dir state file or a file in the
 working tree, it records the old value here; any failure then puts everything back exactly as it was,
 including the output dir and the repository when the promotion created them.
 """
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import GitError, PromoteError
-from .gitcmd import git, git_paths, rev_parse
+from ..errors import GitError, PromoteError
+from .commands import git, git_paths, rev_parse
 
 # git-dir files a merge may create or rewrite; rollback restores them byte for byte.
 _STATE_FILES = ("index", "ORIG_HEAD", "MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE")

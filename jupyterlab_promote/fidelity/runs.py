@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
-from .errors import PromoteError
-from .plan import Plan
+from ..errors import PromoteError
+from ..stages.plan import Plan
 
 Progress = Callable[[str], None]
 

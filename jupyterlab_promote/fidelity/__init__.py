@@ -1,0 +1,1 @@
+"""``--verify``: the notebook and the promoted package run, and their metrics compared."""
