@@ -64,12 +64,13 @@ def _installed_providers() -> dict[str, list[str]]:
     return metadata.packages_distributions()
 
 
-def distributions(import_lines: list[str]) -> list[str]:
-    """Third-party distributions behind import statements (standard library left out)."""
+def distributions(import_lines: list[str], local: frozenset[str] = frozenset()) -> list[str]:
+    """Third-party distributions behind import statements (standard library and the ``local`` packages left out:
+    the generated package's own name is no distribution, and looking it up would scan every installed one)."""
     found: list[str] = []
     for line in import_lines:
         root = line.split()[1].split(".")[0]
-        if root in sys.stdlib_module_names or root.startswith("_") or root == "__future__":
+        if root in sys.stdlib_module_names or root.startswith("_") or root == "__future__" or root in local:
             continue
         name = distribution_of(root)
         if name not in found:

@@ -357,7 +357,7 @@ def _dependencies(plan: Plan, files: dict[str, str]) -> list[str]:
             if line.startswith(("import ", "from ")) and not line.startswith(("from .", "from __future__"))
         }
     )
-    needed = [d for d in distributions(import_lines) if d != plan.package] + ["pyyaml"]
+    needed = distributions(import_lines, local=frozenset({plan.package})) + ["pyyaml"]
     return sorted(
         {requirement(name) for name in needed}
         | {requirement(r) if re.fullmatch(r"[\w.-]+", r) else r for r in plan.requirements}
