@@ -11,6 +11,7 @@ the package computes (a float64 notebook trains in float32).
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 
 from ..analysis.cellplan import CellPlan
@@ -70,15 +71,15 @@ def _module_state(target: ast.expr, imports: dict[str, str]) -> bool:
 
 def _pull_untagged_settings(plan: Plan, readable: set[str]) -> None:
     """Each setting of an untagged (or imports) cell goes before the first promoted statement below it."""
-    placed_cells = [p.cell.cell.index for step in plan.steps for p in step.body]
+    placed_cells = sorted({p.cell.cell.index for step in plan.steps for p in step.body})
     for cell in plan.cells:
-        if cell.role not in (None, "imports") or not cell.names or not placed_cells:
+        if cell.role not in (None, "imports") or not cell.names:
             continue
         settings = [s for s in cell.names.statements if is_setting(s.node, plan.imports, readable)]
-        later = [i for i in placed_cells if i > cell.cell.index]
-        if not settings or not later:
+        below = bisect.bisect_right(placed_cells, cell.cell.index)  # the first promoted cell under this one
+        if not settings or below == len(placed_cells):
             continue
-        step, position = _first_placed_at(plan.steps, min(later))
+        step, position = _first_placed_at(plan.steps, placed_cells[below])
         step.body[position:position] = [Placed(cell, s, "setting") for s in settings]
         _tell_pulled(plan, cell, settings, step)
 
