@@ -443,8 +443,8 @@ KEPT_LOOPS = {
     "def fit(dl, net):\n    for xb, yb in dl:\n        xb, yb = xb.to(device), yb.to(device)\n        out = net(xb)\n"
     + _step(8)
     + "for epoch in range(epochs):\n    fit(loader, model)": ("xb, yb", "xb"),
-    # several outputs: predict and serve take one tensor
-    "for xb, yb in loader:\n    out, extra = model(xb)\n" + _step(4): None,
+    # several outputs: predict and serve take the first (test_inference_calls.py has the other kept-loop calls)
+    "for xb, yb in loader:\n    out, extra = model(xb)\n" + _step(4): ("xb, yb", "xb", "model(features)[0]"),
     # a rebinding under a condition: which input the model sees is not the batch's alone
     "for xb, yb in loader:\n    if lr > 1:\n        xb = -xb\n    out = model(xb)\n" + _step(4): None,
     # a comprehension's own variable, not the batch, though it has the batch's name
@@ -464,5 +464,12 @@ def test_the_model_call_is_read_from_the_loop_the_notebook_keeps(tmp_path):
         cells.append((train, ["promote:train"]))
         plan = build_plan(read_notebook(write_notebook(tmp_path / f"nb{index}.ipynb", cells)))
         found = kept_loop_forward(plan, "model", {"X", "y", "loader", "device", "model"})
-        wanted = expected and {"loader": "loader", "batch_target": expected[0], "arguments": expected[1]}
+        forward = expected[2] if expected and len(expected) > 2 else "model(features)"
+        wanted = expected and {
+            "loader": "loader",
+            "batch_target": expected[0],
+            "arguments": expected[1],
+            "input": expected[1],
+            "forward": forward,
+        }
         assert found == wanted, loop

@@ -159,37 +159,119 @@ def _flat(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield stmt
 
 
-def _example(loop: ast.For, model: str, resolve: Resolve, devices: set[str]) -> dict | None:
-    """The forward example of one loop: its first call of ``model``, if that call depends on the batch alone."""
+def _example(loop: ast.For, model: str, resolve: Resolve, devices: set[str], scope: list[ast.stmt]) -> dict | None:
+    """The forward example of one loop: its first call of ``model``, if that call depends on the batch alone (a
+    hidden state threaded from call to call aside), or in a loop over anything else (``for t in range(n)``) on one
+    whole tensor that the loop never rebinds (full-batch training)."""
     source = _loop_source(loop)
-    loader = resolve(source[0]) if source else None
-    if source is None or loader is None:
+    if source is None:
+        return _full_batch_example(loop, model, resolve, devices, scope)
+    loader = resolve(source[0])
+    if loader is None:
         return None
     batch = _Batch(source[1], lambda node: isinstance(node, ast.Name) and resolve(node.id) in devices)
     for stmt in _flat(loop.body):
-        calls = (n for n in _walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
-        call = next((c for c in calls if resolve(c.func.id) == model), None)  # type: ignore[attr-defined]
+        call = _model_call(stmt, model, resolve)
         if call is None:
             batch.bind(stmt)
             continue
-        simple = isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return))
-        # `recon, mu, logvar = model(x)`: several outputs, where predict and serve take one tensor
-        several = isinstance(stmt, ast.Assign) and stmt.value is call and not isinstance(stmt.targets[0], ast.Name)
-        if not simple or several or call.keywords or not call.args:
+        call_shape = _call_shape(stmt, call, loop, scope)
+        if call_shape is None:
             return None
-        if any(isinstance(a, ast.Starred) for a in call.args):
-            return None
-        arguments = [batch.value(a) for a in call.args]
-        if any(a is None for a in arguments):
+        states, output = call_shape
+        arguments = [None if isinstance(a, ast.Name) and a.id in states else batch.value(a) for a in call.args]
+        inputs = [a for a in arguments if a is not None]
+        if len(inputs) != len(call.args) - len(states):
             return None
         pattern = batch.pattern
         drawn = pattern.elts if isinstance(pattern, ast.Tuple) else [pattern]
-        return {
-            "loader": loader,
-            "batch_target": ", ".join(ast.unparse(p) for p in drawn),
-            "arguments": ", ".join(ast.unparse(a) for a in arguments),  # type: ignore[arg-type]
-        }
+        return _rendered(loader, ", ".join(ast.unparse(p) for p in drawn), call, arguments, states, output)
     return None
+
+
+def _full_batch_example(
+    loop: ast.For, model: str, resolve: Resolve, devices: set[str], scope: list[ast.stmt]
+) -> dict | None:
+    """``for t in range(n): out = model(X)``: X, a tensor the loop reads whole and never rebinds, is the batch."""
+    rebound = {n.id for n in _walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for stmt in _flat(loop.body):
+        call = _model_call(stmt, model, resolve)
+        call_shape = _call_shape(stmt, call, loop, scope) if call is not None else None
+        if call is None or call_shape is None:
+            continue
+        states, output = call_shape
+        read = [a for a in call.args if not (isinstance(a, ast.Name) and a.id in states)]
+        moves = _Substitute({}, lambda n: isinstance(n, ast.Name) and resolve(n.id) in devices)
+        tensor = moves.visit(copy.deepcopy(read[0])) if len(read) == 1 else None  # `model(X.to(device))`: X
+        if not isinstance(tensor, ast.Name) or tensor.id in rebound or resolve(tensor.id) is None:
+            return None
+        arguments = [None if a is not read[0] else tensor for a in call.args]
+        found = _rendered(resolve(tensor.id), tensor.id, call, arguments, states, output)  # type: ignore[arg-type]
+        return found | {"full_batch": True}
+    return None
+
+
+def _model_call(stmt: ast.stmt, model: str, resolve: Resolve) -> ast.Call | None:
+    calls = (n for n in _walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
+    return next((c for c in calls if resolve(c.func.id) == model), None)  # type: ignore[attr-defined]
+
+
+def _call_shape(stmt: ast.stmt, call: ast.Call, loop: ast.For, scope: list[ast.stmt]) -> tuple[dict, int | None] | None:
+    """(the hidden states the call threads, name → the value they start from; which of the model's outputs is the
+    prediction, None for the output itself), or None for a call this code does not read.
+
+    ``out, h = model(x, h)`` threads ``h`` (a state: an argument the call's own result rebinds) and predicts with
+    ``out``; ``recon, mu, logvar = model(x)`` predicts with ``recon``, the first output.
+    """
+    simple = isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return))
+    if not simple or call.keywords or not call.args or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) and stmt.value is call else None
+    if not isinstance(target, ast.Tuple):
+        return {}, None
+    if not all(isinstance(e, ast.Name) for e in target.elts):
+        return None
+    names = [e.id for e in target.elts]  # type: ignore[attr-defined]
+    threaded = {a.id for a in call.args if isinstance(a, ast.Name)} & set(names)
+    states = {name: _initial_state(name, loop, scope) for name in threaded}
+    outputs = [i for i, name in enumerate(names) if name not in threaded and name != "_"]
+    if None in states.values() or not outputs:
+        return None
+    return states, outputs[0]
+
+
+def _initial_state(name: str, loop: ast.For, scope: list[ast.stmt]) -> ast.expr | None:
+    """What ``name`` holds when the loop starts: the last assignment before it, when that is ``None`` (the
+    module's own zero state: RNN, LSTM and GRU layers start from zeros for None)."""
+    found: list[tuple[int, int, ast.expr]] = []  # (statement, line, value): lines compare within one cell only
+    for position, stmt in enumerate(scope):
+        inside = any(node is loop for node in _walk(stmt))
+        for node in _walk(stmt):
+            assigns = isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]
+            if assigns and (not inside or node.lineno < loop.lineno):
+                found.append((position, node.lineno, node.value))  # type: ignore[union-attr]
+        if inside:
+            break
+    value = max(found, key=lambda item: item[:2])[2] if found else None
+    return value if isinstance(value, ast.Constant) and value.value is None else None
+
+
+def _rendered(
+    loader: str, batch_target: str, call: ast.Call, arguments: list, states: dict, output: int | None
+) -> dict:
+    """The example as the templates use it: ``arguments`` (the call on a drawn batch), ``input`` (the one tensor
+    predict and serve feed) and ``forward`` (the call on ``features``, the input rows, down to the prediction)."""
+    calls: dict[str, list[str]] = {"arguments": [], "forward": []}
+    for argument, given in zip(call.args, arguments):
+        state = states[argument.id] if given is None else None  # type: ignore[attr-defined]
+        calls["arguments"].append(ast.unparse(state if given is None else given))
+        calls["forward"].append(ast.unparse(state) if given is None else "features")
+    found = {"loader": loader, "batch_target": batch_target, "arguments": ", ".join(calls["arguments"])}
+    inputs = [ast.unparse(a) for a in arguments if a is not None]
+    if len(inputs) == 1:  # predict and serve feed one tensor of rows
+        chosen = "" if output is None else f"[{output}]"
+        found |= {"input": inputs[0], "forward": f"model({', '.join(calls['forward'])}){chosen}"}
+    return found
 
 
 def _parameters(call: ast.Call, function: ast.FunctionDef) -> dict[str, str] | None:
@@ -222,16 +304,36 @@ def scopes(plan: Plan, step: Step) -> Iterator[tuple[list[ast.stmt], Resolve]]:
         yield function.body, (lambda name, p=passed, o=own, c=closure: p.get(name) if name in o or not c else name)
 
 
+_DEVICE_CALLS = {"device", "current_accelerator"}  # torch.device("cpu"), torch.accelerator.current_accelerator()
+
+
+def _device_names(plan: Plan) -> set[str]:
+    """Names the steps bind to a device: the analysis's ``device = "cuda" if ... else "cpu"``, and a
+    ``torch.device(...)`` bound under an ``if`` (``if use_accel: device = ... else: device = torch.device("cpu")``)."""
+    names = {s.binds[0] for step in plan.steps for p in step.body if (s := p.stmt).is_device and s.binds}
+    for node in (n for step in plan.steps for p in step.body for n in _walk(p.stmt.node)):
+        single = isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        if single and isinstance(node.value, ast.Call) and _func_name(node.value.func) in _DEVICE_CALLS:
+            names.add(node.targets[0].id)
+    return names
+
+
 def kept_loop_forward(plan: Plan, model: str, available: set[str]) -> dict | None:
-    """The forward example of the model's call in a kept train (else evaluate) loop over a saved loader."""
-    devices = {s.binds[0] for step in plan.steps for p in step.body if (s := p.stmt).is_device and s.binds}
+    """The forward example of the model's call in a kept train (else evaluate) loop over a saved loader.
+
+    A loader built after the model (by the train step itself, ``train_loader, test_loader = make_loaders()``, and
+    read by the evaluate step) is drawn once the step that builds it has run: ``until`` names that step."""
+    devices = _device_names(plan)
     steps = [s for s in plan.steps if s.role == "train"] + [s for s in plan.steps if s.role == "evaluate"]
     for step in steps:
         for body, resolve in scopes(plan, step):
             loops = (n for s in body if not isinstance(s, _SCOPES) for n in _walk(s) if isinstance(n, ast.For))
             for loop in loops:
-                found = _example(loop, model, resolve, devices)
-                # the loader is a stage output the step reads, drawn from before the model is built
-                if found and found["loader"] in step.inputs and found["loader"] in available:
-                    return found
+                found = _example(loop, model, resolve, devices, body)
+                # the loader is a stage output the step reads
+                if not found or found["loader"] not in step.inputs:
+                    continue
+                if found["loader"] not in available:
+                    found["until"] = next(s.name for s in plan.steps if found["loader"] in s.outputs)
+                return found
     return None

@@ -7,7 +7,8 @@
 - ``serve.py``: ``python -m PKG serve``, a LitServe endpoint validating every request against the schema.
 
 Generated only where the model's call is known: a torch model called with one tensor of a batch (in the mapped
-loop, or in the loop a Fabric project keeps: batch_call.py), or a model a plain (sklearn) project trains.
+loop, or in the loop a Fabric project keeps: batch_call.py, which also reads a hidden state threaded through the
+calls, a tuple of outputs and full-batch training), or a model a plain (sklearn) project trains.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def _postprocessing_in(body: list[ast.stmt], model: str) -> set[str]:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Assign) and _model_calls(node.value, model, set()):
                 bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                # `logits, hidden = model(x, hidden)`: the first output, the one predict keeps (batch_call)
+                first = [t.elts[0] for t in node.targets if isinstance(t, ast.Tuple) and t.elts]
+                bound.update(t.id for t in first if isinstance(t, ast.Name) and t.id != "_")
     return {kind for stmt in body for node in ast.walk(stmt) if (kind := _postprocessing_of(node, model, bound))}
 
 
@@ -94,13 +98,33 @@ def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
         return None
     if not mode.torch:
         return "sklearn"
-    if forward is None:
-        return None
-    # one argument, not a count of commas: `x.view(x.shape[0], -1)` is one tensor
-    call = ast.parse(f"model({forward['arguments']})", mode="eval").body
-    if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):  # type: ignore[attr-defined]
+    if forward is None or inference_call(forward) is None or not _saves_trained_model(plan, model_output):
         return None
     return "torch"
+
+
+def _saves_trained_model(plan: Plan, model: str) -> bool:
+    """The train stage saves the model it trained: an output of its own, or an input a later step reads (the
+    stage hands on what it changed in place). Otherwise the schema has no trained model to be recorded from."""
+    index = next(i for i, step in enumerate(plan.steps) if step.name == train_step_name(plan))
+    later = {name for step in plan.steps[index + 1 :] for name in step.inputs}
+    return model in plan.steps[index].outputs or model in later
+
+
+def inference_call(example: dict) -> dict | None:
+    """What predict and serve do with the example: ``input``, the one tensor of rows they feed, and ``forward``, the
+    model called on it (``features``) down to the prediction; None when the model takes more than one tensor.
+
+    A kept loop's example says both (batch_call: a hidden state starts from None, a tuple's first output is kept);
+    a mapped loop's call is the model on its one argument.
+    """
+    if "forward" in example:
+        return {"input": example["input"], "forward": example["forward"]}
+    # one argument, not a count of commas: `x.view(x.shape[0], -1)` is one tensor
+    call = ast.parse(f"model({example['arguments']})", mode="eval").body
+    if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):  # type: ignore[attr-defined]
+        return None
+    return {"input": example["arguments"], "forward": "model(features)"}
 
 
 def inference_operations(plan: Plan, mode: RenderMode) -> list[tuple[str, str]]:
@@ -142,7 +166,7 @@ def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
         "torch": which == "torch",
         "model_output": mode.model_output,
         "train_stage": schema_stage(plan, mode),
-        "example": mode.example,
+        "example": ({**mode.example, **inference_call(mode.example)} if which == "torch" else None),  # type: ignore
         "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
         "settings": plan.names.settings if plan.settings else "",
     }
