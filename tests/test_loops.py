@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import ast
 
+from jupyterlab_promote import api
 from jupyterlab_promote.analysis.loops import match_epoch_loop
 from jupyterlab_promote.api import analyze
 from jupyterlab_promote.codegen import generate
 
-from .helpers import TINY_TORCH, metrics_of, run_in_project, write_notebook
+from .helpers import (
+    TINY_TORCH,
+    lint_problems,
+    metrics_of,
+    run_in_project,
+    write_notebook,
+)
 
 CANONICAL = """
 for epoch in range(n_epochs):
@@ -153,3 +160,44 @@ def test_progress_bars_and_no_grad_blocks_are_understood():
     assert mapping is not None
     assert ast.unparse(mapping.train_loader) == "train_loader" and ast.unparse(mapping.val_loader) == "val_loader"
     assert mapping.validation.loss == "val_loss"
+
+
+CARRIED_STATE = [
+    "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, TensorDataset",
+    ("epochs = 2\ntorch.manual_seed(0)", ["parameters"]),
+    (
+        "X = torch.randn(32, 5, 3)\ny = (X.sum((1, 2)) > 0).long()\nloader = DataLoader(TensorDataset(X, y), batch_size=8)",
+        ["promote:data"],
+    ),
+    (
+        "class Recurrent(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.rnn = nn.GRU(3, 4, batch_first=True)\n        self.head = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x, hidden):\n        out, hidden = self.rnn(x, hidden)\n"
+        "        return self.head(out[:, -1]), hidden\n\n\nmodel = Recurrent()",
+        ["promote:model"],
+    ),
+    (
+        "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\nloss_fn = nn.CrossEntropyLoss()\n"
+        "for epoch in range(epochs):\n    hidden = None\n    for xb, yb in loader:\n        optimizer.zero_grad()\n"
+        "        logits, hidden = model(xb, hidden)\n        hidden = hidden.detach()\n"
+        "        loss = loss_fn(logits, yb)\n        loss.backward()\n        optimizer.step()",
+        ["promote:train"],
+    ),
+    (
+        "with torch.no_grad():\n    logits, _ = model(X, None)\n    acc = (logits.argmax(1) == y).float().mean().item()",
+        ["promote:evaluate"],
+    ),
+]
+
+
+def test_a_loop_whose_batches_pass_state_on_is_kept_and_trains(tmp_path):
+    # A training_step sees one batch: `hidden` from the batch before would be an undefined name there.
+    plan = analyze(write_notebook(tmp_path / "carried.ipynb", CARRIED_STATE))
+    assert plan.loop is None
+    [kept] = [d for d in plan.all_diagnostics if d.code == "PRM014"]
+    assert "reads hidden" in kept.message
+    result = api.promote(plan.notebook.path, tmp_path / "out", commit=False)
+    assert lint_problems(result.output) == []
+    run = run_in_project(result.output, "-m", "carried", "run", "--smoke")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "acc" in metrics_of(result.output)

@@ -101,7 +101,7 @@ def _match_loop(plan: Plan, sites: list[Placed]) -> MappedLoop | str:
     bodies = [mapping.train] + ([mapping.validation] if mapping.validation else [])
     for body in bodies:
         if free := _free_names(body) - known:
-            return f"the batch code reads {', '.join(sorted(free))} from the notebook"
+            return f"the batch code reads {', '.join(sorted(free))}, which one batch alone does not give"
     expressions = [optimizer.stmt.node] + ([scheduler.stmt.node] if scheduler else [])
     hparams = sorted({n.id for e in expressions for n in ast.walk(e) if isinstance(n, ast.Name) and n.id in params})
     hparams += sorted(
@@ -112,15 +112,15 @@ def _match_loop(plan: Plan, sites: list[Placed]) -> MappedLoop | str:
 
 
 def _free_names(body: StepBody) -> set[str]:
-    """Names a batch body reads that neither it nor its batch target binds."""
-    local = {
-        n.id for s in body.statements for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    local |= {n.id for n in ast.walk(ast.parse(body.batch_target)) if isinstance(n, ast.Name)}
-    read = {
-        n.id for s in body.statements for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    }
-    return read - local
+    """Names a batch body reads before it binds them: from the notebook, or carried over from the batch before
+    (``out, hidden = model(x, hidden)``), which a training_step, called on one batch alone, never sees."""
+    bound = {n.id for n in ast.walk(ast.parse(body.batch_target)) if isinstance(n, ast.Name)}
+    free: set[str] = set()
+    for stmt in body.statements:
+        names = [n for n in ast.walk(stmt) if isinstance(n, ast.Name)]
+        free |= {n.id for n in names if isinstance(n.ctx, ast.Load)} - bound
+        bound |= {n.id for n in names if isinstance(n.ctx, ast.Store)}
+    return free
 
 
 def _record_mapping(plan: Plan, loop: MappedLoop) -> None:
