@@ -106,6 +106,11 @@ FULL_BATCH = [
     ("acc = (model(X).argmax(1) == y).float().mean().item()", ["promote:evaluate"]),
 ]
 
+# the train step also measures: no later step reads the model, and the train stage must still save it
+MEASURED_IN_TRAIN = FULL_BATCH[:4] + [
+    (FULL_BATCH[4][0] + "\nacc = (model(X).argmax(1) == y).float().mean().item()", ["promote:train"])
+]
+
 # the train step builds its loaders itself (after the model); the evaluate step reads the test loader it hands on
 LOADERS_IN_TRAIN = [
     IMPORTS,
@@ -218,10 +223,12 @@ def _predicted(project: Path, rows: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     ("cells", "shape", "call"),
     [
-        (HIDDEN_STATE, [5, 3], lambda model, x: model(x, None)[0]),
-        (FULL_BATCH, [3], lambda model, x: model(x)),
+        (HIDDEN_STATE, [5, 3], lambda model, x: model(x, None)[0].argmax(1)),
+        (FULL_BATCH, [3], lambda model, x: model(x).argmax(1)),
+        # no evaluate step shows a post-processing: the model's own output
+        (MEASURED_IN_TRAIN, [3], lambda model, x: model(x)),
     ],
-    ids=["hidden_state", "full_batch"],
+    ids=["hidden_state", "full_batch", "measured_in_train"],
 )
 def test_predict_equals_the_trained_model_called_as_the_notebook_calls_it(tmp_path, monkeypatch, cells, shape, call):
     project = _promoted(tmp_path, cells)
@@ -230,5 +237,5 @@ def test_predict_equals_the_trained_model_called_as_the_notebook_calls_it(tmp_pa
     rows = np.random.default_rng(3).standard_normal((17, *shape)).astype(np.float32)
     model = torch.load(project / "artifacts" / "train" / "model.pt", weights_only=False).eval()
     with torch.no_grad():
-        expected = call(model, torch.from_numpy(rows)).argmax(1).numpy()
-    assert np.array_equal(_predicted(project, rows), expected)
+        expected = call(model, torch.from_numpy(rows)).numpy()
+    assert np.allclose(_predicted(project, rows), expected, rtol=1e-5, atol=1e-6)

@@ -17,7 +17,7 @@ import ast
 
 from ..stages.plan import Plan
 from .batch_call import scopes
-from .mlops import stage_name, train_step_name
+from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .render import format_python, render
 
@@ -104,11 +104,9 @@ def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
 
 
 def _saves_trained_model(plan: Plan, model: str) -> bool:
-    """The train stage saves the model it trained: an output of its own, or an input a later step reads (the
-    stage hands on what it changed in place). Otherwise the schema has no trained model to be recorded from."""
-    index = next(i for i, step in enumerate(plan.steps) if step.name == train_step_name(plan))
-    later = {name for step in plan.steps[index + 1 :] for name in step.inputs}
-    return model in plan.steps[index].outputs or model in later
+    """The train stage saves the model it trained (else the schema has no trained model to be recorded from)."""
+    train = plan.step(train_step_name(plan))
+    return train is not None and model in handed_on(plan, train)
 
 
 def inference_call(example: dict) -> dict | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..stages.plan import Plan
 from ..stages.search_space import search_space
+from .model_output import find_model
 from .render import yaml_value
 
 MLOPS_STAGES = ("tune", "final", "register", "export")
@@ -41,10 +42,14 @@ class Stage:
         return {"name": self.name, "help": self.help, "params": self.params, "reads": self.reads}
 
 
-def _handed_on(plan: Plan, step) -> list[str]:
+def handed_on(plan: Plan, step) -> list[str]:
     """What a step's stage saves: its outputs, and the inputs later steps read, since the step may have
-    changed them in place (training updates the model it was given)."""
+    changed them in place (training updates the model it was given). The train step always saves the model it
+    was given, read by no later step or not: register, export, predict and serve load the trained model."""
     later = {name for other in plan.steps[plan.steps.index(step) + 1 :] for name in other.inputs}
+    model = find_model(plan)[1]
+    if model is not None and step.name == train_step_name(plan):
+        later.add(model)
     outputs = list(step.outputs) + ([plan.names.metrics] if step.metrics or step.metric_tables else [])
     return outputs + [name for name in step.inputs if name in later and name not in outputs]
 
@@ -162,7 +167,7 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
                 step=step.name,
                 code=["common", name],
                 inputs=inputs,
-                outputs=_handed_on(plan, step),
+                outputs=handed_on(plan, step),
             )
         )
         for output in stages[-1].outputs:
