@@ -201,6 +201,14 @@ def test_a_full_batch_tensor_the_loop_rebinds_is_refused(tmp_path):
     assert _example(tmp_path, cells) is None
 
 
+def test_a_project_without_predict_says_why_in_its_readme(tmp_path):
+    cells = [*HIDDEN_STATE[:4], _train("        logits, _ = model(xb, xb)\n"), ("acc = 0.5", ["promote:evaluate"])]
+    files = api.preview(write_notebook(tmp_path / "nb.ipynb", cells), tmp_path / "out").files
+    assert not any(f.path.endswith(("predict.py", "serve.py")) for f in files)
+    readme = next(f for f in files if f.path == "README.md").diff
+    assert "Not generated: `model` is called on more than one tensor" in readme
+
+
 def _promoted(root: Path, cells: list) -> Path:
     project = root / "out"
     assert api.promote(write_notebook(root / "nb.ipynb", cells), project, commit=False).ok

@@ -92,15 +92,28 @@ def postprocessing(plan: Plan, model: str | None) -> str:
 
 
 def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
-    """ "torch", "sklearn" or None (no predict/serve: no model, or a model whose call is not one tensor)."""
-    model_output, forward = mode.model_output, mode.example
-    if model_output is None or train_step_name(plan) is None:
+    """ "torch", "sklearn" or None (no predict/serve: ``inference_refusal`` says why)."""
+    if inference_refusal(plan, mode):
         return None
+    return "torch" if mode.torch else "sklearn"
+
+
+def inference_refusal(plan: Plan, mode: RenderMode) -> str:
+    """Why the project gets no predict and serve, in words for its README; empty when it gets them."""
+    model, forward = mode.model_output, mode.example
+    if model is None:
+        return "no model step binds a model (tag the cell that builds it `promote:model`)"
+    if train_step_name(plan) is None:
+        return "the notebook has no train step"
     if not mode.torch:
-        return "sklearn"
-    if forward is None or inference_call(forward) is None or not _saves_trained_model(plan, model_output):
-        return None
-    return "torch"
+        return ""
+    if forward is None:
+        return f"how the training loop calls `{model}` on one batch could not be read from the notebook"
+    if inference_call(forward) is None:
+        return f"`{model}` is called on more than one tensor, and a row of a file is one"
+    if not _saves_trained_model(plan, model):
+        return f"the train step does not hand on the `{model}` it trains"
+    return ""
 
 
 def _saves_trained_model(plan: Plan, model: str) -> bool:
@@ -145,6 +158,7 @@ def inference_readme(plan: Plan, mode: RenderMode) -> dict:
     which = inference_kind(plan, mode)
     return {
         "inference": which,
+        "inference_refusal": inference_refusal(plan, mode),
         "inference_stage": schema_stage(plan, mode),
         "inference_model": mode.model_output,
         "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
