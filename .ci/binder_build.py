@@ -6,8 +6,8 @@ repo2docker puts the repository in the user's home directory, installs binder/en
 binder/postBuild there, and starts `jupyter lab`; Binder's link opens urlpath=lab/tree/demo.ipynb. Here: a fresh
 clone as $HOME, a plain virtual environment with pip's equivalents of environment.yml (python, nodejs and git
 come from the machine), postBuild run as-is (`set -e`: any error fails), a real `jupyter lab`, and the panel
-driven by Playwright in Chromium (ui-tests/binder), ending with the promotion's commit checked on disk.
-Prints each stage's wall time with the load average after it.
+driven by Playwright in Chromium (ui-tests/binder), ending with the promotion's commit checked on disk and the
+promoted project's tests passing in that environment. Prints each stage's wall time with the load average after it.
 """
 
 from __future__ import annotations
@@ -144,7 +144,14 @@ def main(repo: Path) -> int:
         ).stdout
         assert answer["sha"] in log, (answer, log)
         assert (project / "src" / "demo" / "pipeline.py").is_file(), project
-        print(f"binder simulation: commit {answer['sha']} in {project}; total {time.perf_counter() - begin:.1f} s")
+        print(f"binder simulation: commit {answer['sha']} in {project}", flush=True)
+        # postBuild installs the demo extra, not the test suite's: the promoted project's own tests (what the panel's
+        # Tests job runs) must pass on it.
+        subprocess.run(
+            [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env, check=True
+        )
+        stage("the promoted project's tests", t)
+        print(f"binder simulation: total {time.perf_counter() - begin:.1f} s")
         print("binder simulation: 1 passed, 0 failed")
     return 0
 
