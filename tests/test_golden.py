@@ -38,3 +38,18 @@ def test_generated_output_is_the_recorded_output(key):
 
 def test_every_golden_notebook_is_recorded():
     assert set(golden_notebooks()) <= set(RECORDED), "python -m tests.golden.generate records the new ones"
+
+
+def test_the_record_holds_in_an_environment_with_newer_packages(monkeypatch):
+    # A fresh environment resolves newer distributions, and promotion writes their versions as floors.
+    if formatter_versions() != FORMATTERS:
+        pytest.skip(f"record made with {FORMATTERS}, here {formatter_versions()}")
+    from jupyterlab_promote.codegen import dependencies
+
+    installed = dependencies.metadata.version
+
+    def newer(name: str) -> str:
+        return installed(name) and "99.1.2"  # what is not installed here stays so
+
+    monkeypatch.setattr(dependencies.metadata, "version", newer)
+    assert generated_hashes(golden_notebooks()["examples/demo"]) == RECORDED["examples/demo"]

@@ -4,7 +4,8 @@
 
 The record covers the demo, our fixture notebooks and, when ../shared sits beside the clone, every corpus
 notebook. promote.toml is hashed without its `generation_key` and `tool_version` lines: they change with
-any change to this code, which is what the record is there to show does not change the output.
+any change to this code, which is what the record is there to show does not change the output. Requirement
+floors (``torch>=2.13.0``) are hashed as ``>=FLOOR``: they are the versions installed here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from ..helpers import CORPUS, FIXTURES
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = Path(__file__).resolve().parent / "generated.json"
 _VOLATILE = re.compile(r"^(generation_key|tool_version) = .*\n", re.MULTILINE)
+# A requirement's floor is the version installed where promotion runs (codegen/dependencies.requirement): a fresh
+# environment resolves newer ones. The record holds what promotion writes, not what pip resolved.
+_FLOOR = re.compile(r">=\d[\w.]*")
 
 
 def golden_notebooks() -> dict[str, Path]:
@@ -41,6 +45,7 @@ def generated_hashes(notebook: Path) -> dict[str, str]:
     for name, text in sorted(generate(plan, notebook.name).files.items()):
         if name == "promote.toml":
             text = _VOLATILE.sub("", text)
+        text = _FLOOR.sub(">=FLOOR", text)
         hashes[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return hashes
 
