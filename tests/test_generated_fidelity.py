@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import ast
 import os
+from pathlib import Path
 
 from jupyterlab_promote import api
 
 from .helpers import (
+    FIXTURES,
     TINY_LIGHTNING,
     TINY_TORCH,
+    comment_wrapped_statements,
     lint_problems,
     metrics_of,
     run_in_project,
@@ -682,3 +685,13 @@ def test_a_skipped_setting_that_can_change_results_is_a_warning_and_a_cosmetic_o
     found = [d for d in plan.all_diagnostics if d.code == "PRM041"]
     assert [(d.cell_index, d.line) for d in found] == [(1, 1)], [d.format() for d in found]
     assert "set_default_dtype" in found[0].message
+
+
+def test_our_own_lines_keep_their_comments_above_not_wrapped_in_brackets(tmp_path):
+    """black wraps a statement whose trailing comment passes the line length: ``if (`` / ``x`` / ``):  # why``."""
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo.ipynb"
+    notebooks = [demo, FIXTURES / "epoch_loop.ipynb", write_notebook(tmp_path / "tiny.ipynb", TINY_TORCH)]
+    notebooks.append(write_notebook(tmp_path / "lit.ipynb", TINY_LIGHTNING))
+    for index, notebook in enumerate(notebooks):
+        assert api.promote(notebook, tmp_path / f"out{index}", commit=False).ok
+        assert comment_wrapped_statements(tmp_path / f"out{index}") == [], notebook.name

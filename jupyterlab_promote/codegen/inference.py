@@ -19,6 +19,7 @@ from ..stages.plan import Plan
 from .batch_call import scopes
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
+from .own_lightning import evaluation_bodies
 from .render import format_python, render
 
 _SIGMOID = {"sigmoid"}
@@ -75,8 +76,8 @@ def postprocessing(plan: Plan, model: str | None) -> str:
 
     Recognised: ``model(x).argmax(1)``, ``torch.argmax(out, dim=1)``, ``_, pred = torch.max(out, 1)`` (``out``
     bound to ``model(x)`` in the step), ``torch.sigmoid(model(x))``, in the step or in a function it calls with the
-    model (``test(loader, model)``). Anything else, or two different ones: raw outputs ("none"), since a guess would
-    silently change what the model predicts.
+    model (``test(loader, model)``), or in the ``test_step`` of the notebook's own LightningModule. Anything else,
+    or two different ones: raw outputs ("none"), since a guess would silently change what the model predicts.
     """
     if model is None:
         return "none"
@@ -88,6 +89,9 @@ def postprocessing(plan: Plan, model: str | None) -> str:
             names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             for local in sorted(n for n in names if resolve(n) == model):
                 found |= _postprocessing_in(body, local)
+    if plan.loop is None and plan.lightning:  # the notebook's own LightningModule evaluates itself: `self(x)`
+        for body in evaluation_bodies(plan, model):
+            found |= _postprocessing_in(body, "self")
     return found.pop() if len(found) == 1 else "none"
 
 

@@ -9,29 +9,64 @@ from ..stages.plan import Plan
 
 
 def find_model(plan: Plan) -> tuple[str | None, str | None]:
-    """(step, variable) holding the model after the model step."""
+    """(step, variable) holding the model after the model step.
+
+    A model step that only defines classes leaves the instance to the train step, as Lightning notebooks do
+    (``model = LitModel(); trainer.fit(model, loader)`` in one cell): then the train step's instance of one of the
+    notebook's torch modules is the model, and the step that builds it is the train step."""
     step = plan.step("model")
-    if not step:
-        return None, None
-    candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
-    candidates = [n for n in candidates if not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)]
-    built = _built_from_notebook_classes(plan, step)
-    ranked = sorted(candidates, key=lambda n: (n != "model", n not in built, not _MODEL_NAME.search(n)))
-    return step.name, ranked[0] if ranked else None
+    if step:
+        candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
+        candidates = [n for n in candidates if not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)]
+        built = _built_fromnotebook_classes(plan, step)
+        ranked = sorted(candidates, key=lambda n: (n != "model", n not in built, not _MODEL_NAME.search(n)))
+        if ranked:
+            return step.name, ranked[0]
+    train = plan.loop.step if plan.loop else next((s for s in plan.steps if s.role == "train"), None)
+    modules = _module_classes(plan)
+    built_in_train = sorted(_built_fromnotebook_classes(plan, train, modules) if train else ())
+    if train is None or not built_in_train:
+        return (step.name if step else None), None
+    return train.name, min(built_in_train, key=lambda n: (n != "model", not _MODEL_NAME.search(n)))
 
 
 _MODEL_NAME = re.compile(r"model|net|rnn|lstm|encoder|classifier", re.IGNORECASE)
 
 
-def _built_from_notebook_classes(plan: Plan, step) -> set[str]:
-    """Names the step binds by calling a class the notebook defines (``net = Net()``, ``m = MLP(...).to(d)``)."""
-    classes = {
-        stmt.binds[0]
+def notebook_classes(plan: Plan) -> dict[str, ast.ClassDef]:
+    """Every class the notebook's code cells define, by name."""
+    return {
+        stmt.node.name: stmt.node
         for cell in plan.cells
         if cell.names
         for stmt in cell.names.statements
         if isinstance(stmt.node, ast.ClassDef)
     }
+
+
+def _module_classes(plan: Plan) -> set[str]:
+    """The notebook's torch modules: classes derived from ``nn.Module`` or ``LightningModule``, or from another
+    such class of the notebook (a helper class, ``Keeper()``, is no model)."""
+    classes = notebook_classes(plan)
+    found: set[str] = set()
+    while True:
+        more = {
+            name
+            for name, node in classes.items()
+            if name not in found
+            and any(ast.unparse(base).split(".")[-1] in _MODULE_BASES | found for base in node.bases)
+        }
+        if not more:
+            return found
+        found |= more
+
+
+_MODULE_BASES = {"Module", "LightningModule"}
+
+
+def _built_fromnotebook_classes(plan: Plan, step, classes: set[str] | None = None) -> set[str]:
+    """Names the step binds by calling a class the notebook defines (``net = Net()``, ``m = MLP(...).to(d)``)."""
+    classes = set(notebook_classes(plan)) if classes is None else classes
     built = set()
     for placed in step.body:
         node = placed.stmt.node

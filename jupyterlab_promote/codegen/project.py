@@ -26,6 +26,7 @@ from .modules import (
     pipeline_module,
 )
 from .operate import operate_context, operate_files, operate_modules, operate_operations
+from .own_lightning import own_module_forward
 from .render import format_python, render, toml_key, toml_value, yaml_value
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
@@ -223,13 +224,16 @@ def _definition_modules(plan: Plan, kind: Runtime) -> tuple[dict[str, str], bool
 
 def _forward_example(plan: Plan, model_step: str | None, model_output: str | None, torch: bool) -> dict | None:
     """A forward pass of the model on a real batch, for the schema, predict, serve, the export and their tests: the
-    mapped loop's call, or on Fabric the call in the loop the notebook keeps; None without one."""
+    mapped loop's call, on Fabric the call in the loop the notebook keeps, or the ``training_step`` of the
+    notebook's own LightningModule; None without one."""
     if not (torch and model_output is not None):
         return None
     model_index = next((i for i, s in enumerate(plan.steps) if s.name == model_step), -1)
     available = {n for step in plan.steps[: model_index + 1] for p in step.body for n in p.stmt.binds}
     if runtime_kind(plan) is Runtime.FABRIC:
         return kept_loop_forward(plan, model_output, available)
+    if plan.loop is None and plan.lightning:
+        return own_module_forward(plan, model_output, available)
     if model_output != (plan.loop.mapping.model if plan.loop else None):
         return None
     return forward_test(plan, available)
