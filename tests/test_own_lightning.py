@@ -1,6 +1,7 @@
 """A notebook that already trains its own LightningModule, built in the train cell (``model = LitModel()`` beside
 ``trainer.fit``): the trained module is the model, and its ``training_step`` says how predict and serve call it
-(issue 9: the Lightning tutorials' layout, wild01 in the corpus, had no predict or serve)."""
+(issue 9: the Lightning tutorials' layout, wild01 in the corpus, had no predict or serve). The same holds for a
+plain torch module built in the train cell above its loop."""
 
 from __future__ import annotations
 
@@ -121,3 +122,21 @@ def test_the_call_is_read_from_the_modules_training_step_and_the_loader_from_fit
     expected = CALLS[(training_step, fit, base)]
     wanted = expected and {"loader": "loader", "batch_target": expected[0], "arguments": expected[1]}
     assert own_module_forward(plan, "model", {"X", "y", "loader", "model", "trainer"}) == wanted
+
+
+def test_a_plain_module_built_in_the_train_cell_is_the_model_predict_loads(tmp_path):
+    """The same layout without Lightning: ``class Net`` in the model cell, ``model = Net()`` above the loop."""
+    net = "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 2)\n\n"
+    net += "    def forward(self, x):\n        return self.fc(x)"
+    loop = "for epoch in range(epochs):\n    for xb, yb in loader:\n        optimizer.zero_grad()\n"
+    loop += "        loss = loss_fn(model(xb), yb)\n        loss.backward()\n        optimizer.step()"
+    train = "model = Net()\nhelper = object()\noptimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+    train += "loss_fn = nn.CrossEntropyLoss()\n" + loop
+    cells = [IMPORTS, *_cells()[1:3], (net, ["promote:model"]), (train, ["promote:train"])]
+    cells.append(
+        ("with torch.no_grad():\n    acc = (model(X).argmax(1) == y).float().mean().item()", ["promote:evaluate"])
+    )
+    notebook = write_notebook(tmp_path / "plain.ipynb", cells)
+    assert find_model(build_plan(read_notebook(notebook))) == ("train", "model")
+    assert api.promote(notebook, tmp_path / "out", commit=False).ok
+    assert 'POSTPROCESS = "argmax"' in (tmp_path / "out" / "src" / "plain" / "schema.py").read_text()
