@@ -18,13 +18,13 @@ def find_model(plan: Plan) -> tuple[str | None, str | None]:
     if step:
         candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
         candidates = [n for n in candidates if not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)]
-        built = _built_fromnotebook_classes(plan, step)
+        built = _built_from_notebook_classes(plan, step)
         ranked = sorted(candidates, key=lambda n: (n != "model", n not in built, not _MODEL_NAME.search(n)))
         if ranked:
             return step.name, ranked[0]
     train = plan.loop.step if plan.loop else next((s for s in plan.steps if s.role == "train"), None)
     modules = _module_classes(plan)
-    built_in_train = sorted(_built_fromnotebook_classes(plan, train, modules) if train else ())
+    built_in_train = sorted(_built_from_notebook_classes(plan, train, modules) if train else ())
     if train is None or not built_in_train:
         return (step.name if step else None), None
     return train.name, min(built_in_train, key=lambda n: (n != "model", not _MODEL_NAME.search(n)))
@@ -64,7 +64,7 @@ def _module_classes(plan: Plan) -> set[str]:
 _MODULE_BASES = {"Module", "LightningModule"}
 
 
-def _built_fromnotebook_classes(plan: Plan, step, classes: set[str] | None = None) -> set[str]:
+def _built_from_notebook_classes(plan: Plan, step, classes: set[str] | None = None) -> set[str]:
     """Names the step binds by calling a class the notebook defines (``net = Net()``, ``m = MLP(...).to(d)``)."""
     classes = set(notebook_classes(plan)) if classes is None else classes
     built = set()

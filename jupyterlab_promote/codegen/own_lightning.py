@@ -9,13 +9,14 @@ from __future__ import annotations
 import ast
 
 from ..stages.plan import Plan, Step
+from .mlops import train_step_name
 from .model_output import notebook_classes
 
 
 def own_module_forward(plan: Plan, model: str, available: set[str]) -> dict | None:
     """{loader, batch_target, arguments} read from ``fit`` and the model class's ``training_step``; None when the
     loader is not a saved name, the class is not the notebook's, or its step calls the model some other way."""
-    train = next((s for s in plan.steps if s.role == "train"), None)
+    train = plan.step(train_step_name(plan) or "")
     if train is None:
         return None
     fit = _fit_call(train, model)
