@@ -51,55 +51,123 @@ def _cells(training_step: str = TRAINING_STEP, fit: str = "trainer.fit(model, lo
     ]
 
 
-def test_a_module_built_beside_its_trainer_predicts_and_serves_as_the_notebook_evaluates(tmp_path):
+def _promote_train_predict_and_serve(tmp_path, cells: list, stem: str) -> tuple:
+    """Promote ``cells``, train, then predict on held-out rows and serve them in process: (project, the predictions
+    of the trained model called directly, what predict wrote, what serve answered)."""
     project = tmp_path / "out"
-    result = api.promote(write_notebook(tmp_path / "lit.ipynb", _cells()), project)
+    result = api.promote(write_notebook(tmp_path / f"{stem}.ipynb", cells), project)
     assert result.ok
-    package = project / "src" / "lit"
     assert "## Predict and serve\n\nNot generated" not in (project / "README.md").read_text()
-    assert 'POSTPROCESS = "argmax"' in (package / "schema.py").read_text()  # read from test_step's `self(x)`
+    # read from test_step's `self(x)`
+    assert 'POSTPROCESS = "argmax"' in (project / "src" / stem / "schema.py").read_text()
     assert lint_problems(project) == []
     values = np.random.default_rng(3).standard_normal((30, 3)).astype(np.float32)
     np.save(project / "held.npy", values)
     code = (
-        "import json, numpy, torch\nfrom lit.__main__ import main\n"
+        f"import json, numpy, torch\nfrom {stem}.__main__ import main\n"
         "print('CODES', [main(['train', '--accelerator', 'cpu']), main(['predict', '--input', 'held.npy', "
         "'--output', 'pred.csv', '--model', 'artifacts/train/model.pt', '--batch-size', '8'])])\n"
-        "model = torch.load('artifacts/train/model.pt', weights_only=False).eval()\n"  # the class lives in `lit`
+        # the class lives in the package, so the pickle loads only there
+        "model = torch.load('artifacts/train/model.pt', weights_only=False).eval()\n"
         "with torch.no_grad():\n"
         "    print('DIRECT', json.dumps(model(torch.from_numpy(numpy.load('held.npy'))).argmax(1).tolist()))"
     )
     done = run_in_project(project, "-c", code)
     assert "CODES [0, 0]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
     assert json.loads((project / "artifacts" / "schema.json").read_text())["input"]["shape"] == [3]
-    expected = np.array(json.loads(done.stdout.split("DIRECT", 1)[1]))
+    direct = json.loads(done.stdout.split("DIRECT", 1)[1])
     lines = (project / "pred.csv").read_text().splitlines()
-    assert lines[0] == "prediction" and np.array_equal(np.array(lines[1:], dtype=np.int64), expected)
+    assert lines[0] == "prediction"
     code = (
-        "import json, os\nfrom lit import serve\nfrom lit.config import load_config\n"
+        f"import json, os\nfrom {stem} import serve\nfrom {stem}.config import load_config\n"
         "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
         "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.pt', 1, 0.0)\napi.setup('cpu')\n"
         f"request = serve.PredictRequest(inputs={values[:4].tolist()!r})\n"
         "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))"
     )
     done = run_in_project(project, "-c", code)
-    assert json.loads(done.stdout.split("SERVED", 1)[1]) == {"predictions": expected[:4].tolist()}, done.stderr[-3000:]
+    served = json.loads(done.stdout.split("SERVED", 1)[1])["predictions"] if "SERVED" in done.stdout else done.stderr
+    return project, direct, [int(line) for line in lines[1:]], served
+
+
+def test_a_module_built_beside_its_trainer_predicts_and_serves_as_the_notebook_evaluates(tmp_path):
+    _, direct, predicted, served = _promote_train_predict_and_serve(tmp_path, _cells(), "lit")
+    assert predicted == direct and served == direct[:4]
+
+
+DATAMODULE = """class BlobsDataModule(pl.LightningDataModule):
+    def __init__(self, n_rows, batch_size):
+        super().__init__()
+        self.n_rows = n_rows
+        self.batch_size = batch_size
+
+    def setup(self, stage=None):
+        generator = torch.Generator().manual_seed(0)
+        X = torch.randn(self.n_rows, 3, generator=generator)
+        y = (X.sum(1) > 0).long()
+        self.train_set, self.test_set = random_split(TensorDataset(X, y), [0.75, 0.25], generator=generator)
+
+    def train_dataloader(self):
+        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
+
+    def test_dataloader(self):
+        return DataLoader(self.test_set, batch_size=64)
+
+
+dm = BlobsDataModule(n_rows, batch_size)"""
+
+
+def _datamodule_cells(fit: str) -> list:
+    """The Lightning tutorials' other layout: the data lives in a LightningDataModule handed to ``fit``."""
+    return [
+        IMPORTS + ", random_split",
+        ("n_rows = 512\nbatch_size = 32\nepochs = 2\nlr = 0.1\ntorch.manual_seed(0)", ["parameters"]),
+        (DATAMODULE, ["promote:data"]),
+        (MODULE.format(training_step=TRAINING_STEP), ["promote:model"]),
+        (TRAIN.format(fit=fit), ["promote:train"]),
+        ("results = trainer.test(model, datamodule=dm)\ntest_acc = results[0]['test_acc']", ["promote:evaluate"]),
+    ]
+
+
+def test_a_module_trained_on_a_datamodule_predicts_serves_and_checks_drift(tmp_path):
+    """``trainer.fit(model, datamodule=dm)``: the schema, the export's example, the forward test and the drift
+    reference all read the batches of ``dm.train_dataloader()`` after ``setup("fit")``, as ``fit`` does."""
+    cells = _datamodule_cells("trainer.fit(model, datamodule=dm)")
+    project, direct, predicted, served = _promote_train_predict_and_serve(tmp_path, cells, "blobs")
+    assert predicted == direct and served == direct[:4]
+    assert json.loads((project / "artifacts" / "reference" / "reference.json").read_text())["rows"] == 384
+    rng = np.random.default_rng(5)
+    np.save(project / "fresh.npy", rng.standard_normal((300, 3)).astype(np.float32))
+    np.save(project / "shifted.npy", (rng.standard_normal((300, 3)) + 2.0).astype(np.float32))
+    assert run_in_project(project, "-m", "blobs", "drift", "--input", "fresh.npy").returncode == 0
+    assert run_in_project(project, "-m", "blobs", "drift", "--input", "shifted.npy").returncode == 1
+    done = run_in_project(
+        project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pipeline.py", "-k", "forward"
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_a_datamodule_given_by_position_is_known_by_its_class(tmp_path):
+    notebook = write_notebook(tmp_path / "blobs.ipynb", _datamodule_cells("trainer.fit(model, dm)"))
+    plan = build_plan(read_notebook(notebook))
+    found = own_module_forward(plan, "model", {"dm", "model", "trainer"})
+    assert found == {"loader": "dm", "datamodule": True, "batch_target": "x, y", "arguments": "x"}
 
 
 BASE = "class Base(pl.LightningModule):\n" + TRAINING_STEP + "\n\n"
 CALLS = {
     # the tutorials' form
-    (TRAINING_STEP, "trainer.fit(model, loader)", ""): ("x, y", "x"),
+    (TRAINING_STEP, "trainer.fit(model, loader)", ""): ("x, y", "x", False),
     # the loader by keyword, the batch indexed, forward named
     (
         "    def training_step(self, batch, batch_idx):\n        return F.cross_entropy(self.forward(batch[0]), batch[1])\n",
         "trainer.fit(model, train_dataloaders=loader)",
         "",
-    ): ("batch", "batch[0]"),
+    ): ("batch", "batch[0]", False),
     # inherited from another class of the notebook
-    ("", "trainer.fit(model, loader)", BASE): ("x, y", "x"),
-    # a datamodule is not one loader whose batches the step sees
-    (TRAINING_STEP, "trainer.fit(model, datamodule=loader)", ""): None,
+    ("", "trainer.fit(model, loader)", BASE): ("x, y", "x", False),
+    # a DataModule by keyword: its training loader's batches reach the step
+    (TRAINING_STEP, "trainer.fit(model, datamodule=loader)", ""): ("x, y", "x", True),
     # a submodule called, not the module: its forward may differ
     (
         "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return F.cross_entropy(self.net(x), y)\n",
@@ -120,7 +188,7 @@ def test_the_call_is_read_from_the_modules_training_step_and_the_loader_from_fit
     plan = build_plan(read_notebook(write_notebook(tmp_path / "lit.ipynb", cells)))
     assert find_model(plan) == ("train", "model")
     expected = CALLS[(training_step, fit, base)]
-    wanted = expected and {"loader": "loader", "batch_target": expected[0], "arguments": expected[1]}
+    wanted = expected and dict(zip(("batch_target", "arguments", "datamodule"), expected), loader="loader")
     assert own_module_forward(plan, "model", {"X", "y", "loader", "model", "trainer"}) == wanted
 
 

@@ -47,14 +47,19 @@ def notebook_classes(plan: Plan) -> dict[str, ast.ClassDef]:
 def _module_classes(plan: Plan) -> set[str]:
     """The notebook's torch modules: classes derived from ``nn.Module`` or ``LightningModule``, or from another
     such class of the notebook (a helper class, ``Keeper()``, is no model)."""
+    return notebook_subclasses(plan, _MODULE_BASES)
+
+
+def notebook_subclasses(plan: Plan, bases: set[str]) -> set[str]:
+    """The notebook's classes derived from one of ``bases`` (by last name: ``pl.LightningDataModule`` counts),
+    directly or through another of the notebook's classes."""
     classes = notebook_classes(plan)
     found: set[str] = set()
     while True:
         more = {
             name
             for name, node in classes.items()
-            if name not in found
-            and any(ast.unparse(base).split(".")[-1] in _MODULE_BASES | found for base in node.bases)
+            if name not in found and any(ast.unparse(base).split(".")[-1] in bases | found for base in node.bases)
         }
         if not more:
             return found

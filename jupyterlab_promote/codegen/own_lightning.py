@@ -1,7 +1,9 @@
-"""The forward example of a notebook that already trains its own LightningModule: ``trainer.fit(model, loader)``.
+"""The forward example of a notebook that already trains its own LightningModule: ``trainer.fit(model, loader)``
+or ``trainer.fit(model, datamodule=dm)``.
 
-Lightning hands ``training_step`` each batch of the loader given to ``fit``; the module's own call on that batch
-(``x, y = batch``, then ``self(x)``) is how predict, serve, the schema and the forward test call the model.
+Lightning hands ``training_step`` each batch of the loader given to ``fit`` (a DataModule's ``train_dataloader()``
+after ``setup("fit")``); the module's own call on that batch (``x, y = batch``, then ``self(x)``) is how predict,
+serve, the schema and the forward test call the model.
 """
 
 from __future__ import annotations
@@ -10,20 +12,21 @@ import ast
 
 from ..stages.plan import Plan, Step
 from .mlops import train_step_name
-from .model_output import notebook_classes
+from .model_output import notebook_classes, notebook_subclasses
 
 
 def own_module_forward(plan: Plan, model: str, available: set[str]) -> dict | None:
-    """{loader, batch_target, arguments} read from ``fit`` and the model class's ``training_step``; None when the
-    loader is not a saved name, the class is not the notebook's, or its step calls the model some other way."""
+    """{loader, datamodule, batch_target, arguments} read from ``fit`` and the model class's ``training_step``;
+    ``datamodule`` says ``loader`` names a LightningDataModule. None when the loader is not a saved name, the class
+    is not the notebook's, or its step calls the model some other way."""
     train = plan.step(train_step_name(plan) or "")
     if train is None:
         return None
     fit = _fit_call(train, model)
-    loader = _train_loader(fit) if fit else None
+    loader, datamodule = _training_data(plan, fit) if fit else (None, False)
     if not (isinstance(loader, ast.Name) and loader.id in available and loader.id in train.inputs):
         return None
-    step_function = _methods(notebook_classes(plan), _model_class(plan, model)).get("training_step")
+    step_function = _methods(notebook_classes(plan), _bound_class(plan, model)).get("training_step")
     if step_function is None or len(step_function.args.args) < 2:
         return None
     batch = step_function.args.args[1].arg
@@ -31,7 +34,7 @@ def own_module_forward(plan: Plan, model: str, available: set[str]) -> dict | No
     arguments = _self_call(step_function, {n.id for n in ast.walk(ast.parse(target)) if isinstance(n, ast.Name)})
     if arguments is None:
         return None
-    return {"loader": loader.id, "batch_target": target, "arguments": arguments}
+    return {"loader": loader.id, "datamodule": datamodule, "batch_target": target, "arguments": arguments}
 
 
 def _fit_call(step: Step, model: str) -> ast.Call | None:
@@ -45,19 +48,28 @@ def _fit_call(step: Step, model: str) -> ast.Call | None:
     return None
 
 
-def _train_loader(fit: ast.Call) -> ast.expr | None:
-    """``fit(model, loader)`` or ``fit(model, train_dataloaders=loader)``; a datamodule is not one loader."""
-    if len(fit.args) > 1:
-        return fit.args[1]
-    return next((k.value for k in fit.keywords if k.arg == "train_dataloaders"), None)
+def _training_data(plan: Plan, fit: ast.Call) -> tuple[ast.expr | None, bool]:
+    """(what ``fit`` trains on, whether it is a LightningDataModule): ``fit(model, datamodule=dm)``,
+    ``fit(model, loader)`` or ``fit(model, train_dataloaders=loader)``, and ``fit(model, dm)`` when ``dm`` is built
+    from one of the notebook's LightningDataModule classes."""
+    datamodule = next((k.value for k in fit.keywords if k.arg == "datamodule"), None)
+    if datamodule is not None:
+        return datamodule, True
+    given = (
+        fit.args[1]
+        if len(fit.args) > 1
+        else next((k.value for k in fit.keywords if k.arg == "train_dataloaders"), None)
+    )
+    built_by = _bound_class(plan, given.id) if isinstance(given, ast.Name) else None
+    return given, built_by in notebook_subclasses(plan, {"LightningDataModule"})
 
 
-def _model_class(plan: Plan, model: str) -> str | None:
-    """The class the steps call to bind ``model`` (``model = LitResnet(lr=0.05)``)."""
+def _bound_class(plan: Plan, name: str) -> str | None:
+    """The class the steps call to bind ``name`` (``model = LitResnet(lr=0.05)``)."""
     for step in plan.steps:
         for placed in step.body:
             node = placed.stmt.node
-            if not (isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == [model]):
+            if not (isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == [name]):
                 continue
             if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
                 return node.value.func.id
@@ -94,7 +106,7 @@ def evaluation_bodies(plan: Plan, model: str) -> list[list[ast.stmt]]:
     """The bodies of the model class's ``test_step`` (else ``validation_step``) and of the methods it calls on
     ``self``, where ``self(x)`` is the model's output: what the notebook applies to it when it evaluates."""
     classes = notebook_classes(plan)
-    methods = _methods(classes, _model_class(plan, model))
+    methods = _methods(classes, _bound_class(plan, model))
     first = methods.get("test_step") or methods.get("validation_step")
     if first is None:
         return []
