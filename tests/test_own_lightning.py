@@ -117,22 +117,30 @@ DATAMODULE = """class BlobsDataModule(pl.LightningDataModule):
 dm = BlobsDataModule(n_rows, batch_size)"""
 
 
-def _datamodule_cells(fit: str) -> list:
-    """The Lightning tutorials' other layout: the data lives in a LightningDataModule handed to ``fit``."""
+def _datamodule_cells(fit: str, built_beside_fit: bool = False) -> list:
+    """The Lightning tutorials' other layout: the data lives in a LightningDataModule handed to ``fit``; the
+    DataModule is made in the data cell, or beside ``fit`` in the train cell."""
+    made = "dm = BlobsDataModule(n_rows, batch_size)"
     return [
         IMPORTS + ", random_split",
         ("n_rows = 512\nbatch_size = 32\nepochs = 2\nlr = 0.1\ntorch.manual_seed(0)", ["parameters"]),
-        (DATAMODULE, ["promote:data"]),
+        (DATAMODULE if not built_beside_fit else DATAMODULE.replace(f"\n\n\n{made}", ""), ["promote:data"]),
         (MODULE.format(training_step=TRAINING_STEP), ["promote:model"]),
-        (TRAIN.format(fit=fit), ["promote:train"]),
+        ((made + "\n" if built_beside_fit else "") + TRAIN.format(fit=fit), ["promote:train"]),
         ("results = trainer.test(model, datamodule=dm)\ntest_acc = results[0]['test_acc']", ["promote:evaluate"]),
     ]
 
 
-def test_a_module_trained_on_a_datamodule_predicts_serves_and_checks_drift(tmp_path):
+@pytest.mark.parametrize(
+    "fit, built_beside_fit",
+    [("trainer.fit(model, datamodule=dm)", False), ("trainer.fit(model, dm)", True)],
+    ids=["from the data cell, by keyword", "beside fit, by position"],
+)
+def test_a_module_trained_on_a_datamodule_predicts_serves_and_checks_drift(tmp_path, fit, built_beside_fit):
     """``trainer.fit(model, datamodule=dm)``: the schema, the export's example, the forward test and the drift
     reference all read the batches of ``dm.train_dataloader()`` after ``setup("fit")``, as ``fit`` does."""
-    cells = _datamodule_cells("trainer.fit(model, datamodule=dm)")
+    cells = _datamodule_cells(fit, built_beside_fit)
+    assert ("dm = " in cells[2][0]) is not built_beside_fit
     project, direct, predicted, served = _promote_train_predict_and_serve(tmp_path, cells, "blobs")
     assert predicted == direct and served == direct[:4]
     assert json.loads((project / "artifacts" / "reference" / "reference.json").read_text())["rows"] == 384

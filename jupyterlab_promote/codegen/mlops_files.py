@@ -83,7 +83,16 @@ def _template_context(plan: Plan, mode: RenderMode, stages: list[Stage]) -> dict
         flavor="pytorch" if torch else "sklearn",
         example=mode.example,
         schema_stage=schema_stage(plan, mode),  # records artifacts/schema.json (inference.py)
+        reference=_reference_data(plan, mode, step_stages, train),
     )
+
+
+def _reference_data(plan: Plan, mode: RenderMode, step_stages: list[Stage], train: str | None) -> dict:
+    """The data drift's reference is sampled from first: the mapped loop's training loader, else the loader (or
+    DataModule) the forward example reads; ``built`` when the train step makes it itself, beside ``fit``."""
+    name = mapped_loaders(plan)[0] or (mode.example or {}).get("loader") or ""
+    outputs = next((s.outputs for s in step_stages if s.step == train), [])
+    return {"name": name, "built": bool(name) and name in outputs}
 
 
 def _seed_import(kind: Runtime, seed_lines: list[str]) -> str:

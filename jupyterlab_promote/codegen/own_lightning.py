@@ -24,7 +24,10 @@ def own_module_forward(plan: Plan, model: str, available: set[str]) -> dict | No
         return None
     fit = _fit_call(train, model)
     loader, datamodule = _training_data(plan, fit) if fit else (None, False)
-    if not (isinstance(loader, ast.Name) and loader.id in available and loader.id in train.inputs):
+    # saved by a stage, so the schema and the export can load it: from an earlier step, or built beside ``fit``
+    # (``dm = MNISTDataModule()`` in the train cell) and handed on to the steps after
+    handed = isinstance(loader, ast.Name) and (loader.id in train.inputs or loader.id in train.outputs)
+    if not (handed and loader.id in available):
         return None
     step_function = _methods(notebook_classes(plan), _bound_class(plan, model)).get("training_step")
     if step_function is None or len(step_function.args.args) < 2:
