@@ -26,7 +26,8 @@ def count_calls(monkeypatch, name: str) -> dict:
 
 async def test_a_burst_of_identical_previews_is_computed_once(jp_fetch, notebook, monkeypatch):
     counts = count_calls(monkeypatch, "preview")
-    replies = await asyncio.gather(*(call(jp_fetch, "preview", {"path": NOTEBOOK}) for _ in range(8)))  # within the client's 10 connections
+    # within the client's 10 connections
+    replies = await asyncio.gather(*(call(jp_fetch, "preview", {"path": NOTEBOOK}) for _ in range(8)))
     assert all(status == 200 and reply["ok"] for status, reply in replies), replies
     assert counts["calls"] == 1, counts
     assert len({str(reply) for _, reply in replies}) == 1
