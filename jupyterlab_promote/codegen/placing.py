@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import TemplateError, UsageError
 from .format_cache import cached_format
 from .project import GeneratedProject
+from .render import import_formatters
 
 # CI configurations of other services: a template that has one keeps it, and ours is not added.
 CI_FILES = (".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml", ".circleci/config.yml")
@@ -198,7 +199,7 @@ def _black_mode(pyproject: str):
     """black's Mode as its command line reads the project's pyproject (target versions, line length, …)."""
     import tomllib
 
-    import black
+    black, _ = import_formatters()
     from black.files import infer_target_version
 
     try:
@@ -248,7 +249,7 @@ def _reformat(files: dict[str, str], ours: list[str]) -> dict[str, str]:
 
 def _black_in_mode(source: str, key: str) -> str:
     """black with the Mode ``key`` (JSON) describes; memoised on disk by format_cache like our own formatting."""
-    import black
+    black, _ = import_formatters()
 
     options = json.loads(key)
     options["target_versions"] = {black.TargetVersion[name] for name in options["target_versions"]}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from functools import lru_cache
 
 from .format_cache import cached_format
@@ -77,9 +78,20 @@ def format_python(source: str, first_party: str = "", authored: bool = False) ->
     return cached_format(source, first_party, _format_authored if authored else _format_generated)
 
 
+_IMPORTING = threading.Lock()
+
+
+def import_formatters():
+    """black and isort, imported where used (they are slow to import) by one thread at a time: the server formats
+    in a thread pool, and two threads importing black's compiled package at once can see it half initialised."""
+    with _IMPORTING:
+        import black
+        import isort
+    return black, isort
+
+
 def _format_generated(source: str, first_party: str) -> str:
-    import black  # imported where used: black and isort are slow to import
-    import isort
+    black, isort = import_formatters()
 
     config = isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
     return black.format_str(isort.code(source, config=config), mode=black.Mode())
@@ -89,7 +101,7 @@ _MARKING_PASSES = 3
 
 
 def _format_authored(source: str, first_party: str) -> str:
-    import black
+    black, _ = import_formatters()
 
     formatted = _format_generated(source, first_party)
     # Until the marks hold: wrapping a marked line can move its mark off the line ruff reports (lint.py).
