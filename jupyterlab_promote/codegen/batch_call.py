@@ -18,9 +18,9 @@ import ast
 import copy
 from collections.abc import Callable, Iterator
 
-from ..stages.plan import Plan, Step
+from ..stages.plan import Plan
+from .call_scopes import Resolve, scopes
 
-Resolve = Callable[[str], str | None]  # a name in the loop's scope → the step's name for it (None: unknown)
 # names bound inside these are their own (a comprehension's variable may shadow a batch name)
 _SCOPES = (
     ast.FunctionDef,
@@ -77,13 +77,27 @@ class _Substitute(ast.NodeTransformer):
         return copy.deepcopy(self.env.get(node.id, node))
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        moved = self._moved(node)
+        return self.visit(moved) if moved is not None else self.generic_visit(node)
+
+    def visit_ListComp(self, node: ast.ListComp) -> ast.AST:
+        """``[item.to(device) for item in batch]``: the batch itself, moved."""
+        loop, *more = node.generators
+        item = loop.target.id if isinstance(loop.target, ast.Name) else None
+        moved = self._moved(node.elt)
+        if not more and not loop.ifs and not loop.is_async and isinstance(moved, ast.Name) and moved.id == item:
+            return self.visit(loop.iter)
+        self.outside = True  # the comprehension's own variable is not a batch name
+        return node
+
+    def _moved(self, node: ast.expr) -> ast.expr | None:
+        """X of ``X.to(device)``, ``X.cuda()``, ``X.cpu()``; None for anything else."""
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or node.keywords:
+            return None
         func = node.func
-        if isinstance(func, ast.Attribute) and not node.keywords:
-            moves = func.attr in ("cuda", "cpu") and not node.args
-            moves = moves or (func.attr == "to" and len(node.args) == 1 and self.devices(node.args[0]))
-            if moves:
-                return self.visit(func.value)
-        return self.generic_visit(node)
+        moves = func.attr in ("cuda", "cpu") and not node.args
+        moves = moves or (func.attr == "to" and len(node.args) == 1 and self.devices(node.args[0]))
+        return func.value if moves else None
 
 
 class _Batch:
@@ -267,41 +281,20 @@ def _rendered(
         calls["arguments"].append(ast.unparse(state if given is None else given))
         calls["forward"].append(ast.unparse(state) if given is None else "features")
     found = {"loader": loader, "batch_target": batch_target, "arguments": ", ".join(calls["arguments"])}
-    inputs = [ast.unparse(a) for a in arguments if a is not None]
+    inputs = [a for a in arguments if a is not None]
     if len(inputs) == 1:  # predict and serve feed one tensor of rows
         chosen = "" if output is None else f"[{output}]"
-        found |= {"input": inputs[0], "forward": f"model({', '.join(calls['forward'])}){chosen}"}
+        if _is_slice(inputs[0]):
+            # `model(batch[:-1])`: the model takes a list of its input tensors; predict feeds the list of one
+            found["listed"] = True
+            calls["forward"] = [f"[{f}]" if f == "features" else f for f in calls["forward"]]
+        found |= {"input": ast.unparse(inputs[0]), "forward": f"model({', '.join(calls['forward'])}){chosen}"}
     return found
 
 
-def _parameters(call: ast.Call, function: ast.FunctionDef) -> dict[str, str] | None:
-    """The function's parameters → the caller's names passed to them (None for ``*args``/``**kwargs`` calls)."""
-    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        return None
-    names = [a.arg for a in function.args.posonlyargs + function.args.args]
-    passed = {p: a.id for p, a in zip(names, call.args) if isinstance(a, ast.Name)}
-    passed.update({k.arg: k.value.id for k in call.keywords if k.arg and isinstance(k.value, ast.Name)})
-    return passed
-
-
-def scopes(plan: Plan, step: Step) -> Iterator[tuple[list[ast.stmt], Resolve]]:
-    """The step's own statements, then the body of each function it calls (``train(loader, model, ...)``), with how
-    that body's names resolve to the step's: parameters to what the call passes; in a function the step defines,
-    other names to themselves (a closure); in one defined elsewhere (another step, hoisted), to nothing."""
-    body = [p.stmt.node for p in step.body]
-    yield body, lambda name: name
-    local = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
-    elsewhere = [p for other in plan.steps if other is not step for p in other.body]
-    elsewhere += [p for placed in plan.hoisted.values() for p in placed]
-    defined = {n.name: n for p in elsewhere if isinstance(n := p.stmt.node, ast.FunctionDef)} | local
-    for call in (n for stmt in body for n in _walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)):
-        function = defined.get(call.func.id)  # type: ignore[attr-defined]
-        passed = _parameters(call, function) if function else None
-        if function is None or passed is None:
-            continue
-        own = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
-        closure = local.get(function.name) is function
-        yield function.body, (lambda name, p=passed, o=own, c=closure: p.get(name) if name in o or not c else name)
+def _is_slice(node: ast.expr) -> bool:
+    """``batch[:-1]``, ``batch[0:1]``: a slice of the batch as drawn, a list (or tuple) of its tensors."""
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and isinstance(node.value, ast.Name)
 
 
 _DEVICE_CALLS = {"device", "current_accelerator"}  # torch.device("cpu"), torch.accelerator.current_accelerator()

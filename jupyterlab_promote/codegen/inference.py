@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 
 from ..stages.plan import Plan
-from .batch_call import scopes
+from .call_scopes import scopes
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .own_lightning import evaluation_bodies
