@@ -19,6 +19,7 @@ from ..stages.plan import Plan
 from .call_scopes import scopes
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
+from .model_output import model_built_inside_function
 from .own_lightning import evaluation_bodies
 from .render import format_python, render
 
@@ -106,6 +107,9 @@ def inference_refusal(plan: Plan, mode: RenderMode) -> str:
     """Why the project gets no predict and serve, in words for its README; empty when it gets them."""
     model, forward = mode.model_output, mode.example
     if model is None:
+        inside = model_built_inside_function(plan)
+        if inside:
+            return f"{inside}, so no stage can save it (build the model in a `promote:model` cell)"
         return "no model step binds a model (tag the cell that builds it `promote:model`)"
     if train_step_name(plan) is None:
         return "the notebook has no train step"

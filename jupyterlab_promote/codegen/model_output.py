@@ -81,3 +81,21 @@ def _built_from_notebook_classes(plan: Plan, step, classes: set[str] | None = No
         if any(call.func.id in classes for call in calls):
             built.add(node.targets[0].id)
     return built
+
+
+def model_built_inside_function(plan: Plan) -> str:
+    """Where a model no step binds is built, in words: inside a function of a step (``main()``, as the PyTorch
+    examples do), so that no stage can save it; "" when no function of the steps builds one of the notebook's
+    torch modules."""
+    modules = _module_classes(plan)
+    for step in plan.steps:
+        for placed in step.body:
+            function = placed.stmt.node
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in modules:
+                    cell = placed.cell.cell
+                    where = f"cell {cell.index}, id {cell.id}, line {node.lineno}"
+                    return f"`{node.func.id}()` is built inside `{function.name}()` ({where}) and never leaves it"
+    return ""
