@@ -260,11 +260,12 @@ def _receiver(func: ast.expr) -> str | None:
     return _root_name(func.value) if isinstance(func, ast.Attribute) else None
 
 
-def _call_time_globals(source: str) -> list[str]:
-    """Globals that the bodies of the functions/classes in ``source`` read."""
-    try:
-        table = symtable.symtable(source, "<cell>", "exec")
-    except SyntaxError:
+def _call_time_globals(node: ast.stmt, lines: list[str]) -> list[str]:
+    """Globals that the body of the function or class ``node`` reads. Its own text (decorators aside: they run at
+    definition time) goes to symtable, which is what the compiler reads; unparsing it first cost more than the
+    rest of the cell's analysis."""
+    table = _symbol_table(source_segment(lines, node)) or _symbol_table(ast.unparse(node))
+    if table is None:
         return []
     found: list[str] = []
 
@@ -278,6 +279,15 @@ def _call_time_globals(source: str) -> list[str]:
     for child in table.get_children():
         walk(child)
     return found
+
+
+def _symbol_table(source: str | None) -> symtable.SymbolTable | None:
+    """The module's table, when ``source`` compiles and defines something; else None."""
+    try:
+        table = symtable.symtable(source or "", "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    return table if table.get_children() else None
 
 
 def _is_literal(node: ast.stmt, index: NodeIndex) -> bool:
@@ -314,9 +324,7 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     stmt.is_import = isinstance(node, (ast.Import, ast.ImportFrom))
     stmt.is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     if stmt.is_definition:
-        stmt.call_time_reads = [
-            n for n in _call_time_globals(ast.unparse(node)) if n not in BUILTINS and n != stmt.binds[0]
-        ]
+        stmt.call_time_reads = [n for n in _call_time_globals(node, lines) if n not in BUILTINS and n != stmt.binds[0]]
     stmt.is_literal = _is_literal(node, stmt.index)
     stmt.is_device = _is_device(node, lines)
     stmt.is_display = isinstance(node, ast.Expr) and (

@@ -56,8 +56,10 @@ def is_setting(node: ast.stmt, imports: dict[str, str], readable: set[str]) -> b
         named = all(_module_state(target, imports) for target in targets)
     else:
         return False
+    if not named:
+        return False
     reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return bool(named) and reads <= readable
+    return reads <= readable
 
 
 def _module_state(target: ast.expr, imports: dict[str, str]) -> bool:
@@ -91,8 +93,10 @@ def _warn_skipped_settings(plan: Plan, readable: set[str]) -> None:
         if cell.role != "skip" or not cell.names or cell.cell.index > last:
             continue
         for stmt in cell.names.statements:
+            if not is_setting(stmt.node, plan.imports, readable):
+                continue
             text = ast.unparse(stmt.node)
-            if is_setting(stmt.node, plan.imports, readable) and not _COSMETIC.search(text):
+            if not _COSMETIC.search(text):
                 plan.diagnose(
                     cell,
                     "warning",
