@@ -151,26 +151,3 @@ def test_a_trainer_class_project_predicts_serves_and_exports(tmp_path):
     # the generated forward test calls the model on a real batch as the loop does: model(batch[:-1])
     done = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "forward", "tests")
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:]
-
-
-def test_a_model_local_to_a_function_is_named_where_it_is_built(tmp_path):
-    """The PyTorch examples' layout: ``main()`` builds the model, trains it and returns only metrics."""
-    main = (
-        "def main():\n"
-        "    model = nn.Linear(3, 2)\n"
-        "    net = Net().to('cpu')\n"
-        "    optimizer = torch.optim.SGD(net.parameters(), lr=lr)\n"
-        "    for xb, yb in loader:\n"
-        "        optimizer.zero_grad()\n"
-        "        nn.functional.cross_entropy(net(xb), yb).backward()\n"
-        "        optimizer.step()\n"
-        "    return (net(X).argmax(1) == y).float().mean().item()\n"
-        "acc = main()"
-    )
-    cells = [*TINY_TORCH[:3], ("class Net(nn.Module):\n    def forward(self, x):\n        return x", ["promote:model"])]
-    notebook = write_notebook(tmp_path / "local.ipynb", [*cells, (main, ["promote:train"])])
-    project = tmp_path / "out"
-    assert api.promote(notebook, project, commit=False).ok
-    readme = (project / "README.md").read_text()
-    assert "`Net()` is built inside `main()` (cell 4, id cell-4, line 3) and never leaves it" in readme
-    assert not (project / "src" / "local" / "predict.py").exists()

@@ -17,6 +17,7 @@ import ast
 
 from ..stages.plan import Plan
 from .call_scopes import scopes
+from .call_site import unread_call
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .model_output import model_built_inside_function
@@ -116,7 +117,10 @@ def inference_refusal(plan: Plan, mode: RenderMode) -> str:
     if not mode.torch:
         return ""
     if forward is None:
-        return f"how the training loop calls `{model}` on one batch could not be read from the notebook"
+        why = unread_call(plan, model)
+        return f"how the training loop calls `{model}` on one batch could not be read from the notebook" + (
+            f": {why}" if why else ""
+        )
     if inference_call(forward) is None:
         return f"`{model}` is called on more than one tensor, and a row of a file is one"
     if not _saves_trained_model(plan, model):
