@@ -19,7 +19,10 @@ def find_model(plan: Plan) -> tuple[str | None, str | None]:
         candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
         candidates = [n for n in candidates if not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)]
         built = _built_from_notebook_classes(plan, step)
-        ranked = sorted(candidates, key=lambda n: (n != "model", n not in built, not _MODEL_NAME.search(n)))
+        fitted = _fitted_in_train(plan)
+        ranked = sorted(
+            candidates, key=lambda n: (n not in fitted, n != "model", n not in built, not _MODEL_NAME.search(n))
+        )
         if ranked:
             return step.name, ranked[0]
     train = plan.loop.step if plan.loop else next((s for s in plan.steps if s.role == "train"), None)
@@ -30,6 +33,22 @@ def find_model(plan: Plan) -> tuple[str | None, str | None]:
     return train.name, min(built_in_train, key=lambda n: (n != "model", not _MODEL_NAME.search(n)))
 
 
+def _fitted_in_train(plan: Plan) -> set[str]:
+    """Names the train step calls ``fit`` on (``search.fit(X, y)``): the estimator it trains, not the one it wraps
+    (``model_to_tune``, handed to ``GridSearchCV``, is never fitted itself)."""
+    fitted = set()
+    for step in plan.steps:
+        if step.role != "train":
+            continue
+        for placed in step.body:
+            for node in ast.walk(placed.stmt.node):
+                func = node.func if isinstance(node, ast.Call) else None
+                if isinstance(func, ast.Attribute) and func.attr in _FITS and isinstance(func.value, ast.Name):
+                    fitted.add(func.value.id)
+    return fitted
+
+
+_FITS = {"fit", "partial_fit", "fit_transform", "fit_predict"}
 _MODEL_NAME = re.compile(r"model|net|rnn|lstm|encoder|classifier", re.IGNORECASE)
 
 

@@ -1,0 +1,79 @@
+"""sklearn pipelines fitted on tables with text columns (issue 9): the adult-census shape of data.
+
+A ``ColumnTransformer`` encodes the categories itself, so predict and serve must hand it the text as text: the
+schema records which columns were text when the estimator was fitted, predict reads them from CSV (or Parquet)
+as text, and serve accepts rows of numbers and text. Numeric columns are still checked as numbers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from jupyterlab_promote import api
+
+from .helpers import lint_problems, run_in_project, write_notebook
+
+CATEGORIES = [
+    "import numpy as np\nimport pandas as pd\nfrom sklearn.compose import ColumnTransformer\n"
+    "from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\n"
+    "from sklearn.preprocessing import OneHotEncoder",
+    ("n = 300", ["parameters"]),
+    (
+        "rng = np.random.default_rng(0)\n"
+        "data = pd.DataFrame({'age': rng.integers(18, 80, n), 'job': rng.choice([' clerk', ' nurse', ' pilot'], n),"
+        " 'hours': rng.normal(40, 8, n)})\n"
+        "target = ((data['job'] == ' pilot') | (data['age'] > 60)).map({True: ' >50K', False: ' <=50K'})",
+        ["promote:data"],
+    ),
+    (
+        "encode = ColumnTransformer([('job', OneHotEncoder(handle_unknown='ignore'), ['job'])], remainder='passthrough')\n"
+        "model = make_pipeline(encode, LogisticRegression(max_iter=500))",
+        ["promote:model"],
+    ),
+    ("model.fit(data, target)", ["promote:train"]),
+    ("accuracy = model.score(data, target)", ["promote:evaluate"]),
+]
+
+
+def test_text_columns_are_read_as_text_by_predict_and_serve(tmp_path):
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "tables.ipynb", CATEGORIES), project).ok
+    assert lint_problems(project) == []
+    (project / "new.csv").write_text("hours,job,age\n41.5, pilot,30\n38, clerk,65\n40, nurse,22\n45, astronaut,50\n")
+    (project / "bad.csv").write_text("hours,job,age\nforty, pilot,30\n")
+    np.save(project / "new.npy", np.zeros((2, 3)))
+    code = (
+        "import json, os, sys\nfrom tables.__main__ import main\n"
+        "def run(argv):\n    try:\n        return main(argv)\n    except SystemExit as error:\n"
+        "        print(error, file=sys.stderr)\n        return 1\n"
+        "model = ['--model', 'artifacts/train/model.joblib']\n"
+        "print('CODES', [run(['train']), run(['predict', '--input', 'new.csv', '--output', 'pred.csv', *model]),\n"
+        "    run(['predict', '--input', 'bad.csv', '--output', 'x.csv', *model]),\n"
+        "    run(['predict', '--input', 'new.npy', '--output', 'x.csv', *model])])\n"
+        # the fitted pipeline called directly on the same rows
+        "import joblib, pandas\n"
+        "rows = pandas.read_csv('new.csv', dtype={'job': str})[['age', 'job', 'hours']]\n"
+        "print('DIRECT', json.dumps(joblib.load('artifacts/train/model.joblib').predict(rows).tolist()))\n"
+        # serve, in process: rows of numbers and text in the schema's column order
+        "from tables import serve\nfrom tables.config import load_config\n"
+        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
+        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
+        "request = serve.PredictRequest(inputs=[[30, ' pilot', 41.5], [65, ' clerk', 38]])\n"
+        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
+        "try:\n    serve.PredictRequest(inputs=[['thirty', ' pilot', 41.5]])\n"
+        "except Exception as error:\n    print('REFUSED', error.errors()[0]['msg'])\n"
+    )
+    done = run_in_project(project, "-c", code)
+    assert "CODES [0, 0, 2, 2]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    schema = json.loads((project / "artifacts" / "schema.json").read_text())
+    assert schema["input"]["columns"] == ["age", "job", "hours"] and schema["input"]["text_columns"] == ["job"]
+    direct = json.loads(done.stdout.split("DIRECT", 1)[1].splitlines()[0])
+    predicted = (project / "pred.csv").read_text().splitlines()
+    assert predicted[0] == "prediction" and predicted[1:] == direct and len(direct) == 4  # an unseen job included
+    assert "column(s) hours hold non-numeric values" in done.stderr
+    assert "the model takes text columns (job): give a .csv or .parquet file" in done.stderr
+    served = json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0])
+    assert served == {"predictions": direct[:2]}
+    assert "column(s) age hold non-numeric values" in done.stdout.split("REFUSED", 1)[1]
