@@ -19,19 +19,7 @@ import copy
 from collections.abc import Callable, Iterator
 
 from ..stages.plan import Plan
-from .call_scopes import Resolve, scopes
-
-# names bound inside these are their own (a comprehension's variable may shadow a batch name)
-_SCOPES = (
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-    ast.Lambda,
-    ast.ListComp,
-    ast.SetComp,
-    ast.DictComp,
-    ast.GeneratorExp,
-)
+from .call_scopes import NESTED_SCOPES, Resolve, scopes
 
 
 def _func_name(func: ast.expr) -> str:
@@ -42,7 +30,7 @@ def _walk(node: ast.AST) -> Iterator[ast.AST]:
     """ast.walk without entering nested functions, classes or comprehensions: their names are another scope's."""
     yield node
     for child in ast.iter_child_nodes(node):
-        if not isinstance(child, _SCOPES):
+        if not isinstance(child, NESTED_SCOPES):
             yield from _walk(child)
 
 
@@ -320,7 +308,7 @@ def kept_loop_forward(plan: Plan, model: str, available: set[str]) -> dict | Non
     steps = [s for s in plan.steps if s.role == "train"] + [s for s in plan.steps if s.role == "evaluate"]
     for step in steps:
         for body, resolve in scopes(plan, step):
-            loops = (n for s in body if not isinstance(s, _SCOPES) for n in _walk(s) if isinstance(n, ast.For))
+            loops = (n for s in body if not isinstance(s, NESTED_SCOPES) for n in _walk(s) if isinstance(n, ast.For))
             for loop in loops:
                 found = _example(loop, model, resolve, devices, body)
                 # the loader is a stage output the step reads

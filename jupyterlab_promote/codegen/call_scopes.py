@@ -21,7 +21,7 @@ from ..stages.plan import Plan, Step
 
 Resolve = Callable[[str], str | None]  # a name in the body's scope → the step's name for it (None: unknown)
 # another scope's names (a comprehension's variable may shadow the step's)
-_NESTED = (
+NESTED_SCOPES = (
     ast.FunctionDef,
     ast.AsyncFunctionDef,
     ast.ClassDef,
@@ -39,7 +39,7 @@ def _calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
     for node in body:
         if isinstance(node, ast.Call):
             yield node
-        yield from _calls([c for c in ast.iter_child_nodes(node) if not isinstance(c, _NESTED)])  # type: ignore[misc]
+        yield from _calls([c for c in ast.iter_child_nodes(node) if not isinstance(c, NESTED_SCOPES)])  # type: ignore[misc]
 
 
 def _parameters(call: ast.Call, function: ast.FunctionDef, method: bool = False) -> dict[str, str] | None:
