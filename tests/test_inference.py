@@ -24,7 +24,7 @@ import torch
 import yaml
 
 from jupyterlab_promote import api
-from jupyterlab_promote.codegen.inference import postprocessing
+from jupyterlab_promote.codegen.postprocessing import postprocessing
 from jupyterlab_promote.read.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 
@@ -139,6 +139,33 @@ def test_postprocessing_is_read_from_the_evaluate_step(tmp_path):
         post("def check(net):\n    return (net(X).argmax(1) == y).float().mean().item()\nacc = check(model)")
         == "argmax"
     )
+
+
+def test_an_argmax_the_step_applies_to_what_its_evaluation_function_returns_is_the_postprocessing(tmp_path):
+    def post(evaluate: str) -> str:
+        cells = list(TINY_TORCH)
+        cells[-1] = ("import numpy as np\n" + evaluate, ["promote:evaluate"])
+        plan = build_plan(read_notebook(write_notebook(tmp_path / "nb.ipynb", cells)))
+        return postprocessing(plan, "model")
+
+    collect = (
+        "def collect(net):\n    losses, probs = [], []\n    with torch.no_grad():\n"
+        "        z = net(X)\n        losses.append(float(((z - 1) ** 2).mean()))\n"
+        "        p = torch.sigmoid(z).numpy()\n        probs.extend(p)\n"
+        "    return sum(losses), np.vstack(probs), y.numpy()\n"
+    )
+    # the sigmoid inside, then the step's argmax over classes: the winning class (dev01's Trainer.eval_step)
+    argmaxed = "loss, prob, truth = collect(model)\npred = np.argmax(prob, axis=1)\nacc = float((pred == truth).mean())"
+    assert post(collect + argmaxed) == "argmax"
+    # an argmax of the returned truth, not of the output, is no post-processing of it: the sigmoid stands
+    truth = (
+        "loss, prob, truth = collect(model)\npred = np.argmax(truth.reshape(-1, 1), axis=1)\nacc = float(pred.mean())"
+    )
+    assert post(collect + truth) == "sigmoid"
+    # the step argmaxes a whole returned tensor; flattening (no axis) is not over classes
+    logits = "def run(net):\n    return torch.cat([net(X[:4]), net(X[4:])])\n"
+    assert post(logits + "out = run(model)\nacc = (out.argmax(1) == y).float().mean().item()") == "argmax"
+    assert post(logits + "out = run(model)\nacc = float(np.argmax(out.numpy()))") == "none"
 
 
 def test_predict_on_a_held_out_file_equals_the_model_called_directly(trained, predicted):

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from jupyterlab_promote import api
-from jupyterlab_promote.codegen.inference import postprocessing
+from jupyterlab_promote.codegen.postprocessing import postprocessing
 from jupyterlab_promote.codegen.project import _render_mode
 from jupyterlab_promote.read.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan

@@ -14,7 +14,7 @@ import numpy as np
 
 from jupyterlab_promote import api
 from jupyterlab_promote.codegen.batch_call import kept_loop_forward
-from jupyterlab_promote.codegen.inference import postprocessing
+from jupyterlab_promote.codegen.postprocessing import postprocessing
 from jupyterlab_promote.read.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 

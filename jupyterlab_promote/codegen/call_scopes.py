@@ -61,8 +61,25 @@ def scopes(plan: Plan, step: Step) -> Iterator[tuple[list[ast.stmt], Resolve]]:
     each method it calls on an instance of one of the notebook's classes, with how that body's names resolve to
     the step's: parameters to what the call passes; in a function the step defines, other names to themselves (a
     closure); in one defined elsewhere (another step, hoisted), to nothing."""
+    yield [p.stmt.node for p in step.body], lambda name: name
+    for _call, inner, resolve in _function_callees(plan, step):
+        yield inner, resolve
+    for call, cls, attributes in _method_calls(plan, step):
+        yield from _method_bodies(cls, call.func.attr, call, lambda name: name, attributes, _METHOD_DEPTH)  # type: ignore[attr-defined]
+
+
+def callees(plan: Plan, step: Step) -> Iterator[tuple[ast.Call, list[ast.stmt], Resolve]]:
+    """Each call in the step's own statements of a function or of a method of the notebook's classes, with the body
+    it runs and how that body's names resolve to the step's (one level: what the call returns lands in the step)."""
+    yield from _function_callees(plan, step)
+    for call, cls, attributes in _method_calls(plan, step):
+        scope = _method_scope(cls, call.func.attr, call, lambda name: name, attributes)  # type: ignore[attr-defined]
+        if scope is not None:
+            yield call, *scope
+
+
+def _function_callees(plan: Plan, step: Step) -> Iterator[tuple[ast.Call, list[ast.stmt], Resolve]]:
     body = [p.stmt.node for p in step.body]
-    yield body, lambda name: name
     local = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
     elsewhere = [p.stmt.node for other in plan.steps if other is not step for p in other.body]
     elsewhere += [p.stmt.node for placed in plan.hoisted.values() for p in placed]
@@ -74,8 +91,9 @@ def scopes(plan: Plan, step: Step) -> Iterator[tuple[list[ast.stmt], Resolve]]:
             continue
         own = _own_names(function)
         closure = local.get(function.name) is function
-        yield function.body, (lambda name, p=passed, o=own, c=closure: p.get(name) if name in o or not c else name)
-    yield from _method_scopes(plan, step, body)
+        yield call, function.body, (
+            lambda name, p=passed, o=own, c=closure: p.get(name) if name in o or not c else name
+        )
 
 
 def _classes(plan: Plan) -> dict[str, ast.ClassDef]:
@@ -136,30 +154,31 @@ def _stored_attributes(cls: ast.ClassDef, constructor: ast.Call, resolve: Resolv
     return stored
 
 
-def _method_scopes(plan: Plan, step: Step, body: list[ast.stmt]) -> Iterator[tuple[list[ast.stmt], Resolve]]:
+def _method_calls(plan: Plan, step: Step) -> Iterator[tuple[ast.Call, ast.ClassDef, dict[str, str]]]:
+    """``obj.method(...)`` in the step's statements on an instance of the notebook's classes, with its class and
+    what its ``__init__`` stored."""
     classes = _classes(plan)
     if not classes:
         return
     instances = _instances(plan, step, classes)
-    for call in _calls(body):
+    for call in _calls([p.stmt.node for p in step.body]):
         func = call.func
         receiver = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
         if receiver not in instances:
             continue
         constructor = instances[receiver]
         cls = classes[constructor.func.id]  # type: ignore[attr-defined]
-        attributes = _stored_attributes(cls, constructor, lambda name: name)
-        yield from _method_bodies(cls, func.attr, call, lambda name: name, attributes, _METHOD_DEPTH)  # type: ignore[union-attr]
+        yield call, cls, _stored_attributes(cls, constructor, lambda name: name)
 
 
-def _method_bodies(
-    cls: ast.ClassDef, name: str, call: ast.Call, outer: Resolve, attributes: dict[str, str], depth: int
-) -> Iterator[tuple[list[ast.stmt], Resolve]]:
-    """The method's body (``self.ATTR`` rewritten) and those of the instance's methods it calls in turn."""
+def _method_scope(
+    cls: ast.ClassDef, name: str, call: ast.Call, outer: Resolve, attributes: dict[str, str]
+) -> tuple[list[ast.stmt], Resolve] | None:
+    """The method's body (``self.ATTR`` rewritten) and how its names resolve; None when it cannot be followed."""
     method = _methods(cls).get(name)
     passed = _parameters(call, method, method=True) if method and method.args.args else None
-    if method is None or passed is None or depth == 0:
-        return
+    if method is None or passed is None:
+        return None
     receiver = method.args.args[0].arg
     rewritten = _SelfAttributes(receiver).visit(copy.deepcopy(ast.Module(body=method.body, type_ignores=[])))
 
@@ -168,7 +187,18 @@ def _method_bodies(
             return attributes.get(found.removeprefix("self."))
         return outer(passed[found]) if found in passed else None
 
-    yield rewritten.body, resolve
-    for inner in _calls(rewritten.body):
+    return rewritten.body, resolve
+
+
+def _method_bodies(
+    cls: ast.ClassDef, name: str, call: ast.Call, outer: Resolve, attributes: dict[str, str], depth: int
+) -> Iterator[tuple[list[ast.stmt], Resolve]]:
+    """The method's body and those of the instance's methods it calls in turn."""
+    scope = _method_scope(cls, name, call, outer, attributes) if depth else None
+    if scope is None:
+        return
+    yield scope
+    body, resolve = scope
+    for inner in _calls(body):
         if isinstance(inner.func, ast.Name) and inner.func.id.startswith("self."):
             yield from _method_bodies(cls, inner.func.id.removeprefix("self."), inner, resolve, attributes, depth - 1)

@@ -16,85 +16,12 @@ from __future__ import annotations
 import ast
 
 from ..stages.plan import Plan
-from .call_scopes import scopes
 from .call_site import unread_call
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .model_output import model_built_inside_function
-from .own_lightning import evaluation_bodies
+from .postprocessing import postprocessing
 from .render import format_python, render
-
-_SIGMOID = {"sigmoid"}
-
-
-def _model_calls(node: ast.AST, model: str, bound: set[str]) -> bool:
-    """``node`` is the model's output: ``model(...)`` or a name bound to one."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == model:
-        return True
-    return isinstance(node, ast.Name) and node.id in bound
-
-
-def _int_argument(call: ast.Call, position: int) -> int | None:
-    value = call.args[position] if len(call.args) > position else None
-    value = value or next((k.value for k in call.keywords if k.arg == "dim"), None)
-    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and isinstance(value.operand, ast.Constant):
-        return -value.operand.value if isinstance(value.operand.value, int) else None
-    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, int) else None
-
-
-def _postprocessing_of(node: ast.AST, model: str, bound: set[str]) -> str | None:
-    """What one expression applies to the model's output: argmax over the class dimension, sigmoid, or none."""
-    if not isinstance(node, ast.Call):
-        return None
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    method = isinstance(func, ast.Attribute) and _model_calls(func.value, model, bound)
-    function = bool(node.args) and _model_calls(node.args[0], model, bound) and not method
-    if name == "argmax" and method and _int_argument(node, 0) in (1, -1):
-        return "argmax"
-    if name in ("argmax", "max") and function and _int_argument(node, 1) in (1, -1):
-        # torch.argmax(out, 1), torch.max(out, 1): the indices, i.e. the class
-        return "argmax" if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "torch" else None
-    if name in _SIGMOID and (method or function):
-        return "sigmoid"
-    return None
-
-
-def _postprocessing_in(body: list[ast.stmt], model: str) -> set[str]:
-    """What the statements apply to ``model``'s output."""
-    bound: set[str] = set()
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Assign) and _model_calls(node.value, model, set()):
-                bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
-                # `logits, hidden = model(x, hidden)`: the first output, the one predict keeps (batch_call)
-                first = [t.elts[0] for t in node.targets if isinstance(t, ast.Tuple) and t.elts]
-                bound.update(t.id for t in first if isinstance(t, ast.Name) and t.id != "_")
-    return {kind for stmt in body for node in ast.walk(stmt) if (kind := _postprocessing_of(node, model, bound))}
-
-
-def postprocessing(plan: Plan, model: str | None) -> str:
-    """The post-processing the evaluate step applies to the model's output, when it shows exactly one.
-
-    Recognised: ``model(x).argmax(1)``, ``torch.argmax(out, dim=1)``, ``_, pred = torch.max(out, 1)`` (``out``
-    bound to ``model(x)`` in the step), ``torch.sigmoid(model(x))``, in the step or in a function it calls with the
-    model (``test(loader, model)``), or in the ``test_step`` of the notebook's own LightningModule. Anything else,
-    or two different ones: raw outputs ("none"), since a guess would silently change what the model predicts.
-    """
-    if model is None:
-        return "none"
-    found: set[str] = set()
-    for step in plan.steps:
-        if not (step.metrics or step.role == "evaluate"):
-            continue
-        for body, resolve in scopes(plan, step):
-            names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-            for local in sorted(n for n in names if resolve(n) == model):
-                found |= _postprocessing_in(body, local)
-    if plan.loop is None and plan.lightning:  # the notebook's own LightningModule evaluates itself: `self(x)`
-        for body in evaluation_bodies(plan, model):
-            found |= _postprocessing_in(body, "self")
-    return found.pop() if len(found) == 1 else "none"
 
 
 def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
