@@ -172,6 +172,28 @@ CASES = [
     Case("await-inside-async-def", cells=base_with(["promote:data"], "async def f():\n    await g()")),
     Case("syntax-error-in-skip", cells=base_with(["promote:skip"], "def (:")),
     Case("syntax-error-promoted", cells=base_with(["promote:data"], "def (:"), exit=1, says="PRM001"),
+    # code the parser accepts but Python's compiler rejects (IPython compiles every cell): named at its line
+    Case(
+        "global-after-use",
+        cells=base_with(["promote:data"], "z = w + 1\nglobal w"),
+        exit=1,
+        says="cell 4 (id c4), line 2: error PRM001 syntax error: name 'w' is used prior to global declaration",
+    ),
+    Case("break-outside-loop", cells=base_with(["promote:data"], "z = 1\nbreak"), exit=1, says="'break' outside loop"),
+    Case(
+        "duplicate-argument",
+        cells=base_with(["promote:data"], "def f(a, a):\n    return a"),
+        exit=1,
+        says="line 1: error PRM001 syntax error: duplicate argument 'a'",
+    ),
+    Case("starred-target-alone", cells=base_with(["promote:data"], "*z = [1]"), exit=1, says="starred assignment"),
+    Case(
+        "future-import-not-first",
+        cells=base_with(["promote:data"], "import os\nfrom __future__ import annotations"),
+        exit=1,
+        says="from __future__ imports must occur at the beginning",
+    ),
+    Case("compile-error-in-skip", cells=base_with(["promote:skip"], "z = w + 1\nglobal w")),
     # magics and shell lines
     Case(
         "apostrophe-in-shell-comment-skip",

@@ -44,11 +44,16 @@ class CellFacts:
     has_async: bool = False  # an await / async for / async with anywhere
     has_function_only: bool = False  # a return / yield / nonlocal anywhere
     has_lambda: bool = False
+    # what Python's compiler rejects in a tree the parser accepted (`global x` after a use of x, `break` outside
+    # a loop, a duplicate argument): (line, message), looked for in promoted cells only
+    compile_error: tuple[int, str] | None = None
 
 
-def cell_facts(names: CellNames) -> CellFacts:
+def cell_facts(names: CellNames, promoted: bool) -> CellFacts:
     """From each statement's node index: no walk of its own."""
     facts = CellFacts()
+    if promoted:
+        facts.compile_error = compile_error(names)
     for stmt in names.statements:
         facts.depth = max(facts.depth, stmt.index.depth)
         if facts.depth > MAX_NESTING:
@@ -61,6 +66,20 @@ def cell_facts(names: CellNames) -> CellFacts:
         facts.has_function_only = facts.has_function_only or bool(stmt.index.of(*FUNCTION_ONLY_NODES))
         facts.has_lambda = facts.has_lambda or bool(stmt.index.of(ast.Lambda))
     return facts
+
+
+def compile_error(names: CellNames) -> tuple[int, str] | None:
+    """The compiler's verdict on the cell's tree (the symbol table and code generation, which ``ast.parse`` does
+    not run): IPython compiles every cell, so a cell it rejects is no step a function can hold either. A
+    top-level ``await`` passes here as IPython lets it; the per-cell checks refuse it with their own message."""
+    module = ast.Module(body=[stmt.node for stmt in names.statements], type_ignores=[])
+    try:
+        compile(module, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno or 1, exc.msg
+    except (ValueError, TypeError):  # a tree the compiler cannot take at all: the parse already said what it could
+        return None
+    return None
 
 
 ASYNC_NODES = (ast.Await, ast.AsyncFor, ast.AsyncWith)
@@ -92,7 +111,8 @@ def read_cell(source: str, promoted: bool) -> Reading:
             names = analyse_code(plain.code, plain.tree)
         except SyntaxError as exc:  # to_python already parsed; this is belt and braces
             error = exc
-    return Reading(plain, guards, names, error, cell_facts(names) if names is not None else CellFacts())
+    facts = cell_facts(names, promoted) if names is not None else CellFacts()
+    return Reading(plain, guards, names, error, facts)
 
 
 class _Cache:

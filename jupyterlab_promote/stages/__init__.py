@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..analysis.cells import analyse
+from ..analysis.cells import analyse, cyclic_gc_paused
 from ..read.notebook import Notebook, content_hash
 from .dataflow import trace_data_flow
 from .handoffs import warn_unsavable_handoffs
@@ -47,11 +47,12 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
 
 
 def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool = False) -> Plan:
-    cells = analyse(notebook)
-    plan = Plan(notebook=notebook, package=package_name(package or notebook.stem), cells=cells, strict=strict)
-    plan.content_hash = content_hash([c.cell.source for c in cells if c.role not in (None, "skip")])
-    if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):
-        return plan  # PRM001 on the cell already: nothing else can be read from code that does not parse
-    for stage in STAGES:
-        stage(plan)
+    with cyclic_gc_paused():  # the stages walk the trees the analysis made (cells.py)
+        cells = analyse(notebook)
+        plan = Plan(notebook=notebook, package=package_name(package or notebook.stem), cells=cells, strict=strict)
+        plan.content_hash = content_hash([c.cell.source for c in cells if c.role not in (None, "skip")])
+        if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):
+            return plan  # PRM001 on the cell already: nothing else can be read from code that does not parse
+        for stage in STAGES:
+            stage(plan)
     return plan
