@@ -78,6 +78,19 @@ LINES = st.one_of(
             "!echo 'unbalanced",
         ]
     ),
+    # ML-shaped code: a model, a loop calling it, and evaluation across function and method boundaries
+    st.sampled_from(
+        [
+            "import torch\nfrom torch import nn\nmodel = nn.Linear(2, 2)",
+            "X = torch.zeros(4, 2)\ny = torch.zeros(4, dtype=torch.long)\nloader = [(X, y)]",
+            "for xb, yb in loader:\n    out = model(xb)\n    loss = nn.functional.cross_entropy(out, yb)",
+            "def evaluate(m):\n    return m(X).sigmoid(), 0.0",
+            "probs, _ = evaluate(model)\npred = probs.argmax(1)",
+            "class Runner:\n    def __init__(self, model):\n        self.model = model\n"
+            "    def step(self, x):\n        return self.model(x)",
+            "runner = Runner(model)\nz = runner.step(X)\nacc = float((z.argmax(1) == y).float().mean())",
+        ]
+    ),
 )
 SOURCES = st.lists(LINES, min_size=0, max_size=4).map("\n".join)
 CELLS = st.lists(st.tuples(TAGS, SOURCES), min_size=1, max_size=6)

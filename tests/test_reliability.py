@@ -194,6 +194,12 @@ CASES = [
         says="from __future__ imports must occur at the beginning",
     ),
     Case("compile-error-in-skip", cells=base_with(["promote:skip"], "z = w + 1\nglobal w")),
+    # a module-level `global` is a no-op in the notebook; in the step function it would be a declaration
+    Case("global-in-a-later-cell", cells=[(["block:b"], "x = 1\ny = x + 1"), ([], "global y")]),
+    Case(
+        "global-in-a-module-level-block",
+        cells=[(["block:b"], "u = 2"), ([], "for i in range(1):\n    global u; t = i\nv = u")],
+    ),
     # magics and shell lines
     Case(
         "apostrophe-in-shell-comment-skip",

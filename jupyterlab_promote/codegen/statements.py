@@ -9,7 +9,10 @@ rewrites are deliberate and small:
 * ``loss.backward()`` becomes ``fabric.backward(loss)`` (precision and
   strategy plugins hook in there);
 * after the optimiser is built, ``model, optimizer = fabric.setup(...)``;
-* display-only statements (``df.head()``, ``clear_output()``) are dropped.
+* display-only statements (``df.head()``, ``clear_output()``) are dropped;
+* a ``global`` statement outside any function is dropped (``pass`` inside a block): a no-op in the notebook,
+  in the step function it would turn the step's own variables into module globals, and a use of one earlier
+  in the step (from another cell) into a compile error.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..read.lines import split_lines
 from ..read.source_edits import SourceEdits
 from ..stages.paths import anchored
 from ..stages.plan import Placed
+from .call_scopes import NESTED_SCOPES
 
 # How many statements after the optimizer fabric.setup may move past (hand-overs come right after it).
 _HANDOVER_WINDOW = 8
@@ -81,6 +85,16 @@ def _is_display_expr(node: ast.stmt) -> bool:
     return False
 
 
+def _drop_module_globals(edits: SourceEdits, node: ast.stmt) -> None:
+    """``global NAME`` in a block at the cell's module level (not in a function or class it defines) → ``pass``."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, ast.Global):
+            edits.replace(edits.span_of(current), "pass")
+        todo.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, NESTED_SCOPES))
+
+
 def _optimizer_setup(node: ast.stmt) -> str | None:
     """``model, optimizer = fabric.setup(model, optimizer)`` after ``optimizer = Adam(model.parameters())``."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
@@ -103,7 +117,7 @@ def _optimizer_setup(node: ast.stmt) -> str | None:
 def render(placed: Placed, options: RenderOptions) -> str:
     """The statement's text (with its leading comments), rewritten; '' when dropped."""
     stmt = placed.stmt
-    if stmt.is_display or _is_display_expr(stmt.node):
+    if stmt.is_display or _is_display_expr(stmt.node) or isinstance(stmt.node, ast.Global):
         return ""
     lines = _lines(placed)
     start = _previous_end(placed) + 1
@@ -119,6 +133,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     near = statements[max(0, index - _HANDOVER_WINDOW) : index + _HANDOVER_WINDOW + 1]
     _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options)
     _use_console_frontends(edits, stmt.node)
+    _drop_module_globals(edits, stmt.node)
     if options.renames:
         for node in ast.walk(stmt.node):
             if id(node) in options.renames:
