@@ -194,6 +194,13 @@ CASES = [
         says="from __future__ imports must occur at the beginning",
     ),
     Case("compile-error-in-skip", cells=base_with(["promote:skip"], "z = w + 1\nglobal w")),
+    Case(
+        "star-import-in-a-block",
+        cells=base_with(["promote:evaluate"], "if w:\n    from math import *\nz = 1"),
+        exit=1,
+        says="cell 4 (id c4), line 2: error PRM001 `from math import *` inside a block",
+    ),
+    Case("star-import-at-top-level", cells=base_with(["promote:evaluate"], "from math import *\nz = sqrt(w)")),
     # a module-level `global` is a no-op in the notebook; in the step function it would be a declaration
     Case("global-in-a-later-cell", cells=[(["block:b"], "x = 1\ny = x + 1"), ([], "global y")]),
     Case(

@@ -132,6 +132,15 @@ def _refuse_unrunnable(notebook: Notebook, plan: CellPlan, facts: CellFacts) -> 
         message = f"syntax error: {why} (Python rejects the cell when it compiles it: the notebook cannot run it)"
         plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", message, line + plain.line_offset))
         return True
+    if plan.promoted and (star := _star_import_in_a_block(plan.names)) is not None:
+        module = "." * star.level + (star.module or "")
+        message = (
+            f"`from {module} import *` inside a block: a promoted step is a function, where Python allows"
+            " `import *` nowhere; import the names the cell uses by name"
+        )
+        plain.syntax_error = SourceNote(star.lineno, "error", "PRM001", message)
+        plan.diagnostics.append(diagnostic(notebook, cell, "error", "PRM001", message, star.lineno + plain.line_offset))
+        return True
     return False
 
 
@@ -146,6 +155,15 @@ def _outside_functions(names: CellNames, kinds: tuple[type, ...]) -> ast.AST | N
         if isinstance(node, kinds):
             return node
         stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _ASYNC_SCOPES))
+    return None
+
+
+def _star_import_in_a_block(names: CellNames) -> ast.ImportFrom | None:
+    """A ``from M import *`` nested in the cell's module-level blocks (a top-level one is hoisted to the module)."""
+    for stmt in names.statements:
+        for node in stmt.index.of(ast.ImportFrom):
+            if node is not stmt.node and any(alias.name == "*" for alias in node.names):
+                return node
     return None
 
 
