@@ -91,6 +91,26 @@ LINES = st.one_of(
             "runner = Runner(model)\nz = runner.step(X)\nacc = float((z.argmax(1) == y).float().mean())",
         ]
     ),
+    # code whose meaning differs between a notebook's module scope and a step function's scope
+    st.sampled_from(
+        [
+            "if x:\n    from math import *",
+            "for i in range(2):\n    global x\n    x = i",
+            'if __name__ == "__main__":\n    y = x',
+            "try:\n    z = x\nexcept NameError:\n    z = 0",
+            "x += 1",
+            "del y",
+            "with open(__file__) as fh:\n    text = fh.read()",
+            "class K:\n    attr = x\n    def get(self):\n        return self.attr",
+            "@staticmethod\ndef g(a=x):\n    return a",
+            "squares = [x * i for i in range(3)]\nprint(i)",
+            "x: int",
+            "async def h():\n    return 1",
+            "import sys\nsys.exit(0)",
+            "def f(a):\n    global x\n    x = a",
+            "(lambda q: q)(x)",
+        ]
+    ),
 )
 SOURCES = st.lists(LINES, min_size=0, max_size=4).map("\n".join)
 CELLS = st.lists(st.tuples(TAGS, SOURCES), min_size=1, max_size=6)
