@@ -41,3 +41,19 @@ def test_directive_comment_on_first_line():
     found, _ = role_tags([], "# promote: train\nfit()")
     assert found[0].role == "train" and found[0].source == "directive"
     assert directive("x = 1\n# promote: model") is None
+
+
+def test_a_notebook_without_tags_is_told_which_tags_its_code_suggests(tmp_path):
+    from jupyterlab_promote import api
+
+    from .helpers import TINY_TORCH, write_notebook
+
+    untagged = [cell if isinstance(cell, str) else cell[0] for cell in TINY_TORCH]
+    plan = api.analyze(write_notebook(tmp_path / "untagged.ipynb", untagged))
+    [refusal] = [d for d in plan.diagnostics if d.code == "PRM018"]
+    ids = {c.cell.index: c.cell.id for c in plan.cells}
+    # the panel's "Looks like …" hints, said by the CLI too: one tag per role, the cells in notebook order
+    assert refusal.message.endswith(
+        f"; from their code: promote:data on cell 2 (id {ids[2]}); promote:model on cell 3 (id {ids[3]});"
+        f" promote:train on cell 4 (id {ids[4]}); promote:evaluate on cell 5 (id {ids[5]})"
+    ), refusal.message

@@ -42,7 +42,8 @@ def assign_steps(plan: Plan) -> None:
                 None,
                 "error",
                 "PRM018",
-                "no promoted cells: tag cells with promote:data, promote:model, promote:train, … (or add '# promote: train' as a cell's first line)",
+                "no promoted cells: tag cells with promote:data, promote:model, promote:train, … (or add '# promote: train' as a cell's first line)"
+                + _suggested_tags(plan),
             )
         )
         return
@@ -174,6 +175,20 @@ def _fuse(plan: Plan, cycle: list[Step]) -> Step:
 
 # When a custom (Kale) step's cells suggest several roles, the strongest wins.
 _ROLE_STRENGTH = ["train", "evaluate", "export", "model", "preprocess", "data"]
+
+
+def _suggested_tags(plan: Plan) -> str:
+    """The tags the untagged cells' code suggests (the panel's "Looks like …" hints), for a notebook with none."""
+    by_role: dict[str, list[str]] = {}
+    for cell in plan.cells:
+        if cell.role is None and cell.suggested_role in PIPELINE_ROLES:
+            by_role.setdefault(cell.suggested_role, []).append(f"{cell.cell.index} (id {cell.cell.id})")
+    if not by_role:
+        return ""
+    ordered = [role for role in PIPELINE_ROLES if role in by_role]
+    return "; from their code: " + "; ".join(
+        f"promote:{role} on cell{'s' if len(by_role[role]) > 1 else ''} {', '.join(by_role[role])}" for role in ordered
+    )
 
 
 def _infer_step_role(plan: Plan, step: Step) -> None:
