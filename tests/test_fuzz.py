@@ -111,6 +111,26 @@ LINES = st.one_of(
             "(lambda q: q)(x)",
         ]
     ),
+    # newer or rarer syntax, and definitions that capture
+    st.sampled_from(
+        [
+            "match x:\n    case 1:\n        y = 2\n    case _:\n        y = 3",
+            "if (n := len([x])) > 0:\n    y = n",
+            "from dataclasses import dataclass\n@dataclass\nclass P:\n    a: int = 1\np = P()",
+            "def outer(a):\n    def inner():\n        return a + x\n    return inner\nfn = outer(1)",
+            "%%time\nfor i in range(2):\n    x = i",
+            "try:\n    import scipy\nexcept ImportError:\n    scipy = None",
+            "try:\n    y = 1\nfinally:\n    x = 2",
+            "with open(__file__) as a, open(__file__) as b:\n    z = a.read() + b.read()",
+            "args = [1]\nkw = {}\nprint(*args, **kw)",
+            "__all__ = ['x']",
+            "x = f'{x!r:>{10}}'",
+            "x = [i for i in range(3) if i]\ny = {k: v for k, v in zip('ab', 'cd')}",
+            "for i in range(3):\n    if i:\n        continue\n    break\nelse:\n    y = 0",
+            "while False:\n    pass\nelse:\n    x = 1",
+            "assert x, 'x must be set'",
+        ]
+    ),
 )
 SOURCES = st.lists(LINES, min_size=0, max_size=4).map("\n".join)
 CELLS = st.lists(st.tuples(TAGS, SOURCES), min_size=1, max_size=6)
