@@ -98,6 +98,55 @@ def test_the_shortcut_agrees_with_ipython_on_generated_cells(lines: list[str]) -
         assert _through_ipython(body) == (body if body.endswith("\n") else body + "\n")
 
 
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "x = 1",
+                "%time x = 1",
+                "%matplotlib inline  ",
+                "!pip install 'a b' # c",
+                "!!ls -l",
+                "! ls",
+                "%  time",
+                "%%time",
+                "!= 2",
+                "%time x?",
+                "%load_ext \\",
+                "if x:",
+                "for i in y:",
+                "else:",
+                "else: \\",
+                "    %time f(i)",
+                '    !echo "q"',
+                "    pass",
+                "    y = (1,",
+                "f(",
+                ")",
+                "'''",
+                's = """',
+                "",
+                "  ",
+                "# c",
+                "x = 1 \\",
+                "def g():",
+                "    return 1",
+                "%cd ..",
+                "\t%time z",
+            ]
+        ),
+        min_size=1,
+        max_size=7,
+    )
+)
+def test_escaped_lines_are_rewritten_as_ipython_rewrites_them(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    translated = magics._escaped_lines(body)
+    if translated is not None:
+        assert translated == _through_ipython(body)
+
+
 def test_to_python_hands_its_parse_on_unless_it_rewrote_the_code() -> None:
     plain = to_python("x = 1\n")
     assert plain.tree is not None and plain.code == "x = 1\n"

@@ -279,6 +279,54 @@ def _plain_python(body: str) -> ast.Module | None:
         return None
 
 
+# A whole line IPython's EscapedCommand rewrites: ``%magic args``, ``!cmd``, ``!!cmd`` (not ``%%``, not ``!=``).
+_ESCAPED_LINE = re.compile(r"([ \t]*)(!!|!(?!=)|%(?!%))(.*)")
+_ESCAPE_CALLS = {
+    "!": lambda content: f"get_ipython().system({content!r})",
+    "!!": lambda content: f"get_ipython().getoutput({content!r})",
+    "%": lambda content: "get_ipython().run_line_magic({!r}, {!r})".format(*content.partition(" ")[::2]),
+}
+
+
+def _escaped_lines(body: str) -> str | None:
+    """IPython's translation of a cell whose only IPython syntax is whole ``%magic``/``!cmd`` lines, each a statement
+    of its own; None when anything else might be there (IPython then does it).
+
+    IPython tokenizes the whole cell again for every such line it rewrites, most of the cost of reading a notebook
+    with magics. Each line is rewritten on its own here, as IPython does, once a parse with ``pass`` in its place
+    shows it stands where a statement does: not inside a string or brackets, not continued, not a ``?`` help line.
+    """
+    first, _, rest = body.partition("\n")
+    if not first.strip() or _INDENTED.match(first) or _PROMPT.match(first) or _PROMPT.match(rest.partition("\n")[0]):
+        return None
+    if any(char in body for char in _ODD_SEPARATORS + "\r"):
+        return None
+    lines = body.split("\n")
+    placeheld, calls = list(lines), {}
+    for number, line in enumerate(lines, start=1):
+        found = _ESCAPED_LINE.fullmatch(line)
+        if found is None:
+            continue
+        indent, escape, content = found.groups()
+        content = content.rstrip()
+        continued = number > 1 and lines[number - 2].endswith("\\")  # `else: \` then `%time`: not a line start
+        if continued or content.endswith(("?", "\\")) or not content or escape == "%" and content[0] in " %":
+            return None
+        placeheld[number - 1] = indent + "pass"
+        calls[number] = indent + _ESCAPE_CALLS[escape](content)
+    if not calls:
+        return None
+    try:
+        tree = ast.parse("\n".join(placeheld))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    standing = {node.lineno for node in ast.walk(tree) if isinstance(node, ast.Pass) and node.end_lineno == node.lineno}
+    if not calls.keys() <= standing:
+        return None
+    translated = "\n".join(calls.get(number, line) for number, line in enumerate(lines, start=1))
+    return translated if translated.endswith("\n") else translated + "\n"
+
+
 def _transform(manager: object, body: str) -> str:
     if not any(char in body for char in _ODD_SEPARATORS) or any(char in body for char in _MASKS):
         return manager.transform_cell(body)  # type: ignore[attr-defined]
@@ -332,7 +380,7 @@ def _parse(body: str, result: PlainSource) -> tuple[str, ast.Module] | None:
     if tree is not None:
         return (body if body.endswith("\n") else body + "\n"), tree  # what the transformer returns for plain Python
     try:
-        code = _transform(_transformer_manager(), body)
+        code = _escaped_lines(body) or _transform(_transformer_manager(), body)
     except Exception as exc:  # IPython raises on unbalanced brackets etc.
         result.syntax_error = SourceNote(
             1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
