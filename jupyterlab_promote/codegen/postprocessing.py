@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ast
 
-from ..stages.plan import Plan
-from .call_scopes import callees, scopes
+from ..stages.plan import Plan, Step
+from .call_scopes import Resolve, callees, scopes
 from .own_lightning import evaluation_bodies
 
 _SIGMOID = {"sigmoid"}
 _ARRAY_MODULES = {"torch", "np", "numpy"}  # torch.argmax(out, 1), np.argmax(probs, axis=1)
 _CLASS_AXES = (1, -1)
+_COLLECTING = ("append", "extend")  # list methods that gather the output batch by batch
 
 
 def _model_calls(node: ast.AST, model: str, bound: set[str]) -> bool:
@@ -86,15 +87,7 @@ def _derived(body: list[ast.stmt], model: str) -> set[str]:
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value and carries(node.value):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 found.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr
-                in (
-                    "append",
-                    "extend",
-                )
-            ):
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _COLLECTING:
                 if isinstance(node.func.value, ast.Name) and any(carries(a) for a in node.args):
                     found.add(node.func.value.id)
         if found == derived:
@@ -131,12 +124,12 @@ def _received(body: list[ast.stmt], call: ast.Call, returned: set[int | None]) -
     return set()
 
 
-def _local_names(body: list[ast.stmt], resolve, model: str) -> list[str]:
+def _local_names(body: list[ast.stmt], resolve: Resolve, model: str) -> list[str]:
     names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
     return sorted(n for n in names if resolve(n) == model)
 
 
-def _evaluation_postprocessing(plan: Plan, step, model: str) -> set[str]:
+def _evaluation_postprocessing(plan: Plan, step: Step, model: str) -> set[str]:
     """Post-processing one evaluating step applies, its callees' included; a callee's sigmoid that the step then
     argmaxes counts as the argmax."""
     found: set[str] = set()

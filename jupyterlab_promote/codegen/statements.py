@@ -21,6 +21,7 @@ import ast
 import threading
 from dataclasses import dataclass
 
+from ..analysis.names import Statement
 from ..read.displays import DISPLAY_FUNCTIONS
 from ..read.frontends import console_attribute
 from ..read.lines import split_lines
@@ -85,9 +86,11 @@ def _is_display_expr(node: ast.stmt) -> bool:
     return False
 
 
-def _drop_module_globals(edits: SourceEdits, node: ast.stmt) -> None:
+def _drop_module_globals(edits: SourceEdits, stmt: Statement) -> None:
     """``global NAME`` in a block at the cell's module level (not in a function or class it defines) → ``pass``."""
-    todo = [node]
+    if not stmt.index.of(ast.Global):  # most statements: no walk
+        return
+    todo: list[ast.AST] = [stmt.node]
     while todo:
         current = todo.pop()
         if isinstance(current, ast.Global):
@@ -133,7 +136,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
     near = statements[max(0, index - _HANDOVER_WINDOW) : index + _HANDOVER_WINDOW + 1]
     _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options)
     _use_console_frontends(edits, stmt.node)
-    _drop_module_globals(edits, stmt.node)
+    _drop_module_globals(edits, stmt)
     if options.renames:
         for node in ast.walk(stmt.node):
             if id(node) in options.renames:

@@ -260,6 +260,16 @@ _INDENTED = re.compile(r"[ \t]")
 _PROMPT = re.compile(r"(>>>|\.\.\.)( |$)|((\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?")
 
 
+def _cleaned_by_ipython(body: str) -> bool:
+    """IPython's transformer may change ``body`` beyond its IPython syntax: leading blank lines, an indented
+    first line, prompts on the first two lines, or line separators other than ``\\n`` (any doubt counts)."""
+    first, _, rest = body.partition("\n")
+    second = rest.partition("\n")[0]
+    if not first.strip() or _INDENTED.match(first) or _PROMPT.match(first) or _PROMPT.match(second):
+        return True
+    return any(char in body for char in _ODD_SEPARATORS + "\r")
+
+
 def _plain_python(body: str) -> ast.Module | None:
     """The parse of ``body`` when IPython's transformer would return it unchanged, else None.
 
@@ -267,11 +277,7 @@ def _plain_python(body: str) -> ast.Module | None:
     so the transformer (a tokenizer run per logical line) is needed only for the cleanups it applies
     to any text: those are checked here with a few regular expressions, and any doubt goes to IPython.
     """
-    first, _, rest = body.partition("\n")
-    second = rest.partition("\n")[0]
-    if not first.strip() or _INDENTED.match(first) or _PROMPT.match(first) or _PROMPT.match(second):
-        return None
-    if any(char in body for char in _ODD_SEPARATORS + "\r"):
+    if _cleaned_by_ipython(body):
         return None
     try:
         return ast.parse(body)
@@ -296,10 +302,7 @@ def _escaped_lines(body: str) -> str | None:
     with magics. Each line is rewritten on its own here, as IPython does, once a parse with ``pass`` in its place
     shows it stands where a statement does: not inside a string or brackets, not continued, not a ``?`` help line.
     """
-    first, _, rest = body.partition("\n")
-    if not first.strip() or _INDENTED.match(first) or _PROMPT.match(first) or _PROMPT.match(rest.partition("\n")[0]):
-        return None
-    if any(char in body for char in _ODD_SEPARATORS + "\r"):
+    if _cleaned_by_ipython(body):
         return None
     lines = body.split("\n")
     placeheld, calls = list(lines), {}
