@@ -4,6 +4,7 @@
     python benchmarks/bench_sizes.py --before ../old_checkout # each row for both trees, back to back
     python benchmarks/bench_sizes.py --rows 1mb literal       # some rows only
     python benchmarks/bench_sizes.py --rows promote5          # full promote of the 5 MB cell, black's share
+    python benchmarks/bench_sizes.py --rows promote_literal   # full promote of the 5 MB literal (stored as data)
 
 Each row runs in a fresh process per tree; timings are CPU seconds (getrusage), the load is printed first.
 """
@@ -27,7 +28,9 @@ ROWS = {
     "10k": "analyze 10,000 cells (synthetic.py)",
     "wide": "analyze one line of 100,000 characters",
     "promote5": "promote the 5 MB cell (commit=False, format cache empty)",
+    "promote_literal": "promote the 5 MB literal (same, plus peak RSS)",
 }
+PROMOTE_ROWS = ("promote5", "promote_literal")
 
 
 def _cpu() -> float:
@@ -66,7 +69,7 @@ def _notebook(row: str, folder: Path) -> Path:
 
     if row in ("1mb", "5mb", "promote5"):
         return big_cell_notebook(folder, 1 if row == "1mb" else 5)
-    if row == "literal":
+    if row in ("literal", "promote_literal"):
         return _literal_cell(folder, 5)
     if row == "10k":
         return write_notebook(folder / "nb10k.ipynb", 10_000)
@@ -80,7 +83,7 @@ def measure(row: str) -> str:
     notebook = _notebook(row, folder)
     from jupyterlab_promote import api
 
-    if row != "promote5":
+    if row not in PROMOTE_ROWS:
         started = _cpu()
         api.analyze(notebook)
         return f"{_cpu() - started:8.2f} s"
@@ -99,13 +102,14 @@ def measure(row: str) -> str:
     started = _cpu()
     api.promote(notebook, folder / "out", commit=False)
     total = _cpu() - started
-    return f"{total:8.2f} s, black {spent[0]:.2f} s ({100 * spent[0] / total:.0f} %)"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return f"{total:8.2f} s, black {spent[0]:.2f} s ({100 * spent[0] / total:.0f} %), peak {peak:.0f} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="another checkout, measured row by row with this one")
-    parser.add_argument("--rows", nargs="*", default=[r for r in ROWS if r != "promote5"], choices=list(ROWS))
+    parser.add_argument("--rows", nargs="*", default=[r for r in ROWS if r not in PROMOTE_ROWS], choices=list(ROWS))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

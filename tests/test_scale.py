@@ -123,3 +123,19 @@ def test_each_node_of_a_cell_is_looked_at_a_bounded_number_of_times(tmp_path, mo
     assert large_nodes > 1.9 * small_nodes
     assert large - small <= 1.05 * (large_nodes - small_nodes) * (small / small_nodes)  # linear in the code
     assert large / large_nodes < 4  # the index, the names visitor, and function bodies looked at for paths
+
+
+def test_a_five_megabyte_literal_promotes_as_a_data_file(tmp_path: Path) -> None:
+    """A cell of data: stored beside the code (stages/literals.py), so black formats a few lines, not 900,000."""
+    values = [round(i % 1000 / 10, 1) for i in range(900_000)]
+    body = f"data = {values!r}\n"
+    assert len(body) > 5_000_000
+    notebook = write(
+        tmp_path / "literal.ipynb", [*BASE, (["promote:data"], body), (["promote:evaluate"], "n = len(data)")]
+    )
+    result = api.promote(notebook, tmp_path / "out", commit=False)
+    assert result.ok
+    package = result.output / "src" / "literal"
+    assert (package / "pipeline.py").stat().st_size < 20_000
+    (stored,) = (package / "literals").glob("data-*.json")
+    assert json.loads(stored.read_text()) == values

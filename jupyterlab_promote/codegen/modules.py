@@ -80,8 +80,16 @@ def _render_group(placed: list[Placed], options: RenderOptions, overrides: dict[
     return "\n".join(chunks)
 
 
+def _literal_calls(plan: Plan) -> dict[int, list[tuple[ast.expr, str]]]:
+    """id(statement) → its stored literals, each with the call that reads it back."""
+    return {
+        key: [(node, f'{plan.names.literal}("{stored.file}")') for node, stored in found]
+        for key, found in plan.literals.items()
+    }
+
+
 def definitions_module(plan: Plan, module: str) -> ModuleText:
-    body = _render_group(plan.hoisted[module], RenderOptions(fabric=False))
+    body = _render_group(plan.hoisted[module], RenderOptions(fabric=False, literals=_literal_calls(plan)))
     extra = (
         lit_module(plan)
         if module == "model" and plan.loop is not None
@@ -158,6 +166,7 @@ def step_function(plan: Plan, step: Step, kind: Runtime) -> str:
         anchors=anchors,
         trainers=trainers,
         renames=plan.import_aliases,
+        literals=_literal_calls(plan),
     )
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
@@ -235,7 +244,7 @@ def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
     parts.append(f"{plan.names.steps} = ({steps},)")
     for name in plan.undefined:
         parts.append(_undefined_placeholder(plan, name))
-    definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False))
+    definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False, literals=_literal_calls(plan)))
     if definitions.strip():
         parts.append(definitions)
     if plan.settings:
@@ -323,6 +332,8 @@ def _sibling_imports(plan: Plan, module: str, loaded: set[str], bound_here: set[
             local.append(f"from .{other} import {', '.join(names)}")
     if plan.names.config in loaded:
         local.append(f"from .config import {plan.names.imported('Config', plan.names.config)}")
+    if plan.literals and plan.names.literal in loaded:
+        local.append(f"from .literals import {plan.names.imported('load_literal', plan.names.literal)}")
     return local
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TemplateError, UsageError
+from ..stages.literals import FOLDER as LITERALS
 from .format_cache import cached_format
 from .project import GeneratedProject
 from .render import import_formatters
@@ -308,6 +309,8 @@ def _destinations(project: GeneratedProject, placement: Placement) -> dict[str, 
 def _re_aimed(path: str, text: str, package: str, placement: Placement, renamed: dict[str, str]) -> str:
     """A generated file with its relative imports, paths and dotted names pointing where things now are."""
     src = f"src/{package}"
+    if path.startswith(f"{src}/{LITERALS}/") and not path.endswith(".py"):
+        return text  # the notebook's own data (stages/literals.py): never rewritten
     if path.startswith(src + "/") and path.endswith(".py"):
         old = _module_of(path[len(src) + 1 :])
         is_package = path.endswith("/__init__.py")

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._version_info import tool_version
+from ..stages.literals import FOLDER
 from ..stages.paths import NOTEBOOK_DIR
 from ..stages.plan import Parameter, Plan
 from .batch_call import kept_loop_forward
@@ -171,6 +172,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files.update(operate_modules(plan))  # drift.py
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
+    files.update(_literal_files(plan, src, modules))
 
     dependencies = _dependencies(plan, files)
     context = dict(
@@ -199,6 +201,17 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         runtime=kind,
         stages=[stage.to_json() for stage in stages],
     )
+
+
+def _literal_files(plan: Plan, src: str, modules: dict[str, str]) -> dict[str, str]:
+    """The literals the modules load (stages/literals.py), and their loader; none when no module loads one."""
+    stored = {s.file: s.text for found in plan.literals.values() for _, s in found}
+    used = {name: text for name, text in stored.items() if any(f'"{name}"' in m for m in modules.values())}
+    if not used:
+        return {}
+    files = {f"{src}/{FOLDER}/{name}": text for name, text in sorted(used.items())}
+    files[f"{src}/{FOLDER}/__init__.py"] = format_python(render("literals.py.j2"), plan.package)
+    return files
 
 
 def _description(plan: Plan) -> str:

@@ -10,6 +10,7 @@ rewrites are deliberate and small:
   strategy plugins hook in there);
 * after the optimiser is built, ``model, optimizer = fabric.setup(...)``;
 * display-only statements (``df.head()``, ``clear_output()``) are dropped;
+* a literal too large for the code reads its stored file (stages/literals.py);
 * a ``global`` statement outside any function is dropped (``pass`` inside a block): a no-op in the notebook,
   in the step function it would turn the step's own variables into module globals, and a use of one earlier
   in the step (from another cell) into a compile error.
@@ -22,6 +23,7 @@ import threading
 from dataclasses import dataclass
 
 from ..analysis.names import Statement
+from ..analysis.syntax_index import NodeIndex
 from ..read.displays import DISPLAY_FUNCTIONS
 from ..read.frontends import console_attribute
 from ..read.lines import split_lines
@@ -32,6 +34,8 @@ from .call_scopes import NESTED_SCOPES
 
 # How many statements after the optimizer fabric.setup may move past (hand-overs come right after it).
 _HANDOVER_WINDOW = 8
+# The nodes that can hold a block of statements (body, orelse, finalbody).
+_BLOCK_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
 @dataclass
@@ -41,6 +45,8 @@ class RenderOptions:
     anchors: dict[int, str] | None = None  # id(path literal) → where it is anchored (stages/paths.py)
     trainers: dict[int, ast.Call] | None = None  # the notebook's own Trainer(...) calls, given a default_root_dir
     renames: dict[int, str] | None = None  # id(Name) → the name to read instead (stages/rebound_imports.py)
+    # id(statement) → its large literals and the call that loads each from its file (stages/literals.py)
+    literals: dict[int, list[tuple[ast.expr, str]]] | None = None
 
 
 def _statement_start(placed: Placed) -> int:
@@ -134,35 +140,40 @@ def render(placed: Placed, options: RenderOptions) -> str:
     index = _position(placed)
     statements = placed.cell.names.statements  # type: ignore[union-attr]
     near = statements[max(0, index - _HANDOVER_WINDOW) : index + _HANDOVER_WINDOW + 1]
-    _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options)
-    _use_console_frontends(edits, stmt.node)
+    _rewrite_statements(edits, ([s.node for s in near], min(index, _HANDOVER_WINDOW)), lines, options, stmt.index)
+    _use_console_frontends(edits, stmt.index)
     _drop_module_globals(edits, stmt)
+    for literal, call in (options.literals or {}).get(id(stmt.node), ()):
+        edits.replace_expression(literal, call)
     if options.renames:
-        for node in ast.walk(stmt.node):
+        for node in stmt.index.of(ast.Name):
             if id(node) in options.renames:
-                edits.replace_expression(node, options.renames[id(node)])  # type: ignore[arg-type]
+                edits.replace_expression(node, options.renames[id(node)])
     if options.anchors:
-        _anchor_paths(edits, stmt.node, options.anchors)
+        _anchor_paths(edits, stmt.index, options.anchors)
     if options.trainers:
-        _root_trainers(edits, stmt.node, options.trainers)
+        _root_trainers(edits, stmt.index, options.trainers)
     return "\n".join(edits.apply(start, stmt.end_line))
 
 
 def _rewrite_statements(
-    edits: SourceEdits, top: tuple[list[ast.stmt], int], lines: list[str], options: RenderOptions
+    edits: SourceEdits,
+    top: tuple[list[ast.stmt], int],
+    lines: list[str],
+    options: RenderOptions,
+    nodes: NodeIndex,
 ) -> None:
     """Display calls dropped, and on Fabric ``fabric.backward`` and ``fabric.setup``, in one statement and every
-    block nested in it. ``top`` is the statement's own block (the cell's statements) and its position there."""
-    node = top[0][top[1]]
+    block nested in it. ``top`` is the statement's own block (the cell's statements) and its position there;
+    ``nodes`` its nodes (a statement holding a large literal has a million: never walked here)."""
     # The innermost function around each node: fabric.setup rebinds the model there.
     enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    for function in ast.walk(node):
-        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
+    for function in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
+        enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
     # The statement itself first (never dropped here: only_child is False), then every nested block.
     blocks = [(top[0], [top[1]])] + [
         (block, list(range(len(block))))
-        for parent in ast.walk(node)
+        for parent in nodes.of(*_BLOCK_HOLDERS)
         for field_name in ("body", "orelse", "finalbody")
         if isinstance(block := getattr(parent, field_name, None), list)
     ]
@@ -243,16 +254,16 @@ def _uses(statement: ast.stmt, names: set[str]) -> list[tuple[str, bool]]:
     ]
 
 
-def _use_console_frontends(edits: SourceEdits, tree: ast.stmt) -> None:
+def _use_console_frontends(edits: SourceEdits, index: NodeIndex) -> None:
     """``tqdm.notebook.tqdm(...)`` → ``tqdm.auto.tqdm(...)`` (frontends.py says why)."""
-    for node in ast.walk(tree):
+    for node in index.of(ast.Attribute):
         if (text := console_attribute(node)) is not None:
-            edits.replace_expression(node, text)  # type: ignore[arg-type]
+            edits.replace_expression(node, text)
 
 
-def _anchor_paths(edits: SourceEdits, tree: ast.stmt, anchors: dict[int, str]) -> None:
+def _anchor_paths(edits: SourceEdits, index: NodeIndex, anchors: dict[int, str]) -> None:
     """Relative path literals rewritten to start at the artifacts (or notebook) folder, unless already edited."""
-    for node in ast.walk(tree):
+    for node in index.of(ast.Constant, ast.JoinedStr):  # what stages/paths.py anchors
         anchor = anchors.get(id(node))
         if anchor is None or node.end_lineno is None or node.end_col_offset is None:
             continue
@@ -264,9 +275,9 @@ def _anchor_paths(edits: SourceEdits, tree: ast.stmt, anchors: dict[int, str]) -
         edits.replace(span, anchored(node, source, anchor))
 
 
-def _root_trainers(edits: SourceEdits, tree: ast.stmt, trainers: dict[int, ast.Call]) -> None:
+def _root_trainers(edits: SourceEdits, index: NodeIndex, trainers: dict[int, ast.Call]) -> None:
     """``Trainer(...)`` gains ``default_root_dir=cfg.artifacts_dir``: its logs and checkpoints stay in artifacts."""
-    for node in ast.walk(tree):
+    for node in index.of(ast.Call):
         if id(node) not in trainers or node.end_lineno is None or node.end_col_offset is None:
             continue
         arguments = [*node.args, *node.keywords]

@@ -14,6 +14,7 @@ from .dataflow import trace_data_flow
 from .handoffs import warn_unsavable_handoffs
 from .hidden_state import warn_skipped_changes, warn_skipped_random_draws
 from .imports import collect_imports
+from .literals import store_large_literals
 from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
@@ -42,6 +43,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     detect_framework,
     map_training_loop,
     anchor_file_paths,
+    store_large_literals,
     warn_unsavable_handoffs,
 )
 

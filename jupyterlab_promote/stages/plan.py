@@ -21,6 +21,9 @@ from ..analysis.names import Statement
 from ..read.notebook import Notebook
 
 if TYPE_CHECKING:
+    import ast
+
+    from .literals import StoredLiteral
     from .paths import FilePaths
 
 # Fields the generated Config has besides the notebook's parameters (codegen/templates/config.py.j2).
@@ -57,6 +60,7 @@ class GeneratedNames:
     metrics: str = "metrics"
     results: str = "test_results"  # what an unassigned trainer.test()/validate() returns
     settings: str = "make_settings"  # makes the settings of the steps before a stage that runs alone
+    literal: str = "load_literal"  # reads a literal stored in the package's literals/ (stages/literals.py)
 
     def step_function(self, step: str) -> str:
         return f"{step}{self.step_suffix}"
@@ -78,6 +82,7 @@ class GeneratedNames:
             "metrics": ["metrics", "step_metrics", "promoted_metrics"],
             "results": ["test_results", "trainer_results", "promoted_results"],
             "settings": ["make_settings", "make_process_settings", "make_promoted_settings"],
+            "literal": ["load_literal", "load_stored_literal", "load_promoted_literal"],
         }
         chosen = {}
         for field_name, options in alternatives.items():
@@ -180,6 +185,8 @@ class Plan:
     lightning: bool = False  # promoted code already uses Lightning (its own LightningModule/Trainer)
     names: GeneratedNames = field(default_factory=GeneratedNames)
     paths: FilePaths | None = None  # where relative file paths are anchored (stages/paths.py)
+    # id(statement) → its literals stored as data files, each with the file (stages/literals.py)
+    literals: dict[int, list[tuple[ast.expr, StoredLiteral]]] = field(default_factory=dict)
     # Imports a step rebinds (stages/rebound_imports.py): their names, and id(Name) → alias for the earlier reads
     rebound_imports: set[str] = field(default_factory=set)
     import_aliases: dict[int, str] = field(default_factory=dict)

@@ -1,0 +1,196 @@
+"""A literal too large for the code is stored beside it (stages/literals.py): every kind of literal reads back
+exactly as the notebook evaluated it, what cannot move stays, and the project runs, tests and lints as generated."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from jupyterlab_promote import api
+from jupyterlab_promote.stages.literals import LIMIT
+
+from .helpers import lint_problems, metrics_of, run_in_project, write_notebook
+from .test_templates import CCDS, CCDS_MISSING
+
+ROWS = 2_000  # each literal below is well over LIMIT characters
+TABLE = "[" + ", ".join(f"{i % 97 / 7:.4f}" for i in range(ROWS)) + "]"
+PAIRS = "(" + ", ".join(f"({i}, 'label {i}')" for i in range(ROWS)) + ")"
+BY_ID = "{" + ", ".join(f"{i}: {i * 3}" for i in range(ROWS)) + "}"
+COMMENTED = "[\n" + "".join(f"    {i},  # row {i}\n" for i in range(ROWS)) + "]"
+NESTED = "{'rows': [" + ", ".join(f"[{i}, {i + 1}]" for i in range(ROWS)) + "], 'name': 'grid'}"
+TEXT = '"""' + "a,b,c\\n" * ROWS + '"""'
+
+CELLS = [
+    ("import math", []),
+    ("scale = 2.0", ["parameters"]),
+    (
+        f"table = {TABLE}\n"
+        f"pairs = {PAIRS}\n"
+        f"by_id = {BY_ID}\n"
+        f"commented = {COMMENTED}\n"
+        f"nested = {NESTED}\n"
+        f"csv_text = {TEXT}\n"
+        f"mixed = [scale, {TABLE}]\n"
+        "small = [1, 2, 3]",
+        ["promote:data"],
+    ),
+    (
+        f"def lookup(i, codes={BY_ID}):\n    return codes[i]",
+        ["promote:functions"],
+    ),
+    (
+        "total = math.fsum(table) * scale + len(pairs) + sum(by_id.values()) + sum(commented)\n"
+        "total += sum(r[1] for r in nested['rows']) + csv_text.count('b') + math.fsum(mixed[1]) + lookup(5)\n"
+        "score = total / 1000",
+        ["promote:evaluate"],
+    ),
+]
+
+
+def _expected_score() -> float:
+    """What the notebook computes: the evaluate cell run on the literals as written."""
+    scope: dict = {}
+    for source, _ in CELLS:
+        exec(compile(source, "<cell>", "exec"), scope)
+    return scope["score"]
+
+
+def _pipeline(project: Path, package: str) -> str:
+    return (project / "src" / package / "pipeline.py").read_text()
+
+
+def test_each_large_literal_moves_to_a_file_that_reads_back_as_written(tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "tables.ipynb", CELLS)
+    result = api.promote(notebook, tmp_path / "out", commit=False)
+    assert result.ok, [d.message for d in result.plan.all_diagnostics]
+    project, folder = result.output, result.output / "src" / "tables" / "literals"
+    stored = sorted(path.name for path in folder.iterdir() if path.name != "__init__.py")
+    # JSON where JSON holds the value exactly; the literal's own text for tuples, int keys and comments
+    kinds = sorted((name.split("-")[0], name.rsplit(".", 1)[1]) for name in stored)
+    assert kinds == [
+        ("by_id", "txt"),
+        ("commented", "txt"),
+        ("csv_text", "json"),
+        ("literal", "json"),  # the large list inside `mixed`, which itself holds a name
+        ("literal", "txt"),  # lookup's default, in the functions module
+        ("nested", "json"),
+        ("pairs", "txt"),
+        ("table", "json"),
+    ], stored
+    assert "# row 7" in next(folder.glob("commented-*.txt")).read_text()
+    pipeline = _pipeline(project, "tables")
+    assert "small = [1, 2, 3]" in pipeline and "mixed = [scale, load_literal(" in pipeline
+    assert "codes=load_literal(" in "".join(p.read_text() for p in (project / "src" / "tables").glob("*.py"))
+    assert max(len(line) for line in pipeline.splitlines()) < 100  # no literal left in the code
+    # each file reads back as the literal evaluated in the notebook
+    done = run_in_project(
+        project,
+        "-c",
+        "import ast, json, sys; from tables.literals import load_literal; "
+        "print(json.dumps({n: repr(load_literal(n)) for n in sys.argv[1:]}))",
+        *stored,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    written = {"table": TABLE, "pairs": PAIRS, "by_id": BY_ID, "commented": COMMENTED, "nested": NESTED}
+    written |= {"csv_text": TEXT, "literal.json": TABLE, "literal.txt": BY_ID}
+    for name in stored:
+        key = name.split("-")[0]
+        key = f"{key}.{name.rsplit('.', 1)[1]}" if key == "literal" else key
+        assert loaded[name] == repr(ast.literal_eval(written[key])), name
+
+
+def test_the_project_runs_and_tests_and_lints_as_generated(tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "tables.ipynb", CELLS)
+    result = api.promote(notebook, tmp_path / "out", commit=True)
+    assert result.ok
+    project = result.output
+    assert lint_problems(project) == []
+    run = run_in_project(project, "-m", "tables", "run")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert metrics_of(project)["score"] == _expected_score()
+    tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", timeout=600)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_what_cannot_move_stays_in_the_code(tmp_path: Path) -> None:
+    big = "[" + ", ".join(str(i) for i in range(ROWS * 2)) + "]"
+    files = '["' + '", "'.join(f"image {i}" for i in range(ROWS)) + '"]'
+    cells = [
+        ("x = 1", ["parameters"]),
+        (
+            f'"""{"documentation " * ROWS}"""\n'  # a docstring-like bare string
+            f"{big}\n"  # a bare literal: displayed, never kept
+            f"names = {files}\n"  # plain strings: stored
+            f'with open("out/{"x" * LIMIT}.txt", "w") as f:\n    f.write("a")\n'  # a path: anchored in the code
+            f"match x:\n    case 1:\n        y = {big}\n"
+            "sizes = [len(n) for n in names]\n"
+            "score = float(len(sizes))",
+            ["promote:evaluate"],
+        ),
+    ]
+    notebook = write_notebook(tmp_path / "kept.ipynb", cells)
+    result = api.promote(notebook, tmp_path / "out", commit=False)
+    assert result.ok
+    folder = result.output / "src" / "kept" / "literals"
+    stored = sorted(p.name.split("-")[0] for p in folder.glob("*-*"))
+    assert stored == ["names", "y"]
+    pipeline = _pipeline(result.output, "kept")
+    assert f'f"{{cfg.artifacts_dir}}/out/{"x" * LIMIT}.txt"' in pipeline
+    assert "documentation documentation" not in pipeline  # displayed only: dropped, as before
+
+
+def test_a_loader_name_the_notebook_uses_gives_way(tmp_path: Path) -> None:
+    cells = [
+        ("def load_literal(x):\n    return x", ["promote:functions"]),
+        (f"table = {TABLE}\nscore = load_literal(sum(table))", ["promote:evaluate"]),
+    ]
+    result = api.promote(write_notebook(tmp_path / "named.ipynb", cells), tmp_path / "out", commit=False)
+    assert result.ok
+    pipeline = _pipeline(result.output, "named")
+    assert "from .literals import load_literal as load_stored_literal" in pipeline
+    assert 'table = load_stored_literal("table-' in pipeline
+    run = run_in_project(result.output, "-m", "named", "run")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert metrics_of(result.output)["score"] == sum(ast.literal_eval(TABLE))
+
+
+def test_small_literals_and_small_cells_are_left_alone(tmp_path: Path) -> None:
+    just_under = "[" + ", ".join(["1"] * ((LIMIT - 2) // 3)) + "]"
+    assert len(just_under) < LIMIT
+    cells = [("x = 1", ["parameters"]), (f"table = {just_under}\nscore = float(sum(table))", ["promote:evaluate"])]
+    result = api.promote(write_notebook(tmp_path / "small.ipynb", cells), tmp_path / "out", commit=False)
+    assert result.ok
+    assert not (result.output / "src" / "small" / "literals").exists()
+
+
+def test_same_notebook_same_bytes_and_file_names_follow_content(tmp_path: Path) -> None:
+    first = write_notebook(tmp_path / "a" / "tables.ipynb", CELLS)
+    second = write_notebook(tmp_path / "b" / "tables.ipynb", CELLS)
+    one = api.promote(first, tmp_path / "out1", commit=False).output
+    two = api.promote(second, tmp_path / "out2", commit=False).output
+    names = sorted(p.name for p in (one / "src/tables/literals").iterdir())
+    assert names == sorted(p.name for p in (two / "src/tables/literals").iterdir())
+    for name in names:
+        assert (one / "src/tables/literals" / name).read_bytes() == (two / "src/tables/literals" / name).read_bytes()
+    changed = [(source.replace("0.1429", "0.1430"), tags) for source, tags in CELLS]
+    three = api.promote(write_notebook(tmp_path / "c" / "tables.ipynb", changed), tmp_path / "out3", commit=False)
+    table_names = {p.name for p in (three.output / "src/tables/literals").glob("table-*")}
+    assert table_names.isdisjoint(names)  # new data, new name: the code that reads it changes too
+
+
+@pytest.mark.skipif(not (CCDS / "ccds.json").is_file(), reason=CCDS_MISSING)
+def test_stored_literals_move_with_the_package_into_a_template(tmp_path: Path) -> None:
+    pytest.importorskip("ccds", reason="cookiecutter-data-science (the `ccds` package) is not installed")
+    notebook = write_notebook(tmp_path / "tables.ipynb", CELLS)
+    result = api.promote(notebook, tmp_path / "out", commit=False, template=str(CCDS))
+    assert result.ok, result.message
+    folder = result.output / "tables" / "literals"
+    assert (folder / "__init__.py").is_file() and len(list(folder.glob("*-*"))) == 8
+    assert lint_problems(result.output) == []
+    run = run_in_project(result.output, "-m", "tables", "run", env={"PYTHONPATH": "."})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert metrics_of(result.output)["score"] == _expected_score()
