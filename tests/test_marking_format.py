@@ -1,0 +1,59 @@
+"""Formatting the notebook's statements with their lint marks (codegen/render.py) skips black where black would
+keep a marked line as it is; the result must be exactly what black over every changed line gives."""
+
+from __future__ import annotations
+
+import black
+import pytest
+
+from jupyterlab_promote.codegen import render
+from jupyterlab_promote.codegen.lint import mark_author_lint
+
+WIDE = "数" * 30  # two columns each for black
+
+
+def _always_black(source: str) -> str:
+    """The formatting before the shortcut: black over every line marking changed, until the marks hold."""
+    formatted = render._format_generated(source, "")
+    for _ in range(render._MARKING_PASSES):
+        marked = mark_author_lint(formatted)
+        if marked == formatted:
+            break
+        changed = [(n, n) for n, (a, b) in enumerate(zip(formatted.split("\n"), marked.split("\n")), start=1) if a != b]
+        formatted = black.format_str(marked, mode=black.Mode(), lines=changed)
+    return formatted
+
+
+CASES = {
+    "dead-store": "def step():\n    unused = compute()\n    return 1\n",
+    "near-the-limit": "def step():\n    unused_value_with_a_long_name = compute_something(first_argument, second_arg)\n",
+    "over-the-limit-once-marked": "def step():\n    unused_value_with_a_long_name = compute_something(first_argument, second_a)\n",
+    "wide-characters": f'def step():\n    unused = "{WIDE}"\n',
+    "f-string-without-placeholders": 'def step():\n    print(f"done")\n',
+    "compare-to-none": "def step(x):\n    if x == None:\n        return 1\n",
+    "bare-except": "def step():\n    try:\n        run()\n    except:\n        pass\n",
+    "lambda-bound": "def step():\n    scale = lambda v: v * 2\n    return scale(3)\n",
+    "wrapped-statement": (
+        "def step():\n    unused = some_function(argument_number_one, argument_number_two, argument_number_three, four)\n"
+    ),
+    "multi-line-string": 'def step():\n    unused = """first\nsecond"""\n',
+    "in-a-loop": "def step(xs):\n    for x in xs:\n        last = x * 2\n    return 0\n",
+    "one-line-def": "def step():\n    def inner(): unused = 1\n    return inner\n",
+    "existing-comment": "def step():\n    unused = compute()  # the author's note\n",
+    "redefined": "def helper():\n    return 1\n\n\ndef helper():\n    return 2\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_marking_gives_what_black_over_every_marked_line_gives(name: str) -> None:
+    source = CASES[name]
+    assert render._format_authored(source, "") == _always_black(source)
+
+
+def test_a_mark_that_still_fits_on_a_one_line_statement_skips_black() -> None:
+    formatted = render._format_generated(CASES["dead-store"], "")
+    marked = mark_author_lint(formatted)
+    assert marked != formatted
+    assert render._lines_black_would_change(formatted, marked) == []
+    long = render._format_generated(CASES["over-the-limit-once-marked"], "")
+    assert render._lines_black_would_change(long, mark_author_lint(long)) == [(2, 2)]
