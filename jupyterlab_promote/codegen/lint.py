@@ -58,8 +58,6 @@ _MARK_DRIFT = 20  # how many lines below its statement's first line black may ha
 
 def mark_author_lint(source: str) -> str:
     """``source`` (black-formatted) with ``# noqa: CODE`` on each line where ruff finds the author's lint."""
-    import ast
-
     codes = _ruff_findings(source)
     if not codes:
         return source
@@ -78,8 +76,11 @@ def mark_author_lint(source: str) -> str:
         lines[number - 1] = text + mark
     marked = "\n".join(lines)
     # A comment that changed the code (a line ending inside a string) is dropped: keep the source unmarked.
+    # Code objects compare their constants, names and positions: a comment at a line's end changes none of them.
     try:
-        same = ast.dump(ast.parse(marked)) == ast.dump(ast.parse(source))
+        same = compile(marked, "<marked>", "exec", dont_inherit=True) == compile(
+            source, "<marked>", "exec", dont_inherit=True
+        )
     except SyntaxError:
         same = False
     return marked if same else source
