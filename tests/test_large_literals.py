@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,16 @@ def test_the_project_runs_and_tests_and_lints_as_generated(tmp_path: Path) -> No
     assert metrics_of(project)["score"] == _expected_score()
     tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", timeout=600)
     assert tests.returncode == 0, tests.stdout[-3000:]
+    again = api.promote(notebook, project)
+    assert again.commit == result.commit and "up to date" in again.message
+    # a hand edit of stored data survives the next promotion, like any hand edit
+    (table,) = (project / "src" / "tables" / "literals").glob("table-*.json")
+    table.write_text(table.read_text().replace("\n0.0,\n", "\n0.5,\n", 1))
+    subprocess.run(["git", "commit", "-qam", "hand edit"], cwd=project, check=True)
+    write_notebook(notebook, [*CELLS, ("print(score)", [])])
+    third = api.promote(notebook, project)
+    assert third.ok and third.commit != result.commit
+    assert "\n0.5,\n" in table.read_text()
 
 
 def test_what_cannot_move_stays_in_the_code(tmp_path: Path) -> None:
