@@ -139,3 +139,35 @@ def test_a_five_megabyte_literal_promotes_as_a_data_file(tmp_path: Path) -> None
     assert (package / "pipeline.py").stat().st_size < 20_000
     (stored,) = (package / "literals").glob("data-*.json")
     assert json.loads(stored.read_text()) == values
+
+
+def test_the_collector_pause_leaves_nothing_frozen_and_cycles_collectable() -> None:
+    """What the analysis made while the collector was paused skips the young generations, and no more: nothing stays
+    frozen, a cycle made meanwhile is still collected, and a freeze somebody else made is left as it was."""
+    import gc
+    import weakref
+
+    from jupyterlab_promote.analysis.cells import cyclic_gc_paused
+
+    class Node:
+        pass
+
+    with cyclic_gc_paused():
+        first, second = Node(), Node()
+        first.other, second.other = second, first  # a reference cycle: only the collector frees it
+        alive = weakref.ref(first)
+        del first, second
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert alive() is None
+
+    kept = [Node() for _ in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with cyclic_gc_paused():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert kept
