@@ -205,3 +205,27 @@ def test_stored_literals_move_with_the_package_into_a_template(tmp_path: Path) -
     run = run_in_project(result.output, "-m", "tables", "run", env={"PYTHONPATH": "."})
     assert run.returncode == 0, run.stderr[-2000:]
     assert metrics_of(result.output)["score"] == _expected_score()
+
+
+def test_dvc_reruns_the_steps_when_stored_data_changes(tmp_path: Path) -> None:
+    """The stored literals are part of the steps' code for DVC: an edit of the data re-runs them, nothing else does."""
+    notebook = write_notebook(tmp_path / "tables.ipynb", CELLS)
+    result = api.promote(notebook, tmp_path / "out")
+    assert result.ok
+    project = result.output
+    assert "src/tables/literals" in (project / "dvc.yaml").read_text()
+    assert run_in_project(project, "-m", "dvc", "init", "-q", "--no-scm").returncode == 0
+    first = run_in_project(project, "-m", "tables", "run", timeout=900)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert {"data", "evaluate"} <= set(_ran_stages(first.stdout))
+    assert _ran_stages(run_in_project(project, "-m", "tables", "run").stdout) == ["code"]
+    (table,) = (project / "src" / "tables" / "literals").glob("table-*.json")
+    table.write_text(table.read_text().replace("\n0.0,\n", "\n0.5,\n", 1))
+    edited = run_in_project(project, "-m", "tables", "run", timeout=900)
+    assert edited.returncode == 0, edited.stdout[-3000:] + edited.stderr[-3000:]
+    assert {"data", "evaluate"} <= set(_ran_stages(edited.stdout))
+    assert metrics_of(project)["score"] == pytest.approx(_expected_score() + 0.5 * 2.0 / 1000)
+
+
+def _ran_stages(log: str) -> list[str]:
+    return [line.split("'")[1] for line in log.splitlines() if line.startswith("Running stage '")]

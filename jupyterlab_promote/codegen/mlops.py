@@ -252,8 +252,9 @@ def _export_stage(plan: Plan, producer: dict[str, str], common: list[str], torch
     )
 
 
-def dvc_yaml(package: str, stages: list[Stage]) -> str:
-    """One DVC stage per pipeline stage: its command, code and upstream outputs, config keys and outputs."""
+def dvc_yaml(package: str, stages: list[Stage], literals: bool = False) -> str:
+    """One DVC stage per pipeline stage: its command, code and upstream outputs, config keys and outputs;
+    ``literals``: the package stores large literals, which the code fingerprints read too."""
     fingerprints = sorted({name for stage in stages for name in stage.code}, key=lambda n: (n != "common", n))
     lines = [
         f"# `dvc repro` (or `python -m {package} run`) re-runs only the stages whose code, inputs or parameters changed.",
@@ -264,6 +265,7 @@ def dvc_yaml(package: str, stages: list[Stage]) -> str:
         "    deps:",
         f"      - src/{package}/pipeline.py",
         f"      - src/{package}/fingerprint.py",
+        *([f"      - src/{package}/literals"] if literals else []),
         "    outs:",
     ]
     for name in fingerprints:

@@ -27,13 +27,14 @@ def generate_mlops(plan: Plan, mode: RenderMode, modules: list[str]) -> tuple[di
     package = plan.package
     stages = build_stages(plan, modules + ["stages", "tuning", "registry"] + (["deploy"] if torch else []), torch)
     context = _template_context(plan, mode, stages)
+    context["literals"] = "literals" in modules  # the package stores large literals (stages/literals.py)
     src = f"src/{package}"
     files = {
         f"{src}/stages.py": format_python(render("stages.py.j2", **context), package),
         f"{src}/tuning.py": format_python(render("tuning.py.j2", **context), package),
         f"{src}/registry.py": format_python(render("registry.py.j2", **context), package),
         f"{src}/fingerprint.py": format_python(render("fingerprint.py.j2", **context), package),
-        "dvc.yaml": dvc_yaml(package, stages),
+        "dvc.yaml": dvc_yaml(package, stages, literals="literals" in modules),
     }
     if torch:
         files[f"{src}/deploy.py"] = format_python(render("deploy.py.j2", **context), package)

@@ -164,7 +164,10 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
 
     parameters = [_parameter_context(p) for p in plan.parameters]
     notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
-    mlops_files, stages = generate_mlops(plan, mode, ["config", "runtime", *modules])
+    literals = _literal_files(plan, src, modules)
+    mlops_files, stages = generate_mlops(
+        plan, mode, ["config", "runtime", *modules, *(["literals"] if literals else [])]
+    )
     files = _entry_modules(plan, mode, parameters, notebook_dir, stages)
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
@@ -172,7 +175,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files.update(operate_modules(plan))  # drift.py
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
-    files.update(_literal_files(plan, src, modules))
+    files.update(literals)
 
     dependencies = _dependencies(plan, files)
     context = dict(
