@@ -19,6 +19,7 @@ from .analysis.diagnostics import Diagnostic, Severity
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
 from .codegen.mlops import mlops_summary
+from .codegen.project import formatting_estimate
 from .codegen.render import toml_value
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .errors import PromoteError
@@ -243,7 +244,8 @@ def promote(
         result.hand_edits = hand_edits(output, result.branch)
         result.seconds = time.perf_counter() - started
         return result
-    progress("generating package")
+    estimate = formatting_estimate(plan)
+    progress(f"generating package ({estimate})" if estimate else "generating package")
     project = _generate(plan, output)
     if not plan.ok:
         result.message = "not promoted: fix the errors above first"

@@ -14,6 +14,7 @@ import pytest
 
 from jupyterlab_promote import api
 from jupyterlab_promote.analysis import syntax_index
+from jupyterlab_promote.codegen.project import formatting_estimate
 
 BASE = [
     (["parameters"], "lr = 0.1\nepochs = 2"),
@@ -57,6 +58,9 @@ def test_a_megabyte_cell_analyses(tmp_path: Path) -> None:
     body = "total = 0.0\n" + line * (2**20 // len(line))
     plan = api.analyze(write(tmp_path / "big.ipynb", [*BASE, (["promote:data"], body)]))
     assert plan.ok
+    # promotion will wait on black: the progress line says how long (a small notebook says nothing)
+    assert formatting_estimate(plan).startswith("black formats 1.0 MB of code: about ")
+    assert formatting_estimate(api.analyze(write(tmp_path / "small.ipynb", BASE))) is None
 
 
 def test_ten_thousand_cells_analyse(tmp_path: Path) -> None:
@@ -134,7 +138,7 @@ def test_a_five_megabyte_literal_promotes_as_a_data_file(tmp_path: Path) -> None
         tmp_path / "literal.ipynb", [*BASE, (["promote:data"], body), (["promote:evaluate"], "n = len(data)")]
     )
     result = api.promote(notebook, tmp_path / "out", commit=False)
-    assert result.ok
+    assert result.ok and formatting_estimate(result.plan) is None  # the data is not code black formats
     package = result.output / "src" / "literal"
     assert (package / "pipeline.py").stat().st_size < 20_000
     (stored,) = (package / "literals").glob("data-*.json")

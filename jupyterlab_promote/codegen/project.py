@@ -206,6 +206,21 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
 
 
+# black's pace on notebook code, first formatting (benchmarks/README.md: 5 MB of statements, 65 s on 2 cores)
+_BLACK_BYTES_PER_SECOND = 75_000
+
+
+def formatting_estimate(plan: Plan) -> str | None:
+    """What to tell a user about to wait on black: the promoted code's size and a first formatting's time, when
+    that is over a few seconds; None otherwise. Stored literals (stages/literals.py) are not formatted."""
+    stored = sum(len(s.text) for found in plan.literals.values() for _, s in found)
+    size = sum(len(c.plain.code) for c in plan.cells if c.promoted and c.plain) - stored
+    seconds = size / _BLACK_BYTES_PER_SECOND
+    if seconds < 5:
+        return None
+    return f"black formats {size / 2**20:.1f} MB of code: about {seconds:.0f} s the first time"
+
+
 def _literal_files(plan: Plan, src: str, modules: dict[str, str]) -> dict[str, str]:
     """The literals the modules load (stages/literals.py), and their loader; none when no module loads one."""
     stored = {s.file: s.text for found in plan.literals.values() for _, s in found}
