@@ -34,7 +34,7 @@ def generate_mlops(plan: Plan, mode: RenderMode, modules: list[str]) -> tuple[di
         f"{src}/tuning.py": format_python(render("tuning.py.j2", **context), package),
         f"{src}/registry.py": format_python(render("registry.py.j2", **context), package),
         f"{src}/fingerprint.py": format_python(render("fingerprint.py.j2", **context), package),
-        "dvc.yaml": dvc_yaml(package, stages, literals="literals" in modules),
+        "dvc.yaml": dvc_yaml(package, stages, literals=context["literals"]),
     }
     if torch:
         files[f"{src}/deploy.py"] = format_python(render("deploy.py.j2", **context), package)

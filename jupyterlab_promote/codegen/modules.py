@@ -149,7 +149,9 @@ def _captures(step: Step, options: RenderOptions) -> dict[int, str]:
     return overrides
 
 
-def step_function(plan: Plan, step: Step, kind: Runtime) -> str:
+def step_function(
+    plan: Plan, step: Step, kind: Runtime, literals: dict[int, list[tuple[ast.expr, str]]] | None = None
+) -> str:
     names = plan.names
     lines = [_signature(plan, step, kind is Runtime.FABRIC), "    " + _docstring(plan, step)]
     for name in step.params:
@@ -166,7 +168,7 @@ def step_function(plan: Plan, step: Step, kind: Runtime) -> str:
         anchors=anchors,
         trainers=trainers,
         renames=plan.import_aliases,
-        literals=_literal_calls(plan),
+        literals=literals,
     )
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():
@@ -244,13 +246,14 @@ def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
     parts.append(f"{plan.names.steps} = ({steps},)")
     for name in plan.undefined:
         parts.append(_undefined_placeholder(plan, name))
-    definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False, literals=_literal_calls(plan)))
+    literals = _literal_calls(plan)
+    definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False, literals=literals))
     if definitions.strip():
         parts.append(definitions)
     if plan.settings:
         parts.append(settings_function(plan))
     for step in plan.steps:
-        parts.append(step_function(plan, step, mode.runtime))
+        parts.append(step_function(plan, step, mode.runtime, literals))
     parts.append(run_function(plan, mode))
     return ModuleText(body="\n\n\n".join(parts))
 

@@ -129,7 +129,8 @@ def _lines_black_would_change(before: str, after: str) -> list[tuple[int, int]]:
     changed = [
         number for number, (old, new) in enumerate(zip(before.split("\n"), after.split("\n")), start=1) if old != new
     ]
-    lines, limit = after.split("\n"), _black_mode().line_length
+    black, _ = import_formatters()
+    lines, limit = after.split("\n"), black.Mode().line_length
     kept = _simple_one_line_statements(after)
     return [(n, n) for n in changed if n not in kept or str_width(lines[n - 1]) > limit]
 
@@ -150,12 +151,6 @@ def _simple_one_line_statements(source: str) -> set[int]:
             continue
         todo.extend(child for block in blocks if isinstance(block, list) for child in block)
     return found
-
-
-@lru_cache(maxsize=1)
-def _black_mode():
-    black, _ = import_formatters()
-    return black.Mode()
 
 
 def yaml_value(value: object) -> str:
