@@ -1,5 +1,5 @@
 """Formatting the notebook's statements with their lint marks (codegen/render.py) skips black where black would
-keep a marked line as it is; the result must be exactly what black over every changed line gives."""
+keep a marked line as it is; the result must be exactly what black over the whole marked module gives."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ WIDE = "数" * 30  # two columns each for black
 
 
 def _always_black(source: str) -> str:
-    """The formatting before the shortcut: black over every line marking changed, until the marks hold."""
+    """The formatting before the shortcut: black over the whole marked module, until the marks hold."""
     formatted = render._format_generated(source, "")
     for _ in range(render._MARKING_PASSES):
         marked = mark_author_lint(formatted)
         if marked == formatted:
             break
-        changed = [(n, n) for n, (a, b) in enumerate(zip(formatted.split("\n"), marked.split("\n")), start=1) if a != b]
-        formatted = black.format_str(marked, mode=black.Mode(), lines=changed)
+        formatted = black.format_str(marked, mode=render.project_mode())
     return formatted
 
 
@@ -45,7 +44,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_marking_gives_what_black_over_every_marked_line_gives(name: str) -> None:
+def test_marking_gives_what_black_over_the_marked_module_gives(name: str) -> None:
     source = CASES[name]
     assert render._format_authored(source, "") == _always_black(source)
 

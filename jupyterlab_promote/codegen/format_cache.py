@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-_FORMATTING_CODE = ("lint.py", "render.py", "format_cache.py")
+_FORMATTING_CODE = ("lint.py", "render.py", "format_cache.py", "piecewise_black.py")
 
 
 def cache_dir() -> Path | None:
@@ -45,20 +45,22 @@ def _formatter_fingerprint() -> bytes:
     return digest.digest()
 
 
-def cached_format(source: str, first_party: str, formatter: Callable[[str, str], str]) -> str:
-    """``formatter(source, first_party)``, from the disk cache when it formatted the same input before."""
+def cached_format(source: str, setting: str, formatter: Callable[[str, str], str]) -> str:
+    """``formatter(source, setting)``, from the disk cache when it formatted the same input before.
+
+    ``setting`` is what else the output depends on: the first-party package (isort), black's Mode."""
     folder = cache_dir()
     if folder is None:
-        return formatter(source, first_party)
+        return formatter(source, setting)
     digest = hashlib.sha256(_formatter_fingerprint())
-    digest.update(formatter.__name__.encode() + b"\0" + first_party.encode() + b"\0")
+    digest.update(formatter.__name__.encode() + b"\0" + setting.encode() + b"\0")
     digest.update(source.encode("utf-8", "surrogatepass"))
     entry = folder / digest.hexdigest()[:2] / digest.hexdigest()
     try:
         return entry.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         pass
-    formatted = formatter(source, first_party)
+    formatted = formatter(source, setting)
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         partial = entry.with_name(f".{entry.name}.{secrets.token_hex(4)}.tmp")

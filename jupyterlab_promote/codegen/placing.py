@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import re
 import subprocess
 import tempfile
@@ -19,9 +18,8 @@ from pathlib import Path
 
 from ..errors import TemplateError, UsageError
 from ..stages.literals import FOLDER as LITERALS
-from .format_cache import cached_format
 from .project import GeneratedProject
-from .render import import_formatters
+from .render import black_mode, format_black
 
 # CI configurations of other services: a template that has one keeps it, and ours is not added.
 CI_FILES = (".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml", ".circleci/config.yml")
@@ -196,31 +194,6 @@ def _merge_pyproject(
     return tomli_w.dumps(theirs)
 
 
-def _black_mode(pyproject: str):
-    """black's Mode as its command line reads the project's pyproject (target versions, line length, …)."""
-    import tomllib
-
-    black, _ = import_formatters()
-    from black.files import infer_target_version
-
-    try:
-        data = tomllib.loads(pyproject) if pyproject else {}
-    except tomllib.TOMLDecodeError:
-        data = {}
-    options = data.get("tool", {}).get("black", {})
-    declared = options.get("target-version", options.get("target_version"))
-    if declared:  # as black's command line reads it: py310, ...
-        targets = {black.TargetVersion[version.upper()] for version in declared}
-    else:  # else from requires-python, as black's command line does
-        targets = set(infer_target_version(data) or ())
-    return black.Mode(
-        target_versions=targets,
-        line_length=int(options.get("line-length", options.get("line_length", black.DEFAULT_LINE_LENGTH))),
-        string_normalization=not options.get("skip-string-normalization", False),
-        magic_trailing_comma=not options.get("skip-magic-trailing-comma", False),
-    )
-
-
 def _reformat(files: dict[str, str], ours: list[str]) -> dict[str, str]:
     """Our Python files formatted as the template's ruff (isort) and black settings say."""
     from ruff.__main__ import find_ruff_bin
@@ -235,26 +208,8 @@ def _reformat(files: dict[str, str], ours: list[str]) -> dict[str, str]:
         command = [find_ruff_bin(), "check", "--no-cache", "--select", "I", "--fix", "--exit-zero", "-q", *targets]
         subprocess.run(command, cwd=root, capture_output=True, check=False)
         sorted_imports = {p: (root / p).read_text(encoding="utf-8") for p in targets}
-    mode = _black_mode(files.get("pyproject.toml", ""))
-    key = json.dumps(
-        {
-            "target_versions": sorted(v.name for v in mode.target_versions),
-            "line_length": mode.line_length,
-            "string_normalization": mode.string_normalization,
-            "magic_trailing_comma": mode.magic_trailing_comma,
-        },
-        sort_keys=True,
-    )
-    return {**files, **{p: cached_format(text, key, _black_in_mode) for p, text in sorted_imports.items()}}
-
-
-def _black_in_mode(source: str, key: str) -> str:
-    """black with the Mode ``key`` (JSON) describes; memoised on disk by format_cache like our own formatting."""
-    black, _ = import_formatters()
-
-    options = json.loads(key)
-    options["target_versions"] = {black.TargetVersion[name] for name in options["target_versions"]}
-    return black.format_str(source, mode=black.Mode(**options))
+    mode = black_mode(files.get("pyproject.toml", ""))
+    return {**files, **{p: format_black(text, mode) for p, text in sorted_imports.items()}}
 
 
 def place(

@@ -1,7 +1,8 @@
 """Rendering our Jinja templates (codegen/templates/) and formatting the Python they produce.
 
 Every string that reaches a generated TOML or YAML file goes through :func:`toml_value` or :func:`yaml_value`;
-every generated Python module goes through :func:`format_python` (isort, then black, memoised).
+every generated Python module goes through :func:`format_python` (isort, then black, memoised), and every module
+black formats goes through :func:`format_black`, in the Mode black has in the project.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 from .format_cache import cached_format
 from .lint import mark_author_lint
+from .piecewise_black import format_by_definition, reformat_pieces
 
 
 def _bytecode_cache():
@@ -91,18 +93,82 @@ def import_formatters():
 
 
 def _format_generated(source: str, first_party: str) -> str:
-    black, isort = import_formatters()
+    _, isort = import_formatters()
 
     config = isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
-    return black.format_str(isort.code(source, config=config), mode=black.Mode())
+    return format_black(isort.code(source, config=config), project_mode())
+
+
+# The generated pyproject's requires-python: black infers its target versions from it in the project (the
+# skeleton's [tool.black] table makes the project folder black's root), so the generator formats with the same.
+PYTHON_VERSION = "3.10"
+
+
+@lru_cache(maxsize=1)
+def project_mode():
+    """black's Mode in the generated project, as its command line reads the project's pyproject.toml."""
+    return black_mode(f'[project]\nrequires-python = ">={PYTHON_VERSION}"\n[tool.black]\nline-length = 88\n')
+
+
+def black_mode(pyproject: str):
+    """black's Mode as its command line reads ``pyproject`` (target versions, line length, …)."""
+    import tomllib
+
+    black, _ = import_formatters()
+    from black.files import infer_target_version
+
+    try:
+        data = tomllib.loads(pyproject) if pyproject else {}
+    except tomllib.TOMLDecodeError:
+        data = {}
+    options = data.get("tool", {}).get("black", {})
+    declared = options.get("target-version", options.get("target_version"))
+    if declared:  # as black's command line reads it: py310, ...
+        targets = {black.TargetVersion[version.upper()] for version in declared}
+    else:  # else from requires-python, as black's command line does
+        targets = set(infer_target_version(data) or ())
+    return black.Mode(
+        target_versions=targets,
+        line_length=int(options.get("line-length", options.get("line_length", black.DEFAULT_LINE_LENGTH))),
+        string_normalization=not options.get("skip-string-normalization", False),
+        magic_trailing_comma=not options.get("skip-magic-trailing-comma", False),
+    )
+
+
+def format_black(source: str, mode) -> str:
+    """black's output for ``source`` under ``mode``, one top-level definition at a time, each remembered on disk
+    (piecewise_black): after an edit, black parses again only the definitions that changed."""
+    return format_by_definition(source, mode, _black_piece(mode))
+
+
+def _black_piece(mode):
+    key = _mode_key(mode)
+    return lambda piece: cached_format(piece, key, _black_in_mode)
+
+
+def _mode_key(mode) -> str:
+    options = {
+        "target_versions": sorted(version.name for version in mode.target_versions),
+        "line_length": mode.line_length,
+        "string_normalization": mode.string_normalization,
+        "magic_trailing_comma": mode.magic_trailing_comma,
+    }
+    return json.dumps(options, sort_keys=True)
+
+
+def _black_in_mode(source: str, key: str) -> str:
+    """black with the Mode ``key`` (JSON) describes."""
+    black, _ = import_formatters()
+
+    options = json.loads(key)
+    options["target_versions"] = {black.TargetVersion[name] for name in options["target_versions"]}
+    return black.format_str(source, mode=black.Mode(**options))
 
 
 _MARKING_PASSES = 3
 
 
 def _format_authored(source: str, first_party: str) -> str:
-    black, _ = import_formatters()
-
     formatted = _format_generated(source, first_party)
     # Until the marks hold: wrapping a marked line can move its mark off the line ruff reports (lint.py).
     for _ in range(_MARKING_PASSES):
@@ -112,8 +178,8 @@ def _format_authored(source: str, first_party: str) -> str:
         unsettled = _lines_black_would_change(formatted, marked)
         if not unsettled:
             return marked
-        # Only those lines can need black again; the rest is black's output already (a 1 MB cell: 12 s → 7 s).
-        formatted = black.format_str(marked, mode=black.Mode(), lines=unsettled)
+        # Only the definitions holding those lines can need black again; the rest is black's output already.
+        formatted = reformat_pieces(marked, unsettled, project_mode(), _black_piece(project_mode()))
     return formatted
 
 
@@ -129,8 +195,7 @@ def _lines_black_would_change(before: str, after: str) -> list[tuple[int, int]]:
     changed = [
         number for number, (old, new) in enumerate(zip(before.split("\n"), after.split("\n")), start=1) if old != new
     ]
-    black, _ = import_formatters()
-    lines, limit = after.split("\n"), black.Mode().line_length
+    lines, limit = after.split("\n"), project_mode().line_length
     kept = _simple_one_line_statements(after)
     return [(n, n) for n in changed if n not in kept or str_width(lines[n - 1]) > limit]
 

@@ -1,0 +1,176 @@
+"""black one top-level definition at a time (codegen/piecewise_black.py) must give black's output for the whole
+module, byte for byte; and the generated project's own black must agree with the Mode the generator formats with."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import black
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jupyterlab_promote.codegen import render
+from jupyterlab_promote.codegen.piecewise_black import (
+    format_by_definition,
+    reformat_pieces,
+    split_at_definitions,
+)
+
+MODE = render.project_mode()
+EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_FUZZ_EXAMPLES", "300"))
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.ipynb"
+LONG = "argument_number_one, argument_number_two, argument_number_three, argument_four"
+
+# Top-level statements chosen for black's blank-line rules: definitions with and without decorators, leading
+# comments and docstrings, one-line ("dummy") bodies, imports, module docstrings, blocks holding definitions.
+STATEMENTS = [
+    '"""A docstring."""',
+    "import os",
+    "from collections import (OrderedDict,\n    defaultdict)",
+    "x = 1",
+    "values=[1,\n  2,]",
+    f"result = compute({LONG})",
+    "def f(): ...",
+    "def f():\n    ...",
+    "class A:\n    def m(self):\n        ...",
+    "class A:\n    pass\n# cell 3 (id x)",
+    "def f():\n    return 1",
+    "def f(a,b):\n  x=a+b\n  return x",
+    f"def long_name({LONG}):\n    pass",
+    "async def f():\n    await g()",
+    "def f():\n    x = 1\n    # the end of f",
+    "def f():\n    def inner(): ...",
+    "class A: ...",
+    "class A:\n    '''Doc.'''",
+    "class A:\n    def m(self): ...",
+    "class A(B):\n    x = 1\n    def m(self):\n        pass",
+    "@dec\ndef f(): pass",
+    "@dec(1)\n@other\nclass C:\n    pass",
+    "@overload\ndef f(x: int) -> int: ...",
+    "@dec\n# between\ndef f():\n    pass",
+    "# a comment",
+    "#tight comment\n# second line",
+    "    # an indented comment",
+    "if x:\n    def f(): pass",
+    "if x:\n    def f():\n        pass\nelse:\n    f = None",
+    "try:\n    import y\nexcept ImportError:\n    y = None",
+    "for i in range(3):\n    print(i)\nelse:\n    pass",
+    "with open(p) as first_file_handle, open(q) as second_file_handle, open(r) as third_handle:\n    pass",
+    "while False: pass",
+    "x = '''a\ndef not_a_def():\n'''",
+    "print( 'spaced' )",
+]
+SEPARATORS = ["\n", "\n\n", "\n\n\n", "\n\n\n\n\n", "\n  \n", "\n\t\n\n"]
+
+modules = st.lists(st.tuples(st.sampled_from(STATEMENTS), st.sampled_from(SEPARATORS)), min_size=1, max_size=14).map(
+    lambda parts: "".join(statement + separator for statement, separator in parts)
+)
+
+
+def _black(source: str) -> str:
+    return black.format_str(source, mode=MODE)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(modules)
+def test_pieces_formatted_apart_are_black_of_the_whole(source: str) -> None:
+    assert format_by_definition(source, MODE, _black) == _black(source)
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(modules, st.data())
+def test_formatting_again_the_pieces_holding_changed_lines_is_black_of_the_whole(source: str, data) -> None:
+    lines = _black(source).split("\n")
+    # As the lint marks do: a comment appended to some lines, which may push them past the line length.
+    chosen = data.draw(st.sets(st.integers(1, len(lines)), max_size=4))
+    marked = "\n".join(
+        line + "  # noqa: F841 a long explanation of why" if number in chosen and line.strip() else line
+        for number, line in enumerate(lines, start=1)
+    )
+    ranges = [(number, number) for number in sorted(chosen)]
+    assert reformat_pieces(marked, ranges, MODE, _black) == _black(marked)
+
+
+def test_a_promoted_module_is_cut_before_each_definition_and_its_provenance_comment() -> None:
+    source = (
+        "import os\n\n\n# cell 3 (id a)\ndef first():\n    return os.sep\n\n\n# cell 4 (id b)\n@decorated\n"
+        "class Second:\n    pass\n\n\nvalue = first()\n\n\ndef third():\n    pass\n"
+    )
+    starts = [start for start, _ in split_at_definitions(source)]
+    assert starts == [1, 4, 9, 18]
+    assert format_by_definition(source, MODE, _black) == _black(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '"""Doc."""\n\n@dec\ndef f():\n    pass\n',  # one blank line after the module docstring, not two
+        "def f(): ...\ndef g():\n    pass\n",  # no blank line after a dummy body: black keeps none
+        "x = 1\n# a comment\n\ndef f():\n    pass\n",  # a comment between, not leading the definition
+        "x = 1\n\n# fmt: off\ndef f():\n  pass\n# fmt: on\n",
+        "x = 1\n\nmatch = 2\n\ndef f():\n    pass\n",
+        "x = 1\r\n\r\ndef f():\r\n    pass\r\n",
+    ],
+)
+def test_where_black_looks_across_statements_the_module_stays_whole(source: str) -> None:
+    assert len(split_at_definitions(source)) == 1
+    assert format_by_definition(source, MODE, _black) == _black(source)
+
+
+def test_a_mode_that_infers_its_target_versions_is_never_cut() -> None:
+    source = "x = 1\n\n\ndef f():\n    pass\n"
+    calls: list[str] = []
+    format_by_definition(source, black.Mode(), lambda piece: calls.append(piece) or piece)
+    assert calls == [source]
+
+
+def test_the_generated_project_s_black_formats_as_the_generator_did(tmp_path: Path) -> None:
+    """A long `with` of two context managers: black writes it in parentheses only for Python ≥ 3.9 targets, which
+    the project's black reads from requires-python. The project passes its own `black --check`, inside a git
+    repository, outside one, and copied into another project that has a black configuration of its own."""
+    notebook = json.loads(DEMO.read_text())
+    cell = next(c for c in notebook["cells"] if "promote:data" in c["metadata"].get("tags", []))
+    cell["source"] = "".join(cell["source"]) + (
+        "\nwith open('first_input_file_name.txt') as first_handle, "
+        "open('second_input_file_name.txt') as second_handle:\n    header = first_handle.read(1)\n"
+    )
+    source = tmp_path / "withs.ipynb"
+    source.write_text(json.dumps(notebook))
+    out = tmp_path / "project"
+    promote = [sys.executable, "-m", "jupyterlab_promote.app", str(source), "-o", str(out), "--no-commit"]
+    assert subprocess.run(promote, capture_output=True, text=True).returncode == 0
+    assert "with (\n" in (out / "src" / "withs" / "pipeline.py").read_text()
+
+    def black_check(folder: Path) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "black", "--check", "-q", "."]
+        return subprocess.run(command, cwd=folder, capture_output=True, text=True)
+
+    assert black_check(out).returncode == 0, "outside a git repository"
+    subprocess.run(["git", "init", "-q", str(out)], check=True)
+    assert black_check(out).returncode == 0, "inside a git repository"
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    (outer / "pyproject.toml").write_text('[tool.black]\nline-length = 120\ntarget-version = ["py38"]\n')
+    shutil.copytree(out, outer / "project", ignore=shutil.ignore_patterns(".git"))
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    assert black_check(outer / "project").returncode == 0, "inside another project"
+
+
+def test_after_an_edit_black_formats_again_only_the_definition_that_changed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    formatted: list[str] = []
+    real = black.format_str
+    monkeypatch.setattr(black, "format_str", lambda source, **kw: formatted.append(source) or real(source, **kw))
+    helpers = [f"# cell {i}\ndef helper_{i}(values):\n    return [v*{i} for v in values]\n" for i in range(5)]
+    first = render.format_black("import os\n\n" + "".join(helpers), MODE)
+    assert len(formatted) == 6  # the imports, then one piece per definition
+    helpers[3] = helpers[3].replace("v*3", "v*33")
+    edited = render.format_black("import os\n\n" + "".join(helpers), MODE)
+    assert len(formatted) == 7 and "def helper_3" in formatted[-1] and "helper_2" not in formatted[-1]
+    assert edited == first.replace("v * 3 ", "v * 33 ") == real("import os\n\n" + "".join(helpers), mode=MODE)
