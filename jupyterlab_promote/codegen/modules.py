@@ -12,6 +12,7 @@ import ast
 import sys
 from dataclasses import dataclass
 
+from ..analysis.syntax_index import NodeIndex
 from ..read.lines import indent
 from ..stages.plan import MODULE_ORDER, Placed, Plan, Step
 from .lightning import (
@@ -261,13 +262,13 @@ def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
 def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[str]:
     """Import lines for exactly the names the module's code reads."""
     tree = ast.parse(body)
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    bound_here = {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.col_offset == 0
-    }
+    indexes = [NodeIndex(node) for node in tree.body]  # one walk, shared by the questions below
+    names = [name for index in indexes for name in index.of(ast.Name)]
+    loaded = {n.id for n in names if isinstance(n.ctx, ast.Load)}
+    bound_here = {n.id for n in names if isinstance(n.ctx, ast.Store) and n.col_offset == 0}
     bound_here |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
     # An import a step rebinds (its earlier reads go through an alias) is needed only where a read can reach it.
-    loaded -= {name for name in plan.rebound_imports if not _reaches_module(tree, name)}
+    loaded -= {name for name in plan.rebound_imports if not _reaches_module(tree.body, indexes, name)}
     imports = _notebook_imports(plan, loaded, bound_here)
     if "import tqdm" in imports and "tqdm.auto." in body:  # the notebook front end, rewritten (frontends.py)
         imports[imports.index("import tqdm")] = "import tqdm.auto"
@@ -282,16 +283,16 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     return _grouped(imports) + [""] + sorted(local)
 
 
-def _reaches_module(tree: ast.Module, name: str) -> bool:
+def _reaches_module(statements: list[ast.stmt], indexes: list[NodeIndex], name: str) -> bool:
     """Whether a read of ``name`` can reach the module's binding: outside functions, or in one that never binds it."""
-    for node in tree.body:
+    for node, index in zip(statements, indexes):
+        names = [n for n in index.of(ast.Name) if n.id == name]
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)):
+            if names:
                 return True
             continue
-        names = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name]
         binds = any(isinstance(n.ctx, ast.Store) for n in names) or any(
-            isinstance(n, (ast.ClassDef, ast.FunctionDef)) and n.name == name for n in ast.walk(node)
+            n.name == name for n in index.of(ast.ClassDef, ast.FunctionDef)
         )
         if names and not binds:
             return True

@@ -31,7 +31,12 @@ _KEEP_WHOLE = re.compile(r"fmt:|yapf:|coding[:=]|\r|\f|^[ \t]*(match|case|type)\
 def mode_allows_pieces(mode) -> bool:
     """Whether black's output under ``mode`` is the same module cut into pieces or not."""
     return bool(mode.target_versions) and not (
-        mode.preview or mode.unstable or mode.is_pyi or mode.is_ipynb or mode.enabled_features
+        mode.preview
+        or mode.unstable
+        or mode.enabled_features
+        or mode.is_pyi
+        or mode.is_ipynb
+        or mode.skip_source_first_line
     )
 
 
