@@ -174,3 +174,15 @@ def test_after_an_edit_black_formats_again_only_the_definition_that_changed(tmp_
     edited = render.format_black("import os\n\n" + "".join(helpers), MODE)
     assert len(formatted) == 7 and "def helper_3" in formatted[-1] and "helper_2" not in formatted[-1]
     assert edited == first.replace("v * 3 ", "v * 33 ") == real("import os\n\n" + "".join(helpers), mode=MODE)
+
+
+def test_a_template_s_preview_style_is_read_and_formatted_whole() -> None:
+    """A template whose pyproject asks black for its preview style gets it, and no cutting (preview rules may look
+    across statements)."""
+    pyproject = '[project]\nrequires-python = ">=3.10"\n[tool.black]\npreview = true\nline-length = 100\n'
+    mode = render.black_mode(pyproject)
+    assert mode.preview and mode.line_length == 100 and mode.target_versions
+    calls: list[str] = []
+    source = "x = 1\n\n\ndef f():\n    pass\n"
+    format_by_definition(source, mode, lambda piece: calls.append(piece) or piece)
+    assert calls == [source]

@@ -132,6 +132,8 @@ def black_mode(pyproject: str):
         line_length=int(options.get("line-length", options.get("line_length", black.DEFAULT_LINE_LENGTH))),
         string_normalization=not options.get("skip-string-normalization", False),
         magic_trailing_comma=not options.get("skip-magic-trailing-comma", False),
+        preview=bool(options.get("preview", False)),
+        unstable=bool(options.get("unstable", False)),
     )
 
 
@@ -152,6 +154,8 @@ def _mode_key(mode) -> str:
         "line_length": mode.line_length,
         "string_normalization": mode.string_normalization,
         "magic_trailing_comma": mode.magic_trailing_comma,
+        "preview": mode.preview,
+        "unstable": mode.unstable,
     }
     return json.dumps(options, sort_keys=True)
 
