@@ -206,8 +206,9 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
 
 
-# black's pace on notebook code, first formatting (benchmarks/README.md: 5 MB of statements, 65 s on 2 cores)
-_BLACK_BYTES_PER_SECOND = 75_000
+# black's pace on notebook code, first formatting, one definition at a time (benchmarks/README.md: 5 MB of
+# statements, 25 s of black; 10,000 cells, 6 s)
+_BLACK_BYTES_PER_SECOND = 150_000
 
 
 def formatting_estimate(plan: Plan) -> str | None:
