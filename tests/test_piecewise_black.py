@@ -204,3 +204,21 @@ def test_the_static_definitions_of_the_templates_are_written_as_black_writes_the
         counted += len(static_definitions(text.split("\n")))
         assert format_template(text) == text, f"{path.name}: run python scripts/format_templates.py"
     assert counted > 50
+
+
+def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> None:
+    """Definitions not formatted before go to worker processes when there are many; the module is the same."""
+    from jupyterlab_promote.codegen import black_workers
+
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "2")
+    monkeypatch.setattr(black_workers, "PARALLEL_CHARACTERS", 0)
+    helpers = [f"# cell {i}\ndef helper_{i}(values):\n    return [v*{i} for v in values]\n" for i in range(40)]
+    source = "import os\n\n" + "".join(helpers)
+    pieces = [text for _, text in split_at_definitions(source)]
+    assert black_workers.format_in_workers(pieces, black_workers.mode_key(MODE)) == [_black(p) for p in pieces]
+    assert render.format_black(source, MODE) == _black(source)
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "1")
+    assert (
+        black_workers.format_in_workers(pieces, black_workers.mode_key(MODE)) is None
+    )  # one worker: formatted in this process

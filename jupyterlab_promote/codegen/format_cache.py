@@ -49,18 +49,28 @@ def cached_format(source: str, setting: str, formatter: Callable[[str, str], str
     """``formatter(source, setting)``, from the disk cache when it formatted the same input before.
 
     ``setting`` is what else the output depends on: the first-party package (isort), black's Mode."""
-    folder = cache_dir()
-    if folder is None:
-        return formatter(source, setting)
-    digest = hashlib.sha256(_formatter_fingerprint())
-    digest.update(formatter.__name__.encode() + b"\0" + setting.encode() + b"\0")
-    digest.update(source.encode("utf-8", "surrogatepass"))
-    entry = folder / digest.hexdigest()[:2] / digest.hexdigest()
+    formatted = remembered(source, setting, formatter)
+    if formatted is None:
+        formatted = formatter(source, setting)
+        remember(source, setting, formatter, formatted)
+    return formatted
+
+
+def remembered(source: str, setting: str, formatter: Callable[[str, str], str]) -> str | None:
+    """What ``formatter(source, setting)`` gave before, or None."""
+    entry = _entry(source, setting, formatter)
+    if entry is None:
+        return None
     try:
         return entry.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        pass
-    formatted = formatter(source, setting)
+        return None
+
+
+def remember(source: str, setting: str, formatter: Callable[[str, str], str], formatted: str) -> None:
+    entry = _entry(source, setting, formatter)
+    if entry is None:
+        return
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         partial = entry.with_name(f".{entry.name}.{secrets.token_hex(4)}.tmp")
@@ -68,4 +78,13 @@ def cached_format(source: str, setting: str, formatter: Callable[[str, str], str
         os.replace(partial, entry)  # readers see a whole entry or none
     except OSError:
         pass
-    return formatted
+
+
+def _entry(source: str, setting: str, formatter: Callable[[str, str], str]) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.sha256(_formatter_fingerprint())
+    digest.update(formatter.__name__.encode() + b"\0" + setting.encode() + b"\0")
+    digest.update(source.encode("utf-8", "surrogatepass"))
+    return folder / digest.hexdigest()[:2] / digest.hexdigest()

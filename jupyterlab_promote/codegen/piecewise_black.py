@@ -104,11 +104,22 @@ def _is_ellipsis_only(body: list) -> bool:
     )
 
 
+def pieces_of(source: str, mode) -> list[str]:
+    """The pieces black formats apart under ``mode``: ``source`` whole when the Mode does not allow cutting."""
+    if not mode_allows_pieces(mode):
+        return [source]
+    return [text for _, text in split_at_definitions(source)]
+
+
+def join_pieces(formatted: list[str]) -> str:
+    """Formatted pieces as one module: two blank lines between, as black puts before each of them."""
+    return "\n\n".join(formatted)
+
+
 def format_by_definition(source: str, mode, format_piece: Callable[[str], str]) -> str:
     """black's output for ``source`` under ``mode``, from ``format_piece`` (black under ``mode``, perhaps
     remembered) over each piece."""
-    pieces = split_at_definitions(source) if mode_allows_pieces(mode) else [(1, source)]
-    return "\n\n".join(format_piece(text) for _, text in pieces)
+    return join_pieces([format_piece(text) for text in pieces_of(source, mode)])
 
 
 def reformat_pieces(source: str, lines: list[tuple[int, int]], mode, format_piece: Callable[[str], str]) -> str:
@@ -122,4 +133,4 @@ def reformat_pieces(source: str, lines: list[tuple[int, int]], mode, format_piec
         end = start + text.count("\n") - 1
         touched = any(first <= end and last >= start for first, last in lines)
         formatted.append(format_piece(text) if touched else text)
-    return "\n\n".join(formatted)
+    return join_pieces(formatted)

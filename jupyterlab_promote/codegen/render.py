@@ -12,9 +12,10 @@ import re
 import threading
 from functools import lru_cache
 
-from .format_cache import cached_format
+from .black_workers import format_in_workers, mode_key, mode_of
+from .format_cache import cached_format, remember, remembered
 from .lint import mark_author_lint
-from .piecewise_black import format_by_definition, reformat_pieces
+from .piecewise_black import join_pieces, pieces_of, reformat_pieces
 
 
 def _bytecode_cache():
@@ -139,34 +140,30 @@ def black_mode(pyproject: str):
 
 def format_black(source: str, mode) -> str:
     """black's output for ``source`` under ``mode``, one top-level definition at a time, each remembered on disk
-    (piecewise_black): after an edit, black parses again only the definitions that changed."""
-    return format_by_definition(source, mode, _black_piece(mode))
+    (piecewise_black): after an edit, black parses again only the definitions that changed. Many definitions
+    not formatted before are formatted by worker processes (black_workers)."""
+    pieces = pieces_of(source, mode)
+    key = mode_key(mode)
+    formatted = [remembered(piece, key, _black_in_mode) for piece in pieces]
+    missing = [index for index, text in enumerate(formatted) if text is None]
+    if missing:
+        texts = [pieces[index] for index in missing]
+        done = format_in_workers(texts, key) or [_black_in_mode(text, key) for text in texts]
+        for index, text in zip(missing, done):
+            formatted[index] = text
+            remember(pieces[index], key, _black_in_mode, text)
+    return join_pieces(formatted)
 
 
 def _black_piece(mode):
-    key = _mode_key(mode)
+    key = mode_key(mode)
     return lambda piece: cached_format(piece, key, _black_in_mode)
 
 
-def _mode_key(mode) -> str:
-    options = {
-        "target_versions": sorted(version.name for version in mode.target_versions),
-        "line_length": mode.line_length,
-        "string_normalization": mode.string_normalization,
-        "magic_trailing_comma": mode.magic_trailing_comma,
-        "preview": mode.preview,
-        "unstable": mode.unstable,
-    }
-    return json.dumps(options, sort_keys=True)
-
-
 def _black_in_mode(source: str, key: str) -> str:
-    """black with the Mode ``key`` (JSON) describes."""
+    """black with the Mode ``key`` (black_workers.mode_key) describes."""
     black, _ = import_formatters()
-
-    options = json.loads(key)
-    options["target_versions"] = {black.TargetVersion[name] for name in options["target_versions"]}
-    return black.format_str(source, mode=black.Mode(**options))
+    return black.format_str(source, mode=mode_of(key))
 
 
 _MARKING_PASSES = 3
