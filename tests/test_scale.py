@@ -175,3 +175,41 @@ def test_the_collector_pause_leaves_nothing_frozen_and_cycles_collectable() -> N
     finally:
         gc.unfreeze()
     assert kept
+
+
+def test_ten_thousand_cells_promote_and_an_edit_formats_one_definition_again(tmp_path: Path, monkeypatch) -> None:
+    """The first promotion formats the 5,000 promoted definitions in worker processes; the module is black's
+    output for the whole. After an edit of one cell, black formats again only the definition it touched."""
+    import black
+
+    from jupyterlab_promote.codegen import black_workers, render
+
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "2")
+    monkeypatch.setattr(black_workers, "PARALLEL_CHARACTERS", 50_000)
+    render.format_python.cache_clear()
+    batches: list[int] = []
+    run_worker = black_workers._run_worker
+    monkeypatch.setattr(
+        black_workers, "_run_worker", lambda texts, key: batches.append(len(texts)) or run_worker(texts, key)
+    )
+    helpers = [(["promote:functions"] if i % 2 else None, f"def f{i}(a):\n    return a+{i}\n") for i in range(10_000)]
+    notebook = write(tmp_path / "many.ipynb", [*BASE, *helpers])
+    assert api.promote(notebook, tmp_path / "first", commit=False).ok
+    pipeline = (tmp_path / "first" / "src" / "many" / "pipeline.py").read_text()
+    assert pipeline.count("\ndef f") == 5_000
+    assert len(batches) == 2 and sum(batches) > 5_000  # two workers, every definition (and the other pieces)
+    assert black.format_str(pipeline, mode=render.project_mode()) == pipeline
+
+    document = json.loads(notebook.read_text())
+    document["cells"][4 + 2_001]["source"] = "def f2001(a):\n    return a+20010\n"
+    notebook.write_text(json.dumps(document))
+    formatted: list[str] = []
+    real = black.format_str
+    monkeypatch.setattr(black, "format_str", lambda source, **kw: formatted.append(source) or real(source, **kw))
+    assert api.promote(notebook, tmp_path / "second", commit=False).ok
+    assert [piece for piece in formatted if "def f" in piece] == [
+        "# cell 2005 (id c2005)\ndef f2001(a):\n    return a+20010\n"
+    ]
+    edited = (tmp_path / "second" / "src" / "many" / "pipeline.py").read_text()
+    assert edited == pipeline.replace("return a + 2001\n", "return a + 20010\n")

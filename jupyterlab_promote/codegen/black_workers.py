@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 PARALLEL_CHARACTERS = 300_000  # about 2 s of black
@@ -36,6 +37,7 @@ def mode_key(mode) -> str:
     return json.dumps(options, sort_keys=True)
 
 
+@lru_cache(maxsize=8)
 def mode_of(key: str):
     import black
 
