@@ -106,8 +106,11 @@ def _run_worker(texts: list[str], key: str) -> list[str] | None:
 
 
 def main() -> int:
+    import gc
+
     import black
 
+    gc.disable()  # a short-lived process: black's trees hold no cycles worth a collection (a third of its time)
     request = json.loads(sys.stdin.read())
     mode = mode_of(request["mode"])
     json.dump([black.format_str(text, mode=mode) for text in request["texts"]], sys.stdout)
