@@ -7,6 +7,7 @@ black formats goes through :func:`format_black`, in the Mode black has in the pr
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import threading
@@ -163,7 +164,10 @@ def _black_piece(mode):
 def _black_in_mode(source: str, key: str) -> str:
     """black with the Mode ``key`` (black_workers.mode_key) describes."""
     black, _ = import_formatters()
-    return black.format_str(source, mode=mode_of(key))
+    formatted = black.format_str(source, mode=mode_of(key))
+    if not gc.isenabled():  # generation pauses the collector (api._generate): free black's tree, a web of cycles
+        gc.collect(1)
+    return formatted
 
 
 _MARKING_PASSES = 3
