@@ -122,6 +122,9 @@ LINES = st.one_of(
             "try:\n    import scipy\nexcept ImportError:\n    scipy = None",
             "try:\n    y = 1\nfinally:\n    x = 2",
             "with open(__file__) as a, open(__file__) as b:\n    z = a.read() + b.read()",
+            # black writes these for the project's target versions (parentheses, a comma after **kw)
+            "with open(__file__) as first_handle, open(__file__) as second_handle, open(__file__) as c:\n    z = 1",
+            "args = [1]\nkw = {}\nz = dict(first_argument_name=1, second_argument_name=2, third_argument=3, *args, **kw)",
             "args = [1]\nkw = {}\nprint(*args, **kw)",
             "__all__ = ['x']",
             "x = f'{x!r:>{10}}'",
@@ -212,18 +215,21 @@ def test_generated_code_passes_ruff_and_black_as_generated(tmp_path_factory, cel
     import black
 
     from jupyterlab_promote.codegen import generate
+    from jupyterlab_promote.codegen.render import black_mode
 
     path = _written(tmp_path_factory, cells)
     plan = _plan_or_none(path)
     if plan is None:
         return
     project = path.parent / "project"
-    for name, text in generate(plan, path.name).files.items():
+    files = generate(plan, path.name).files
+    mode = black_mode(files["pyproject.toml"])  # black as the project's own command line reads its pyproject
+    for name, text in files.items():
         target = project / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         if name.endswith(".py"):
-            assert black.format_str(text, mode=black.Mode()) == text, name
+            assert black.format_str(text, mode=mode) == text, name
     ruff = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--select", "E4,E7,E9,F,I", "--no-cache", "-q", "."],
         cwd=project,
