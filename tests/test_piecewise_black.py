@@ -65,6 +65,11 @@ STATEMENTS = [
     "while False: pass",
     "x = '''a\ndef not_a_def():\n'''",
     "print( 'spaced' )",
+    "parser.add_argument('--n', type=int,\n    default=1)",
+    "text = open(path, encoding='utf-8').read()",
+    "match = re.match(pattern, text)",
+    "match command:\n    case 'go':\n        pass",
+    "type Vector = list[float]",
 ]
 SEPARATORS = ["\n", "\n\n", "\n\n\n", "\n\n\n\n\n", "\n  \n", "\n\t\n\n"]
 
@@ -114,13 +119,20 @@ def test_a_promoted_module_is_cut_before_each_definition_and_its_provenance_comm
         "def f(): ...\ndef g():\n    pass\n",  # no blank line after a dummy body: black keeps none
         "x = 1\n# a comment\n\ndef f():\n    pass\n",  # a comment between, not leading the definition
         "x = 1\n\n# fmt: off\ndef f():\n  pass\n# fmt: on\n",
-        "x = 1\n\nmatch = 2\n\ndef f():\n    pass\n",
+        "x = 1\n\nmatch x:\n    case 1:\n        pass\n\ndef f():\n    pass\n",
+        "x = 1\n\ntype Alias = int\n\ndef f():\n    pass\n",
+        "# -*- coding: utf-8 -*-\nx = 1\n\ndef f():\n    pass\n",
         "x = 1\r\n\r\ndef f():\r\n    pass\r\n",
     ],
 )
 def test_where_black_looks_across_statements_the_module_stays_whole(source: str) -> None:
     assert len(split_at_definitions(source)) == 1
     assert format_by_definition(source, MODE, _black) == _black(source)
+
+
+def test_keyword_arguments_and_names_that_look_like_soft_keywords_do_not_keep_a_module_whole() -> None:
+    source = "x = open(p, encoding='utf-8')\nmatch = 1\nparser.add_argument('--n', type=int)\n\n\ndef f():\n    pass\n"
+    assert len(split_at_definitions(source)) == 2
 
 
 def test_a_mode_that_infers_its_target_versions_is_never_cut() -> None:

@@ -12,7 +12,7 @@ blank lines whatever the statement before is, as long as:
 The module is cut only at such places, and only when black's Mode names its target versions (inferred ones come from
 features anywhere in the file) and asks for no preview style. The pieces, formatted apart with that Mode and joined by
 two blank lines, are then black's output for the whole module. A module with ``fmt:``/``yapf:`` directives, a carriage
-return, a form feed, or a soft keyword (``match``, ``case``, ``type``) at the start of a line stays whole: black could
+return, a form feed, an encoding declaration, or a ``match``, ``case`` or ``type`` statement stays whole: black could
 skip a region across the cut, see other line ends, or parse the whole file with another grammar.
 ``tests/test_piecewise_black.py`` holds the pieces to black's own output of the whole.
 """
@@ -24,8 +24,12 @@ import re
 from typing import Callable
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-# Also an encoding declaration (black keeps one it ignores on a file's first two lines, so a piece's too).
-_KEEP_WHOLE = re.compile(r"fmt:|yapf:|coding[:=]|\r|\f|^[ \t]*(match|case|type)\b", re.MULTILINE)
+# Also an encoding declaration (black keeps one it ignores on a file's first two lines, so a piece's too). A
+# `match`/`case` line ends in a colon and a `type` alias names its type: not `match = ...` nor `type=int`.
+_KEEP_WHOLE = re.compile(
+    r"fmt:|yapf:|\r|\f|^[ \t]*#.*coding[:=]|^[ \t]*(match|case)\b.*:[ \t]*(#.*)?$|^[ \t]*type[ \t]+\w+[ \t]*[\[=]",
+    re.MULTILINE,
+)
 
 
 def mode_allows_pieces(mode) -> bool:
