@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from jupyterlab_promote.codegen import render
 from jupyterlab_promote.codegen.piecewise_black import (
-    format_by_definition,
+    join_pieces,
+    pieces_of,
     reformat_pieces,
     split_at_definitions,
 )
@@ -80,6 +81,11 @@ modules = st.lists(st.tuples(st.sampled_from(STATEMENTS), st.sampled_from(SEPARA
 
 def _black(source: str) -> str:
     return black.format_str(source, mode=MODE)
+
+
+def format_by_definition(source: str, mode, format_piece) -> str:
+    """The pieces of ``source`` each formatted by ``format_piece``, joined as render.format_black joins them."""
+    return join_pieces([format_piece(text) for _, text in pieces_of(source, mode)])
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)

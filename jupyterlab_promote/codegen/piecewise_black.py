@@ -108,11 +108,10 @@ def _is_ellipsis_only(body: list) -> bool:
     )
 
 
-def pieces_of(source: str, mode) -> list[str]:
-    """The pieces black formats apart under ``mode``: ``source`` whole when the Mode does not allow cutting."""
-    if not mode_allows_pieces(mode):
-        return [source]
-    return [text for _, text in split_at_definitions(source)]
+def pieces_of(source: str, mode) -> list[tuple[int, str]]:
+    """The pieces black formats apart under ``mode`` (as split_at_definitions gives them): ``source`` whole when
+    the Mode does not allow cutting."""
+    return split_at_definitions(source) if mode_allows_pieces(mode) else [(1, source)]
 
 
 def join_pieces(formatted: list[str]) -> str:
@@ -120,20 +119,13 @@ def join_pieces(formatted: list[str]) -> str:
     return "\n\n".join(formatted)
 
 
-def format_by_definition(source: str, mode, format_piece: Callable[[str], str]) -> str:
-    """black's output for ``source`` under ``mode``, from ``format_piece`` (black under ``mode``, perhaps
-    remembered) over each piece."""
-    return join_pieces([format_piece(text) for text in pieces_of(source, mode)])
-
-
 def reformat_pieces(source: str, lines: list[tuple[int, int]], mode, format_piece: Callable[[str], str]) -> str:
     """black's output for ``source`` when only the 1-based line ranges ``lines`` may differ from it: the pieces
     holding none of them are kept as they are, the others formatted again.
 
     (Not black's own ``lines=`` option: it can change the blank lines after a formatted import.)"""
-    pieces = split_at_definitions(source) if mode_allows_pieces(mode) else [(1, source)]
     formatted = []
-    for start, text in pieces:
+    for start, text in pieces_of(source, mode):
         end = start + text.count("\n") - 1
         touched = any(first <= end and last >= start for first, last in lines)
         formatted.append(format_piece(text) if touched else text)

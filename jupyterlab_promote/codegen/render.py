@@ -101,8 +101,9 @@ def _format_generated(source: str, first_party: str) -> str:
     return format_black(isort.code(source, config=config), project_mode())
 
 
-# The generated pyproject's requires-python: black infers its target versions from it in the project (the
-# skeleton's [tool.black] table makes the project folder black's root), so the generator formats with the same.
+# The oldest Python the generated code supports (the skeleton's pyproject says requires-python >= 3.10): black
+# infers its target versions from it in the project (the skeleton's [tool.black] table makes the project folder
+# black's root), so the generator formats with the same.
 PYTHON_VERSION = "3.10"
 
 
@@ -143,7 +144,7 @@ def format_black(source: str, mode) -> str:
     """black's output for ``source`` under ``mode``, one top-level definition at a time, each remembered on disk
     (piecewise_black): after an edit, black parses again only the definitions that changed. Many definitions
     not formatted before are formatted by worker processes (black_workers)."""
-    pieces = pieces_of(source, mode)
+    pieces = [text for _, text in pieces_of(source, mode)]
     key = mode_key(mode)
     formatted = [remembered(piece, key, _black_in_mode) for piece in pieces]
     missing = [index for index, text in enumerate(formatted) if text is None]

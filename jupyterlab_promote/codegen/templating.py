@@ -39,11 +39,9 @@ from pathlib import Path
 from ..errors import PromoteError, TemplateError, UsageError
 from .placing import Placement, place
 from .project import GeneratedProject
-from .render import toml_value
+from .render import PYTHON_VERSION, toml_value
 
 HOOK_FILE = "promote.yaml"
-# The oldest Python the generated code supports (its pyproject says requires-python >= 3.10).
-PYTHON_VERSION = "3.10"
 # cookiecutter-data-science v2: our module -> where that layout expects it (dotted, inside the package).
 CCDS_MODULES = {
     "data": "dataset",
