@@ -19,6 +19,7 @@ from .analysis.cells import cyclic_gc_paused
 from .analysis.diagnostics import Diagnostic, Severity
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
+from .codegen.lint import LintTooCostlyError
 from .codegen.mlops import mlops_summary
 from .codegen.project import formatting_estimate
 from .codegen.render import toml_value
@@ -150,6 +151,12 @@ def _generate(plan: Plan, output: Path) -> GeneratedProject:
     with cyclic_gc_paused():
         try:
             project = generate(plan, _notebook_ref(plan.notebook.path, output))
+        except LintTooCostlyError as exc:  # the author's code is beyond ruff (lint.py)
+            project = GeneratedProject(plan.package)
+            index, cell_id, line = exc.cell or (None, None, None)
+            plan.diagnostics.append(
+                Diagnostic(Severity.ERROR, "PRM045", exc.message, str(plan.notebook.path), index, cell_id, line)
+            )
         except (RecursionError, MemoryError) as exc:  # formatting a pathologically nested statement
             project = GeneratedProject(plan.package)
             plan.diagnostics.append(

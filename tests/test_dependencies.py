@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jupyterlab_promote.codegen import dependencies
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.ipynb"
 
 
 def test_the_generated_package_and_the_standard_library_are_no_requirements(monkeypatch):
@@ -19,3 +23,26 @@ def test_the_generated_package_and_the_standard_library_are_no_requirements(monk
 def test_an_import_name_that_is_no_distribution_name_is_found_by_what_ships_it():
     assert dependencies.distribution_of("markdown_it") == "markdown-it-py"  # installed here (jupyterlab needs it)
     assert dependencies.distribution_of("sklearn") == "scikit-learn"  # the table, no lookup
+
+
+def test_the_project_checks_with_the_black_and_ruff_that_formatted_it():
+    """black>=24 let a project made with black 26 be checked by black 27, whose new stable style fails its CI in
+    January: the checkers are held to the generator's versions, up to the next release that may change a verdict."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    from jupyterlab_promote import api
+    from jupyterlab_promote.codegen import project
+
+    pyproject = tomllib.loads(project.generate(api.analyze(DEMO), "demo.ipynb").files["pyproject.toml"])
+    checkers = {
+        Requirement(text).name: Requirement(text) for text in pyproject["project"]["optional-dependencies"]["test"]
+    }
+    black, ruff = metadata.version("black"), metadata.version("ruff")
+    assert checkers["black"].specifier.contains(black)
+    assert not checkers["black"].specifier.contains(f"{int(black.split('.')[0]) + 1}.1.0")
+    assert checkers["ruff"].specifier.contains(ruff)
+    major, minor = ruff.split(".")[:2]
+    assert not checkers["ruff"].specifier.contains(f"{major}.{int(minor) + 1}.0")

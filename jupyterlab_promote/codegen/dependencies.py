@@ -45,6 +45,24 @@ def requirement(distribution: str) -> str:
     return f"{distribution}>={floor}" if floor else distribution
 
 
+def checker_requirements() -> list[str]:
+    """black and ruff as the generated project's tests need them: the versions that formatted and marked its code,
+    up to the next release allowed to change their verdicts (black's stable style changes only in its first release
+    of a year; ruff's rules only in a minor release), so the project's own CI agrees with its generator."""
+    found = []
+    for name, width in (("black", 1), ("ruff", 2)):
+        try:
+            installed = metadata.version(name).split("+")[0]
+        except metadata.PackageNotFoundError:
+            found.append(name)
+            continue
+        parts = [int(part) if part.isdigit() else 0 for part in installed.split(".")[:width]]
+        parts += [0] * (width - len(parts))
+        parts[-1] += 1
+        found.append(f"{name}>={installed},<{'.'.join(map(str, parts))}")
+    return found
+
+
 def distribution_of(root: str) -> str:
     """The distribution that provides the top-level module ``root``: the table above, a distribution of that very
     name, else whichever installed distribution ships it (``imblearn`` → imbalanced-learn), else ``root``."""

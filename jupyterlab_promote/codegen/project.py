@@ -13,7 +13,7 @@ from ..stages.paths import NOTEBOOK_DIR
 from ..stages.plan import Parameter, Plan
 from .batch_call import kept_loop_forward
 from .default_template import render_skeleton
-from .dependencies import distributions, requirement
+from .dependencies import checker_requirements, distributions, requirement
 from .fingerprint import generation_key
 from .inference import generate_inference, inference_operations, inference_readme
 from .lightning import forward_test
@@ -186,6 +186,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         distribution=package.replace("_", "-"),
         description=_description(plan),
         dependencies=dependencies,
+        checkers=checker_requirements(),
         torch=torch,
         notebook_name=plan.notebook.name,
         tool_version=tool_version(),

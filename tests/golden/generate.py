@@ -22,7 +22,7 @@ RECORD = Path(__file__).resolve().parent / "generated.json"
 _VOLATILE = re.compile(r"^(generation_key|tool_version) = .*\n", re.MULTILINE)
 # A requirement's floor is the version installed where promotion runs (codegen/dependencies.requirement): a fresh
 # environment resolves newer ones. The record holds what promotion writes, not what pip resolved.
-_FLOOR = re.compile(r">=\d[\w.]*")
+_FLOOR = re.compile(r">=\d[\w.]*(?:,<\d[\w.]*)?")  # with the ceiling of black and ruff
 
 
 def golden_notebooks() -> dict[str, Path]:
