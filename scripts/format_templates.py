@@ -2,8 +2,9 @@
 
 A top-level definition holding no Jinja renders verbatim, and black formats each logical line by itself, so
 writing such a definition as black would changes no generated file (tests/test_golden.py checks that), while a
-first promotion no longer pays for black rewriting it (a second black pass, long-line splitting). Definitions
-with Jinja in them are left as they are; black still formats everything the templates render.
+first promotion no longer pays for black rewriting it (a second black pass, long-line splitting). In definitions
+with Jinja in them, each statement (or compound statement's header) whose lines hold no Jinja is written as black
+writes it at its depth; the rest is left as it is. black still formats everything the templates render.
 
     python scripts/format_templates.py          # rewrite the templates
     python scripts/format_templates.py --check  # exit 1, listing them, when some definition is not black's
@@ -15,6 +16,7 @@ import argparse
 import ast
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import black
@@ -56,12 +58,117 @@ def _one_definition(region: str) -> bool:
     return len(body) == 1 and isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
 
 
+def static_statements(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(first, end, indentation) of the statements and compound-statement headers that start outside brackets and
+    strings, hold no Jinja, and parse alone once dedented (a header with a ``pass`` body)."""
+    found, i, starts = [], 0, line_states(lines)
+    while i < len(lines):
+        line = lines[i]
+        if starts[i] != (0, False, False) or not line.strip() or line.lstrip().startswith(("#", "@")):
+            i += 1
+            continue
+        indentation = line[: len(line) - len(line.lstrip())]
+        for end in range(i + 1, min(len(lines), i + _LONGEST_STATEMENT) + 1):
+            chunk = lines[i:end]
+            if any(_holds_jinja(text) or (text.strip() and not text.startswith(indentation)) for text in chunk):
+                break
+            if starts[end][0] == 0 and _alone(_dedent(chunk, indentation)):
+                if not any(mark in text for text in chunk for mark in _KEEP):
+                    found.append((i, end, indentation))
+                i = end - 1
+                break
+        i += 1
+    return found
+
+
+def line_states(lines: list[str]) -> list[tuple[int, bool, bool]]:
+    """(open brackets, inside a triple-quoted string, continued by a backslash) where each line starts, and after the
+    last; a Jinja tag reads as a name."""
+    states, depth, quote, continued = [], 0, "", False
+    for line in lines:
+        states.append((depth, len(quote) == 3, continued))
+        text, i, continued = _JINJA_TAG.sub("x", line), 0, False
+        while i < len(text):
+            if quote:
+                if text.startswith(quote, i):
+                    i, quote = i + len(quote), ""
+                    continue
+                i += 2 if text[i] == "\\" else 1
+                continue
+            char = text[i]
+            if char == "#":
+                break
+            if char in "\"'":
+                quote = char * 3 if text.startswith(char * 3, i) else char
+                i += len(quote)
+                continue
+            depth += (char in "([{") - (char in ")]}")
+            i += 1
+        continued = not quote and text.rstrip().endswith("\\")
+        if len(quote) == 1:  # a one-line string never spans lines
+            quote = ""
+    return [*states, (depth, len(quote) == 3, continued)]
+
+
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+_LONGEST_STATEMENT = 60
+# Left as written: strings over several lines (re-indenting them would change them), black's own directives
+_KEEP = ('"' * 3, "'" * 3, "fmt:", "type:")
+
+
+def _holds_jinja(line: str) -> bool:
+    return any(mark in line for mark in _JINJA)
+
+
+def _dedent(chunk: list[str], indentation: str) -> str:
+    return "\n".join(text[len(indentation) :] for text in chunk) + "\n"
+
+
+def _alone(source: str) -> bool:
+    """One simple statement (not a bare constant: black reads a block's first string as its docstring; not an
+    import), or the header of one compound statement."""
+    for candidate, compound in ((source, False), (source + "    pass\n", True)):
+        try:
+            body = ast.parse(candidate).body
+        except SyntaxError:
+            continue
+        if len(body) != 1 or (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
+            return False
+        if isinstance(body[0], (ast.Import, ast.ImportFrom)):  # isort writes imports before black sees them
+            return False
+        holds_block = hasattr(body[0], "body")
+        return holds_block == compound and (not compound or isinstance(body[0].body[-1], ast.Pass))
+    return False
+
+
 def format_template(text: str) -> str:
     lines = text.split("\n")
     for first, end in reversed(static_definitions(lines)):
         region = "\n".join(lines[first:end]) + "\n"
         lines[first:end] = black.format_str(region, mode=project_mode()).rstrip("\n").split("\n")
+    for first, end, indentation in reversed(static_statements(lines)):
+        lines[first:end] = _black_at_depth(lines[first:end], indentation)
     return "\n".join(lines)
+
+
+def _black_at_depth(chunk: list[str], indentation: str) -> list[str]:
+    """black's lines for one statement at this indentation: black measures a line with its indentation, so the
+    statement is formatted dedented in a line length that much shorter."""
+    source = _dedent(chunk, indentation)
+    header = not _parses(source)
+    mode = replace(project_mode(), line_length=project_mode().line_length - len(indentation.expandtabs()))
+    formatted = black.format_str(source + ("    pass\n" if header else ""), mode=mode).rstrip("\n").split("\n")
+    if header:
+        formatted = formatted[:-1]
+    return [indentation + text if text else text for text in formatted]
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
 
 
 def main() -> int:

@@ -207,7 +207,8 @@ def test_a_template_s_preview_style_is_read_and_formatted_whole() -> None:
 
 
 def test_the_static_definitions_of_the_templates_are_written_as_black_writes_them() -> None:
-    """So a first promotion does not pay black to rewrite them (scripts/format_templates.py writes them)."""
+    """And the Jinja-free statements of the other definitions: a first promotion does not pay black to rewrite
+    them (scripts/format_templates.py writes them)."""
     from .golden.generate import RECORD, formatter_versions
 
     recorded = json.loads(RECORD.read_text())["<formatters>"]
