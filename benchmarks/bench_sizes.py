@@ -28,12 +28,13 @@ ROWS = {
     "literal": "analyze one 5 MB cell that is one list literal",
     "10k": "analyze 10,000 cells (synthetic.py)",
     "wide": "analyze one line of 100,000 characters",
-    "promote5": "promote the 5 MB cell (commit=False, format cache empty)",
+    "promote5": "promote the 5 MB cell, one chain of 90,000 self-rebindings (commit=False, format cache empty)",
+    "promote5names": "promote a 5 MB cell of 90,000 statements over 1,000 names (same)",
     "promote_literal": "promote the 5 MB literal (same, plus peak RSS)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
-PROMOTE_ROWS = ("promote5", "promote_literal", "promote10k", "edit10k")
+PROMOTE_ROWS = ("promote5", "promote5names", "promote_literal", "promote10k", "edit10k")
 
 
 def _cpu() -> float:
@@ -71,8 +72,8 @@ def _notebook(row: str, folder: Path) -> Path:
     from bench_targets import big_cell_notebook
     from synthetic import write_notebook
 
-    if row in ("1mb", "5mb", "promote5"):
-        return big_cell_notebook(folder, 1 if row == "1mb" else 5)
+    if row in ("1mb", "5mb", "promote5", "promote5names"):
+        return big_cell_notebook(folder, 1 if row == "1mb" else 5, 1000 if row == "promote5names" else 1)
     if row in ("literal", "promote_literal"):
         return _literal_cell(folder, 5)
     if row in ("10k", "promote10k", "edit10k"):
@@ -115,11 +116,13 @@ def measure(row: str) -> str:
         _edit_one_helper(notebook)
     black.format_str = timed_format
     started, wall = _cpu(), time.perf_counter()
-    api.promote(notebook, folder / "out", commit=False)
+    result = api.promote(notebook, folder / "out", commit=False)
+    refused = [d.code for d in result.diagnostics if d.severity.value == "error"]
     total, wall = _cpu() - started, time.perf_counter() - wall
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # black in worker processes (black_workers) is in the total, not in "black in this process"
-    return f"{total:8.2f} s (wall {wall:.2f} s), black in this process {spent[0]:.2f} s, peak {peak:.0f} MiB"
+    outcome = f"refused ({', '.join(refused)})" if refused else "promoted"
+    return f"{total:8.2f} s (wall {wall:.2f} s), {outcome}, black in this process {spent[0]:.2f} s, peak {peak:.0f} MiB"
 
 
 def main() -> None:

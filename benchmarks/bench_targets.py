@@ -151,14 +151,23 @@ def exponent(sizes: list[float], times: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def big_cell_notebook(folder: Path, megabytes: float) -> Path:
+def big_cell_notebook(folder: Path, megabytes: float, names: int = 1) -> Path:
+    """One cell of ``megabytes`` of statements over ``names`` names, each rebound from the next one. With one name it
+    is a single chain `total = total + 1.0`, which ruff's memory grows with the square of (lint.py refuses it past
+    half of the machine's memory); with 1,000 names no chain is longer than a hundred statements."""
     line = "total = total + 1.0  # a long cell of ordinary statements\n"
-    body = "total = 0.0\n" + line * int(megabytes * 2**20 / len(line))
+    count = int(megabytes * 2**20 / len(line))
+    if names == 1:
+        body = "total = 0.0\n" + line * count
+    else:
+        body = "".join(f"total_{i} = 0.0\n" for i in range(names)) + "".join(
+            line.replace("total = total", f"total_{i % names} = total_{(i + 1) % names}") for i in range(count)
+        )
     cells = [(["parameters"], "lr = 0.1"), (["promote:data"], "xs = [1.0, 2.0]"), (["promote:train"], body)]
     document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": "code", "id": f"c{i}", "metadata": {"tags": t}, "source": s, "execution_count": None, "outputs": []}
         for i, (t, s) in enumerate(cells)]}
-    path = folder / "big_cell.ipynb"
+    path = folder / f"big_cell_{names}.ipynb"
     path.write_text(json.dumps(document))
     return path
 

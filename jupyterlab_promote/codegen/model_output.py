@@ -96,8 +96,8 @@ def _built_from_notebook_classes(plan: Plan, step, classes: set[str] | None = No
         node = placed.stmt.node
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             continue
-        calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-        if any(call.func.id in classes for call in calls):
+        calls = placed.stmt.index.of(ast.Call)  # the value's calls: a target Name holds none
+        if any(isinstance(call.func, ast.Name) and call.func.id in classes for call in calls):
             built.add(node.targets[0].id)
     return built
 
