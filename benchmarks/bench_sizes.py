@@ -30,11 +30,12 @@ ROWS = {
     "wide": "analyze one line of 100,000 characters",
     "promote5": "promote the 5 MB cell, one chain of 90,000 self-rebindings (commit=False, format cache empty)",
     "promote5names": "promote a 5 MB cell of 90,000 statements over 1,000 names (same)",
+    "edit5names": "promote that cell again after an edit of one statement",
     "promote_literal": "promote the 5 MB literal (same, plus peak RSS)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
-PROMOTE_ROWS = ("promote5", "promote5names", "promote_literal", "promote10k", "edit10k")
+PROMOTE_ROWS = ("promote5", "promote5names", "edit5names", "promote_literal", "promote10k", "edit10k")
 
 
 def _cpu() -> float:
@@ -72,8 +73,8 @@ def _notebook(row: str, folder: Path) -> Path:
     from bench_targets import big_cell_notebook
     from synthetic import write_notebook
 
-    if row in ("1mb", "5mb", "promote5", "promote5names"):
-        return big_cell_notebook(folder, 1 if row == "1mb" else 5, 1000 if row == "promote5names" else 1)
+    if row in ("1mb", "5mb", "promote5", "promote5names", "edit5names"):
+        return big_cell_notebook(folder, 1 if row == "1mb" else 5, 1 if row in ("1mb", "5mb", "promote5") else 1000)
     if row in ("literal", "promote_literal"):
         return _literal_cell(folder, 5)
     if row in ("10k", "promote10k", "edit10k"):
@@ -86,6 +87,13 @@ def _edit_one_helper(notebook: Path) -> None:
     helpers = [c for c in document["cells"] if "promote:functions" in c["metadata"].get("tags", [])]
     cell = helpers[len(helpers) // 2]
     cell["source"] = "".join(cell["source"]).replace("total = 0.0", "total = 0.5")
+    notebook.write_text(json.dumps(document))
+
+
+def _edit_one_statement(notebook: Path) -> None:
+    document = json.loads(notebook.read_text())
+    cell = document["cells"][-1]
+    cell["source"] = "".join(cell["source"]).replace("total_500 = total_501 + 1.0", "total_500 = total_501 + 2.0", 1)
     notebook.write_text(json.dumps(document))
 
 
@@ -111,9 +119,10 @@ def measure(row: str) -> str:
         finally:
             spent[0] += _cpu() - started
 
-    if row == "edit10k":  # the first promotion fills the format cache; the edited notebook is measured
+    if row in ("edit10k", "edit5names"):  # the first promotion fills the format cache; the edit is measured
         api.promote(notebook, folder / "first", commit=False)
-        _edit_one_helper(notebook)
+        edit = _edit_one_helper if row == "edit10k" else _edit_one_statement
+        edit(notebook)
     black.format_str = timed_format
     started, wall = _cpu(), time.perf_counter()
     result = api.promote(notebook, folder / "out", commit=False)

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyterlab_promote.codegen import render
+from jupyterlab_promote.codegen import piecewise_black, render
 from jupyterlab_promote.codegen.piecewise_black import (
+    formatted_input,
     join_pieces,
     pieces_of,
     reformat_pieces,
@@ -85,7 +86,8 @@ def _black(source: str) -> str:
 
 def format_by_definition(source: str, mode, format_piece) -> str:
     """The pieces of ``source`` each formatted by ``format_piece``, joined as render.format_black joins them."""
-    return join_pieces([format_piece(text) for _, text in pieces_of(source, mode)])
+    pieces = pieces_of(source, mode)
+    return join_pieces(pieces, [format_piece(formatted_input(piece)) for piece in pieces])
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -108,12 +110,100 @@ def test_formatting_again_the_pieces_holding_changed_lines_is_black_of_the_whole
     assert reformat_pieces(marked, ranges, MODE, _black) == _black(marked)
 
 
+# Statements of a long function's body, chosen for what black decides across a cut inside it: imports (a blank line
+# after them), strings (a block's first reads as its docstring), `...` (a dummy body), comments, nested blocks.
+BODY_STATEMENTS = [
+    "x = 1",
+    "total=total+1",
+    f"result = compute({LONG})",
+    "import os",
+    "from a import (b,\n    c)",
+    '"""A docstring-like string."""',
+    'f"{x} as an f-string"',
+    "...",
+    "pass",
+    "# a comment",
+    "y = 2  # a trailing comment",
+    "def inner():\n    return 1",
+    "class Inner:\n    pass",
+    "if x:\n    y = 1\nelse:\n    y = 2",
+    "for i in range(3):\n    total += i",
+    "return_value = (yield)",
+    "global counter",
+    "a = 1; b = 2",
+    "value = first + \\\n    second",
+    "print( 'spaced' )",
+    "del (a)",
+    "with open(p) as first_file_handle, open(q) as second_file_handle, open(r) as third_handle:\n    pass",
+    "values = [\n    1,\n    2,\n]",
+    "await something()",
+    "return x",
+]
+BODY_SEPARATORS = ["\n", "\n", "\n", "\n\n", "\n\n\n"]
+
+long_functions = st.tuples(
+    st.sampled_from(["def step(cfg):\n", "async def step(cfg):\n", "@decorated\ndef step(\n    cfg):\n"]),
+    st.lists(st.tuples(st.sampled_from(BODY_STATEMENTS), st.sampled_from(BODY_SEPARATORS)), min_size=2, max_size=30),
+    st.sampled_from(["", "x = 1\n\n\n", "import os\n"]),
+    st.sampled_from(["", "\n\ndef after():\n    pass\n", "\nvalue = step(1)\n"]),
+).map(
+    lambda parts: parts[2]
+    + parts[0]
+    + "".join(
+        "\n".join("    " + line if line else line for line in statement.split("\n")) + separator
+        for statement, separator in parts[1]
+    )
+    + parts[3]
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(long_functions, st.integers(1, 200))
+def test_a_long_function_formatted_in_parts_is_black_of_the_whole(source: str, long_body: int) -> None:
+    try:
+        _black(source)
+    except black.InvalidInput:  # `await` in a plain def, `return` outside one: no Python, nothing to compare
+        return
+    saved, piecewise_black.LONG_BODY = piecewise_black.LONG_BODY, long_body
+    try:
+        assert format_by_definition(source, MODE, _black) == _black(source)
+        lines = _black(source).split("\n")
+        chosen = {number for number in (2, 3, len(lines) - 2) if 0 < number <= len(lines) and lines[number - 1].strip()}
+        marked = "\n".join(
+            line + "  # noqa: F841 a long explanation of why" if number in chosen else line
+            for number, line in enumerate(lines, start=1)
+        )
+        ranges = [(number, number) for number in sorted(chosen)]
+        assert reformat_pieces(marked, ranges, MODE, _black) == _black(marked)
+    finally:
+        piecewise_black.LONG_BODY = saved
+
+
+def test_a_long_function_is_formatted_in_parts_and_an_edit_formats_one_part_again(tmp_path, monkeypatch) -> None:
+    """A step holding a 5 MB cell is one function: cut inside, an edit of one statement formats about LONG_BODY
+    characters again, not the whole step."""
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    body = "".join(f"    value_{i} = compute(value_{i - 1}, scale={i})\n" for i in range(1, 6000))
+    source = f"def step(compute):\n    value_0 = 0\n{body}    return value_5999\n"
+    pieces = pieces_of(source, MODE)
+    assert len(pieces) == len(source) // piecewise_black.LONG_BODY + 1 > 2
+    assert all(piece.opener == "def _():\n" for piece in pieces[1:])
+    formatted: list[str] = []
+    real = black.format_str
+    monkeypatch.setattr(black, "format_str", lambda text, **kw: formatted.append(text) or real(text, **kw))
+    assert render.format_black(source, MODE) == real(source, mode=MODE)
+    assert len(formatted) == len(pieces)
+    edited = source.replace("scale=5000)", "scale=5000 )")
+    assert render.format_black(edited, MODE) == real(edited, mode=MODE)
+    assert len(formatted) == len(pieces) + 1 and "scale=5000 )" in formatted[-1]
+
+
 def test_a_promoted_module_is_cut_before_each_definition_and_its_provenance_comment() -> None:
     source = (
         "import os\n\n\n# cell 3 (id a)\ndef first():\n    return os.sep\n\n\n# cell 4 (id b)\n@decorated\n"
         "class Second:\n    pass\n\n\nvalue = first()\n\n\ndef third():\n    pass\n"
     )
-    starts = [start for start, _ in split_at_definitions(source)]
+    starts = [piece.start for piece in split_at_definitions(source)]
     assert starts == [1, 4, 9, 18]
     assert format_by_definition(source, MODE, _black) == _black(source)
 
@@ -234,7 +324,7 @@ def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(black_workers, "PARALLEL_CHARACTERS", 0)
     helpers = [f"# cell {i}\ndef helper_{i}(values):\n    return [v*{i} for v in values]\n" for i in range(40)]
     source = "import os\n\n" + "".join(helpers)
-    pieces = [text for _, text in split_at_definitions(source)]
+    pieces = [piece.text for piece in split_at_definitions(source)]
     assert black_workers.format_in_workers(pieces, black_workers.mode_key(MODE)) == [_black(p) for p in pieces]
     assert render.format_black(source, MODE) == _black(source)
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "1")

@@ -16,7 +16,7 @@ from functools import lru_cache
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
 from .lint import mark_author_lint
-from .piecewise_black import join_pieces, pieces_of, reformat_pieces
+from .piecewise_black import formatted_input, join_pieces, pieces_of, reformat_pieces
 
 
 def _bytecode_cache():
@@ -144,7 +144,8 @@ def format_black(source: str, mode) -> str:
     """black's output for ``source`` under ``mode``, one top-level definition at a time, each remembered on disk
     (piecewise_black): after an edit, black parses again only the definitions that changed. Many definitions
     not formatted before are formatted by worker processes (black_workers)."""
-    pieces = [text for _, text in pieces_of(source, mode)]
+    cut = pieces_of(source, mode)
+    pieces = [formatted_input(piece) for piece in cut]
     key = mode_key(mode)
     formatted = [remembered(piece, key, _black_in_mode) for piece in pieces]
     missing = [index for index, text in enumerate(formatted) if text is None]
@@ -154,7 +155,7 @@ def format_black(source: str, mode) -> str:
         for index, text in zip(missing, done):
             formatted[index] = text
             remember(pieces[index], key, _black_in_mode, text)
-    return join_pieces(formatted)
+    return join_pieces(cut, formatted)
 
 
 def _black_piece(mode):
