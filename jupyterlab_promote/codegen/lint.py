@@ -50,7 +50,7 @@ def _memory_limit() -> int | None:
 
 
 def _run_ruff(command: list[str], source: str) -> str | None:
-    """ruff's standard output, or None when it ran out of memory or time."""
+    """ruff's standard output, or None when it ran out of memory (a failed allocation aborts it) or time."""
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
@@ -76,7 +76,7 @@ def _run_ruff(command: list[str], source: str) -> str | None:
         process.kill()
         process.communicate()
         return None
-    return None if process.returncode < 0 or process.returncode > 2 else out
+    return None if process.returncode < 0 else out  # killed: out of memory, ruff aborts
 
 
 def _ruff_findings(source: str) -> dict[int, list[str]]:
