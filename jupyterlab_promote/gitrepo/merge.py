@@ -169,11 +169,24 @@ def _write_tree(root: Path, prefix: str, files: Mapping[str, str], tip: str | No
             old = git_z(root, "ls-files", "-z", "--", *pathspec(prefix), env=env)
             null = "0" * len(tip)  # mode 0 removes the entry
             lines += [f"0 {null}\t{path}" for path in old if path not in wanted]
-        for path, text in wanted.items():
-            sha = git(root, "hash-object", "-w", "--stdin", input=text)
-            lines.append(f"{_mode(path, text)} {sha}\t{path}")
+        shas = _write_blobs(root, Path(tmp), list(wanted.values()))
+        lines += [f"{_mode(path, text)} {sha}\t{path}" for (path, text), sha in zip(wanted.items(), shas)]
         git(root, "update-index", "-z", "--index-info", env=env, input="".join(f"{line}\0" for line in lines))
         return git(root, "write-tree", env=env)
+
+
+def _write_blobs(root: Path, scratch: Path, texts: list[str]) -> list[str]:
+    """The blob of each text, written into the repository by one git process (not one per file), unfiltered as
+    ``hash-object --stdin`` writes them."""
+    paths = []
+    for number, text in enumerate(texts):
+        path = scratch / f"blob-{number}"
+        path.write_text(text, encoding="utf-8", errors="surrogateescape", newline="")
+        paths.append(f"{path}\n")
+    shas = git(root, "hash-object", "-w", "--no-filters", "--stdin-paths", input="".join(paths)).split()
+    if len(shas) != len(texts):
+        raise GitError(f"git hash-object wrote {len(shas)} blobs for {len(texts)} files")
+    return shas
 
 
 def _paths_merge_may_write(root: Path, head: str | None, new: str) -> list[str]:
