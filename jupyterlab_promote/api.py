@@ -19,10 +19,10 @@ from .analysis.cells import cyclic_gc_paused
 from .analysis.diagnostics import Diagnostic, Severity
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
-from .codegen.lint import LintTooCostlyError
 from .codegen.mlops import mlops_summary
 from .codegen.project import formatting_estimate
 from .codegen.render import toml_value
+from .codegen.ruff_limits import LintTooCostlyError
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .errors import PromoteError
 from .gitrepo import merge
@@ -151,7 +151,7 @@ def _generate(plan: Plan, output: Path) -> GeneratedProject:
     with cyclic_gc_paused():
         try:
             project = generate(plan, _notebook_ref(plan.notebook.path, output))
-        except LintTooCostlyError as exc:  # the author's code is beyond ruff (lint.py)
+        except LintTooCostlyError as exc:  # the author's code is beyond ruff (ruff_limits.py)
             project = GeneratedProject(plan.package)
             index, cell_id, line = exc.cell or (None, None, None)
             plan.diagnostics.append(

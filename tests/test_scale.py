@@ -229,9 +229,9 @@ def unformatted(monkeypatch):
 def test_code_beyond_ruff_s_memory_is_a_diagnostic_at_its_cell(tmp_path: Path, monkeypatch, unformatted) -> None:
     """ruff's memory grows with the square of a chain of `x = x + 1` in one scope (40,000: 3.6 GB, 80,000: 14 GB).
     Past its limit (half the machine; 300 MB here, which 12,000 need) promotion stops at the cell, writes nothing."""
-    from jupyterlab_promote.codegen import lint
+    from jupyterlab_promote.codegen import ruff_limits
 
-    monkeypatch.setattr(lint, "_memory_limit", lambda: 300 * 2**20)
+    monkeypatch.setattr(ruff_limits, "_memory_limit", lambda: 300 * 2**20)
     chain = "total = 0.0\n" + "total += 1.0\n" * 6_000 + "total = total * 1.0\n" * 6_000
     notebook = write(tmp_path / "chain.ipynb", [*BASE, (["promote:evaluate"], f"score = float(w)\n{chain}")])
     result = api.promote(notebook, tmp_path / "out", commit=False)
@@ -242,9 +242,9 @@ def test_code_beyond_ruff_s_memory_is_a_diagnostic_at_its_cell(tmp_path: Path, m
 
 
 def test_ruff_out_of_time_is_a_diagnostic(tmp_path: Path, monkeypatch, unformatted) -> None:
-    from jupyterlab_promote.codegen import lint
+    from jupyterlab_promote.codegen import ruff_limits
 
-    monkeypatch.setattr(lint, "_RUFF_SECONDS", 0.001)
+    monkeypatch.setattr(ruff_limits, "_RUFF_SECONDS", 0.001)
     result = api.promote(write(tmp_path / "nb.ipynb", BASE), tmp_path / "out", commit=False)
     (problem,) = [d for d in result.diagnostics if d.code == "PRM045"]
     assert problem.message.startswith("ruff, the linter every generated project runs, cannot check this code within")
