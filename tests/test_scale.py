@@ -249,3 +249,16 @@ def test_ruff_out_of_time_is_a_diagnostic(tmp_path: Path, monkeypatch, unformatt
     (problem,) = [d for d in result.diagnostics if d.code == "PRM045"]
     assert problem.message.startswith("ruff, the linter every generated project runs, cannot check this code within")
     assert not (tmp_path / "out").exists()
+
+
+def test_ruff_s_memory_is_half_of_the_container_s_where_a_cgroup_limits_it(tmp_path: Path, monkeypatch) -> None:
+    from jupyterlab_promote.codegen import ruff_limits
+
+    limited, unlimited = tmp_path / "memory.max", tmp_path / "unlimited"
+    limited.write_text("2147483648\n")
+    unlimited.write_text("max\n")
+    monkeypatch.setattr(ruff_limits, "_CGROUP_LIMITS", (str(unlimited), str(tmp_path / "absent")))
+    machine = ruff_limits._memory_limit()
+    assert machine is not None and machine > 2**30
+    monkeypatch.setattr(ruff_limits, "_CGROUP_LIMITS", (str(unlimited), str(limited)))
+    assert ruff_limits._memory_limit() == 2**30

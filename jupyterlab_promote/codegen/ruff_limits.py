@@ -3,7 +3,8 @@
 ruff's memory grows with the square of how often one name is rebound from itself in one scope: ``total += 1.0``
 written out 40,000 times takes 3.6 GB, 80,000 times 14 GB, whatever rules are selected (ruff 0.17.6). A
 notebook cell can hold such code, and the generated project's own ``ruff check`` would need the same memory, so
-ruff gets half of the machine's memory and 120 s, and code beyond that is a diagnostic naming the cell (PRM045).
+ruff gets half of the machine's (or the container's) memory and 120 s, and code beyond that is a diagnostic naming
+the cell (PRM045).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ast
 import os
 import re
 import subprocess
+from pathlib import Path
 
 from ..errors import PromoteError
 
@@ -31,11 +33,21 @@ class LintTooCostlyError(PromoteError):
 
 
 def _memory_limit() -> int | None:
-    """Bytes of address space ruff may take: half of this machine's memory (None where it cannot be told)."""
+    """Bytes of address space ruff may take: half of this machine's memory, or of the container's where a cgroup
+    limits it (Binder: 2 GB on a large host), None where neither can be told."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None
+    for path in _CGROUP_LIMITS:
+        try:
+            memory = min(memory, int(Path(path).read_text().strip()))
+        except (OSError, ValueError):  # no such file, or "max"
+            continue
+    return memory // 2
+
+
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")  # cgroup v2, v1
 
 
 def run_within_limits(command: list[str], source: str) -> str:
