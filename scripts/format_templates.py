@@ -58,9 +58,9 @@ def _one_definition(region: str) -> bool:
     return len(body) == 1 and isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
 
 
-def static_statements(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(first, end, indentation) of the statements and compound-statement headers that start outside brackets and
-    strings, hold no Jinja, and parse alone once dedented (a header with a ``pass`` body)."""
+def static_statements(lines: list[str]) -> list[tuple[int, int, str, bool]]:
+    """(first, end, indentation, is a header) of the statements and compound-statement headers that start outside
+    brackets and strings, hold no Jinja, and parse alone once dedented (a header with a ``pass`` body)."""
     found, i, starts = [], 0, line_states(lines)
     while i < len(lines):
         line = lines[i]
@@ -72,9 +72,10 @@ def static_statements(lines: list[str]) -> list[tuple[int, int, str]]:
             chunk = lines[i:end]
             if any(_holds_jinja(text) or (text.strip() and not text.startswith(indentation)) for text in chunk):
                 break
-            if starts[end][0] == 0 and _alone(_dedent(chunk, indentation)):
+            kind = _statement_kind(_dedent(chunk, indentation)) if starts[end][0] == 0 else None
+            if kind is not None:
                 if not any(mark in text for text in chunk for mark in _KEEP):
-                    found.append((i, end, indentation))
+                    found.append((i, end, indentation, kind == "header"))
                 i = end - 1
                 break
         i += 1
@@ -124,21 +125,22 @@ def _dedent(chunk: list[str], indentation: str) -> str:
     return "\n".join(text[len(indentation) :] for text in chunk) + "\n"
 
 
-def _alone(source: str) -> bool:
-    """One simple statement (not a bare constant: black reads a block's first string as its docstring; not an
-    import), or the header of one compound statement."""
+def _statement_kind(source: str) -> str | None:
+    """ "statement": one simple statement (not a bare constant: black reads a block's first string as its docstring;
+    not an import); "header": the header of one compound statement; None: neither."""
     for candidate, compound in ((source, False), (source + "    pass\n", True)):
         try:
             body = ast.parse(candidate).body
         except SyntaxError:
             continue
         if len(body) != 1 or (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
-            return False
+            return None
         if isinstance(body[0], (ast.Import, ast.ImportFrom)):  # isort writes imports before black sees them
-            return False
-        holds_block = hasattr(body[0], "body")
-        return holds_block == compound and (not compound or isinstance(body[0].body[-1], ast.Pass))
-    return False
+            return None
+        if hasattr(body[0], "body") != compound or (compound and not isinstance(body[0].body[-1], ast.Pass)):
+            return None
+        return "header" if compound else "statement"
+    return None
 
 
 def format_template(text: str) -> str:
@@ -146,29 +148,20 @@ def format_template(text: str) -> str:
     for first, end in reversed(static_definitions(lines)):
         region = "\n".join(lines[first:end]) + "\n"
         lines[first:end] = black.format_str(region, mode=project_mode()).rstrip("\n").split("\n")
-    for first, end, indentation in reversed(static_statements(lines)):
-        lines[first:end] = _black_at_depth(lines[first:end], indentation)
+    for first, end, indentation, header in reversed(static_statements(lines)):
+        lines[first:end] = _black_at_depth(lines[first:end], indentation, header)
     return "\n".join(lines)
 
 
-def _black_at_depth(chunk: list[str], indentation: str) -> list[str]:
-    """black's lines for one statement at this indentation: black measures a line with its indentation, so the
-    statement is formatted dedented in a line length that much shorter."""
-    source = _dedent(chunk, indentation)
-    header = not _parses(source)
+def _black_at_depth(chunk: list[str], indentation: str, header: bool) -> list[str]:
+    """black's lines for one statement (or compound statement's header) at this indentation: black measures a line
+    with its indentation, so the statement is formatted dedented in a line length that much shorter."""
     mode = replace(project_mode(), line_length=project_mode().line_length - len(indentation.expandtabs()))
-    formatted = black.format_str(source + ("    pass\n" if header else ""), mode=mode).rstrip("\n").split("\n")
+    source = _dedent(chunk, indentation) + ("    pass\n" if header else "")
+    formatted = black.format_str(source, mode=mode).rstrip("\n").split("\n")
     if header:
         formatted = formatted[:-1]
     return [indentation + text if text else text for text in formatted]
-
-
-def _parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except SyntaxError:
-        return False
-    return True
 
 
 def main() -> int:

@@ -72,8 +72,7 @@ def split_at_definitions(source: str) -> list[Piece]:
     lines = source.split("\n")  # ast counts lines at "\n" only, once "\r" is ruled out
     starts: list[tuple[int, str]] = [(1, "")]
     for index, statement in enumerate(body):
-        before = body[index - 1] if index else None
-        start = _cut_before(statement, before, lines) if before is not None else None
+        start = _cut_before(statement, body[index - 1], lines) if index else None
         if start is not None:
             starts.append((start, ""))
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
