@@ -46,3 +46,20 @@ def test_the_project_checks_with_the_black_and_ruff_that_formatted_it():
     assert checkers["ruff"].specifier.contains(ruff)
     major, minor = ruff.split(".")[:2]
     assert not checkers["ruff"].specifier.contains(f"{major}.{int(minor) + 1}.0")
+
+
+def test_mlflow_has_a_floor_whether_the_full_or_the_skinny_distribution_is_installed(monkeypatch):
+    """The same project wherever it is promoted: where only mlflow-skinny is installed (as here and in CI), the
+    full distribution the project asks for still gets the floor of the release installed."""
+    versions = {"mlflow-skinny": "3.17.2"}
+
+    def version(name: str) -> str:
+        if name not in versions:
+            raise dependencies.metadata.PackageNotFoundError(name)
+        return versions[name]
+
+    monkeypatch.setattr(dependencies.metadata, "version", version)
+    assert dependencies.requirement("mlflow") == "mlflow>=3.17.2"
+    versions["mlflow"] = "3.18.0"
+    assert dependencies.requirement("mlflow") == "mlflow>=3.18.0"
+    assert dependencies.requirement("not-installed") == "not-installed"

@@ -23,6 +23,8 @@ DISTRIBUTIONS = {
 }
 # Lightning 2.6.2 and 2.6.3 were malicious releases (removed from PyPI): never allow them.
 MINIMUM = {"pytorch-lightning": "2.6.4"}
+# A distribution released in step with another one that may be installed instead: its version is the floor.
+RELEASED_WITH = {"mlflow": "mlflow-skinny"}
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -35,10 +37,13 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 def requirement(distribution: str) -> str:
     """``name>=installed`` (local tags like +cpu dropped), or the bare name when not installed here."""
-    try:
-        installed = metadata.version(distribution).split("+")[0]
-    except metadata.PackageNotFoundError:
-        installed = ""
+    installed = ""
+    for name in (distribution, RELEASED_WITH.get(distribution)):
+        try:
+            installed = metadata.version(name).split("+")[0] if name else ""
+            break
+        except metadata.PackageNotFoundError:
+            continue
     floor = MINIMUM.get(distribution, "")
     if installed and (not floor or _version_key(installed) >= _version_key(floor)):
         floor = installed

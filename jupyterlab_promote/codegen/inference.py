@@ -8,15 +8,19 @@
 
 Generated only where the model's call is known: a torch model called with one tensor of a batch (in the mapped
 loop, or in the loop a Fabric project keeps: batch_call.py, which also reads a hidden state threaded through the
-calls, a tuple of outputs and full-batch training), or a model a plain (sklearn) project trains.
+calls, a tuple of outputs and full-batch training), a torch model the notebook tries on one example text
+(example_chain.py: each row is one text, encoded and decoded by the notebook's own code), or a model a plain
+(sklearn) project trains.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
 from ..stages.plan import Plan
 from .call_site import unread_call
+from .example_chain import ExampleChain
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .model_output import model_built_inside_function
@@ -25,7 +29,8 @@ from .render import format_python, render
 
 
 def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
-    """ "torch", "sklearn" or None (no predict/serve: ``inference_refusal`` says why)."""
+    """ "torch", "sklearn" or None (no predict/serve: ``inference_refusal`` says why); a torch model predicting
+    from text (``mode.chain``) is "torch" too."""
     if inference_refusal(plan, mode):
         return None
     return "torch" if mode.torch else "sklearn"
@@ -43,6 +48,8 @@ def inference_refusal(plan: Plan, mode: RenderMode) -> str:
         return "the notebook has no train step"
     if not mode.torch:
         return ""
+    if forward is None and mode.chain is not None:
+        return "" if _saves_trained_model(plan, model) else f"the train step does not hand on the `{model}` it trains"
     if forward is None:
         why = unread_call(plan, model)
         return f"how the training loop calls `{model}` on one batch could not be read from the notebook" + (
@@ -100,8 +107,26 @@ def inference_readme(plan: Plan, mode: RenderMode) -> dict:
         "inference_refusal": inference_refusal(plan, mode),
         "inference_stage": schema_stage(plan, mode),
         "inference_model": mode.model_output,
-        "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
+        "postprocess": postprocessing(plan, mode.model_output) if which == "torch" and not mode.chain else "none",
         "settings": plan.names.settings if plan.settings else "",
+        "inference_text": _text_readme(mode.chain) if which and mode.chain else None,
+    }
+
+
+def text_input_column(plan: Plan, mode: RenderMode) -> str | None:
+    """The input column of a model predicting from text (``mode.chain``): drift compares texts too."""
+    return mode.chain.column if mode.chain is not None and inference_kind(plan, mode) else None
+
+
+def _text_readme(chain: ExampleChain) -> dict:
+    """What the README says of a model predicting from text: its column, the notebook's cell, values it loads."""
+    # the example goes into a shell command and JSON: only where it needs no quoting
+    plain = re.fullmatch(r"[\w .,-]{1,40}", chain.value) is not None
+    return {
+        "column": chain.column,
+        "where": chain.where,
+        "example": chain.value if plain else "some text",
+        "saved": chain.saved,
     }
 
 
@@ -117,10 +142,13 @@ def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
         "torch": which == "torch",
         "model_output": mode.model_output,
         "train_stage": schema_stage(plan, mode),
-        "example": ({**mode.example, **inference_call(mode.example)} if which == "torch" else None),  # type: ignore
+        "example": ({**mode.example, **inference_call(mode.example)} if which == "torch" and mode.example else None),
         "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
         "settings": plan.names.settings if plan.settings else "",
+        "chain": mode.chain,
     }
+    if mode.chain is not None:
+        context["postprocess"] = "notebook"
     src = f"src/{package}"
     return {
         f"{src}/{name}.py": format_python(render(f"{name}.py.j2", **context), package)

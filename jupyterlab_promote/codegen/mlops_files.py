@@ -83,6 +83,7 @@ def _template_context(plan: Plan, mode: RenderMode, stages: list[Stage]) -> dict
         data_stages=[s.name for s in step_stages if plan.step(s.step).role in ("data", "preprocess")],
         flavor="pytorch" if torch else "sklearn",
         example=mode.example,
+        chain=mode.chain,
         schema_stage=schema_stage(plan, mode),  # records artifacts/schema.json (inference.py)
         reference=_reference_data(plan, mode, step_stages, train),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..stages.plan import Plan
+from .example_chain import ExampleChain
 
 
 class Runtime(StrEnum):
@@ -35,6 +36,7 @@ class RenderMode:
     model_output: str | None = None  # the name that step binds the model to
     seed_lines: tuple[str, ...] = ()  # the notebook's seeding, as the generated code does it
     example: dict | None = None  # how the model is called on one training batch (forward test, export, predict)
+    chain: ExampleChain | None = None  # without an example: the notebook's own example prediction (predict, serve)
 
     @property
     def torch(self) -> bool:

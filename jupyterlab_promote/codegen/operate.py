@@ -29,11 +29,12 @@ def operate_operations(plan: Plan) -> list[tuple[str, str]]:
     return [("drift", "drift")]
 
 
-def operate_modules(plan: Plan) -> dict[str, str]:
-    """The package modules (before the dependencies are read from the imports: drift.py needs numpy and scipy)."""
-
+def operate_modules(plan: Plan, text_column: str | None) -> dict[str, str]:
+    """The package modules (before the dependencies are read from the imports: drift.py needs numpy and scipy);
+    ``text_column``: the model predicts from text (inference.py), so drift compares texts."""
     package = plan.package
-    return {f"src/{package}/drift.py": format_python(render("drift.py.j2", package=package), package)}
+    source = render("drift.py.j2", package=package, text_column=text_column)
+    return {f"src/{package}/drift.py": format_python(source, package)}
 
 
 def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict]]:

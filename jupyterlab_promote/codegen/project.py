@@ -14,8 +14,14 @@ from ..stages.plan import Parameter, Plan
 from .batch_call import kept_loop_forward
 from .default_template import render_skeleton
 from .dependencies import checker_requirements, distributions, requirement
+from .example_chain import find_example_chain
 from .fingerprint import generation_key
-from .inference import generate_inference, inference_operations, inference_readme
+from .inference import (
+    generate_inference,
+    inference_operations,
+    inference_readme,
+    text_input_column,
+)
 from .lightning import forward_test
 from .mlops import cli_flags, config_fields, config_yaml_section
 from .mlops_files import generate_mlops
@@ -76,12 +82,15 @@ def _module_source(docstring: str, imports: list[str], body: str, package: str) 
 def _render_mode(plan: Plan) -> RenderMode:
     runtime = runtime_kind(plan)
     model_step, model_output = find_model(plan)
+    example = _forward_example(plan, model_step, model_output, runtime.torch)
+    chain = find_example_chain(plan, model_output) if runtime.torch and model_output and example is None else None
     return RenderMode(
         runtime=runtime,
         model_step=model_step,
         model_output=model_output,
         seed_lines=tuple(_seed_lines(plan, runtime.torch)),
-        example=_forward_example(plan, model_step, model_output, runtime.torch),
+        example=example,
+        chain=chain,
     )
 
 
@@ -172,7 +181,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
     files.update(mlops_files)
-    files.update(operate_modules(plan))  # drift.py
+    files.update(operate_modules(plan, text_input_column(plan, mode)))  # drift.py
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
     files.update(literals)

@@ -51,6 +51,7 @@ def _templates():
         bytecode_cache=_bytecode_cache(),
     )
     environment.filters["toml"] = toml_value
+    environment.filters["python"] = repr  # a Python literal of a plain value (str, list of str)
     return environment
 
 
