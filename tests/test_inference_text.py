@@ -231,3 +231,44 @@ def test_drift_compares_texts_by_their_descriptors(trained):
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     shifted = run_in_project(trained, "-m", "nb", "drift", "--input", "shifted.csv")
     assert shifted.returncode == 1 and "DRIFT" in shifted.stdout, shifted.stdout + shifted.stderr
+
+
+CLASSIFY = (
+    "def classify(net, word):\n    return decode(net(encode(word)), labels)\n\n\n"  # reads the notebook's state
+    'print(classify(reader, "bean"))'
+)
+
+
+def _with_evaluate(evaluate: str, tags: list[str]) -> list:
+    return [*_cells(example=""), (evaluate, tags)]
+
+
+def test_an_example_after_training_is_saved_by_its_stage_and_predicted_with_the_trained_model(tmp_path):
+    cells = _with_evaluate(CLASSIFY, ["promote:evaluate"])
+    chain = _chain(tmp_path, cells)
+    assert (chain.stage, chain.saved) == ("evaluate", ["classify"])
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "nb.ipynb", cells), project, commit=False).ok
+    assert lint_problems(project) == []
+    for stage in ("train", "evaluate"):  # the schema is recorded once the stage that defines `classify` ran
+        done = run_in_project(project, "-m", "nb", stage, "--accelerator", "cpu")
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert (project / "artifacts" / "evaluate" / "classify.pt").is_file()
+    schema = json.loads((project / "artifacts" / "schema.json").read_text())
+    assert schema["prediction"]["example"] == _reference(project, ["bean"])[0]
+    (project / "words.csv").write_text("word\n" + "\n".join(WORDS) + "\n")
+    done = run_in_project(
+        project, "-m", "nb", "predict", "--input", "words.csv", "--output", "pred.csv",
+        "--model", "artifacts/train/reader.pt",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert (project / "pred.csv").read_text().splitlines()[1:] == _reference(project, WORDS)
+
+
+def test_an_example_in_a_cell_no_step_holds_is_named_in_the_readme(tmp_path):
+    cells = _with_evaluate(EVALUATE, ["promote:evaluate"]) + [(CLASSIFY, ["promote:skip"])]
+    # the training loop builds its own data, and the only example is in a skipped cell
+    files = api.preview(write_notebook(tmp_path / "nb.ipynb", cells), tmp_path / "out").files
+    readme = next(f for f in files if f.path == "README.md").diff
+    assert not any(f.path.endswith("predict.py") for f in files)
+    assert "cell 7 (id" in readme and "tries it on an example text, `classify(reader, 'bean')`" in readme

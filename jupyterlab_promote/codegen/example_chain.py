@@ -64,6 +64,40 @@ def find_example_chain(plan: Plan, model: str) -> ExampleChain | None:
     return _chain(plan, model, best) if best is not None else None
 
 
+def unpromoted_example(plan: Plan, model: str) -> str:
+    """Where a cell no step holds tries ``model`` on an example text (``sample(net, 1000, prime="Anna")``), in
+    words for the README: tagging it would give the project predict and serve. "" when none does."""
+    for cell in plan.cells:
+        if cell.promoted or cell.names is None:
+            continue
+        for statement in cell.names.statements:
+            node = statement.node
+            root = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+            if root is None or not _small(root) or model not in statement.reads:
+                continue
+            for target, _form in _example_calls(root, model):
+                shown = ast.unparse(target)
+                shown = shown if len(shown) <= 60 else shown[:59] + "…"
+                return f"cell {cell.cell.index} (id {cell.cell.id}) tries it on an example text, `{shown}`"
+    return ""
+
+
+def example_definitions(plan: Plan, step: Step, model: str) -> list[str]:
+    """Functions and classes ``step`` defines that its example prediction calls (``sample`` in
+    ``sample(net, 1000, prime="Anna")``): its stage saves them, so predict can call them too."""
+    best = max(_candidates(step, model), key=lambda c: c.depth, default=None)
+    if best is None:
+        return []
+    defined = {
+        name
+        for placed in step.body
+        if isinstance(placed.stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for name in placed.stmt.binds
+    }
+    read = {n.id for n in ast.walk(best.prediction) if isinstance(n, ast.Name)}
+    return sorted(read & defined & best.bound)
+
+
 def _candidates(step: Step, model: str):
     """Each statement of the step that calls the model on an example text, with its most processed prediction."""
     values: dict[str, ast.expr] = {}  # small simple assignments so far, their own names followed

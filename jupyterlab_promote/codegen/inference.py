@@ -20,7 +20,7 @@ import re
 
 from ..stages.plan import Plan
 from .call_site import unread_call
-from .example_chain import ExampleChain
+from .example_chain import ExampleChain, unpromoted_example
 from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .model_output import model_built_inside_function
@@ -52,8 +52,12 @@ def inference_refusal(plan: Plan, mode: RenderMode) -> str:
         return "" if _saves_trained_model(plan, model) else f"the train step does not hand on the `{model}` it trains"
     if forward is None:
         why = unread_call(plan, model)
-        return f"how the training loop calls `{model}` on one batch could not be read from the notebook" + (
-            f": {why}" if why else ""
+        example = unpromoted_example(plan, model)
+        hint = f". Yet {example}: tag that cell (and the definitions it uses) `promote:evaluate`" if example else ""
+        return (
+            f"how the training loop calls `{model}` on one batch could not be read from the notebook"
+            + (f": {why}" if why else "")
+            + hint
         )
     if inference_call(forward) is None:
         return f"`{model}` is called on more than one tensor, and a row of a file is one"
@@ -93,10 +97,15 @@ def inference_operations(plan: Plan, mode: RenderMode) -> list[tuple[str, str]]:
 
 
 def schema_stage(plan: Plan, mode: RenderMode) -> str:
-    """The stage after which the schema is recorded ("" for none): the notebook's train step."""
+    """The stage after which the schema is recorded ("" for none): the notebook's train step, or the later step
+    whose example prediction predict repeats (it may define what that example calls)."""
     if inference_kind(plan, mode) is None:
         return ""
-    return stage_name(train_step_name(plan))
+    train = stage_name(train_step_name(plan))
+    if mode.chain is None:
+        return train
+    order = [stage_name(step.name) for step in plan.steps]
+    return max(train, mode.chain.stage, key=order.index)
 
 
 def inference_readme(plan: Plan, mode: RenderMode) -> dict:
@@ -109,7 +118,11 @@ def inference_readme(plan: Plan, mode: RenderMode) -> dict:
         "inference_model": mode.model_output,
         "postprocess": postprocessing(plan, mode.model_output) if which == "torch" and not mode.chain else "none",
         "settings": plan.names.settings if plan.settings else "",
-        "inference_text": _text_readme(mode.chain) if which and mode.chain else None,
+        "inference_text": (
+            _text_readme(mode.chain, stage_name(train_step_name(plan)), mode.model_output)  # type: ignore[arg-type]
+            if which and mode.chain
+            else None
+        ),
     }
 
 
@@ -118,7 +131,7 @@ def text_input_column(plan: Plan, mode: RenderMode) -> str | None:
     return mode.chain.column if mode.chain is not None and inference_kind(plan, mode) else None
 
 
-def _text_readme(chain: ExampleChain) -> dict:
+def _text_readme(chain: ExampleChain, model_stage: str, model: str) -> dict:
     """What the README says of a model predicting from text: its column, the notebook's cell, values it loads."""
     # the example goes into a shell command and JSON: only where it needs no quoting
     plain = re.fullmatch(r"[\w .,-]{1,40}", chain.value) is not None
@@ -127,6 +140,7 @@ def _text_readme(chain: ExampleChain) -> dict:
         "where": chain.where,
         "example": chain.value if plain else "some text",
         "saved": chain.saved,
+        "model_file": f"artifacts/{model_stage}/{model}.pt",
     }
 
 
@@ -142,6 +156,7 @@ def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
         "torch": which == "torch",
         "model_output": mode.model_output,
         "train_stage": schema_stage(plan, mode),
+        "model_stage": stage_name(train_step_name(plan)) if which else "",
         "example": ({**mode.example, **inference_call(mode.example)} if which == "torch" and mode.example else None),
         "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
         "settings": plan.names.settings if plan.settings else "",

@@ -51,7 +51,11 @@ def handed_on(plan: Plan, step) -> list[str]:
     if model is not None and step.name == train_step_name(plan):
         later.add(model)
     outputs = list(step.outputs) + ([plan.names.metrics] if step.metrics or step.metric_tables else [])
-    return outputs + [name for name in step.inputs if name in later and name not in outputs]
+    outputs += [name for name in step.inputs if name in later and name not in outputs]
+    # imported here: example_chain reads what each stage saves through this function
+    from .example_chain import example_definitions
+
+    return outputs + [n for n in (example_definitions(plan, step, model) if model else []) if n not in outputs]
 
 
 def stage_name(step: str) -> str:

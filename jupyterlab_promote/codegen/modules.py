@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..analysis.syntax_index import NodeIndex
 from ..read.lines import indent
 from ..stages.plan import MODULE_ORDER, Placed, Plan, Step
+from .example_chain import example_definitions
 from .lightning import (
     LIT_CLASS,
     datamodule,
@@ -23,6 +24,7 @@ from .lightning import (
     lit_module,
 )
 from .mode import RenderMode, Runtime
+from .model_output import find_model
 from .settings import settings_function
 from .statements import RenderOptions, render
 
@@ -175,6 +177,9 @@ def step_function(
     if body.strip():
         lines.append(indent(body, "    "))
     outputs = {name: name for name in step.outputs}
+    # the definitions the notebook's example prediction calls: predict and serve load them from this stage
+    model = find_model(plan)[1]
+    outputs.update((name, name) for name in (example_definitions(plan, step, model) if model else ()))
     if plan.loop is not None and plan.loop.step is step and (device := device_after_fit(plan)):
         outputs[device] = device
     if step.metrics or step.metric_tables:
