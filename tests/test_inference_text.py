@@ -116,11 +116,17 @@ def test_examples_predict_cannot_repeat_are_refused(tmp_path, example):
 
 def _reference(project: Path, words: list[str]) -> list[str]:
     """The trained model called directly, with the notebook's own encoding and decoding written out again."""
-    sys.path.insert(0, str(project / "src"))  # the pickled model's class lives in the package
+    # the pickled model's class lives in this project's package `nb`, not in another test's of the same name
+    stale = [name for name in sys.modules if name == "nb" or name.startswith("nb.")]
+    for name in stale:
+        del sys.modules[name]
+    sys.path.insert(0, str(project / "src"))
     try:
         model = torch.load(project / "artifacts" / "train" / "reader.pt", weights_only=False).eval()
     finally:
         sys.path.remove(str(project / "src"))
+        for name in [name for name in sys.modules if name == "nb" or name.startswith("nb.")]:
+            del sys.modules[name]
     labels, found = ["a", "b", "c"], []
     with torch.no_grad():
         for word in words:
