@@ -259,6 +259,31 @@ CASES = [
     Case("empty-cells-between", cells=[*BASE[:2], (None, ""), (["promote:data"], "   \n\n"), *BASE[2:]]),
     Case("comment-only-promoted-cell", cells=base_with(["promote:export"], "# nothing to export yet")),
     Case("duplicate-cell-ids", raw={**notebook(BASE), "cells": [{**c, "id": "same"} for c in notebook(BASE)["cells"]]}),
+    # a cell id is quoted in the generated code's comments: one holding a newline would write code there
+    Case(
+        "cell-id-with-newline-and-code",
+        raw={
+            **notebook(BASE),
+            "cells": [
+                {**notebook(BASE)["cells"][0], "id": "a\nimport os\nos.system('x')\n#"},
+                *notebook(BASE)["cells"][1:],
+            ],
+        },
+        exit=1,
+        says="is not a cell id",
+    ),
+    Case(
+        "cell-id-a-number",
+        raw={**notebook(BASE), "cells": [{**notebook(BASE)["cells"][0], "id": 7}, *notebook(BASE)["cells"][1:]]},
+        exit=1,
+        says="is not a cell id",
+    ),
+    Case(
+        "cell-id-too-long",
+        raw={**notebook(BASE), "cells": [{**notebook(BASE)["cells"][0], "id": "x" * 65}, *notebook(BASE)["cells"][1:]]},
+        exit=1,
+        says="is not a cell id",
+    ),
     Case(
         "nbformat-missing",
         raw={k: v for k, v in notebook(BASE).items() if k != "nbformat"},

@@ -222,7 +222,7 @@ def _chain(plan: Plan, model: str, found: _Candidate) -> ExampleChain | None:
             globals_.append(name)
         elif name not in _BUILTINS:
             return None
-    shown = ast.unparse(found.prediction)
+    shown = " ".join(ast.unparse(found.prediction).split())  # one line: it goes into a comment
     prediction = _Replace(model, text, found.target).visit(found.prediction)
     if found.form == "input":
         encoded = _Replace(model, text, found.target).visit(found.target.args[0])

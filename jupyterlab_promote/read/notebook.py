@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +155,19 @@ def _refuse_foreign_language(path: Path, metadata: object) -> None:
 
 
 def _cell_problem(path: Path, index: int, raw: dict, problem: str) -> InvalidNotebookError:
-    return InvalidNotebookError(f"{path}, cell {index} (id {raw.get('id') or f'index-{index}'}): {problem}")
+    return InvalidNotebookError(f"{path}, cell {index} (id {_cell_id(raw, index)}): {problem}")
+
+
+# nbformat 4.5's cell id: the generated code quotes it in comments and docstrings, so nothing else may pass
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _cell_id(raw: dict, index: int) -> str:
+    """The cell's id as nbformat 4.5 allows it; ``index-N`` without one (nbformat 4.4 and before)."""
+    found = raw.get("id")
+    if found is None or found == "":
+        return f"index-{index}"
+    return found if isinstance(found, str) and _CELL_ID.fullmatch(found) else "(invalid)"
 
 
 def _text(path: Path, index: int, raw: dict, value: object) -> str:
@@ -186,12 +199,16 @@ def _read_cell(path: Path, index: int, raw: object) -> Cell:
     count = raw.get("execution_count")
     if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
         raise _cell_problem(path, index, raw, f"'execution_count' must be a number or null, got {count!r:.40}")
+    if _cell_id(raw, index) == "(invalid)":
+        raise _cell_problem(
+            path, index, raw, f"its id {raw.get('id')!r:.80} is not a cell id (1 to 64 letters, digits, - or _)"
+        )
     cell_type = raw.get("cell_type", "code")
     if not isinstance(cell_type, str):
         raise _cell_problem(path, index, raw, f"'cell_type' must be text, got {type(cell_type).__name__}")
     return Cell(
         index=index,
-        id=str(raw.get("id") or f"index-{index}"),
+        id=_cell_id(raw, index),
         cell_type=cell_type,
         source=_text(path, index, raw, raw.get("source", "")),
         tags=list(tags),
