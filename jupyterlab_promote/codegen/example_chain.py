@@ -100,27 +100,32 @@ def example_definitions(plan: Plan, step: Step, model: str) -> list[str]:
 
 def _candidates(step: Step, model: str):
     """Each statement of the step that calls the model on an example text, with its most processed prediction."""
+    if not any(model in placed.stmt.reads for placed in step.body):
+        return  # most steps: nothing to follow
     values: dict[str, ast.expr] = {}  # small simple assignments so far, their own names followed
     bound: set[str] = set()
     for placed in step.body:
         node = placed.stmt.node
         root = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
-        small = root is not None and _small(root)
         reads = set(placed.stmt.reads)
+        small = root is not None and (model in reads or reads & values.keys() or _assigns_one(node)) and _small(root)
         if small and (model in reads or reads & values.keys()):
             followed = _Follow(values).visit(copy.deepcopy(root))
             parents = {id(c): n for n in ast.walk(followed) for c in ast.iter_child_nodes(n)}
             for target, form in _example_calls(followed, model):
                 prediction, depth = _prediction(target, parents)
                 yield _Candidate(depth, prediction, target, form, step, set(bound), placed)
-        single = isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
         for name in placed.stmt.binds:
             values.pop(name, None)
-        if single and small and node.targets[0].id != model:  # type: ignore[union-attr]
+        if small and _assigns_one(node) and node.targets[0].id != model:  # type: ignore[union-attr]
             followed = _Follow(values).visit(copy.deepcopy(root))
             if _small(followed):
                 values[node.targets[0].id] = followed  # type: ignore[union-attr]
         bound.update(placed.stmt.binds)
+
+
+def _assigns_one(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
 
 
 def _small(node: ast.AST) -> bool:
