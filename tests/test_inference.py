@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from jupyterlab_promote.codegen.postprocessing import postprocessing
 from jupyterlab_promote.read.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 
-from .helpers import TINY_TORCH, lint_problems, run_in_project, write_notebook
+from .helpers import TINY_TORCH, lint_problems, run_in_project, serving, write_notebook
 
 
 @pytest.fixture(scope="module")
@@ -301,33 +299,10 @@ def _post(port: int, body: bytes, content_type: str = "application/json") -> tup
 
 @pytest.fixture(scope="module")
 def server(trained):
-    port = _free_port()
-    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(trained)}
-    process = subprocess.Popen(
-        # a model file: the registry's champion is predict's default, tested above (and MLflow is slow to import)
-        [sys.executable, "-m", "tiny", "serve", "--port", str(port), "--max-rows", "1000", "--max-body-bytes", "50000", "--model", "artifacts/train/model.pt"],
-        cwd=trained, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.5)
+    # a model file: the registry's champion is predict's default, tested above (and MLflow is slow to import)
+    args = ["tiny", "--max-rows", "1000", "--max-body-bytes", "50000", "--model", "artifacts/train/model.pt"]
+    with serving(trained, _free_port(), *args) as port:
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the server and its workers
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_serve_answers_real_requests_as_predict_does(trained, predicted, server):

@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +21,7 @@ from jupyterlab_promote.codegen.project import _render_mode
 from jupyterlab_promote.read.notebook import read_notebook
 from jupyterlab_promote.stages import build_plan
 
-from .helpers import lint_problems, run_in_project, write_notebook
+from .helpers import lint_problems, run_in_project, serving, write_notebook
 from .test_inference import _free_port, _post
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -179,32 +173,8 @@ def test_predict_names_a_row_without_text(trained):
 
 @pytest.fixture(scope="module")
 def server(trained):
-    port = _free_port()
-    env = {"PYTHONPATH": "src", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "HOME": str(trained)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nb", "serve", "--port", str(port), "--model", "artifacts/train/reader.pt"],
-        cwd=trained, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.5)
+    with serving(trained, _free_port(), "nb", "--model", "artifacts/train/reader.pt") as port:
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_serve_answers_texts_as_predict_does_and_refuses_what_is_no_text(trained, server):
