@@ -48,10 +48,11 @@ def test_the_project_checks_with_the_black_and_ruff_that_formatted_it():
     assert not checkers["ruff"].specifier.contains(f"{major}.{int(minor) + 1}.0")
 
 
-def test_mlflow_has_a_floor_whether_the_full_or_the_skinny_distribution_is_installed(monkeypatch):
-    """The same project wherever it is promoted: where only mlflow-skinny is installed (as here and in CI), the
-    full distribution the project asks for still gets the floor of the release installed."""
-    versions = {"mlflow-skinny": "3.17.2"}
+def test_mlflow_has_the_floor_of_its_api_whether_or_not_it_is_installed(monkeypatch):
+    """The same project wherever it is promoted: where only mlflow-skinny is installed (as here and in CI), the full
+    distribution the project asks for still gets MLflow 3's floor (its registry API), and no newer one, which pip
+    could not go back from where a release is incomplete on an index."""
+    versions = {"mlflow-skinny": "3.18.0"}
 
     def version(name: str) -> str:
         if name not in versions:
@@ -59,7 +60,7 @@ def test_mlflow_has_a_floor_whether_the_full_or_the_skinny_distribution_is_insta
         return versions[name]
 
     monkeypatch.setattr(dependencies.metadata, "version", version)
-    assert dependencies.requirement("mlflow") == "mlflow>=3.17.2"
+    assert dependencies.requirement("mlflow") == "mlflow>=3"
     versions["mlflow"] = "3.18.0"
     assert dependencies.requirement("mlflow") == "mlflow>=3.18.0"
     assert dependencies.requirement("not-installed") == "not-installed"

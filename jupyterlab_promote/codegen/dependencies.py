@@ -21,10 +21,9 @@ DISTRIBUTIONS = {
     "attr": "attrs",
     "mlflow": "mlflow",  # the full distribution (tracking server, UI), even where only mlflow-skinny is installed
 }
-# Lightning 2.6.2 and 2.6.3 were malicious releases (removed from PyPI): never allow them.
-MINIMUM = {"pytorch-lightning": "2.6.4"}
-# A distribution released in step with another one that may be installed instead: its version is the floor.
-RELEASED_WITH = {"mlflow": "mlflow-skinny"}
+# Floors whatever is installed here: Lightning 2.6.2 and 2.6.3 were malicious releases (removed from PyPI); the
+# registry code uses MLflow 3's API (`name=`, aliases), and only mlflow-skinny may be installed here.
+MINIMUM = {"pytorch-lightning": "2.6.4", "mlflow": "3"}
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -37,13 +36,10 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 def requirement(distribution: str) -> str:
     """``name>=installed`` (local tags like +cpu dropped), or the bare name when not installed here."""
-    installed = ""
-    for name in (distribution, RELEASED_WITH.get(distribution)):
-        try:
-            installed = metadata.version(name).split("+")[0] if name else ""
-            break
-        except metadata.PackageNotFoundError:
-            continue
+    try:
+        installed = metadata.version(distribution).split("+")[0]
+    except metadata.PackageNotFoundError:
+        installed = ""
     floor = MINIMUM.get(distribution, "")
     if installed and (not floor or _version_key(installed) >= _version_key(floor)):
         floor = installed
