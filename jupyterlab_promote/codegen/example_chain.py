@@ -40,7 +40,7 @@ class ExampleChain:
     parameters: list[str] = field(default_factory=list)  # config keys
     globals: list[str] = field(default_factory=list)  # globals of the pipeline module
     where: str = ""  # "cell N, id X" of the chain's last statement
-    shown: str = ""  # the notebook's own expression, for the docstring
+    shown: str = ""  # the notebook's own expression, on one line, for a comment
 
 
 @dataclass
@@ -215,11 +215,11 @@ def _chain(plan: Plan, model: str, found: _Candidate) -> ExampleChain | None:
     if names & reserved:
         return None  # the generated function's own names would shadow the notebook's
     saved, parameters, globals_ = [], [], []
-    available = set(handed_on(plan, found.step)) | set(found.step.inputs)
+    handed = set(handed_on(plan, found.step))
     for name in sorted(names):
         if name in found.step.params:
             parameters.append(name)
-        elif name in available and (name not in found.bound or name in handed_on(plan, found.step)):
+        elif name in handed or (name in found.step.inputs and name not in found.bound):
             saved.append(name)
         elif name in found.bound or name in found.step.inputs:
             return None  # made by the step and not saved

@@ -158,12 +158,13 @@ def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
         "train_stage": schema_stage(plan, mode),
         "model_stage": stage_name(train_step_name(plan)) if which else "",
         "example": ({**mode.example, **inference_call(mode.example)} if which == "torch" and mode.example else None),
-        "postprocess": postprocessing(plan, mode.model_output) if which == "torch" else "none",
+        # a text model's post-processing is the notebook's own decoding, inside its example
+        "postprocess": (
+            "notebook" if mode.chain else postprocessing(plan, mode.model_output) if which == "torch" else "none"
+        ),
         "settings": plan.names.settings if plan.settings else "",
         "chain": mode.chain,
     }
-    if mode.chain is not None:
-        context["postprocess"] = "notebook"
     src = f"src/{package}"
     return {
         f"{src}/{name}.py": format_python(render(f"{name}.py.j2", **context), package)
