@@ -4,9 +4,11 @@ A top-level definition holding no Jinja renders verbatim, and black formats each
 writing such a definition as black would changes no generated file (tests/test_golden.py checks that), while a
 first promotion no longer pays for black rewriting it (a second black pass, long-line splitting). In definitions
 with Jinja in them, each statement (or compound statement's header) whose lines hold no Jinja is written as black
-writes it at its depth; the rest is left as it is. black still formats everything the templates render.
+writes it at its depth; the rest is left as it is. black still formats everything the templates render, except
+the static definitions: their hashes go to templates/black_output.json (codegen/black_output.py), with black's
+release and the project's Mode, and a first promotion takes them as they are under that release and Mode.
 
-    python scripts/format_templates.py          # rewrite the templates
+    python scripts/format_templates.py          # rewrite the templates and the record
     python scripts/format_templates.py --check  # exit 1, listing them, when some definition is not black's
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import re
 import sys
 from dataclasses import replace
@@ -22,6 +25,8 @@ from pathlib import Path
 import black
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from jupyterlab_promote.codegen.black_output import RECORD, text_digest  # noqa: E402
+from jupyterlab_promote.codegen.black_workers import mode_key  # noqa: E402
 from jupyterlab_promote.codegen.render import project_mode  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "jupyterlab_promote" / "codegen" / "templates"
@@ -164,18 +169,38 @@ def _black_at_depth(chunk: list[str], indentation: str, header: bool) -> list[st
     return [indentation + text if text else text for text in formatted]
 
 
+def black_output_record(texts: list[str]) -> str:
+    """templates/black_output.json for the templates ``texts``: the hashes of their static definitions that black
+    leaves as they are, under this black and the project's Mode."""
+    definitions = set()
+    for text in texts:
+        lines = text.split("\n")
+        for first, end in static_definitions(lines):
+            region = "\n".join(lines[first:end]) + "\n"
+            if black.format_str(region, mode=project_mode()) == region:
+                definitions.add(text_digest(region))
+    record = {"black": black.__version__, "mode": mode_key(project_mode()), "definitions": sorted(definitions)}
+    return json.dumps(record, indent=1) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only list the templates that would change")
     args = parser.parse_args()
-    changed = []
+    changed, texts = [], []
     for path in sorted(TEMPLATES.glob("*.py.j2")):
         text = path.read_text(encoding="utf-8")
         formatted = format_template(text)
+        texts.append(formatted)
         if formatted != text:
             changed.append(path.name)
             if not args.check:
                 path.write_text(formatted, encoding="utf-8")
+    record = black_output_record(texts)
+    if not RECORD.exists() or RECORD.read_text(encoding="utf-8") != record:
+        changed.append(RECORD.name)
+        if not args.check:
+            RECORD.write_text(record, encoding="utf-8")
     print(("would change: " if args.check else "changed: ") + (", ".join(changed) or "nothing"))
     return 1 if args.check and changed else 0
 

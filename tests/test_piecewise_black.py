@@ -307,12 +307,59 @@ def test_the_static_definitions_of_the_templates_are_written_as_black_writes_the
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     from format_templates import TEMPLATES, format_template, static_definitions
 
-    counted = 0
+    from format_templates import black_output_record
+
+    from jupyterlab_promote.codegen.black_output import RECORD
+
+    counted, texts = 0, []
     for path in sorted(TEMPLATES.glob("*.py.j2")):
         text = path.read_text(encoding="utf-8")
         counted += len(static_definitions(text.split("\n")))
+        texts.append(text)
         assert format_template(text) == text, f"{path.name}: run python scripts/format_templates.py"
     assert counted > 50
+    # The record black_output reads: each definition hashed there is black's output (the script ran black on it)
+    assert RECORD.read_text(encoding="utf-8") == black_output_record(texts), "run python scripts/format_templates.py"
+
+
+def test_the_templates_static_definitions_are_not_formatted_again(tmp_path: Path, monkeypatch) -> None:
+    """A first promotion hands black none of the definitions the record holds, and the files are as black writes
+    them; under another black release, black formats them all again."""
+    import black
+
+    from jupyterlab_promote import api
+    from jupyterlab_promote.codegen import black_output, black_workers, render
+    from jupyterlab_promote.codegen.black_output import text_digest
+
+    recorded = black_output._recorded()[2]
+    if black_output._recorded()[0] != black.__version__:
+        pytest.skip(f"the record is for black {black_output._recorded()[0]}, here {black.__version__}")
+    formatted: list[str] = []
+
+    def spy(source: str, key: str) -> str:
+        formatted.append(source)
+        return black.format_str(source, mode=black_workers.mode_of(key))
+
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
+    monkeypatch.setattr(render, "_black_in_mode", spy)
+    monkeypatch.setattr(black_workers, "format_in_workers", lambda texts, key: None)
+    render.format_python.cache_clear()
+    files = _python_files(api.promote(DEMO, tmp_path / "first", commit=False).output)
+    assert formatted and not {text_digest(text) for text in formatted} & recorded
+    for path, text in files.items():
+        assert black.format_str(text, mode=render.project_mode()) == text, path
+
+    kept = len(formatted)
+    formatted.clear()
+    render.format_python.cache_clear()
+    other_release = ("0.0", *black_output._recorded()[1:])
+    monkeypatch.setattr(black_output, "_recorded", lambda: other_release)
+    assert _python_files(api.promote(DEMO, tmp_path / "second", commit=False).output) == files
+    assert len(formatted) >= kept + 50
+
+
+def _python_files(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*.py"))}
 
 
 def test_worker_processes_give_the_same_bytes(tmp_path: Path, monkeypatch) -> None:

@@ -13,6 +13,7 @@ import re
 import threading
 from functools import lru_cache
 
+from .black_output import is_black_output
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
 from .lint import mark_author_lint
@@ -143,12 +144,17 @@ def black_mode(pyproject: str):
 
 def format_black(source: str, mode) -> str:
     """black's output for ``source`` under ``mode``, one top-level definition at a time, each remembered on disk
-    (piecewise_black): after an edit, black parses again only the definitions that changed. Many definitions
-    not formatted before are formatted by worker processes (black_workers)."""
+    (piecewise_black): after an edit, black parses again only the definitions that changed. The templates' static
+    definitions are black's output already (black_output). Many definitions not formatted before are formatted by
+    worker processes (black_workers)."""
+    black, _ = import_formatters()
     cut = pieces_of(source, mode)
     pieces = [formatted_input(piece) for piece in cut]
     key = mode_key(mode)
-    formatted = [remembered(piece, key, _black_in_mode) for piece in pieces]
+    formatted = [
+        piece if is_black_output(piece, key, black.__version__) else remembered(piece, key, _black_in_mode)
+        for piece in pieces
+    ]
     missing = [index for index, text in enumerate(formatted) if text is None]
     if missing:
         texts = [pieces[index] for index in missing]
