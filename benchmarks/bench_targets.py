@@ -184,12 +184,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="20/200 cells only, one repeat, no server or training rows")
     parser.add_argument("--skip", nargs="*", default=[], choices=["cli", "inprocess", "scaling", "server", "training"])
+    parser.add_argument("--cells", nargs="*", type=int, help="code cells of the cold CLI rows (default 20 200 2000)")
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     trees = {"after": ROOT, **({"before": args.before.resolve()} if args.before else {})}
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
     scratch = Path(tempfile.mkdtemp(prefix="bench-targets-"))
-    sizes = [20, 200] if args.quick else [20, 200, 2000]
+    sizes = args.cells or ([20, 200] if args.quick else [20, 200, 2000])
     try:
         if "cli" not in args.skip:
             for cells in sizes:

@@ -91,6 +91,18 @@ LINES = st.one_of(
             "runner = Runner(model)\nz = runner.step(X)\nacc = float((z.argmax(1) == y).float().mean())",
         ]
     ),
+    # the notebook trying its model on an example text (codegen/example_chain.py reads it for predict and serve)
+    st.sampled_from(
+        [
+            "def encode(s):\n    return torch.zeros(len(s) or 1, 2)",
+            "out = model(encode('Anna'))\nprint(out.argmax(1))",
+            "def sample(m, prime='a', k=1):\n    return m(encode(prime * k))",
+            "print(sample(model, prime='Bob', k=2))",
+            "text = 'x'\nprint(model(encode(text + 'y')).sum())",
+            "names = ['a']\nprint(names[int(model(encode('Zoe')).argmax())])",
+            "print(model(encode('')), model(encode('é')))",
+        ]
+    ),
     # code whose meaning differs between a notebook's module scope and a step function's scope
     st.sampled_from(
         [

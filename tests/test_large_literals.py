@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -229,3 +230,91 @@ def test_dvc_reruns_the_steps_when_stored_data_changes(tmp_path: Path) -> None:
 
 def _ran_stages(log: str) -> list[str]:
     return [line.split("'")[1] for line in log.splitlines() if line.startswith("Running stage '")]
+
+
+# Lists of numbers read by json instead of Python's parser (read/large_literals.py)
+NUMBERS = "[" + ", ".join(f"{i % 89 / 3:.5g}" for i in range(ROWS)) + "]"
+GRID = "[\n" + ",\n".join(f"    [{i}, {-i}, {i * 1.5:g}, 1e-{i % 9 + 1}]" for i in range(ROWS)) + "\n]"
+
+
+def _reading_of(code: str) -> int:
+    """How many lists parse_code read by json; asserts its tree is the parser's in every other respect."""
+    from jupyterlab_promote.read.large_literals import literal_value, parse_code
+
+    tree, original = parse_code(code), ast.parse(code)
+    places = [(type(s), s.lineno, s.col_offset, s.end_lineno, s.end_col_offset) for s in tree.body]
+    assert places == [(type(s), s.lineno, s.col_offset, s.end_lineno, s.end_col_offset) for s in original.body]
+    held = 0
+    for mine, parsed in zip(tree.body, original.body):
+        if isinstance(mine, ast.Assign) and hasattr(mine.value, "promote_literal"):
+            assert literal_value(mine.value) == ast.literal_eval(parsed.value)
+            assert type(literal_value(mine.value)) is list
+            held += 1
+        else:
+            assert ast.dump(mine, include_attributes=True) == ast.dump(parsed, include_attributes=True)
+    return held
+
+
+@pytest.mark.parametrize(
+    ("code", "held"),
+    [
+        (f"data = {NUMBERS}\n", 1),
+        (f"grid = {GRID}  # measured\nafter = len(grid)\n", 1),
+        (f"a = {NUMBERS}\nb = 2\nc={GRID}\n", 2),
+        (f"big = [{'1e999, ' * 3000}1]\n", 1),  # inf in both readings
+        (f'doc = """\nx = {NUMBERS}\n"""\n', 0),  # inside a string: the parse of the blanked text says so
+        (f"x = {NUMBERS} + [3]\n", 0),  # not the whole value
+        (f"x = {NUMBERS}; y = 1\n", 0),
+        (f"x = {NUMBERS[:-1]}, true]\n".replace("true", "True"), 0),  # a name is no number
+        (f"x = {NUMBERS[:-1]},]\n", 0),  # a trailing comma: not JSON
+        (f"x = y = {NUMBERS}\n", 0),
+        (f"if True:\n    x = {NUMBERS}\n", 0),  # not top level
+        ("x = " + "[" * 150 + NUMBERS + "]" * 150 + "\n", 0),  # deeper than json's way takes
+    ],
+    ids=["flat", "grid", "two", "inf", "in_string", "operand", "semicolon", "name", "comma", "chain", "nested", "deep"],
+)
+def test_only_whole_top_level_lists_of_numbers_are_read_by_json(code: str, held: int) -> None:
+    assert _reading_of(code) == held
+
+
+def test_a_list_too_deep_for_python_is_the_parsers_error() -> None:
+    from jupyterlab_promote.read.large_literals import parse_code
+
+    code = "x = " + "[" * 250 + NUMBERS + "]" * 250 + "\n"
+    with pytest.raises(SyntaxError) as parsed:
+        ast.parse(code)
+    with pytest.raises(SyntaxError) as mine:
+        parse_code(code)
+    assert (mine.value.msg, mine.value.lineno) == (parsed.value.msg, parsed.value.lineno)
+
+
+def test_a_large_list_of_numbers_is_a_handful_of_nodes() -> None:
+    from jupyterlab_promote.read.large_literals import parse_code
+
+    tree = parse_code("data = [" + ", ".join(["0.5"] * 500_000) + "]\n")
+    assert sum(1 for _ in ast.walk(tree)) < 10
+
+
+def test_lists_read_by_json_give_the_project_the_parser_gives(tmp_path: Path, monkeypatch) -> None:
+    """Byte for byte, with the literal in a step, in a parameters cell, and beside a syntax error's line number."""
+    from jupyterlab_promote.read import large_literals
+
+    cells = [
+        (f"weights = {NUMBERS}\nscale = 2.0", ["parameters"]),
+        (f"grid = {GRID}  # measured\nrows = len(grid)\ncolumns = [{NUMBERS}, [1]]", ["promote:data"]),
+        ("score = rows * scale + sum(weights) + len(columns)", ["promote:evaluate"]),
+    ]
+    broken = cells[:2] + [(f"table = {NUMBERS}\nscore = (", ["promote:evaluate"])]
+
+    def promoted(name: str, notebook_cells: list) -> tuple[dict, list]:
+        result = api.promote(write_notebook(tmp_path / f"{name}.ipynb", notebook_cells), tmp_path / name, commit=False)
+        files = {str(p.relative_to(result.output)): p.read_bytes() for p in result.output.rglob("*") if p.is_file()}
+        return files, [(d.cell_index, d.line, d.message) for d in result.plan.all_diagnostics]
+
+    by_json, broken_by_json = promoted("nb", cells), promoted("broken", broken)
+    assert by_json[0] and not broken_by_json[0]
+    monkeypatch.setattr(large_literals, "_numeric_lists", lambda code: [])
+    for name in ("nb", "broken"):
+        shutil.rmtree(tmp_path / name, ignore_errors=True)
+    assert promoted("nb", cells) == by_json
+    assert promoted("broken", broken) == broken_by_json

@@ -18,6 +18,7 @@ import symtable
 from dataclasses import dataclass, field
 
 from ..read.displays import DISPLAY_METHODS
+from ..read.large_literals import parse_code
 from ..read.lines import source_segment, split_lines
 from .syntax_index import NodeIndex
 
@@ -337,5 +338,5 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
 
 def analyse_code(code: str, tree: ast.Module | None = None) -> CellNames:
     """Statement records for plain Python (raises SyntaxError; callers report it); ``tree``: its parse, if made."""
-    tree, lines = tree if tree is not None else ast.parse(code), split_lines(code)
+    tree, lines = tree if tree is not None else parse_code(code), split_lines(code)
     return CellNames(statements=[analyse_statement(node, lines) for node in tree.body], code=code)

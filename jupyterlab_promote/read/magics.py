@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .large_literals import parse_code
 from .lines import split_lines
 from .source_edits import SourceEdits
 
@@ -280,7 +281,7 @@ def _plain_python(body: str) -> ast.Module | None:
     if _cleaned_by_ipython(body):
         return None
     try:
-        return ast.parse(body)
+        return parse_code(body)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 
+from .large_literals import parse_code
 from .lines import split_lines
 
 
@@ -31,7 +32,7 @@ def unguard_main(code: str, tree: ast.Module | None = None) -> tuple[str, list[i
     """
     if tree is None:
         try:
-            tree = ast.parse(code)
+            tree = parse_code(code)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return code, []
     guards = [node for node in tree.body if _is_main_guard(node)]

@@ -6,6 +6,7 @@ reader of the step scrolls past it. So each literal of at least ``LIMIT`` charac
 reads becomes a file of the package's ``literals/`` folder, and the code calls the loader the package defines
 there (``load_literal("table-1a2b3c4d.json")``): JSON when JSON holds the value exactly, else the literal's own
 text. Each call builds a new object, as evaluating the literal did in the notebook.
+A large list of numbers arrives with its value already read by json (read/large_literals.py).
 
 A file is named after the variable it is bound to and a hash of its content: changed data changes the code
 that names it, so the DVC stages (fingerprinted from the code) re-run.
@@ -22,11 +23,11 @@ import tokenize
 from dataclasses import dataclass
 from itertools import accumulate
 
+from ..read.large_literals import LIMIT, literal_value
 from ..read.lines import split_lines
 from .paths import FilePaths
 from .plan import Plan
 
-LIMIT = 10_000  # characters of source: a few hundred lines once black has split it
 FOLDER = "literals"  # inside the package
 
 _CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant)
@@ -104,7 +105,7 @@ def _bound_name(node: ast.AST, parent: ast.AST | None) -> str:
 def _stored(node: ast.expr, lines: list[str], name: str) -> StoredLiteral | None:
     """The literal as a file, or None when it is no literal (a name or a call inside) or cannot be stored."""
     try:
-        value = ast.literal_eval(node)
+        value = literal_value(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     segment = _segment(node, lines)
@@ -144,7 +145,7 @@ def _json_text(value: object) -> str:
     if not (isinstance(value, (list, dict)) and value):
         return _compact(value) + "\n"
     items = value.values() if isinstance(value, dict) else value
-    if not any(isinstance(item, (list, dict)) for item in items):  # flat: one call of the C encoder
+    if not _CONTAINER_TYPES & set(map(type, items)):  # flat: one call of the C encoder
         text = _one_per_line(value)
         return f"{text[0]}\n{text[1:-1]}\n{text[-1]}\n"
     if isinstance(value, list):
@@ -157,13 +158,18 @@ _compact = json.JSONEncoder(**_OPTIONS, separators=(",", ": ")).encode
 _one_per_line = json.JSONEncoder(**_OPTIONS, separators=(",\n", ": ")).encode
 
 
+_CONTAINER_TYPES = {list, dict}  # what literal_eval and json build: never a subclass
+_JSON_NUMBERS = {bool, int, float, type(None)}
+
+
 def _check_json_exact(value: object) -> None:
     """TypeError unless JSON reads ``value`` back with the same types (no tuple, set, bytes, complex, int key...)."""
     todo = [value]
     while todo:
         current = todo.pop()
         if isinstance(current, list):
-            todo.extend(current)
+            if not set(map(type, current)) <= _JSON_NUMBERS:  # a list of numbers (a table's row): nothing to look at
+                todo.extend(current)
         elif isinstance(current, dict):
             if not all(type(key) is str for key in current):
                 raise TypeError("a key that is not a string")

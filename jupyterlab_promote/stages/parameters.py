@@ -6,6 +6,7 @@ import ast
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.names import Statement
+from ..read.large_literals import literal_value
 from ..read.lines import source_segment, split_lines
 from .plan import Parameter, Placed, Plan
 
@@ -44,7 +45,7 @@ def _add_parameters(plan: Plan, cell: CellPlan, stmt: Statement, lines: list[str
     """A parameter per target of a literal assignment; a later assignment of the same name wins."""
     node = stmt.node
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
-    value = ast.literal_eval(node.value)  # type: ignore[arg-type, attr-defined]
+    value = literal_value(node.value)  # type: ignore[arg-type, attr-defined]
     source = source_segment(lines, node.value) or repr(value)  # type: ignore[union-attr, arg-type, attr-defined]
     text = lines[stmt.line - 1] if stmt.line - 1 < len(lines) else ""
     comment = text.split("#", 1)[1].strip() if "#" in text else ""
