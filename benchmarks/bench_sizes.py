@@ -5,6 +5,7 @@
     python benchmarks/bench_sizes.py --rows 1mb literal       # some rows only
     python benchmarks/bench_sizes.py --rows promote5          # full promote of the 5 MB cell, black's share
     python benchmarks/bench_sizes.py --rows promote_literal   # full promote of the 5 MB literal (stored as data)
+    python benchmarks/bench_sizes.py --rows promote_table50   # full promote of a 50 MB table of numbers
 
 Each row runs in a fresh process per tree; timings are CPU seconds (getrusage), the load is printed first.
 """
@@ -32,10 +33,15 @@ ROWS = {
     "promote5names": "promote a 5 MB cell of 90,000 statements over 1,000 names (same)",
     "edit5names": "promote that cell again after an edit of one statement",
     "promote_literal": "promote the 5 MB literal (same, plus peak RSS)",
+    "promote_table20": "promote a 20 MB table of numbers (4-number rows, one cell)",
+    "promote_table50": "promote a 50 MB table of numbers (same)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
-PROMOTE_ROWS = ("promote5", "promote5names", "edit5names", "promote_literal", "promote10k", "edit10k")
+PROMOTE_ROWS = (
+    "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote10k",
+    "edit10k",
+)
 
 
 def _cpu() -> float:
@@ -62,6 +68,18 @@ def _literal_cell(folder: Path, megabytes: float) -> Path:
                                              (["promote:train"], "w = sum(data) * lr")])
 
 
+def _table_cell(folder: Path, megabytes: float) -> Path:
+    """A table pasted into a cell, one row of four numbers per line, and a step that reads it."""
+    rows, size = [], 0
+    while size < megabytes * 2**20:
+        i = len(rows)
+        rows.append(f"    [{i % 97 / 7:.4f}, {i % 13}, {-(i % 31) / 3:.5f}, {i * 0.001:.3f}]")
+        size += len(rows[-1]) + 2
+    body = "table = [\n" + ",\n".join(rows) + "\n]\nn = len(table)"
+    return _write(folder / "table.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
+                                           (["promote:train"], "w = sum(r[0] for r in table) * lr / n")])
+
+
 def _wide_line(folder: Path) -> Path:
     literal = "big = [" + ", ".join(str(i % 10) for i in range(33_333)) + "]\n"
     return _write(folder / "wide.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], "xs = [1.0, 2.0]"),
@@ -77,6 +95,8 @@ def _notebook(row: str, folder: Path) -> Path:
         return big_cell_notebook(folder, 1 if row == "1mb" else 5, 1 if row in ("1mb", "5mb", "promote5") else 1000)
     if row in ("literal", "promote_literal"):
         return _literal_cell(folder, 5)
+    if row in ("promote_table20", "promote_table50"):
+        return _table_cell(folder, 20 if row == "promote_table20" else 50)
     if row in ("10k", "promote10k", "edit10k"):
         return write_notebook(folder / "nb10k.ipynb", 10_000)
     return _wide_line(folder)
