@@ -98,9 +98,14 @@ def import_formatters():
 
 def _format_generated(source: str, first_party: str) -> str:
     _, isort = import_formatters()
+    return format_black(isort.code(source, config=_isort_config(first_party)), project_mode())
 
-    config = isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
-    return format_black(isort.code(source, config=config), project_mode())
+
+@lru_cache(maxsize=8)
+def _isort_config(first_party: str):
+    """isort's settings for the project (making them costs as much as sorting a module's imports)."""
+    _, isort = import_formatters()
+    return isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
 
 
 # The oldest Python the generated code supports (the skeleton's pyproject says requires-python >= 3.10): black
