@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 RECORD = Path(__file__).resolve().parent / "templates" / "black_output.json"
@@ -31,8 +32,17 @@ def _recorded() -> tuple[str, str, frozenset[str]]:
         return "", "", frozenset()  # no record: black formats everything
 
 
-def is_black_output(text: str, mode_key: str, black_version: str) -> bool:
-    """Whether black ``black_version`` under the Mode ``mode_key`` (black_workers.mode_key) returns ``text`` as it is,
+@lru_cache(maxsize=1)
+def _black_release() -> str:
+    """The installed black's release, read without importing black (a promotion from the format cache needs none)."""
+    try:
+        return metadata.version("black")
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def is_black_output(text: str, mode_key: str) -> bool:
+    """Whether the installed black, under the Mode ``mode_key`` (black_workers.mode_key), returns ``text`` as it is,
     by the record of the templates' static definitions."""
     release, mode, definitions = _recorded()
-    return release == black_version and mode == mode_key and text_digest(text) in definitions
+    return release == _black_release() and mode == mode_key and text_digest(text) in definitions

@@ -152,14 +152,10 @@ def format_black(source: str, mode) -> str:
     (piecewise_black): after an edit, black parses again only the definitions that changed. The templates' static
     definitions are black's output already (black_output). Many definitions not formatted before are formatted by
     worker processes (black_workers)."""
-    black, _ = import_formatters()
     cut = pieces_of(source, mode)
     pieces = [formatted_input(piece) for piece in cut]
     key = mode_key(mode)
-    formatted = [
-        piece if is_black_output(piece, key, black.__version__) else remembered(piece, key, _black_in_mode)
-        for piece in pieces
-    ]
+    formatted = [piece if is_black_output(piece, key) else remembered(piece, key, _black_in_mode) for piece in pieces]
     missing = [index for index, text in enumerate(formatted) if text is None]
     if missing:
         texts = [pieces[index] for index in missing]
