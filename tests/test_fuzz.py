@@ -186,18 +186,25 @@ def test_generated_notebooks_never_crash_and_generate_only_valid_files(tmp_path_
     directory = tmp_path_factory.mktemp("fuzz")
     path = directory / f"{stem}.ipynb"
     path.write_text(json.dumps(document(cells)), encoding="utf-8")
+    checked_generation(path)
+
+
+def checked_generation(path: Path) -> dict[str, str] | None:
+    """The files promoting ``path`` generates, each parsed, generated twice alike; None when promotion refuses it (a
+    PromoteError or an error diagnostic), the only way it may fail."""
+    from jupyterlab_promote.codegen import generate
+
     try:
         plan = api.analyze(path)
     except PromoteError:
-        return
+        return None
     if not plan.ok:
-        return
-    from jupyterlab_promote.codegen import generate
-
-    first = generate(plan, path.name).files
-    for name, text in first.items():
-        assert _parse(name, text) is None, (name, text)
-    assert generate(api.analyze(path), path.name).files == first  # deterministic
+        return None
+    files = generate(plan, path.name).files
+    for name, text in files.items():
+        assert _parse(name, text) is None, (name, _parse(name, text))
+    assert generate(api.analyze(path), path.name).files == files  # deterministic
+    return files
 
 
 LINT_EXAMPLES = max(FUZZ_EXAMPLES // 5, 10)  # each example runs ruff on the generated tree

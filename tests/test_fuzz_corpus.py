@@ -19,13 +19,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyterlab_promote import api
-from jupyterlab_promote.codegen import generate
-from jupyterlab_promote.codegen.validate import _parse
-from jupyterlab_promote.errors import PromoteError
-
 from .helpers import CORPUS
-from .test_fuzz import LINES
+from .test_fuzz import LINES, checked_generation
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(
@@ -91,17 +86,8 @@ def test_edited_real_notebooks_promote_to_valid_files_or_say_why(tmp_path_factor
     folder = tmp_path_factory.mktemp("edited")
     path = folder / notebook.name
     path.write_text(json.dumps(edited(DOCUMENTS[notebook], edits)), encoding="utf-8")
-    try:
-        plan = api.analyze(path)
-    except PromoteError:
-        return
-    if not plan.ok:
-        return
-    files = generate(plan, path.name).files
-    for name, text in files.items():
-        assert _parse(name, text) is None, (name, _parse(name, text))
-    assert generate(api.analyze(path), path.name).files == files  # deterministic
-    if lint:  # a real project: ruff and black as the generated CI runs them
+    files = checked_generation(path)
+    if files is not None and lint:  # a real project: ruff and black as the generated CI runs them
         project = folder / "project"
         for name, text in files.items():
             (project / name).parent.mkdir(parents=True, exist_ok=True)
