@@ -28,6 +28,8 @@ _NOT_NUMERIC = re.compile(r"[^0-9.eE+\-\[\], \t\n]")
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
 _NOT_BRACKET = re.compile(r"[^\[\]]+")
 _LINE_BODY = re.compile(r"[^\n]+")
+# json's own NaN, Infinity, true, false and null hold letters _NOT_NUMERIC refuses after decoding
+_DECODER = json.JSONDecoder()
 
 
 class _HeldValue:
@@ -68,7 +70,6 @@ def parse_code(code: str) -> ast.Module:
 
 def _numeric_lists(code: str) -> list[tuple[int, int, list]]:
     """(start, end, value) of each top-level ``NAME = [numbers]`` of at least LIMIT characters, in order."""
-    decoder = json.JSONDecoder(parse_constant=_refuse)
     found: list[tuple[int, int, list]] = []
     for match in _STATEMENT.finditer(code):
         start = match.end()
@@ -77,7 +78,7 @@ def _numeric_lists(code: str) -> list[tuple[int, int, list]]:
         if _NOT_NUMERIC.search(code, start, start + LIMIT):
             continue  # not numbers, or shorter than LIMIT (what follows it is code): spare decoding it
         try:
-            value, end = decoder.raw_decode(code, start)
+            value, end = _DECODER.raw_decode(code, start)
         except (ValueError, RecursionError):
             continue
         if end - start < LIMIT or _NOT_NUMERIC.search(code, start, end) or not _LINE_REST.match(code, end):
@@ -85,10 +86,6 @@ def _numeric_lists(code: str) -> list[tuple[int, int, list]]:
         if _nesting(code[start:end]) <= _NESTING:
             found.append((start, end, value))
     return found
-
-
-def _refuse(constant: str) -> None:
-    raise ValueError(f"{constant} is no Python literal")
 
 
 def _nesting(text: str) -> int:
