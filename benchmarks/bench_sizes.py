@@ -35,12 +35,14 @@ ROWS = {
     "promote_literal": "promote the 5 MB literal (same, plus peak RSS)",
     "promote_table20": "promote a 20 MB table of numbers (4-number rows, one cell)",
     "promote_table50": "promote a 50 MB table of numbers (same)",
+    "promote_vocab5": "promote a 5 MB list of strings on one line, a vocabulary (same)",
+    "promote_records20": "promote 20 MB of JSON records pasted into one cell, one dict a line (same)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
 PROMOTE_ROWS = (
-    "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote10k",
-    "edit10k",
+    "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote_vocab5",
+    "promote_records20", "promote10k", "edit10k",
 )
 
 
@@ -80,6 +82,29 @@ def _table_cell(folder: Path, megabytes: float) -> Path:
                                            (["promote:train"], "w = sum(r[0] for r in table) * lr / n")])
 
 
+def _vocabulary_cell(folder: Path, megabytes: float) -> Path:
+    """A vocabulary pasted as a list of strings, non-ASCII words among them, and a step that indexes it."""
+    words, size = [], 0
+    while size < megabytes * 2**20:
+        words.append(f'"{["token", "naïve", "Straße", "日本"][len(words) % 4]}_{len(words)}"')
+        size += len(words[-1]) + 2
+    body = "vocab = [" + ", ".join(words) + "]\nindex = {w: i for i, w in enumerate(vocab)}"
+    return _write(folder / "vocab.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
+                                           (["promote:train"], "w = len(index) * lr")])
+
+
+def _records_cell(folder: Path, megabytes: float) -> Path:
+    """JSON records pasted into a cell as a list of dicts, one a line, and a step that reads a field."""
+    rows, size = [], 0
+    while size < megabytes * 2**20:
+        i = len(rows)
+        rows.append(f'    {{"id": {i}, "name": "user {i}", "score": {i % 89 / 7:.4f}, "tags": ["a{i % 7}", "b"]}}')
+        size += len(rows[-1]) + 2
+    body = "records = [\n" + ",\n".join(rows) + "\n]"
+    return _write(folder / "records.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
+                                             (["promote:train"], "w = sum(r['score'] for r in records) * lr")])
+
+
 def _wide_line(folder: Path) -> Path:
     literal = "big = [" + ", ".join(str(i % 10) for i in range(33_333)) + "]\n"
     return _write(folder / "wide.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], "xs = [1.0, 2.0]"),
@@ -97,6 +122,10 @@ def _notebook(row: str, folder: Path) -> Path:
         return _literal_cell(folder, 5)
     if row in ("promote_table20", "promote_table50"):
         return _table_cell(folder, 20 if row == "promote_table20" else 50)
+    if row == "promote_vocab5":
+        return _vocabulary_cell(folder, 5)
+    if row == "promote_records20":
+        return _records_cell(folder, 20)
     if row in ("10k", "promote10k", "edit10k"):
         return write_notebook(folder / "nb10k.ipynb", 10_000)
     return _wide_line(folder)

@@ -7,14 +7,18 @@ import ast
 import json
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jupyterlab_promote import api
 from jupyterlab_promote.stages.literals import LIMIT
 
 from .helpers import lint_problems, metrics_of, run_in_project, write_notebook
+from .test_fuzz import FUZZ_EXAMPLES
 from .test_templates import CCDS, CCDS_MISSING
 
 ROWS = 2_000  # each literal below is well over LIMIT characters
@@ -232,23 +236,31 @@ def _ran_stages(log: str) -> list[str]:
     return [line.split("'")[1] for line in log.splitlines() if line.startswith("Running stage '")]
 
 
-# Lists of numbers read by json instead of Python's parser (read/large_literals.py)
+# Literals read by json instead of Python's parser (read/large_literals.py)
 NUMBERS = "[" + ", ".join(f"{i % 89 / 3:.5g}" for i in range(ROWS)) + "]"
 GRID = "[\n" + ",\n".join(f"    [{i}, {-i}, {i * 1.5:g}, 1e-{i % 9 + 1}]" for i in range(ROWS)) + "\n]"
+# as written between the double quotes of the cell: escapes JSON and Python read alike, a "#", brackets, a path
+WORDS = ["the", "naïve", "C#", r"a \"quote\"", r"tab\there", "[not, a, list]", "data/x.csv", r"\u00e9t\u00e9", "日本語"]
+VOCABULARY = "[" + ", ".join(f'"{WORDS[i % len(WORDS)]} {i}"' for i in range(ROWS)) + "]"
+LABELS = "{\n" + "".join(f'    "{WORDS[i % len(WORDS)]}{i}": {i},\n' for i in range(ROWS)) + '    "last é": -1\n}'
+RECORDS = "[" + ", ".join(f'["name {i}", {i / 4}, {{"tag": "é{i}", "ok": [1, 2]}}]' for i in range(ROWS)) + "]"
 
 
 def _reading_of(code: str) -> int:
     """How many lists parse_code read by json; asserts its tree is the parser's in every other respect."""
     from jupyterlab_promote.read.large_literals import literal_value, parse_code
 
-    tree, original = parse_code(code), ast.parse(code)
+    with warnings.catch_warnings():  # "\/" is an invalid escape to Python
+        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+        tree, original = parse_code(code), ast.parse(code)
     places = [(type(s), s.lineno, s.col_offset, s.end_lineno, s.end_col_offset) for s in tree.body]
     assert places == [(type(s), s.lineno, s.col_offset, s.end_lineno, s.end_col_offset) for s in original.body]
     held = 0
     for mine, parsed in zip(tree.body, original.body):
         if isinstance(mine, ast.Assign) and hasattr(mine.value, "promote_literal"):
-            assert literal_value(mine.value) == ast.literal_eval(parsed.value)
-            assert type(literal_value(mine.value)) is list
+            value, expected = literal_value(mine.value), ast.literal_eval(parsed.value)
+            assert value == expected and type(value) is type(expected)
+            assert repr(value) == repr(expected)  # key order, and str versus int, too
             held += 1
         else:
             assert ast.dump(mine, include_attributes=True) == ast.dump(parsed, include_attributes=True)
@@ -262,19 +274,74 @@ def _reading_of(code: str) -> int:
         (f"grid = {GRID}  # measured\nafter = len(grid)\n", 1),
         (f"a = {NUMBERS}\nb = 2\nc={GRID}\n", 2),
         (f"big = [{'1e999, ' * 3000}1]\n", 1),  # inf in both readings
+        (f"words = {VOCABULARY}\n", 1),
+        (f"labels = {LABELS}\nn = len(labels)\n", 1),  # a dict, its last line holding a two-byte letter
+        (f"records = {RECORDS}\n", 1),
+        (f"x = 1; words = {VOCABULARY}\n", 0),  # not at the start of a line
         (f'doc = """\nx = {NUMBERS}\n"""\n', 0),  # inside a string: the parse of the blanked text says so
         (f"x = {NUMBERS} + [3]\n", 0),  # not the whole value
         (f"x = {NUMBERS}; y = 1\n", 0),
         (f"x = {NUMBERS[:-1]}, true]\n".replace("true", "True"), 0),  # a name is no number
+        (f"x = {NUMBERS[:-1]}, 1]\n".replace("[", "[true, ", 1), 0),  # JSON's true is a name to Python
         (f"x = {NUMBERS[:-1]},]\n", 0),  # a trailing comma: not JSON
+        (f"x = {VOCABULARY}".replace('"the 0"', "'the 0'") + "\n", 0),  # single quotes
+        (f"x = {VOCABULARY}".replace("the", "a\\/b", 1) + "\n", 0),  # "\/": "/" in JSON, "\\/" in Python
+        (f"x = {VOCABULARY}".replace("the", "\\ud83d\\ude00", 1) + "\n", 0),  # one character in JSON, two here
+        (f"x = {VOCABULARY}".replace("the", "a\\x41", 1) + "\n", 0),  # an escape JSON has not
+        (f'x = {VOCABULARY}'.replace('"the', '"a" "the', 1) + "\n", 0),  # strings joined by Python alone
+        ("x = {" + ", ".join(f"{i}: {i}" for i in range(ROWS)) + "}\n", 0),  # number keys: not JSON
         (f"x = y = {NUMBERS}\n", 0),
         (f"if True:\n    x = {NUMBERS}\n", 0),  # not top level
         ("x = " + "[" * 150 + NUMBERS + "]" * 150 + "\n", 0),  # deeper than json's way takes
+        ("x = " + '{"a": [' * 60 + NUMBERS + "]}" * 60 + "\n", 0),  # 120 deep, lists and dicts together
     ],
-    ids=["flat", "grid", "two", "inf", "in_string", "operand", "semicolon", "name", "comma", "chain", "nested", "deep"],
-)
-def test_only_whole_top_level_lists_of_numbers_are_read_by_json(code: str, held: int) -> None:
+    ids=[
+        "flat", "grid", "two", "inf", "strings", "dict", "records", "after_semicolon", "in_string", "operand",
+        "semicolon", "name", "json_true", "comma", "single_quotes", "slash_escape", "surrogate_pair", "hex_escape",
+        "joined", "int_keys", "chain", "nested", "deep", "deep_mixed",
+    ],
+)  # fmt: skip
+def test_only_whole_top_level_literals_json_reads_alike_are_read_by_json(code: str, held: int) -> None:
     assert _reading_of(code) == held
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+# What people paste, and what makes JSON and Python part ways
+_EDITS = ["\\/", "\\x41", "\\ud83d\\ude00", "'", "#", "True", ", ", ",", "\n", "]", "{", '" "', "é", "\u2028", "\\"]
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(
+    value=_JSON_VALUES,
+    ascii_only=st.booleans(),
+    indent=st.sampled_from([None, 1, 4]),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_EDITS)), max_size=3),
+)
+def test_parse_code_reads_what_the_parser_reads(value, ascii_only: bool, indent, edits) -> None:
+    """Any large literal, JSON-written and then edited as people do: parse_code's tree, values and errors are the
+    parser's."""
+    written = json.dumps([value, json.loads(NUMBERS)], ensure_ascii=ascii_only, indent=indent)
+    for place, text in edits:
+        at = int(place * len(written))
+        written = written[:at] + text + written[at:]
+    code = f"data = {written}\nafter = 1\n"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            ast.parse(code)
+    except SyntaxError as parsed:
+        from jupyterlab_promote.read.large_literals import parse_code
+
+        with pytest.raises(SyntaxError) as mine, warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            parse_code(code)
+        assert (mine.value.msg, mine.value.lineno) == (parsed.msg, parsed.lineno)
+        return
+    _reading_of(code)
 
 
 def test_a_list_too_deep_for_python_is_the_parsers_error() -> None:
@@ -302,9 +369,10 @@ def test_lists_read_by_json_give_the_project_the_parser_gives(tmp_path: Path, mo
     cells = [
         (f"weights = {NUMBERS}\nscale = 2.0", ["parameters"]),
         (f"grid = {GRID}  # measured\nrows = len(grid)\ncolumns = [{NUMBERS}, [1]]", ["promote:data"]),
-        ("score = rows * scale + sum(weights) + len(columns)", ["promote:evaluate"]),
+        (f"words = {VOCABULARY}\nlabels = {LABELS}\nrecords = {RECORDS}", ["promote:data"]),
+        ("score = rows * scale + sum(weights) + len(columns) + len(words[3]) + labels['last é']", ["promote:evaluate"]),
     ]
-    broken = cells[:2] + [(f"table = {NUMBERS}\nscore = (", ["promote:evaluate"])]
+    broken = cells[:3] + [(f"table = {VOCABULARY}\nscore = (", ["promote:evaluate"])]
 
     def promoted(name: str, notebook_cells: list) -> tuple[dict, list]:
         result = api.promote(write_notebook(tmp_path / f"{name}.ipynb", notebook_cells), tmp_path / name, commit=False)
@@ -313,7 +381,7 @@ def test_lists_read_by_json_give_the_project_the_parser_gives(tmp_path: Path, mo
 
     by_json, broken_by_json = promoted("nb", cells), promoted("broken", broken)
     assert by_json[0] and not broken_by_json[0]
-    monkeypatch.setattr(large_literals, "_numeric_lists", lambda code: [])
+    monkeypatch.setattr(large_literals, "_json_literals", lambda code: [])
     for name in ("nb", "broken"):
         shutil.rmtree(tmp_path / name, ignore_errors=True)
     assert promoted("nb", cells) == by_json

@@ -1,15 +1,21 @@
-"""Large lists of numbers, read with ``json`` instead of Python's parser.
+r"""Large literals of numbers and double-quoted strings, read with ``json`` instead of Python's parser.
 
-A cell can hold its data as a literal: ``X = [[0.1, 0.2], [0.3, 0.4], ...]`` pasted from elsewhere. Python's parser
-builds a node per number (a 20 MB list: 3.5 million nodes, 12 s and 4 GB), though all the analysis needs of such a
-statement is that it binds ``X`` to a literal, and the literals stage then stores the value as a data file.
+A cell can hold its data as a literal: ``X = [[0.1, 0.2], [0.3, 0.4], ...]`` or ``VOCAB = {"the": 0, ...}`` pasted
+from elsewhere. Python's parser builds a node per element (a 20 MB list: 3.5 million nodes, 12 s and 4 GB), though
+all the analysis needs of such a statement is that it binds ``X`` to a literal, and the literals stage then stores
+the value as a data file.
 
-So before a large cell is parsed, each top-level ``NAME = [...]`` whose list spans at least ``LIMIT`` characters of
-numbers, brackets, commas and white space alone is read with ``json``. That text is JSON and Python alike, with the
-same value (JSON's ``true``, ``NaN`` or strings never get this far). The list's inside is blanked with spaces in the
-text handed to the parser, which then sees an empty list at the same place, every line and column unchanged; the
-value read by json rides on that node (``literal_value``). When the parse of the blanked text puts anything else
-there (the pattern matched inside a string, say), the cell is parsed as written.
+So before a large cell is parsed, each top-level ``NAME = [...]`` or ``NAME = {...}`` spanning at least ``LIMIT``
+characters is read with ``json`` when that text means the same in JSON and Python: outside its strings only
+numbers, brackets, braces, colons, commas and white space (so no ``true``, ``NaN`` or ``None``), inside them no
+escape the two read differently (``\/``, a surrogate pair) and no surrogate. The literal's inside is blanked with
+spaces in the text handed to the parser (one per UTF-8 byte, as the parser counts columns), which then sees an
+empty list or dict at the same place, every line and column unchanged; the value read by json rides on that node
+(``literal_value``). When the parse of the blanked text puts anything else there (the pattern matched inside a
+string, say), the cell is parsed as written.
+
+No stage looks inside such a literal but through ``literal_value``: its strings are no call's argument, and a
+top-level assignment is never a module-level definition (stages/paths.py reads the paths in those).
 """
 
 from __future__ import annotations
@@ -23,100 +29,139 @@ import re
 LIMIT = 10_000
 _NESTING = 100  # Python's tokenizer refuses 200 nested brackets; deeper lists take the parser's way and its verdict
 
-_STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*(?=\[)", re.MULTILINE)
-_NOT_NUMERIC = re.compile(r"[^0-9.eE+\-\[\], \t\n]")
+_STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*(?=[\[{])", re.MULTILINE)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, once json has read the text
+# What may stand outside the strings: json's own NaN, Infinity, true, false and null hold letters it refuses
+_NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}:, \t\n"]')
+# Escapes JSON reads otherwise than Python: "\/" is "/" in JSON only, "\ud83d\ude00" one character in JSON only
+_UNLIKE_ESCAPE = re.compile(r"\\(?:/|u[dD][89abAB])")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
-_NOT_BRACKET = re.compile(r"[^\[\]]+")
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
 _LINE_BODY = re.compile(r"[^\n]+")
-# json's own NaN, Infinity, true, false and null hold letters _NOT_NUMERIC refuses after decoding
 _DECODER = json.JSONDecoder()
 
 
 class _HeldValue:
-    """The value json read, on the parse's empty list. Copies of the tree share it: nothing changes it."""
+    """The value json read, on the parse's empty list or dict. Copies of the tree share it: nothing changes it."""
 
     __slots__ = ("value",)
 
-    def __init__(self, value: list) -> None:
+    def __init__(self, value: list | dict) -> None:
         self.value = value
 
     def __deepcopy__(self, memo: dict) -> _HeldValue:
         return self
 
 
-_HELD = "promote_literal"  # the attribute of the ast.List node
+_HELD = "promote_literal"  # the attribute of the ast.List or ast.Dict node
 
 
 def literal_value(node: ast.AST) -> object:
-    """``ast.literal_eval(node)``, or the value json read for a list that parse_code blanked."""
+    """``ast.literal_eval(node)``, or the value json read for a literal that parse_code blanked."""
     held = getattr(node, _HELD, None)
     return held.value if held is not None else ast.literal_eval(node)
 
 
+def is_held(node: ast.AST) -> bool:
+    """The node stands for a literal json read: its value holds no comment and is JSON exactly."""
+    return hasattr(node, _HELD)
+
+
 def parse_code(code: str) -> ast.Module:
-    """``ast.parse(code)``, each large list of numbers read by json instead (raises SyntaxError as ast.parse)."""
-    found = _numeric_lists(code) if len(code) >= LIMIT and "\r" not in code else []
+    """``ast.parse(code)``, each large literal JSON reads alike read by json instead (raises SyntaxError as
+    ast.parse)."""
+    found = _json_literals(code) if len(code) >= LIMIT and "\r" not in code else []
     if not found:
         return ast.parse(code)
     parts, at = [], 0
     for start, end, _ in found:
         inside = code[start + 1 : end - 1]
-        parts += [code[at : start + 1], _LINE_BODY.sub(lambda run: " " * len(run.group()), inside), "]"]
+        blank = _blank_ascii if inside.isascii() else _blank_bytes
+        parts += [code[at : start + 1], _LINE_BODY.sub(blank, inside), code[end - 1]]
         at = end
     parts.append(code[at:])
     tree = ast.parse("".join(parts))
     return tree if _hold_values(tree, code, found) else ast.parse(code)
 
 
-def _numeric_lists(code: str) -> list[tuple[int, int, list]]:
-    """(start, end, value) of each top-level ``NAME = [numbers]`` of at least LIMIT characters, in order."""
-    found: list[tuple[int, int, list]] = []
+def _blank_ascii(run: re.Match) -> str:
+    return " " * (run.end() - run.start())
+
+
+def _blank_bytes(run: re.Match) -> str:
+    return " " * len(run.group().encode("utf-8"))  # the parser's columns count UTF-8 bytes
+
+
+def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
+    """(start, end, value) of each top-level ``NAME = [...]`` or ``{...}`` of at least LIMIT characters that JSON
+    and Python read alike, in order."""
+    found: list[tuple[int, int, list | dict]] = []
     for match in _STATEMENT.finditer(code):
         start = match.end()
         if found and start < found[-1][1]:
-            continue  # a line inside the list before
-        if _NOT_NUMERIC.search(code, start, start + LIMIT):
-            continue  # not numbers, or shorter than LIMIT (what follows it is code): spare decoding it
+            continue  # a line inside the literal before
         try:
             value, end = _DECODER.raw_decode(code, start)
         except (ValueError, RecursionError):
+            continue  # not JSON (a name, a single quote, a trailing comma...): the parser's way
+        if end - start < LIMIT or not _LINE_REST.match(code, end):
             continue
-        if end - start < LIMIT or _NOT_NUMERIC.search(code, start, end) or not _LINE_REST.match(code, end):
-            continue
-        if _nesting(code[start:end]) <= _NESTING:
+        skeleton = _skeleton(code[start:end])
+        if skeleton is not None and _nesting(skeleton) <= _NESTING:
             found.append((start, end, value))
     return found
 
 
-def _nesting(text: str) -> int:
-    """How deep the brackets of ``text`` nest (past _NESTING: _NESTING + 1): each pass drops the innermost pairs."""
-    brackets = _NOT_BRACKET.sub("", text)
+def _skeleton(text: str) -> str | None:
+    """The JSON ``text`` with its strings emptied, or None when Python would read it otherwise."""
+    if '"' in text:
+        if ("\\" in text and _UNLIKE_ESCAPE.search(text)) or (not text.isascii() and _SURROGATE.search(text)):
+            return None
+        text = _STRING.sub('""', text)
+    return None if _NOT_SKELETON.search(text) else text
+
+
+def _nesting(skeleton: str) -> int:
+    """How deep the brackets and braces nest (past _NESTING: _NESTING + 1): each pass drops the innermost pairs."""
+    brackets = _NOT_BRACKET.sub("", skeleton)
     for depth in range(_NESTING + 1):
         if not brackets:
             return depth
-        brackets = brackets.replace("[]", "")
+        brackets = _INNERMOST.sub("", brackets)
     return _NESTING + 1
 
 
-def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list]]) -> bool:
-    """Put each value on the empty list the parse made of its blanked text; False unless every one is the whole
-    value of a top-level ``NAME = ...`` exactly where the text had it."""
+def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list | dict]]) -> bool:
+    """Put each value on the empty list or dict the parse made of its blanked text; False unless every one is
+    the whole value of a top-level ``NAME = ...`` exactly where the text had it (columns in UTF-8 bytes)."""
     expected = {}
     for start, end, value in found:
         line_start = code.rfind("\n", 0, start) + 1
         line = code.count("\n", 0, start) + 1
+        column = _width(code[line_start:start])
         last_break = code.rfind("\n", start, end)
-        end_column = end - last_break - 1 if last_break >= 0 else start - line_start + end - start
-        expected[(line, start - line_start)] = (line + code.count("\n", start, end), end_column, value)
+        end_column = _width(code[last_break + 1 : end]) if last_break >= 0 else column + _width(code[start:end])
+        expected[(line, column)] = (line + code.count("\n", start, end), end_column, value)
     held = 0
     for statement in tree.body:
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
             continue
         node = statement.value
-        if not (isinstance(statement.targets[0], ast.Name) and isinstance(node, ast.List) and not node.elts):
+        if not (isinstance(statement.targets[0], ast.Name) and _is_empty_literal(node)):
             continue
         place = expected.get((node.lineno, node.col_offset))
         if place is not None and place[:2] == (node.end_lineno, node.end_col_offset):
-            setattr(node, _HELD, _HeldValue(place[2]))
-            held += 1
+            if isinstance(node, ast.List) == isinstance(place[2], list):
+                setattr(node, _HELD, _HeldValue(place[2]))
+                held += 1
     return held == len(found)
+
+
+def _is_empty_literal(node: ast.expr) -> bool:
+    return (isinstance(node, ast.List) and not node.elts) or (isinstance(node, ast.Dict) and not node.keys)
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))

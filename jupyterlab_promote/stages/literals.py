@@ -6,7 +6,8 @@ reader of the step scrolls past it. So each literal of at least ``LIMIT`` charac
 reads becomes a file of the package's ``literals/`` folder, and the code calls the loader the package defines
 there (``load_literal("table-1a2b3c4d.json")``): JSON when JSON holds the value exactly, else the literal's own
 text. Each call builds a new object, as evaluating the literal did in the notebook.
-A large list of numbers arrives with its value already read by json (read/large_literals.py).
+A large literal of numbers and double-quoted strings arrives with its value already read by json
+(read/large_literals.py).
 
 A file is named after the variable it is bound to and a hash of its content: changed data changes the code
 that names it, so the DVC stages (fingerprinted from the code) re-run.
@@ -23,7 +24,7 @@ import tokenize
 from dataclasses import dataclass
 from itertools import accumulate
 
-from ..read.large_literals import LIMIT, literal_value
+from ..read.large_literals import LIMIT, is_held, literal_value
 from ..read.lines import split_lines
 from .paths import FilePaths
 from .plan import Plan
@@ -109,17 +110,19 @@ def _stored(node: ast.expr, lines: list[str], name: str) -> StoredLiteral | None
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     segment = _segment(node, lines)
-    if "#" not in segment or not _has_comment(segment):
+    text = None  # JSON would drop the author's comments (json found none where it read the literal)
+    if is_held(node) or "#" not in segment or not _has_comment(segment):
         try:
             text, suffix = _json_text(value), "json"
         except (TypeError, ValueError):
-            text = None
-    else:
-        text = None  # JSON would drop the author's comments
+            pass
     if text is None:
         text, suffix = f"(\n{segment}\n)\n", "txt"  # parenthesised: a bare tuple or split string reads back whole
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return StoredLiteral(f"{name}-{digest}.{suffix}", text)
+    return StoredLiteral(f"{name}-{_digest(text)}.{suffix}", text)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def _segment(node: ast.expr, lines: list[str]) -> str:
