@@ -36,7 +36,7 @@ ROWS = {
     "promote_table20": "promote a 20 MB table of numbers (4-number rows, one cell)",
     "promote_table50": "promote a 50 MB table of numbers (same)",
     "promote_vocab5": "promote a 5 MB list of strings on one line, a vocabulary (same)",
-    "promote_records20": "promote 20 MB of JSON records pasted into one cell, one dict a line (same)",
+    "promote_records20": "promote 20 MB of records in one cell, one dict a line, as black writes them (same)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
@@ -94,13 +94,14 @@ def _vocabulary_cell(folder: Path, megabytes: float) -> Path:
 
 
 def _records_cell(folder: Path, megabytes: float) -> Path:
-    """JSON records pasted into a cell as a list of dicts, one a line, and a step that reads a field."""
+    """Records pasted into a cell as a list of dicts, one a line with black's trailing comma, and a step that reads
+    a field."""
     rows, size = [], 0
     while size < megabytes * 2**20:
         i = len(rows)
         rows.append(f'    {{"id": {i}, "name": "user {i}", "score": {i % 89 / 7:.4f}, "tags": ["a{i % 7}", "b"]}}')
         size += len(rows[-1]) + 2
-    body = "records = [\n" + ",\n".join(rows) + "\n]"
+    body = "records = [\n" + ",\n".join(rows) + ",\n]"
     return _write(folder / "records.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
                                              (["promote:train"], "w = sum(r['score'] for r in records) * lr")])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import warnings
@@ -243,6 +244,10 @@ GRID = "[\n" + ",\n".join(f"    [{i}, {-i}, {i * 1.5:g}, 1e-{i % 9 + 1}]" for i 
 WORDS = ["the", "naïve", "C#", r"a \"quote\"", r"tab\there", "[not, a, list]", "data/x.csv", r"\u00e9t\u00e9", "日本語"]
 VOCABULARY = "[" + ", ".join(f'"{WORDS[i % len(WORDS)]} {i}"' for i in range(ROWS)) + "]"
 LABELS = "{\n" + "".join(f'    "{WORDS[i % len(WORDS)]}{i}": {i},\n' for i in range(ROWS)) + '    "last é": -1\n}'
+BLACK_VOCABULARY = (
+    "[\n" + "".join(f'    "{WORDS[i % len(WORDS)]} {i}",\n' for i in range(ROWS)) + "]"
+)  # as black writes it
+BLACK_RECORDS = "{\n" + "".join(f'    "row {i}": [\n        {i},\n        "a, ]",\n    ],\n' for i in range(ROWS)) + "}"
 RECORDS = "[" + ", ".join(f'["name {i}", {i / 4}, {{"tag": "é{i}", "ok": [1, 2]}}]' for i in range(ROWS)) + "]"
 
 
@@ -277,6 +282,10 @@ def _reading_of(code: str) -> int:
         (f"words = {VOCABULARY}\n", 1),
         (f"labels = {LABELS}\nn = len(labels)\n", 1),  # a dict, its last line holding a two-byte letter
         (f"records = {RECORDS}\n", 1),
+        (f"words = {BLACK_VOCABULARY}\n", 1),  # trailing commas where black writes them
+        (f"rows = {BLACK_RECORDS}\nafter = 1\n", 1),
+        (f"words = {BLACK_VOCABULARY[:-1]}  ]\n", 0),  # the closing bracket not at the start of its line
+        (f"words = {BLACK_VOCABULARY}".replace('",\n', '",\n# a comment\n', 1) + "\n", 0),
         (f"x = 1; words = {VOCABULARY}\n", 0),  # not at the start of a line
         (f'doc = """\nx = {NUMBERS}\n"""\n', 0),  # inside a string: the parse of the blanked text says so
         (f"x = {NUMBERS} + [3]\n", 0),  # not the whole value
@@ -296,7 +305,8 @@ def _reading_of(code: str) -> int:
         ("x = " + '{"a": [' * 60 + NUMBERS + "]}" * 60 + "\n", 0),  # 120 deep, lists and dicts together
     ],
     ids=[
-        "flat", "grid", "two", "inf", "strings", "dict", "records", "after_semicolon", "in_string", "operand",
+        "flat", "grid", "two", "inf", "strings", "dict", "records", "black_list", "black_dict", "indented_close",
+        "comment_line", "after_semicolon", "in_string", "operand",
         "semicolon", "name", "json_true", "comma", "single_quotes", "slash_escape", "surrogate_pair", "hex_escape",
         "joined", "int_keys", "chain", "nested", "deep", "deep_mixed",
     ],
@@ -319,12 +329,15 @@ _EDITS = ["\\/", "\\x41", "\\ud83d\\ude00", "'", "#", "True", ", ", ",", "\n", "
     value=_JSON_VALUES,
     ascii_only=st.booleans(),
     indent=st.sampled_from([None, 1, 4]),
+    trailing_commas=st.booleans(),
     edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_EDITS)), max_size=3),
 )
-def test_parse_code_reads_what_the_parser_reads(value, ascii_only: bool, indent, edits) -> None:
+def test_parse_code_reads_what_the_parser_reads(value, ascii_only: bool, indent, trailing_commas: bool, edits) -> None:
     """Any large literal, JSON-written and then edited as people do: parse_code's tree, values and errors are the
     parser's."""
     written = json.dumps([value, json.loads(NUMBERS)], ensure_ascii=ascii_only, indent=indent)
+    if trailing_commas:  # as black writes a literal split over lines
+        written = re.sub(r"(?<=[^\[{\s])(\n *[\]}])", r",\1", written)
     for place, text in edits:
         at = int(place * len(written))
         written = written[:at] + text + written[at:]
@@ -369,7 +382,7 @@ def test_lists_read_by_json_give_the_project_the_parser_gives(tmp_path: Path, mo
     cells = [
         (f"weights = {NUMBERS}\nscale = 2.0", ["parameters"]),
         (f"grid = {GRID}  # measured\nrows = len(grid)\ncolumns = [{NUMBERS}, [1]]", ["promote:data"]),
-        (f"words = {VOCABULARY}\nlabels = {LABELS}\nrecords = {RECORDS}", ["promote:data"]),
+        (f"words = {VOCABULARY}\nlabels = {LABELS}\nrecords = {RECORDS}\nrows = {BLACK_RECORDS}", ["promote:data"]),
         ("score = rows * scale + sum(weights) + len(columns) + len(words[3]) + labels['last é']", ["promote:evaluate"]),
     ]
     broken = cells[:3] + [(f"table = {VOCABULARY}\nscore = (", ["promote:evaluate"])]

@@ -7,7 +7,8 @@ the value as a data file.
 
 So before a large cell is parsed, each top-level ``NAME = [...]`` or ``NAME = {...}`` spanning at least ``LIMIT``
 characters is read with ``json`` when that text means the same in JSON and Python: outside its strings only
-numbers, brackets, braces, colons, commas and white space (so no ``true``, ``NaN`` or ``None``), inside them no
+numbers, brackets, braces, colons, commas and white space (so no ``true``, ``NaN`` or ``None``; trailing commas
+where black puts them, the literal closing at the start of a line, are read as spaces), inside them no
 escape the two read differently (``\/``, a surrogate pair) and no surrogate. The literal's inside is blanked with
 spaces in the text handed to the parser (one per UTF-8 byte, as the parser counts columns), which then sees an
 empty list or dict at the same place, every line and column unchanged; the value read by json rides on that node
@@ -36,10 +37,13 @@ _NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}:, \t\n"]')
 # Escapes JSON reads otherwise than Python: "\/" is "/" in JSON only, "\ud83d\ude00" one character in JSON only
 _UNLIKE_ESCAPE = re.compile(r"\\(?:/|u[dD][89abAB])")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NEXT_STATEMENT = re.compile(r"^[A-Za-z_#]", re.MULTILINE)
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 _LINE_BODY = re.compile(r"[^\n]+")
+# A string (kept) or a trailing comma (made a space), as black writes a literal too long for a line
+_TRAILING_COMMA = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|,([ \t\n]*[\]}])')
 _DECODER = json.JSONDecoder()
 
 
@@ -102,16 +106,49 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
         start = match.end()
         if found and start < found[-1][1]:
             continue  # a line inside the literal before
-        try:
-            value, end = _DECODER.raw_decode(code, start)
-        except (ValueError, RecursionError):
-            continue  # not JSON (a name, a single quote, a trailing comma...): the parser's way
+        # No line of a JSON literal starts with a letter or a comment: the literal ends before the next such line.
+        # json is handed the statement alone, since its errors count the lines of all it is given.
+        following = _NEXT_STATEMENT.search(code, start)
+        extent = (following.start() if following else len(code)) - start
+        if extent < LIMIT:
+            continue  # a small literal, or none: spare decoding it
+        read = _read_json(code[start : start + extent])
+        if read is None:
+            continue  # not JSON (a name, a single quote, a comment...): the parser's way
+        value, end = read[0], start + read[1]
         if end - start < LIMIT or not _LINE_REST.match(code, end):
             continue
         skeleton = _skeleton(code[start:end])
         if skeleton is not None and _nesting(skeleton) <= _NESTING:
             found.append((start, end, value))
     return found
+
+
+def _read_json(text: str) -> tuple[list | dict, int] | None:
+    """(value, length) of the JSON literal ``text`` starts with, trailing commas where black writes them (at the
+    end of a line, the literal closing at the start of one) read as spaces; None when json cannot read it."""
+    try:
+        return _DECODER.raw_decode(text)
+    except RecursionError:
+        return None
+    except json.JSONDecodeError as error:
+        failed = error.pos
+    if text[failed : failed + 1] not in ("]", "}"):
+        return None
+    before = failed - 1
+    while before > 0 and text[before] in " \t":
+        before -= 1
+    if text[before - 1 : before + 1] != ",\n":
+        return None
+    close = text.find("\n]" if text[0] == "[" else "\n}", before)
+    if close < 0:
+        return None
+    window = _TRAILING_COMMA.sub(lambda found: found.group(1) or " " + found.group(2), text[: close + 2])
+    try:
+        value, length = _DECODER.raw_decode(window)
+    except (ValueError, RecursionError):
+        return None
+    return (value, length) if length == len(window) else None
 
 
 def _skeleton(text: str) -> str | None:
