@@ -125,30 +125,23 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
 
 
 def _read_json(text: str) -> tuple[list | dict, int] | None:
-    """(value, length) of the JSON literal ``text`` starts with, trailing commas where black writes them (at the
-    end of a line, the literal closing at the start of one) read as spaces; None when json cannot read it."""
+    """(value, length) of the JSON literal ``text`` starts with, or None. Written as black writes a long literal,
+    the closing bracket on a line of its own after a trailing comma (after every element's, when split), it is
+    read with those commas made spaces."""
+    close = text.find("\n]" if text[0] == "[" else "\n}")
+    if close > 0 and text[close - 1] == ",":
+        window = _TRAILING_COMMA.sub(lambda found: found.group(1) or " " + found.group(2), text[: close + 2])
+        read = _decoded(window)
+        if read is not None and read[1] == len(window):
+            return read
+    return _decoded(text)
+
+
+def _decoded(text: str) -> tuple[list | dict, int] | None:
     try:
         return _DECODER.raw_decode(text)
-    except RecursionError:
-        return None
-    except json.JSONDecodeError as error:
-        failed = error.pos
-    if text[failed : failed + 1] not in ("]", "}"):
-        return None
-    before = failed - 1
-    while before > 0 and text[before] in " \t":
-        before -= 1
-    if text[before - 1 : before + 1] != ",\n":
-        return None
-    close = text.find("\n]" if text[0] == "[" else "\n}", before)
-    if close < 0:
-        return None
-    window = _TRAILING_COMMA.sub(lambda found: found.group(1) or " " + found.group(2), text[: close + 2])
-    try:
-        value, length = _DECODER.raw_decode(window)
     except (ValueError, RecursionError):
         return None
-    return (value, length) if length == len(window) else None
 
 
 def _skeleton(text: str) -> str | None:
