@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jupyterlab_promote import api
 from jupyterlab_promote.api import analyze
 
@@ -78,6 +80,26 @@ def test_hidden_state_from_execution_counts(tmp_path):
     nbformat.write(notebook, str(path))
     [hidden] = codes(analyze(path), "PRM004")
     assert hidden.cell_index == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("path = '/home/alice/data.csv'", True),
+        ('path = "/data/train.csv"', True),
+        ('frame = read(f"x", "/mnt/share/y.csv")', True),
+        ('path = "C:\\\\Users\\\\alice\\\\y.csv"', True),  # the cell's text holds two backslashes
+        ("rows = ['/tmp/a', 1]", True),
+        ('path = "data/train.csv"', False),
+        ('path = "/not/a/known/root"', False),
+        ("value = 1  # '/home/alice' in a comment", False),
+        ('path = r"C:\\Users"', False),  # a raw string: the pattern wants a quote alone before the drive
+    ],
+)
+def test_absolute_paths_are_found_in_each_spelling_and_only_there(tmp_path, line: str, found: bool) -> None:
+    cells = [("x = 1", ["parameters"]), (f"{line}\nscore = 1.0", ["promote:evaluate"])]
+    plan = analyze(write_notebook(tmp_path / "paths.ipynb", cells))
+    assert [d.line for d in codes(plan, "PRM007")] == ([1] if found else [])
 
 
 def test_lambda_in_data_cell_cuda_absolute_path_and_mixed_lightning(tmp_path):

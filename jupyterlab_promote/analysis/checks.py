@@ -46,8 +46,9 @@ def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
     offset = plan.plain.line_offset if plan.plain else 0
     for number, text in enumerate(split_lines(code), start=1 + offset):
         stripped = text.split("#", 1)[0]
-        # the `in` tests first: a line of data (megabytes of numbers) holds neither, and the patterns look behind
-        if ("'" in stripped or '"' in stripped) and _ABSOLUTE_PATH.search(stripped):
+        # the `in` tests first: a line of data (megabytes of numbers or records) holds neither, and the patterns
+        # look behind
+        if ('"/' in stripped or "'/" in stripped or ":\\\\" in stripped) and _ABSOLUTE_PATH.search(stripped):
             plan.diagnostics.append(
                 diagnostic(
                     notebook,

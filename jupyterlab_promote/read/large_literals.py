@@ -41,9 +41,9 @@ _NEXT_STATEMENT = re.compile(r"^[A-Za-z_#]", re.MULTILINE)
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
-_LINE_BODY = re.compile(r"[^\n]+")
-# A string (kept) or a trailing comma (made a space), as black writes a literal too long for a line
-_TRAILING_COMMA = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|,([ \t\n]*[\]}])')
+# A trailing comma as black writes it, at the end of a line before a closing bracket: never inside a JSON string,
+# which holds no line break
+_TRAILING_COMMA = re.compile(r",(?=\n[ \t]*[\]}])")
 _DECODER = json.JSONDecoder()
 
 
@@ -82,20 +82,19 @@ def parse_code(code: str) -> ast.Module:
     parts, at = [], 0
     for start, end, _ in found:
         inside = code[start + 1 : end - 1]
-        blank = _blank_ascii if inside.isascii() else _blank_bytes
-        parts += [code[at : start + 1], _LINE_BODY.sub(blank, inside), code[end - 1]]
+        parts += [code[at : start + 1], _blanked(inside), code[end - 1]]
         at = end
     parts.append(code[at:])
     tree = ast.parse("".join(parts))
     return tree if _hold_values(tree, code, found) else ast.parse(code)
 
 
-def _blank_ascii(run: re.Match) -> str:
-    return " " * (run.end() - run.start())
-
-
-def _blank_bytes(run: re.Match) -> str:
-    return " " * len(run.group().encode("utf-8"))  # the parser's columns count UTF-8 bytes
+def _blanked(text: str) -> str:
+    """``text`` as spaces, its line breaks kept: one space per UTF-8 byte, as the parser counts columns."""
+    lines = text.split("\n")
+    if text.isascii():
+        return "\n".join(" " * len(line) for line in lines)
+    return "\n".join(" " * len(line.encode("utf-8")) for line in lines)
 
 
 def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
@@ -130,7 +129,7 @@ def _read_json(text: str) -> tuple[list | dict, int] | None:
     read with those commas made spaces."""
     close = text.find("\n]" if text[0] == "[" else "\n}")
     if close > 0 and text[close - 1] == ",":
-        window = _TRAILING_COMMA.sub(lambda found: found.group(1) or " " + found.group(2), text[: close + 2])
+        window = _TRAILING_COMMA.sub(" ", text[: close + 2])
         read = _decoded(window)
         if read is not None and read[1] == len(window):
             return read

@@ -113,7 +113,7 @@ def _stored(node: ast.expr, lines: list[str], name: str) -> StoredLiteral | None
     text = None  # JSON would drop the author's comments (json found none where it read the literal)
     if is_held(node) or "#" not in segment or not _has_comment(segment):
         try:
-            text, suffix = _json_text(value), "json"
+            text, suffix = _json_text(value, checked=is_held(node)), "json"
         except (TypeError, ValueError):
             pass
     if text is None:
@@ -142,9 +142,11 @@ def _has_comment(segment: str) -> bool:
         return True  # unsure: keep the text as written
 
 
-def _json_text(value: object) -> str:
-    """JSON that reads back as exactly ``value``, one element of a list or dict per line; TypeError if none."""
-    _check_json_exact(value)
+def _json_text(value: object, checked: bool = False) -> str:
+    """JSON that reads back as exactly ``value``, one element of a list or dict per line; TypeError if none.
+    ``checked``: json built the value, so it holds JSON's types alone (a float may still be infinite)."""
+    if not checked:
+        _check_json_exact(value)
     if not (isinstance(value, (list, dict)) and value):
         return _compact(value) + "\n"
     items = value.values() if isinstance(value, dict) else value
