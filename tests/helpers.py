@@ -131,7 +131,8 @@ TEMPLATE_MODULES = {
 
 def comment_wrapped_statements(project: Path) -> list[str]:
     """Lines of ours that black wrapped in brackets only to fit their trailing comment (``if (`` / ``x`` /
-    ``):  # why``, where ``if x:`` alone fits in 88 columns): no engineer writes that; the comment belongs above."""
+    ``):  # why``, or ``name: float = (`` / ``0.2  # why`` / ``)``, where the statement alone fits in 88 columns):
+    no engineer writes that; the comment belongs above."""
     import re
 
     found = []
@@ -141,10 +142,17 @@ def comment_wrapped_statements(project: Path) -> list[str]:
         lines = path.read_text().splitlines()
         for index in range(len(lines) - 2):
             opened, inner, closed = lines[index : index + 3]
-            code, comment = closed.partition("  # ")[::2]
-            if not (opened.endswith("(") and comment and re.match(r"\s*\)", code)) or inner.endswith(","):
+            if not opened.endswith("(") or inner.endswith(","):
                 continue
-            if len(opened + inner.strip() + code.strip()) <= 88:
+            code, comment = closed.partition("  # ")[::2]
+            inner_code, inner_comment = inner.partition("  # ")[::2]
+            if comment and re.match(r"\s*\)", code):
+                whole = opened + inner.strip() + code.strip()
+            elif inner_comment and closed.strip() == ")":
+                whole = opened + inner_code.strip() + ")"
+            else:
+                continue
+            if len(whole) <= 88:
                 found.append(f"{path.relative_to(project)}:{index + 1}: {opened.strip()} … {closed.strip()}")
     return found
 
