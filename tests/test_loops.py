@@ -48,7 +48,7 @@ def test_canonical_loop_maps_every_part():
     assert (mapping.model, mapping.optimizer, mapping.criterion) == ("model", "optimizer", "criterion")
     assert ast.unparse(mapping.epochs) == "n_epochs" and ast.unparse(mapping.train_loader) == "train_loader"
     assert [ast.unparse(s) for s in mapping.train.statements] == ["out = model(x)", "loss = criterion(out, y)"]
-    assert mapping.train.batch_target == "(x, y)" and mapping.train.loss == "loss"
+    assert mapping.train.batch_target == "x, y" and mapping.train.loss == "loss"
     assert mapping.validation.loss == "val_loss" and ast.unparse(mapping.val_loader) == "val_loader"
     assert ast.unparse(mapping.clip) == "1.0"
     assert (mapping.scheduler, mapping.scheduler_monitor) == ("scheduler", True)

@@ -113,11 +113,18 @@ def _loop_target(loop: ast.For) -> tuple[str, ast.expr] | None:
     iterable, target = _unwrap_progress(loop.iter), loop.target
     if _call_name(iterable) == "enumerate" and isinstance(iterable, ast.Call) and iterable.args:
         if isinstance(target, ast.Tuple) and len(target.elts) == 2:
-            return ast.unparse(target.elts[1]), _unwrap_progress(iterable.args[0])
+            return _target_source(target.elts[1]), _unwrap_progress(iterable.args[0])
         return None
     if isinstance(iterable, (ast.Name, ast.Attribute)):
-        return ast.unparse(target), iterable
+        return _target_source(target), iterable
     return None
+
+
+def _target_source(target: ast.expr) -> str:
+    """An assignment target as black writes it: ``x, y`` (ast.unparse writes ``(x, y)``)."""
+    if isinstance(target, ast.Tuple) and len(target.elts) > 1:
+        return ", ".join(ast.unparse(element) for element in target.elts)
+    return ast.unparse(target)
 
 
 def _train_body(loop: ast.For) -> tuple[StepBody, str, str, ast.expr | None] | None:

@@ -61,6 +61,7 @@ def _template_context(plan: Plan, mode: RenderMode, stages: list[Stage]) -> dict
         seed_import=_seed_import(kind, seed_lines),
         seed=plan.seed or "",
         stages=stages,
+        stage_dirs={stage.name: stage.folder for stage in stages},
         step_stages=[
             {
                 "name": s.name,

@@ -25,6 +25,7 @@ from .lightning import (
 )
 from .mode import RenderMode, Runtime
 from .model_output import find_model
+from .render import names_tuple
 from .settings import settings_function
 from .statements import RenderOptions, render
 
@@ -248,8 +249,7 @@ def _undefined_placeholder(plan: Plan, name: str) -> str:
 
 def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
     parts = []
-    steps = ", ".join(f'"{s.name}"' for s in plan.steps)
-    parts.append(f"{plan.names.steps} = ({steps},)")
+    parts.append(f"{plan.names.steps} = {names_tuple([step.name for step in plan.steps])}")
     for name in plan.undefined:
         parts.append(_undefined_placeholder(plan, name))
     literals = _literal_calls(plan)

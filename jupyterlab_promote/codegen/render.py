@@ -53,7 +53,30 @@ def _templates():
     )
     environment.filters["toml"] = toml_value
     environment.filters["python"] = repr  # a Python literal of a plain value (str, list of str)
+    environment.filters["names_tuple"] = names_tuple
+    environment.filters["names_dict"] = names_dict
     return environment
+
+
+# Collections of names written as black writes them, so that black confirms them in one pass instead of rewriting
+# them and confirming again: past one item (any item, for a dict), the trailing comma puts each on a line of its
+# own. ``depth``: the indentation level of the line the collection opens on. Names need no escaping.
+def names_tuple(names: list[str], depth: int = 0) -> str:
+    """``("a", "b")``."""
+    if len(names) < 2:
+        return f'("{names[0]}",)' if names else "()"
+    pad = "    " * depth
+    return "(\n" + "".join(f'{pad}    "{name}",\n' for name in names) + f"{pad})"
+
+
+def names_dict(names: dict[str, str], depth: int = 0) -> str:
+    """``{"a": "x"}``."""
+    pad = "    " * depth
+    return (
+        "{\n" + "".join(f'{pad}    "{key}": "{value}",\n' for key, value in names.items()) + f"{pad}}}"
+        if names
+        else "{}"
+    )
 
 
 def toml_value(value: object) -> str:
