@@ -55,6 +55,7 @@ def _templates():
     environment.filters["python"] = repr  # a Python literal of a plain value (str, list of str)
     environment.filters["names_tuple"] = names_tuple
     environment.filters["names_dict"] = names_dict
+    environment.filters["call_statement"] = call_statement
     return environment
 
 
@@ -77,6 +78,24 @@ def names_dict(names: dict[str, str], depth: int = 0) -> str:
         if names
         else "{}"
     )
+
+
+def call_statement(callee: str, arguments: list[str], depth: int) -> str:
+    """``callee(arguments)`` as black writes a call statement: on one line when it fits, else the arguments on a
+    line of their own when they fit there or are one, else one a line with a trailing comma. Where black would
+    choose otherwise (wide East Asian letters count twice for it), it rewrites the statement as it would have
+    anyway: this never adds a trailing comma black would not write, which would stay (black keeps one it finds)."""
+    pad = "    " * depth
+    line = f"{pad}{callee}({', '.join(arguments)})"
+    if len(line) <= _LINE_LENGTH:
+        return line
+    inner = f"{pad}    {', '.join(arguments)}"
+    if len(inner) <= _LINE_LENGTH or len(arguments) == 1:
+        return f"{pad}{callee}(\n{inner}\n{pad})"
+    return f"{pad}{callee}(\n" + "".join(f"{pad}    {argument},\n" for argument in arguments) + f"{pad})"
+
+
+_LINE_LENGTH = 88  # the project's black (project_mode)
 
 
 def toml_value(value: object) -> str:
