@@ -6,6 +6,8 @@ from pathlib import Path
 
 from jupyterlab_promote.codegen import dependencies
 
+from .helpers import forget_installed_versions
+
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.ipynb"
 
 
@@ -60,7 +62,9 @@ def test_mlflow_has_the_floor_of_its_api_whether_or_not_it_is_installed(monkeypa
         return versions[name]
 
     monkeypatch.setattr(dependencies.metadata, "version", version)
+    forget_installed_versions(monkeypatch)
     assert dependencies.requirement("mlflow") == "mlflow>=3"
     versions["mlflow"] = "3.18.0"
+    dependencies.installed_version.cache_clear()  # as a new process would see it
     assert dependencies.requirement("mlflow") == "mlflow>=3.18.0"
     assert dependencies.requirement("not-installed") == "not-installed"

@@ -16,7 +16,7 @@ from .golden.generate import (
     generated_hashes,
     golden_notebooks,
 )
-from .helpers import CORPUS_MISSING
+from .helpers import CORPUS_MISSING, forget_installed_versions
 
 RECORDED = json.loads(RECORD.read_text())
 FORMATTERS = RECORDED.pop("<formatters>")
@@ -52,4 +52,5 @@ def test_the_record_holds_in_an_environment_with_newer_packages(monkeypatch):
         return installed(name) and "99.1.2"  # what is not installed here stays so
 
     monkeypatch.setattr(dependencies.metadata, "version", newer)
+    forget_installed_versions(monkeypatch)
     assert generated_hashes(golden_notebooks()["examples/demo"]) == RECORDED["examples/demo"]
