@@ -503,3 +503,30 @@ def test_output_name_longer_than_the_file_system_allows(tmp_path: Path) -> None:
     path = write_case(Case("long"), tmp_path / "in")
     run = promote_cli(path, tmp_path / ("a" * 300))
     assert run.returncode == 1 and "File name too long" in run.stderr and "unexpected" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "says"),
+    [
+        (
+            "src/pkg/a.py",
+            "def f(x, x):\n    pass\n",
+            "line 1: duplicate argument 'x'",
+        ),  # the compiler's, not the parser's
+        ("src/pkg/b.py", "x = 1\ny = (\n", "line 2"),
+        ("pyproject.toml", 'name = "a\n', "line 1"),
+        ("dvc.yaml", "stages: [\n", ""),
+        ("src/pkg/ok.py", "x = 1\n", None),
+        ("config.yaml", "a: 1\n", None),
+    ],
+)
+def test_a_generated_file_that_does_not_parse_is_named_and_the_verdict_is_kept(path, text, says) -> None:
+    """The verdict on a text is remembered (the panel previews the same files again and again): the same the
+    second time, and for a large text, which is not kept, too."""
+    from jupyterlab_promote.codegen.validate import _parse
+
+    first, again, large = _parse(path, text), _parse(path, text), _parse(path, text + "\n" * 1_000_000)
+    if says is None:
+        assert first is again is large is None
+    else:
+        assert first is not None and says in first and again == first and large is not None

@@ -11,6 +11,7 @@ import math
 import re
 import sys
 from collections.abc import Mapping
+from functools import lru_cache
 
 from ..analysis.diagnostics import Diagnostic, diagnostic
 from ..errors import UsageError
@@ -132,14 +133,29 @@ def _requirement_problems(plan: Plan) -> list[Diagnostic]:
 
 def _parse(path: str, text: str) -> str | None:
     """Why ``text`` does not parse as the kind of file ``path`` names, or None."""
+    kind = path.rsplit(".", 1)[-1]
+    # Most files are those of the promotion before (the panel previews on every edit): their verdict is kept
+    return _parsed(kind, text) if len(text) < _REMEMBERED_SIZE else _parse_text(kind, text)
+
+
+_REMEMBERED_SIZE = 1_000_000  # characters: larger texts are not kept alive by the cache below
+
+
+@lru_cache(maxsize=512)
+def _parsed(kind: str, text: str) -> str | None:
+    return _parse_text(kind, text)
+
+
+def _parse_text(kind: str, text: str) -> str | None:
+    """Why ``text`` does not parse as a file of ``kind`` (its suffix), or None."""
     try:
-        if path.endswith(".py"):
-            compile(text, path, "exec", dont_inherit=True)  # compile, not ast.parse: duplicate arguments too
-        elif path.endswith(".toml"):
+        if kind == "py":
+            compile(text, "<generated>", "exec", dont_inherit=True)  # compile, not ast.parse: duplicate arguments too
+        elif kind == "toml":
             import tomllib
 
             tomllib.loads(text)
-        elif path.endswith((".yml", ".yaml")):
+        elif kind in ("yml", "yaml"):
             import yaml
 
             yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's: ~10x faster
