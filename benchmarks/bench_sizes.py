@@ -60,50 +60,44 @@ def _write(path: Path, cells: list[tuple[list[str], str]]) -> Path:
     return path
 
 
-def _literal_cell(folder: Path, megabytes: float) -> Path:
+def _items(megabytes: float, item) -> list[str]:
+    """``item(0)``, ``item(1)``, ... until they take ``megabytes`` written with a separator of two characters."""
     items, size = [], 0
     while size < megabytes * 2**20:
-        items.append(f"{(len(items) % 1000) / 10:.1f}")
+        items.append(item(len(items)))
         size += len(items[-1]) + 2
-    body = "data = [" + ", ".join(items) + "]\n"
-    return _write(folder / "literal.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
-                                             (["promote:train"], "w = sum(data) * lr")])
+    return items
+
+
+def _data_notebook(path: Path, data: str, train: str) -> Path:
+    """A parameters cell, the data cell, and a train step that reads it."""
+    return _write(path, [(["parameters"], "lr = 0.1"), (["promote:data"], data), (["promote:train"], train)])
+
+
+def _literal_cell(folder: Path, megabytes: float) -> Path:
+    items = _items(megabytes, lambda i: f"{(i % 1000) / 10:.1f}")
+    return _data_notebook(folder / "literal.ipynb", "data = [" + ", ".join(items) + "]\n", "w = sum(data) * lr")
 
 
 def _table_cell(folder: Path, megabytes: float) -> Path:
-    """A table pasted into a cell, one row of four numbers per line, and a step that reads it."""
-    rows, size = [], 0
-    while size < megabytes * 2**20:
-        i = len(rows)
-        rows.append(f"    [{i % 97 / 7:.4f}, {i % 13}, {-(i % 31) / 3:.5f}, {i * 0.001:.3f}]")
-        size += len(rows[-1]) + 2
+    """A table pasted into a cell, one row of four numbers per line."""
+    rows = _items(megabytes, lambda i: f"    [{i % 97 / 7:.4f}, {i % 13}, {-(i % 31) / 3:.5f}, {i * 0.001:.3f}]")
     body = "table = [\n" + ",\n".join(rows) + "\n]\nn = len(table)"
-    return _write(folder / "table.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
-                                           (["promote:train"], "w = sum(r[0] for r in table) * lr / n")])
+    return _data_notebook(folder / "table.ipynb", body, "w = sum(r[0] for r in table) * lr / n")
 
 
 def _vocabulary_cell(folder: Path, megabytes: float) -> Path:
-    """A vocabulary pasted as a list of strings, non-ASCII words among them, and a step that indexes it."""
-    words, size = [], 0
-    while size < megabytes * 2**20:
-        words.append(f'"{["token", "naïve", "Straße", "日本"][len(words) % 4]}_{len(words)}"')
-        size += len(words[-1]) + 2
+    """A vocabulary pasted as a list of strings on one line, non-ASCII words among them."""
+    words = _items(megabytes, lambda i: f'"{["token", "naïve", "Straße", "日本"][i % 4]}_{i}"')
     body = "vocab = [" + ", ".join(words) + "]\nindex = {w: i for i, w in enumerate(vocab)}"
-    return _write(folder / "vocab.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
-                                           (["promote:train"], "w = len(index) * lr")])
+    return _data_notebook(folder / "vocab.ipynb", body, "w = len(index) * lr")
 
 
 def _records_cell(folder: Path, megabytes: float) -> Path:
-    """Records pasted into a cell as a list of dicts, one a line with black's trailing comma, and a step that reads
-    a field."""
-    rows, size = [], 0
-    while size < megabytes * 2**20:
-        i = len(rows)
-        rows.append(f'    {{"id": {i}, "name": "user {i}", "score": {i % 89 / 7:.4f}, "tags": ["a{i % 7}", "b"]}}')
-        size += len(rows[-1]) + 2
+    """Records pasted into a cell as a list of dicts, one a line with black's trailing comma."""
+    rows = _items(megabytes, lambda i: f'    {{"id": {i}, "name": "user {i}", "score": {i % 89 / 7:.4f}, "tags": ["a{i % 7}", "b"]}}')
     body = "records = [\n" + ",\n".join(rows) + ",\n]"
-    return _write(folder / "records.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], body),
-                                             (["promote:train"], "w = sum(r['score'] for r in records) * lr")])
+    return _data_notebook(folder / "records.ipynb", body, "w = sum(r['score'] for r in records) * lr")
 
 
 def _wide_line(folder: Path) -> Path:
