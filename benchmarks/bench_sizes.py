@@ -35,13 +35,14 @@ ROWS = {
     "promote_literal": "promote the 5 MB literal (same, plus peak RSS)",
     "promote_table20": "promote a 20 MB table of numbers (4-number rows, one cell)",
     "promote_table50": "promote a 50 MB table of numbers (same)",
+    "promote_array20": "promote a 20 MB table of numbers passed to np.array in one cell (same)",
     "promote_vocab5": "promote a 5 MB list of strings on one line, a vocabulary (same)",
     "promote_records20": "promote 20 MB of records in one cell, one dict a line, as black writes them (same)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
 PROMOTE_ROWS = (
-    "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote_vocab5",
+    "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote_array20", "promote_vocab5",
     "promote_records20", "promote10k", "edit10k",
 )
 
@@ -79,11 +80,12 @@ def _literal_cell(folder: Path, megabytes: float) -> Path:
     return _data_notebook(folder / "literal.ipynb", "data = [" + ", ".join(items) + "]\n", "w = sum(data) * lr")
 
 
-def _table_cell(folder: Path, megabytes: float) -> Path:
-    """A table pasted into a cell, one row of four numbers per line."""
+def _table_cell(folder: Path, megabytes: float, array: bool = False) -> Path:
+    """A table pasted into a cell, one row of four numbers per line (``array``: as np.array's argument)."""
     rows = _items(megabytes, lambda i: f"    [{i % 97 / 7:.4f}, {i % 13}, {-(i % 31) / 3:.5f}, {i * 0.001:.3f}]")
-    body = "table = [\n" + ",\n".join(rows) + "\n]\nn = len(table)"
-    return _data_notebook(folder / "table.ipynb", body, "w = sum(r[0] for r in table) * lr / n")
+    table = "[\n" + ",\n".join(rows) + "\n]"
+    body = f"import numpy as np\ntable = np.array({table}, dtype=float)" if array else f"table = {table}"
+    return _data_notebook(folder / "table.ipynb", body + "\nn = len(table)", "w = sum(r[0] for r in table) * lr / n")
 
 
 def _vocabulary_cell(folder: Path, megabytes: float) -> Path:
@@ -117,6 +119,8 @@ def _notebook(row: str, folder: Path) -> Path:
         return _literal_cell(folder, 5)
     if row in ("promote_table20", "promote_table50"):
         return _table_cell(folder, 20 if row == "promote_table20" else 50)
+    if row == "promote_array20":
+        return _table_cell(folder, 20, array=True)
     if row == "promote_vocab5":
         return _vocabulary_cell(folder, 5)
     if row == "promote_records20":

@@ -262,13 +262,24 @@ def _reading_of(code: str) -> int:
     assert places == [(type(s), s.lineno, s.col_offset, s.end_lineno, s.end_col_offset) for s in original.body]
     held = 0
     for mine, parsed in zip(tree.body, original.body):
-        if isinstance(mine, ast.Assign) and hasattr(mine.value, "promote_literal"):
-            value, expected = literal_value(mine.value), ast.literal_eval(parsed.value)
-            assert value == expected and type(value) is type(expected)
-            assert repr(value) == repr(expected)  # key order, and str versus int, too
-            held += 1
-        else:
-            assert ast.dump(mine, include_attributes=True) == ast.dump(parsed, include_attributes=True)
+        if isinstance(mine, ast.Assign):  # the literal as the value, or as the first argument of the call that is
+            calls = isinstance(mine.value, ast.Call) and mine.value.args
+            for holder, parsed_holder, field in [(mine, parsed, "value")] + (
+                [(mine.value, parsed.value, "args")] if calls else []
+            ):
+                node = getattr(holder, field)[0] if field == "args" else getattr(holder, field)
+                if hasattr(node, "promote_literal"):
+                    literal = getattr(parsed_holder, field)[0] if field == "args" else getattr(parsed_holder, field)
+                    value, expected = literal_value(node), ast.literal_eval(literal)
+                    assert value == expected and type(value) is type(expected)
+                    assert repr(value) == repr(expected)  # key order, and str versus int, too
+                    if field == "args":
+                        parsed_holder.args[0] = node
+                    else:
+                        parsed_holder.value = node
+                    held += 1
+        # every other node, and every position, the parser's
+        assert ast.dump(mine, include_attributes=True) == ast.dump(parsed, include_attributes=True)
     return held
 
 
@@ -282,6 +293,11 @@ def _reading_of(code: str) -> int:
         (f"words = {VOCABULARY}\n", 1),
         (f"labels = {LABELS}\nn = len(labels)\n", 1),  # a dict, its last line holding a two-byte letter
         (f"records = {RECORDS}\n", 1),
+        (f"x = np.array({GRID}, dtype=np.float32)\n", 1),  # a call's first argument
+        ("x = torch.tensor(\n" + NUMBERS + "\n)\n", 0),  # not right after the bracket
+        (f"x = np.array({NUMBERS})[0]\n", 0),  # the call is not the whole value
+        (f"x = f({VOCABULARY})\n", 0),  # strings in an argument: read by stages, so parsed
+        (f"x = f({NUMBERS} + [1])\n", 0),
         (f"words = {BLACK_VOCABULARY}\n", 1),  # trailing commas where black writes them
         (f"rows = {BLACK_RECORDS}\nafter = 1\n", 1),
         (f"words = {BLACK_VOCABULARY[:-1]}  ]\n", 0),  # the closing bracket not at the start of its line
@@ -305,7 +321,8 @@ def _reading_of(code: str) -> int:
         ("x = " + '{"a": [' * 60 + NUMBERS + "]}" * 60 + "\n", 0),  # 120 deep, lists and dicts together
     ],
     ids=[
-        "flat", "grid", "two", "inf", "strings", "dict", "records", "black_list", "black_dict", "indented_close",
+        "flat", "grid", "two", "inf", "strings", "dict", "records", "call", "call_next_line", "call_subscript",
+        "call_strings", "call_operand", "black_list", "black_dict", "indented_close",
         "comment_line", "after_semicolon", "in_string", "operand",
         "semicolon", "name", "json_true", "comma", "single_quotes", "slash_escape", "surrogate_pair", "hex_escape",
         "joined", "int_keys", "chain", "nested", "deep", "deep_mixed",
@@ -330,9 +347,12 @@ _EDITS = ["\\/", "\\x41", "\\ud83d\\ude00", "'", "#", "True", ", ", ",", "\n", "
     ascii_only=st.booleans(),
     indent=st.sampled_from([None, 1, 4]),
     trailing_commas=st.booleans(),
+    called=st.booleans(),
     edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_EDITS)), max_size=3),
 )
-def test_parse_code_reads_what_the_parser_reads(value, ascii_only: bool, indent, trailing_commas: bool, edits) -> None:
+def test_parse_code_reads_what_the_parser_reads(
+    value, ascii_only: bool, indent, trailing_commas: bool, called: bool, edits
+) -> None:
     """Any large literal, JSON-written and then edited as people do: parse_code's tree, values and errors are the
     parser's."""
     written = json.dumps([value, json.loads(NUMBERS)], ensure_ascii=ascii_only, indent=indent)
@@ -341,7 +361,7 @@ def test_parse_code_reads_what_the_parser_reads(value, ascii_only: bool, indent,
     for place, text in edits:
         at = int(place * len(written))
         written = written[:at] + text + written[at:]
-    code = f"data = {written}\nafter = 1\n"
+    code = f"data = np.array({written}, dtype=float)\nafter = 1\n" if called else f"data = {written}\nafter = 1\n"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
@@ -381,7 +401,10 @@ def test_lists_read_by_json_give_the_project_the_parser_gives(tmp_path: Path, mo
 
     cells = [
         (f"weights = {NUMBERS}\nscale = 2.0", ["parameters"]),
-        (f"grid = {GRID}  # measured\nrows = len(grid)\ncolumns = [{NUMBERS}, [1]]", ["promote:data"]),
+        (
+            f"grid = {GRID}  # measured\nrows = len(grid)\ncolumns = [{NUMBERS}, [1]]\narray = list({GRID})",
+            ["promote:data"],
+        ),
         (f"words = {VOCABULARY}\nlabels = {LABELS}\nrecords = {RECORDS}\nrows = {BLACK_RECORDS}", ["promote:data"]),
         ("score = rows * scale + sum(weights) + len(columns) + len(words[3]) + labels['last é']", ["promote:evaluate"]),
     ]

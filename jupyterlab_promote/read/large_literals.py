@@ -5,8 +5,9 @@ from elsewhere. Python's parser builds a node per element (a 20 MB list: 3.5 mil
 all the analysis needs of such a statement is that it binds ``X`` to a literal, and the literals stage then stores
 the value as a data file.
 
-So before a large cell is parsed, each top-level ``NAME = [...]`` or ``NAME = {...}`` spanning at least ``LIMIT``
-characters is read with ``json`` when that text means the same in JSON and Python: outside its strings only
+So before a large cell is parsed, each top-level ``NAME = [...]`` or ``NAME = {...}``, or a literal of numbers as the
+first argument of a call (``X = np.array([[0.1, 0.2], ...], dtype=...)``), spanning at least ``LIMIT`` characters
+is read with ``json`` when that text means the same in JSON and Python: outside its strings only
 numbers, brackets, braces, colons, commas and white space (so no ``true``, ``NaN`` or ``None``; trailing commas
 where black puts them, the literal closing at the start of a line, are read as spaces), inside them no
 escape the two read differently (``\/``, a surrogate pair) and no surrogate. The literal's inside is blanked with
@@ -15,8 +16,9 @@ empty list or dict at the same place, every line and column unchanged; the value
 (``literal_value``). When the parse of the blanked text puts anything else there (the pattern matched inside a
 string, say), the cell is parsed as written.
 
-No stage looks inside such a literal but through ``literal_value``: its strings are no call's argument, and a
-top-level assignment is never a module-level definition (stages/paths.py reads the paths in those).
+No stage looks inside such a literal but through ``literal_value``: a literal holding strings is no call's argument
+(codegen/example_chain.py counts the texts of a call), and a top-level assignment is never a module-level definition
+(stages/paths.py reads the paths in those).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import re
 LIMIT = 10_000
 _NESTING = 100  # Python's tokenizer refuses 200 nested brackets; deeper lists take the parser's way and its verdict
 
-_STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*(?=[\[{])", re.MULTILINE)
+# ``NAME = [`` or ``NAME = np.array([``: the literal alone, or the first argument of a call (group 1)
+_STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*([A-Za-z_][\w.]*\([ \t]*)?(?=[\[{])", re.MULTILINE)
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, once json has read the text
 # What may stand outside the strings: json's own NaN, Infinity, true, false and null hold letters it refuses
 _NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}:, \t\n"]')
@@ -39,6 +42,7 @@ _UNLIKE_ESCAPE = re.compile(r"\\(?:/|u[dD][89abAB])")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEXT_STATEMENT = re.compile(r"^[A-Za-z_#]", re.MULTILINE)
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
+_ARGUMENT_END = re.compile(r"[ \t\n]*[,)]")  # after a call's first argument
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 # A trailing comma as black writes it, at the end of a line before a closing bracket: never inside a JSON string,
@@ -115,8 +119,11 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
         if read is None:
             continue  # not JSON (a name, a single quote, a comment...): the parser's way
         value, end = read[0], start + read[1]
-        if end - start < LIMIT or not _LINE_REST.match(code, end):
+        rest = _ARGUMENT_END if match.group(1) else _LINE_REST
+        if end - start < LIMIT or not rest.match(code, end):
             continue
+        if match.group(1) and '"' in code[start:end]:
+            continue  # an argument's strings are read by stages (a helper called with the model and one text)
         skeleton = _skeleton(code[start:end])
         if skeleton is not None and _nesting(skeleton) <= _NESTING:
             found.append((start, end, value))
@@ -177,11 +184,13 @@ def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list |
     for statement in tree.body:
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
             continue
-        node = statement.value
-        if not (isinstance(statement.targets[0], ast.Name) and _is_empty_literal(node)):
+        if not isinstance(statement.targets[0], ast.Name):
             continue
-        place = expected.get((node.lineno, node.col_offset))
-        if place is not None and place[:2] == (node.end_lineno, node.end_col_offset):
+        value = statement.value
+        for node in [value, value.args[0]] if isinstance(value, ast.Call) and value.args else [value]:
+            place = expected.get((node.lineno, node.col_offset))
+            if place is None or not _is_empty_literal(node) or place[:2] != (node.end_lineno, node.end_col_offset):
+                continue
             if isinstance(node, ast.List) == isinstance(place[2], list):
                 setattr(node, _HELD, _HeldValue(place[2]))
                 held += 1
