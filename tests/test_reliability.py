@@ -522,7 +522,7 @@ def test_output_name_longer_than_the_file_system_allows(tmp_path: Path) -> None:
 )
 def test_a_generated_file_that_does_not_parse_is_named_and_the_verdict_is_kept(path, text, says) -> None:
     """The verdict on a text is remembered (the panel previews the same files again and again): the same the
-    second time, and for a large text, which is not kept, too."""
+    second time, and for a text of over a megabyte too."""
     from jupyterlab_promote.codegen.validate import _parse
 
     first, again, large = _parse(path, text), _parse(path, text), _parse(path, text + "\n" * 1_000_000)

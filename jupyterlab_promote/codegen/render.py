@@ -62,6 +62,7 @@ def _templates():
     environment.filters["names_tuple"] = names_tuple
     environment.filters["names_dict"] = names_dict
     environment.filters["call_statement"] = call_statement
+    environment.globals["line_length"] = LINE_LENGTH
     return environment
 
 
@@ -93,15 +94,12 @@ def call_statement(callee: str, arguments: list[str], depth: int) -> str:
     anyway: this never adds a trailing comma black would not write, which would stay (black keeps one it finds)."""
     pad = "    " * depth
     line = f"{pad}{callee}({', '.join(arguments)})"
-    if len(line) <= _LINE_LENGTH:
+    if len(line) <= LINE_LENGTH:
         return line
     inner = f"{pad}    {', '.join(arguments)}"
-    if len(inner) <= _LINE_LENGTH or len(arguments) == 1:
+    if len(inner) <= LINE_LENGTH or len(arguments) == 1:
         return f"{pad}{callee}(\n{inner}\n{pad})"
     return f"{pad}{callee}(\n" + "".join(f"{pad}    {argument},\n" for argument in arguments) + f"{pad})"
-
-
-_LINE_LENGTH = 88  # the project's black (project_mode)
 
 
 def toml_value(value: object) -> str:
@@ -156,6 +154,8 @@ def _isort_config(first_party: str):
     return isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
 
 
+LINE_LENGTH = 88  # black's in the generated project (project_mode), and what the templates fit their lines to
+
 # The oldest Python the generated code supports (the skeleton's pyproject says requires-python >= 3.10): black
 # infers its target versions from it in the project (the skeleton's [tool.black] table makes the project folder
 # black's root), so the generator formats with the same.
@@ -165,7 +165,7 @@ PYTHON_VERSION = "3.10"
 @lru_cache(maxsize=1)
 def project_mode():
     """black's Mode in the generated project, as its command line reads the project's pyproject.toml."""
-    return black_mode(f'[project]\nrequires-python = ">={PYTHON_VERSION}"\n[tool.black]\nline-length = 88\n')
+    return black_mode(f'[project]\nrequires-python = ">={PYTHON_VERSION}"\n[tool.black]\nline-length = {LINE_LENGTH}\n')
 
 
 def black_mode(pyproject: str):

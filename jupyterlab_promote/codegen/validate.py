@@ -7,11 +7,11 @@ where known, the cell); a promotion with one is refused before a file is written
 from __future__ import annotations
 
 import ast
+import hashlib
 import math
 import re
 import sys
 from collections.abc import Mapping
-from functools import lru_cache
 
 from ..analysis.diagnostics import Diagnostic, diagnostic
 from ..errors import UsageError
@@ -134,16 +134,17 @@ def _requirement_problems(plan: Plan) -> list[Diagnostic]:
 def _parse(path: str, text: str) -> str | None:
     """Why ``text`` does not parse as the kind of file ``path`` names, or None."""
     kind = path.rsplit(".", 1)[-1]
-    # Most files are those of the promotion before (the panel previews on every edit): their verdict is kept
-    return _parsed(kind, text) if len(text) < _REMEMBERED_SIZE else _parse_text(kind, text)
+    # Most files are those of the promotion before (the panel previews on every edit): their verdict is kept, by a
+    # digest of the text (hashing costs a fraction of parsing), so no text is kept alive
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest() + kind.encode()
+    if key not in _VERDICTS:
+        if len(_VERDICTS) >= 4096:
+            _VERDICTS.clear()
+        _VERDICTS[key] = _parse_text(kind, text)
+    return _VERDICTS[key]
 
 
-_REMEMBERED_SIZE = 1_000_000  # characters: larger texts are not kept alive by the cache below
-
-
-@lru_cache(maxsize=512)
-def _parsed(kind: str, text: str) -> str | None:
-    return _parse_text(kind, text)
+_VERDICTS: dict[bytes, str | None] = {}
 
 
 def _parse_text(kind: str, text: str) -> str | None:

@@ -122,9 +122,10 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
         rest = _ARGUMENT_END if match.group(1) else _LINE_REST
         if end - start < LIMIT or not rest.match(code, end):
             continue
-        if match.group(1) and '"' in code[start:end]:
+        literal = code[start:end]
+        if match.group(1) and '"' in literal:
             continue  # an argument's strings are read by stages (a helper called with the model and one text)
-        skeleton = _skeleton(code[start:end])
+        skeleton = _skeleton(literal)
         if skeleton is not None and _nesting(skeleton) <= _NESTING:
             found.append((start, end, value))
     return found
