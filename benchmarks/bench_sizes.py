@@ -38,12 +38,14 @@ ROWS = {
     "promote_array20": "promote a 20 MB table of numbers passed to np.array in one cell (same)",
     "promote_vocab5": "promote a 5 MB list of strings on one line, a vocabulary (same)",
     "promote_records20": "promote 20 MB of records in one cell, one dict a line, as black writes them (same)",
+    "promote_printed20": "promote 20 MB of records as Python prints them: tuples, None, True, single quotes (same)",
+    "promote_printed50": "promote 50 MB of such records (same)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
 PROMOTE_ROWS = (
     "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote_array20", "promote_vocab5",
-    "promote_records20", "promote10k", "edit10k",
+    "promote_records20", "promote_printed20", "promote_printed50", "promote10k", "edit10k",
 )
 
 
@@ -102,6 +104,13 @@ def _records_cell(folder: Path, megabytes: float) -> Path:
     return _data_notebook(folder / "records.ipynb", body, "w = sum(r['score'] for r in records) * lr")
 
 
+def _printed_cell(folder: Path, megabytes: float) -> Path:
+    """Records pasted as Python printed them (``print(rows)``): tuples, None, True and False, single quotes."""
+    rows = _items(megabytes, lambda i: f"({i}, 'user {i}', {None if i % 9 == 0 else i % 89 / 7}, {i % 3 == 0})")
+    body = "rows = [" + ", ".join(rows) + "]"
+    return _data_notebook(folder / "printed.ipynb", body, "w = sum(r[2] or 0 for r in rows) * lr")
+
+
 def _wide_line(folder: Path) -> Path:
     literal = "big = [" + ", ".join(str(i % 10) for i in range(33_333)) + "]\n"
     return _write(folder / "wide.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], "xs = [1.0, 2.0]"),
@@ -125,6 +134,8 @@ def _notebook(row: str, folder: Path) -> Path:
         return _vocabulary_cell(folder, 5)
     if row == "promote_records20":
         return _records_cell(folder, 20)
+    if row in ("promote_printed20", "promote_printed50"):
+        return _printed_cell(folder, 20 if row == "promote_printed20" else 50)
     if row in ("10k", "promote10k", "edit10k"):
         return write_notebook(folder / "nb10k.ipynb", 10_000)
     return _wide_line(folder)

@@ -249,6 +249,9 @@ BLACK_VOCABULARY = (
 )  # as black writes it
 BLACK_RECORDS = "{\n" + "".join(f'    "row {i}": [\n        {i},\n        "a, ]",\n    ],\n' for i in range(ROWS)) + "}"
 RECORDS = "[" + ", ".join(f'["name {i}", {i / 4}, {{"tag": "é{i}", "ok": [1, 2]}}]' for i in range(ROWS)) + "]"
+# As Python prints data: None, True, False, strings in single quotes, tuples
+PRINTED = repr([[None if i % 7 == 0 else i / 8, i % 3 == 0, f"w{i} it's é" if i % 5 else f"w{i}"] for i in range(ROWS)])
+NESTED_TUPLES = repr([(i, (i / 3, "a, (b)"), ()) for i in range(ROWS)])  # tuples, one of them empty
 
 
 def _reading_of(code: str) -> int:
@@ -306,10 +309,23 @@ def _reading_of(code: str) -> int:
         (f'doc = """\nx = {NUMBERS}\n"""\n', 0),  # inside a string: the parse of the blanked text says so
         (f"x = {NUMBERS} + [3]\n", 0),  # not the whole value
         (f"x = {NUMBERS}; y = 1\n", 0),
-        (f"x = {NUMBERS[:-1]}, true]\n".replace("true", "True"), 0),  # a name is no number
+        (f"x = {NUMBERS[:-1]}, inf]\n", 0),  # a name is no number
+        (f"x = {NUMBERS[:-1]}, True, None, False]\n", 1),  # Python's data words read as JSON's
+        (f"printed = {PRINTED}\n", 1),
+        (f"pairs = {NESTED_TUPLES}\n", 1),  # holding tuples: the literal's own text is its value
+        (f"pairs = {NESTED_TUPLES[1:-1]}\n", 0),  # a tuple without parentheses: the parser's way
+        (f"pairs = ({NESTED_TUPLES[1:-1]})\n", 1),  # a tuple in parentheses
+        (f"x = np.array({NESTED_TUPLES.replace(', ()', '').replace(chr(39) + 'a, (b)' + chr(39), '1')})\n", 1),
+        (f"x = ({NUMBERS})\n", 0),  # parentheses that group: a list, no tuple
+        (f"x = {NUMBERS[:-1]}, (7)]\n", 0),
+        (f"x = {NUMBERS[:-1]}, (())]\n", 0),  # an empty tuple, grouped
+        (f"x = {NUMBERS[:-1]}, ([1, 2])]\n", 0),
+        (f"x = {NUMBERS[:-1]}, (1,)]\n", 0),  # a tuple of one: a trailing comma JSON refuses
+        (f"x = {PRINTED}".replace("'w5'", "'w\\'5'") + "\n", 0),  # a backslash in single quotes
+        (f"x = {PRINTED}".replace("'w5'", "'\"w5'") + "\n", 0),  # a double quote in single quotes
         (f"x = {NUMBERS[:-1]}, 1]\n".replace("[", "[true, ", 1), 0),  # JSON's true is a name to Python
         (f"x = {NUMBERS[:-1]},]\n", 0),  # a trailing comma: not JSON
-        (f"x = {VOCABULARY}".replace('"the 0"', "'the 0'") + "\n", 0),  # single quotes
+        (f"x = {VOCABULARY}".replace('"the 0"', "'the 0'") + "\n", 1),  # single quotes: Python's spelling
         (f"x = {VOCABULARY}".replace("the", "a\\/b", 1) + "\n", 0),  # "\/": "/" in JSON, "\\/" in Python
         (f"x = {VOCABULARY}".replace("the", "\\ud83d\\ude00", 1) + "\n", 0),  # one character in JSON, two here
         (f"x = {VOCABULARY}".replace("the", "a\\x41", 1) + "\n", 0),  # an escape JSON has not
@@ -324,7 +340,9 @@ def _reading_of(code: str) -> int:
         "flat", "grid", "two", "inf", "strings", "dict", "records", "call", "call_next_line", "call_subscript",
         "call_strings", "call_operand", "black_list", "black_dict", "indented_close",
         "comment_line", "after_semicolon", "in_string", "operand",
-        "semicolon", "name", "json_true", "comma", "single_quotes", "slash_escape", "surrogate_pair", "hex_escape",
+        "semicolon", "name", "python_words", "printed", "tuples", "bare_tuple", "tuple", "call_tuples", "grouped",
+        "grouped_number", "grouped_empty_tuple", "grouped_list", "one_tuple", "single_quote_backslash",
+        "single_quote_double", "json_true", "comma", "single_quotes", "slash_escape", "surrogate_pair", "hex_escape",
         "joined", "int_keys", "chain", "nested", "deep", "deep_mixed",
     ],
 )  # fmt: skip
@@ -334,11 +352,14 @@ def test_only_whole_top_level_literals_json_reads_alike_are_read_by_json(code: s
 
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.lists(inner, max_size=3).map(tuple)  # JSON writes a list, repr a tuple
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=12,
 )
 # What people paste, and what makes JSON and Python part ways
 _EDITS = ["\\/", "\\x41", "\\ud83d\\ude00", "'", "#", "True", ", ", ",", "\n", "]", "{", '" "', "é", "\u2028", "\\"]
+_EDITS += ["(", ")", "()", "None", "(1)", "'a'", '"']
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -348,15 +369,18 @@ _EDITS = ["\\/", "\\x41", "\\ud83d\\ude00", "'", "#", "True", ", ", ",", "\n", "
     indent=st.sampled_from([None, 1, 4]),
     trailing_commas=st.booleans(),
     called=st.booleans(),
+    printed=st.booleans(),
     edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_EDITS)), max_size=3),
 )
 def test_parse_code_reads_what_the_parser_reads(
-    value, ascii_only: bool, indent, trailing_commas: bool, called: bool, edits
+    value, ascii_only: bool, indent, trailing_commas: bool, called: bool, printed: bool, edits
 ) -> None:
-    """Any large literal, JSON-written and then edited as people do: parse_code's tree, values and errors are the
+    """Any large literal, JSON-written or printed by Python, and then edited as people do: parse_code's tree, values and errors are the
     parser's."""
     written = json.dumps([value, json.loads(NUMBERS)], ensure_ascii=ascii_only, indent=indent)
-    if trailing_commas:  # as black writes a literal split over lines
+    if printed:  # as Python prints it: None, True, single quotes, tuples
+        written = repr([value, json.loads(NUMBERS)])
+    elif trailing_commas:  # as black writes a literal split over lines
         written = re.sub(r"(?<=[^\[{\s])(\n *[\]}])", r",\1", written)
     for place, text in edits:
         at = int(place * len(written))
@@ -406,9 +430,14 @@ def test_lists_read_by_json_give_the_project_the_parser_gives(tmp_path: Path, mo
             ["promote:data"],
         ),
         (f"words = {VOCABULARY}\nlabels = {LABELS}\nrecords = {RECORDS}\nrows = {BLACK_RECORDS}", ["promote:data"]),
-        ("score = rows * scale + sum(weights) + len(columns) + len(words[3]) + labels['last é']", ["promote:evaluate"]),
+        (f"printed = {PRINTED}\npairs = {NESTED_TUPLES}", ["promote:data"]),
+        (
+            "score = rows * scale + sum(weights) + len(columns) + len(words[3]) + labels['last é']"
+            " + len(printed) + pairs[3][1][0]",
+            ["promote:evaluate"],
+        ),
     ]
-    broken = cells[:3] + [(f"table = {VOCABULARY}\nscore = (", ["promote:evaluate"])]
+    broken = cells[:4] + [(f"table = {VOCABULARY}\nscore = (", ["promote:evaluate"])]
 
     def promoted(name: str, notebook_cells: list) -> tuple[dict, list]:
         result = api.promote(write_notebook(tmp_path / f"{name}.ipynb", notebook_cells), tmp_path / name, commit=False)

@@ -55,6 +55,13 @@ def test_canonical_loop_maps_every_part():
     assert ast.unparse(mapping.checkpoint_path) == "'best.pt'"
 
 
+def test_an_empty_tuple_in_the_batch_loop_is_code_not_a_move_to_device():
+    loop = CANONICAL.replace("        out = model(x)\n", "        marks = ()\n        out = model(x)\n", 1)
+    mapping = match_epoch_loop(ast.parse(loop).body[0])
+    assert mapping is not None
+    assert [ast.unparse(s) for s in mapping.train.statements][0] == "marks = ()"
+
+
 def test_loops_with_unknown_statements_are_not_mapped():
     odd = CANONICAL.replace("    print(epoch, running, total)", "    if epoch == 3:\n        model.reset()")
     assert match_epoch_loop(ast.parse(odd).body[0]) is None

@@ -305,9 +305,7 @@ def test_the_static_definitions_of_the_templates_are_written_as_black_writes_the
     if formatter_versions() != recorded:
         pytest.skip(f"templates written with {recorded}, here {formatter_versions()}")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from format_templates import TEMPLATES, format_template, static_definitions
-
-    from format_templates import black_output_record
+    from format_templates import TEMPLATES, black_output_record, format_template, static_definitions
 
     from jupyterlab_promote.codegen.black_output import RECORD
 

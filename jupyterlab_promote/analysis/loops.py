@@ -72,7 +72,7 @@ def _is_to_device(node: ast.stmt) -> bool:
     if not isinstance(node, ast.Assign):
         return False
     values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
-    return all(_call_name(v) in {"to", "cuda"} for v in values)
+    return bool(values) and all(_call_name(v) in {"to", "cuda"} for v in values)  # `x = ()` moves nothing
 
 
 def _is_bookkeeping(node: ast.stmt) -> bool:

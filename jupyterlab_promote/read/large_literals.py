@@ -1,20 +1,26 @@
-r"""Large literals of numbers and double-quoted strings, read with ``json`` instead of Python's parser.
+r"""Large literals of data, read with ``json`` instead of Python's parser.
 
 A cell can hold its data as a literal: ``X = [[0.1, 0.2], [0.3, 0.4], ...]`` or ``VOCAB = {"the": 0, ...}`` pasted
 from elsewhere. Python's parser builds a node per element (a 20 MB list: 3.5 million nodes, 12 s and 4 GB), though
 all the analysis needs of such a statement is that it binds ``X`` to a literal, and the literals stage then stores
 the value as a data file.
 
-So before a large cell is parsed, each top-level ``NAME = [...]`` or ``NAME = {...}``, or a literal of numbers as the
+So before a large cell is parsed, each top-level ``NAME = [...]``, ``{...}`` or ``(...)``, or a literal of numbers as the
 first argument of a call (``X = np.array([[0.1, 0.2], ...], dtype=...)``), spanning at least ``LIMIT`` characters
 is read with ``json`` when that text means the same in JSON and Python: outside its strings only
-numbers, brackets, braces, colons, commas and white space (so no ``true``, ``NaN`` or ``None``; trailing commas
+numbers, brackets, braces, colons, commas and white space (so no ``true`` or ``NaN``; trailing commas
 where black puts them, the literal closing at the start of a line, are read as spaces), inside them no
 escape the two read differently (``\/``, a surrogate pair) and no surrogate. The literal's inside is blanked with
 spaces in the text handed to the parser (one per UTF-8 byte, as the parser counts columns), which then sees an
-empty list or dict at the same place, every line and column unchanged; the value read by json rides on that node
-(``literal_value``). When the parse of the blanked text puts anything else there (the pattern matched inside a
+empty list, dict or tuple at the same place, every line and column unchanged; the value read by json rides on that
+node (``literal_value``). When the parse of the blanked text puts anything else there (the pattern matched inside a
 string, say), the cell is parsed as written.
+
+Data as Python prints it reads so too: ``None``, ``True``, ``False``, strings in single quotes (holding no backslash
+and no double quote) and tuples are written in JSON's spelling, each as long as Python's (``null``, ``"..."``,
+``[...]``), before json reads the text, so that every offset holds. A literal holding a tuple keeps its own text as
+its value (``held_as_text``): JSON has no tuple, and the literals stage stores such a literal as its text anyway.
+Parentheses that group rather than make a tuple, ``(1)`` or ``([1, 2])``, take the parser's way.
 
 No stage looks inside such a literal but through ``literal_value``: a literal holding strings is no call's argument
 (codegen/example_chain.py counts the texts of a call), and a top-level assignment is never a module-level definition
@@ -33,7 +39,7 @@ LIMIT = 10_000
 _NESTING = 100  # Python's tokenizer refuses 200 nested brackets; deeper lists take the parser's way and its verdict
 
 # ``NAME = [`` or ``NAME = np.array([``: the literal alone, or the first argument of a call (group 1)
-_STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*([A-Za-z_][\w.]*\([ \t]*)?(?=[\[{])", re.MULTILINE)
+_STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*([A-Za-z_][\w.]*\([ \t]*)?(?=[\[{(])", re.MULTILINE)
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, once json has read the text
 # What may stand outside the strings: json's own NaN, Infinity, true, false and null hold letters it refuses
 _NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}:, \t\n"]')
@@ -43,38 +49,65 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEXT_STATEMENT = re.compile(r"^[A-Za-z_#]", re.MULTILINE)
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
 _ARGUMENT_END = re.compile(r"[ \t\n]*[,)]")  # after a call's first argument
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
+_NOT_BRACKET = re.compile(r"[^\[\]{}()]+")
+_INNERMOST = re.compile(r"\[\]|\{\}|\(\)")
 # A trailing comma as black writes it, at the end of a line before a closing bracket: never inside a JSON string,
 # which holds no line break
 _TRAILING_COMMA = re.compile(r",(?=\n[ \t]*[\]}])")
 _DECODER = json.JSONDecoder()
 
+# Python's spellings of data JSON spells otherwise, each as long as JSON's: a double-quoted string is matched only
+# to be kept as it is (what it holds is no token), a single-quoted one only when it holds no backslash or double
+# quote (then its text is JSON's between double quotes). No word boundaries: a word run into a number or a name
+# (``1None``, ``Nonex``) is no JSON either, and every branch starting with a character keeps the search fast.
+_STRINGS = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'"\\\n]*\''
+_PYTHON_STRING = re.compile(_STRINGS)
+_BETWEEN_STRINGS = re.compile(f"({_STRINGS})")  # split: what lies outside the strings, and the strings
+_PYTHON_WORD = re.compile(r"None|True|False")
+_PYTHON_ONLY = re.compile(r"[(']|None|True|False")
+_PARENTHESES_AS_BRACKETS = str.maketrans("()", "[]")
+_NOT_PYTHON_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}():, \t\n"]')
+# Parentheses around one element and no comma group it: no tuple (``( )``, an empty tuple, counts too: it takes
+# the parser's way)
+_GROUPING = re.compile(r"\([^\[\](){},]+\)")
+_INNERMOST_ANY = re.compile(r"\[[^\[\](){}]*\]|\{[^\[\](){}]*\}|\([^\[\](){}]*\)")
+
 
 class _HeldValue:
-    """The value json read, on the parse's empty list or dict. Copies of the tree share it: nothing changes it."""
+    """The value json read, on the parse's empty list, dict or tuple, or (``text``) the literal's own text when it
+    holds a tuple. Copies of the tree share it: nothing changes it."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "text")
 
-    def __init__(self, value: list | dict) -> None:
-        self.value = value
+    def __init__(self, value: list | dict | None, text: str | None = None) -> None:
+        self.value, self.text = value, text
 
     def __deepcopy__(self, memo: dict) -> _HeldValue:
         return self
 
 
-_HELD = "promote_literal"  # the attribute of the ast.List or ast.Dict node
+_HELD = "promote_literal"  # the attribute of the ast.List, ast.Dict or ast.Tuple node
+_KINDS = {"[": ast.List, "{": ast.Dict, "(": ast.Tuple}  # the node the parse makes of the blanked literal
 
 
 def literal_value(node: ast.AST) -> object:
-    """``ast.literal_eval(node)``, or the value json read for a literal that parse_code blanked."""
+    """``ast.literal_eval(node)``, or the value of a literal that parse_code blanked."""
     held = getattr(node, _HELD, None)
-    return held.value if held is not None else ast.literal_eval(node)
+    if held is None:
+        return ast.literal_eval(node)
+    return held.value if held.text is None else ast.literal_eval(held.text)
 
 
 def is_held(node: ast.AST) -> bool:
-    """The node stands for a literal json read: its value holds no comment and is JSON exactly."""
+    """The node stands for a literal json read: its text holds no comment, and its value (unless
+    ``held_as_text``) is JSON exactly."""
     return hasattr(node, _HELD)
+
+
+def held_as_text(node: ast.AST) -> bool:
+    """The node stands for a literal json read that holds a tuple, which no JSON value is."""
+    held = getattr(node, _HELD, None)
+    return held is not None and held.text is not None
 
 
 def parse_code(code: str) -> ast.Module:
@@ -84,7 +117,7 @@ def parse_code(code: str) -> ast.Module:
     if not found:
         return ast.parse(code)
     parts, at = [], 0
-    for start, end, _ in found:
+    for start, end, _, _ in found:
         inside = code[start + 1 : end - 1]
         parts += [code[at : start + 1], _blanked(inside), code[end - 1]]
         at = end
@@ -101,10 +134,10 @@ def _blanked(text: str) -> str:
     return "\n".join(" " * len(line.encode("utf-8")) for line in lines)
 
 
-def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
-    """(start, end, value) of each top-level ``NAME = [...]`` or ``{...}`` of at least LIMIT characters that JSON
-    and Python read alike, in order."""
-    found: list[tuple[int, int, list | dict]] = []
+def _json_literals(code: str) -> list[tuple[int, int, list | dict, bool]]:
+    """(start, end, value, holds a tuple) of each top-level ``NAME = [...]``, ``{...}`` or ``(...)`` of at least
+    LIMIT characters that JSON and Python read alike, in order."""
+    found: list[tuple[int, int, list | dict, bool]] = []
     for match in _STATEMENT.finditer(code):
         start = match.end()
         if found and start < found[-1][1]:
@@ -115,20 +148,37 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict]]:
         extent = (following.start() if following else len(code)) - start
         if extent < LIMIT:
             continue  # a small literal, or none: spare decoding it
-        read = _read_json(code[start : start + extent])
+        text = code[start : start + extent]
+        read, spelled = _read_json(text), False
+        if read is None and _PYTHON_ONLY.search(text) and "\0" not in text:
+            read, spelled = _read_json(_json_spelling(text)), True
         if read is None:
-            continue  # not JSON (a name, a single quote, a comment...): the parser's way
+            continue  # not JSON (a name, a comment...): the parser's way
         value, end = read[0], start + read[1]
         rest = _ARGUMENT_END if match.group(1) else _LINE_REST
         if end - start < LIMIT or not rest.match(code, end):
             continue
         literal = code[start:end]
-        if match.group(1) and '"' in literal:
+        if match.group(1) and ('"' in literal or "'" in literal):
             continue  # an argument's strings are read by stages (a helper called with the model and one text)
-        skeleton = _skeleton(literal)
-        if skeleton is not None and _nesting(skeleton) <= _NESTING:
-            found.append((start, end, value))
+        skeleton = _python_skeleton(literal) if spelled else _skeleton(literal)
+        if skeleton is None or _nesting(skeleton) > _NESTING:
+            continue
+        tuples = "(" in skeleton
+        if not tuples or _only_tuples(skeleton):
+            found.append((start, end, value, tuples))
     return found
+
+
+def _json_spelling(text: str) -> str:
+    """``text`` with Python's data spelled as JSON spells it, each offset kept (``text`` holds no NUL)."""
+    parts = _BETWEEN_STRINGS.split(text)  # outside, a string, outside, ..., outside
+    outside = "\0".join(parts[::2]).translate(_PARENTHESES_AS_BRACKETS)  # one pass over all of it: no callback
+    outside = outside.replace("None", "null").replace("True", "true").replace("False", "false")
+    strings = [string if string[0] == '"' else f'"{string[1:-1]}"' for string in parts[1::2]]
+    spelled = outside.split("\0")
+    spelled[1:] = [piece for pair in zip(strings, spelled[1:]) for piece in pair]
+    return "".join(spelled)
 
 
 def _read_json(text: str) -> tuple[list | dict, int] | None:
@@ -160,8 +210,31 @@ def _skeleton(text: str) -> str | None:
     return None if _NOT_SKELETON.search(text) else text
 
 
+def _python_skeleton(text: str) -> str | None:
+    """The Python data ``text`` with its strings emptied and its None, True and False as numbers, or None when
+    json would read its JSON spelling otherwise."""
+    if ("\\" in text and _UNLIKE_ESCAPE.search(text)) or (not text.isascii() and _SURROGATE.search(text)):
+        return None
+    skeleton = _PYTHON_WORD.sub("0", _PYTHON_STRING.sub('""', text))
+    return None if _NOT_PYTHON_SKELETON.search(skeleton) else skeleton
+
+
+def _only_tuples(skeleton: str) -> bool:
+    """Whether every pair of parentheses makes a tuple: holds a comma between its elements, or nothing. Each pass
+    makes the innermost pairs one element."""
+    structure = skeleton
+    for _ in range(_NESTING + 1):
+        if _GROUPING.search(structure):
+            return False
+        reduced = _INNERMOST_ANY.sub("x", structure)
+        if reduced == structure:
+            return True
+        structure = reduced
+    return False
+
+
 def _nesting(skeleton: str) -> int:
-    """How deep the brackets and braces nest (past _NESTING: _NESTING + 1): each pass drops the innermost pairs."""
+    """How deep the brackets, braces and parentheses nest (past _NESTING: _NESTING + 1): each pass drops the innermost pairs."""
     brackets = _NOT_BRACKET.sub("", skeleton)
     for depth in range(_NESTING + 1):
         if not brackets:
@@ -170,17 +243,18 @@ def _nesting(skeleton: str) -> int:
     return _NESTING + 1
 
 
-def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list | dict]]) -> bool:
-    """Put each value on the empty list or dict the parse made of its blanked text; False unless every one is
-    the whole value of a top-level ``NAME = ...`` exactly where the text had it (columns in UTF-8 bytes)."""
+def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list | dict, bool]]) -> bool:
+    """Put each value on the empty list, dict or tuple the parse made of its blanked text; False unless every one
+    is the whole value of a top-level ``NAME = ...`` exactly where the text had it (columns in UTF-8 bytes)."""
     expected = {}
-    for start, end, value in found:
+    for start, end, value, tuples in found:
         line_start = code.rfind("\n", 0, start) + 1
         line = code.count("\n", 0, start) + 1
         column = _width(code[line_start:start])
         last_break = code.rfind("\n", start, end)
         end_column = _width(code[last_break + 1 : end]) if last_break >= 0 else column + _width(code[start:end])
-        expected[(line, column)] = (line + code.count("\n", start, end), end_column, value)
+        held = _HeldValue(None, code[start:end]) if tuples else _HeldValue(value)
+        expected[(line, column)] = (line + code.count("\n", start, end), end_column, held, _KINDS[code[start]])
     held = 0
     for statement in tree.body:
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
@@ -192,14 +266,16 @@ def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list |
             place = expected.get((node.lineno, node.col_offset))
             if place is None or not _is_empty_literal(node) or place[:2] != (node.end_lineno, node.end_col_offset):
                 continue
-            if isinstance(node, ast.List) == isinstance(place[2], list):
-                setattr(node, _HELD, _HeldValue(place[2]))
+            if type(node) is place[3]:
+                setattr(node, _HELD, place[2])
                 held += 1
     return held == len(found)
 
 
 def _is_empty_literal(node: ast.expr) -> bool:
-    return (isinstance(node, ast.List) and not node.elts) or (isinstance(node, ast.Dict) and not node.keys)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return not node.elts
+    return isinstance(node, ast.Dict) and not node.keys
 
 
 def _width(text: str) -> int:

@@ -6,8 +6,7 @@ reader of the step scrolls past it. So each literal of at least ``LIMIT`` charac
 reads becomes a file of the package's ``literals/`` folder, and the code calls the loader the package defines
 there (``load_literal("table-1a2b3c4d.json")``): JSON when JSON holds the value exactly, else the literal's own
 text. Each call builds a new object, as evaluating the literal did in the notebook.
-A large literal of numbers and double-quoted strings arrives with its value already read by json
-(read/large_literals.py).
+A large literal of data arrives with its value already read by json (read/large_literals.py).
 
 A file is named after the variable it is bound to and a hash of its content: changed data changes the code
 that names it, so the DVC stages (fingerprinted from the code) re-run.
@@ -24,7 +23,7 @@ import tokenize
 from dataclasses import dataclass
 from itertools import accumulate
 
-from ..read.large_literals import LIMIT, is_held, literal_value
+from ..read.large_literals import LIMIT, held_as_text, is_held, literal_value
 from ..read.lines import split_lines
 from .paths import FilePaths
 from .plan import Plan
@@ -105,6 +104,9 @@ def _bound_name(node: ast.AST, parent: ast.AST | None) -> str:
 
 def _stored(node: ast.expr, lines: list[str], name: str) -> StoredLiteral | None:
     """The literal as a file, or None when it is no literal (a name or a call inside) or cannot be stored."""
+    if held_as_text(node):  # read by json, and holding a tuple: no JSON value is that, so it is stored as written
+        text = f"(\n{_segment(node, lines)}\n)\n"
+        return StoredLiteral(f"{name}-{_digest(text)}.txt", text)
     try:
         value = literal_value(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
