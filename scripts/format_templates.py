@@ -8,6 +8,11 @@ writes it at its depth; the rest is left as it is. black still formats everythin
 the static definitions: their hashes go to templates/black_output.json (codegen/black_output.py), with black's
 release and the project's Mode, and a first promotion takes them as they are under that release and Mode.
 
+Many definitions with Jinja in them render alike for every notebook (the Jinja only picks what the project has, or
+names a stage every project has). The record holds those too: each piece black formats on its own
+(codegen/piecewise_black.py) of the modules promoted from two or more of the reference notebooks (the demo and
+tests/fixtures), when black leaves it as it is.
+
     python scripts/format_templates.py          # rewrite the templates and the record
     python scripts/format_templates.py --check  # exit 1, listing them, when some definition is not black's
 """
@@ -19,6 +24,8 @@ import ast
 import json
 import re
 import sys
+import tempfile
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,9 +34,12 @@ import black
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jupyterlab_promote.codegen.black_output import RECORD, text_digest  # noqa: E402
 from jupyterlab_promote.codegen.black_workers import mode_key  # noqa: E402
+from jupyterlab_promote.codegen.piecewise_black import formatted_input, pieces_of  # noqa: E402
 from jupyterlab_promote.codegen.render import project_mode  # noqa: E402
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "jupyterlab_promote" / "codegen" / "templates"
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "jupyterlab_promote" / "codegen" / "templates"
+REFERENCE_NOTEBOOKS = [ROOT / "examples" / "demo.ipynb", *sorted((ROOT / "tests" / "fixtures").glob("*.ipynb"))]
 _OPENS = re.compile(r"(@|def |async def |class )")
 _JINJA = ("{{", "{%", "{#", "#}", "%}", "}}")
 
@@ -170,17 +180,31 @@ def _black_at_depth(chunk: list[str], indentation: str, header: bool) -> list[st
 
 
 def black_output_record(texts: list[str]) -> str:
-    """templates/black_output.json for the templates ``texts``: the hashes of their static definitions that black
-    leaves as they are, under this black and the project's Mode."""
-    definitions = set()
+    """templates/black_output.json for the templates ``texts``: the hashes of their static definitions, and of the
+    pieces every project renders alike (rendered_alike), that black leaves as they are, under this black and the
+    project's Mode."""
+    regions = set(rendered_alike())
     for text in texts:
         lines = text.split("\n")
-        for first, end in static_definitions(lines):
-            region = "\n".join(lines[first:end]) + "\n"
-            if black.format_str(region, mode=project_mode()) == region:
-                definitions.add(text_digest(region))
+        regions.update("\n".join(lines[first:end]) + "\n" for first, end in static_definitions(lines))
+    definitions = {text_digest(region) for region in regions if black.format_str(region, mode=project_mode()) == region}
     record = {"black": black.__version__, "mode": mode_key(project_mode()), "definitions": sorted(definitions)}
     return json.dumps(record, indent=1) + "\n"
+
+
+def rendered_alike() -> list[str]:
+    """The pieces black formats on its own of the Python modules promoted from two or more reference notebooks."""
+    from jupyterlab_promote import api
+
+    seen: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        for index, notebook in enumerate(REFERENCE_NOTEBOOKS):
+            result = api.promote(notebook, Path(scratch) / str(index), commit=False)
+            modules = sorted(result.output.rglob("*.py")) if result.ok else []
+            seen.update(
+                {formatted_input(piece) for path in modules for piece in pieces_of(path.read_text(), project_mode())}
+            )
+    return sorted(text for text, count in seen.items() if count >= 2)
 
 
 def main() -> int:

@@ -6,6 +6,10 @@ A top-level definition of a template that holds no Jinja renders verbatim into e
 and the Mode it checked them under. A piece of a generated module (piecewise_black) whose text has one of those hashes
 is black's output for that release and Mode, so format_black keeps it as it is: black parses it again only under
 another release or Mode. Black takes about 0.4 s of a first promotion's CPU on these definitions alone.
+
+The record also holds the pieces that render alike for every notebook although their template has Jinja in them
+(the script finds them in the projects of the demo and the test fixtures): 79 more, about 36 KB of the 81 KB that
+black formatted in a first promotion of a 20-cell notebook.
 """
 
 from __future__ import annotations
