@@ -31,13 +31,14 @@ from .render import format_python, render
 def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
     """ "torch", "sklearn" or None (no predict/serve: ``inference_refusal`` says why); a torch model predicting
     from text (``mode.chain``) is "torch" too."""
-    if inference_refusal(plan, mode):
+    if mode.inference_refusal:
         return None
     return "torch" if mode.torch else "sklearn"
 
 
 def inference_refusal(plan: Plan, mode: RenderMode) -> str:
-    """Why the project gets no predict and serve, in words for its README; empty when it gets them."""
+    """Why the project gets no predict and serve, in words for its README; empty when it gets them. Decided once, by
+    project._render_mode: generators read ``mode.inference_refusal``."""
     model, forward = mode.model_output, mode.example
     if model is None:
         inside = model_built_inside_function(plan)
@@ -113,7 +114,7 @@ def inference_readme(plan: Plan, mode: RenderMode) -> dict:
     which = inference_kind(plan, mode)
     return {
         "inference": which,
-        "inference_refusal": inference_refusal(plan, mode),
+        "inference_refusal": mode.inference_refusal,
         "inference_stage": schema_stage(plan, mode),
         "inference_model": mode.model_output,
         "postprocess": postprocessing(plan, mode.model_output) if which == "torch" and not mode.chain else "none",

@@ -37,6 +37,7 @@ class RenderMode:
     seed_lines: tuple[str, ...] = ()  # the notebook's seeding, as the generated code does it
     example: dict | None = None  # how the model is called on one training batch (forward test, export, predict)
     chain: ExampleChain | None = None  # without an example: the notebook's own example prediction (predict, serve)
+    inference_refusal: str = ""  # why the project gets no predict and serve (inference.inference_refusal); "": it does
 
     @property
     def torch(self) -> bool:

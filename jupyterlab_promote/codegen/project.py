@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .._version_info import tool_version
 from ..stages.literals import FOLDER
@@ -20,6 +20,7 @@ from .inference import (
     generate_inference,
     inference_operations,
     inference_readme,
+    inference_refusal,
     text_input_column,
 )
 from .lightning import forward_test
@@ -84,7 +85,7 @@ def _render_mode(plan: Plan) -> RenderMode:
     model_step, model_output = find_model(plan)
     example = _forward_example(plan, model_step, model_output, runtime.torch)
     chain = find_example_chain(plan, model_output) if runtime.torch and model_output and example is None else None
-    return RenderMode(
+    mode = RenderMode(
         runtime=runtime,
         model_step=model_step,
         model_output=model_output,
@@ -92,6 +93,8 @@ def _render_mode(plan: Plan) -> RenderMode:
         example=example,
         chain=chain,
     )
+    # decided once: half a dozen generators ask whether the project predicts
+    return replace(mode, inference_refusal=inference_refusal(plan, mode))
 
 
 def _seed_lines(plan: Plan, torch: bool) -> list[str]:
