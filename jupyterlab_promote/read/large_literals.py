@@ -5,9 +5,9 @@ from elsewhere. Python's parser builds a node per element (a 20 MB list: 3.5 mil
 all the analysis needs of such a statement is that it binds ``X`` to a literal, and the literals stage then stores
 the value as a data file.
 
-So before a large cell is parsed, each top-level ``NAME = [...]``, ``{...}`` or ``(...)``, or a literal of numbers as the
-first argument of a call (``X = np.array([[0.1, 0.2], ...], dtype=...)``), spanning at least ``LIMIT`` characters
-is read with ``json`` when that text means the same in JSON and Python: outside its strings only
+So before a large cell is parsed, each top-level ``NAME = [...]``, ``{...}`` or ``(...)``, or a literal without
+strings as the first argument of a call (``X = np.array([[0.1, 0.2], ...], dtype=...)``), spanning at least
+``LIMIT`` characters is read with ``json`` when that text means the same in JSON and Python: outside its strings only
 numbers, brackets, braces, colons, commas and white space (so no ``true`` or ``NaN``; trailing commas
 where black puts them, the literal closing at the start of a line, are read as spaces), inside them no
 escape the two read differently (``\/``, a surrogate pair) and no surrogate. The literal's inside is blanked with
@@ -234,7 +234,8 @@ def _only_tuples(skeleton: str) -> bool:
 
 
 def _nesting(skeleton: str) -> int:
-    """How deep the brackets, braces and parentheses nest (past _NESTING: _NESTING + 1): each pass drops the innermost pairs."""
+    """How deep the brackets, braces and parentheses nest (past _NESTING: _NESTING + 1): each pass drops the
+    innermost pairs."""
     brackets = _NOT_BRACKET.sub("", skeleton)
     for depth in range(_NESTING + 1):
         if not brackets:
