@@ -178,6 +178,10 @@ export class PromotePanel extends Widget {
     try {
       const result = await this._client.promote(request);
       const failed = !result.ok || result.conflicts.length > 0;
+      if (!this._outputInput.value.trim()) {
+        // Promoted before the first analysis named the default: show where the project went.
+        this._outputInput.value = result.output;
+      }
       this._setResult(summarizeResult(result), failed);
       this._showLifecycle(result, result.ok);
       if (result.diagnostics.length > 0) {
