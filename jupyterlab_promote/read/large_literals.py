@@ -40,9 +40,6 @@ _NESTING = 100  # Python's tokenizer refuses 200 nested brackets; deeper lists t
 
 # ``NAME = [`` or ``NAME = np.array([``: the literal alone, or the first argument of a call (group 1)
 _STATEMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*([A-Za-z_][\w.]*\([ \t]*)?(?=[\[{(])", re.MULTILINE)
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, once json has read the text
-# What may stand outside the strings: json's own NaN, Infinity, true, false and null hold letters it refuses
-_NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}:, \t\n"]')
 # Escapes JSON reads otherwise than Python: "\/" is "/" in JSON only, "\ud83d\ude00" one character in JSON only
 _UNLIKE_ESCAPE = re.compile(r"\\(?:/|u[dD][89abAB])")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -66,7 +63,9 @@ _BETWEEN_STRINGS = re.compile(f"({_STRINGS})")  # split: what lies outside the s
 _PYTHON_WORD = re.compile(r"None|True|False")
 _PYTHON_ONLY = re.compile(r"[(']|None|True|False")
 _PARENTHESES_AS_BRACKETS = str.maketrans("()", "[]")
-_NOT_PYTHON_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}():, \t\n"]')
+# What may stand outside the strings once Python's words are numbers: json's own NaN, Infinity, true, false and
+# null hold letters, which Python reads as names
+_NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}():, \t\n"]')
 # Parentheses around one element and no comma group it: no tuple (``( )``, an empty tuple, counts too: it takes
 # the parser's way)
 _GROUPING = re.compile(r"\([^\[\](){},]+\)")
@@ -149,9 +148,9 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict, bool]]:
         if extent < LIMIT:
             continue  # a small literal, or none: spare decoding it
         text = code[start : start + extent]
-        read, spelled = _read_json(text), False
+        read = _read_json(text)
         if read is None and _PYTHON_ONLY.search(text) and "\0" not in text:
-            read, spelled = _read_json(_json_spelling(text)), True
+            read = _read_json(_json_spelling(text))
         if read is None:
             continue  # not JSON (a name, a comment...): the parser's way
         value, end = read[0], start + read[1]
@@ -161,7 +160,7 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict, bool]]:
         literal = code[start:end]
         if match.group(1) and ('"' in literal or "'" in literal):
             continue  # an argument's strings are read by stages (a helper called with the model and one text)
-        skeleton = _python_skeleton(literal) if spelled else _skeleton(literal)
+        skeleton = _skeleton(literal)
         if skeleton is None or _nesting(skeleton) > _NESTING:
             continue
         tuples = "(" in skeleton
@@ -202,21 +201,14 @@ def _decoded(text: str) -> tuple[list | dict, int] | None:
 
 
 def _skeleton(text: str) -> str | None:
-    """The JSON ``text`` with its strings emptied, or None when Python would read it otherwise."""
-    if '"' in text:
+    """The literal ``text`` json read (as written, or in JSON's spelling) with its strings emptied and Python's
+    None, True and False as numbers, or None when Python would read it otherwise."""
+    if '"' in text or "'" in text:
         if ("\\" in text and _UNLIKE_ESCAPE.search(text)) or (not text.isascii() and _SURROGATE.search(text)):
             return None
-        text = _STRING.sub('""', text)
+        text = _PYTHON_STRING.sub('""', text)
+    text = _PYTHON_WORD.sub("0", text)
     return None if _NOT_SKELETON.search(text) else text
-
-
-def _python_skeleton(text: str) -> str | None:
-    """The Python data ``text`` with its strings emptied and its None, True and False as numbers, or None when
-    json would read its JSON spelling otherwise."""
-    if ("\\" in text and _UNLIKE_ESCAPE.search(text)) or (not text.isascii() and _SURROGATE.search(text)):
-        return None
-    skeleton = _PYTHON_WORD.sub("0", _PYTHON_STRING.sub('""', text))
-    return None if _NOT_PYTHON_SKELETON.search(skeleton) else skeleton
 
 
 def _only_tuples(skeleton: str) -> bool:
