@@ -19,6 +19,7 @@ import builtins
 import copy
 from dataclasses import dataclass, field
 
+from ..read.large_literals import is_held
 from ..stages.plan import Plan, Step
 from .call_scopes import NESTED_SCOPES
 from .mlops import handed_on, stage_name
@@ -129,9 +130,10 @@ def _assigns_one(node: ast.stmt) -> bool:
 
 
 def _small(node: ast.AST) -> bool:
-    """At most _NODES nodes, nothing defined inside: cheap to copy and to follow (a long ``x = x + 1`` chain is not)."""
+    """At most _NODES nodes, nothing defined inside: cheap to copy and to follow (a long ``x = x + 1`` chain is not).
+    A literal json read stands for the thousands of nodes the parser would have made of it."""
     for count, inner in enumerate(ast.walk(node)):
-        if count >= _NODES or isinstance(inner, NESTED_SCOPES):
+        if count >= _NODES or isinstance(inner, NESTED_SCOPES) or is_held(inner):
             return False
     return True
 

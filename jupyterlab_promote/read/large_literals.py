@@ -5,11 +5,11 @@ from elsewhere. Python's parser builds a node per element (a 20 MB list: 3.5 mil
 all the analysis needs of such a statement is that it binds ``X`` to a literal, and the literals stage then stores
 the value as a data file.
 
-So before a large cell is parsed, each top-level ``NAME = [...]``, ``{...}`` or ``(...)``, or a literal without
-strings as the first argument of a call (``X = np.array([[0.1, 0.2], ...], dtype=...)``), spanning at least
-``LIMIT`` characters is read with ``json`` when that text means the same in JSON and Python: outside its strings only
-numbers, brackets, braces, colons, commas and white space (so no ``true`` or ``NaN``; trailing commas
-where black puts them, the literal closing at the start of a line, are read as spaces), inside them no
+So before a large cell is parsed, each top-level ``NAME = [...]``, ``{...}`` or ``(...)``, or such a literal as the
+first argument of a call (``X = np.array([[0.1, 0.2], ...], dtype=...)``, ``df = pd.DataFrame({"a": [...]})``),
+spanning at least ``LIMIT`` characters is read with ``json`` when that text means the same in JSON and Python:
+outside its strings only numbers, brackets, braces, colons, commas and white space (so no ``true`` or ``NaN``;
+trailing commas where black puts them, the literal closing at the start of a line, are read as spaces), inside them no
 escape the two read differently (``\/``, a surrogate pair) and no surrogate. The literal's inside is blanked with
 spaces in the text handed to the parser (one per UTF-8 byte, as the parser counts columns), which then sees an
 empty list, dict or tuple at the same place, every line and column unchanged; the value read by json rides on that
@@ -20,11 +20,15 @@ Data as Python prints it reads so too: ``None``, ``True``, ``False``, strings in
 and no double quote) and tuples are written in JSON's spelling, each as long as Python's (``null``, ``"..."``,
 ``[...]``), before json reads the text, so that every offset holds. A literal holding a tuple keeps its own text as
 its value (``held_as_text``): JSON has no tuple, and the literals stage stores such a literal as its text anyway.
-Parentheses that group rather than make a tuple, ``(1)`` or ``([1, 2])``, take the parser's way.
+Parentheses that group rather than make a tuple, ``(1)`` or ``([1, 2])``, take the parser's way. So does a dict
+whose keys JSON has not (``{1: "a"}``): json reads it with its braces as brackets and its colons as commas, which
+finds where it ends and that its elements are data, a check of its skeleton that it is a dict, and it is kept as
+text. Sets, and keys that are containers, take the parser's way.
 
-No stage looks inside such a literal but through ``literal_value``: a literal holding strings is no call's argument
-(codegen/example_chain.py counts the texts of a call), and a top-level assignment is never a module-level definition
-(stages/paths.py reads the paths in those).
+No stage looks inside such a literal but through ``literal_value``: a statement holding one is too large to follow
+for an example prediction (codegen/example_chain.py counts the texts of a call), the paths stage reads no string
+inside a list or dict argument, and a top-level assignment is never a module-level definition (stages/paths.py reads
+the paths in those).
 """
 
 from __future__ import annotations
@@ -63,6 +67,11 @@ _BETWEEN_STRINGS = re.compile(f"({_STRINGS})")  # split: what lies outside the s
 _PYTHON_WORD = re.compile(r"None|True|False")
 _PYTHON_ONLY = re.compile(r"[(']|None|True|False")
 _PARENTHESES_AS_BRACKETS = str.maketrans("()", "[]")
+_DICTS_AS_LISTS = str.maketrans("(){}:", "[][],")  # {1: "a"} as [1, "a"]: json reads the elements, no structure
+# The inside of braces holding pairs, once the containers inside are ``x``: a key is a number, a string or a word
+_KEY = r"[ \t\n]*[^ \t\n:,x]+[ \t\n]*"
+_ITEM = r"[ \t\n]*[^ \t\n:,]+[ \t\n]*"
+_PAIRS = re.compile(f"{_KEY}:{_ITEM}(?:,{_KEY}:{_ITEM})*,?[ \t\n]*")
 # What may stand outside the strings once Python's words are numbers: json's own NaN, Infinity, true, false and
 # null hold letters, which Python reads as names
 _NOT_SKELETON = re.compile(r'[^0-9.eE+\-\[\]{}():, \t\n"]')
@@ -74,7 +83,7 @@ _INNERMOST_ANY = re.compile(r"\[[^\[\](){}]*\]|\{[^\[\](){}]*\}|\([^\[\](){}]*\)
 
 class _HeldValue:
     """The value json read, on the parse's empty list, dict or tuple, or (``text``) the literal's own text when it
-    holds a tuple. Copies of the tree share it: nothing changes it."""
+    holds a tuple or a key JSON has not. Copies of the tree share it: nothing changes it."""
 
     __slots__ = ("value", "text")
 
@@ -104,7 +113,8 @@ def is_held(node: ast.AST) -> bool:
 
 
 def held_as_text(node: ast.AST) -> bool:
-    """The node stands for a literal json read that holds a tuple, which no JSON value is."""
+    """The node stands for a literal json read that holds a tuple or a key other than a string, which no JSON value
+    does."""
     held = getattr(node, _HELD, None)
     return held is not None and held.text is not None
 
@@ -134,7 +144,7 @@ def _blanked(text: str) -> str:
 
 
 def _json_literals(code: str) -> list[tuple[int, int, list | dict, bool]]:
-    """(start, end, value, holds a tuple) of each top-level ``NAME = [...]``, ``{...}`` or ``(...)`` of at least
+    """(start, end, value, kept as text) of each top-level ``NAME = [...]``, ``{...}`` or ``(...)`` of at least
     LIMIT characters that JSON and Python read alike, in order."""
     found: list[tuple[int, int, list | dict, bool]] = []
     for match in _STATEMENT.finditer(code):
@@ -147,32 +157,40 @@ def _json_literals(code: str) -> list[tuple[int, int, list | dict, bool]]:
         extent = (following.start() if following else len(code)) - start
         if extent < LIMIT:
             continue  # a small literal, or none: spare decoding it
-        text = code[start : start + extent]
-        read = _read_json(text)
-        if read is None and _PYTHON_ONLY.search(text) and "\0" not in text:
-            read = _read_json(_json_spelling(text))
+        read, as_text = _read_any_spelling(code[start : start + extent])
         if read is None:
             continue  # not JSON (a name, a comment...): the parser's way
         value, end = read[0], start + read[1]
         rest = _ARGUMENT_END if match.group(1) else _LINE_REST
         if end - start < LIMIT or not rest.match(code, end):
             continue
-        literal = code[start:end]
-        if match.group(1) and ('"' in literal or "'" in literal):
-            continue  # an argument's strings are read by stages (a helper called with the model and one text)
-        skeleton = _skeleton(literal)
+        skeleton = _skeleton(code[start:end])
         if skeleton is None or _nesting(skeleton) > _NESTING:
             continue
-        tuples = "(" in skeleton
-        if not tuples or _only_tuples(skeleton):
-            found.append((start, end, value, tuples))
+        as_text = as_text or "(" in skeleton
+        if not as_text or _python_structure(skeleton):
+            found.append((start, end, value, as_text))
     return found
 
 
-def _json_spelling(text: str) -> str:
-    """``text`` with Python's data spelled as JSON spells it, each offset kept (``text`` holds no NUL)."""
+def _read_any_spelling(text: str) -> tuple[tuple[list | dict, int] | None, bool]:
+    """(value, length) of the literal ``text`` starts with, read as written, in JSON's spelling of Python's data,
+    or with dicts as lists (then only its length counts: its value is its text); and whether it is kept as text."""
+    read = _read_json(text)
+    if read is not None or "\0" in text:
+        return read, False
+    if _PYTHON_ONLY.search(text):
+        read = _read_json(_json_spelling(text, _PARENTHESES_AS_BRACKETS))
+    if read is None and "{" in text:  # keys JSON has not (``{1: "a"}``)
+        return _read_json(_json_spelling(text, _DICTS_AS_LISTS)), True
+    return read, False
+
+
+def _json_spelling(text: str, brackets: dict[int, int]) -> str:
+    """``text`` with Python's data spelled as JSON spells it, each offset kept (``text`` holds no NUL), and outside
+    its strings the characters ``brackets`` maps."""
     parts = _BETWEEN_STRINGS.split(text)  # outside, a string, outside, ..., outside
-    outside = "\0".join(parts[::2]).translate(_PARENTHESES_AS_BRACKETS)  # one pass over all of it: no callback
+    outside = "\0".join(parts[::2]).translate(brackets)  # one pass over all of it: no callback
     outside = outside.replace("None", "null").replace("True", "true").replace("False", "false")
     strings = [string if string[0] == '"' else f'"{string[1:-1]}"' for string in parts[1::2]]
     spelled = outside.split("\0")
@@ -211,17 +229,24 @@ def _skeleton(text: str) -> str | None:
     return None if _NOT_SKELETON.search(text) else text
 
 
-def _only_tuples(skeleton: str) -> bool:
-    """Whether every pair of parentheses makes a tuple: holds a comma between its elements, or nothing. Each pass
-    makes the innermost pairs one element."""
+def _python_structure(skeleton: str) -> bool:
+    """Whether Python reads ``skeleton`` as the nesting json read: every pair of parentheses makes a tuple (holds a
+    comma between its elements, or nothing), colons stand only in braces, and braces hold ``key: value`` pairs whose
+    keys are no list, dict or tuple (which literal_eval refuses, or the parser's way may). Each pass makes the
+    innermost pairs one element, ``x``."""
     structure = skeleton
     for _ in range(_NESTING + 1):
         if _GROUPING.search(structure):
             return False
-        reduced = _INNERMOST_ANY.sub("x", structure)
-        if reduced == structure:
+        innermost = _INNERMOST_ANY.findall(structure)
+        for pair in innermost:
+            if ":" in pair and not (pair[0] == "{" and _PAIRS.fullmatch(pair, 1, len(pair) - 1)):
+                return False
+            if pair[0] == "{" and pair != "{}" and ":" not in pair:
+                return False  # a set
+        if not innermost:
             return True
-        structure = reduced
+        structure = _INNERMOST_ANY.sub("x", structure)
     return False
 
 
@@ -240,13 +265,13 @@ def _hold_values(tree: ast.Module, code: str, found: list[tuple[int, int, list |
     """Put each value on the empty list, dict or tuple the parse made of its blanked text; False unless every one
     is the whole value of a top-level ``NAME = ...`` exactly where the text had it (columns in UTF-8 bytes)."""
     expected = {}
-    for start, end, value, tuples in found:
+    for start, end, value, as_text in found:
         line_start = code.rfind("\n", 0, start) + 1
         line = code.count("\n", 0, start) + 1
         column = _width(code[line_start:start])
         last_break = code.rfind("\n", start, end)
         end_column = _width(code[last_break + 1 : end]) if last_break >= 0 else column + _width(code[start:end])
-        held = _HeldValue(None, code[start:end]) if tuples else _HeldValue(value)
+        held = _HeldValue(None, code[start:end]) if as_text else _HeldValue(value)
         expected[(line, column)] = (line + code.count("\n", start, end), end_column, held, _KINDS[code[start]])
     held = 0
     for statement in tree.body:

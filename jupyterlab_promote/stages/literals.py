@@ -104,7 +104,7 @@ def _bound_name(node: ast.AST, parent: ast.AST | None) -> str:
 
 def _stored(node: ast.expr, lines: list[str], name: str) -> StoredLiteral | None:
     """The literal as a file, or None when it is no literal (a name or a call inside) or cannot be stored."""
-    if held_as_text(node):  # read by json, and holding a tuple: no JSON value is that, so it is stored as written
+    if held_as_text(node):  # read by json, holding a tuple or an int key: no JSON value does, so stored as written
         text = f"(\n{_segment(node, lines)}\n)\n"
         return StoredLiteral(f"{name}-{_digest(text)}.txt", text)
     try:
