@@ -40,12 +40,15 @@ ROWS = {
     "promote_records20": "promote 20 MB of records in one cell, one dict a line, as black writes them (same)",
     "promote_printed20": "promote 20 MB of records as Python prints them: tuples, None, True, single quotes (same)",
     "promote_printed50": "promote 50 MB of such records (same)",
+    "promote_frame20": "promote a 20 MB pd.DataFrame(rows, columns=[...]) of records with strings (same)",
+    "promote_lookup20": "promote a 20 MB dict keyed by numbers, {17: 'label 17', ...} (same)",
     "promote10k": "promote 10,000 cells (same)",
     "edit10k": "promote 10,000 cells again after an edit of one helper cell",
 }
 PROMOTE_ROWS = (
     "promote5", "promote5names", "edit5names", "promote_literal", "promote_table20", "promote_table50", "promote_array20", "promote_vocab5",
-    "promote_records20", "promote_printed20", "promote_printed50", "promote10k", "edit10k",
+    "promote_records20", "promote_printed20", "promote_printed50", "promote_frame20", "promote_lookup20", "promote10k",
+    "edit10k",
 )
 
 
@@ -111,6 +114,19 @@ def _printed_cell(folder: Path, megabytes: float) -> Path:
     return _data_notebook(folder / "printed.ipynb", body, "w = sum(r[2] or 0 for r in rows) * lr")
 
 
+def _frame_cell(folder: Path, megabytes: float) -> Path:
+    """A table of records with strings handed to pandas in the cell that pastes it."""
+    rows = _items(megabytes, lambda i: f'[{i}, "user {i}", {i % 89 / 7:.4f}]')
+    body = f"import pandas as pd\nframe = pd.DataFrame([{', '.join(rows)}], columns=['id', 'name', 'score'])"
+    return _data_notebook(folder / "frame.ipynb", body, "w = float(frame['score'].sum()) * lr")
+
+
+def _lookup_cell(folder: Path, megabytes: float) -> Path:
+    """A dict keyed by numbers, as Python prints one (JSON has no such key)."""
+    pairs = _items(megabytes, lambda i: f"{i * 3}: 'label {i}'")
+    return _data_notebook(folder / "lookup.ipynb", "names = {" + ", ".join(pairs) + "}", "w = len(names) * lr")
+
+
 def _wide_line(folder: Path) -> Path:
     literal = "big = [" + ", ".join(str(i % 10) for i in range(33_333)) + "]\n"
     return _write(folder / "wide.ipynb", [(["parameters"], "lr = 0.1"), (["promote:data"], "xs = [1.0, 2.0]"),
@@ -136,6 +152,10 @@ def _notebook(row: str, folder: Path) -> Path:
         return _records_cell(folder, 20)
     if row in ("promote_printed20", "promote_printed50"):
         return _printed_cell(folder, 20 if row == "promote_printed20" else 50)
+    if row == "promote_frame20":
+        return _frame_cell(folder, 20)
+    if row == "promote_lookup20":
+        return _lookup_cell(folder, 20)
     if row in ("10k", "promote10k", "edit10k"):
         return write_notebook(folder / "nb10k.ipynb", 10_000)
     return _wide_line(folder)

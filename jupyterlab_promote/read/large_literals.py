@@ -67,7 +67,7 @@ _BETWEEN_STRINGS = re.compile(f"({_STRINGS})")  # split: what lies outside the s
 _PYTHON_WORD = re.compile(r"None|True|False")
 _PYTHON_ONLY = re.compile(r"[(']|None|True|False")
 _PARENTHESES_AS_BRACKETS = str.maketrans("()", "[]")
-_DICTS_AS_LISTS = str.maketrans("(){}:", "[][],")  # {1: "a"} as [1, "a"]: json reads the elements, no structure
+_DICTS_AS_LISTS = str.maketrans("{}:", "[],")  # {1: "a"} as [1, "a"]: json reads the elements, no structure
 # The inside of braces holding pairs, once the containers inside are ``x``: a key is a number, a string or a word
 _KEY = r"[ \t\n]*[^ \t\n:,x]+[ \t\n]*"
 _ITEM = r"[ \t\n]*[^ \t\n:,]+[ \t\n]*"
@@ -177,22 +177,29 @@ def _read_any_spelling(text: str) -> tuple[tuple[list | dict, int] | None, bool]
     """(value, length) of the literal ``text`` starts with, read as written, in JSON's spelling of Python's data,
     or with dicts as lists (then only its length counts: its value is its text); and whether it is kept as text."""
     read = _read_json(text)
-    if read is not None or "\0" in text:
+    if read is not None or "\0" in text or not _PYTHON_ONLY.search(text) and "{" not in text:
         return read, False
-    if _PYTHON_ONLY.search(text):
-        read = _read_json(_json_spelling(text, _PARENTHESES_AS_BRACKETS))
-    if read is None and "{" in text:  # keys JSON has not (``{1: "a"}``)
-        return _read_json(_json_spelling(text, _DICTS_AS_LISTS)), True
-    return read, False
+    for spelled, as_text in _json_spellings(text):
+        read = _read_json(spelled)
+        if read is not None:
+            return read, as_text
+    return None, False
 
 
-def _json_spelling(text: str, brackets: dict[int, int]) -> str:
-    """``text`` with Python's data spelled as JSON spells it, each offset kept (``text`` holds no NUL), and outside
-    its strings the characters ``brackets`` maps."""
+def _json_spellings(text: str):
+    """``text`` with Python's data spelled as JSON spells it, each offset kept (``text`` holds no NUL); then, if it
+    holds braces, with its dicts as lists too (``{1: "a"}`` as ``[1, "a"]``)."""
     parts = _BETWEEN_STRINGS.split(text)  # outside, a string, outside, ..., outside
-    outside = "\0".join(parts[::2]).translate(brackets)  # one pass over all of it: no callback
+    outside = "\0".join(parts[::2]).translate(_PARENTHESES_AS_BRACKETS)  # one pass over all of it: no callback
     outside = outside.replace("None", "null").replace("True", "true").replace("False", "false")
     strings = [string if string[0] == '"' else f'"{string[1:-1]}"' for string in parts[1::2]]
+    yield _joined(outside, strings), False
+    if "{" in outside:
+        yield _joined(outside.translate(_DICTS_AS_LISTS), strings), True
+
+
+def _joined(outside: str, strings: list[str]) -> str:
+    """The pieces of ``outside`` (joined by NUL) with ``strings`` between them."""
     spelled = outside.split("\0")
     spelled[1:] = [piece for pair in zip(strings, spelled[1:]) for piece in pair]
     return "".join(spelled)
