@@ -183,8 +183,9 @@ def test_a_long_function_is_formatted_in_parts_and_an_edit_formats_one_part_agai
     """A step holding a 5 MB cell is one function: cut inside, an edit of one statement formats about LONG_BODY
     characters again, not the whole step."""
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
-    body = "".join(f"    value_{i} = compute(value_{i - 1}, scale={i})\n" for i in range(1, 6000))
-    source = f"def step(compute):\n    value_0 = 0\n{body}    return value_5999\n"
+    # ``**options``: no plain statement (plain_lines), so black formats every part
+    body = "".join(f"    value_{i} = compute(value_{i - 1}, scale={i}, **options)\n" for i in range(1, 5000))
+    source = f"def step(compute, options):\n    value_0 = 0\n{body}    return value_4999\n"
     pieces = pieces_of(source, MODE)
     assert len(pieces) == len(source) // piecewise_black.LONG_BODY + 1 > 2
     assert all(piece.opener == "def _():\n" for piece in pieces[1:])
@@ -193,9 +194,61 @@ def test_a_long_function_is_formatted_in_parts_and_an_edit_formats_one_part_agai
     monkeypatch.setattr(black, "format_str", lambda text, **kw: formatted.append(text) or real(text, **kw))
     assert render.format_black(source, MODE) == real(source, mode=MODE)
     assert len(formatted) == len(pieces)
-    edited = source.replace("scale=5000)", "scale=5000 )")
+    edited = source.replace("scale=4000,", "scale=4000 ,")
     assert render.format_black(edited, MODE) == real(edited, mode=MODE)
-    assert len(formatted) == len(pieces) + 1 and "scale=5000 )" in formatted[-1]
+    assert len(formatted) == len(pieces) + 1 and "scale=4000 ," in formatted[-1]
+
+
+def test_the_parts_of_plain_statements_of_a_long_function_are_not_formatted(tmp_path, monkeypatch) -> None:
+    """A cell of ordinary statements already written as black writes them: black formats the function's first
+    part, which holds its signature, and the last, which holds its ``return``, and none of the others
+    (plain_lines); the output is black's."""
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    body = "".join(f"    value_{i} = compute(value_{i - 1}, scale={i})  # step {i}\n" for i in range(1, 6000))
+    source = f"def step(compute):\n    value_0 = 0\n{body}    return value_5999\n"
+    pieces = pieces_of(source, MODE)
+    assert len(pieces) > 2
+    formatted: list[str] = []
+    real = black.format_str
+    monkeypatch.setattr(black, "format_str", lambda text, **kw: formatted.append(text) or real(text, **kw))
+    assert render.format_black(source, MODE) == real(source, mode=MODE)
+    assert formatted == [formatted_input(pieces[0]), formatted_input(pieces[-1])]
+
+
+PLAIN_STATEMENTS = ["x = f(a, b=-1)  # why", "y = x.y[0] if x not in z else None", "total += 1.5e-3", "print(*args)"]
+
+
+@settings(max_examples=max(EXAMPLES // 3, 30), deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(BODY_STATEMENTS + PLAIN_STATEMENTS * 4), st.sampled_from(BODY_SEPARATORS)),
+        min_size=2,
+        max_size=30,
+    ),
+    st.integers(1, 200),
+)
+def test_a_long_function_with_plain_parts_is_black_of_the_whole(tmp_path_factory, statements, long_body: int) -> None:
+    """render.format_black, where parts made of plain statements skip black, against black on the whole."""
+    body = "".join(
+        "\n".join("    " + line if line else line for line in statement.split("\n")) + separator
+        for statement, separator in statements
+    )
+    source = "def step(cfg):\n" + body
+    try:
+        whole = _black(source)
+    except black.InvalidInput:
+        return
+    saved, piecewise_black.LONG_BODY = piecewise_black.LONG_BODY, long_body
+    cache = os.environ.get("JUPYTERLAB_PROMOTE_CACHE_DIR")
+    os.environ["JUPYTERLAB_PROMOTE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        assert render.format_black(source, MODE) == whole
+    finally:
+        piecewise_black.LONG_BODY = saved
+        if cache is None:
+            os.environ.pop("JUPYTERLAB_PROMOTE_CACHE_DIR")
+        else:
+            os.environ["JUPYTERLAB_PROMOTE_CACHE_DIR"] = cache
 
 
 def test_a_promoted_module_is_cut_before_each_definition_and_its_provenance_comment() -> None:

@@ -19,7 +19,14 @@ from .black_output import is_black_output
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
 from .lint import mark_author_lint
-from .piecewise_black import formatted_input, join_pieces, pieces_of, reformat_pieces
+from .piecewise_black import (
+    Piece,
+    formatted_input,
+    join_pieces,
+    pieces_of,
+    reformat_pieces,
+)
+from .plain_lines import is_plain_body
 
 
 def _bytecode_cache():
@@ -203,7 +210,10 @@ def format_black(source: str, mode) -> str:
     cut = pieces_of(source, mode)
     pieces = [formatted_input(piece) for piece in cut]
     key = mode_key(mode)
-    formatted = [piece if is_black_output(piece, key) else remembered(piece, key, _black_in_mode) for piece in pieces]
+    formatted = [
+        piece if _is_known_output(part, piece, key, mode) else remembered(piece, key, _black_in_mode)
+        for part, piece in zip(cut, pieces)
+    ]
     missing = [index for index, text in enumerate(formatted) if text is None]
     if missing:
         texts = [pieces[index] for index in missing]
@@ -212,6 +222,12 @@ def format_black(source: str, mode) -> str:
             formatted[index] = text
             remember(pieces[index], key, _black_in_mode, text)
     return join_pieces(cut, formatted)
+
+
+def _is_known_output(part: Piece, text: str, key: str, mode) -> bool:
+    """Whether black is known to return ``text`` (formatted_input of ``part``) as it is: a template's recorded
+    definition, or a long function's later part made of plain statements (plain_lines)."""
+    return is_black_output(text, key) or bool(part.opener) and is_plain_body(part.text, mode.line_length)
 
 
 def _black_piece(mode):
