@@ -48,6 +48,8 @@ class NodeIndex:
         """The nodes that are instances of ``kinds``, in walk order (isinstance, so ``ast.expr`` works too).
 
         Shared with every caller: read it, never change it."""
+        if len(kinds) == 1 and kinds[0] in _CONCRETE:  # most questions: one node class without subclasses
+            return self._buckets.get(kinds[0], ())
         present = _node_types(kinds).intersection(self._buckets)
         if len(present) <= 1:
             return self._buckets[next(iter(present))] if present else ()
@@ -68,6 +70,13 @@ class NodeIndex:
 
 
 _NODE_TYPES: dict[tuple[type, ...], frozenset[type]] = {}
+# The node classes no other class derives from (ast.Call, ast.Name...): their bucket is the whole answer. Also
+# ast.Constant: its subclasses (ast.Num, ast.Str...) are deprecated names whose instances are Constants.
+_CONCRETE = frozenset(
+    kind
+    for kind in vars(ast).values()
+    if isinstance(kind, type) and issubclass(kind, ast.AST) and not kind.__subclasses__()
+) | {ast.Constant}
 
 
 def _node_types(kinds: tuple[type, ...]) -> frozenset[type]:

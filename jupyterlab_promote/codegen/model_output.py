@@ -91,7 +91,9 @@ _MODULE_BASES = {"Module", "LightningModule"}
 def _built_from_notebook_classes(plan: Plan, step, classes: set[str] | None = None) -> set[str]:
     """Names the step binds by calling a class the notebook defines (``net = Net()``, ``m = MLP(...).to(d)``)."""
     classes = set(notebook_classes(plan)) if classes is None else classes
-    built = set()
+    built: set[str] = set()
+    if not classes:
+        return built
     for placed in step.body:
         node = placed.stmt.node
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
