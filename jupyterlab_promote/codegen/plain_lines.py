@@ -6,8 +6,8 @@ about 100 KB, each formatted as the body of a ``def _():``. black reads such a p
 is its input. This module recognises that case, and only that, from the text alone:
 
 - every line is blank, or indented by exactly four spaces and holds one whole statement (brackets closed on the
-  line, no backslash, no semicolon) or a comment, at most ``line_length`` characters, ASCII only (black measures
-  width per character); no two blank lines in a row, none first or last;
+  line, no backslash, no semicolon) or a comment, at most ``line_length`` characters, printable ASCII only (black
+  measures width per character); no two blank lines in a row, none first or last;
 - the statement is an assignment, an augmented assignment or an expression that is no lone string: names,
   keywords among ``and or not in is if else None True False``, decimal numbers as black writes them (``0.5``,
   ``1e-3``), double-quoted strings without a backslash or prefix, calls, subscripts, attributes, list displays,
@@ -35,7 +35,8 @@ _TOKEN = re.compile(
     r")"
 )
 _COMMENT = re.compile(r"# .*\S")
-_UNSUPPORTED = re.compile(r"[^ -~]|\*\*|[:;\\{}@'`$?]")  # in the code, outside its comment (_code_part)
+_UNSUPPORTED = re.compile(r"\*\*|[:;\\{}@'`$?]")  # in the code, outside its comment (_code_part)
+_CONTROL = re.compile(r"[^ -~\n]")  # a tab, a form feed, a carriage return, in code or comment
 _INDENT = "    "
 
 _BINARY_WORDS = frozenset({"and", "or", "in", "is", "if", "else"})
@@ -50,7 +51,7 @@ _START, _OPEN, _CLOSE, _COMMA, _DOT, _OPERATOR, _UNARY, _NOT, _NOT_IN, _KEYWORD_
 def is_plain_body(text: str, line_length: int) -> bool:
     """Whether black, formatting ``def _():\\n`` + ``text`` with lines of ``line_length``, returns it unchanged,
     by the rules above (False says nothing: black decides)."""
-    if not text.endswith("\n") or not text.isascii():
+    if not text.endswith("\n") or not text.isascii() or _CONTROL.search(text):
         return False
     lines = text[:-1].split("\n")
     if not lines[0] or not lines[-1]:
