@@ -101,5 +101,12 @@ def diagnostic(
     )
 
 
+def quoted(code: str, longest: int = 60) -> str:
+    """The notebook's code as a message quotes it: one line, cut with "…" past ``longest`` characters (a
+    parameter can be a literal of megabytes)."""
+    line = " ".join(code.split()) if "\n" in code else code
+    return line if len(line) <= longest else line[: longest - 1] + "…"
+
+
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)

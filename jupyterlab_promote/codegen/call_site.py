@@ -11,10 +11,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ..analysis.diagnostics import quoted
 from ..stages.plan import Plan, Step
 from .call_scopes import Resolve, scopes
-
-_LONGEST = 60  # characters of a call or loop header quoted in the README
 
 
 def unread_call(plan: Plan, model: str) -> str:
@@ -47,25 +46,21 @@ def _calls_model(call: ast.Call, model: str, resolve: Resolve) -> bool:
 
 
 def _why(plan: Plan, step: Step, call: ast.Call, loop: ast.For | None, resolve: Resolve) -> str:
-    quoted = f"`{_short(ast.unparse(call))}`{_where(plan, call)}"
+    the_call = f"`{quoted(ast.unparse(call))}`{_where(plan, call)}"
     if loop is None:
-        return f"{quoted} is not inside a loop over batches"
-    header = f"`for {_short(ast.unparse(loop.target))} in {_short(ast.unparse(loop.iter))}`"
+        return f"{the_call} is not inside a loop over batches"
+    header = f"`for {quoted(ast.unparse(loop.target))} in {quoted(ast.unparse(loop.iter))}`"
     source = loop.iter
     while isinstance(source, ast.Call) and source.args and _name(source.func) in ("enumerate", "tqdm"):
         source = source.args[0]
     saved = {name for s in plan.steps for name in s.outputs}
     if isinstance(source, ast.Name) and resolve(source.id) in saved:
-        return f"{quoted} takes something besides the batch that {header} draws, or changes it under a condition"
-    return f"{quoted} runs on data its loop builds itself ({header}), not on batches of a data loader a stage saves"
+        return f"{the_call} takes something besides the batch that {header} draws, or changes it under a condition"
+    return f"{the_call} runs on data its loop builds itself ({header}), not on batches of a data loader a stage saves"
 
 
 def _name(func: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= _LONGEST else text[: _LONGEST - 1] + "…"
 
 
 def _where(plan: Plan, node: ast.AST) -> str:

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Mapping
 
-from ..analysis.diagnostics import Diagnostic, diagnostic
+from ..analysis.diagnostics import Diagnostic, diagnostic, quoted
 from ..errors import UsageError
 from ..stages.plan import Parameter, Plan, package_name
 
@@ -40,6 +40,19 @@ def _supported(value: object) -> bool:
     if isinstance(value, dict):
         return all(isinstance(key, str) and _supported(item) for key, item in value.items())
     return False
+
+
+def _unsupported_kind(value: object) -> str:
+    """What makes ``value`` no configurable parameter, in words: its own type, or the first part that is not."""
+    if isinstance(value, dict) and not all(isinstance(key, str) for key in value):
+        key = next(key for key in value if not isinstance(key, str))
+        return f"a dict with a key that is no text ({quoted(repr(key), 20)})"
+    if isinstance(value, (list, tuple, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        inner = next((item for item in items if not _supported(item)), None)
+        if inner is not None:
+            return f"a {type(value).__name__} holding {_unsupported_kind(inner)}"
+    return f"a {type(value).__name__} value" if not isinstance(value, float) else f"the float {value!r}"
 
 
 def _parameter_error(plan: Plan, parameter: Parameter, message: str) -> Diagnostic:
@@ -84,8 +97,9 @@ def plan_problems(plan: Plan) -> list[Diagnostic]:
                 _parameter_error(
                     plan,
                     parameter,
-                    f"parameter {parameter.name} = {parameter.source}: a {type(parameter.value).__name__} value cannot"
-                    " be written to config.yaml or given as a flag; use a number, text, a list or a dict",
+                    f"parameter {parameter.name} = {quoted(parameter.source)}: {_unsupported_kind(parameter.value)}"
+                    " cannot be written to config.yaml or given as a flag; use a number, text, a list or a dict with"
+                    " text keys",
                 )
             )
         if (other := flags.setdefault(parameter.flag, parameter)) is not parameter:
