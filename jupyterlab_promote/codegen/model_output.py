@@ -41,8 +41,8 @@ def _fitted_in_train(plan: Plan) -> set[str]:
         if step.role != "train":
             continue
         for placed in step.body:
-            for node in ast.walk(placed.stmt.node):
-                func = node.func if isinstance(node, ast.Call) else None
+            for call in placed.stmt.index.of(ast.Call):
+                func = call.func
                 if isinstance(func, ast.Attribute) and func.attr in _FITS and isinstance(func.value, ast.Name):
                     fitted.add(func.value.id)
     return fitted

@@ -168,7 +168,7 @@ def _rewrite_statements(
     ``nodes`` its nodes (a statement holding a large literal has a million: never walked here)."""
     # The innermost function around each node: fabric.setup rebinds the model there.
     enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    for function in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
+    for function in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef) if options.fabric else ():
         enclosing.update({id(n): function for n in ast.walk(function) if n is not function})
     # The statement itself first (never dropped here: only_child is False), then every nested block.
     blocks = [(top[0], [top[1]])] + [
