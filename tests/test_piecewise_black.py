@@ -215,6 +215,19 @@ def test_the_parts_of_plain_statements_of_a_long_function_are_not_formatted(tmp_
     assert formatted == [formatted_input(pieces[0]), formatted_input(pieces[-1])]
 
 
+def test_under_another_year_s_black_the_plain_parts_are_formatted(tmp_path, monkeypatch) -> None:
+    """plain_lines holds to the black release the tests ran with: under another year's, black formats every part."""
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(render, "black_release", lambda: "27.1.0")
+    body = "".join(f"    value_{i} = compute(value_{i - 1}, scale={i})\n" for i in range(1, 6000))
+    source = f"def step(compute):\n    value_0 = 0\n{body}    return value_5999\n"
+    formatted: list[str] = []
+    real = black.format_str
+    monkeypatch.setattr(black, "format_str", lambda text, **kw: formatted.append(text) or real(text, **kw))
+    assert render.format_black(source, MODE) == real(source, mode=MODE)
+    assert len(formatted) == len(pieces_of(source, MODE)) > 2
+
+
 PLAIN_STATEMENTS = ["x = f(a, b=-1)  # why", "y = x.y[0] if x not in z else None", "total += 1.5e-3", "print(*args)"]
 
 

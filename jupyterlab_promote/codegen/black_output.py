@@ -37,7 +37,7 @@ def _recorded() -> tuple[str, str, frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
-def _black_release() -> str:
+def black_release() -> str:
     """The installed black's release, read without importing black (a promotion from the format cache needs none)."""
     try:
         return metadata.version("black")
@@ -49,4 +49,4 @@ def is_black_output(text: str, mode_key: str) -> bool:
     """Whether the installed black, under the Mode ``mode_key`` (black_workers.mode_key), returns ``text`` as it is,
     by the record of the templates' static definitions."""
     release, mode, definitions = _recorded()
-    return release == _black_release() and mode == mode_key and text_digest(text) in definitions
+    return release == black_release() and mode == mode_key and text_digest(text) in definitions

@@ -17,7 +17,9 @@ is its input. This module recognises that case, and only that, from the text alo
   keywords; none inside brackets, around ``.``, after a unary operator or ``*`` that unpacks an argument, around a
   keyword argument's ``=``; one after a comma; two before an inline ``# comment``.
 
-Anything else is black's to format. ``tests/test_plain_lines.py`` holds the recognised texts to black's output.
+Anything else is black's to format. ``tests/test_plain_lines.py`` holds the recognised texts to black's output, under
+the black release it runs with; under another year's release (``BLACK_YEARS``: black changes its stable style only
+in a year's first release) black decides.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _TOKEN = re.compile(
 )
 _COMMENT = re.compile(r"# .*\S")
 _UNSUPPORTED = re.compile(r"\*\*|[:;\\{}@'`$?]")  # in the code, outside its comment (_code_part)
+BLACK_YEARS = ("26",)  # black releases whose stable style the tests held these rules to
 _CONTROL = re.compile(r"[^ -~\n]")  # a tab, a form feed, a carriage return, in code or comment
 _INDENT = "    "
 

@@ -15,7 +15,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from .black_output import is_black_output
+from .black_output import black_release, is_black_output
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
 from .lint import mark_author_lint
@@ -26,7 +26,7 @@ from .piecewise_black import (
     pieces_of,
     reformat_pieces,
 )
-from .plain_lines import is_plain_body
+from .plain_lines import BLACK_YEARS, is_plain_body
 
 
 def _bytecode_cache():
@@ -227,7 +227,13 @@ def format_black(source: str, mode) -> str:
 def _is_known_output(part: Piece, text: str, key: str, mode) -> bool:
     """Whether black is known to return ``text`` (formatted_input of ``part``) as it is: a template's recorded
     definition, or a long function's later part made of plain statements (plain_lines)."""
-    return is_black_output(text, key) or bool(part.opener) and is_plain_body(part.text, mode.line_length)
+    if is_black_output(text, key):
+        return True
+    return (
+        bool(part.opener)
+        and black_release().split(".")[0] in BLACK_YEARS
+        and is_plain_body(part.text, mode.line_length)
+    )
 
 
 def _black_piece(mode):
