@@ -19,8 +19,8 @@ from .analysis.cells import cyclic_gc_paused
 from .analysis.diagnostics import Diagnostic, Severity
 from .codegen import GeneratedProject, generate
 from .codegen.fingerprint import generation_key
+from .codegen.formatting_estimate import formatting_estimate
 from .codegen.mlops import mlops_summary
-from .codegen.project import formatting_estimate
 from .codegen.render import toml_value
 from .codegen.ruff_limits import LintTooCostlyError
 from .codegen.validate import check_package_name, file_problems, plan_problems

@@ -14,7 +14,7 @@ import pytest
 
 from jupyterlab_promote import api
 from jupyterlab_promote.analysis import syntax_index
-from jupyterlab_promote.codegen.project import formatting_estimate
+from jupyterlab_promote.codegen.formatting_estimate import formatting_estimate
 
 BASE = [
     (["parameters"], "lr = 0.1\nepochs = 2"),
@@ -53,14 +53,21 @@ def test_a_cell_of_20000_statements_analyses(tmp_path: Path) -> None:
     assert len(data.names.statements) == 20_000 and "v19999" in data.names.binds
 
 
-def test_a_megabyte_cell_analyses(tmp_path: Path) -> None:
-    line = "total = total + 1.0  # padding to make the cell large\n"
+def test_a_megabyte_cell_analyses(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "1")
+    line = "total = total + 1.0 ** 2  # padding to make the cell large\n"
     body = "total = 0.0\n" + line * (2**20 // len(line))
     plan = api.analyze(write(tmp_path / "big.ipynb", [*BASE, (["promote:data"], body)]))
     assert plan.ok
     # promotion will wait on black: the progress line says how long (a small notebook says nothing)
-    assert formatting_estimate(plan).startswith("black formats 1.0 MB of code: about ")
+    assert formatting_estimate(plan).startswith("black formats 1.0 MB of code: about 7 s")
     assert formatting_estimate(api.analyze(write(tmp_path / "small.ipynb", BASE))) is None
+    # the same megabyte written as black writes it: plain statements (plain_lines) skip black, nothing to wait for
+    plain = api.analyze(write(tmp_path / "plain.ipynb", [*BASE, (["promote:data"], body.replace(" ** 2", ""))]))
+    assert formatting_estimate(plain) is None
+    # in two worker processes, half the time
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "2")
+    assert formatting_estimate(plan) is None  # 3.5 s: not worth a word
 
 
 def test_ten_thousand_cells_analyse(tmp_path: Path) -> None:

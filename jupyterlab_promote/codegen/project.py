@@ -219,22 +219,6 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
 
 
-# black's pace on notebook code, first formatting, one definition at a time (benchmarks/README.md: 5 MB of
-# statements, 25 s of black; 10,000 cells, 6 s)
-_BLACK_BYTES_PER_SECOND = 150_000
-
-
-def formatting_estimate(plan: Plan) -> str | None:
-    """What to tell a user about to wait on black: the promoted code's size and a first formatting's time, when
-    that is over a few seconds; None otherwise. Stored literals (stages/literals.py) are not formatted."""
-    stored = sum(len(s.text) for found in plan.literals.values() for _, s in found)
-    size = sum(len(c.plain.code) for c in plan.cells if c.promoted and c.plain) - stored
-    seconds = size / _BLACK_BYTES_PER_SECOND
-    if seconds < 5:
-        return None
-    return f"black formats {size / 2**20:.1f} MB of code: about {seconds:.0f} s the first time"
-
-
 def _literal_files(plan: Plan, src: str, modules: dict[str, str]) -> dict[str, str]:
     """The literals the modules load (stages/literals.py), and their loader; none when no module loads one."""
     stored = {s.file: s.text for found in plan.literals.values() for _, s in found}
