@@ -199,6 +199,24 @@ def test_same_notebook_same_bytes_and_file_names_follow_content(tmp_path: Path) 
     assert table_names.isdisjoint(names)  # new data, new name: the code that reads it changes too
 
 
+def test_a_literal_handed_to_a_call_is_named_after_what_the_call_binds(tmp_path: Path) -> None:
+    """``frame = np.array([...], dtype=...)`` stores ``frame-<hash>.json``, as ``frame = [...]`` would, and so do a
+    keyword argument and an argument of a call among the arguments; a literal in an operand stays ``literal-<hash>``."""
+    first, second, third, fourth = (TABLE.replace("[", f"[{n}, ", 1) for n in (1, 2, 3, 4))
+    cells = [
+        ("import numpy as np\nscale = 2.0", ["parameters"]),
+        (
+            f"frame = np.array({first}, dtype=float)\nnamed = dict(pairs={second})\nweights = sorted(list({third}))\n"
+            f"shifted = np.array({fourth}) + 1",
+            ["promote:data"],
+        ),
+        ("total = len(frame) + sum(weights) * scale + len(named) + len(shifted)", ["promote:evaluate"]),
+    ]
+    result = api.promote(write_notebook(tmp_path / "calls.ipynb", cells), tmp_path / "out", commit=False)
+    stems = sorted(p.name.split("-")[0] for p in (result.output / "src/calls/literals").glob("*-*"))
+    assert stems == ["frame", "literal", "named", "weights"]
+
+
 @pytest.mark.skipif(not (CCDS / "ccds.json").is_file(), reason=CCDS_MISSING)
 def test_stored_literals_move_with_the_package_into_a_template(tmp_path: Path) -> None:
     pytest.importorskip("ccds", reason="cookiecutter-data-science (the `ccds` package) is not installed")

@@ -70,18 +70,18 @@ def _stored_in(
 
     anchored = paths.literals if paths else {}
     found: list[tuple[ast.expr, StoredLiteral]] = []
-    todo: list[tuple[ast.AST, ast.AST | None]] = [(statement, None)]
+    todo: list[tuple[ast.AST, ast.AST | None, str]] = [(statement, None, "literal")]
     while todo:
-        node, parent = todo.pop()
+        node, parent, name = todo.pop()
         if size(node) < LIMIT or isinstance(node, _OPAQUE) or _is_annotation(node, parent):
             continue
         if isinstance(node, _CONTAINERS):
             if isinstance(parent, ast.Expr):
                 continue  # a docstring, or a value only displayed: the statement is no code to keep
-            if not _anchors_inside(node, anchored) and (stored := _stored(node, lines, _bound_name(node, parent))):
+            if not _anchors_inside(node, anchored) and (stored := _stored(node, lines, name)):
                 found.append((node, stored))
                 continue
-        todo.extend((child, node) for child in ast.iter_child_nodes(node))
+        todo.extend((child, node, _name_for(child, node, name)) for child in ast.iter_child_nodes(node))
     return sorted(found, key=lambda pair: (pair[0].lineno, pair[0].col_offset))
 
 
@@ -94,11 +94,15 @@ def _anchors_inside(node: ast.AST, anchored: dict) -> bool:
     return bool(anchored) and any(id(inner) in anchored for inner in ast.walk(node))
 
 
-def _bound_name(node: ast.AST, parent: ast.AST | None) -> str:
-    if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        if isinstance(targets[-1], ast.Name):
-            return re.sub(r"[^A-Za-z0-9_]", "_", targets[-1].id)
+def _name_for(child: ast.AST, node: ast.AST, name: str) -> str:
+    """What a literal at ``child`` is named after: the target of ``NAME = [...]``, also when the literal is an
+    argument of the call that is the value, or of a call among those arguments (``frame = pd.DataFrame([...],
+    columns=...)``, ``x = torch.tensor(np.array([...]))``); else "literal"."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and child is node.value:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return re.sub(r"[^A-Za-z0-9_]", "_", targets[-1].id) if isinstance(targets[-1], ast.Name) else "literal"
+    if isinstance(node, (ast.Call, ast.keyword)) and child is not getattr(node, "func", None):
+        return name  # an argument of the value's call, or a keyword argument's value
     return "literal"
 
 
