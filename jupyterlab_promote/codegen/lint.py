@@ -16,6 +16,7 @@ author wrote inside a step (``try: import scipy``) stays the author's.
 
 from __future__ import annotations
 
+import ast
 import json
 
 from .ruff_limits import run_within_limits
@@ -67,6 +68,8 @@ def mark_author_lint(source: str) -> str:
                 break
         lines[number - 1] = text + mark
     marked = "\n".join(lines)
+    if codes.keys() <= one_statement_lines(source):
+        return marked  # every mark after a whole statement (black wrote no ``;``): no line ends inside a string
     # A comment that changed the code (a line ending inside a string) is dropped: keep the source unmarked.
     # Code objects compare their constants, names and positions: a comment at a line's end changes none of them.
     try:
@@ -76,3 +79,20 @@ def mark_author_lint(source: str) -> str:
     except SyntaxError:
         same = False
     return marked if same else source
+
+
+def one_statement_lines(source: str) -> set[int]:
+    """Lines that hold one whole simple statement (no block, no docstring-like string), by the parser: in black's
+    output, nothing else is on such a line, so a comment at its end changes no code."""
+    found: set[int] = set()
+    todo: list[ast.AST] = list(ast.parse(source).body)
+    while todo:
+        node = todo.pop()
+        blocks = [getattr(node, name, None) for name in ("body", "orelse", "finalbody", "handlers", "cases")]
+        if not any(blocks):
+            is_text = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            if node.lineno == node.end_lineno and not is_text:
+                found.add(node.lineno)
+            continue
+        todo.extend(child for block in blocks if isinstance(block, list) for child in block)
+    return found

@@ -18,7 +18,7 @@ from pathlib import Path
 from .black_output import black_release, is_black_output
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
-from .lint import mark_author_lint
+from .lint import mark_author_lint, one_statement_lines
 from .piecewise_black import (
     Piece,
     formatted_input,
@@ -281,26 +281,8 @@ def _lines_black_would_change(before: str, after: str) -> list[tuple[int, int]]:
         number for number, (old, new) in enumerate(zip(before.split("\n"), after.split("\n")), start=1) if old != new
     ]
     lines, limit = after.split("\n"), project_mode().line_length
-    kept = _simple_one_line_statements(after)
+    kept = one_statement_lines(after)
     return [(n, n) for n in changed if n not in kept or str_width(lines[n - 1]) > limit]
-
-
-def _simple_one_line_statements(source: str) -> set[int]:
-    """Lines that hold one whole simple statement (no block, no docstring-like string), by the parser."""
-    import ast
-
-    found: set[int] = set()
-    todo: list[ast.AST] = list(ast.parse(source).body)
-    while todo:
-        node = todo.pop()
-        blocks = [getattr(node, name, None) for name in ("body", "orelse", "finalbody", "handlers", "cases")]
-        if not any(blocks):
-            is_text = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            if node.lineno == node.end_lineno and not is_text:
-                found.add(node.lineno)
-            continue
-        todo.extend(child for block in blocks if isinstance(block, list) for child in block)
-    return found
 
 
 def yaml_value(value: object) -> str:
