@@ -25,7 +25,7 @@ from .lightning import (
 )
 from .mode import RenderMode, Runtime
 from .model_output import find_model
-from .render import names_tuple
+from .render import black_string, call_statement, list_statement, names_tuple
 from .settings import settings_function
 from .statements import RenderOptions, render
 
@@ -84,6 +84,14 @@ def _render_group(placed: list[Placed], options: RenderOptions, overrides: dict[
     return "\n".join(chunks)
 
 
+def _state_update(step_function: str, arguments: list[str]) -> str:
+    """``state.update(step(arguments))`` in run_steps, as black writes it (it splits the outer call first)."""
+    step_call = call_statement(step_function, arguments, 2)
+    if "\n" not in step_call:
+        return call_statement("state.update", [step_call.strip()], 1)
+    return f"    state.update(\n{step_call}\n    )"
+
+
 def _literal_calls(plan: Plan) -> dict[int, list[tuple[ast.expr, str]]]:
     """id(statement) → its stored literals, each with the call that reads it back."""
     return {
@@ -131,7 +139,7 @@ def _signature(plan: Plan, step: Step, fabric: bool) -> str:
     if step.inputs:
         head.append("*")
         head.extend(step.inputs)
-    return f"def {plan.names.step_function(step.name)}({', '.join(head)}) -> dict[str, Any]:"
+    return call_statement(f"def {plan.names.step_function(step.name)}", head, 0, " -> dict[str, Any]:")
 
 
 def _docstring(plan: Plan, step: Step) -> str:
@@ -163,7 +171,7 @@ def step_function(
     # A name defined nowhere that this step also assigns is local here: its placeholder must be too.
     bound = {n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds}
     for name in sorted(set(plan.undefined) & bound):
-        lines.append("    " + _undefined_placeholder(plan, name))
+        lines.append(_undefined_placeholder(plan, name, 1))
     anchors = plan.paths.literals if plan.paths else None
     trainers = plan.paths.trainers if plan.paths else None
     options = RenderOptions(
@@ -192,8 +200,8 @@ def step_function(
     if step.role == "preprocess" and outputs:
         # Fitted transforms and prepared data, kept for batch inference and for inspection.
         lines.append(f'    return save_outputs(cfg, "{step.name}", {{{items}}})')
-    else:
-        lines.append(f"    return {{{items}}}")
+    else:  # as black writes it, so that black confirms it in one pass
+        lines.append(list_statement("return ", [f'"{key}": {value}' for key, value in outputs.items()], 1, "", "{}"))
     return "\n".join(lines)
 
 
@@ -230,7 +238,7 @@ def run_function(plan: Plan, mode: RenderMode) -> str:
             arguments.append(f"**prepare_loaders(cfg, fabric, {{{inputs}}})")
         else:
             arguments += [f'{name}=state["{name}"]' for name in step.inputs]
-        lines.append(f"    state.update({names.step_function(step.name)}({', '.join(arguments)}))")
+        lines.append(_state_update(names.step_function(step.name), arguments))
         lines.append(f'    if until == "{step.name}":')
         lines.append("        return state")
     if kind.torch and model_output:
@@ -240,11 +248,11 @@ def run_function(plan: Plan, mode: RenderMode) -> str:
     return "\n".join(lines)
 
 
-def _undefined_placeholder(plan: Plan, name: str) -> str:
+def _undefined_placeholder(plan: Plan, name: str, depth: int = 0) -> str:
     """``name = Undefined(...)``: reaching it raises NameError naming the cell that used it."""
     cell, line = min(plan.undefined[name], key=lambda use: use[0])  # the first use in the notebook
     where = f"{plan.notebook.name}, cell {cell}, line {line}"  # never a path: output must not depend on where it ran
-    return f"{name} = Undefined({name!r}, {where!r})"
+    return call_statement(f"{name} = Undefined", [black_string(name), black_string(where)], depth)
 
 
 def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:

@@ -15,7 +15,7 @@ import re
 from ..stages.plan import Plan
 from .mlops import Stage, cli_flags, stage_name, train_step_name
 from .mode import Runtime
-from .render import format_python, render
+from .render import black_string, call_statement, format_python, list_statement, render
 
 # Devices per node and nodes of deploy/slurm.sbatch (--ntasks-per-node equals the devices, as Lightning expects).
 SLURM_DEVICES = 4
@@ -39,11 +39,11 @@ def operate_modules(plan: Plan, text_column: str | None) -> dict[str, str]:
 
 def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict]]:
     """(steps, pipeline inputs) of deploy/kubeflow.py: a step per stage, after the stages it reads."""
-    flags = {p.name: (p.flag, _KFP_TYPES.get(p.type_name), repr(p.value)) for p in plan.parameters}
+    flags = {p.name: (p.flag, _KFP_TYPES.get(p.type_name), _default(p.value)) for p in plan.parameters}
     defaults = {
         "trials": ("int", "20"),
-        "final_data": ("str", repr("train+val")),
-        "tracking_uri": ("str", repr("sqlite:///mlflow.db")),
+        "final_data": ("str", black_string("train+val")),
+        "tracking_uri": ("str", black_string("sqlite:///mlflow.db")),
     }
     for item in cli_flags(plan):
         if item["name"] in defaults:
@@ -61,25 +61,51 @@ def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict
                 params.append({"name": key, "flag": flag, "type": kind})
                 used[key] = {"name": key, "type": kind, "default": default}
         function = _identifier(stage.name)
+        reads = [
+            {
+                "argument": f"{_identifier(read)}_artifacts",
+                "folder": by_name[read].folder,
+                "task": f"{_identifier(read)}_task",
+            }
+            for read in stage.reads
+        ]
         steps.append(
             {
                 "name": stage.name,
                 "help": stage.help,
-                "folder": stage.folder,
                 "function": function,
                 "task": f"{function}_task",
                 "params": params,
-                "reads": [
-                    {
-                        "argument": f"{_identifier(read)}_artifacts",
-                        "folder": by_name[read].folder,
-                        "task": f"{_identifier(read)}_task",
-                    }
-                    for read in stage.reads
-                ],
+                "reads": reads,
+                "container": _container_arguments(stage, reads, params),
             }
         )
     return steps, sorted(used.values(), key=lambda p: p["name"])
+
+
+def _default(value: object) -> str:
+    return black_string(value) if isinstance(value, str) else repr(value)
+
+
+def _container_arguments(stage: Stage, reads: list[dict], params: list[dict]) -> str:
+    """The ``command=`` and ``args=`` lines of a stage's ContainerSpec, as black writes them (black then confirms
+    them in one pass: a list of a dozen flags no longer fits on a line)."""
+    script = ("_script", [_json(stage.name), _json(stage.folder), _json([read["folder"] for read in reads])])
+    command = list_statement("command=", ['"sh"', '"-c"', script, _json(stage.name)], 2, ",")
+    flags = [text for p in params for text in (_json(p["flag"]), p["name"])]
+    arguments = [f"{read['argument']}.path" for read in reads] + ["stage_output.path", *flags]
+    return command + "\n" + list_statement("args=", arguments, 2, ",")
+
+
+def pipeline_decorator(package_dashed: str, description: str) -> str:
+    return call_statement("@dsl.pipeline", [f"name={_json(package_dashed)}", f"description={_json(description)}"], 0)
+
+
+def _json(value: object) -> str:
+    """A string (or list of strings) as the template's ``tojson`` writes it, so the module reads as it did."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    return str(htmlsafe_json_dumps(value))
 
 
 def _identifier(name: str) -> str:
@@ -99,6 +125,9 @@ def operate_context(plan: Plan, kind: Runtime, stages: list[Stage], notebook_dir
         package=package,
         package_dashed=package.replace("_", "-"),
         description=f"Pipeline promoted from the notebook {plan.notebook.name}.",
+        pipeline_decorator=pipeline_decorator(
+            package.replace("_", "-"), f"Pipeline promoted from the notebook {plan.notebook.name}."
+        ),
         torch=kind.torch,
         train_stage=train_stage,
         until_train=until_train,

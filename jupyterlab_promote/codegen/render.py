@@ -94,19 +94,48 @@ def names_dict(names: dict[str, str], depth: int = 0) -> str:
     )
 
 
-def call_statement(callee: str, arguments: list[str], depth: int) -> str:
+def call_statement(callee: str, arguments: list[str], depth: int, tail: str = "") -> str:
     """``callee(arguments)`` as black writes a call statement: on one line when it fits, else the arguments on a
     line of their own when they fit there or are one, else one a line with a trailing comma. Where black would
     choose otherwise (wide East Asian letters count twice for it), it rewrites the statement as it would have
-    anyway: this never adds a trailing comma black would not write, which would stay (black keeps one it finds)."""
+    anyway: this never adds a trailing comma black would not write, which would stay (black keeps one it finds).
+    ``tail``: what follows the closing parenthesis on its line (the comma of an item in a list black split)."""
     pad = "    " * depth
-    line = f"{pad}{callee}({', '.join(arguments)})"
+    line = f"{pad}{callee}({', '.join(arguments)}){tail}"
     if len(line) <= LINE_LENGTH:
         return line
     inner = f"{pad}    {', '.join(arguments)}"
     if len(inner) <= LINE_LENGTH or len(arguments) == 1:
-        return f"{pad}{callee}(\n{inner}\n{pad})"
-    return f"{pad}{callee}(\n" + "".join(f"{pad}    {argument},\n" for argument in arguments) + f"{pad})"
+        return f"{pad}{callee}(\n{inner}\n{pad}){tail}"
+    return f"{pad}{callee}(\n" + "".join(f"{pad}    {argument},\n" for argument in arguments) + f"{pad}){tail}"
+
+
+def list_statement(
+    head: str, items: list[str | tuple[str, list[str]]], depth: int, tail: str = "", brackets: str = "[]"
+) -> str:
+    """``head[items]tail`` as black writes it: on one line when it fits, else one item a line with a trailing
+    comma (black splits a list or dict display it must split at every item). An item ``(callee, arguments)`` is
+    a call, written as :func:`call_statement` writes it when its line is too long. ``brackets``: ``"{}"`` for a
+    dict display (items ``'"key": value'``)."""
+    pad = "    " * depth
+    opening, closing = brackets
+    texts = [item if isinstance(item, str) else f"{item[0]}({', '.join(item[1])})" for item in items]
+    line = f"{pad}{head}{opening}{', '.join(texts)}{closing}{tail}"
+    if len(line) <= LINE_LENGTH or not items:
+        return line
+    lines = [
+        f"{pad}    {item}," if isinstance(item, str) else call_statement(item[0], item[1], depth + 1, ",")
+        for item in items
+    ]
+    return f"{pad}{head}{opening}\n" + "\n".join(lines) + f"\n{pad}{closing}{tail}"
+
+
+def black_string(text: str) -> str:
+    """``text`` as a Python string literal as black writes it: double quotes unless the text holds one."""
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in literal[1:-1]:
+        return f'"{literal[1:-1]}"'
+    return literal
 
 
 def toml_value(value: object) -> str:
