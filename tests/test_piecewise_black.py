@@ -200,9 +200,9 @@ def test_a_long_function_is_formatted_in_parts_and_an_edit_formats_one_part_agai
 
 
 def test_the_parts_of_plain_statements_of_a_long_function_are_not_formatted(tmp_path, monkeypatch) -> None:
-    """A cell of ordinary statements already written as black writes them: black formats the function's first
-    part, which holds its signature, and the last, which holds its ``return``, and none of the others
-    (plain_lines); the output is black's."""
+    """A cell of ordinary statements already written as black writes them: black formats the function's last
+    part, which holds its ``return``, and none of the others: the first holds a plain signature
+    (plain_definitions), the others plain statements (plain_lines); the output is black's."""
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
     body = "".join(f"    value_{i} = compute(value_{i - 1}, scale={i})  # step {i}\n" for i in range(1, 6000))
     source = f"def step(compute):\n    value_0 = 0\n{body}    return value_5999\n"
@@ -212,7 +212,7 @@ def test_the_parts_of_plain_statements_of_a_long_function_are_not_formatted(tmp_
     real = black.format_str
     monkeypatch.setattr(black, "format_str", lambda text, **kw: formatted.append(text) or real(text, **kw))
     assert render.format_black(source, MODE) == real(source, mode=MODE)
-    assert formatted == [formatted_input(pieces[0]), formatted_input(pieces[-1])]
+    assert formatted == [formatted_input(pieces[-1])]
 
 
 def test_under_another_year_s_black_the_plain_parts_are_formatted(tmp_path, monkeypatch) -> None:

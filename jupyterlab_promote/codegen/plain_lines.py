@@ -73,16 +73,36 @@ def is_plain_body(text: str, line_length: int) -> bool:
 
 
 def _is_plain_line(line: str) -> bool:
-    if not line.startswith(_INDENT) or line[4:5] in (" ", ""):
-        return False
+    statement = line_statement(line, _INDENT)
+    return statement == "" or statement is not None and _is_plain_statement(statement)
+
+
+def line_statement(line: str, indent: str) -> str | None:
+    """The statement of ``line``, indented by ``indent`` and spaced as black spaces it before its comment, without
+    either ("" for a comment line); None when the indentation, the comment or the characters are not black's. A
+    colon is allowed only at the end (a block's header: ``for x in y:``), and is kept."""
+    depth = len(indent)
+    if not line.startswith(indent) or line[depth : depth + 1] in (" ", ""):
+        return None
     code, comment = _code_part(line)
     if comment is not None and (not _COMMENT.fullmatch(comment) or comment.startswith("# type:")):
-        return False  # black writes "# " before a comment's text, and reads type comments
+        return None  # black writes "# " before a comment's text, and reads type comments
     if not code:
-        return comment is not None and line.index("#") == 4  # a comment line
-    if comment is not None and not (code.endswith("  ") and code[-3] != " ") or _UNSUPPORTED.search(code):
-        return False  # two spaces before an inline comment
-    return _is_plain_statement(code[4:].rstrip(" ") if comment is not None else code[4:])
+        return "" if comment is not None and line.index("#") == depth else None  # a comment line
+    if comment is not None and not (code.endswith("  ") and code[-3] != " "):
+        return None  # two spaces before an inline comment
+    statement = code[depth:].rstrip(" ") if comment is not None else code[depth:]
+    return None if _UNSUPPORTED.search(statement[:-1] if statement.endswith(":") else statement) else statement
+
+
+def is_plain_statement(code: str) -> bool:
+    """Whether black writes the one-line statement ``code`` (no indentation, no comment) as it is."""
+    return _is_plain_statement(code)
+
+
+def is_plain_expression(code: str) -> bool:
+    """Whether black writes the expression ``code`` as it is (as a condition, an iterable, a value returned)."""
+    return _is_plain_statement(code, expression=True)
 
 
 def _code_part(line: str) -> tuple[str, str | None]:
@@ -95,8 +115,9 @@ def _code_part(line: str) -> tuple[str, str | None]:
     return line, None
 
 
-def _is_plain_statement(code: str) -> bool:
-    """``code``, a statement without indentation or comment: black's spaces between tokens of the grammar above."""
+def _is_plain_statement(code: str, expression: bool = False) -> bool:
+    """``code``, a statement without indentation or comment: black's spaces between tokens of the grammar above;
+    ``expression``: no assignment either."""
     brackets: list[str] = []  # "call", "subscript", "list"
     before, position, first = _START, 0, True
     while position < len(code):
@@ -110,7 +131,7 @@ def _is_plain_statement(code: str) -> bool:
                 return False  # a lone string reads as a docstring to black
             first = False
         found = _step(token, before, brackets)
-        if found is None:
+        if found is None or expression and not brackets and token.group("op") in _ASSIGNING:
             return False
         before, wanted = found
         if wanted is not None and space != wanted:

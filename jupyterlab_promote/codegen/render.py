@@ -23,9 +23,11 @@ from .piecewise_black import (
     Piece,
     formatted_input,
     join_pieces,
+    mode_allows_pieces,
     pieces_of,
     reformat_pieces,
 )
+from .plain_definitions import is_plain_definition
 from .plain_lines import BLACK_YEARS, is_plain_body
 
 
@@ -255,14 +257,15 @@ def format_black(source: str, mode) -> str:
 
 def _is_known_output(part: Piece, text: str, key: str, mode) -> bool:
     """Whether black is known to return ``text`` (formatted_input of ``part``) as it is: a template's recorded
-    definition, or a long function's later part made of plain statements (plain_lines)."""
+    definition, a long function's later part made of plain statements (plain_lines), or a simple function written
+    as black writes it (plain_definitions)."""
     if is_black_output(text, key):
         return True
-    return (
-        bool(part.opener)
-        and black_release().split(".")[0] in BLACK_YEARS
-        and is_plain_body(part.text, mode.line_length)
-    )
+    if black_release().split(".")[0] not in BLACK_YEARS:
+        return False
+    if part.opener:
+        return is_plain_body(part.text, mode.line_length)
+    return mode_allows_pieces(mode) and is_plain_definition(text, mode.line_length)
 
 
 def _black_piece(mode):
