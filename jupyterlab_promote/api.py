@@ -18,7 +18,7 @@ from typing import Callable
 from .analysis.cells import cyclic_gc_paused
 from .analysis.diagnostics import Diagnostic, Severity
 from .codegen import GeneratedProject, generate
-from .codegen.fingerprint import generation_key
+from .codegen.fingerprint import generation_key, notebook_generation_key
 from .codegen.formatting_estimate import formatting_estimate
 from .codegen.mlops import mlops_summary
 from .codegen.render import toml_value
@@ -35,9 +35,10 @@ from .outputs import (
     default_output,
     refuse_foreign_default_output,
 )
-from .read.notebook import read_notebook
+from .read.notebook import Notebook, read_notebook
+from .recorded_outcomes import RecordedPlan, recorded_plan, remember_outcome
 from .stages import build_plan
-from .stages.plan import Plan
+from .stages.plan import Plan, package_name
 
 Progress = Callable[[str], None]
 
@@ -71,7 +72,7 @@ class Preview:
 
 @dataclass
 class PromoteResult:
-    plan: Plan
+    plan: Plan | RecordedPlan  # recorded: an unchanged notebook answered from the last promotion's record
     output: Path
     branch: str | None = None
     commit: str | None = None
@@ -104,7 +105,7 @@ class PromoteResult:
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "message": self.message,
             "seconds": round(self.seconds, 3),
-            **mlops_summary(self.plan),
+            **(self.plan.summary if isinstance(self.plan, RecordedPlan) else mlops_summary(self.plan)),
         }
 
 
@@ -220,15 +221,37 @@ def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
     Generation is deterministic, so the full run would write the same tree and find nothing to commit;
     the same refusals (uncommitted work in the way, a merge in progress) still apply.
     """
-    branch = branch_for(plan.notebook.path)
-    merged = merge.merged_promotion(output, branch, "promote.toml")
     key = generation_key(plan, _notebook_ref(plan.notebook.path, output))
+    return _merged_with_key(plan.notebook, output, key, result)
+
+
+def _merged_with_key(notebook: Notebook, output: Path, key: str, result: PromoteResult) -> bool:
+    branch = branch_for(notebook.path)
+    merged = merge.merged_promotion(output, branch, "promote.toml")
     if merged is None or f"generation_key = {toml_value(key)}\n" not in merged[1] or "\n[template]\n" in merged[1]:
         return False
     merge.preflight(output, merge.files_on_branch(output, branch))
     result.branch, result.commit = branch, merged[0]
-    result.message = f"up to date: {plan.notebook.name} has not changed since the last promotion"
+    result.message = f"up to date: {notebook.name} has not changed since the last promotion"
     return True
+
+
+def _recorded_up_to_date(notebook: str | Path, output: str | Path | None, name: str | None, strict: bool):
+    """The result of promoting an unchanged notebook, from the record of its last promotion (recorded_outcomes),
+    before any analysis; None when there is no record or git does not confirm that promotion is merged."""
+    if name is not None:
+        check_package_name(name)
+    read = read_notebook(notebook)
+    output = Path(output) if output else default_output(read.path)
+    key = notebook_generation_key(read, package_name(name or read.stem), strict, _notebook_ref(read.path, output))
+    recorded = recorded_plan(key)
+    if recorded is None:
+        return None
+    result = PromoteResult(plan=recorded, output=output)
+    if not _merged_with_key(read, output, key, result):
+        return None
+    result.hand_edits = hand_edits(output, result.branch)
+    return result
 
 
 def promote(
@@ -241,9 +264,18 @@ def promote(
     progress: Progress = _quiet,
     template: str | None = None,
     template_options: dict | list | None = None,
+    recorded: bool = True,
 ) -> PromoteResult:
-    """Analyse, generate, then commit on ``promote/<stem>`` and merge (or just write, with commit=False)."""
+    """Analyse, generate, then commit on ``promote/<stem>`` and merge (or just write, with commit=False).
+
+    ``recorded``: an unchanged notebook whose last promotion is merged may be answered from that promotion's record
+    (recorded_outcomes), without analysing it; False always analyses (the result's plan is then a Plan)."""
     started = time.perf_counter()
+    if commit and not template and recorded:
+        early = _recorded_up_to_date(notebook, output, name, strict)
+        if early is not None:
+            early.seconds = time.perf_counter() - started
+            return early
     progress("analysing notebook")
     plan = analyze(notebook, name, strict=strict)
     output = Path(output) if output else default_output(plan.notebook.path)
@@ -271,6 +303,8 @@ def promote(
     else:
         progress("committing to git")
         _commit(plan, output, project, result)
+        if result.ok and not template:
+            remember_outcome(generation_key(plan, _notebook_ref(plan.notebook.path, output)), result.to_json())
     if notes:
         result.message += f" [template {template}: {'; '.join(notes)}]"
     result.seconds = time.perf_counter() - started
@@ -352,7 +386,7 @@ def verify(
 
     plan = analyze(notebook, name, strict=strict)
     values = fidelity.parse_overrides(list(overrides), plan)  # bad --set fails before anything is written
-    promotion = promote(notebook, output, name, strict=strict, commit=commit, progress=progress)
+    promotion = promote(notebook, output, name, strict=strict, commit=commit, progress=progress, recorded=False)
     if not promotion.ok:
         return fidelity.Verification(promotion, None)
     report = fidelity.verify_plan(

@@ -211,6 +211,44 @@ def test_an_unchanged_notebook_is_up_to_date_without_regenerating(tmp_path: Path
     assert renamed.ok and renamed.commit != retagged.commit
 
 
+def test_an_unchanged_notebook_is_answered_from_its_record_without_analysis(tmp_path: Path, monkeypatch) -> None:
+    """The record of the last merged promotion answers what the analysis would show; git still decides: a promotion
+    reset away, a broken record or no cache at all take the full run."""
+    import subprocess
+
+    from jupyterlab_promote import api
+    from tests.helpers import write_notebook
+
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "T")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "t@example.com")
+    cells = [("lr = 0.1", ["parameters"]), ("xs = [1.0, 2.0]\nimport os", ["promote:data"]), ("w = sum(xs) * lr", [])]
+    repository = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repository)], check=True)
+    notebook, output = write_notebook(repository / "nb.ipynb", cells), repository / "out"
+    subprocess.run(["git", "-C", str(repository), "add", "nb.ipynb"], check=True)
+    subprocess.run(["git", "-C", str(repository), "commit", "-qm", "notebook"], check=True)
+    first = api.promote(notebook, output)
+    shown = ("ok", "package", "diagnostics", "stages", "search_space", "commit", "output")
+    assert first.ok and first.diagnostics and first.to_json()["stages"]
+    analysed: list[int] = []
+    real_analyze = api.analyze
+    monkeypatch.setattr(api, "analyze", lambda *a, **k: analysed.append(1) or real_analyze(*a, **k))
+    again = api.promote(notebook, output)
+    assert analysed == [] and "up to date" in again.message
+    assert {k: again.to_json()[k] for k in shown} == {k: first.to_json()[k] for k in shown}
+    assert api.promote(notebook, output, recorded=False).plan.cells and analysed == [1]  # verify's way
+    subprocess.run(["git", "-C", str(repository), "reset", "-q", "--hard", "HEAD~1"], check=True)
+    recovered = api.promote(notebook, output)  # the record is there, but the promotion is not merged
+    assert recovered.ok and analysed == [1, 1] and (output / "promote.toml").is_file()
+    for record in (tmp_path / "cache" / "outcomes").glob("*.json"):
+        record.write_text("{not json")
+    assert api.promote(notebook, output).ok and analysed == [1, 1, 1]
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
+    assert api.promote(notebook, output).ok and analysed == [1, 1, 1, 1]
+
+
 def test_the_format_cache_gives_what_formatting_gives_and_formats_once(tmp_path: Path, monkeypatch) -> None:
     from jupyterlab_promote.codegen import format_cache, render
 

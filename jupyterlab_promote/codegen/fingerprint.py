@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .._version_info import tool_version
+from ..read.notebook import Notebook
 from ..stages.plan import Plan
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -37,10 +38,15 @@ def _generates(path: Path) -> bool:
 
 def generation_key(plan: Plan, notebook_ref: str) -> str:
     """Hash of the inputs of :func:`generate`: cells, notebook name and reference, package, options, tool."""
+    return notebook_generation_key(plan.notebook, plan.package, plan.strict, notebook_ref)
+
+
+def notebook_generation_key(notebook: Notebook, package: str, strict: bool, notebook_ref: str) -> str:
+    """:func:`generation_key` from the notebook as read, before any analysis (a re-promotion compares it first)."""
     digest = hashlib.sha256(_tool_fingerprint().encode())
-    for text in (plan.notebook.name, notebook_ref, plan.package, str(plan.strict)):
+    for text in (notebook.name, notebook_ref, package, str(strict)):
         digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
-    for cell in plan.notebook.cells:
+    for cell in notebook.cells:
         fields = (
             str(cell.index),
             cell.id,
