@@ -138,9 +138,18 @@ def analyze(
     ``content`` is the notebook as the editor holds it (unsaved edits included), so the panel can
     analyse while the user types; preview and promote always read the saved file.
     """
+    return _analysed(_read_named(notebook, name, content), name, strict)
+
+
+def _read_named(notebook: str | Path, name: str | None, content: dict | None = None) -> Notebook:
+    """The notebook as read, once a package name given by the user is known to be one."""
     if name is not None:
         check_package_name(name)
-    plan = build_plan(read_notebook(notebook, content), name, strict=strict)
+    return read_notebook(notebook, content)
+
+
+def _analysed(notebook: Notebook, name: str | None, strict: bool) -> Plan:
+    plan = build_plan(notebook, name, strict=strict)
     plan.diagnostics.extend(plan_problems(plan))
     return plan
 
@@ -236,19 +245,19 @@ def _merged_with_key(notebook: Notebook, output: Path, key: str, result: Promote
     return True
 
 
-def _recorded_up_to_date(notebook: str | Path, output: str | Path | None, name: str | None, strict: bool):
+def _recorded_up_to_date(
+    notebook: Notebook, output: str | Path | None, name: str | None, strict: bool
+) -> PromoteResult | None:
     """The result of promoting an unchanged notebook, from the record of its last promotion (recorded_outcomes),
     before any analysis; None when there is no record or git does not confirm that promotion is merged."""
-    if name is not None:
-        check_package_name(name)
-    read = read_notebook(notebook)
-    output = Path(output) if output else default_output(read.path)
-    key = notebook_generation_key(read, package_name(name or read.stem), strict, _notebook_ref(read.path, output))
+    output = Path(output) if output else default_output(notebook.path)
+    ref = _notebook_ref(notebook.path, output)
+    key = notebook_generation_key(notebook, package_name(name or notebook.stem), strict, ref)
     recorded = recorded_plan(key)
     if recorded is None:
         return None
     result = PromoteResult(plan=recorded, output=output)
-    if not _merged_with_key(read, output, key, result):
+    if not _merged_with_key(notebook, output, key, result):
         return None
     result.hand_edits = hand_edits(output, result.branch)
     return result
@@ -271,13 +280,13 @@ def promote(
     ``recorded``: an unchanged notebook whose last promotion is merged may be answered from that promotion's record
     (recorded_outcomes), without analysing it; False always analyses (the result's plan is then a Plan)."""
     started = time.perf_counter()
-    if commit and not template and recorded:
-        early = _recorded_up_to_date(notebook, output, name, strict)
-        if early is not None:
-            early.seconds = time.perf_counter() - started
-            return early
+    read = _read_named(notebook, name)
+    early = _recorded_up_to_date(read, output, name, strict) if commit and not template and recorded else None
+    if early is not None:
+        early.seconds = time.perf_counter() - started
+        return early
     progress("analysing notebook")
-    plan = analyze(notebook, name, strict=strict)
+    plan = _analysed(read, name, strict)
     output = Path(output) if output else default_output(plan.notebook.path)
     result = PromoteResult(plan=plan, output=output)
     if not plan.ok:
@@ -303,8 +312,6 @@ def promote(
     else:
         progress("committing to git")
         _commit(plan, output, project, result)
-        if result.ok and not template:
-            remember_outcome(generation_key(plan, _notebook_ref(plan.notebook.path, output)), result.to_json())
     if notes:
         result.message += f" [template {template}: {'; '.join(notes)}]"
     result.seconds = time.perf_counter() - started
@@ -321,6 +328,8 @@ def _commit(plan: Plan, output: Path, project: GeneratedProject, result: Promote
     result.files, result.conflicts = outcome.changed, outcome.conflicts
     result.hand_edits = hand_edits(output, branch)
     result.message = _commit_message(plan, outcome)
+    if result.ok:  # on the user's branch: an unchanged notebook is answered from this record next time
+        remember_outcome(generation_key(plan, _notebook_ref(plan.notebook.path, output)), result.to_json())
 
 
 def _commit_message(plan: Plan, outcome: merge.CommitOutcome) -> str:

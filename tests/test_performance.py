@@ -233,8 +233,8 @@ def test_an_unchanged_notebook_is_answered_from_its_record_without_analysis(tmp_
     shown = ("ok", "package", "diagnostics", "stages", "search_space", "commit", "output")
     assert first.ok and first.diagnostics and first.to_json()["stages"]
     analysed: list[int] = []
-    real_analyze = api.analyze
-    monkeypatch.setattr(api, "analyze", lambda *a, **k: analysed.append(1) or real_analyze(*a, **k))
+    real_build_plan = api.build_plan
+    monkeypatch.setattr(api, "build_plan", lambda *a, **k: analysed.append(1) or real_build_plan(*a, **k))
     again = api.promote(notebook, output)
     assert analysed == [] and "up to date" in again.message
     assert {k: again.to_json()[k] for k in shown} == {k: first.to_json()[k] for k in shown}
