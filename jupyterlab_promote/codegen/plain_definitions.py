@@ -39,7 +39,7 @@ _PARAMETER = re.compile(rf"(?:\*\*?)?({_NAME})|({_NAME})=(?:{_VALUE})|\*|({_NAME
 _RETURNED_NAMES = re.compile(rf'return \{{(?:"{_NAME}": {_NAME}(?:, "{_NAME}": {_NAME})*)?\}}')
 _DOCSTRING = re.compile(r'    """[!#-\[\]-~](?:[ !#-\[\]-~]*[!#-\[\]-~])?"""')
 _COMPOUND = re.compile(r"(if|elif|while|for) (.+):|(else):")
-_FOR_TARGETS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:, [A-Za-z_][A-Za-z0-9_]*)* in (.+)")
+_FOR_TARGETS = re.compile(rf"{_NAME}(?:, {_NAME})* in (.+)")
 _CONTROL = re.compile(r"[^ -~\n]")
 _SIMPLE_WORDS = frozenset({"pass", "break", "continue", "return"})
 
