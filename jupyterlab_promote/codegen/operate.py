@@ -121,17 +121,16 @@ def operate_context(plan: Plan, kind: Runtime, stages: list[Stage], notebook_dir
     step_stages = [s.name for s in stages if s.step]
     until_train = step_stages[: step_stages.index(train_stage) + 1] if train_stage in step_stages else step_stages
     kfp_stages, kfp_inputs = kfp_pipeline(plan, stages)
+    dashed, description = package.replace("_", "-"), f"Pipeline promoted from the notebook {plan.notebook.name}."
     return dict(
         package=package,
-        package_dashed=package.replace("_", "-"),
-        description=f"Pipeline promoted from the notebook {plan.notebook.name}.",
-        pipeline_decorator=pipeline_decorator(
-            package.replace("_", "-"), f"Pipeline promoted from the notebook {plan.notebook.name}."
-        ),
+        package_dashed=dashed,
+        description=description,
+        pipeline_decorator=pipeline_decorator(dashed, description),
         torch=kind.torch,
         train_stage=train_stage,
         until_train=until_train,
-        image=f"{package.replace('_', '-')}:0.1.0",
+        image=f"{dashed}:0.1.0",
         devices=SLURM_DEVICES,
         nodes=SLURM_NODES,
         kfp_stages=kfp_stages,
