@@ -125,8 +125,24 @@ class _ModuleLevel(ast.NodeVisitor):
     def _is_local(self, name: str) -> bool:
         return any(name in scope for scope in self._local_stack)
 
-    def visit_Constant(self, node: ast.Constant) -> None:
-        pass  # a leaf: NodeVisitor's own visit_Constant looks for the deprecated visit_Num/visit_Str per constant
+    # NodeVisitor.visit builds a method name and looks it up for every node, and generic_visit makes two
+    # generators per node: a third of the analysis. The handlers are found once per node class instead.
+    def visit(self, node: ast.AST) -> None:
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            self.generic_visit(node)
+        elif handler is not _LEAF:
+            handler(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, ast.Load):
@@ -235,6 +251,16 @@ class _ModuleLevel(ast.NodeVisitor):
             self.visit(node.value)
         self._store_target(node.target)
         self.visit(node.target)
+
+
+_LEAF = object()  # nothing to visit: constants, and the contexts and operators every expression carries
+_LEAF_KINDS = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_NODE_KINDS = [kind for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.AST)]
+_HANDLERS: dict[type, object] = {
+    kind: _LEAF if issubclass(kind, _LEAF_KINDS) else getattr(_ModuleLevel, f"visit_{kind.__name__}")
+    for kind in _NODE_KINDS
+    if issubclass(kind, _LEAF_KINDS) or hasattr(_ModuleLevel, f"visit_{kind.__name__}")
+}
 
 
 def _is_display_call(call: ast.Call) -> bool:

@@ -305,7 +305,9 @@ def _lines_black_would_change(before: str, after: str) -> list[tuple[int, int]]:
 
     Marking appends (or removes) a trailing comment and keeps the number of lines. black leaves a one-line
     statement that fits in the line length as it is, comment included: that is most marks (``x = f()  # noqa:
-    F841``), and skipping black for them saves a whole pass over the module (a 5 MB step: a minute).
+    F841``), and skipping black for them saves a whole pass over the module (a 5 MB step: a minute). The lines
+    that hold one whole statement are read from ``before``: a mark is a trailing comment, which moves no statement
+    off its lines, and marking parsed ``before`` already.
     """
     from black.strings import str_width
 
@@ -313,7 +315,7 @@ def _lines_black_would_change(before: str, after: str) -> list[tuple[int, int]]:
         number for number, (old, new) in enumerate(zip(before.split("\n"), after.split("\n")), start=1) if old != new
     ]
     lines, limit = after.split("\n"), project_mode().line_length
-    kept = one_statement_lines(after)
+    kept = one_statement_lines(before)
     return [(n, n) for n in changed if n not in kept or str_width(lines[n - 1]) > limit]
 
 
