@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jupyterlab_promote import api
@@ -238,3 +240,48 @@ def test_kale_only_notebook_runs_after_promotion(tmp_path, git_identity):
     done = run_in_project(tmp_path / "out", "-m", "kale", "run")
     assert done.returncode == 0, done.stderr[-2000:]
     assert 0.0 <= metrics_of(tmp_path / "out")["acc"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("tag", "meant"),
+    [
+        ("PROMOTE:TRAIN", "promote:train"),
+        ("Promote:Train", "promote:train"),
+        ("promote-train", "promote:train"),
+        ("promote_train", "promote:train"),
+        ("promote train", "promote:train"),
+        ("promote:trian", "promote:train"),
+        ("Parameters", "parameters"),
+        ("STEP:prep", "step:prep"),
+    ],
+)
+def test_a_tag_meant_as_ours_is_named_with_the_tag_it_means(tmp_path, tag, meant):
+    cells = [("lr = 0.1", ["parameters"]), ("x = lr", ["promote:data"]), ("y = x", [tag])]
+    plan = analyze(write_notebook(tmp_path / "t.ipynb", cells))
+    [warning] = codes(plan, "PRM015")
+    assert warning.cell_index == 2 and f"unknown tag '{tag}'; did you mean '{meant}'?" in warning.message
+
+
+@pytest.mark.parametrize("tag", ["promoted", "todo", "hide-input", "remove-cell", "train", "papermill-error"])
+def test_a_tag_of_another_tool_stays_silent(tmp_path, tag):
+    cells = [("lr = 0.1", ["parameters"]), ("x = lr", ["promote:data", tag])]
+    assert codes(analyze(write_notebook(tmp_path / "t.ipynb", cells)), "PRM015") == []
+
+
+@pytest.mark.parametrize("cell_type", ["markdown", "raw"])
+def test_a_role_tag_on_a_markdown_or_raw_cell_is_named_there(tmp_path, cell_type):
+    path = write_notebook(tmp_path / "t.ipynb", [("lr = 0.1", ["parameters"]), ("x = lr", ["promote:data"])])
+    document = json.loads(path.read_text())
+    document["cells"].insert(
+        1,
+        {
+            "cell_type": cell_type,
+            "id": "heading",
+            "metadata": {"tags": ["promote:train", "todo"]},
+            "source": "## Train",
+        },
+    )
+    path.write_text(json.dumps(document))
+    [warning] = codes(analyze(path), "PRM015")
+    assert (warning.cell_index, warning.cell_id) == (1, "heading")
+    assert f"'promote:train' on a {cell_type} cell does nothing" in warning.message

@@ -63,6 +63,14 @@ def base_with(tags, source) -> list:
     return [*BASE, (tags, source)]
 
 
+def with_markdown(tags: list[str]) -> dict:
+    """The base notebook with a markdown cell tagged ``tags`` above its last cell."""
+    document = notebook(BASE)
+    markdown = {"cell_type": "markdown", "id": "md", "metadata": {"tags": tags}, "source": "## Training"}
+    document["cells"].insert(len(BASE) - 1, markdown)
+    return document
+
+
 def malformed(**cell_fields) -> dict:
     document = notebook(BASE)
     document["cells"][1].update(cell_fields)
@@ -143,7 +151,12 @@ CASES = [
     Case("param-ellipsis", cells=[(["parameters"], "lr = ..."), *BASE[1:]], exit=1, says="ellipsis"),
     Case("param-inf", cells=[(["parameters"], "lr = 1e999"), *BASE[1:]], exit=1, says="the float inf"),
     Case("param-nested-set", cells=[(["parameters"], "lr = [{1}]"), *BASE[1:]], exit=1, says="a list holding a set"),
-    Case("param-int-keys", cells=[(["parameters"], "lr = {1: 2}"), *BASE[1:]], exit=1, says="a dict with a key that is no text (1)"),
+    Case(
+        "param-int-keys",
+        cells=[(["parameters"], "lr = {1: 2}"), *BASE[1:]],
+        exit=1,
+        says="a dict with a key that is no text (1)",
+    ),
     Case("param-lr-LR", cells=[(["parameters"], "lr = 0.1\nLR = 0.2"), *BASE[1:]], exit=1, says="both be the CLI flag"),
     Case("param-quotes", cells=[(["parameters"], "lr = 0.1\nname = 'a\"b\\'c\\\\d'"), *BASE[1:]]),
     Case("param-unicode-separators", cells=[(["parameters"], "lr = 0.1\nsep = '\u2028\x85'  # \u2029 odd"), *BASE[1:]]),
@@ -162,6 +175,10 @@ CASES = [
     Case("step-leading-digit", cells=base_with(["step:1abc"], "z = w"), says="unknown tag 'step:1abc'"),
     Case("step-traversal", cells=base_with(["step:../../x"], "z = w"), says="unknown tag 'step:../../x'"),
     Case("step-keyword", cells=base_with(["step:class"], "z = w")),
+    # tags that would do nothing without a word
+    Case("tag-upper-case", cells=base_with(["PROMOTE:EVALUATE"], "z = w"), says="did you mean 'promote:evaluate'?"),
+    Case("tag-dash", cells=base_with(["promote-evaluate"], "z = w"), says="did you mean 'promote:evaluate'?"),
+    Case("tag-on-markdown", raw=with_markdown(["promote:train"]), says="on a markdown cell does nothing"),
     # code the generated function cannot hold
     Case(
         "top-level-await",

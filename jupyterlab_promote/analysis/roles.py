@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..read.notebook import Notebook
 from .cellplan import CellPlan
-from .diagnostics import diagnostic
+from .diagnostics import Diagnostic, diagnostic
 
 # Pipeline order of the built-in roles; custom steps slot in by notebook order.
 PIPELINE_ROLES = ["data", "preprocess", "model", "train", "evaluate", "export"]
@@ -56,9 +56,42 @@ def parse_tag(tag: str, source: str = "tag") -> RoleTag | None:
     return None
 
 
+# ``promote`` in any case, alone or before a separator: what a tag meant as ours starts with (not ``promoted``).
+_PROMOTE_PREFIX = re.compile(r"\s*promote(?=$|[\s:_-])", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^promote[\s_-]*[:_\s-]?\s*")
+_KNOWN_TAGS = [*_ALIASES, *(f"promote:{role}" for role in ROLES)]
+
+
 def is_foreign_promote_tag(tag: str) -> bool:
-    """``promote:xyz`` with an unknown role: worth a warning, since it is surely a typo."""
-    return tag.startswith(("promote:", "step:", "block:")) and parse_tag(tag) is None
+    """A tag no role is read from that is surely meant as one of ours, so worth a warning: ``promote:xyz`` with an
+    unknown role or a bad step name, or one of our tags in another case or with another separator
+    (``Promote-Train``, ``Parameters``)."""
+    if parse_tag(tag) is not None:
+        return False
+    lowered = tag.strip().lower()
+    return bool(_PROMOTE_PREFIX.match(lowered)) or lowered.startswith(("step:", "block:")) or lowered in _ALIASES
+
+
+def meant_tag(tag: str) -> str | None:
+    """The tag ``tag`` (a foreign one) surely stands for: the same in lower case with ``:`` after ``promote``, or
+    the closest known tag to that (``promote:dta``); None when none is close."""
+    spelled = _SEPARATOR.sub("promote:", tag.strip().lower())
+    if parse_tag(spelled) is not None:
+        return spelled
+    import difflib  # only for a misspelled tag
+
+    close = difflib.get_close_matches(spelled, _KNOWN_TAGS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _unknown_tag_message(tag: str) -> str:
+    meant = meant_tag(tag)
+    if meant:
+        return f"unknown tag '{tag}'; did you mean '{meant}'?"
+    return (
+        f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME"
+        " (NAME: a letter or _, then letters, digits, _ or -)"
+    )
 
 
 def directive(source: str) -> str | None:
@@ -107,21 +140,29 @@ def assign_roles(notebook: Notebook) -> list[CellPlan]:
         plan = CellPlan(cell=cell)
         found, unknown = role_tags(cell.tags, cell.source)
         for tag in unknown:
-            plan.diagnostics.append(
-                diagnostic(
-                    notebook,
-                    cell,
-                    "warning",
-                    "PRM015",
-                    f"unknown tag '{tag}'; known roles: {', '.join(ROLES)}, step:NAME"
-                    " (NAME: a letter or _, then letters, digits, _ or -)",
-                )
-            )
+            plan.diagnostics.append(diagnostic(notebook, cell, "warning", "PRM015", _unknown_tag_message(tag)))
         if found:
             _take_first_role(notebook, plan, found)
         plans.append(plan)
     _apply_kale_rule(plans)
     return plans
+
+
+def unread_role_tags(notebook: Notebook) -> list[Diagnostic]:
+    """PRM015 on each role tag of a markdown or raw cell: roles are read on code cells only, so such a tag (on the
+    heading of a section, say) would change nothing without a word."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            continue
+        for tag in cell.tags:
+            if parse_tag(tag) is not None or is_foreign_promote_tag(tag):
+                message = (
+                    f"the tag '{tag}' on a {cell.cell_type} cell does nothing: roles are read on code cells;"
+                    " tag the code cells it is meant for"
+                )
+                found.append(diagnostic(notebook, cell, "warning", "PRM015", message))
+    return found
 
 
 def _take_first_role(notebook: Notebook, plan: CellPlan, found: list[RoleTag]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..analysis.cells import analyse, cyclic_gc_paused
+from ..analysis.roles import unread_role_tags
 from ..read.notebook import Notebook, content_hash
 from .dataflow import trace_data_flow
 from .handoffs import warn_unsavable_handoffs
@@ -53,6 +54,7 @@ def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool =
         cells = analyse(notebook)
         plan = Plan(notebook=notebook, package=package_name(package or notebook.stem), cells=cells, strict=strict)
         plan.content_hash = content_hash([c.cell.source for c in cells if c.role not in (None, "skip")])
+        plan.diagnostics.extend(unread_role_tags(notebook))
         if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):
             return plan  # PRM001 on the cell already: nothing else can be read from code that does not parse
         for stage in STAGES:
