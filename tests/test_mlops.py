@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -283,3 +284,24 @@ def test_a_loop_kept_on_fabric_is_tuned_on_held_out_training_data_never_the_test
     generated = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
     assert generated.returncode == 0, generated.stdout[-3000:]
     assert "assert best[" in (output / "tests" / "test_stages.py").read_text()  # the tune test runs 2 trials
+
+
+def test_a_step_named_like_a_word_of_the_command_line_keeps_a_stage_of_its_own(tmp_path, git_identity):
+    """`step:run` would be shadowed by `python -m PKG run` (DVC would run the pipeline from inside it), `step:serve`
+    by the serve operation: each runs as `notebook-NAME`, alone."""
+    from jupyterlab_promote.codegen.mlops import CLI_WORDS
+
+    words = ("run", "serve", "predict", "drift", "tune")
+    cells = [*TINY_TORCH, *((f"scored_{word} = acc + 1", [f"step:{word}"]) for word in words)]
+    notebook = write_notebook(tmp_path / "tiny.ipynb", cells)
+    output = tmp_path / "out"
+    assert api.promote(notebook, output).ok
+    stages = yaml.safe_load((output / "dvc.yaml").read_text())["stages"]
+    assert all(stages[f"notebook-{word}"]["cmd"] == f"python -m tiny notebook-{word}" for word in words)
+    assert not set(words[:4]) & set(stages)
+    main = ast.parse((output / "src" / "tiny" / "__main__.py").read_text())
+    [operations] = [n.value for n in main.body if isinstance(n, ast.Assign) and n.targets[0].id == "OPERATIONS"]
+    assert set(ast.literal_eval(operations)) == {"predict", "serve", "drift"} < set(CLI_WORDS)
+    done = run_in_project(output, "-m", "tiny", "notebook-run", "--accelerator", "cpu")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Running stage" not in done.stdout and not (output / "artifacts" / "final").exists()  # the step alone

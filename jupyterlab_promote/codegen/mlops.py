@@ -17,6 +17,10 @@ from .model_output import find_model
 from .render import yaml_value
 
 MLOPS_STAGES = ("tune", "final", "register", "export")
+# The words `python -m PKG WORD` reads before any stage: `run` runs every stage, and each operation on a trained
+# project (inference.py, operate.py) takes its own name. A stage of that name could never run alone: DVC's
+# `python -m PKG run` would run the whole pipeline from inside it, `python -m PKG drift` the operation.
+CLI_WORDS = ("run", "predict", "serve", "drift")
 # Config keys the MLOps stages add (CLI flags where the issue asks for them).
 MLOPS_KEYS = ("primary_metric", "direction", "trials", "timeout", "val_fraction", "final_data", "tracking_uri")
 _TUNE_KEYS = {"trials", "timeout", "val_fraction"}
@@ -59,8 +63,9 @@ def handed_on(plan: Plan, step) -> list[str]:
 
 
 def stage_name(step: str) -> str:
-    """A notebook step named like an MLOps stage (the notebook's own `export`) keeps a distinct stage name."""
-    return f"notebook-{step}" if step in MLOPS_STAGES else step
+    """A notebook step named like an MLOps stage (the notebook's own `export`) or a word of the command line
+    (``step:run``, ``step:serve``) keeps a distinct stage name."""
+    return f"notebook-{step}" if step in MLOPS_STAGES or step in CLI_WORDS else step
 
 
 def primary_metric(plan: Plan) -> tuple[str, str]:
