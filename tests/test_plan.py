@@ -212,6 +212,16 @@ def test_reserved_names_are_errors_with_their_line(tmp_path):
     assert not plan.ok
 
 
+@pytest.mark.parametrize("name", ["trials", "timeout", "val_fraction", "final_data", "tracking_uri", "direction"])
+def test_a_parameter_named_like_a_setting_of_the_mlops_stages_is_an_error(tmp_path, name):
+    """The stages would read the notebook's value with their own meaning (a request timeout as Optuna's limit)."""
+    cells = [(f"lr = 0.1\n{name} = 3", ["parameters"]), ("x = lr", ["promote:data"])]
+    plan = analyze(write_notebook(tmp_path / "r.ipynb", cells))
+    [refused] = codes(plan, "PRM023")
+    assert (refused.cell_index, refused.line) == (0, 2) and "the MLOps stages read" in refused.message
+    assert not plan.ok
+
+
 KALE = [
     ("import torch\nfrom torch import nn", ["imports"]),
     ("epochs = 2\nlr = 0.1", ["pipeline-parameters"]),

@@ -359,6 +359,12 @@ CASES = [
         exit=1,
         says="PRM023",
     ),
+    Case(
+        "parameter-named-tracking-uri",
+        cells=[(["parameters"], "lr = 0.1\nepochs = 2\ntracking_uri = 3"), *BASE[1:]],
+        exit=1,
+        says="setting the MLOps stages read (register's MLflow tracking URI)",
+    ),
     Case("parameter-shadowing-builtin", cells=[(["parameters"], "lr = 0.1\nepochs = 2\nlist = 3"), *BASE[1:]]),
     Case("empty-parameters-cell", cells=[(["parameters"], ""), *BASE[1:]], says="PRM002"),
     # code shapes

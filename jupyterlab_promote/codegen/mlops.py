@@ -21,8 +21,6 @@ MLOPS_STAGES = ("tune", "final", "register", "export")
 # project (inference.py, operate.py) takes its own name. A stage of that name could never run alone: DVC's
 # `python -m PKG run` would run the whole pipeline from inside it, `python -m PKG drift` the operation.
 CLI_WORDS = ("run", "predict", "serve", "drift")
-# Config keys the MLOps stages add (CLI flags where the issue asks for them).
-MLOPS_KEYS = ("primary_metric", "direction", "trials", "timeout", "val_fraction", "final_data", "tracking_uri")
 _TUNE_KEYS = {"trials", "timeout", "val_fraction"}
 _MAXIMISED = re.compile(r"acc|f1|auc|precision|recall|r2|score", re.IGNORECASE)
 _MINIMISED = re.compile(r"loss|error|mae|mse|rmse", re.IGNORECASE)
@@ -307,7 +305,8 @@ def mapped_loaders(plan: Plan) -> tuple[str | None, str | None]:
 
 
 def config_fields(plan: Plan) -> list[dict]:
-    """The MLOps keys of Config and config.yaml (a notebook parameter of the same name keeps its own meaning)."""
+    """The MLOps keys of Config and config.yaml (stages/plan.py's MLOPS_FIELDS: a parameter of the same name is
+    refused, PRM023)."""
     metric, direction = primary_metric(plan)
     fields = [
         ("primary_metric", "str", metric, "the metric register compares (evaluate's)"),
@@ -323,11 +322,9 @@ def config_fields(plan: Plan) -> list[dict]:
             "register: MLflow tracking URI (null: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
         ),
     ]
-    taken = {p.name for p in plan.parameters}
     return [
         {"name": name, "annotation": annotation, "value": value, "comment": comment}
         for name, annotation, value, comment in fields
-        if name not in taken and name != plan.seed
     ]
 
 

@@ -38,6 +38,17 @@ RUNTIME_FIELDS = {
     "smoke",
     "smoke_batches",
 }
+# Config keys the generated MLOps stages read, with what each means to them: a notebook parameter of the same name
+# would hand the stages its own value (an Optuna time limit of the notebook's request timeout).
+MLOPS_FIELDS = {
+    "primary_metric": "the metric tune and register compare",
+    "direction": "whether the primary metric is better high or low",
+    "trials": "the number of Optuna trials tune runs",
+    "timeout": "tune's time limit",
+    "val_fraction": "the share of training data tune holds out",
+    "final_data": "the data the final fit trains on",
+    "tracking_uri": "register's MLflow tracking URI",
+}
 # Options every generated CLI has; a parameter's flag never shadows them.
 _CLI_OPTIONS = {"help", "config"} | {name.replace("_", "-") for name in RUNTIME_FIELDS}
 # Modules that hoisted definitions of each role go to; later modules may import earlier ones.
