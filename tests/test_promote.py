@@ -167,3 +167,22 @@ def test_kitchen_sink_python_promotes_to_valid_black_clean_code(tmp_path, git_id
     done = run_in_project(tmp_path / "out", "-m", "sink", "run", timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert metrics_of(tmp_path / "out")["value"] == pytest.approx(6.0)  # weights 0 and 1, scaled by 4, two levels
+
+
+def test_a_builtin_name_the_notebook_rebinds_is_its_value_in_every_later_step(tmp_path, git_identity):
+    """``input = ...`` (PyTorch's own examples), a parameter ``id``: the steps after the binding read the notebook's
+    value, handed on like any other; a ``max(...)`` above a later ``max = ...`` stays the builtin."""
+    cells = [
+        ("id = 3\nscale = 2.0", ["parameters"]),
+        ("top = max([1.0, 4.0])\ninput = [1.0, 2.0, 3.0]", ["promote:data"]),
+        ("def weigh(values):\n    return sum(values) * id", ["promote:functions"]),
+        ("w = weigh(input) * scale + top", ["promote:train"]),
+        ("max = 10\nvalue = float(w) + max", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "shadow.ipynb", cells), output)
+    assert result.ok and not [d for d in result.plan.all_diagnostics if d.severity.value != "info"]
+    done = run_in_project(output, "-m", "shadow", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["value"] == pytest.approx((1.0 + 2.0 + 3.0) * 3 * 2.0 + 4.0 + 10)
+    assert lint_problems(output) == []

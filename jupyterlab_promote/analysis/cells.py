@@ -10,6 +10,7 @@ and refusing what a step function cannot run.
 from __future__ import annotations
 
 import ast
+import copy
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,8 +41,32 @@ def analyse(notebook: Notebook) -> list[CellPlan]:
     reader = Reader()
     for plan in plans:  # build_plan keeps the collector paused meanwhile (cyclic_gc_paused)
         analyse_cell(notebook, plan, reader)
+    read_rebound_builtins(plans)
     check_execution_order(notebook, plans)
     return plans
+
+
+def read_rebound_builtins(plans: list[CellPlan]) -> None:
+    """A builtin's name the notebook binds (``input = torch.randn(3)``, a parameter ``id = 7``) holds the
+    notebook's value in every statement after the binding, in notebook order: there its read is a read like any
+    other, which the steps hand on. Before any binding it stays the builtin (``max(...)`` above a later
+    ``max = 10``). The statements are the shared readings' (cell_reading.py): one that gains a read is copied."""
+    bound: set[str] = set()
+    for plan in plans:
+        if plan.names is None:
+            continue
+        statements, changed = [], False
+        for stmt in plan.names.statements:
+            reads = [name for name in stmt.builtin_reads if name in bound]
+            call_time = [name for name in stmt.builtin_call_time_reads if name in bound]
+            if reads or call_time:
+                stmt = copy.copy(stmt)
+                stmt.reads, stmt.call_time_reads = stmt.reads + reads, stmt.call_time_reads + call_time
+                changed = True
+            statements.append(stmt)
+            bound.update(stmt.binds)
+        if changed:
+            plan.names = CellNames(statements=statements, code=plan.names.code)
 
 
 @contextmanager

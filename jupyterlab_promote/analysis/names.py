@@ -79,6 +79,10 @@ class Statement:
     reads: list[str] = field(default_factory=list)  # read before bound in this statement
     mutates: list[str] = field(default_factory=list)
     call_time_reads: list[str] = field(default_factory=list)  # globals a def/class body reads when called
+    # Builtins' names read (as ``reads`` and ``call_time_reads``): the notebook's own value where it bound the name
+    # before (``input = torch.randn(3)``), which cells.py adds to the reads; else the builtin.
+    builtin_reads: list[str] = field(default_factory=list)
+    builtin_call_time_reads: list[str] = field(default_factory=list)
     is_import: bool = False
     is_definition: bool = False  # def / class
     is_literal: bool = False  # NAME = <literal>
@@ -346,12 +350,16 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     stmt = Statement(node=node, line=node.lineno, end_line=node.end_lineno or node.lineno)
     stmt.index = NodeIndex(node)
     stmt.binds = list(dict.fromkeys(visitor.stores))
-    stmt.reads = [n for n in dict.fromkeys(visitor.loads) if n not in BUILTINS]
+    loads = dict.fromkeys(visitor.loads)
+    stmt.reads = [n for n in loads if n not in BUILTINS]
+    stmt.builtin_reads = [n for n in loads if n in BUILTINS]
     stmt.mutates = [n for n in dict.fromkeys(visitor.mutated) if n not in stmt.binds or n in stmt.reads]
     stmt.is_import = isinstance(node, (ast.Import, ast.ImportFrom))
     stmt.is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     if stmt.is_definition:
-        stmt.call_time_reads = [n for n in _call_time_globals(node, lines) if n not in BUILTINS and n != stmt.binds[0]]
+        call_time = [n for n in _call_time_globals(node, lines) if n != stmt.binds[0]]
+        stmt.call_time_reads = [n for n in call_time if n not in BUILTINS]
+        stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
     stmt.is_literal = _is_literal(node, stmt.index)
     stmt.is_device = _is_device(node, lines)
     stmt.is_display = isinstance(node, ast.Expr) and (

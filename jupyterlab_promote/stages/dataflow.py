@@ -21,7 +21,8 @@ _ROLE_MODULE = {"data": "data", "preprocess": "data", "model": "model"}
 
 
 def _hoistable(plan: Plan) -> dict[str, Placed]:
-    """Definitions that read only imports, builtins and other such definitions."""
+    """Definitions that read only imports, builtins and other such definitions (a builtin's name the notebook
+    rebound before is among the reads: analysis/cells.py)."""
     candidates: dict[str, Placed] = {}
     seen: dict[str, int] = {}
     for cell in plan.cells:
@@ -39,7 +40,7 @@ def _hoistable(plan: Plan) -> dict[str, Placed]:
         changed = False
         for name, placed in list(candidates.items()):
             needs = set(placed.stmt.reads) | set(placed.stmt.call_time_reads)
-            bad = {n for n in needs if n not in BUILTINS and n not in plan.imports and n not in candidates}
+            bad = {n for n in needs if n not in plan.imports and n not in candidates}
             if bad or needs & params:
                 del candidates[name]
                 changed = True
@@ -105,7 +106,7 @@ class _Flow:
         (pulled from an untagged cell, or a definition moved from a later step), else None."""
         placed = step.body[position]
         for name in reads:
-            if name in local or name in BUILTINS or self._known(name, step, placed):
+            if name in local or self._known(name, step, placed):  # reads hold no builtin the notebook left alone
                 continue
             if pulled := _pull_from_untagged(self.plan, name, placed, self.untagged, step):
                 step.body[position:position] = pulled
