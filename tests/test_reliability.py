@@ -126,6 +126,8 @@ CASES = [
         says="shadow",
     ),
     Case("name-stdlib-json", args=("--name", "json"), exit=1, says="shadow"),
+    Case("file-numpy", file_name="numpy.ipynb", exit=1, says="would shadow the module numpy"),
+    Case("name-pytest", args=("--name", "pytest"), exit=1, says="would shadow the module pytest"),
     Case("name-non-ascii", args=("--name", "données_π"), exit=1, says="--name donnees"),
     Case("name-with-dash", args=("--name", "my-pkg"), exit=1, says="--name my_pkg"),
     Case("name-leading-digit", args=("--name", "1pkg"), exit=1, says="--name nb_1pkg"),
@@ -559,3 +561,30 @@ def test_a_generated_file_that_does_not_parse_is_named_and_the_verdict_is_kept(p
         assert first is again is large is None
     else:
         assert first is not None and says in first and again == first and large is not None
+
+
+def test_the_package_names_refused_cover_what_the_templates_import_and_run() -> None:
+    """A package named like a module the generated code imports, or a tool its README and CI run (pytest, dvc),
+    would stand in for it: validate.GENERATED_USES must name every one the templates use."""
+    import re
+    import sys
+
+    from jupyterlab_promote import codegen
+    from jupyterlab_promote.codegen.validate import GENERATED_USES
+
+    here = Path(codegen.__file__).resolve().parent
+    files = [*(here / "templates").glob("*.j2"), *(p for p in (here / "skeleton").rglob("*") if p.is_file())]
+    used: set[str] = set()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", text, re.MULTILINE))
+        used |= {
+            name
+            for found in re.findall(r"python -m ([A-Za-z_]\w*)|\"-m\", \"(\w+)\"|find_spec\(\"(\w+)\"\)", text)
+            for name in found
+            if name
+        }
+        used |= set(re.findall(r"^\s*(?:- )?run:\s*([A-Za-z_]\w*)", text, re.MULTILINE))
+    not_python = {"python", "gh", "docker", "git", "sh", "echo", "cd"}  # commands no package name can stand in for
+    assert used - set(sys.stdlib_module_names) - {"__future__"} - not_python <= GENERATED_USES
+    assert len(files) > 20 and {"optuna", "mlflow", "pytest", "dvc"} <= used

@@ -74,10 +74,22 @@ def _imported_modules(plan: Plan) -> set[str]:
     return found
 
 
+# What the templates import (``import optuna`` in tuning.py) and the project runs as ``python -m NAME`` or as a
+# command (its README and CI: pytest, dvc, black): a package of one of these names would stand in for it, and the
+# project's own tests or CI would fail. tests/test_templates.py holds the templates to this list.
+GENERATED_USES = frozenset(
+    {
+        *("cloudpickle", "fastapi", "joblib", "kfp", "lightning", "lightning_fabric", "litserve", "mlflow", "numpy"),
+        *("onnx", "onnxruntime", "optuna", "pandas", "pyarrow", "pydantic", "pytorch_lightning", "scipy", "sklearn"),
+        *("torch", "yaml", "pytest", "dvc", "pip", "black", "ruff"),
+    }
+)
+
+
 def plan_problems(plan: Plan) -> list[Diagnostic]:
     """What the plan asks for that no generated project can hold."""
     problems = []
-    shadowed = _imported_modules(plan) | set(sys.stdlib_module_names) | {"torch", "lightning", "yaml"}
+    shadowed = _imported_modules(plan) | set(sys.stdlib_module_names) | GENERATED_USES
     if plan.package in shadowed:
         problems.append(
             diagnostic(
