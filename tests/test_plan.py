@@ -295,3 +295,29 @@ def test_a_role_tag_on_a_markdown_or_raw_cell_is_named_there(tmp_path, cell_type
     [warning] = codes(analyze(path), "PRM015")
     assert (warning.cell_index, warning.cell_id) == (1, "heading")
     assert f"'promote:train' on a {cell_type} cell does nothing" in warning.message
+
+
+def test_a_function_rebinding_a_notebook_variable_through_global_is_refused_at_its_line(tmp_path):
+    """In the package the notebook's variables are each step's locals: ``global total`` in a function cannot reach
+    them. State the functions keep among themselves (``_cache``) stays a module global, as in the notebook."""
+    data = (
+        "total = 0\ndef bump():\n    global total\n    total += 1\n"
+        "def remember(v):\n    global _cache\n    _cache = v\nbump()\nremember(total)"
+    )
+    plan = analyze(write_notebook(tmp_path / "g.ipynb", [(data, ["promote:data"]), ("y = total", ["promote:train"])]))
+    [refused] = [d for d in codes(plan, "PRM001")]
+    assert (refused.cell_index, refused.line) == (0, 3) and "`global total` in bump" in refused.message
+    assert not plan.ok
+
+
+def test_code_that_makes_names_at_run_time_is_named(tmp_path):
+    cells = [
+        ("exec('k = 5')\nsettings = vars(object())", ["promote:data"]),
+        ("w = eval('k') + len(settings)", ["promote:train"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "d.ipynb", cells))
+    assert [(d.cell_index, d.line, d.message.split("(")[0]) for d in codes(plan, "PRM046")] == [
+        (0, 1, "exec"),
+        (1, 1, "eval"),
+    ]
+    assert plan.ok

@@ -186,3 +186,25 @@ def test_a_builtin_name_the_notebook_rebinds_is_its_value_in_every_later_step(tm
     assert done.returncode == 0, done.stderr[-2000:]
     assert metrics_of(output)["value"] == pytest.approx((1.0 + 2.0 + 3.0) * 3 * 2.0 + 4.0 + 10)
     assert lint_problems(output) == []
+
+
+def test_names_bound_by_a_walrus_an_except_clause_or_a_match_pattern_reach_the_next_step(tmp_path, git_identity):
+    """``(n := len(xs))`` is no display to drop; ``except E as err`` binds err for its handler alone; a mapping
+    pattern's ``**rest`` and captures are bound like assignments."""
+    data = (
+        "xs = [1.0, 2.0]\n(n := len(xs))\n"
+        "try:\n    import not_installed_anywhere\nexcept ImportError as err:\n    why = str(err)\n"
+        "match {'a': 3.0, 'b': 4.0}:\n    case {'a': a, **others}:\n        extra = a + len(others)"
+    )
+    cells = [
+        ("scale = 2.0", ["parameters"]),
+        (data, ["promote:data"]),
+        ("w = sum(xs) * n * scale + extra", ["promote:train"]),
+        ("value = float(w)", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "bindings.ipynb", cells), output)
+    assert result.ok and not [d for d in result.plan.all_diagnostics if d.severity.value != "info"]
+    done = run_in_project(output, "-m", "bindings", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["value"] == pytest.approx(3.0 * 2 * 2.0 + 4.0)

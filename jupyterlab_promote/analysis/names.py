@@ -196,6 +196,28 @@ class _ModuleLevel(ast.NodeVisitor):
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension  # type: ignore[assignment]
 
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        # ``except E as err``: err is bound in the handler and deleted at its end, never handed on
+        if node.type is not None:
+            self.visit(node.type)
+        self._local_stack.append({node.name} if node.name else set())
+        for statement in node.body:
+            self.visit(statement)
+        self._local_stack.pop()
+
+    def _capture(self, node: ast.MatchAs | ast.MatchStar) -> None:
+        # ``case [first, *rest]:`` binds its names as an assignment does (the parser holds them as text)
+        if node.name and not self._is_local(node.name):
+            self.stores.append(node.name)
+        self.generic_visit(node)
+
+    visit_MatchAs = visit_MatchStar = _capture  # type: ignore[assignment]
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        if node.rest and not self._is_local(node.rest):
+            self.stores.append(node.rest)
+        self.generic_visit(node)
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.stores.append(alias.asname or alias.name.split(".")[0])
@@ -362,10 +384,14 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
         stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
     stmt.is_literal = _is_literal(node, stmt.index)
     stmt.is_device = _is_device(node, lines)
-    stmt.is_display = isinstance(node, ast.Expr) and (
-        _is_display_call(node.value)
-        if isinstance(node.value, ast.Call)
-        else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
+    stmt.is_display = (
+        isinstance(node, ast.Expr)
+        and not stmt.index.of(ast.NamedExpr)
+        and (
+            _is_display_call(node.value)
+            if isinstance(node.value, ast.Call)
+            else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
+        )
     )
     return stmt
 

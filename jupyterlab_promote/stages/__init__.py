@@ -24,6 +24,7 @@ from .plan import Plan, package_name
 from .process_settings import find_process_settings
 from .rebound_imports import alias_rebound_imports
 from .reserved import give_way_to_notebook_names
+from .scopes import refuse_lost_globals
 from .search_space import check_search_space
 from .steps import assign_steps
 from .training import detect_framework, map_training_loop
@@ -35,6 +36,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     assign_steps,
     find_process_settings,
     trace_data_flow,
+    refuse_lost_globals,
     warn_skipped_changes,
     warn_skipped_random_draws,
     give_way_to_notebook_names,
