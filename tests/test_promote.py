@@ -208,3 +208,28 @@ def test_names_bound_by_a_walrus_an_except_clause_or_a_match_pattern_reach_the_n
     done = run_in_project(output, "-m", "bindings", "run", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert metrics_of(output)["value"] == pytest.approx(3.0 * 2 * 2.0 + 4.0)
+
+
+def _run_as_notebook(cells: list[tuple[str, list[str]]]) -> dict:
+    """The notebook's own run: every cell in order in one namespace."""
+    namespace: dict = {}
+    for source, _ in cells:
+        exec(compile(source, "<cell>", "exec"), namespace)  # noqa: S102 - the test's own notebook
+    return namespace
+
+
+def test_the_package_computes_what_the_notebook_computed_where_names_are_rebound(tmp_path, git_identity):
+    """Found by running random notebooks both ways: a parameter changed in place then read again by its step (it
+    was asked of the step as its own input), a function that reads a name its step rebinds after calling it (the
+    closure saw an unbound local), ``(n := n + 1)`` (read before bound)."""
+    cells = [
+        ("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"]),
+        ("sizes.append(3.0)\ntotal = sum(sizes)\nb = 4.0", ["promote:data"]),
+        ("def g(v):\n    return v + b\nb = g(total)\n(n := b + 1)\n(n := n * scale)", ["promote:train"]),
+        ("score = float(n + len(sizes))", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "rebound.ipynb", cells), output).ok
+    done = run_in_project(output, "-m", "rebound", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == ((6.0 + 4.0) + 1) * 2.0 + 3

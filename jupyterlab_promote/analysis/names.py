@@ -254,6 +254,10 @@ class _ModuleLevel(ast.NodeVisitor):
             self._store_target(target)
             self.visit(target)
 
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)  # ``(n := n + 1)`` reads n before it binds it
+        self.visit(node.target)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         if isinstance(node.target, ast.Name):

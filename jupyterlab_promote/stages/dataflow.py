@@ -92,6 +92,11 @@ class _Flow:
                 continue
             reads = list(stmt.reads)
             reads += [n for n in stmt.call_time_reads if n not in binds_anywhere]
+            # A function defined here may run before the step binds a name it reads (``b = g(x)`` with g reading
+            # b): the step's local starts as the value handed in, which is what the notebook's global held then.
+            for name in stmt.call_time_reads:
+                if name in binds_anywhere and name not in local and name not in reads:
+                    self._known(name, step, step.body[position])
             inserted = self._resolve(reads, index, step, position, local)
             if inserted is not None:
                 binds_anywhere |= inserted
@@ -121,9 +126,10 @@ class _Flow:
     def _known(self, name: str, step: Step, reader: Placed) -> bool:
         """``name`` is an earlier step's output (handed over), a parameter, an import or a hoisted definition."""
         if name in self.available:
-            if name not in step.inputs:
-                step.inputs.append(name)
             producer = self.available[name]
+            # a name this step changed in place earlier (a parameter's list appended to) is its own, no input
+            if producer is not step and name not in step.inputs:
+                step.inputs.append(name)
             if name not in producer.outputs:
                 producer.outputs.append(name)
         elif name in self.params:
