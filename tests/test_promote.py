@@ -233,3 +233,21 @@ def test_the_package_computes_what_the_notebook_computed_where_names_are_rebound
     done = run_in_project(output, "-m", "rebound", "run", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == ((6.0 + 4.0) + 1) * 2.0 + 3
+
+
+def test_a_name_both_imported_and_assigned_is_the_value_the_notebook_had_there(tmp_path, git_identity):
+    """``math = 1.5`` in a cell, ``import math`` in another: a function reading math is no import-only helper to
+    move to a module of its own, and a step that reads the handed-in math before rebinding it reads its argument,
+    not the import."""
+    cells = [
+        ("scale = 2.0", ["parameters"]),
+        ("math = 1.5\nclass Scaler:\n    def apply(self, v):\n        return v * math", ["promote:data"]),
+        ("n = Scaler().apply(math * scale)\nmath = n + 1", ["promote:train"]),
+        ("score = float(math)", ["promote:evaluate"]),
+        ("import math", ["promote:skip"]),
+    ]
+    output = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "both.ipynb", cells), output).ok
+    done = run_in_project(output, "-m", "both", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 1.5 * 2.0 * 1.5 + 1

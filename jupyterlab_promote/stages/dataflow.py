@@ -35,12 +35,22 @@ def _hoistable(plan: Plan) -> dict[str, Placed]:
                 candidates[stmt.binds[0]] = Placed(cell, stmt, "tagged" if cell.promoted else "pulled")
     candidates = {n: p for n, p in candidates.items() if seen.get(n) == 1}
     params = {p.name for p in plan.parameters}
+    # An import the notebook also assigns to (``math = 1.0`` above ``import math``) is whichever came last when the
+    # function runs: in a module of its own the function would always read the import.
+    imports = set(plan.imports) - {
+        name
+        for cell in plan.cells
+        if cell.names
+        for stmt in cell.names.statements
+        if not stmt.is_import and not stmt.is_definition
+        for name in stmt.binds
+    }
     changed = True
     while changed:
         changed = False
         for name, placed in list(candidates.items()):
             needs = set(placed.stmt.reads) | set(placed.stmt.call_time_reads)
-            bad = {n for n in needs if n not in plan.imports and n not in candidates}
+            bad = {n for n in needs if n not in imports and n not in candidates}
             if bad or needs & params:
                 del candidates[name]
                 changed = True

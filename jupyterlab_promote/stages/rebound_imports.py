@@ -34,8 +34,10 @@ def alias_rebound_imports(plan: Plan) -> None:
 
 
 def _reads_before_rebinding(plan: Plan, step: Step) -> dict[str, list[ast.Name]]:
-    """Imported names the step binds somewhere, with their reads at the step's top level before the first binding."""
-    rebound = {n for placed in step.body for n in placed.stmt.binds if n in plan.imports}
+    """Imported names the step binds somewhere, with their reads at the step's top level before the first binding.
+    A name handed in (an earlier step assigned it after, or instead of, importing it) is read from its argument."""
+    handed_in = set(step.inputs) | set(step.params)
+    rebound = {n for placed in step.body for n in placed.stmt.binds if n in plan.imports and n not in handed_in}
     reads: dict[str, list[ast.Name]] = {}
     bound: set[str] = set()
     for placed in step.body:
