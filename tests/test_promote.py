@@ -251,3 +251,19 @@ def test_a_name_both_imported_and_assigned_is_the_value_the_notebook_had_there(t
     done = run_in_project(output, "-m", "both", "run", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 1.5 * 2.0 * 1.5 + 1
+
+
+def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(tmp_path, git_identity):
+    """The generated test of the model step reads the model from the pipeline's state: the step returns it even
+    when no later step reads it (found by running random notebooks' generated tests)."""
+    cells = [
+        ("scale = 2.0", ["parameters"]),
+        ("xs = [1.0, 2.0]", ["promote:data"]),
+        ("model = {'weight': scale}", ["promote:model"]),
+        ("score = sum(xs) * scale", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "unread.ipynb", cells), output).ok
+    done = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pipeline.py")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "test_model_step_builds_the_model" in (output / "tests" / "test_pipeline.py").read_text()

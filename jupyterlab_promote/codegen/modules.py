@@ -186,8 +186,10 @@ def step_function(
     if body.strip():
         lines.append(indent(body, "    "))
     outputs = {name: name for name in step.outputs}
+    model_step, model = find_model(plan)
+    if model is not None and model_step == step.name:  # the model, though no later step reads it: the tests do
+        outputs.setdefault(model, model)
     # the definitions the notebook's example prediction calls: predict and serve load them from this stage
-    model = find_model(plan)[1]
     outputs.update((name, name) for name in (example_definitions(plan, step, model) if model else ()))
     if plan.loop is not None and plan.loop.step is step and (device := device_after_fit(plan)):
         outputs[device] = device
