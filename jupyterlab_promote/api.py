@@ -34,6 +34,7 @@ from .outputs import (
     changes,
     default_output,
     refuse_foreign_default_output,
+    refuse_unmakeable_output,
 )
 from .read.notebook import Notebook, read_notebook
 from .recorded_outcomes import RecordedPlan, recorded_plan, remember_outcome
@@ -245,12 +246,9 @@ def _merged_with_key(notebook: Notebook, output: Path, key: str, result: Promote
     return True
 
 
-def _recorded_up_to_date(
-    notebook: Notebook, output: str | Path | None, name: str | None, strict: bool
-) -> PromoteResult | None:
+def _recorded_up_to_date(notebook: Notebook, output: Path, name: str | None, strict: bool) -> PromoteResult | None:
     """The result of promoting an unchanged notebook, from the record of its last promotion (recorded_outcomes),
     before any analysis; None when there is no record or git does not confirm that promotion is merged."""
-    output = Path(output) if output else default_output(notebook.path)
     ref = _notebook_ref(notebook.path, output)
     key = notebook_generation_key(notebook, package_name(name or notebook.stem), strict, ref)
     recorded = recorded_plan(key)
@@ -281,13 +279,14 @@ def promote(
     (recorded_outcomes), without analysing it; False always analyses (the result's plan is then a Plan)."""
     started = time.perf_counter()
     read = _read_named(notebook, name)
+    output = Path(output) if output else default_output(read.path)
+    refuse_unmakeable_output(output)
     early = _recorded_up_to_date(read, output, name, strict) if commit and not template and recorded else None
     if early is not None:
         early.seconds = time.perf_counter() - started
         return early
     progress("analysing notebook")
     plan = _analysed(read, name, strict)
-    output = Path(output) if output else default_output(plan.notebook.path)
     result = PromoteResult(plan=plan, output=output)
     if not plan.ok:
         result.message = "not promoted: fix the errors above first"

@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputNeededError
+from .errors import OutputNeededError, PromoteError
 
 
 @dataclass
@@ -41,6 +41,18 @@ def _enclosing_repository(path: Path) -> Path | None:
         ["git", "-C", str(existing), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
     )
     return Path(found.stdout.strip()).resolve() if found.returncode == 0 else None
+
+
+def refuse_unmakeable_output(output: Path) -> None:
+    """Refuse, before anything is written, an output that is a file or lies under one: the write would stop at
+    its first file with the system's own words ("File exists")."""
+    if output.exists() and not output.is_dir():
+        raise PromoteError(
+            f"the output {output} is a file; give --output a folder (a new one, or a project promoted before)"
+        )
+    existing = next((p for p in output.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise PromoteError(f"the output {output} cannot be made: {existing} is a file, not a folder")
 
 
 def refuse_foreign_default_output(notebook: str | Path, output: str | Path) -> None:

@@ -588,3 +588,21 @@ def test_the_package_names_refused_cover_what_the_templates_import_and_run() -> 
     not_python = {"python", "gh", "docker", "git", "sh", "echo", "cd"}  # commands no package name can stand in for
     assert used - set(sys.stdlib_module_names) - {"__future__"} - not_python <= GENERATED_USES
     assert len(files) > 20 and {"optuna", "mlflow", "pytest", "dvc"} <= used
+
+
+@pytest.mark.parametrize("where", ["file", "under-a-file"])
+def test_an_output_that_is_or_lies_under_a_file_is_refused_before_anything_is_written(tmp_path: Path, where: str):
+    path = write_case(Case("output-file"), tmp_path / "in")
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n")
+    output = taken if where == "file" else taken / "project"
+    run = promote_cli(path, output, "--no-commit")
+    said = run.stdout + run.stderr
+    assert run.returncode == 1 and (
+        "is a file; give --output a folder" in said or "notes.txt is a file, not a folder" in said
+    ), said
+    assert (
+        "Errno" not in said
+        and taken.read_text() == "mine\n"
+        and sorted(p.name for p in tmp_path.iterdir()) == ["in", "notes.txt"]
+    )
