@@ -321,3 +321,17 @@ def test_code_that_makes_names_at_run_time_is_named(tmp_path):
         (1, 1, "eval"),
     ]
     assert plan.ok
+
+
+def test_a_lambda_used_up_where_it_is_written_is_no_pickling_risk(tmp_path):
+    """PRM005 is for a lambda a DataLoader worker may have to pickle: not for ``sorted(..., key=lambda ...)`` or a
+    lambda called where it is written, which no object keeps."""
+    data = (
+        "files = sorted(['b10', 'a2'], key=lambda name: int(name[1:]))\n"
+        "scale = (lambda v: v * 2)(3)\n"
+        "transform = lambda v: v * scale"
+    )
+    plan = analyze(
+        write_notebook(tmp_path / "l.ipynb", [(data, ["promote:data"]), ("y = transform(1)", ["promote:train"])])
+    )
+    assert [d.line for d in codes(plan, "PRM005")] == [3]

@@ -73,10 +73,19 @@ def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
 
 
 def _check_lambdas(notebook: Notebook, plan: CellPlan) -> None:
-    """PRM005 at every lambda of a data cell."""
+    """PRM005 at every lambda of a data cell that can outlive its statement: not one called where it is written
+    (``(lambda v: v * 2)(x)``), nor a ``key=`` that sorted/min/max/sort use up there."""
     offset = plan.plain.line_offset if plan.plain else 0
     for stmt in plan.names.statements if plan.names else []:
+        used_up = {
+            id(part)
+            for call in stmt.index.of(ast.Call)
+            for part in [call.func, *(k.value for k in call.keywords if k.arg == "key")]
+            if isinstance(part, ast.Lambda)
+        }
         for node in stmt.index.of(ast.Lambda):
+            if id(node) in used_up:
+                continue
             plan.diagnostics.append(
                 diagnostic(
                     notebook,
