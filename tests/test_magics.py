@@ -57,3 +57,16 @@ def test_a_magic_used_as_a_value_after_non_ascii_text_is_replaced_exactly():
         "label = \"hé\"; files = subprocess.run(['ls'], capture_output=True, text=True, check=True).stdout.splitlines()"
     )
     compile(result.code, "<cell>", "exec")
+
+
+def test_the_magic_rewriter_walks_nodes_in_ast_walk_order():
+    """One list of the nodes serves both passes of the rewriter: the same nodes, in ast.walk's order."""
+    import ast
+    import sysconfig
+    from pathlib import Path
+
+    from jupyterlab_promote.read.magics import _walk
+
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))[:30]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert [id(node) for node in _walk(tree)] == [id(node) for node in ast.walk(tree)], path.name

@@ -399,11 +399,27 @@ def _parse(body: str, result: PlainSource) -> tuple[str, ast.Module] | None:
         return None
 
 
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node in ``ast.walk``'s order, as a list (ast.walk makes two generators per node)."""
+    nodes = [tree]
+    for node in nodes:  # appending while iterating: a breadth-first queue
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        nodes.append(item)
+            elif isinstance(value, ast.AST):
+                nodes.append(value)
+    return nodes
+
+
 def _rewrite_magic_calls(code: str, tree: ast.Module, result: PlainSource) -> None:
     """``get_ipython().run_line_magic(...)`` calls as plain Python: whole statements first, then expressions."""
     rewriter = _Rewriter(code, result)
     handled: set[int] = set()
-    for parent in ast.walk(tree):
+    nodes = _walk(tree)  # once for both passes below
+    for parent in nodes:
         for body_name in ("body", "orelse", "finalbody"):
             block = getattr(parent, body_name, None)
             if not isinstance(block, list):
@@ -413,7 +429,7 @@ def _rewrite_magic_calls(code: str, tree: ast.Module, result: PlainSource) -> No
                     handled.add(id(stmt.value))
                     only_child = len(block) == 1 and not isinstance(parent, ast.Module)
                     rewriter.statement(stmt, magic[0], magic[1], only_child)
-    for node in ast.walk(tree):
+    for node in nodes:
         if id(node) not in handled and (magic := _magic_call(node)):
             rewriter.expression(node, magic[0], magic[1])  # type: ignore[arg-type]
     result.code = rewriter.apply() if rewriter.edits else code
