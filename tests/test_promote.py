@@ -267,3 +267,23 @@ def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(
     done = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pipeline.py")
     assert done.returncode == 0, done.stdout[-2000:]
     assert "test_model_step_builds_the_model" in (output / "tests" / "test_pipeline.py").read_text()
+
+
+def test_a_star_import_is_kept_and_supplies_the_names_no_cell_defines(tmp_path, git_identity):
+    """``from math import *`` (fastai notebooks start with one): the package imports it the same way, ruff's
+    F403/F405 marked, instead of NameError placeholders for every name it supplies."""
+    cells = [
+        "from math import *",
+        ("scale = 2.0", ["parameters"]),
+        ("def rounded(v):\n    return floor(v * scale)", ["promote:functions"]),
+        ("xs = [sqrt(16.0), pi]", ["promote:data"]),
+        ("score = rounded(sum(xs)) + e", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "starred.ipynb", cells), output)
+    assert result.ok and [d.code for d in result.diagnostics if d.severity.value != "info"] == ["PRM002"]
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "starred", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    namespace = _run_as_notebook([(cell, []) if isinstance(cell, str) else cell for cell in cells])
+    assert metrics_of(output)["score"] == namespace["score"]

@@ -285,6 +285,8 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     # An import a step rebinds (its earlier reads go through an alias) is needed only where a read can reach it.
     loaded -= {name for name in plan.rebound_imports if not _reaches_module(tree.body, indexes, name)}
     imports = _notebook_imports(plan, loaded, bound_here)
+    if plan.star_names & loaded:  # ruff's F405 at each use is marked as the author's lint (lint.py)
+        imports += [f"{star}  # noqa: F403" for star in plan.star_imports]
     if "import tqdm" in imports and "tqdm.auto." in body:  # the notebook front end, rewritten (frontends.py)
         imports[imports.index("import tqdm")] = "import tqdm.auto"
     local = _sibling_imports(plan, module, loaded, bound_here)

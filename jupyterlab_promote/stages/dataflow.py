@@ -264,6 +264,9 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
     elif skipped:
         message = f"'{name}' is defined only in skipped cell {skipped[0]}; tag that cell or define '{name}' in a promoted cell"
         severity = "warning"
+    elif plan.star_imports:  # no cell defines it: from a star import, as in the notebook (PRM002 on that import)
+        plan.star_names.add(name)
+        return
     else:
         message = f"'{name}' is used but defined in no cell; the package raises NameError if this line runs"
         severity = "warning"

@@ -46,11 +46,17 @@ def _collect_from_import(plan: Plan, cell: CellPlan, line: int, node: ast.Import
     """``from X import a as b`` binds b; ``import *`` binds names no one can see (PRM002)."""
     for alias in node.names:
         if alias.name == "*":
+            star = f"from {node.module} import *"
+            if cell.role == "skip":
+                continue
+            if star not in plan.star_imports:
+                plan.star_imports.append(star)
             plan.diagnose(
                 cell,
                 "warning",
                 "PRM002",
-                f"'from {node.module} import *' hides which names the code uses; import them by name",
+                f"'{star}' hides which names the code uses: the package imports it the same way and takes from it"
+                " every name no cell defines; import them by name so that a misspelt one is caught",
                 line,
             )
             continue

@@ -185,6 +185,9 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     hoisted: dict[str, list[Placed]] = field(default_factory=lambda: {m: [] for m in MODULE_ORDER})
     imports: dict[str, str] = field(default_factory=dict)  # bound name → import statement
+    # ``from M import *`` of promoted cells, kept as written; the names no cell defines are taken from them
+    star_imports: list[str] = field(default_factory=list)
+    star_names: set[str] = field(default_factory=set)
     requirements: list[str] = field(default_factory=list)
     # a name no cell defines → where it is used (cell index, line), in the order found: the placeholder names the first
     undefined: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
