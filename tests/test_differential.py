@@ -1,8 +1,8 @@
 """Differential runs: random notebooks of plain Python, run as a notebook and as the package promoted from them.
 
-The notebook is the reference. Each example is a parameters cell, two to four steps of random statements over a
-small pool of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes,
-try/except, match, with, in-place changes of lists and dicts, magics, names of builtins and of the package's own
+The notebook is the reference. Each example is a parameters cell, two to six cells of random statements tagged with
+random roles in any order (custom steps among them) over a small pool of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes,
+try/except, match, with, in-place changes of lists and dicts, del, magics, names of builtins and of the package's own
 functions), and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline
 runs in a fresh process; both must give the same score. The examples are seeded, so a failure names its seed.
 
@@ -59,7 +59,7 @@ class Notebook:
         made = {
             "assign": f"{target} = {value}",
             "walrus": f"({target} := {value})",
-            "loop": f"{target} = 0.0\nfor i in range(3):\n    {target} = {target} + i * {value}",
+            "loop": f"{target} = 0.0\nfor i in range(3):\n    {target} = {target} + i * {read}",
             "branch": f"if {value} > 4:\n    {target} = {value}\nelse:\n    {target} = 1.0",
             "function": f"def f(v):\n    return v + {read}\n{target} = f({value})",
             "closure": f"def make(k):\n    def inner(v):\n        return v * k\n    return inner\n{target} = make(2.0)({value})",
@@ -72,7 +72,11 @@ class Notebook:
             "magic": f"%time {target} = {value}",
             "class": f"class Holder:\n    value = {value}\n{target} = Holder.value",
         }
-        kind = self.rng.choice([*made, "list", "dict", "change", "print", "augment"])
+        kind = self.rng.choice([*made, "list", "dict", "change", "print", "augment", "delete"])
+        if kind == "delete" and (deletable := [n for n in numbers if n != "scale"]):
+            gone = self.rng.choice(deletable)
+            del self.kinds[gone]
+            return f"del {gone}"
         if kind == "list":
             self.kinds[target] = "list"
             return f"{target} = [{value}, 2.0]"
@@ -93,10 +97,10 @@ class Notebook:
 
     def cells(self) -> list[tuple[str, list[str]]]:
         made = [("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"])]
-        roles = ["promote:data", "promote:preprocess", "promote:model", "promote:train"]
-        for role in roles[: self.rng.randint(2, 4)]:
-            for _ in range(self.rng.randint(1, 2)):
-                made.append(("\n".join(self.statement() for _ in range(self.rng.randint(1, 4))), [role]))
+        # roles in any order, custom steps among them: the package orders the steps by what they hand each other
+        roles = ["promote:data", "promote:preprocess", "promote:model", "promote:train", "step:prep", "step:extra"]
+        for _ in range(self.rng.randint(2, 6)):
+            made.append(("\n".join(self.statement() for _ in range(self.rng.randint(1, 4))), [self.rng.choice(roles)]))
         made.append((f"score = float({self.rng.choice(self.names('number'))})", ["promote:evaluate"]))
         return made
 

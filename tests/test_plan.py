@@ -335,3 +335,20 @@ def test_a_lambda_used_up_where_it_is_written_is_no_pickling_risk(tmp_path):
         write_notebook(tmp_path / "l.ipynb", [(data, ["promote:data"]), ("y = transform(1)", ["promote:train"])])
     )
     assert [d.line for d in codes(plan, "PRM005")] == [3]
+
+
+def test_steps_run_so_that_each_reader_sees_the_binding_above_it_in_the_notebook(tmp_path):
+    """The steps hand values on by name, so the order of the steps that bind one name matters: ``x = 1.0`` tagged
+    train above ``x = 2.0`` tagged data puts data after train; two train cells around a preprocess cell that reads
+    what the first bound and the second rebinds cannot be separated, and fuse in notebook order (PRM026)."""
+    cells = [("x = 1.0", ["promote:train"]), ("x = 2.0", ["promote:data"]), ("score = x", ["promote:evaluate"])]
+    plan = analyze(write_notebook(tmp_path / "waw.ipynb", cells))
+    assert [s.name for s in plan.steps] == ["train", "data", "evaluate"]
+    cells = [
+        ("y = 1.0", ["promote:train"]),
+        ("z = y * 2", ["promote:preprocess"]),
+        ("y = 5.0", ["promote:train"]),
+        ("score = y + z", ["promote:evaluate"]),
+    ]
+    plan = analyze(write_notebook(tmp_path / "war.ipynb", cells))
+    assert [s.name for s in plan.steps] == ["preprocess_train", "evaluate"] and codes(plan, "PRM026")

@@ -106,12 +106,13 @@ class CellNames:
 
     @property
     def reads(self) -> list[str]:
-        """Names the cell needs from outside: read before any statement of it binds them."""
+        """Names the cell needs from outside: read before any statement of it binds them (a builtin's name only
+        where the notebook rebound it above: analysis/cells.py)."""
         bound: set[str] = set()
         needed: list[str] = []
         for stmt in self.statements:
             for name in stmt.reads + stmt.call_time_reads:
-                if name not in bound and name not in needed and name not in BUILTINS:
+                if name not in bound and name not in needed:
                     needed.append(name)
             bound.update(stmt.binds)
         return needed

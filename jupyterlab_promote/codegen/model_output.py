@@ -17,7 +17,18 @@ def find_model(plan: Plan) -> tuple[str | None, str | None]:
     step = plan.step("model")
     if step:
         candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
-        candidates = [n for n in candidates if not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)]
+        deleted = {
+            t.id
+            for p in step.body
+            if isinstance(p.stmt.node, ast.Delete)
+            for t in p.stmt.node.targets
+            if isinstance(t, ast.Name)
+        }
+        candidates = [
+            n
+            for n in candidates
+            if n not in deleted and not any(p.stmt.is_definition and n in p.stmt.binds for p in step.body)
+        ]
         built = _built_from_notebook_classes(plan, step)
         fitted = _fitted_in_train(plan)
         ranked = sorted(

@@ -78,6 +78,8 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
                 for source in _sources(plan, binders, name, cell.cell.index, set()):
                     if producer[id(source)] is not step:
                         after[id(step)].add(id(producer[id(source)]))
+                if name not in plan.imports:
+                    _keep_rebinding_order(binders, producer, after, name, cell)
     _order_by_files(binders, producer, after)
     groups = _fuse_cycles(plan, steps, after)
     ordered: list[Step] = []
@@ -88,6 +90,30 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
         ordered.append(ready.step)
         placed |= ready.members
     return ordered
+
+
+def _keep_rebinding_order(
+    binders: list[CellPlan], producer: dict[int, Step], after: dict[int, set[int]], name: str, reader: CellPlan
+) -> None:
+    """The steps hand values on by name, so of the steps that bind ``name``, the one whose value ``reader`` sees in
+    the notebook (the last binding above it) must run after those that bind it earlier, and before ``reader``'s step
+    the ones that bind it later must not run: ``x = 1.0`` tagged train above ``x = 2.0`` tagged data reads 2.0."""
+    bound = [b for b in binders if name in b.names.binds]  # type: ignore[union-attr]
+    last = next((b for b in reversed(bound) if b.cell.index < reader.cell.index), None)
+    reading = producer[id(reader)]
+    if last is None or producer[id(last)] is reading:
+        return
+    seen = producer[id(last)]
+    for other in bound:
+        step = producer[id(other)]
+        if other.cell.index > reader.cell.index and step is not reading:
+            # bound again below the reader: that step runs after it. When it is the step the value came from (two
+            # train cells around a preprocess cell), the two need each other and fuse, in notebook order.
+            after[id(step)].add(id(reading))
+        elif other.cell.index < last.cell.index and step is not seen:
+            # bound above the binding the reader sees: that step runs before it (the reader's own step too: then
+            # they fuse, as its earlier cell must not override the value handed in)
+            after[id(seen)].add(id(step))
 
 
 def _sources(plan: Plan, binders: list[CellPlan], name: str, before: int, seen: set[str]) -> list[CellPlan]:
