@@ -1,7 +1,8 @@
 """Differential runs: random notebooks of plain Python, run as a notebook and as the package promoted from them.
 
 The notebook is the reference. Each example is a parameters cell, two to six cells of random statements tagged with
-random roles in any order (custom steps among them) over a small pool of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes,
+random roles in any order (custom steps among them, untagged helpers pulled in, functions cells) over a small pool
+of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes,
 try/except, match, with, in-place changes of lists and dicts, del, magics, names of builtins and of the package's own
 functions), and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline
 runs in a fresh process; both must give the same score. The examples are seeded, so a failure names its seed.
@@ -28,6 +29,7 @@ from .helpers import write_notebook
 EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES", "40"))
 # Names a notebook may use that the package also has a use for: builtins, and the pipeline's own functions.
 NAMES = ["a", "b", "c", "items", "table", "x", "n", "input", "id", "run", "metrics", "state", "total", "model", "STEPS"]
+NAMES += ["scale", "sizes"]  # the parameters, rebound by a step
 
 
 class Notebook:
@@ -101,6 +103,16 @@ class Notebook:
         roles = ["promote:data", "promote:preprocess", "promote:model", "promote:train", "step:prep", "step:extra"]
         for _ in range(self.rng.randint(2, 6)):
             made.append(("\n".join(self.statement() for _ in range(self.rng.randint(1, 4))), [self.rng.choice(roles)]))
+            numbers, chance = self.names("number"), self.rng.random()
+            if chance < 0.15 and numbers:  # a helper left untagged, pulled into the step that calls it
+                helper = f"helper_{len(made)}"
+                made.append((f"def {helper}(v):\n    return v + {self.rng.choice(numbers)}", []))
+                made.append((f"x = {helper}(1.0)", [self.rng.choice(roles)]))
+                self.kinds["x"] = "number"
+            elif chance < 0.2:
+                made.append(("def tripled(v):\n    return v * 3", ["promote:functions"]))
+                made.append(("x = tripled(2.0)", [self.rng.choice(roles)]))
+                self.kinds["x"] = "number"
         made.append((f"score = float({self.rng.choice(self.names('number'))})", ["promote:evaluate"]))
         return made
 

@@ -137,8 +137,9 @@ class _Flow:
         """``name`` is an earlier step's output (handed over), a parameter, an import or a hoisted definition."""
         if name in self.available:
             producer = self.available[name]
-            # a name this step changed in place earlier (a parameter's list appended to) is its own, no input
-            if producer is not step and name not in step.inputs:
+            if producer is step:  # changed in place earlier in this step (``model.eval()``): its own, no hand-off
+                return True
+            if name not in step.inputs:
                 step.inputs.append(name)
             if name not in producer.outputs:
                 producer.outputs.append(name)

@@ -71,15 +71,20 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     """
     producer: dict[int, Step] = {id(c): s for s in steps for c in s.cells}
     binders = sorted((c for s in steps for c in s.cells), key=lambda c: c.cell.index)
+    # where a name can come from: the steps' cells, and the definitions of the cells no step holds (untagged or
+    # functions cells), which are pulled into the steps that use them and read what they read
+    sources = sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index)
+    in_steps = {id(c) for c in binders}
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
             for name in cell.names.reads if cell.names else []:
-                for source in _sources(plan, binders, name, cell.cell.index, set()):
-                    if producer[id(source)] is not step:
+                followed: set[str] = set()  # the name, and what the definitions it names read when called
+                for source in _sources(plan, sources, in_steps, name, cell.cell.index, followed):
+                    if id(source) in producer and producer[id(source)] is not step:
                         after[id(step)].add(id(producer[id(source)]))
-                if name not in plan.imports:
-                    _keep_rebinding_order(binders, producer, after, name, cell)
+                for read in sorted(followed):
+                    _keep_rebinding_order(binders, producer, after, read, cell)
     _order_by_files(binders, producer, after)
     groups = _fuse_cycles(plan, steps, after)
     ordered: list[Step] = []
@@ -99,40 +104,44 @@ def _keep_rebinding_order(
     the notebook (the last binding above it) must run after those that bind it earlier, and before ``reader``'s step
     the ones that bind it later must not run: ``x = 1.0`` tagged train above ``x = 2.0`` tagged data reads 2.0."""
     bound = [b for b in binders if name in b.names.binds]  # type: ignore[union-attr]
-    last = next((b for b in reversed(bound) if b.cell.index < reader.cell.index), None)
+    last = next((b for b in reversed(bound) if b.cell.index < reader.cell.index), None)  # None: a parameter, …
     reading = producer[id(reader)]
-    if last is None or producer[id(last)] is reading:
+    seen = producer[id(last)] if last is not None else None
+    if seen is reading:
         return
-    seen = producer[id(last)]
     for other in bound:
         step = producer[id(other)]
         if other.cell.index > reader.cell.index and step is not reading:
             # bound again below the reader: that step runs after it. When it is the step the value came from (two
             # train cells around a preprocess cell), the two need each other and fuse, in notebook order.
             after[id(step)].add(id(reading))
-        elif other.cell.index < last.cell.index and step is not seen:
+        elif seen is not None and last is not None and other.cell.index < last.cell.index and step is not seen:
             # bound above the binding the reader sees: that step runs before it (the reader's own step too: then
             # they fuse, as its earlier cell must not override the value handed in)
             after[id(seen)].add(id(step))
 
 
-def _sources(plan: Plan, binders: list[CellPlan], name: str, before: int, seen: set[str]) -> list[CellPlan]:
-    """The cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics)."""
+def _sources(
+    plan: Plan, cells: list[CellPlan], in_steps: set[int], name: str, before: int, seen: set[str]
+) -> list[CellPlan]:
+    """The step cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics). A cell no
+    step holds counts only for a definition it makes (pulled into the step that uses it)."""
     if name in plan.imports or name in seen:  # imports are collected for every module, whichever cell has them
         return []
     seen.add(name)
-    source = next(
-        (b for b in reversed(binders) if b.cell.index < before and name in b.names.binds | b.names.mutates),  # type: ignore[union-attr]
-        None,
-    )
-    if source is None:
-        return []
-    definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
-    if definition is None:
-        return [source]
-    # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
-    needs = set(definition.reads) | set(definition.call_time_reads)
-    return [found for need in sorted(needs) for found in _sources(plan, binders, need, source.cell.index, seen)]
+    for source in reversed(cells):
+        if source.cell.index >= before or name not in source.names.binds | source.names.mutates:  # type: ignore[union-attr]
+            continue
+        definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
+        if definition is None:
+            if id(source) in in_steps:
+                return [source]
+            continue  # untagged code that is no definition: the steps never see it
+        # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
+        needs = set(definition.reads) | set(definition.call_time_reads)
+        found = (_sources(plan, cells, in_steps, need, source.cell.index, seen) for need in sorted(needs))
+        return [cell for group in found for cell in group]
+    return []
 
 
 def _order_by_files(binders: list[CellPlan], producer: dict[int, Step], after: dict[int, set[int]]) -> None:
