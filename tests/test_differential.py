@@ -105,7 +105,7 @@ class Notebook:
             made.append(("\n".join(self.statement() for _ in range(self.rng.randint(1, 4))), [self.rng.choice(roles)]))
             numbers, chance = self.names("number"), self.rng.random()
             if chance < 0.15 and numbers:  # a helper left untagged, pulled into the step that calls it
-                helper = f"helper_{len(made)}"
+                helper = self.rng.choice(["helper", f"helper_{len(made)}"])  # "helper": redefined in a later cell
                 made.append((f"def {helper}(v):\n    return v + {self.rng.choice(numbers)}", []))
                 made.append((f"x = {helper}(1.0)", [self.rng.choice(roles)]))
                 self.kinds["x"] = "number"

@@ -87,11 +87,12 @@ class _Flow:
         self.used_hoisted: set[str] = set()
         self.params = {p.name for p in plan.parameters}
         self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
+        self.bound_at: dict[str, int] = {}  # name → the notebook cell of that binding
         self.untagged = [c for c in plan.cells if c.role is None and c.names]
 
     def trace_step(self, index: int, step: Step) -> None:
         """Every statement of ``step``, with what it reads resolved; pulled and moved statements are traced too."""
-        local: set[str] = set()
+        local: dict[str, int] = {}  # name → the notebook cell of its last binding in this step so far
         binds_anywhere = {n for p in step.body for n in p.stmt.binds}
         position = 0
         while position < len(step.body):
@@ -111,17 +112,30 @@ class _Flow:
             if inserted is not None:
                 binds_anywhere |= inserted
                 continue  # process the inserted statements first
-            local.update(stmt.binds)
+            local.update(dict.fromkeys(stmt.binds, step.body[position].cell.cell.index))
             for name in stmt.binds + [m for m in stmt.mutates if m not in self.plan.imports]:
                 self.available[name] = step
+                self.bound_at[name] = step.body[position].cell.cell.index
             position += 1
 
-    def _resolve(self, reads: list[str], index: int, step: Step, position: int, local: set[str]) -> set[str] | None:
+    def _resolve(
+        self, reads: list[str], index: int, step: Step, position: int, local: dict[str, int]
+    ) -> set[str] | None:
         """Find where each name read comes from; the names bound by statements inserted before ``position``
         (pulled from an untagged cell, or a definition moved from a later step), else None."""
         placed = step.body[position]
         for name in reads:
-            if name in local or self._known(name, step, placed):  # reads hold no builtin the notebook left alone
+            bound = local.get(name, self.bound_at.get(name) if name in self.available else None)
+            # an untagged cell between that binding and this reader rebinds it (a helper redefined in a later
+            # cell): this reader sees that one, as in the notebook
+            if bound is not None and (
+                pulled := _pull_from_untagged(self.plan, name, placed, self.untagged, step, since=bound)
+            ):
+                step.body[position:position] = pulled
+                return {n for p in pulled for n in p.stmt.binds}
+            if name in local:
+                continue
+            if self._known(name, step, placed):  # reads hold no builtin the notebook left alone
                 continue
             if pulled := _pull_from_untagged(self.plan, name, placed, self.untagged, step):
                 step.body[position:position] = pulled
@@ -130,7 +144,7 @@ class _Flow:
                 step.body.insert(position, moved)
                 return set(moved.stmt.binds)
             _undefined(self.plan, name, placed, index)
-            local.add(name)
+            local[name] = placed.cell.cell.index
         return None
 
     def _known(self, name: str, step: Step, reader: Placed) -> bool:
@@ -221,8 +235,16 @@ def _warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> Non
     )
 
 
-def _pull_from_untagged(plan: Plan, name: str, reader: Placed, untagged: list[CellPlan], step: Step) -> list[Placed]:
+def _pull_from_untagged(
+    plan: Plan, name: str, reader: Placed, untagged: list[CellPlan], step: Step, since: int | None = None
+) -> list[Placed]:
+    """The statements of the untagged cell that binds ``name`` last above ``reader`` (or, without one, the first
+    below); with ``since``, only one between that cell index and the reader."""
     before = [c for c in untagged if c.cell.index < reader.cell.cell.index and name in c.names.binds]  # type: ignore[union-attr]
+    if since is not None:
+        before = [c for c in before if c.cell.index > since]
+        if not before:
+            return []
     source = before[-1] if before else next((c for c in untagged if name in c.names.binds), None)  # type: ignore[union-attr]
     if source is None:
         return []
