@@ -88,7 +88,11 @@ class _Flow:
         self.params = {p.name for p in plan.parameters}
         self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
         self.bound_at: dict[str, int] = {}  # name → the notebook cell of that binding
-        self.untagged = [c for c in plan.cells if c.role is None and c.names]
+        self.untagged: dict[str, list[CellPlan]] = {}  # name → the untagged cells that bind it, in notebook order
+        for cell in plan.cells:
+            if cell.role is None and cell.names:
+                for name in cell.names.binds:
+                    self.untagged.setdefault(name, []).append(cell)
 
     def trace_step(self, index: int, step: Step) -> None:
         """Every statement of ``step``, with what it reads resolved; pulled and moved statements are traced too."""
@@ -236,16 +240,17 @@ def _warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> Non
 
 
 def _pull_from_untagged(
-    plan: Plan, name: str, reader: Placed, untagged: list[CellPlan], step: Step, since: int | None = None
+    plan: Plan, name: str, reader: Placed, untagged: dict[str, list[CellPlan]], step: Step, since: int | None = None
 ) -> list[Placed]:
     """The statements of the untagged cell that binds ``name`` last above ``reader`` (or, without one, the first
     below); with ``since``, only one between that cell index and the reader."""
-    before = [c for c in untagged if c.cell.index < reader.cell.cell.index and name in c.names.binds]  # type: ignore[union-attr]
+    binding = untagged.get(name, [])
+    before = [c for c in binding if c.cell.index < reader.cell.cell.index]
     if since is not None:
         before = [c for c in before if c.cell.index > since]
         if not before:
             return []
-    source = before[-1] if before else next((c for c in untagged if name in c.names.binds), None)  # type: ignore[union-attr]
+    source = before[-1] if before else next(iter(binding), None)
     if source is None:
         return []
     statements = [s for s in source.names.statements if name in s.binds and not s.is_import]  # type: ignore[union-attr]

@@ -73,18 +73,17 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     binders = sorted((c for s in steps for c in s.cells), key=lambda c: c.cell.index)
     # where a name can come from: the steps' cells, and the definitions of the cells no step holds (untagged or
     # functions cells), which are pulled into the steps that use them and read what they read
-    sources = sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index)
-    in_steps = {id(c) for c in binders}
+    bindings = _Bindings(sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index))
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
             for name in cell.names.reads if cell.names else []:
                 followed: set[str] = set()  # the name, and what the definitions it names read when called
-                for source in _sources(plan, sources, in_steps, name, cell.cell.index, followed):
-                    if id(source) in producer and producer[id(source)] is not step:
+                for source in _sources(plan, bindings, producer, name, cell.cell.index, followed):
+                    if producer[id(source)] is not step:
                         after[id(step)].add(id(producer[id(source)]))
                 for read in sorted(followed):
-                    _keep_rebinding_order(binders, producer, after, read, cell)
+                    _keep_rebinding_order(bindings, producer, after, read, cell)
     _order_by_files(binders, producer, after)
     groups = _fuse_cycles(plan, steps, after)
     ordered: list[Step] = []
@@ -97,13 +96,28 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     return ordered
 
 
+class _Bindings:
+    """For each name, the cells that bind it and those that bind or change it, in notebook order: found once (a
+    cell's ``binds`` is computed on each call, and 2,000 cells ask about each name)."""
+
+    def __init__(self, cells: list[CellPlan]) -> None:
+        self.binding: dict[str, list[CellPlan]] = {}
+        self.changing: dict[str, list[CellPlan]] = {}
+        for cell in cells:
+            binds = cell.names.binds  # type: ignore[union-attr]
+            for name in binds:
+                self.binding.setdefault(name, []).append(cell)
+            for name in binds | cell.names.mutates:  # type: ignore[union-attr]
+                self.changing.setdefault(name, []).append(cell)
+
+
 def _keep_rebinding_order(
-    binders: list[CellPlan], producer: dict[int, Step], after: dict[int, set[int]], name: str, reader: CellPlan
+    bindings: _Bindings, producer: dict[int, Step], after: dict[int, set[int]], name: str, reader: CellPlan
 ) -> None:
     """The steps hand values on by name, so of the steps that bind ``name``, the one whose value ``reader`` sees in
     the notebook (the last binding above it) must run after those that bind it earlier, and before ``reader``'s step
     the ones that bind it later must not run: ``x = 1.0`` tagged train above ``x = 2.0`` tagged data reads 2.0."""
-    bound = [b for b in binders if name in b.names.binds]  # type: ignore[union-attr]
+    bound = [b for b in bindings.binding.get(name, ()) if id(b) in producer]
     last = next((b for b in reversed(bound) if b.cell.index < reader.cell.index), None)  # None: a parameter, …
     reading = producer[id(reader)]
     seen = producer[id(last)] if last is not None else None
@@ -122,24 +136,24 @@ def _keep_rebinding_order(
 
 
 def _sources(
-    plan: Plan, cells: list[CellPlan], in_steps: set[int], name: str, before: int, seen: set[str]
+    plan: Plan, bindings: _Bindings, producer: dict[int, Step], name: str, before: int, seen: set[str]
 ) -> list[CellPlan]:
     """The step cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics). A cell no
     step holds counts only for a definition it makes (pulled into the step that uses it)."""
     if name in plan.imports or name in seen:  # imports are collected for every module, whichever cell has them
         return []
     seen.add(name)
-    for source in reversed(cells):
-        if source.cell.index >= before or name not in source.names.binds | source.names.mutates:  # type: ignore[union-attr]
+    for source in reversed(bindings.changing.get(name, ())):
+        if source.cell.index >= before:
             continue
         definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
         if definition is None:
-            if id(source) in in_steps:
+            if id(source) in producer:
                 return [source]
             continue  # untagged code that is no definition: the steps never see it
         # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
         needs = set(definition.reads) | set(definition.call_time_reads)
-        found = (_sources(plan, cells, in_steps, need, source.cell.index, seen) for need in sorted(needs))
+        found = (_sources(plan, bindings, producer, need, source.cell.index, seen) for need in sorted(needs))
         return [cell for group in found for cell in group]
     return []
 
