@@ -73,7 +73,8 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     binders = sorted((c for s in steps for c in s.cells), key=lambda c: c.cell.index)
     # where a name can come from: the steps' cells, and the definitions of the cells no step holds (untagged or
     # functions cells), which are pulled into the steps that use them and read what they read
-    bindings = _Bindings(sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index))
+    cells = sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index)
+    bindings = _Bindings(cells, producer)
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
@@ -97,18 +98,26 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
 
 
 class _Bindings:
-    """For each name, the cells that bind it and those that bind or change it, in notebook order: found once (a
-    cell's ``binds`` is computed on each call, and 2,000 cells ask about each name)."""
+    """For each name, the cells that bind or change it, and the steps' cells that bind it with each step's first
+    and last such cell, in notebook order: found once (a cell's ``binds`` is computed on each call, and with 2,000
+    cells each name is asked about by every cell that reads it)."""
 
-    def __init__(self, cells: list[CellPlan]) -> None:
-        self.binding: dict[str, list[CellPlan]] = {}
+    def __init__(self, cells: list[CellPlan], producer: dict[int, Step]) -> None:
         self.changing: dict[str, list[CellPlan]] = {}
+        self.binding: dict[str, list[CellPlan]] = {}  # steps' cells only
+        self.spans: dict[str, dict[int, tuple[Step, int, int]]] = {}  # name → id(step) → (step, first, last cell)
         for cell in cells:
             binds = cell.names.binds  # type: ignore[union-attr]
-            for name in binds:
-                self.binding.setdefault(name, []).append(cell)
             for name in binds | cell.names.mutates:  # type: ignore[union-attr]
                 self.changing.setdefault(name, []).append(cell)
+            if id(cell) not in producer:
+                continue
+            step, index = producer[id(cell)], cell.cell.index
+            for name in binds:
+                self.binding.setdefault(name, []).append(cell)
+                spans = self.spans.setdefault(name, {})
+                first = spans[id(step)][1] if id(step) in spans else index
+                spans[id(step)] = (step, first, index)
 
 
 def _keep_rebinding_order(
@@ -117,22 +126,34 @@ def _keep_rebinding_order(
     """The steps hand values on by name, so of the steps that bind ``name``, the one whose value ``reader`` sees in
     the notebook (the last binding above it) must run after those that bind it earlier, and before ``reader``'s step
     the ones that bind it later must not run: ``x = 1.0`` tagged train above ``x = 2.0`` tagged data reads 2.0."""
-    bound = [b for b in bindings.binding.get(name, ()) if id(b) in producer]
-    last = next((b for b in reversed(bound) if b.cell.index < reader.cell.index), None)  # None: a parameter, …
+    bound = bindings.binding.get(name, [])
+    at = _position(bound, reader)
+    last = bound[at - 1] if at else None  # None: a parameter, …
     reading = producer[id(reader)]
     seen = producer[id(last)] if last is not None else None
     if seen is reading:
         return
-    for other in bound:
-        step = producer[id(other)]
-        if other.cell.index > reader.cell.index and step is not reading:
+    for step, first, end in bindings.spans.get(name, {}).values():
+        if end > reader.cell.index and step is not reading:
             # bound again below the reader: that step runs after it. When it is the step the value came from (two
             # train cells around a preprocess cell), the two need each other and fuse, in notebook order.
             after[id(step)].add(id(reading))
-        elif seen is not None and last is not None and other.cell.index < last.cell.index and step is not seen:
+        if seen is not None and last is not None and first < last.cell.index and step is not seen:
             # bound above the binding the reader sees: that step runs before it (the reader's own step too: then
             # they fuse, as its earlier cell must not override the value handed in)
             after[id(seen)].add(id(step))
+
+
+def _position(bound: list[CellPlan], reader: CellPlan) -> int:
+    """How many of ``bound`` (in notebook order) lie above ``reader``: a binary search."""
+    low, high = 0, len(bound)
+    while low < high:
+        middle = (low + high) // 2
+        if bound[middle].cell.index < reader.cell.index:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def _sources(
