@@ -8,7 +8,7 @@ functions), and an evaluate cell. The cells run in one namespace as Jupyter woul
 runs in a fresh process; both must give the same score. The examples are seeded, so a failure names its seed.
 
 CI runs 40 examples (about 20 s on 2 cores); more on demand: ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``.
-This campaign found seven defects (docs/reliability.md) before it became a test.
+The campaigns behind it found the defects its rows in docs/reliability.md name, before it became a test.
 """
 
 from __future__ import annotations
