@@ -76,7 +76,7 @@ def _imported_modules(plan: Plan) -> set[str]:
 
 # What the templates import (``import optuna`` in tuning.py) and the project runs as ``python -m NAME`` or as a
 # command (its README and CI: pytest, dvc, black): a package of one of these names would stand in for it, and the
-# project's own tests or CI would fail. tests/test_templates.py holds the templates to this list.
+# project's own tests or CI would fail. tests/test_reliability.py holds the templates to this list.
 GENERATED_USES = frozenset(
     {
         *("cloudpickle", "fastapi", "joblib", "kfp", "lightning", "lightning_fabric", "litserve", "mlflow", "numpy"),

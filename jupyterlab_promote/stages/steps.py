@@ -138,7 +138,7 @@ def _keep_rebinding_order(
             # bound again below the reader: that step runs after it. When it is the step the value came from (two
             # train cells around a preprocess cell), the two need each other and fuse, in notebook order.
             after[id(step)].add(id(reading))
-        if seen is not None and last is not None and first < last.cell.index and step is not seen:
+        if last is not None and first < last.cell.index and step is not seen:
             # bound above the binding the reader sees: that step runs before it (the reader's own step too: then
             # they fuse, as its earlier cell must not override the value handed in)
             after[id(seen)].add(id(step))
