@@ -2,10 +2,11 @@
 
 The notebook is the reference. Each example is a parameters cell, two to six cells of random statements tagged with
 random roles in any order (custom steps among them, untagged helpers pulled in, functions cells) over a small pool
-of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes,
-try/except, match, with, in-place changes of lists and dicts, del, magics, names of builtins and of the package's own
-functions), and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline
-runs in a fresh process; both must give the same score. The examples are seeded, so a failure names its seed.
+of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes, try/except,
+match, with, in-place changes of lists and dicts, del, magics, names of builtins and of the package's own functions,
+a module's name assigned to and imported again), and an evaluate cell. The cells run in one namespace as Jupyter
+would; the promoted package's pipeline runs in a fresh process; both must give the same score. The examples are
+seeded, so a failure names its seed.
 
 CI runs 40 examples (about 20 s on 2 cores); more on demand: ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``.
 The campaigns behind it found the defects its rows in docs/reliability.md name, before it became a test.
@@ -30,6 +31,7 @@ EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES", "40"))
 # Names a notebook may use that the package also has a use for: builtins, and the pipeline's own functions.
 NAMES = ["a", "b", "c", "items", "table", "x", "n", "input", "id", "run", "metrics", "state", "total", "model", "STEPS"]
 NAMES += ["scale", "sizes"]  # the parameters, rebound by a step
+NAMES += ["math"]  # a module's name, assigned to and imported again
 
 
 class Notebook:
@@ -74,7 +76,7 @@ class Notebook:
             "magic": f"%time {target} = {value}",
             "class": f"class Holder:\n    value = {value}\n{target} = Holder.value",
         }
-        kind = self.rng.choice([*made, "list", "dict", "change", "print", "augment", "delete"])
+        kind = self.rng.choice([*made, "list", "dict", "change", "print", "augment", "delete", "import"])
         if kind == "delete" and (deletable := [n for n in numbers if n != "scale"]):
             gone = self.rng.choice(deletable)
             del self.kinds[gone]
@@ -90,6 +92,11 @@ class Notebook:
                 changed = self.rng.choice(lists)
                 return self.rng.choice([f"{changed}.append({value})", f"{changed}[0] = {value}"])
             return f"{self.rng.choice(tables)}.update(k2={value})"
+        if kind == "import":  # the statements after the import read the module, whatever ``math`` held before
+            target = target if target != "math" else "a"
+            self.kinds.pop("math", None)
+            self.kinds[target] = "number"
+            return f"{target} = {value}\nimport math\n{target} = {target} + math.sqrt(4.0)"
         if kind == "print":
             return f"print({value})"
         if kind == "augment" and self.kinds.get(target) == "number":
@@ -113,7 +120,8 @@ class Notebook:
                 made.append(("def tripled(v):\n    return v * 3", ["promote:functions"]))
                 made.append(("x = tripled(2.0)", [self.rng.choice(roles)]))
                 self.kinds["x"] = "number"
-        made.append((f"score = float({self.rng.choice(self.names('number'))})", ["promote:evaluate"]))
+        numbers = self.names("number")  # none left when the cells turned every number into a list or deleted it
+        made.append((f"score = float({self.rng.choice(numbers) if numbers else '1.0'})", ["promote:evaluate"]))
         return made
 
 

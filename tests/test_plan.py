@@ -73,6 +73,16 @@ def test_name_defined_nowhere(tmp_path):
     assert "missing_name" in undefined.message and undefined.line == 1
 
 
+def test_a_name_a_loop_reads_before_binding_it_is_named_with_the_line_that_binds_it(tmp_path):
+    """``if epoch == 0 or val < best: best = val``: the cell does define it, below the read; the warning says
+    where, at the line of the read (it said "defined in no cell", at the binding's line)."""
+    loop = "for epoch in range(3):\n    val = 1.0 / (epoch + 1)\n    if epoch == 0 or val < best:\n        best = val"
+    plan = analyze(write_notebook(tmp_path / "loop.ipynb", [(loop, ["promote:train"])]))
+    [undefined] = codes(plan, "PRM002")
+    assert (undefined.line, undefined.severity.value) == (3, "warning")
+    assert "before this cell binds it at line 4" in undefined.message and "no cell" not in undefined.message
+
+
 def test_hidden_state_from_execution_counts(tmp_path):
     path = write_notebook(tmp_path / "h.ipynb", [("a = 1", ["promote:data"]), ("b = a", ["promote:model"])])
     import nbformat

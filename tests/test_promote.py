@@ -253,6 +253,33 @@ def test_a_name_both_imported_and_assigned_is_the_value_the_notebook_had_there(t
     assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 1.5 * 2.0 * 1.5 + 1
 
 
+def test_steps_see_the_changes_definitions_and_imports_the_notebook_had_where_they_run(tmp_path, git_identity):
+    """Found by running random notebooks both ways: a change in place below a reader in another step (the reader's
+    step ran after it), a helper a step reads from a later step's cell while an untagged cell below redefines it (the
+    untagged one was pulled in), and ``import math`` after ``math = 1.5`` (the import went to the module's top,
+    under the assignment, and a later step was handed the float)."""
+    cells = [
+        ("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"]),
+        ("base = scale * 2", ["promote:data"]),
+        ("weight = sum(sizes) + base", ["promote:model"]),
+        ("sizes[0] = 10.0", ["promote:data"]),
+        ("def helper(v):\n    return v + scale", ["step:prep"]),
+        ("early = helper(1.0)", ["promote:data"]),
+        ("prepped = early + 1.0", ["step:prep"]),
+        ("math = 1.5\nm = math * scale\nimport math\nm = m + math.sqrt(4.0)", ["promote:preprocess"]),
+        ("def helper(v):\n    return v * 100", []),
+        ("late = helper(prepped)", ["promote:train"]),
+        ("score = float(weight + late + m + math.floor(sum(sizes)))", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "seen.ipynb", cells), output)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "seen", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 7.0 + 400.0 + 5.0 + 12
+
+
 def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(tmp_path, git_identity):
     """The generated test of the model step reads the model from the pipeline's state: the step returns it even
     when no later step reads it (found by running random notebooks' generated tests)."""

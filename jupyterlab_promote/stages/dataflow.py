@@ -7,6 +7,7 @@ What each step takes from earlier steps and hands on, which definitions move to 
 from __future__ import annotations
 
 import ast
+import bisect
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import diagnostic
@@ -89,10 +90,13 @@ class _Flow:
         self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
         self.bound_at: dict[str, int] = {}  # name → the notebook cell of that binding
         self.untagged: dict[str, list[CellPlan]] = {}  # name → the untagged cells that bind it, in notebook order
+        self.tagged: dict[str, list[int]] = {}  # name → the steps' cells that bind it, in notebook order
         for cell in plan.cells:
-            if cell.role is None and cell.names:
-                for name in cell.names.binds:
+            for name in cell.names.binds if cell.names and (cell.role is None or cell.promoted) else ():
+                if cell.role is None:
                     self.untagged.setdefault(name, []).append(cell)
+                else:
+                    self.tagged.setdefault(name, []).append(cell.cell.index)
 
     def trace_step(self, index: int, step: Step) -> None:
         """Every statement of ``step``, with what it reads resolved; pulled and moved statements are traced too."""
@@ -118,6 +122,10 @@ class _Flow:
                 continue  # process the inserted statements first
             local.update(dict.fromkeys(stmt.binds, step.body[position].cell.cell.index))
             for name in stmt.binds + [m for m in stmt.mutates if m not in self.plan.imports]:
+                if stmt.is_import:  # imported again after an assignment (steps.py): later steps read the import
+                    self.available.pop(name, None)
+                    self.bound_at.pop(name, None)
+                    continue
                 self.available[name] = step
                 self.bound_at[name] = step.body[position].cell.cell.index
             position += 1
@@ -141,7 +149,9 @@ class _Flow:
                 continue
             if self._known(name, step, placed):  # reads hold no builtin the notebook left alone
                 continue
-            if pulled := _pull_from_untagged(self.plan, name, placed, self.untagged, step):
+            if pulled := _pull_from_untagged(
+                self.plan, name, placed, self.untagged, step, tagged=self.tagged.get(name)
+            ):
                 step.body[position:position] = pulled
                 return {n for p in pulled for n in p.stmt.binds}
             if moved := _move_later_definition(self.plan, name, index, placed):
@@ -240,16 +250,27 @@ def _warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> Non
 
 
 def _pull_from_untagged(
-    plan: Plan, name: str, reader: Placed, untagged: dict[str, list[CellPlan]], step: Step, since: int | None = None
+    plan: Plan,
+    name: str,
+    reader: Placed,
+    untagged: dict[str, list[CellPlan]],
+    step: Step,
+    since: int | None = None,
+    tagged: list[int] | None = None,
 ) -> list[Placed]:
     """The statements of the untagged cell that binds ``name`` last above ``reader`` (or, without one, the first
-    below); with ``since``, only one between that cell index and the reader."""
+    below); with ``since``, only one between that cell index and the reader; without, none if one of the ``tagged``
+    cells (indices, ascending) binds it between that cell and the reader."""
     binding = untagged.get(name, [])
     before = [c for c in binding if c.cell.index < reader.cell.cell.index]
     if since is not None:
         before = [c for c in before if c.cell.index > since]
         if not before:
             return []
+    elif tagged and bisect.bisect_left(tagged, reader.cell.cell.index) > bisect.bisect_right(
+        tagged, before[-1].cell.index if before else -1
+    ):
+        return []  # the reader sees a step's own binding, below it in the pipeline: moved, not pulled
     source = before[-1] if before else next(iter(binding), None)
     if source is None:
         return []
@@ -263,24 +284,33 @@ def _pull_from_untagged(
 
 
 def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) -> Placed | None:
-    for later in plan.steps[index:]:
-        for position, placed in enumerate(later.body):
-            if placed.stmt.is_definition and placed.stmt.binds[0] == name and placed is not reader:
-                if later is plan.steps[index] and later.body.index(reader) > position:
-                    return None
-                del later.body[position]
-                reader.cell.diagnostics.append(
-                    diagnostic(
-                        plan.notebook,
-                        placed.cell.cell,
-                        "info",
-                        "PRM017",
-                        f"'{name}' is defined in the {placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
-                        line_in_cell(placed.cell, placed.stmt.line),
-                    )
-                )
-                return Placed(placed.cell, placed.stmt, "moved")
-    return None
+    """The definition of ``name`` in this or a later step that ``reader`` sees in the notebook (the last one above
+    it, else the first), moved to where it is read; None if it already runs there."""
+    found = [
+        (later, placed)
+        for later in plan.steps[index:]
+        for placed in later.body
+        if placed.stmt.is_definition and placed.stmt.binds[0] == name and placed is not reader
+    ]
+    above = [f for f in found if f[1].cell.cell.index < reader.cell.cell.index]
+    if not found:
+        return None
+    later, placed = max(above, key=lambda f: f[1].cell.cell.index) if above else found[0]
+    position = later.body.index(placed)
+    if later is plan.steps[index] and later.body.index(reader) > position:
+        return None
+    del later.body[position]
+    reader.cell.diagnostics.append(
+        diagnostic(
+            plan.notebook,
+            placed.cell.cell,
+            "info",
+            "PRM017",
+            f"'{name}' is defined in the {placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
+            line_in_cell(placed.cell, placed.stmt.line),
+        )
+    )
+    return Placed(placed.cell, placed.stmt, "moved")
 
 
 def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
@@ -291,6 +321,14 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
         severity = "error"
     elif skipped:
         message = f"'{name}' is defined only in skipped cell {skipped[0]}; tag that cell or define '{name}' in a promoted cell"
+        severity = "warning"
+    elif bound_below := _binding_below(plan.steps[index], name, reader):
+        cell, line = bound_below
+        where = "this cell" if cell is reader.cell else f"cell {cell.cell.index} (id {cell.cell.id})"
+        message = (
+            f"'{name}' is read here before {where} binds it at line {line}: where that read runs first (the first "
+            "pass of a loop), the package raises NameError, as a fresh run of the notebook would"
+        )
         severity = "warning"
     elif plan.star_imports:  # no cell defines it: from a star import, as in the notebook (PRM002 on that import)
         plan.star_names.add(name)
@@ -303,8 +341,16 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
     plan.diagnose(reader.cell, severity, "PRM002", message, line)
 
 
+def _binding_below(step: Step, name: str, reader: Placed) -> tuple[CellPlan, int] | None:
+    """The cell and line where ``step`` binds ``name`` at or after ``reader`` (a loop binding what it read)."""
+    body = step.body[step.body.index(reader) :] if reader in step.body else []
+    for placed in body:
+        if name in placed.stmt.binds:
+            lines = [n.lineno for n in placed.stmt.index.of(ast.Name) if n.id == name and isinstance(n.ctx, ast.Store)]
+            return placed.cell, line_in_cell(placed.cell, min(lines, default=placed.stmt.line))
+    return None
+
+
 def _first_use(placed: Placed, name: str) -> int:
-    for node in placed.stmt.index.of(ast.Name):
-        if node.id == name:
-            return line_in_cell(placed.cell, node.lineno)
-    return line_in_cell(placed.cell, placed.stmt.line)
+    lines = [n.lineno for n in placed.stmt.index.of(ast.Name) if n.id == name and isinstance(n.ctx, ast.Load)]
+    return line_in_cell(placed.cell, min(lines, default=placed.stmt.line))

@@ -55,10 +55,31 @@ def assign_steps(plan: Plan) -> None:
         if not s.is_import
     ]
     steps[0].body.extend(plan.prelude + [p for p in functions if not p.stmt.is_definition])
+    assigned = _assigned_imports(plan)
     for step in steps:
-        step.body.extend(Placed(c, s) for c in step.cells for s in c.names.statements if not s.is_import)  # type: ignore[union-attr]
+        step.body.extend(
+            Placed(c, s)
+            for c in step.cells
+            for s in c.names.statements  # type: ignore[union-attr]
+            if not s.is_import or assigned.intersection(s.binds)
+        )
     # Definitions from functions cells always go to module level or the first step.
     steps[0].body[:0] = [p for p in functions if p.stmt.is_definition]
+
+
+def _assigned_imports(plan: Plan) -> set[str]:
+    """Imported names the notebook also assigns to (``math = 1.5``): a step's import of one stays where it is, so
+    that the statements after it read the module again, as in the notebook (the import at the module's top would
+    be shadowed by the assignment)."""
+    assigned = {
+        name
+        for cell in plan.cells
+        if cell.names and cell.role != "skip"
+        for stmt in cell.names.statements
+        if not stmt.is_import
+        for name in stmt.binds
+    }
+    return assigned & set(plan.imports)
 
 
 def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
@@ -74,7 +95,7 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     # where a name can come from: the steps' cells, and the definitions of the cells no step holds (untagged or
     # functions cells), which are pulled into the steps that use them and read what they read
     cells = sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index)
-    bindings = _Bindings(cells, producer)
+    bindings = _Bindings(cells, producer, _assigned_imports(plan))
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
@@ -98,22 +119,25 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
 
 
 class _Bindings:
-    """For each name, the cells that bind or change it, and the steps' cells that bind it with each step's first
+    """For each name, the cells that bind or change it, and the steps' cells among them with each step's first
     and last such cell, in notebook order: found once (a cell's ``binds`` is computed on each call, and with 2,000
     cells each name is asked about by every cell that reads it)."""
 
-    def __init__(self, cells: list[CellPlan], producer: dict[int, Step]) -> None:
+    def __init__(self, cells: list[CellPlan], producer: dict[int, Step], assigned_imports: set[str]) -> None:
+        self.assigned_imports = assigned_imports
         self.changing: dict[str, list[CellPlan]] = {}
         self.binding: dict[str, list[CellPlan]] = {}  # steps' cells only
         self.spans: dict[str, dict[int, tuple[Step, int, int]]] = {}  # name → id(step) → (step, first, last cell)
         for cell in cells:
-            binds = cell.names.binds  # type: ignore[union-attr]
-            for name in binds | cell.names.mutates:  # type: ignore[union-attr]
+            changes = cell.names.binds | cell.names.mutates  # type: ignore[union-attr]
+            for name in changes:
                 self.changing.setdefault(name, []).append(cell)
             if id(cell) not in producer:
                 continue
             step, index = producer[id(cell)], cell.cell.index
-            for name in binds:
+            # a change in place (``sizes[0] = 1.5``) orders the steps as a binding does: a reader above it must
+            # not see it
+            for name in changes:
                 self.binding.setdefault(name, []).append(cell)
                 spans = self.spans.setdefault(name, {})
                 first = spans[id(step)][1] if id(step) in spans else index
@@ -161,16 +185,20 @@ def _sources(
 ) -> list[CellPlan]:
     """The step cells whose values reading ``name`` at cell ``before`` depends on (notebook semantics). A cell no
     step holds counts only for a definition it makes (pulled into the step that uses it)."""
-    if name in plan.imports or name in seen:  # imports are collected for every module, whichever cell has them
+    # imports are collected for every module, whichever cell has them, unless a cell also assigns to the name
+    if (name in plan.imports and name not in bindings.assigned_imports) or name in seen:
         return []
     seen.add(name)
     for source in reversed(bindings.changing.get(name, ())):
         if source.cell.index >= before:
             continue
-        definition = next((s for s in source.names.statements if s.is_definition and name in s.binds), None)  # type: ignore[union-attr]
+        statements = source.names.statements  # type: ignore[union-attr]
+        definition = next((s for s in statements if s.is_definition and name in s.binds), None)
         if definition is None:
             if id(source) in producer:
                 return [source]
+            if any(s.is_import and name in s.binds for s in statements):
+                return []  # the import, at the top of every module
             continue  # untagged code that is no definition: the steps never see it
         # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
         needs = set(definition.reads) | set(definition.call_time_reads)
