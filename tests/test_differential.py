@@ -3,10 +3,11 @@
 The notebook is the reference. Each example is a parameters cell, two to six cells of random statements tagged with
 random roles in any order (custom steps among them, untagged helpers pulled in, functions cells) over a small pool
 of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes, try/except,
-match, with, in-place changes of lists and dicts, del, magics, names of builtins and of the package's own functions,
-a module's name assigned to and imported again), and an evaluate cell. The cells run in one namespace as Jupyter
-would; the promoted package's pipeline runs in a fresh process; both must give the same score. The examples are
-seeded, so a failure names its seed.
+match, with, unpacking, in-place changes of lists, dicts and objects (directly, through an alias, by a function the
+list is handed to), del, magics, names of builtins and of the package's own functions, a module's name assigned to
+and imported again), and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's
+pipeline runs in a fresh process; both must give the same score. The examples are seeded, so a failure names its
+seed.
 
 CI runs 40 examples (about 20 s on 2 cores); more on demand: ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``.
 The campaigns behind it found the defects its rows in docs/reliability.md name, before it became a test.
@@ -45,7 +46,7 @@ class Notebook:
         return [name for name, held in self.kinds.items() if held == kind]
 
     def number(self) -> str:
-        numbers, lists = self.names("number"), self.names("list")
+        numbers, lists, tables = self.names("number"), self.names("list"), self.names("dict")
         choices = [lambda: f"{self.rng.randint(1, 9)}.0"]
         if numbers:
             pick = lambda: self.rng.choice(numbers)  # noqa: E731
@@ -53,56 +54,86 @@ class Notebook:
             choices += [lambda: f"({pick()} if {pick()} > 3 else 2.0)"]
         if lists:
             choices += [lambda: f"sum({self.rng.choice(lists)})", lambda: f"float(len({self.rng.choice(lists)}))"]
+        if tables:
+            choices += [lambda: f"float(len({self.rng.choice(tables)}))"]
+        if objects := self.names("object"):
+            choices += [lambda: f"{self.rng.choice(objects)}.v"]
         return self.rng.choice(choices)()
 
     def statement(self) -> str:
         target, value = self.rng.choice(NAMES), self.number()
-        lists, tables = self.names("list"), self.names("dict")
         numbers = self.names("number")
         read = self.rng.choice(numbers) if numbers else "1.0"
         made = {
             "assign": f"{target} = {value}",
             "walrus": f"({target} := {value})",
             "loop": f"{target} = 0.0\nfor i in range(3):\n    {target} = {target} + i * {read}",
+            "for": f"for {target} in [{value}, 2.0]:\n    pass",  # the list is read before the loop binds target
+            "while": f"{target} = {value}\nwhile {target} > 100:\n    {target} = {target} / 2",
             "branch": f"if {value} > 4:\n    {target} = {value}\nelse:\n    {target} = 1.0",
             "function": f"def f(v):\n    return v + {read}\n{target} = f({value})",
             "closure": f"def make(k):\n    def inner(v):\n        return v * k\n    return inner\n{target} = make(2.0)({value})",
+            "nonlocal": f"def counter():\n    count = 0\n    def inc():\n        nonlocal count\n        count += 1\n        return count\n    return inc\n{target} = counter()() + {value}",
+            "decorator": f"def twice(fn):\n    return lambda v: fn(fn(v))\n@twice\ndef add(v):\n    return v + {read}\n{target} = add({value})",
             "generator": f"def gen(m):\n    for j in range(m):\n        yield j * 1.0\n{target} = sum(gen(3)) + {value}",
+            "comprehension": f"{target} = sum([v * {read} for v in range(3)])",
             "method": f"class Scaler:\n    def apply(self, v):\n        return v * {read}\n{target} = Scaler().apply({value})",
             "except": f"try:\n    {target} = 1.0 / ({value} - {value})\nexcept ZeroDivisionError as err:\n    {target} = float(len(str(err)) > 0)",
             "match": f"match int({value}) % 3:\n    case 0:\n        {target} = 1.0\n    case other:\n        {target} = float(other)",
             "with": f"import contextlib\nwith contextlib.suppress(ValueError):\n    {target} = {value}",
             "lambda": f"{target} = (lambda v: v * 3)({value})",
+            "default": f"{target} = (lambda v, k={read}: v * k)({value})",  # the default is read where it is written
             "magic": f"%time {target} = {value}",
             "class": f"class Holder:\n    value = {value}\n{target} = Holder.value",
         }
-        kind = self.rng.choice([*made, "list", "dict", "change", "print", "augment", "delete", "import"])
+        kind = self.rng.choice([*made, "list", "dict", "object", "change", "print", "augment", "delete", "import"])
+        kind = kind if kind != "import" else self.rng.choice(["import", "unpack"])
+        if kind in ("list", "dict", "object", "change"):
+            return self.container(kind, target, value)
         if kind == "delete" and (deletable := [n for n in numbers if n != "scale"]):
             gone = self.rng.choice(deletable)
             del self.kinds[gone]
             return f"del {gone}"
-        if kind == "list":
-            self.kinds[target] = "list"
-            return f"{target} = [{value}, 2.0]"
-        if kind == "dict":
-            self.kinds[target] = "dict"
-            return f"{target} = {{'k': {value}}}"
-        if kind == "change" and (lists or tables):
-            if lists and (not tables or self.rng.random() < 0.5):
-                changed = self.rng.choice(lists)
-                return self.rng.choice([f"{changed}.append({value})", f"{changed}[0] = {value}"])
-            return f"{self.rng.choice(tables)}.update(k2={value})"
         if kind == "import":  # the statements after the import read the module, whatever ``math`` held before
             target = target if target != "math" else "a"
             self.kinds.pop("math", None)
             self.kinds[target] = "number"
             return f"{target} = {value}\nimport math\n{target} = {target} + math.sqrt(4.0)"
+        if kind == "unpack":
+            other = self.rng.choice([n for n in NAMES if n != target])
+            self.kinds[target] = self.kinds[other] = "number"
+            return self.rng.choice([f"{target}, {other} = {value}, {read}", f"{target} = {other} = {value}"])
         if kind == "print":
             return f"print({value})"
         if kind == "augment" and self.kinds.get(target) == "number":
             return f"{target} += {value}"
         self.kinds[target] = "number"
         return made.get(kind, f"{target} = {value}")
+
+    def container(self, kind: str, target: str, value: str) -> str:
+        """A list, dict or object made, or one changed in place: directly, through an alias or a function."""
+        if kind in ("list", "dict", "object"):
+            self.kinds[target] = kind
+            made = {
+                "list": f"[{value}, 2.0]",
+                "dict": f"{{'k': {value}}}",
+                "object": f"types.SimpleNamespace(v={value})",
+            }
+            return ("import types\n" if kind == "object" else "") + f"{target} = {made[kind]}"
+        changes = [f"{n}.{change}" for n in self.names("list") for change in (f"append({value})", "sort(reverse=True)")]
+        changes += [f"{n}[0] {op} {value}" for n in self.names("list") for op in ("=", "+=")]
+        changes += [f"def grow(seq):\n    seq.append({value})\ngrow({n})" for n in self.names("list")]
+        changes += [f"alias = {n}\nalias.append({value})" for n in self.names("list")]
+        changes += [f"{n}.update(k2={value})" for n in self.names("dict")]
+        changes += [f"{n}['k3'] = {value}\ndel {n}['k3']" for n in self.names("dict")]
+        changes += [f"{n}.v = {value}" for n in self.names("object")]
+        if not changes:
+            self.kinds[target] = "number"
+            return f"{target} = {value}"
+        change = self.rng.choice(changes)
+        if change.startswith("alias ="):
+            self.kinds["alias"] = "list"
+        return change
 
     def cells(self) -> list[tuple[str, list[str]]]:
         made = [("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"])]

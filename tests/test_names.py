@@ -1,4 +1,4 @@
-from jupyterlab_promote.analysis.names import analyse_code
+from jupyterlab_promote.analysis.names import analyse_code, params_changed_by
 
 
 def statement(code: str, index: int = 0):
@@ -45,6 +45,16 @@ def test_cell_reads_skip_names_bound_earlier_in_the_cell():
 
 def test_lambda_defaults_are_read_where_the_lambda_is_written():
     assert statement("scale = lambda v, k=SIZE: v * k").reads == ["SIZE"]
+
+
+def test_a_loop_reads_its_list_before_binding_its_target():
+    assert statement("for b in [b * 2, 1.0]:\n    total = total + b").reads == ["b", "total"]
+
+
+def test_a_def_records_the_parameters_its_body_changes_in_place():
+    grow = statement("def grow(seq, *, log):\n    seq.append(1)\n    log[0] = 2\n    fresh = list(seq)")
+    assert params_changed_by(grow) == [(0, "seq"), (None, "log")]
+    assert params_changed_by(statement("def copy(seq):\n    seq = list(seq)\n    seq.append(1)")) == []
 
 
 def test_the_visitor_reads_what_ast_nodevisitor_reads() -> None:

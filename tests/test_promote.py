@@ -280,6 +280,28 @@ def test_steps_see_the_changes_definitions_and_imports_the_notebook_had_where_th
     assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 7.0 + 400.0 + 5.0 + 12
 
 
+def test_steps_see_changes_made_through_an_alias_or_a_function_and_the_list_a_loop_reads(tmp_path, git_identity):
+    """Found by running random notebooks both ways: ``alias = sizes; alias.append(v)`` and ``grow(sizes)`` (a def
+    that appends to its parameter) change ``sizes``, so the model cell between them reads three items, not two or
+    four (the steps ran in pipeline order); ``for b in [b * 2]`` reads b before binding it (it was not handed in)."""
+    cells = [
+        ("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"]),
+        ("alias = sizes\nalias.append(4.0)", ["promote:train"]),
+        ("n = float(len(sizes))", ["promote:model"]),
+        ("def grow(seq):\n    seq.append(scale)\ngrow(sizes)", ["promote:data"]),
+        ("b = sum(sizes)", ["promote:preprocess"]),
+        ("for b in [b * 2]:\n    pass", ["step:extra"]),
+        ("score = n + b + len(sizes)", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "indirect.ipynb", cells), output)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "indirect", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 3.0 + 18.0 + 4
+
+
 def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(tmp_path, git_identity):
     """The generated test of the model step reads the model from the pipeline's state: the step returns it even
     when no later step reads it (found by running random notebooks' generated tests)."""

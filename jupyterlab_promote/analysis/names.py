@@ -83,6 +83,9 @@ class Statement:
     # before (``input = torch.randn(3)``), which cells.py adds to the reads; else the builtin.
     builtin_reads: list[str] = field(default_factory=list)
     builtin_call_time_reads: list[str] = field(default_factory=list)
+    # A def's parameters its body changes in place (``seq.append(v)``), by position (None: keyword-only): a call
+    # changes what it is handed there (cells.py). Found when a call asks (params_changed_by): None until then.
+    changed_params: list[tuple[int | None, str]] | None = None
     is_import: bool = False
     is_definition: bool = False  # def / class
     is_literal: bool = False  # NAME = <literal>
@@ -246,7 +249,7 @@ class _ModuleLevel(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _store_target(self, target: ast.expr) -> None:
-        if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := _root_name(target)):
+        if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
             self.mutated.append(root)
 
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -258,6 +261,15 @@ class _ModuleLevel(ast.NodeVisitor):
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)  # ``(n := n + 1)`` reads n before it binds it
         self.visit(node.target)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)  # ``for b in [b, 2.0]`` reads b before the loop binds it (the target comes first)
+        self._store_target(node.target)
+        self.visit(node.target)
+        for statement in node.body + node.orelse:
+            self.visit(statement)
+
+    visit_AsyncFor = visit_For  # type: ignore[assignment]
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
@@ -298,7 +310,7 @@ def _is_display_call(call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute) and call.func.attr in DISPLAY_METHODS
 
 
-def _root_name(node: ast.expr) -> str | None:
+def root_name(node: ast.expr) -> str | None:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
@@ -315,7 +327,7 @@ def attribute_chain(node: ast.AST) -> list[str]:
 
 def _receiver(func: ast.expr) -> str | None:
     """``model`` for ``model.fit``/``model.layer.reset()``; None for plain calls."""
-    return _root_name(func.value) if isinstance(func, ast.Attribute) else None
+    return root_name(func.value) if isinstance(func, ast.Attribute) else None
 
 
 def _call_time_globals(node: ast.stmt, lines: list[str]) -> list[str]:
@@ -368,6 +380,28 @@ def _is_device(node: ast.stmt, lines: list[str]) -> bool:
         return False
     segment = source_segment(lines, node.value) or ""
     return bool(_DEVICE_VALUE.search(segment)) and ("cpu" in segment or "torch.device" in segment)
+
+
+def params_changed_by(stmt: Statement) -> list[tuple[int | None, str]]:
+    """The parameters the def ``stmt`` changes in place and never rebinds, with their positions (none for other
+    statements); found once (the statements are shared across analyses)."""
+    if stmt.changed_params is None:
+        node = stmt.node
+        is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        stmt.changed_params = _changed_params(node) if is_function else []  # type: ignore[arg-type]
+    return stmt.changed_params
+
+
+def _changed_params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[int | None, str]]:
+    body = _ModuleLevel()
+    for statement in node.body:
+        body.visit(statement)
+    changed = set(body.mutated) - set(body.stores)
+    if not changed:
+        return []
+    positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+    found: list[tuple[int | None, str]] = [(i, name) for i, name in enumerate(positional) if name in changed]
+    return found + [(None, a.arg) for a in node.args.kwonlyargs if a.arg in changed]
 
 
 def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
