@@ -4,10 +4,10 @@ The notebook is the reference. Each example is a parameters cell, two to six cel
 random roles in any order (custom steps among them, untagged helpers pulled in, functions cells) over a small pool
 of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes, try/except,
 match, with, unpacking, in-place changes of lists, dicts and objects (directly, through an alias, by a function the
-list is handed to), del, magics, names of builtins and of the package's own functions, a module's name assigned to
-and imported again), and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's
-pipeline runs in a fresh process; both must give the same score. The examples are seeded, so a failure names its
-seed.
+list is handed to, by a function or method that changes the global), del, magics, names of builtins and of the
+package's own functions, a module's name assigned to and imported again), and an evaluate cell. The cells run in one
+namespace as Jupyter would; the promoted package's pipeline runs in a fresh process; both must give the same score.
+The examples are seeded, so a failure names its seed.
 
 CI runs 40 examples (about 20 s on 2 cores); more on demand: ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``.
 The campaigns behind it found the defects its rows in docs/reliability.md name, before it became a test.
@@ -124,6 +124,10 @@ class Notebook:
         changes += [f"{n}[0] {op} {value}" for n in self.names("list") for op in ("=", "+=")]
         changes += [f"def grow(seq):\n    seq.append({value})\ngrow({n})" for n in self.names("list")]
         changes += [f"alias = {n}\nalias.append({value})" for n in self.names("list")]
+        changes += [f"def record(v):\n    {n}.append(v)\nrecord({value})" for n in self.names("list")]
+        changes += [
+            f"class Log:\n    def add(self, v):\n        {n}.append(v)\nLog().add({value})" for n in self.names("list")
+        ]
         changes += [f"{n}.update(k2={value})" for n in self.names("dict")]
         changes += [f"{n}['k3'] = {value}\ndel {n}['k3']" for n in self.names("dict")]
         changes += [f"{n}.v = {value}" for n in self.names("object")]

@@ -1,4 +1,4 @@
-from jupyterlab_promote.analysis.names import analyse_code, params_changed_by
+from jupyterlab_promote.analysis.names import CallChanges, analyse_code, changes_of_call
 
 
 def statement(code: str, index: int = 0):
@@ -17,6 +17,11 @@ def test_in_place_mutation_counts_as_redefinition():
 
 def test_result_used_calls_are_not_mutation():
     assert statement("y = scaler.transform(X)").mutates == []
+
+
+def test_changes_of_a_comprehensions_or_lambdas_own_names_are_no_changes_of_the_notebooks():
+    assert statement("batch = [item.to(device) for item in batch]").mutates == []
+    assert statement("f = lambda m: m.train()").mutates == []
 
 
 def test_reads_exclude_comprehension_and_lambda_locals():
@@ -51,10 +56,16 @@ def test_a_loop_reads_its_list_before_binding_its_target():
     assert statement("for b in [b * 2, 1.0]:\n    total = total + b").reads == ["b", "total"]
 
 
-def test_a_def_records_the_parameters_its_body_changes_in_place():
-    grow = statement("def grow(seq, *, log):\n    seq.append(1)\n    log[0] = 2\n    fresh = list(seq)")
-    assert params_changed_by(grow) == [(0, "seq"), (None, "log")]
-    assert params_changed_by(statement("def copy(seq):\n    seq = list(seq)\n    seq.append(1)")) == []
+def test_a_def_records_the_parameters_and_globals_its_body_changes_in_place():
+    grow = statement(
+        "def grow(seq, *, log):\n    seq.append(1)\n    log[0] = 2\n    fresh = list(seq)\n    history.append(3)"
+    )
+    assert changes_of_call(grow) == CallChanges([(0, "seq"), (None, "log")], ["history"])
+    assert changes_of_call(statement("def copy(seq):\n    seq = list(seq)\n    seq.append(1)")) == CallChanges()
+    train = "def train():\n    model.train()\n    for x in loader:\n        loss = model(x)\n        loss.backward()\n        opt.step()"
+    assert changes_of_call(statement(train)).globals == ["model", "opt"]
+    logger = "class Logger:\n    def __init__(self):\n        self.seen = 0\n    def log(self, v):\n        history.append(v)"
+    assert changes_of_call(statement(logger)) == CallChanges(globals=["history"])
 
 
 def test_the_visitor_reads_what_ast_nodevisitor_reads() -> None:

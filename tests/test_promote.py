@@ -281,13 +281,15 @@ def test_steps_see_the_changes_definitions_and_imports_the_notebook_had_where_th
 
 
 def test_steps_see_changes_made_through_an_alias_or_a_function_and_the_list_a_loop_reads(tmp_path, git_identity):
-    """Found by running random notebooks both ways: ``alias = sizes; alias.append(v)`` and ``grow(sizes)`` (a def
-    that appends to its parameter) change ``sizes``, so the model cell between them reads three items, not two or
-    four (the steps ran in pipeline order); ``for b in [b * 2]`` reads b before binding it (it was not handed in)."""
+    """Found by running random notebooks both ways: ``alias = sizes; alias.append(v)``, ``record(v)`` (a def that
+    appends to the global) and ``grow(sizes)`` (a def that appends to its parameter) change ``sizes``, so the model
+    cell reads three items, not two or four (the steps ran in pipeline order); ``for b in [b * 2]`` reads b before
+    binding it (it was not handed in)."""
     cells = [
         ("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"]),
         ("alias = sizes\nalias.append(4.0)", ["promote:train"]),
         ("n = float(len(sizes))", ["promote:model"]),
+        ("def record(v):\n    sizes.append(v)\nrecord(0.5)", ["promote:train"]),
         ("def grow(seq):\n    seq.append(scale)\ngrow(sizes)", ["promote:data"]),
         ("b = sum(sizes)", ["promote:preprocess"]),
         ("for b in [b * 2]:\n    pass", ["step:extra"]),
@@ -299,7 +301,7 @@ def test_steps_see_changes_made_through_an_alias_or_a_function_and_the_list_a_lo
     assert lint_problems(output) == []
     done = run_in_project(output, "-m", "indirect", "run", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 3.0 + 18.0 + 4
+    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 3.0 + 19.0 + 5
 
 
 def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(tmp_path, git_identity):

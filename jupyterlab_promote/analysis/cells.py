@@ -28,7 +28,8 @@ from .cell_reading import (
 from .cellplan import CellPlan
 from .checks import check_code, check_execution_order
 from .diagnostics import diagnostic
-from .names import CellNames, Statement, params_changed_by, root_name
+from .indirect_changes import read_indirect_changes
+from .names import CellNames
 from .roles import assign_roles
 from .suggest import suggest_role
 
@@ -68,62 +69,6 @@ def read_rebound_builtins(plans: list[CellPlan]) -> None:
             bound.update(stmt.binds)
         if changed:
             plan.names = CellNames(statements=statements, code=plan.names.code)
-
-
-def read_indirect_changes(plans: list[CellPlan]) -> None:
-    """Changes in place that name another name: ``grow(sizes)``, where the notebook's ``def grow(seq)`` appends to
-    ``seq`` (the def is the last one above the call), and ``alias.append(v)`` after ``alias = sizes``: each changes
-    ``sizes`` as ``sizes.append(v)`` would, so the steps order and hand on what it changed. In notebook order;
-    copies the statements it changes (cell_reading.py shares them)."""
-    functions: dict[str, Statement] = {}  # function name → its def
-    aliases: dict[str, set[str]] = {}  # name → the names bound to the same object by ``a = b``
-    for plan in plans:
-        if plan.names is None:
-            continue
-        statements, changed = [], False
-        for stmt in plan.names.statements:
-            names = _changed_by_calls(stmt, functions) if functions and not stmt.is_definition else []
-            shared = [other for name in stmt.mutates + names for other in aliases.get(name, ())]
-            if names := [n for n in dict.fromkeys(names + shared) if n not in stmt.mutates]:
-                stmt = copy.copy(stmt)
-                stmt.mutates = stmt.mutates + names
-                # the object changed under another name is the step's to hand on: it takes it in first
-                stmt.reads = stmt.reads + [n for n in names if n not in stmt.reads and n not in stmt.binds]
-                changed = True
-            statements.append(stmt)
-            _rebind(stmt, functions, aliases)
-        if changed:
-            plan.names = CellNames(statements=statements, code=plan.names.code)
-
-
-def _rebind(stmt: Statement, functions: dict[str, Statement], aliases: dict[str, set[str]]) -> None:
-    for name in stmt.binds:
-        functions.pop(name, None)
-        for other in aliases.pop(name, ()):
-            aliases[other].discard(name)
-    if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        functions[stmt.binds[0]] = stmt
-    node = stmt.node
-    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id not in stmt.binds:
-        shared = {node.value.id} | aliases.get(node.value.id, set())
-        for target in (t.id for t in node.targets if isinstance(t, ast.Name)):
-            aliases[target] = set(shared)
-            for other in shared:
-                aliases.setdefault(other, set()).add(target)
-
-
-def _changed_by_calls(stmt: Statement, functions: dict[str, Statement]) -> list[str]:
-    found: list[str] = []
-    for call in stmt.index.of(ast.Call):
-        definition = functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
-        if definition is None or not (changed := params_changed_by(definition)):
-            continue
-        keywords = {k.arg: k.value for k in call.keywords if k.arg}
-        for position, param in changed:
-            given = call.args[position] if position is not None and position < len(call.args) else keywords.get(param)
-            if given is not None and not isinstance(given, ast.Starred) and (root := root_name(given)):
-                found.append(root)
-    return found
 
 
 @contextmanager

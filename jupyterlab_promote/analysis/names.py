@@ -69,6 +69,15 @@ _DEVICE_VALUE = re.compile(r"cuda|accelerator|mps|is_available|torch\.device")
 
 
 @dataclass
+class CallChanges:
+    """What calling a def changes in place: the parameters its body changes (``seq.append(v)``), by position (None:
+    keyword-only), so the call changes what it is handed there, and the globals its body changes."""
+
+    params: list[tuple[int | None, str]] = field(default_factory=list)
+    globals: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Statement:
     """One top-level statement of a cell (line numbers are the cell's own)."""
 
@@ -83,9 +92,8 @@ class Statement:
     # before (``input = torch.randn(3)``), which cells.py adds to the reads; else the builtin.
     builtin_reads: list[str] = field(default_factory=list)
     builtin_call_time_reads: list[str] = field(default_factory=list)
-    # A def's parameters its body changes in place (``seq.append(v)``), by position (None: keyword-only): a call
-    # changes what it is handed there (cells.py). Found when a call asks (params_changed_by): None until then.
-    changed_params: list[tuple[int | None, str]] | None = None
+    # What a call of this def changes in place (cells.py); found when a call asks (changes_of_call): None until then.
+    call_changes: CallChanges | None = None
     is_import: bool = False
     is_definition: bool = False  # def / class
     is_literal: bool = False  # NAME = <literal>
@@ -235,7 +243,7 @@ class _ModuleLevel(ast.NodeVisitor):
         # A method call whose result is thrown away is called for its effect on the receiver.
         call = node.value
         if isinstance(call, ast.Call) and (root := _receiver(call.func)) and not _is_display_call(call):
-            self.mutated.append(root)
+            self._changed(root)
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -245,12 +253,16 @@ class _ModuleLevel(ast.NodeVisitor):
                 for k in node.keywords
             )
             if node.func.attr in MUTATING_METHODS or inplace:
-                self.mutated.append(root)
+                self._changed(root)
         self.generic_visit(node)
+
+    def _changed(self, name: str) -> None:
+        if not self._is_local(name):  # ``[x.to(device) for x in batch]`` changes no name of the notebook's
+            self.mutated.append(name)
 
     def _store_target(self, target: ast.expr) -> None:
         if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
-            self.mutated.append(root)
+            self._changed(root)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)
@@ -382,26 +394,42 @@ def _is_device(node: ast.stmt, lines: list[str]) -> bool:
     return bool(_DEVICE_VALUE.search(segment)) and ("cpu" in segment or "torch.device" in segment)
 
 
-def params_changed_by(stmt: Statement) -> list[tuple[int | None, str]]:
-    """The parameters the def ``stmt`` changes in place and never rebinds, with their positions (none for other
-    statements); found once (the statements are shared across analyses)."""
-    if stmt.changed_params is None:
+def changes_of_call(stmt: Statement) -> CallChanges:
+    """What a call of the def ``stmt``, or of the class's methods, changes (nothing for other statements); found once
+    (the statements are shared across analyses)."""
+    if stmt.call_changes is None:
         node = stmt.node
-        is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        stmt.changed_params = _changed_params(node) if is_function else []  # type: ignore[arg-type]
-    return stmt.changed_params
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stmt.call_changes = _call_changes(node)
+        elif isinstance(node, ast.ClassDef):  # its methods' globals, whichever the call runs
+            methods = [m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            stmt.call_changes = CallChanges(
+                globals=list(dict.fromkeys(g for m in methods for g in _call_changes(m).globals))
+            )
+        else:
+            stmt.call_changes = CallChanges()
+    return stmt.call_changes
 
 
-def _changed_params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[int | None, str]]:
+def _call_changes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> CallChanges:
+    """The names the body changes in place and never binds: a parameter's, or a global's."""
     body = _ModuleLevel()
     for statement in node.body:
         body.visit(statement)
-    changed = set(body.mutated) - set(body.stores)
+    changed = list(dict.fromkeys(n for n in body.mutated if n not in body.stores))
     if not changed:
-        return []
+        return CallChanges()
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
-    found: list[tuple[int | None, str]] = [(i, name) for i, name in enumerate(positional) if name in changed]
-    return found + [(None, a.arg) for a in node.args.kwonlyargs if a.arg in changed]
+    keyword_only = [a.arg for a in node.args.kwonlyargs]
+    params = [(i, name) for i, name in enumerate(positional) if name in changed]
+    params += [(None, name) for name in keyword_only if name in changed]
+    every = {
+        *positional,
+        *keyword_only,
+        node.args.vararg and node.args.vararg.arg,
+        node.args.kwarg and node.args.kwarg.arg,
+    }
+    return CallChanges(params, [n for n in changed if n not in every])
 
 
 def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:

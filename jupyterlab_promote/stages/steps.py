@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 from ..analysis.cellplan import CellPlan
@@ -99,12 +100,13 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
-            for name in cell.names.reads if cell.names else []:
+            for name, when_called in _outside_reads(cell):
                 followed: set[str] = set()  # the name, and what the definitions it names read when called
                 for source in _sources(plan, bindings, producer, name, cell.cell.index, followed):
                     if producer[id(source)] is not step:
                         after[id(step)].add(id(producer[id(source)]))
-                for read in sorted(followed):
+                # a def's body reads where it is called, not here: the calls keep that order (``followed``)
+                for read in sorted(followed) if not when_called else ():
                     _keep_rebinding_order(bindings, producer, after, read, cell)
     _order_by_files(binders, producer, after)
     groups = _fuse_cycles(plan, steps, after)
@@ -116,6 +118,27 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
         ordered.append(ready.step)
         placed |= ready.members
     return ordered
+
+
+def _outside_reads(cell: CellPlan) -> list[tuple[str, bool]]:
+    """The names ``cell`` reads from outside (CellNames.reads), each with whether only the body of a def that the
+    cell does not call reads it, when called elsewhere (a class body runs where it is written; its methods' reads
+    count there too)."""
+    bound: set[str] = set()
+    found: dict[str, bool] = {}
+    statements = cell.names.statements if cell.names else []
+    last_read = {name: at for at, stmt in enumerate(statements) for name in stmt.reads + stmt.call_time_reads}
+    for at, stmt in enumerate(statements):
+        is_def = isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        function = is_def and last_read.get(stmt.binds[0], -1) <= at  # not called below it in the cell
+        for name in stmt.reads:
+            if name not in bound:
+                found[name] = False
+        for name in stmt.call_time_reads:
+            if name not in bound:
+                found[name] = found.get(name, True) and function
+        bound.update(stmt.binds)
+    return list(found.items())
 
 
 class _Bindings:
