@@ -3,11 +3,11 @@
 The notebook is the reference. Each example is a parameters cell, two to six cells of random statements tagged with
 random roles in any order (custom steps among them, untagged helpers pulled in, functions cells) over a small pool
 of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes, try/except,
-match, with, unpacking, in-place changes of lists, dicts and objects (directly, through an alias, by a function the
-list is handed to, by a function or method that changes the global), del, magics, names of builtins and of the
-package's own functions, a module's name assigned to and imported again), and an evaluate cell. The cells run in one
-namespace as Jupyter would; the promoted package's pipeline runs in a fresh process; both must give the same score.
-The examples are seeded, so a failure names its seed.
+match, with, unpacking, in-place changes of lists, dicts, objects and iterators (directly, through an alias, by a
+function the list is handed to, by a function or method that changes the global, by next, setattr and shuffle),
+del, magics, names of builtins and of the package's own functions, a module's name assigned to and imported again),
+and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline runs in a
+fresh process; both must give the same score. The examples are seeded, so a failure names its seed.
 
 CI runs 40 examples (about 20 s on 2 cores); more on demand: ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``.
 The campaigns behind it found the defects its rows in docs/reliability.md name, before it became a test.
@@ -58,6 +58,8 @@ class Notebook:
             choices += [lambda: f"float(len({self.rng.choice(tables)}))"]
         if objects := self.names("object"):
             choices += [lambda: f"{self.rng.choice(objects)}.v"]
+        if iterators := self.names("iterator"):  # each next() advances it: the order of the steps shows
+            choices += [lambda: f"next({self.rng.choice(iterators)}, 0.0)"]
         return self.rng.choice(choices)()
 
     def statement(self) -> str:
@@ -86,9 +88,10 @@ class Notebook:
             "magic": f"%time {target} = {value}",
             "class": f"class Holder:\n    value = {value}\n{target} = Holder.value",
         }
-        kind = self.rng.choice([*made, "list", "dict", "object", "change", "print", "augment", "delete", "import"])
+        containers = ["list", "dict", "object", "iterator", "change"]
+        kind = self.rng.choice([*made, *containers, "print", "augment", "delete", "import"])
         kind = kind if kind != "import" else self.rng.choice(["import", "unpack"])
-        if kind in ("list", "dict", "object", "change"):
+        if kind in containers:
             return self.container(kind, target, value)
         if kind == "delete" and (deletable := [n for n in numbers if n != "scale"]):
             gone = self.rng.choice(deletable)
@@ -111,13 +114,15 @@ class Notebook:
         return made.get(kind, f"{target} = {value}")
 
     def container(self, kind: str, target: str, value: str) -> str:
-        """A list, dict or object made, or one changed in place: directly, through an alias or a function."""
-        if kind in ("list", "dict", "object"):
+        """A list, dict, object or iterator made, or one changed in place: directly, through an alias or a
+        function."""
+        if kind != "change":
             self.kinds[target] = kind
             made = {
                 "list": f"[{value}, 2.0]",
                 "dict": f"{{'k': {value}}}",
                 "object": f"types.SimpleNamespace(v={value})",
+                "iterator": f"iter([{value}, 2.0, 3.0])",
             }
             return ("import types\n" if kind == "object" else "") + f"{target} = {made[kind]}"
         changes = [f"{n}.{change}" for n in self.names("list") for change in (f"append({value})", "sort(reverse=True)")]
@@ -130,7 +135,9 @@ class Notebook:
         ]
         changes += [f"{n}.update(k2={value})" for n in self.names("dict")]
         changes += [f"{n}['k3'] = {value}\ndel {n}['k3']" for n in self.names("dict")]
+        changes += [f"import random\nrandom.Random(3).shuffle({n})" for n in self.names("list")]
         changes += [f"{n}.v = {value}" for n in self.names("object")]
+        changes += [f"setattr({n}, 'v', {value})" for n in self.names("object")]
         if not changes:
             self.kinds[target] = "number"
             return f"{target} = {value}"

@@ -15,6 +15,14 @@ def test_in_place_mutation_counts_as_redefinition():
     assert statement("X_t = scaler.fit_transform(X)").mutates == ["scaler"]
 
 
+def test_functions_that_change_their_first_argument_change_it():
+    assert statement("a = next(it)").mutates == ["it"]
+    assert statement("setattr(box, 'v', 5.0)").mutates == ["box"]
+    assert statement("rng.shuffle(items)").mutates == ["rng", "items"]
+    assert statement("bias = nn.init.zeros_(layer.bias)").mutates == ["layer"]
+    assert statement("top = heapq.heappop(heap)").mutates == ["heap"]
+
+
 def test_result_used_calls_are_not_mutation():
     assert statement("y = scaler.transform(X)").mutates == []
 

@@ -64,6 +64,11 @@ MUTATING_METHODS = {
     "add_",
     "mul_",
 }
+# Functions that change their first argument in place: ``next(it)``, ``setattr(box, "v", 1)``,
+# ``rng.shuffle(items)``, ``heapq.heappush(heap, v)``; and PyTorch's in-place functions, whose names end with an
+# underscore (``nn.init.zeros_(layer.bias)``).
+ARGUMENT_CHANGING = {"next", "setattr", "delattr", "shuffle", "heappush", "heappop", "heapify", "heappushpop"}
+ARGUMENT_CHANGING |= {"heapreplace"}
 # Methods whose call at the end of a cell only displays something.
 _DEVICE_VALUE = re.compile(r"cuda|accelerator|mps|is_available|torch\.device")
 
@@ -254,6 +259,8 @@ class _ModuleLevel(ast.NodeVisitor):
             )
             if node.func.attr in MUTATING_METHODS or inplace:
                 self._changed(root)
+        if node.args and _changes_its_argument(node.func) and (root := root_name(node.args[0])):
+            self._changed(root)
         self.generic_visit(node)
 
     def _changed(self, name: str) -> None:
@@ -335,6 +342,14 @@ def attribute_chain(node: ast.AST) -> list[str]:
         parts.append(node.attr)
         node = node.value
     return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else []
+
+
+def _changes_its_argument(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in ARGUMENT_CHANGING
+    if isinstance(func, ast.Attribute):
+        return func.attr in ARGUMENT_CHANGING or (func.attr.endswith("_") and not func.attr.endswith("__"))
+    return False
 
 
 def _receiver(func: ast.expr) -> str | None:
