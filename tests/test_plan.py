@@ -83,6 +83,20 @@ def test_a_name_a_loop_reads_before_binding_it_is_named_with_the_line_that_binds
     assert "before this cell binds it at line 4" in undefined.message and "no cell" not in undefined.message
 
 
+def test_a_step_order_that_moves_random_draws_is_a_warning_at_the_draw_that_moves(tmp_path):
+    """The model cell seeds and draws above the data cell's draw; the data step runs first, so the data cell draws
+    the seed's first number, not its second. Tagged in notebook order, nothing is said."""
+    seeded = ("import random\nrandom.seed(0)\nw = random.random()", ["promote:model"])
+    drawn = ("d = random.random()", ["promote:data"])
+    scored = ("score = w * 10 + d", ["promote:evaluate"])
+    plan = analyze(write_notebook(tmp_path / "moved.ipynb", [seeded, drawn, scored]))
+    [moved] = codes(plan, "PRM047")
+    assert (moved.cell_index, moved.line, moved.severity.value) == (1, 1, "warning")
+    assert "before cell 0" in moved.message and plan.ok
+    in_order = [(seeded[0], ["promote:data"]), (drawn[0], ["promote:model"]), scored]
+    assert not codes(analyze(write_notebook(tmp_path / "kept.ipynb", in_order)), "PRM047")
+
+
 def test_hidden_state_from_execution_counts(tmp_path):
     path = write_notebook(tmp_path / "h.ipynb", [("a = 1", ["promote:data"]), ("b = a", ["promote:model"])])
     import nbformat

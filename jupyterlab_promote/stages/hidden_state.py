@@ -8,7 +8,8 @@ anything runs, on both cells, so the author can tag the cell or move the change.
 The random stream is such a value too: a skipped cell that builds and trains a baseline model after
 the seed draws initial weights, so every promoted cell that draws after it gets other numbers in the
 notebook than in the package (dev02's baseline: train accuracy 0.949 in the notebook, 0.954 in the
-package, both right). That is said on both cells as well (PRM043).
+package, both right). That is said on both cells as well (PRM043). So is a step order that moves one promoted cell's
+draws before another's, which came first in the notebook (PRM047).
 """
 
 from __future__ import annotations
@@ -265,3 +266,55 @@ def _report_draw(plan: Plan, left_out: tuple[CellPlan, Statement], reader: CellP
             f"them without that cell, so its results can differ by chance",
         ),
     )
+
+
+def warn_reordered_random_draws(plan: Plan) -> None:
+    """Warn (PRM047) where the steps' order makes a promoted draw see another part of the random stream than in the
+    notebook: a step that runs first although its cells are below another step's draws (roles run in pipeline
+    order, and a step runs after the steps it reads from). Once, at the first such draw."""
+    if len(plan.steps) < 2:
+        return
+    modules = _imported_modules(plan)
+    known = _known_names(plan, modules)
+    run: list[tuple[CellPlan, Statement, str]] = []  # the random uses, in the package's order
+    for step in plan.steps:
+        for placed in step.body:
+            if use := _random_use(placed.stmt, modules, known):
+                run.append((placed.cell, placed.stmt, use))
+    in_notebook = dict(_stream_positions(sorted(run, key=lambda use: (use[0].cell.index, use[1].line))))
+    for at, (key, position) in enumerate(_stream_positions(run)):
+        cell, statement, use = run[at]
+        if use != "draw" or in_notebook[key] == position:
+            continue
+        above = next((c.cell.index for c, _, _ in run[at + 1 :] if c.cell.index < cell.cell.index), None)
+        cause = (
+            f"before cell {above}, which draws random numbers before it in the notebook"
+            if above is not None
+            else "in another order than the notebook's cells"
+        )
+        cell.diagnostics.append(
+            diagnostic(
+                plan.notebook,
+                cell.cell,
+                "warning",
+                "PRM047",
+                f"the package runs this cell's step {cause}, so this cell draws different random numbers: results "
+                f"can differ by chance; seed again at the top of this cell, or tag the cells so that their steps run "
+                f"in notebook order",
+                line_in_cell(cell, statement.line),
+            )
+        )
+        return
+
+
+def _stream_positions(uses: list[tuple[CellPlan, Statement, str]]) -> list[tuple[int, tuple[int | None, int, int]]]:
+    """For each use (its statement's id): the last seed before it and the draws since (how many, and a hash of
+    which), which is where in the random stream it draws."""
+    positions, seed, count, draws = [], None, 0, 0
+    for _, statement, use in uses:
+        positions.append((id(statement), (seed, count, draws)))
+        if use == "seed":
+            seed, count, draws = id(statement), 0, 0
+        else:
+            count, draws = count + 1, hash((draws, id(statement)))
+    return positions
