@@ -271,13 +271,7 @@ def test_steps_see_the_changes_definitions_and_imports_the_notebook_had_where_th
         ("late = helper(prepped)", ["promote:train"]),
         ("score = float(weight + late + m + math.floor(sum(sizes)))", ["promote:evaluate"]),
     ]
-    output = tmp_path / "out"
-    result = api.promote(write_notebook(tmp_path / "seen.ipynb", cells), output)
-    assert result.ok, [d.format() for d in result.diagnostics]
-    assert lint_problems(output) == []
-    done = run_in_project(output, "-m", "seen", "run", timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 7.0 + 400.0 + 5.0 + 12
+    assert _promoted_score(tmp_path, "seen", cells) == _run_as_notebook(cells)["score"] == 7.0 + 400.0 + 5.0 + 12
 
 
 def test_steps_see_changes_made_through_an_alias_or_a_function_and_the_list_a_loop_reads(tmp_path, git_identity):
@@ -295,13 +289,18 @@ def test_steps_see_changes_made_through_an_alias_or_a_function_and_the_list_a_lo
         ("for b in [b * 2]:\n    pass", ["step:extra"]),
         ("score = n + b + len(sizes)", ["promote:evaluate"]),
     ]
+    assert _promoted_score(tmp_path, "indirect", cells) == _run_as_notebook(cells)["score"] == 3.0 + 19.0 + 5
+
+
+def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) -> float:
+    """The score the promoted package's full run computes; its code lint-clean."""
     output = tmp_path / "out"
-    result = api.promote(write_notebook(tmp_path / "indirect.ipynb", cells), output)
+    result = api.promote(write_notebook(tmp_path / f"{package}.ipynb", cells), output)
     assert result.ok, [d.format() for d in result.diagnostics]
     assert lint_problems(output) == []
-    done = run_in_project(output, "-m", "indirect", "run", timeout=300)
+    done = run_in_project(output, "-m", package, "run", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert metrics_of(output)["score"] == _run_as_notebook(cells)["score"] == 3.0 + 19.0 + 5
+    return metrics_of(output)["score"]
 
 
 def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(tmp_path, git_identity):
