@@ -62,8 +62,8 @@ class _Held:
             found += changes.globals
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
             for position, param in changes.params:
-                given = call.args[position] if position is not None and position < len(call.args) else None
-                given = given if given is not None else keywords.get(param)
+                positional = position is not None and position < len(call.args)
+                given = call.args[position] if positional else keywords.get(param)  # type: ignore[index]
                 if given is not None and not isinstance(given, ast.Starred) and (root := root_name(given)):
                     found.append(root)
         return found

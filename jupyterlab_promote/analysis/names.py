@@ -67,8 +67,17 @@ MUTATING_METHODS = {
 # Functions that change their first argument in place: ``next(it)``, ``setattr(box, "v", 1)``,
 # ``rng.shuffle(items)``, ``heapq.heappush(heap, v)``; and PyTorch's in-place functions, whose names end with an
 # underscore (``nn.init.zeros_(layer.bias)``).
-ARGUMENT_CHANGING = {"next", "setattr", "delattr", "shuffle", "heappush", "heappop", "heapify", "heappushpop"}
-ARGUMENT_CHANGING |= {"heapreplace"}
+ARGUMENT_CHANGING = {
+    "next",
+    "setattr",
+    "delattr",
+    "shuffle",
+    "heappush",
+    "heappop",
+    "heapify",
+    "heappushpop",
+    "heapreplace",
+}
 # Methods whose call at the end of a cell only displays something.
 _DEVICE_VALUE = re.compile(r"cuda|accelerator|mps|is_available|torch\.device")
 
@@ -97,7 +106,8 @@ class Statement:
     # before (``input = torch.randn(3)``), which cells.py adds to the reads; else the builtin.
     builtin_reads: list[str] = field(default_factory=list)
     builtin_call_time_reads: list[str] = field(default_factory=list)
-    # What a call of this def changes in place (cells.py); found when a call asks (changes_of_call): None until then.
+    # What a call of this def changes in place (indirect_changes.py); found when a call asks (changes_of_call): None
+    # until then.
     call_changes: CallChanges | None = None
     is_import: bool = False
     is_definition: bool = False  # def / class

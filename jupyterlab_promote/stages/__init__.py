@@ -13,11 +13,7 @@ from ..analysis.roles import unread_role_tags
 from ..read.notebook import Notebook, content_hash
 from .dataflow import trace_data_flow
 from .handoffs import warn_unsavable_handoffs
-from .hidden_state import (
-    warn_reordered_random_draws,
-    warn_skipped_changes,
-    warn_skipped_random_draws,
-)
+from .hidden_state import warn_random_draws, warn_skipped_changes
 from .imports import collect_imports
 from .literals import store_large_literals
 from .metric_evidence import expect_numeric_metrics
@@ -42,8 +38,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     trace_data_flow,
     refuse_lost_globals,
     warn_skipped_changes,
-    warn_skipped_random_draws,
-    warn_reordered_random_draws,
+    warn_random_draws,
     give_way_to_notebook_names,
     alias_rebound_imports,
     find_metrics,

@@ -92,7 +92,9 @@ class _Flow:
         self.untagged: dict[str, list[CellPlan]] = {}  # name → the untagged cells that bind it, in notebook order
         self.tagged: dict[str, list[int]] = {}  # name → the steps' cells that bind it, in notebook order
         for cell in plan.cells:
-            for name in cell.names.binds if cell.names and (cell.role is None or cell.promoted) else ():
+            if not cell.names or not (cell.role is None or cell.promoted):
+                continue
+            for name in cell.names.binds:
                 if cell.role is None:
                     self.untagged.setdefault(name, []).append(cell)
                 else:
@@ -292,9 +294,9 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
         for placed in later.body
         if placed.stmt.is_definition and placed.stmt.binds[0] == name and placed is not reader
     ]
-    above = [f for f in found if f[1].cell.cell.index < reader.cell.cell.index]
     if not found:
         return None
+    above = [f for f in found if f[1].cell.cell.index < reader.cell.cell.index]
     later, placed = max(above, key=lambda f: f[1].cell.cell.index) if above else found[0]
     position = later.body.index(placed)
     if later is plan.steps[index] and later.body.index(reader) > position:

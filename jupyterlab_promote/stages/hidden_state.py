@@ -223,13 +223,20 @@ def _known_names(plan: Plan, modules: dict[str, str]) -> tuple[set[str], set[str
     return classes, loaders
 
 
-def warn_skipped_random_draws(plan: Plan) -> None:
-    """Warn (PRM043) on both cells when a left-out cell draws random numbers between the seed and a promoted draw."""
+def warn_random_draws(plan: Plan) -> None:
+    """Where the package draws other random numbers than the notebook: after a left-out cell's draws (PRM043), or
+    in another order of the steps (PRM047)."""
     if not plan.steps:  # nothing promoted (PRM018)
         return
-    placed = {id(p.stmt) for step in plan.steps for p in step.body}
     modules = _imported_modules(plan)
     known = _known_names(plan, modules)
+    _warn_skipped_draws(plan, modules, known)
+    _warn_reordered_draws(plan, modules, known)
+
+
+def _warn_skipped_draws(plan: Plan, modules: dict[str, str], known: tuple[set[str], set[str]]) -> None:
+    """Warn (PRM043) on both cells when a left-out cell draws random numbers between the seed and a promoted draw."""
+    placed = {id(p.stmt) for step in plan.steps for p in step.body}
     left_out_draw: tuple[CellPlan, Statement] | None = None
     for cell in plan.cells:
         if not cell.names or cell.role == "imports":
@@ -268,23 +275,21 @@ def _report_draw(plan: Plan, left_out: tuple[CellPlan, Statement], reader: CellP
     )
 
 
-def warn_reordered_random_draws(plan: Plan) -> None:
+def _warn_reordered_draws(plan: Plan, modules: dict[str, str], known: tuple[set[str], set[str]]) -> None:
     """Warn (PRM047) where the steps' order makes a promoted draw see another part of the random stream than in the
     notebook: a step that runs first although its cells are below another step's draws (roles run in pipeline
     order, and a step runs after the steps it reads from). Once, at the first such draw."""
     if len(plan.steps) < 2:
         return
-    modules = _imported_modules(plan)
-    known = _known_names(plan, modules)
     run: list[tuple[CellPlan, Statement, str]] = []  # the random uses, in the package's order
     for step in plan.steps:
         for placed in step.body:
             if use := _random_use(placed.stmt, modules, known):
                 run.append((placed.cell, placed.stmt, use))
-    in_notebook = dict(_stream_positions(sorted(run, key=lambda use: (use[0].cell.index, use[1].line))))
-    for at, (key, position) in enumerate(_stream_positions(run)):
-        cell, statement, use = run[at]
-        if use != "draw" or in_notebook[key] == position:
+    written = sorted(run, key=lambda use: (use[0].cell.index, use[1].line))
+    in_notebook = {id(statement): position for (_, statement, _), position in zip(written, _stream_positions(written))}
+    for at, ((cell, statement, use), position) in enumerate(zip(run, _stream_positions(run))):
+        if use != "draw" or in_notebook[id(statement)] == position:
             continue
         above = next((c.cell.index for c, _, _ in run[at + 1 :] if c.cell.index < cell.cell.index), None)
         cause = (
@@ -307,12 +312,13 @@ def warn_reordered_random_draws(plan: Plan) -> None:
         return
 
 
-def _stream_positions(uses: list[tuple[CellPlan, Statement, str]]) -> list[tuple[int, tuple[int | None, int, int]]]:
-    """For each use (its statement's id): the last seed before it and the draws since (how many, and a hash of
-    which), which is where in the random stream it draws."""
-    positions, seed, count, draws = [], None, 0, 0
+def _stream_positions(uses: list[tuple[CellPlan, Statement, str]]) -> list[tuple[int | None, int, int]]:
+    """For each use: the last seed before it and the draws since (how many, and a hash of which), which is where in
+    the random stream it draws."""
+    positions: list[tuple[int | None, int, int]] = []
+    seed, count, draws = None, 0, 0
     for _, statement, use in uses:
-        positions.append((id(statement), (seed, count, draws)))
+        positions.append((seed, count, draws))
         if use == "seed":
             seed, count, draws = id(statement), 0, 0
         else:

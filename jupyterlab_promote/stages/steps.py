@@ -34,7 +34,8 @@ def assign_steps(plan: Plan) -> None:
     for step in steps:
         if step.role == "step":
             _infer_step_role(plan, step)
-    steps = order_by_data_flow(plan, steps)
+    assigned = _assigned_imports(plan)
+    steps = order_by_data_flow(plan, steps, assigned)
     plan.steps = steps
     if not steps:
         plan.diagnostics.append(
@@ -56,7 +57,6 @@ def assign_steps(plan: Plan) -> None:
         if not s.is_import
     ]
     steps[0].body.extend(plan.prelude + [p for p in functions if not p.stmt.is_definition])
-    assigned = _assigned_imports(plan)
     for step in steps:
         step.body.extend(
             Placed(c, s)
@@ -83,7 +83,7 @@ def _assigned_imports(plan: Plan) -> set[str]:
     return assigned & set(plan.imports)
 
 
-def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
+def order_by_data_flow(plan: Plan, steps: list[Step], assigned_imports: set[str]) -> list[Step]:
     """Steps in an order the notebook's own data flow allows, as close to ``steps`` (pipeline order) as it can be.
 
     Roles say what a step is, not when it runs: a step that reads what another step's earlier cell
@@ -96,7 +96,7 @@ def order_by_data_flow(plan: Plan, steps: list[Step]) -> list[Step]:
     # where a name can come from: the steps' cells, and the definitions of the cells no step holds (untagged or
     # functions cells), which are pulled into the steps that use them and read what they read
     cells = sorted((c for c in plan.cells if c.names and c.role != "skip"), key=lambda c: c.cell.index)
-    bindings = _Bindings(cells, producer, _assigned_imports(plan))
+    bindings = _Bindings(cells, producer, assigned_imports)
     after: dict[int, set[int]] = {id(s): set() for s in steps}  # step → the steps it must follow
     for step in steps:
         for cell in step.cells:
