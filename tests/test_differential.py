@@ -4,12 +4,15 @@ The notebook is the reference. Each example is a parameters cell, two to six cel
 random roles in any order (custom steps among them, untagged helpers pulled in, functions cells) over a small pool
 of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes, try/except,
 match, with, unpacking, in-place changes of lists, dicts, objects and iterators (directly, through an alias, by a
-function the list is handed to, by a function or method that changes the global, by next, setattr and shuffle),
-del, magics, names of builtins and of the package's own functions, a module's name assigned to and imported again),
-and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline runs in a
-fresh process; both must give the same score. The examples are seeded, so a failure names its seed.
+function the list is handed to, by a function or method that changes the global, by next, setattr and shuffle,
+through a tuple, list, dict or instance holding the list), del, magics, names of builtins and of the package's own
+functions, a module's name assigned to and imported again), and an evaluate cell. The cells run in one namespace as
+Jupyter would; the promoted package's pipeline runs in a fresh process, and for half the examples each step's stage
+runs alone too, its inputs loaded from what the earlier stages saved, as ``dvc repro`` runs them; every way must
+give the same score. The examples are seeded, so a failure names its seed.
 
-CI runs 40 examples (about 20 s on 2 cores); more on demand: ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``.
+CI runs 40 examples and 10 of the holder-heavy kind (about 40 s on 2 cores); more on demand:
+``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``, ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_HELD_EXAMPLES=500``.
 The campaigns behind it found the defects its rows in docs/reliability.md name, before it became a test.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +33,8 @@ from jupyterlab_promote import api
 from .helpers import write_notebook
 
 EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES", "40"))
+# Notebooks that mostly put lists into other objects and change them through those (HeldNotebook), run stage by stage
+HELD_EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_HELD_EXAMPLES", "10"))
 # Names a notebook may use that the package also has a use for: builtins, and the pipeline's own functions.
 NAMES = ["a", "b", "c", "items", "table", "x", "n", "input", "id", "run", "metrics", "state", "total", "model", "STEPS"]
 NAMES += ["scale", "sizes"]  # the parameters, rebound by a step
@@ -41,6 +47,7 @@ class Notebook:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.kinds: dict[str, str] = {"scale": "number", "sizes": "list"}
+        self.holders: dict[str, str] = {}  # a name holding a list → how it holds it (_holder)
 
     def names(self, kind: str) -> list[str]:
         return [name for name, held in self.kinds.items() if held == kind]
@@ -88,7 +95,7 @@ class Notebook:
             "magic": f"%time {target} = {value}",
             "class": f"class Holder:\n    value = {value}\n{target} = Holder.value",
         }
-        containers = ["list", "dict", "object", "iterator", "change"]
+        containers = ["list", "dict", "object", "iterator", "holder", "change"]
         kind = self.rng.choice([*made, *containers, "print", "augment", "delete", "import"])
         kind = kind if kind != "import" else self.rng.choice(["import", "unpack"])
         if kind in containers:
@@ -114,8 +121,10 @@ class Notebook:
         return made.get(kind, f"{target} = {value}")
 
     def container(self, kind: str, target: str, value: str) -> str:
-        """A list, dict, object or iterator made, or one changed in place: directly, through an alias or a
-        function."""
+        """A list, dict, object or iterator made, or one changed in place: directly, through an alias, a function,
+        or something holding it."""
+        if kind == "holder":
+            return self._holder(target)
         if kind != "change":
             self.kinds[target] = kind
             made = {
@@ -138,6 +147,8 @@ class Notebook:
         changes += [f"import random\nrandom.Random(3).shuffle({n})" for n in self.names("list")]
         changes += [f"{n}.v = {value}" for n in self.names("object")]
         changes += [f"setattr({n}, 'v', {value})" for n in self.names("object")]
+        if (holders := self.names("holder")) and self.rng.random() < 0.4:
+            return self._through_holder(self.rng.choice(holders), value)
         if not changes:
             self.kinds[target] = "number"
             return f"{target} = {value}"
@@ -145,6 +156,31 @@ class Notebook:
         if change.startswith("alias ="):
             self.kinds["alias"] = "list"
         return change
+
+    def _holder(self, target: str) -> str:
+        """Something holding a list (a tuple, a list, a dict, an instance of the notebook's class), changed
+        through it in a later statement."""
+        lists = self.names("list")
+        if not lists or target in ("sizes", "scale"):
+            self.kinds[target] = "number"
+            return f"{target} = 1.0"
+        held, form = self.rng.choice(lists), self.rng.choice(["tuple", "list", "dict", "keeper"])
+        self.kinds[target], self.holders[target] = "holder", form
+        return {
+            "tuple": f"{target} = ({held}, 1.0)",
+            "list": f"{target} = [{held}]",
+            "dict": f"{target} = {{'k': {held}}}",
+            "keeper": "class Keeper:\n    def __init__(self, seq):\n        self.seq = seq\n"
+            f"    def grow(self, v):\n        self.seq.append(v)\n{target} = Keeper({held})",
+        }[form]
+
+    def _through_holder(self, holder: str, value: str) -> str:
+        return {
+            "tuple": f"{holder}[0].append({value})",
+            "list": f"for part in {holder}:\n    part.append({value})",
+            "dict": f"{holder}['k'].append({value})",
+            "keeper": f"{holder}.grow({value})",
+        }[self.holders[holder]]
 
     def cells(self) -> list[tuple[str, list[str]]]:
         made = [("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"])]
@@ -167,6 +203,19 @@ class Notebook:
         return made
 
 
+class HeldNotebook(Notebook):
+    """Half its statements put a list into a tuple, a list, a dict or an instance of the notebook's class, or
+    change a list through one of those."""
+
+    def statement(self) -> str:
+        chance, target, value = self.rng.random(), self.rng.choice(NAMES), self.number()
+        if chance < 0.25:
+            return self.container("holder", target, value)
+        if chance < 0.5 and (holders := self.names("holder")):
+            return self._through_holder(self.rng.choice(holders), value)
+        return super().statement()
+
+
 def run_as_notebook(cells: list[tuple[str, list[str]]]) -> float:
     """The cells in order in one namespace, magics read by IPython as Jupyter reads them."""
     from IPython.core.inputtransformer2 import TransformerManager
@@ -183,24 +232,45 @@ _PIPELINE = (
     "run = next(v for v in vars(module).values() if (getattr(v, '__doc__', '') or '').startswith('Run the steps'));"
     "run(load_config('config.yaml'))"
 )
+# Each step's stage on its own, as `dvc repro` runs them: every input loaded from what an earlier stage saved.
+_STAGE = "import {package}.stages as s; from {package}.config import load_config; s.run_stage(load_config('config.yaml'), {stage!r})"
+_STEP_STAGES = "import {package}.stages as s; print(' '.join(s.STEP_STAGES))"
+
+
+def _run(code: str, folder: Path, seed: int) -> str:
+    env = {**os.environ, "PYTHONPATH": "src", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"seed {seed}: {done.stderr[-1500:]}"
+    return done.stdout
+
+
+def _score(folder: Path) -> float:
+    return json.loads((folder / "artifacts" / "metrics.json").read_text())["score"]
 
 
 @pytest.mark.parametrize("seed", range(EXAMPLES))
 def test_the_package_computes_what_the_notebook_computed(seed: int, tmp_path: Path) -> None:
-    cells = Notebook(seed).cells()
+    _check(Notebook(seed).cells(), seed, tmp_path, stages=seed % 2 == 0)  # half of them stage by stage: 2 s more
+
+
+@pytest.mark.parametrize("seed", range(HELD_EXAMPLES))
+def test_each_stage_alone_computes_what_the_notebook_computed_through_held_objects(seed: int, tmp_path: Path) -> None:
+    _check(HeldNotebook(seed).cells(), seed, tmp_path, stages=True)
+
+
+def _check(cells: list[tuple[str, list[str]]], seed: int, tmp_path: Path, stages: bool) -> None:
+    """The package's full run, and with ``stages`` each step's stage alone, compute the notebook's score."""
     expected = run_as_notebook(cells)
-    package = f"random_{seed}"
-    result = api.promote(write_notebook(tmp_path / f"{package}.ipynb", cells), tmp_path / "out", commit=False)
+    package, out = f"random_{seed}", tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / f"{package}.ipynb", cells), out, commit=False)
     assert result.ok, [d.format() for d in result.diagnostics]
-    env = {**os.environ, "PYTHONPATH": "src", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", _PIPELINE.format(package=package)],
-        cwd=tmp_path / "out",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, f"seed {seed}: {done.stderr[-1500:]}"
-    score = json.loads((tmp_path / "out" / "artifacts" / "metrics.json").read_text())["score"]
-    assert score == expected, f"seed {seed}: the notebook computed {expected}, the package {score}"
+    _run(_PIPELINE.format(package=package), out, seed)
+    assert _score(out) == expected, f"seed {seed}: the notebook computed {expected}, the package {_score(out)}"
+    if not stages:
+        return
+    shutil.rmtree(out / "artifacts")
+    for stage in _run(_STEP_STAGES.format(package=package), out, seed).split():
+        _run(_STAGE.format(package=package, stage=stage), out, seed)
+    assert _score(out) == expected, f"seed {seed}: the notebook computed {expected}, the stages {_score(out)}"

@@ -101,3 +101,38 @@ def test_the_visitor_reads_what_ast_nodevisitor_reads() -> None:
             assert (fast.loads, fast.stores, fast.mutated) == (slow.loads, slow.stores, slow.mutated), path.name
             statements += 1
     assert statements > 1000
+
+
+def _changes(*cells: str) -> list[list[str]]:
+    """What each statement of ``cells`` changes once changes through other names are read (indirect_changes.py)."""
+    from types import SimpleNamespace
+
+    from jupyterlab_promote.analysis.indirect_changes import read_indirect_changes
+
+    plans = [SimpleNamespace(names=analyse_code(cell)) for cell in cells]
+    read_indirect_changes(plans)
+    return [stmt.mutates for plan in plans for stmt in plan.names.statements]
+
+
+def test_a_change_through_what_holds_an_object_changes_the_object():
+    """A loop over a dict of models, a part of a tuple, an optimizer made of a model's parameters, an instance of
+    the notebook's class that keeps its argument: each change reaches the names of the objects held."""
+    made = "seed = 0\nsmall = Model()\nlarge = Model(seed)\nmodels = {'small': small, 'large': large}"
+    assert _changes(made, "for name, m in models.items():\n    m.fit(X)")[-1] == ["large", "models", "small"]
+    assert _changes("sizes = [1.0]\npair = (sizes, 1.0)", "pair[0].append(2.0)")[-1] == ["pair", "sizes"]
+    assert _changes("alias = sizes", "sizes += [2.0]")[-1] == ["alias"]  # in place for a list
+    assert _changes("opt = torch.optim.SGD(net.parameters(), lr=lr)", "opt.step()")[-1] == ["opt", "net"]
+    keeper = "class Keeper:\n    def __init__(self, seq, size):\n        self.seq = seq\n    def grow(self, v):\n        pass"
+    assert _changes(keeper, "k = Keeper(sizes, other)", "k.grow(1.0)")[-1] == ["k", "sizes"]
+
+
+def test_what_holds_nothing_a_change_could_reach_links_nothing():
+    """Training a model changes neither its optimizer nor the numbers and settings it was built from; a library's
+    class handed a name (``GridSearchCV(model)`` clones it) and a module (``nn`` in ``nn.Sequential(nn.Linear())``)
+    hold nothing; a name bound again forgets what its old object shared."""
+    assert _changes("opt = SGD(net.parameters())", "net.train()")[-1] == ["net"]
+    assert _changes("hidden = 32\ngrid = {'C': [1, 2]}", "net = Net(hidden)", "net.train()")[-1] == ["net"]
+    assert _changes("search = GridSearchCV(model, param_grid=grid)", "search.fit(X, y)")[-1] == ["search"]
+    assert _changes("from torch import nn\nnet = nn.Sequential(nn.Linear(2, 3))", "net.train()")[-1] == ["net"]
+    assert _changes("opt = SGD(net.parameters())\nnet = Net()", "opt.step()")[-1] == ["opt"]
+    assert _changes("X = frame[['a']].values\ny = frame['b'].values", "y.sort()")[-1] == ["y", "X", "frame"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import nbformat
@@ -290,6 +291,33 @@ def test_steps_see_changes_made_through_an_alias_or_a_function_and_the_list_a_lo
         ("score = n + b + len(sizes)", ["promote:evaluate"]),
     ]
     assert _promoted_score(tmp_path, "indirect", cells) == _run_as_notebook(cells)["score"] == 3.0 + 19.0 + 5
+
+
+def test_a_stage_run_alone_sees_changes_made_through_what_holds_the_object(tmp_path, git_identity):
+    """A dict of models fitted in a loop, a list changed through a tuple holding it, an instance of the notebook's
+    class that keeps the list: the train step hands on the objects it changed under other names, saved together
+    where they may be one object, so each stage run alone (as ``dvc repro`` runs them) computes the notebook's
+    score (was the model step's unfitted model in the evaluate stage, and the train stage fitting a copy)."""
+    model = (
+        "class Mean:\n    def __init__(self):\n        self.w = 0.0\n    def fit(self, xs):\n        self.w = sum(xs)"
+    )
+    keeper = "class Keeper:\n    def __init__(self, seq):\n        self.seq = seq\n    def grow(self, v):\n        self.seq.append(v)"
+    cells = [
+        ("scale = 2.0\nsizes = [1.0, 2.0]", ["parameters"]),
+        (model + "\n" + keeper, ["promote:functions"]),
+        ("xs = [1.0, 2.0, 3.0]\npair = (xs, scale)\nkept = [1.0, 2.0]\nkeeper = Keeper(kept)", ["promote:data"]),
+        ("small = Mean()\nlarge = Mean()\nmodels = {'small': small, 'large': large}", ["promote:model"]),
+        ("pair[0].append(4.0)\nkeeper.grow(5.0)\nfor name, m in models.items():\n    m.fit(xs)", ["promote:train"]),
+        ("score = large.w * scale + sum(kept) + models['small'].w", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "held", cells) == expected == 20.0 + 8.0 + 10.0
+    output = tmp_path / "out"
+    shutil.rmtree(output / "artifacts")
+    for stage in ("data", "model", "train", "evaluate"):
+        done = run_in_project(output, "-m", "held", stage, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == expected
 
 
 def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) -> float:

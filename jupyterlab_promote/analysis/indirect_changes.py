@@ -1,10 +1,18 @@
-"""Changes in place made under another name: through a function, a method or an alias.
+"""Changes in place made under another name: through a function, a method, an alias or a container.
 
 ``grow(sizes)``, where the notebook's ``def grow(seq)`` appends to ``seq``; ``record(v)``, where ``def record``
-appends to the global ``sizes``; ``Logger().log(v)``, where a method of the notebook's class does; and
-``alias.append(v)`` after ``alias = sizes``: each changes ``sizes`` as ``sizes.append(v)`` would, so the steps
+appends to the global ``sizes``; ``Logger().log(v)``, where a method of the notebook's class does;
+``alias.append(v)`` after ``alias = sizes``; and ``for m in models.values(): m.fit(X, y)`` after
+``models = {"rf": rf_model}``: each changes ``sizes`` (``rf_model``) as ``sizes.append(v)`` would, so the steps
 order and hand on what it changed (stages/steps.py, stages/dataflow.py). Read in notebook order: a call uses the
 def above it.
+
+Which names share an object is a may-relation (``_Held.links``), kept symmetric: a change through either name
+changes what the other one reads. A name shares with another when it is bound to it or to a part of it
+(``enc = net.encoder``, ``m = models["rf"]``), to a display holding it (``pair = (sizes, 1.0)``), to an instance
+of a class handed it (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``), when a loop takes
+its elements (``for m in models.values()``), or when it is put into a container (``models.append(net)``,
+``box["m"] = net``, ``trainer.model = net``). A name last bound to a number or a string shares nothing.
 """
 
 from __future__ import annotations
@@ -17,34 +25,119 @@ from .names import CellNames, Statement, changes_of_call, root_name
 
 
 def read_indirect_changes(plans: list[CellPlan]) -> None:
-    """Add what each statement changes under another name to its ``mutates``, and to its ``reads``: the step takes
-    in the object it changes, to hand it on. Copies the statements it changes (cell_reading.py shares them)."""
-    held = _Held()
+    """Add what each statement changes under another name to its ``mutates`` (the steps are ordered by it), and
+    to its ``reads`` where a later statement reads the name: the step takes in the object it changes, to hand it
+    on. Copies the statements it changes (cell_reading.py shares them)."""
+    held, last_read = _Held(), _last_reads(plans)
+    captures: list[tuple[CellPlan, int, int, list[str]]] = []
+    position = 0
     for plan in plans:
         if plan.names is None:
             continue
-        statements, changed = [], False
-        for stmt in plan.names.statements:
+        statements = list(plan.names.statements)
+        for index, stmt in enumerate(statements):
+            position += 1
             names = held.changed_by_calls(stmt) if held.callables and not stmt.is_definition else []
-            shared = [other for name in stmt.mutates + names for other in held.aliases.get(name, ())]
-            if names := [n for n in dict.fromkeys(names + shared) if n not in stmt.mutates]:
-                stmt = copy.copy(stmt)
-                stmt.mutates = stmt.mutates + names
-                stmt.reads = stmt.reads + [n for n in names if n not in stmt.reads and n not in stmt.binds]
-                changed = True
-            statements.append(stmt)
-            held.rebind(stmt)
-        if changed:
+            captured = held.follow(stmt)
+            direct = stmt.mutates + names + stmt.local_changes + _augmented(stmt)
+            shared = [other for name in direct for other in sorted(held.links.get(name, ()))]  # sets: any order
+            statements[index] = _changing(stmt, names + shared, last_read, position)
+            if captured:
+                captures.append((plan, index, position, captured))
+        if statements != plan.names.statements:
             plan.names = CellNames(statements=statements, code=plan.names.code)
+    _hand_on_captured(plans, captures, last_read)
+
+
+def _changing(stmt: Statement, names: list[str], last_read: dict[str, int], position: int) -> Statement:
+    """``stmt``, or a copy that also changes ``names`` (and reads those a later statement reads)."""
+    names = [n for n in dict.fromkeys(names) if n not in stmt.mutates and n not in stmt.binds]
+    if not names:
+        return stmt
+    stmt = copy.copy(stmt)
+    stmt.mutates = stmt.mutates + names
+    stmt.reads = stmt.reads + [n for n in names if n not in stmt.reads and last_read.get(n, 0) > position]
+    return stmt
+
+
+def _hand_on_captured(
+    plans: list[CellPlan], captures: list[tuple[CellPlan, int, int, list[str]]], last_read: dict[str, int]
+) -> None:
+    """A statement that puts an object some statement changes into another name (``pair = (sizes, 1.0)``,
+    ``alias = xs``) counts as changing it: its step hands the object on with the holder, saved together, so that
+    a later stage run alone changes one object through both names (each loaded from its own stage's file, or a
+    parameter from the config, they were two)."""
+    changed = {
+        name
+        for plan in plans
+        for stmt in (plan.names.statements if plan.names is not None else ())
+        for name in stmt.mutates + stmt.local_changes
+    }
+    for plan, index, position, captured in captures:
+        statements = plan.names.statements  # type: ignore[union-attr]
+        wanted = [name for name in captured if name in changed]
+        if wanted and (stmt := _changing(statements[index], wanted, last_read, position)) is not statements[index]:
+            statements = list(statements)
+            statements[index] = stmt
+            plan.names = CellNames(statements=statements, code=plan.names.code)  # type: ignore[union-attr]
+
+
+def objects_shared(plans: list[CellPlan]) -> dict[str, set[str]]:
+    """Every name → the names that may share an object with it that some statement changes (through either):
+    a stage that saves two of them saves them together too, so that a stage run alone loads one object that its
+    changes reach through both names, as the notebook had it (two parts of one table read, never changed, need
+    not be)."""
+    held, changed = _Held(), set()
+    for plan in plans:
+        for stmt in plan.names.statements if plan.names is not None else ():
+            held.follow(stmt)
+            changed.update(stmt.mutates, stmt.local_changes)
+    shared = {name: others & changed for name, others in held.ever_linked.items() if name in changed}
+    return {name: others for name, others in shared.items() if others}
+
+
+def _last_reads(plans: list[CellPlan]) -> dict[str, int]:
+    """Each name's last reading statement, counted as read_indirect_changes counts them."""
+    last: dict[str, int] = {}
+    position = 0
+    for plan in plans:
+        for stmt in plan.names.statements if plan.names is not None else ():
+            position += 1
+            last.update(dict.fromkeys(stmt.reads + stmt.call_time_reads, position))
+    return last
+
+
+def _augmented(stmt: Statement) -> list[str]:
+    """``sizes += [v]``: the name keeps its object, which a list, an array or a tensor changes in place."""
+    node = stmt.node
+    return [node.target.id] if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) else []
+
+
+# Calls whose result a loop takes the elements of what they are handed from: ``for i, m in enumerate(models)``.
+_PASSING_ON = {"enumerate", "zip", "reversed", "sorted", "list", "tuple", "iter", "dict", "set", "filter", "tqdm"}
+# Methods whose result is a part of the receiver, or holds its parts: ``m = models.get("rf")``.
+_PART_METHODS = {"get", "items", "values", "pop", "setdefault", "parameters", "named_parameters", "children"}
+_PART_METHODS |= {"named_children", "modules", "named_modules", "buffers"}
+# Methods that put their arguments into the receiver: ``models.append(net)``.
+_HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update", "setdefault"}
+# Builtins whose result is a number or a string.
+_SCALAR_CALLS = {"int", "float", "str", "len", "bool", "round", "abs", "repr", "format"}
 
 
 class _Held:
-    """What the notebook's names hold so far: its defs and classes, instances of those classes, and aliases."""
+    """What the notebook's names hold so far: its defs and classes, instances of those classes, and which names
+    may share an object."""
 
     def __init__(self) -> None:
         self.callables: dict[str, Statement] = {}  # name → its def or class statement
         self.instances: dict[str, Statement] = {}  # name → the class statement it was made by (``lg = Logger()``)
-        self.aliases: dict[str, set[str]] = {}  # name → the names bound to the same object by ``a = b``
+        self.links: dict[str, set[str]] = {}  # name → the names a change through it may change
+        self._linked_from: dict[str, set[str]] = {}  # the other way round, to forget a name that is bound again
+        self.ever_linked: dict[str, set[str]] = {}  # both ways, never forgotten (objects_shared)
+        # names last bound to a number or a string, or by an import, a def or a class: they share no object that a
+        # change could reach (``nn`` in ``nn.Sequential(nn.Linear(2, 3))`` holds no layer)
+        self.unshared: set[str] = set()
+        self._captured: list[str] = []  # by the statement being followed: the objects it put into another name
 
     def changed_by_calls(self, stmt: Statement) -> list[str]:
         found: list[str] = []
@@ -68,26 +161,170 @@ class _Held:
                     found.append(root)
         return found
 
-    def rebind(self, stmt: Statement) -> None:
+    def follow(self, stmt: Statement) -> list[str]:
+        """What the names hold after ``stmt``; returns the names of the objects it put into another name."""
+        self._captured = []
         for name in stmt.binds:
+            if name in _augmented(stmt):  # ``sizes += [v]`` keeps the object (a number shares nothing anyway)
+                continue
             self.callables.pop(name, None)
             self.instances.pop(name, None)
-            for other in self.aliases.pop(name, ()):
-                self.aliases[other].discard(name)
+            self.unshared.discard(name)
+            self._unlink(name)
         node = stmt.node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.callables[node.name] = stmt
-        if not isinstance(node, ast.Assign):
-            return
-        targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        value = node.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-            made_by = self.callables.get(value.func.id)
+        if stmt.is_definition or stmt.is_import:
+            self.unshared.update(stmt.binds)
+            return []
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
+            made_by = self.callables.get(node.value.func.id)
             if made_by is not None and isinstance(made_by.node, ast.ClassDef):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
                 self.instances.update(dict.fromkeys(targets, made_by))
-        elif isinstance(value, ast.Name) and value.id not in stmt.binds:
-            shared = {value.id} | self.aliases.get(value.id, set())
-            for target in targets:
-                self.aliases[target] = set(shared)
-                for other in shared:
-                    self.aliases.setdefault(other, set()).add(target)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if all(isinstance(t, ast.Name) for t in targets) and self._is_scalar(node.value):
+                self.unshared.update(t.id for t in targets)  # type: ignore[attr-defined]
+        for part in stmt.index.of(ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.Call):
+            self._link_by(part)
+        return [name for name in dict.fromkeys(self._captured) if name not in stmt.binds]
+
+    def _link_by(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            self._link_targets([node.target], self._sharing(node.iter, looped=True))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _HOLDING_METHODS and (root := root_name(func.value)):
+                values = [*node.args, *(k.value for k in node.keywords)]
+                self._link({root}, {name for value in values for name in self._sharing(value)})
+        elif node.value is not None:  # type: ignore[attr-defined]
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+            sharing = self._sharing(node.value)  # type: ignore[attr-defined]
+            # ``opt = SGD(net.parameters())``: a change through opt changes net; training net leaves opt as it was
+            both_ways = not self._is_instance_call(node.value)  # type: ignore[attr-defined]
+            self._link_targets(targets, sharing, both_ways)
+            for target in targets:  # ``box["m"] = net``: the container holds it now
+                if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
+                    self._link({root}, sharing, both_ways)
+
+    def _link_targets(self, targets: list[ast.expr], sharing: set[str], both_ways: bool = True) -> None:
+        if not sharing:
+            return
+        for target in targets:
+            names = {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            if isinstance(target, (ast.Name, ast.Tuple, ast.List, ast.Starred)):
+                self._link(names, sharing, both_ways)
+
+    def _link(self, names: set[str], sharing: set[str], both_ways: bool = True) -> None:
+        """A change through ``names`` may change ``sharing`` and all that those share; and, ``both_ways``, a change
+        through those changes ``names``."""
+        reach = set(sharing)
+        for name in sharing:
+            reach |= self.links.get(name, set())
+        for name in names:
+            others = reach - {name} - self.unshared
+            if name in self.unshared or not others:
+                continue
+            self._captured += sorted(others)
+            for other in others:
+                self._add(name, other)
+                if both_ways:
+                    self._add(other, name)
+
+    def _add(self, name: str, other: str) -> None:
+        self.links.setdefault(name, set()).add(other)
+        self._linked_from.setdefault(other, set()).add(name)
+        self.ever_linked.setdefault(name, set()).add(other)
+        self.ever_linked.setdefault(other, set()).add(name)
+
+    def _unlink(self, name: str) -> None:
+        for other in self.links.pop(name, ()):
+            self._linked_from.get(other, set()).discard(name)
+        for other in self._linked_from.pop(name, ()):
+            self.links.get(other, set()).discard(name)
+
+    def _sharing(self, value: ast.expr, looped: bool = False) -> set[str]:
+        """The names whose objects ``value`` may be, hold or be held by (``looped``: its elements, as a loop
+        takes them)."""
+        if isinstance(value, ast.Name):
+            return {value.id}
+        if isinstance(value, (ast.Attribute, ast.Subscript)):
+            root = root_name(value)
+            return {root} if root else set()
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return {name for element in value.elts for name in self._sharing(element)}
+        if isinstance(value, ast.Dict):
+            return {name for element in value.values for name in self._sharing(element)}
+        if isinstance(value, ast.Starred):
+            return self._sharing(value.value)
+        if not isinstance(value, ast.Call):
+            return set()
+        func = value.func
+        handed = [*value.args, *(k.value for k in value.keywords)]
+        if looped and isinstance(func, ast.Name) and func.id in _PASSING_ON:
+            return {name for argument in handed for name in self._sharing(argument, looped)}
+        if isinstance(func, ast.Attribute) and (looped or func.attr in _PART_METHODS):
+            root = root_name(func.value)
+            return {root} if root else set()
+        if self._is_instance_call(value):
+            return self._kept_by_instance(value)
+        return set()
+
+    def _is_instance_call(self, value: ast.expr) -> bool:
+        """A class call: a class of the notebook's, or a capitalised name (``Pipeline``, ``torch.optim.SGD``)."""
+        if not isinstance(value, ast.Call):
+            return False
+        func = value.func
+        if isinstance(func, ast.Name):
+            made_by = self.callables.get(func.id)
+            return isinstance(made_by.node, ast.ClassDef) if made_by is not None else func.id[:1].isupper()
+        return isinstance(func, ast.Attribute) and func.attr not in _PART_METHODS and func.attr[:1].isupper()
+
+    def _kept_by_instance(self, call: ast.Call) -> set[str]:
+        """What an instance keeps of its arguments: the names in a display (``Pipeline([("clf", clf)])``,
+        ``callbacks=[stopper]``), a part a method returns (``SGD(net.parameters())``), and a name that the
+        ``__init__`` of the notebook's class stores on ``self``; not a name handed to a library's class
+        (``GridSearchCV(model)`` clones it, ``DataLoader(data)`` only reads it), nor a number read off an object
+        (``Net(X.shape[1])``)."""
+        stored = _stored_parameters(self.callables.get(call.func.id) if isinstance(call.func, ast.Name) else None)
+        kept: set[str] = set()
+        arguments = [(stored[0][i] if i < len(stored[0]) else "", a) for i, a in enumerate(call.args)]
+        arguments += [(k.arg or "", k.value) for k in call.keywords]
+        for parameter, argument in arguments:
+            if isinstance(argument, ast.Name):
+                kept |= {argument.id} if parameter in stored[1] else set()
+            elif isinstance(argument, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred)):
+                kept |= self._sharing(argument)
+            elif isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute):
+                root = root_name(argument.func.value)
+                kept |= {root} if root and argument.func.attr in _PART_METHODS else set()
+        return kept - self.unshared
+
+    def _is_scalar(self, value: ast.expr) -> bool:
+        if isinstance(value, (ast.Constant, ast.JoinedStr, ast.Compare)):
+            return True
+        if isinstance(value, ast.Name):
+            return value.id in self.unshared and value.id not in self.callables
+        if isinstance(value, ast.UnaryOp):
+            return self._is_scalar(value.operand)
+        if isinstance(value, ast.BinOp):
+            return self._is_scalar(value.left) and self._is_scalar(value.right)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            return value.func.id in _SCALAR_CALLS
+        return False
+
+
+def _stored_parameters(definition: Statement | None) -> tuple[list[str], set[str]]:
+    """A notebook class's ``__init__`` parameters by position (after ``self``), and those it stores on ``self``
+    (``self.model = model``)."""
+    node = definition.node if definition is not None else None
+    init = next((m for m in getattr(node, "body", []) if isinstance(m, ast.FunctionDef) and m.name == "__init__"), None)
+    if not isinstance(node, ast.ClassDef) or init is None:
+        return [], set()
+    positional = [a.arg for a in init.args.posonlyargs + init.args.args][1:]
+    stored = set()
+    for assign in ast.walk(init):
+        if isinstance(assign, ast.Assign) and any(root_name(t) == "self" for t in assign.targets):
+            stored |= {n.id for n in ast.walk(assign.value) if isinstance(n, ast.Name)}
+    return positional, stored & {*positional, *(a.arg for a in init.args.kwonlyargs)}

@@ -101,6 +101,9 @@ class Statement:
     binds: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)  # read before bound in this statement
     mutates: list[str] = field(default_factory=list)
+    # Names the statement binds and then changes in place (``for m in models: m.fit(X)``, ``p -= lr * p.grad``):
+    # the objects they hold may be held by other names too (indirect_changes.py).
+    local_changes: list[str] = field(default_factory=list)
     call_time_reads: list[str] = field(default_factory=list)  # globals a def/class body reads when called
     # Builtins' names read (as ``reads`` and ``call_time_reads``): the notebook's own value where it bound the name
     # before (``input = torch.randn(3)``), which cells.py adds to the reads; else the builtin.
@@ -151,6 +154,7 @@ class _ModuleLevel(ast.NodeVisitor):
         self.loads: list[str] = []
         self.stores: list[str] = []
         self.mutated: list[str] = []
+        self.augmented: list[str] = []  # ``x += v``: in place for lists, tensors and arrays
         self._local_stack: list[set[str]] = []
 
     def _is_local(self, name: str) -> bool:
@@ -302,9 +306,10 @@ class _ModuleLevel(ast.NodeVisitor):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
-        if isinstance(node.target, ast.Name):
-            if not self._is_local(node.target.id) and node.target.id not in self.stores:
+        if isinstance(node.target, ast.Name) and not self._is_local(node.target.id):
+            if node.target.id not in self.stores:
                 self.loads.append(node.target.id)
+            self.augmented.append(node.target.id)
         self._store_target(node.target)
         self.visit(node.target)
 
@@ -468,6 +473,8 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     stmt.reads = [n for n in loads if n not in BUILTINS]
     stmt.builtin_reads = [n for n in loads if n in BUILTINS]
     stmt.mutates = [n for n in dict.fromkeys(visitor.mutated) if n not in stmt.binds or n in stmt.reads]
+    changed = dict.fromkeys(visitor.mutated + visitor.augmented)
+    stmt.local_changes = [n for n in changed if n in stmt.binds and n not in stmt.reads]
     stmt.is_import = isinstance(node, (ast.Import, ast.ImportFrom))
     stmt.is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     if stmt.is_definition:

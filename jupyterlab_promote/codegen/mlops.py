@@ -11,6 +11,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from ..analysis.indirect_changes import objects_shared
 from ..stages.plan import Plan
 from ..stages.search_space import search_space
 from .model_output import find_model
@@ -39,6 +40,7 @@ class Stage:
     step: str | None = None  # the notebook step it runs
     inputs: dict[str, str] = field(default_factory=dict)  # input name → stage that makes it
     outputs: list[str] = field(default_factory=list)
+    together: list[str] = field(default_factory=list)  # outputs that may share an object: also saved as one
 
     def to_json(self) -> dict:
         return {"name": self.name, "help": self.help, "params": self.params, "reads": self.reads}
@@ -157,6 +159,7 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
     train = train_step_name(plan)
     stages: list[Stage] = []
     producer: dict[str, str] = {}
+    shared = objects_shared(plan.cells)
     for step in plan.steps:
         if step.name == train:
             stages.append(_tune_stage(plan, step, step_code))
@@ -177,6 +180,8 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
                 outputs=handed_on(plan, step),
             )
         )
+        outputs = set(stages[-1].outputs)
+        stages[-1].together = [name for name in stages[-1].outputs if shared.get(name, set()) & outputs]
         for output in stages[-1].outputs:
             producer[output] = name
     if not any(s.name == "tune" for s in stages):  # no train step: tune is there, and says there is nothing to tune
