@@ -124,6 +124,7 @@ def test_a_change_through_what_holds_an_object_changes_the_object():
     assert _changes("opt = torch.optim.SGD(net.parameters(), lr=lr)", "opt.step()")[-1] == ["opt", "net"]
     keeper = "class Keeper:\n    def __init__(self, seq, size):\n        self.seq = seq\n    def grow(self, v):\n        pass"
     assert _changes(keeper, "k = Keeper(sizes, other)", "k.grow(1.0)")[-1] == ["k", "sizes"]
+    assert _changes("pipe = make_pipeline(scaler, clf)", "pipe.fit(X, y)")[-1] == ["pipe", "clf", "scaler"]
 
 
 def test_what_holds_nothing_a_change_could_reach_links_nothing():

@@ -320,6 +320,41 @@ def test_a_stage_run_alone_sees_changes_made_through_what_holds_the_object(tmp_p
     assert metrics_of(output)["score"] == expected
 
 
+def test_scikit_learn_models_held_in_a_dict_a_list_or_a_pipeline_are_fitted_in_every_stage(tmp_path, git_identity):
+    """Realistic forms of the same class: estimators fitted through the dict, list or pipeline holding them, and read
+    by their own names (was 31 of 40 random scikit-learn notebooks failing stage by stage with ``NotFittedError`` or
+    a missing ``coef_``, while the full run passed)."""
+    imports = (
+        "from sklearn.datasets import make_classification\nfrom sklearn.ensemble import RandomForestClassifier\n"
+        "from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import StandardScaler"
+    )
+    cells = [
+        (imports, []),
+        ("seed = 3\nC = 0.5", ["parameters"]),
+        ("X, y = make_classification(n_samples=120, n_features=5, random_state=seed)", ["promote:data"]),
+        (
+            "lr = LogisticRegression(C=C)\nrf = RandomForestClassifier(n_estimators=5, random_state=seed)\n"
+            "models = {'lr': lr, 'rf': rf}\nscaler = StandardScaler()\nscaled_lr = LogisticRegression()\n"
+            "pipe = make_pipeline(scaler, scaled_lr)\nextra = []\nextra.append(pipe)",
+            ["promote:model"],
+        ),
+        ("for name, m in models.items():\n    m.fit(X, y)\nfor p in extra:\n    p.fit(X, y)", ["promote:train"]),
+        (
+            "score = rf.score(X, y) + float(lr.coef_.sum()) + float(scaled_lr.coef_.sum() + scaler.mean_.sum())",
+            ["promote:evaluate"],
+        ),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "fitted", cells) == expected
+    output = tmp_path / "out"
+    shutil.rmtree(output / "artifacts")
+    for stage in ("data", "model", "train", "evaluate"):
+        done = run_in_project(output, "-m", "fitted", stage, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == expected
+
+
 def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) -> float:
     """The score the promoted package's full run computes; its code lint-clean."""
     output = tmp_path / "out"

@@ -120,6 +120,8 @@ _PART_METHODS = {"get", "items", "values", "pop", "setdefault", "parameters", "n
 _PART_METHODS |= {"named_children", "modules", "named_modules", "buffers"}
 # Methods that put their arguments into the receiver: ``models.append(net)``.
 _HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update", "setdefault"}
+# Library functions whose result keeps the objects they are handed: ``pipe = make_pipeline(scaler, clf)``.
+_KEEPING_FACTORIES = {"make_pipeline", "make_union"}
 # Builtins whose result is a number or a string.
 _SCALAR_CALLS = {"int", "float", "str", "len", "bool", "round", "abs", "repr", "format"}
 
@@ -272,10 +274,13 @@ class _Held:
         return set()
 
     def _is_instance_call(self, value: ast.expr) -> bool:
-        """A class call: a class of the notebook's, or a capitalised name (``Pipeline``, ``torch.optim.SGD``)."""
+        """A class call: a class of the notebook's, or a capitalised name (``Pipeline``, ``torch.optim.SGD``); or a
+        factory that keeps what it is handed (``make_pipeline``)."""
         if not isinstance(value, ast.Call):
             return False
         func = value.func
+        if _callee_name(func) in _KEEPING_FACTORIES:
+            return True
         if isinstance(func, ast.Name):
             made_by = self.callables.get(func.id)
             return isinstance(made_by.node, ast.ClassDef) if made_by is not None else func.id[:1].isupper()
@@ -293,7 +298,8 @@ class _Held:
         arguments += [(k.arg or "", k.value) for k in call.keywords]
         for parameter, argument in arguments:
             if isinstance(argument, ast.Name):
-                kept |= {argument.id} if parameter in stored[1] else set()
+                keeps = parameter in stored[1] or _callee_name(call.func) in _KEEPING_FACTORIES
+                kept |= {argument.id} if keeps else set()
             elif isinstance(argument, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred)):
                 kept |= self._sharing(argument)
             elif isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute):
@@ -313,6 +319,10 @@ class _Held:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
             return value.func.id in _SCALAR_CALLS
         return False
+
+
+def _callee_name(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _stored_parameters(definition: Statement | None) -> tuple[list[str], set[str]]:
