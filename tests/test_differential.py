@@ -41,6 +41,10 @@ NAMES += ["scale", "sizes"]  # the parameters, rebound by a step
 NAMES += ["math"]  # a module's name, assigned to and imported again
 
 
+# Two helpers that share a list: note() changes what noted() reads, wherever their cell puts them.
+LEDGER = "ledger = []\ndef note(v):\n    ledger.append(v)\ndef noted():\n    return float(sum(ledger))"
+
+
 class Notebook:
     """A random notebook, with what each name holds so that every statement runs."""
 
@@ -48,6 +52,7 @@ class Notebook:
         self.rng = random.Random(seed)
         self.kinds: dict[str, str] = {"scale": "number", "sizes": "list"}
         self.holders: dict[str, str] = {}  # a name holding a list → how it holds it (_holder)
+        self.ledger = False  # whether a cell above defined LEDGER's helpers
 
     def names(self, kind: str) -> list[str]:
         return [name for name, held in self.kinds.items() if held == kind]
@@ -65,6 +70,8 @@ class Notebook:
             choices += [lambda: f"float(len({self.rng.choice(tables)}))"]
         if objects := self.names("object"):
             choices += [lambda: f"{self.rng.choice(objects)}.v"]
+        if self.ledger:
+            choices += [lambda: "noted()"]
         if iterators := self.names("iterator"):  # each next() advances it: the order of the steps shows
             choices += [lambda: f"next({self.rng.choice(iterators)}, 0.0)"]
         return self.rng.choice(choices)()
@@ -147,6 +154,8 @@ class Notebook:
         changes += [f"import random\nrandom.Random(3).shuffle({n})" for n in self.names("list")]
         changes += [f"{n}.v = {value}" for n in self.names("object")]
         changes += [f"setattr({n}, 'v', {value})" for n in self.names("object")]
+        if self.ledger and self.rng.random() < 0.3:
+            return f"note({value})"
         if (holders := self.names("holder")) and self.rng.random() < 0.4:
             return self._through_holder(self.rng.choice(holders), value)
         if not changes:
@@ -198,6 +207,9 @@ class Notebook:
                 made.append(("def tripled(v):\n    return v * 3", ["promote:functions"]))
                 made.append(("x = tripled(2.0)", [self.rng.choice(roles)]))
                 self.kinds["x"] = "number"
+            elif chance < 0.3 and not self.ledger:  # helpers sharing state: one changes what the other reads
+                self.ledger = True
+                made.append((LEDGER, ["promote:functions"]))
         numbers = self.names("number")  # none left when the cells turned every number into a list or deleted it
         made.append((f"score = float({self.rng.choice(numbers) if numbers else '1.0'})", ["promote:evaluate"]))
         return made

@@ -125,6 +125,8 @@ def test_a_change_through_what_holds_an_object_changes_the_object():
     keeper = "class Keeper:\n    def __init__(self, seq, size):\n        self.seq = seq\n    def grow(self, v):\n        pass"
     assert _changes(keeper, "k = Keeper(sizes, other)", "k.grow(1.0)")[-1] == ["k", "sizes"]
     assert _changes("pipe = make_pipeline(scaler, clf)", "pipe.fit(X, y)")[-1] == ["pipe", "clf", "scaler"]
+    ledger = "ledger = []\ndef add(v):\n    ledger.append(v)\ndef total():\n    return sum(ledger)"
+    assert _changes(ledger, "add(1.0)")[-1] == ["ledger", "add", "total"]  # what total() computes changed
 
 
 def test_what_holds_nothing_a_change_could_reach_links_nothing():

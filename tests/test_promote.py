@@ -355,6 +355,30 @@ def test_scikit_learn_models_held_in_a_dict_a_list_or_a_pipeline_are_fitted_in_e
     assert metrics_of(output)["score"] == expected
 
 
+def test_helpers_sharing_state_see_a_later_steps_change_in_every_stage(tmp_path, git_identity):
+    """``add`` changes the dict ``size`` reads (both closures of the step that holds the functions cell): the step
+    that calls ``add`` hands ``size`` on, so the evaluate stage run alone counts three words, not the two it counted
+    after rebuilding ``size`` from the data step (found by running the stages of such a notebook one by one)."""
+    cells = [
+        ("scale = 2.0", ["parameters"]),
+        (
+            "VOCAB = {}\ndef add(w):\n    VOCAB[w] = len(VOCAB)\ndef size():\n    return float(len(VOCAB))",
+            ["promote:functions"],
+        ),
+        ("add('a')\nadd('b')\nxs = [1.0]", ["promote:data"]),
+        ("add('c')", ["promote:train"]),
+        ("score = size() * scale + sum(xs)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "shared_state", cells) == expected == 7.0
+    output = tmp_path / "out"
+    shutil.rmtree(output / "artifacts")
+    for stage in ("data", "train", "evaluate"):
+        done = run_in_project(output, "-m", "shared_state", stage, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == expected
+
+
 def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) -> float:
     """The score the promoted package's full run computes; its code lint-clean."""
     output = tmp_path / "out"

@@ -176,6 +176,11 @@ class _Held:
         node = stmt.node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.callables[node.name] = stmt
+            # ``def size(): return len(VOCAB)``: a change of VOCAB changes what size computes, so a step that
+            # changes VOCAB hands size on (a closure of the step that made it, else loaded without the change)
+            for name in stmt.call_time_reads:
+                if name not in self.unshared and name != node.name:
+                    self._add(name, node.name)
         if stmt.is_definition or stmt.is_import:
             self.unshared.update(stmt.binds)
             return []
