@@ -7,12 +7,13 @@ appends to the global ``sizes``; ``Logger().log(v)``, where a method of the note
 order and hand on what it changed (stages/steps.py, stages/dataflow.py). Read in notebook order: a call uses the
 def above it.
 
-Which names share an object is a may-relation (``_Held.links``), kept symmetric: a change through either name
-changes what the other one reads. A name shares with another when it is bound to it or to a part of it
-(``enc = net.encoder``, ``m = models["rf"]``), to a display holding it (``pair = (sizes, 1.0)``), to an instance
-of a class handed it (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``), when a loop takes
-its elements (``for m in models.values()``), or when it is put into a container (``models.append(net)``,
-``box["m"] = net``, ``trainer.model = net``). A name last bound to a number or a string shares nothing.
+Which names share an object is a may-relation (``_Held.links``: name → the names a change through it may change).
+Both ways when a name is bound to another or to a part of it (``enc = net.encoder``, ``m = models["rf"]``), to a
+display holding it (``pair = (sizes, 1.0)``), when a loop takes its elements (``for m in models.values()``), or
+when it is put into a container (``models.append(net)``, ``box["m"] = net``, ``trainer.model = net``). One way
+from an instance to what it keeps (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``: training
+``net`` leaves ``opt`` as it was), and from a name to the defs that read it when called (``def size(): return
+len(VOCAB)``). A name last bound to a number or a string, an import, a def or a class shares nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def read_indirect_changes(plans: list[CellPlan]) -> None:
             statements[index] = _changing(stmt, names + shared, last_read, position)
             if captured:
                 captures.append((plan, index, position, captured))
-        if statements != plan.names.statements:
+        if any(new is not old for new, old in zip(statements, plan.names.statements)):
             plan.names = CellNames(statements=statements, code=plan.names.code)
     _hand_on_captured(plans, captures, last_read)
 
@@ -166,36 +167,46 @@ class _Held:
     def follow(self, stmt: Statement) -> list[str]:
         """What the names hold after ``stmt``; returns the names of the objects it put into another name."""
         self._captured = []
-        for name in stmt.binds:
-            if name in _augmented(stmt):  # ``sizes += [v]`` keeps the object (a number shares nothing anyway)
-                continue
-            self.callables.pop(name, None)
-            self.instances.pop(name, None)
-            self.unshared.discard(name)
-            self._unlink(name)
+        self._forget(stmt)
         node = stmt.node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            self.callables[node.name] = stmt
-            # ``def size(): return len(VOCAB)``: a change of VOCAB changes what size computes, so a step that
-            # changes VOCAB hands size on (a closure of the step that made it, else loaded without the change)
-            for name in stmt.call_time_reads:
-                if name not in self.unshared and name != node.name:
-                    self._add(name, node.name)
+            self._define(node.name, stmt)
         if stmt.is_definition or stmt.is_import:
             self.unshared.update(stmt.binds)
             return []
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
-            made_by = self.callables.get(node.value.func.id)
-            if made_by is not None and isinstance(made_by.node, ast.ClassDef):
-                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
-                self.instances.update(dict.fromkeys(targets, made_by))
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if all(isinstance(t, ast.Name) for t in targets) and self._is_scalar(node.value):
-                self.unshared.update(t.id for t in targets)  # type: ignore[attr-defined]
+            self._note_value(node.targets if isinstance(node, ast.Assign) else [node.target], node.value)
         for part in stmt.index.of(ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.Call):
             self._link_by(part)
         return [name for name in dict.fromkeys(self._captured) if name not in stmt.binds]
+
+    def _forget(self, stmt: Statement) -> None:
+        """What the names ``stmt`` binds held before (``sizes += [v]`` keeps its object)."""
+        augmented = _augmented(stmt)
+        for name in stmt.binds:
+            if name not in augmented:
+                self.callables.pop(name, None)
+                self.instances.pop(name, None)
+                self.unshared.discard(name)
+                self._unlink(name)
+
+    def _define(self, name: str, stmt: Statement) -> None:
+        self.callables[name] = stmt
+        # ``def size(): return len(VOCAB)``: a change of VOCAB changes what size computes, so a step that changes
+        # VOCAB hands size on (a closure of the step that made it, else loaded without the change)
+        for read in stmt.call_time_reads:
+            if read not in self.unshared and read != name:
+                self._add(read, name)
+
+    def _note_value(self, targets: list[ast.expr], value: ast.expr) -> None:
+        """An instance of the notebook's class (``lg = Logger()``), or a number or a string, bound to names."""
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            made_by = self.callables.get(value.func.id)
+            if made_by is not None and isinstance(made_by.node, ast.ClassDef):
+                self.instances.update(dict.fromkeys(names, made_by))
+        if len(names) == len(targets) and self._is_scalar(value):
+            self.unshared.update(names)
 
     def _link_by(self, node: ast.AST) -> None:
         if isinstance(node, (ast.For, ast.AsyncFor)):
