@@ -210,7 +210,7 @@ class Notebook:
                 self.kinds["x"] = "number"
             elif chance < 0.3 and not self.ledger:  # helpers sharing state: one changes what the other reads
                 self.ledger = True
-                made.append((LEDGER, ["promote:functions"]))
+                made.append((LEDGER, [self.rng.choice(["promote:functions", *roles])]))
         numbers = self.names("number")  # none left when the cells turned every number into a list or deleted it
         made.append((f"score = float({self.rng.choice(numbers) if numbers else '1.0'})", ["promote:evaluate"]))
         return made

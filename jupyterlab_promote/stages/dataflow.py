@@ -292,7 +292,9 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
         (later, placed)
         for later in plan.steps[index:]
         for placed in later.body
-        if placed.stmt.is_definition and placed.stmt.binds[0] == name and placed is not reader
+        if (placed.stmt.is_definition or _state_of_moved(plan, placed, reader))
+        and placed.stmt.binds[0] == name
+        and placed is not reader
     ]
     if not found:
         return None
@@ -308,11 +310,20 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
             placed.cell.cell,
             "info",
             "PRM017",
-            f"'{name}' is defined in the {placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
+            f"'{name}' is defined in the {placed.cell.step or placed.cell.role} step but first used by step '{plan.steps[index].name}' (cell {reader.cell.cell.index}); its definition moved there",
             line_in_cell(placed.cell, placed.stmt.line),
         )
     )
     return Placed(placed.cell, placed.stmt, "moved")
+
+
+def _state_of_moved(plan: Plan, placed: Placed, reader: Placed) -> bool:
+    """``ledger = []`` in the cell of a moved ``def note(v): ledger.append(v)``: the state the function keeps moves
+    with it when nothing else binds it (else the step that first calls it would run before the state exists)."""
+    stmt = placed.stmt
+    if reader.origin != "moved" or placed.cell is not reader.cell or not stmt.is_literal or stmt.reads:
+        return False
+    return sum(stmt.binds[0] in p.stmt.binds for step in plan.steps for p in step.body) == 1
 
 
 def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
