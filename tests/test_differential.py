@@ -5,12 +5,12 @@ random roles in any order (custom steps among them, untagged helpers pulled in, 
 of names (assignments, walrus, loops, comprehensions, functions reading globals, closures, classes, try/except,
 match, with, unpacking, in-place changes of lists, dicts, objects and iterators (directly, through an alias, by a
 function the list is handed to, by a function or method that changes the global, by next, setattr and shuffle,
-through a tuple, list, dict or instance holding the list, by a functions cell's helper that another helper reads),
-del, magics, names of builtins and of the package's own functions, a module's name assigned to and imported again),
-and an evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline runs in a
-fresh process, and for half the examples each step's stage runs alone too, its inputs loaded from what the earlier
-stages saved, as ``dvc repro`` runs them; every way must give the same score. The examples are seeded, so a failure
-names its seed.
+through a tuple, list, dict or instance holding the list, by a helper whose list another helper reads), del, magics,
+names of builtins and of the package's own functions, a module's name assigned to and imported again), and an
+evaluate cell. The cells run in one namespace as Jupyter would; the promoted package's pipeline runs in a fresh
+process, and for half the examples each step's stage runs alone too, its inputs loaded from what the earlier stages
+saved, as ``dvc repro`` runs them; every way must give the same score. The examples are seeded, so a failure names
+its seed.
 
 CI runs 40 examples and 10 of the holder-heavy kind (about 40 s on 2 cores); more on demand:
 ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES=2000``, ``JUPYTERLAB_PROMOTE_DIFFERENTIAL_HELD_EXAMPLES=500``.
@@ -42,7 +42,7 @@ NAMES += ["scale", "sizes"]  # the parameters, rebound by a step
 NAMES += ["math"]  # a module's name, assigned to and imported again
 
 
-# Two helpers that share a list: note() changes what noted() reads, wherever their cell puts them.
+# Two helpers that share a list: note() changes what noted() reads, in a cell of any role.
 LEDGER = "ledger = []\ndef note(v):\n    ledger.append(v)\ndef noted():\n    return float(sum(ledger))"
 
 
