@@ -312,12 +312,7 @@ def test_a_stage_run_alone_sees_changes_made_through_what_holds_the_object(tmp_p
     ]
     expected = _run_as_notebook(cells)["score"]
     assert _promoted_score(tmp_path, "held", cells) == expected == 20.0 + 8.0 + 10.0
-    output = tmp_path / "out"
-    shutil.rmtree(output / "artifacts")
-    for stage in ("data", "model", "train", "evaluate"):
-        done = run_in_project(output, "-m", "held", stage, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
-    assert metrics_of(output)["score"] == expected
+    assert _score_stage_by_stage(tmp_path, "held", ("data", "model", "train", "evaluate")) == expected
 
 
 def test_scikit_learn_models_held_in_a_dict_a_list_or_a_pipeline_are_fitted_in_every_stage(tmp_path, git_identity):
@@ -347,12 +342,7 @@ def test_scikit_learn_models_held_in_a_dict_a_list_or_a_pipeline_are_fitted_in_e
     ]
     expected = _run_as_notebook(cells)["score"]
     assert _promoted_score(tmp_path, "fitted", cells) == expected
-    output = tmp_path / "out"
-    shutil.rmtree(output / "artifacts")
-    for stage in ("data", "model", "train", "evaluate"):
-        done = run_in_project(output, "-m", "fitted", stage, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
-    assert metrics_of(output)["score"] == expected
+    assert _score_stage_by_stage(tmp_path, "fitted", ("data", "model", "train", "evaluate")) == expected
 
 
 def test_helpers_sharing_state_see_a_later_steps_change_in_every_stage(tmp_path, git_identity):
@@ -371,12 +361,18 @@ def test_helpers_sharing_state_see_a_later_steps_change_in_every_stage(tmp_path,
     ]
     expected = _run_as_notebook(cells)["score"]
     assert _promoted_score(tmp_path, "shared_state", cells) == expected == 7.0
+    assert _score_stage_by_stage(tmp_path, "shared_state", ("data", "train", "evaluate")) == expected
+
+
+def _score_stage_by_stage(tmp_path, package: str, stages: tuple[str, ...]) -> float:
+    """The score of the project _promoted_score wrote when each stage runs alone, as ``dvc repro`` runs them: every
+    input loaded from what an earlier stage saved (the full run hands one object from step to step)."""
     output = tmp_path / "out"
     shutil.rmtree(output / "artifacts")
-    for stage in ("data", "train", "evaluate"):
-        done = run_in_project(output, "-m", "shared_state", stage, timeout=300)
+    for stage in stages:
+        done = run_in_project(output, "-m", package, stage, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
-    assert metrics_of(output)["score"] == expected
+    return metrics_of(output)["score"]
 
 
 def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) -> float:
