@@ -37,15 +37,16 @@ from .suggest import suggest_role
 __all__ = ["analyse", "analyse_cell"]
 
 
-def analyse(notebook: Notebook) -> list[CellPlan]:
+def analyse(notebook: Notebook) -> tuple[list[CellPlan], dict[str, set[str]]]:
+    """Every cell read, and which names may share an object some statement changes (indirect_changes.py)."""
     plans = assign_roles(notebook)
     reader = Reader()
     for plan in plans:  # build_plan keeps the collector paused meanwhile (cyclic_gc_paused)
         analyse_cell(notebook, plan, reader)
     read_rebound_builtins(plans)
-    read_indirect_changes(plans)
+    shared = read_indirect_changes(plans)
     check_execution_order(notebook, plans)
-    return plans
+    return plans, shared
 
 
 def read_rebound_builtins(plans: list[CellPlan]) -> None:

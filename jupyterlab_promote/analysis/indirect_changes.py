@@ -25,10 +25,15 @@ from .cellplan import CellPlan
 from .names import CellNames, Statement, changes_of_call, root_name
 
 
-def read_indirect_changes(plans: list[CellPlan]) -> None:
+def read_indirect_changes(plans: list[CellPlan]) -> dict[str, set[str]]:
     """Add what each statement changes under another name to its ``mutates`` (the steps are ordered by it), and
     to its ``reads`` where a later statement reads the name: the step takes in the object it changes, to hand it
-    on. Copies the statements it changes (cell_reading.py shares them)."""
+    on. Copies the statements it changes (cell_reading.py shares them).
+
+    Returns every name → the names that may share an object with it that some statement changes (through either):
+    a stage that saves two of them saves them together too, so that a stage run alone loads one object that its
+    changes reach through both names, as the notebook had it (two parts of one table read, never changed, need
+    not be)."""
     held, last_read = _Held(), _last_reads(plans)
     captures: list[tuple[CellPlan, int, int, list[str]]] = []
     position = 0
@@ -47,7 +52,15 @@ def read_indirect_changes(plans: list[CellPlan]) -> None:
                 captures.append((plan, index, position, captured))
         if any(new is not old for new, old in zip(statements, plan.names.statements)):
             plan.names = CellNames(statements=statements, code=plan.names.code)
-    _hand_on_captured(plans, captures, last_read)
+    changed = {
+        name
+        for plan in plans
+        for stmt in (plan.names.statements if plan.names is not None else ())
+        for name in stmt.mutates + stmt.local_changes
+    }
+    _hand_on_captured(captures, changed, last_read)
+    shared = {name: others & changed for name, others in held.ever_linked.items() if name in changed}
+    return {name: others for name, others in shared.items() if others}
 
 
 def _changing(stmt: Statement, names: list[str], last_read: dict[str, int], position: int) -> Statement:
@@ -62,18 +75,12 @@ def _changing(stmt: Statement, names: list[str], last_read: dict[str, int], posi
 
 
 def _hand_on_captured(
-    plans: list[CellPlan], captures: list[tuple[CellPlan, int, int, list[str]]], last_read: dict[str, int]
+    captures: list[tuple[CellPlan, int, int, list[str]]], changed: set[str], last_read: dict[str, int]
 ) -> None:
     """A statement that puts an object some statement changes into another name (``pair = (sizes, 1.0)``,
     ``alias = xs``) counts as changing it: its step hands the object on with the holder, saved together, so that
     a later stage run alone changes one object through both names (each loaded from its own stage's file, or a
     parameter from the config, they were two)."""
-    changed = {
-        name
-        for plan in plans
-        for stmt in (plan.names.statements if plan.names is not None else ())
-        for name in stmt.mutates + stmt.local_changes
-    }
     for plan, index, position, captured in captures:
         statements = plan.names.statements  # type: ignore[union-attr]
         wanted = [name for name in captured if name in changed]
@@ -81,20 +88,6 @@ def _hand_on_captured(
             statements = list(statements)
             statements[index] = stmt
             plan.names = CellNames(statements=statements, code=plan.names.code)  # type: ignore[union-attr]
-
-
-def objects_shared(plans: list[CellPlan]) -> dict[str, set[str]]:
-    """Every name → the names that may share an object with it that some statement changes (through either):
-    a stage that saves two of them saves them together too, so that a stage run alone loads one object that its
-    changes reach through both names, as the notebook had it (two parts of one table read, never changed, need
-    not be)."""
-    held, changed = _Held(), set()
-    for plan in plans:
-        for stmt in plan.names.statements if plan.names is not None else ():
-            held.follow(stmt)
-            changed.update(stmt.mutates, stmt.local_changes)
-    shared = {name: others & changed for name, others in held.ever_linked.items() if name in changed}
-    return {name: others for name, others in shared.items() if others}
 
 
 def _last_reads(plans: list[CellPlan]) -> dict[str, int]:
@@ -136,7 +129,7 @@ class _Held:
         self.instances: dict[str, Statement] = {}  # name → the class statement it was made by (``lg = Logger()``)
         self.links: dict[str, set[str]] = {}  # name → the names a change through it may change
         self._linked_from: dict[str, set[str]] = {}  # the other way round, to forget a name that is bound again
-        self.ever_linked: dict[str, set[str]] = {}  # both ways, never forgotten (objects_shared)
+        self.ever_linked: dict[str, set[str]] = {}  # both ways, never forgotten (what may be saved together)
         # names last bound to a number or a string, or by an import, a def or a class: they share no object that a
         # change could reach (``nn`` in ``nn.Sequential(nn.Linear(2, 3))`` holds no layer)
         self.unshared: set[str] = set()

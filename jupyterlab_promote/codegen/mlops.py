@@ -11,7 +11,6 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from ..analysis.indirect_changes import objects_shared
 from ..stages.plan import Plan
 from ..stages.search_space import search_space
 from .model_output import find_model
@@ -159,7 +158,6 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
     train = train_step_name(plan)
     stages: list[Stage] = []
     producer: dict[str, str] = {}
-    shared = objects_shared(plan.cells)
     for step in plan.steps:
         if step.name == train:
             stages.append(_tune_stage(plan, step, step_code))
@@ -181,7 +179,7 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
             )
         )
         outputs = set(stages[-1].outputs)
-        stages[-1].together = [name for name in stages[-1].outputs if shared.get(name, set()) & outputs]
+        stages[-1].together = [name for name in stages[-1].outputs if plan.shared_objects.get(name, set()) & outputs]
         for output in stages[-1].outputs:
             producer[output] = name
     if not any(s.name == "tune" for s in stages):  # no train step: tune is there, and says there is nothing to tune

@@ -53,8 +53,9 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
 
 def build_plan(notebook: Notebook, package: str | None = None, *, strict: bool = False) -> Plan:
     with cyclic_gc_paused():  # the stages walk the trees the analysis made (cells.py)
-        cells = analyse(notebook)
+        cells, shared = analyse(notebook)
         plan = Plan(notebook=notebook, package=package_name(package or notebook.stem), cells=cells, strict=strict)
+        plan.shared_objects = shared
         plan.content_hash = content_hash([c.cell.source for c in cells if c.role not in (None, "skip")])
         plan.diagnostics.extend(unread_role_tags(notebook))
         if any(c.plain and c.plain.syntax_error and c.promoted for c in cells):

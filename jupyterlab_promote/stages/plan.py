@@ -206,6 +206,8 @@ class Plan:
     import_aliases: dict[int, str] = field(default_factory=dict)
     # step name → the process-wide settings it makes, in order (stages/process_settings.py)
     settings: dict[str, list[Placed]] = field(default_factory=dict)
+    # name → the names that may share an object with it that some statement changes (analysis/indirect_changes.py)
+    shared_objects: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
