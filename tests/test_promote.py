@@ -402,6 +402,29 @@ def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(
     assert "test_model_step_builds_the_model" in (output / "tests" / "test_pipeline.py").read_text()
 
 
+@pytest.mark.parametrize(
+    "model_cell",
+    [
+        "import contextlib\nwith contextlib.suppress(ValueError):\n    model = 7.0",
+        "model = 300.0\nwhile model > 100:\n    model = model / 2",
+    ],
+    ids=["with", "while"],
+)
+def test_the_generated_tests_read_no_model_the_model_step_may_not_hold(tmp_path, git_identity, model_cell):
+    """A model no later step reads, last bound in a block (a ``with``, a loop): the step does not hand it on, so
+    the generated test of the model step must not read it (its tests failed with KeyError; random notebooks)."""
+    cells = [
+        ("scale = 2.0", ["parameters"]),
+        ("xs = [1.0, 2.0]", ["promote:data"]),
+        (model_cell, ["promote:model"]),
+        ("score = sum(xs) * scale", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "blocks.ipynb", cells), output).ok
+    done = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pipeline.py")
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
 def test_a_star_import_is_kept_and_supplies_the_names_no_cell_defines(tmp_path, git_identity):
     """``from math import *`` (fastai notebooks start with one): the package imports it the same way, ruff's
     F403/F405 marked, instead of NameError placeholders for every name it supplies."""

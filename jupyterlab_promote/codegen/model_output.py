@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..stages.plan import Plan
+from ..stages.plan import Plan, Step
 
 
 def find_model(plan: Plan) -> tuple[str | None, str | None]:
@@ -16,7 +16,11 @@ def find_model(plan: Plan) -> tuple[str | None, str | None]:
     notebook's torch modules is the model, and the step that builds it is the train step."""
     step = plan.step("model")
     if step:
-        candidates = step.outputs or [n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds]
+        # a name no later step reads is the model only where the step surely holds it on return: the step then
+        # hands it on for the generated tests (modules.step_function), which read it from the pipeline's state
+        candidates = step.outputs or [
+            n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds if _assigned_last(step, n)
+        ]
         deleted = {
             t.id
             for p in step.body
@@ -42,6 +46,14 @@ def find_model(plan: Plan) -> tuple[str | None, str | None]:
     if train is None or not built_in_train:
         return (step.name if step else None), None
     return train.name, min(built_in_train, key=lambda n: (n != "model", not _MODEL_NAME.search(n)))
+
+
+def _assigned_last(step: Step, name: str) -> bool:
+    """Whether the step's last statement binding ``name`` is a plain assignment at its top level, so that the name
+    surely holds a value when the step returns (not a ``del``, nor a branch of an ``if``, a ``match`` or a ``with``
+    whose block may not run to its end)."""
+    last = next((p.stmt.node for p in reversed(step.body) if name in p.stmt.binds), None)
+    return isinstance(last, (ast.Assign, ast.AnnAssign, ast.AugAssign))
 
 
 def _fitted_in_train(plan: Plan) -> set[str]:

@@ -161,13 +161,6 @@ def _captures(step: Step, options: RenderOptions) -> dict[int, str]:
     return overrides
 
 
-def _assigned_last(step: Step, name: str) -> bool:
-    """Whether the step's last statement binding ``name`` is a plain assignment at its top level, so that the name
-    surely holds a value when the step returns (not a ``del``, nor a branch of an ``if`` or a ``match``)."""
-    last = next((p.stmt.node for p in reversed(step.body) if name in p.stmt.binds), None)
-    return isinstance(last, (ast.Assign, ast.AnnAssign, ast.AugAssign))
-
-
 def step_function(
     plan: Plan, step: Step, kind: Runtime, literals: dict[int, list[tuple[ast.expr, str]]] | None = None
 ) -> str:
@@ -194,7 +187,7 @@ def step_function(
         lines.append(indent(body, "    "))
     outputs = {name: name for name in step.outputs}
     model_step, model = find_model(plan)
-    if model is not None and model_step == step.name and _assigned_last(step, model):
+    if model is not None and model_step == step.name:
         outputs.setdefault(model, model)  # the model, though no later step reads it: the generated tests do
     # the definitions the notebook's example prediction calls: predict and serve load them from this stage
     outputs.update((name, name) for name in (example_definitions(plan, step, model) if model else ()))
