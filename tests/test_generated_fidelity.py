@@ -164,6 +164,27 @@ def test_promotion_is_byte_identical_wherever_it_runs(tmp_path):
     )
 
 
+def test_imports_sort_alike_beside_folders_named_like_the_libraries(tmp_path, monkeypatch):
+    """isort looked for each imported name where the user stood: beside a folder ``torch`` (a campaign's output
+    folder), ``import torch`` became first-party, a section of its own, and ruff's I001 failed the project."""
+    from jupyterlab_promote.codegen import render
+
+    cells = [IMPORTS + "\nimport numpy as np", PARAMETERS, ("X = torch.randn(8, 3) * np.pi", ["promote:data"])]
+    notebook = write_notebook(tmp_path / "nb.ipynb", cells)
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")  # no disk cache: each run formats anew
+    generated = []
+    for folder, names in (("plain", []), ("crowded", ["torch", "numpy", "lightning_fabric", "nb"])):
+        for name in names:
+            (tmp_path / folder / name).mkdir(parents=True)
+        (tmp_path / folder).mkdir(exist_ok=True)
+        monkeypatch.chdir(tmp_path / folder)
+        render.format_python.cache_clear()
+        render._isort_config.cache_clear()
+        generated.append(api._generate(api.analyze(notebook), tmp_path / "out").files)
+    assert generated[0] == generated[1]
+    assert "import numpy as np\nimport torch\nfrom lightning_fabric import" in generated[0]["src/nb/pipeline.py"]
+
+
 def test_relative_writes_land_in_artifacts_and_reads_next_to_the_notebook(tmp_path):
     notebook_dir = tmp_path / "notebooks"
     notebook_dir.mkdir()

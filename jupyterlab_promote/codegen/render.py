@@ -187,9 +187,13 @@ def _format_generated(source: str, first_party: str) -> str:
 
 @lru_cache(maxsize=8)
 def _isort_config(first_party: str):
-    """isort's settings for the project (making them costs as much as sorting a module's imports)."""
+    """isort's settings for the project (making them costs as much as sorting a module's imports).
+
+    No source folders: isort would look for each imported name in the current directory, so a folder ``torch`` where
+    the user stands made ``import torch`` first-party (a section of its own) and the output depend on the directory.
+    The project's ruff looks in its ``src`` only, which holds the package, named first-party here."""
     _, isort = import_formatters()
-    return isort.Config(profile="black", known_first_party=[first_party] if first_party else [])
+    return isort.Config(profile="black", known_first_party=[first_party] if first_party else [], src_paths=())
 
 
 LINE_LENGTH = 88  # black's in the generated project (project_mode), and what the templates fit their lines to
