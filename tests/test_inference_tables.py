@@ -141,3 +141,67 @@ def test_the_generated_predict_test_takes_rows_as_the_model_took_them(tmp_path):
     assert api.promote(write_notebook(tmp_path / "codes.ipynb", cells), project).ok
     tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+IMPUTED = [
+    "import numpy as np\nimport pandas as pd\nfrom sklearn.impute import SimpleImputer\n"
+    "from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline",
+    ("n = 200", ["parameters"]),
+    (
+        "rng = np.random.default_rng(1)\n"
+        "data = pd.DataFrame({'age': rng.integers(18, 80, n).astype(float), 'hours': rng.normal(40, 8, n)})\n"
+        "data['label'] = (data['age'] > 50).astype(int)\ndata.loc[::9, 'hours'] = np.nan",
+        ["promote:data"],
+    ),
+    ("X = data.drop(columns=['label'])\ny = data['label']", ["promote:preprocess"]),
+    ("model = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))", ["promote:model"]),
+    ("model.fit(X, y)", ["promote:train"]),
+    ("accuracy = model.score(X, y)", ["promote:evaluate"]),
+]
+
+
+def test_missing_values_reach_an_estimator_that_imputes_them(tmp_path):
+    """A pipeline with an imputer was fitted on rows with missing values, yet predict and serve refused every such
+    row ("row 0 has a missing or infinite value"). The schema now records whether the fitted estimator predicts a
+    row of missing numbers; then an empty CSV cell and a JSON null reach it. Infinite values are still refused, and
+    an estimator that cannot take missing values still has them refused."""
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "imputed.ipynb", IMPUTED), project).ok
+    (project / "new.csv").write_text("age,hours\n30,\n70,41\n")
+    (project / "inf.csv").write_text("age,hours\n30,inf\n")
+    code = (
+        "import json, os, sys, joblib, pandas\nfrom imputed.__main__ import main\n"
+        "def run(argv):\n    try:\n        return main(argv)\n    except SystemExit as error:\n"
+        "        print(error, file=sys.stderr)\n        return 1\n"
+        "model = ['--model', 'artifacts/train/model.joblib']\n"
+        "print('CODES', [run(['train']), run(['predict', '--input', 'new.csv', '--output', 'pred.csv', *model]),\n"
+        "    run(['predict', '--input', 'inf.csv', '--output', 'x.csv', *model])])\n"
+        "rows = pandas.read_csv('new.csv')\n"
+        "print('DIRECT', json.dumps(joblib.load('artifacts/train/model.joblib').predict(rows).tolist()))\n"
+        "from imputed import serve\nfrom imputed.config import load_config\n"
+        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
+        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
+        "request = serve.PredictRequest(inputs=[[30, None], [70, 41]])\n"
+        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
+    )
+    done = run_in_project(project, "-c", code)
+    assert "CODES [0, 0, 2]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    assert json.loads((project / "artifacts" / "schema.json").read_text())["input"]["missing"] is True
+    direct = json.loads(done.stdout.split("DIRECT", 1)[1].splitlines()[0])
+    assert (project / "pred.csv").read_text().splitlines() == ["prediction", *map(str, direct)]
+    assert json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0]) == {"predictions": direct}
+    assert "row 0 has an infinite value" in done.stderr
+
+    plain = tmp_path / "plain"  # no imputer: LogisticRegression refuses missing values, and so do predict and serve
+    cells = [IMPUTED[0], IMPUTED[1], (IMPUTED[2][0].rsplit("\n", 1)[0], ["promote:data"]), IMPUTED[3]]
+    cells += [("model = LogisticRegression(max_iter=500)", ["promote:model"]), *IMPUTED[5:]]
+    assert api.promote(write_notebook(tmp_path / "plain.ipynb", cells), plain).ok
+    (plain / "new.csv").write_text("age,hours\n30,\n")
+    code = (
+        "import sys\nfrom plain.__main__ import main\nmain(['train'])\n"
+        "try:\n    main(['predict', '--input', 'new.csv', '--output', 'p.csv', '--model', 'artifacts/train/model.joblib'])\n"
+        "except SystemExit as error:\n    print(error, file=sys.stderr)\n"
+    )
+    done = run_in_project(plain, "-c", code)
+    assert json.loads((plain / "artifacts" / "schema.json").read_text())["input"]["missing"] is False
+    assert "row 0 has a missing or infinite value" in done.stderr, done.stderr[-2000:]
