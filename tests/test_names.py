@@ -52,6 +52,28 @@ def test_literals_and_device_boilerplate():
     assert statement('device = torch.device("cuda" if torch.cuda.is_available() else "cpu")').is_device
 
 
+def test_device_boilerplate_is_read_from_the_expression_not_its_words():
+    """A Trainer built with ``accelerator='cpu'`` was taken for device boilerplate and became
+    ``trainer = torch.device("cpu")`` (random Lightning notebooks): ``'torch.device' object has no attribute 'fit'``."""
+    devices = [
+        'device = "cuda" if torch.cuda.is_available() else "cpu"',
+        'device = torch.device("cuda:0") if use_gpu else torch.device("cpu")',
+        'dev = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"',
+        'device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"',
+    ]
+    others = [
+        "trainer = pl.Trainer(max_epochs=2, accelerator='cpu', devices=1)",
+        'accelerator = "gpu" if torch.cuda.is_available() else "cpu"',
+        'accelerator = "cuda" if torch.cuda.is_available() else "cpu"',
+        "preds = model(X.cuda()).cpu()",
+        'device = "cpu"',
+        "device = next(model.parameters()).device",
+        'name = "cuda_is_available" if flag else "cpu"',
+    ]
+    assert [statement(code).is_device for code in devices] == [True] * len(devices)
+    assert [statement(code).is_device for code in others] == [False] * len(others)
+
+
 def test_cell_reads_skip_names_bound_earlier_in_the_cell():
     assert analyse_code("a = 1\nb = a + c\n").reads == ["c"]
 

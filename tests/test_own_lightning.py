@@ -216,3 +216,17 @@ def test_a_plain_module_built_in_the_train_cell_is_the_model_predict_loads(tmp_p
     assert find_model(build_plan(read_notebook(notebook))) == ("train", "model")
     assert api.promote(notebook, tmp_path / "out", commit=False).ok
     assert 'POSTPROCESS = "argmax"' in (tmp_path / "out" / "src" / "plain" / "schema.py").read_text()
+
+
+def test_a_trainer_told_its_accelerator_stays_a_trainer(tmp_path):
+    """``pl.Trainer(..., accelerator='cpu')`` was read as device boilerplate (its text held "accelerator" and "cpu")
+    and became ``trainer = torch.device("cpu")``: the train stage failed, ``'torch.device' object has no attribute
+    'fit'`` (random Lightning notebooks)."""
+    cells = _cells()
+    source, tags = cells[4]
+    cells[4] = (source.replace("pl.Trainer(", "pl.Trainer(accelerator='cpu', devices=1, "), tags)
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "told.ipynb", cells), project).ok
+    assert "pl.Trainer(" in (project / "src" / "told" / "pipeline.py").read_text()
+    done = run_in_project(project, "-m", "told", "train")
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -79,7 +79,8 @@ ARGUMENT_CHANGING = {
     "heapreplace",
 }
 # Methods whose call at the end of a cell only displays something.
-_DEVICE_VALUE = re.compile(r"cuda|accelerator|mps|is_available|torch\.device")
+# A device's name as torch.device takes it ("gpu" is Lightning's accelerator name, which torch.device refuses)
+_DEVICE_NAME = re.compile(r"(?:cpu|cuda|mps|xpu)(?::[0-9]+)?")
 
 
 @dataclass
@@ -417,11 +418,34 @@ def _is_literal(node: ast.stmt, index: NodeIndex) -> bool:
     return True
 
 
-def _is_device(node: ast.stmt, lines: list[str]) -> bool:
+def _is_device(node: ast.stmt) -> bool:
+    """``device = torch.device(...)``, or a choice between devices (``"cuda" if torch.cuda.is_available() else
+    "cpu"``): boilerplate that Lightning and Fabric replace. Read from the expression's form, not its words: a
+    Trainer's ``accelerator="cpu"`` is no device, nor is a name Lightning takes as an accelerator."""
     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
         return False
-    segment = source_segment(lines, node.value) or ""
-    return bool(_DEVICE_VALUE.search(segment)) and ("cpu" in segment or "torch.device" in segment)
+    if "accelerator" in node.targets[0].id.lower():  # Trainer(accelerator=...) takes names, not torch.device
+        return False
+    return not isinstance(node.value, ast.Constant) and _names_device(node.value)
+
+
+def _names_device(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and _DEVICE_NAME.fullmatch(node.value) is not None
+    if isinstance(node, ast.IfExp):
+        return _names_device(node.body) and _names_device(node.orelse)
+    if isinstance(node, ast.Call):
+        return _dotted(node.func) in ("torch.device", "torch.accelerator.current_accelerator")
+    # torch.accelerator.current_accelerator().type: the device's name
+    return isinstance(node, ast.Attribute) and node.attr == "type" and _names_device(node.value)
+
+
+def _dotted(node: ast.expr) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
 
 
 def changes_of_call(stmt: Statement) -> CallChanges:
@@ -482,7 +506,7 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
         stmt.call_time_reads = [n for n in call_time if n not in BUILTINS]
         stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
     stmt.is_literal = _is_literal(node, stmt.index)
-    stmt.is_device = _is_device(node, lines)
+    stmt.is_device = _is_device(node)
     stmt.is_display = (
         isinstance(node, ast.Expr)
         and not stmt.index.of(ast.NamedExpr)
