@@ -205,3 +205,36 @@ def test_missing_values_reach_an_estimator_that_imputes_them(tmp_path):
     done = run_in_project(plain, "-c", code)
     assert json.loads((plain / "artifacts" / "schema.json").read_text())["input"]["missing"] is False
     assert "row 0 has a missing or infinite value" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_table_of_booleans_only_is_served_as_predict_reads_it(tmp_path):
+    """Every feature a dummy column (categorical data, the mushrooms dataset's shape): predict read such rows, but
+    serve refused them ("values must be numbers (found true/false)")."""
+    cells = [
+        DUMMIES[0],
+        DUMMIES[1],
+        (
+            "rng = np.random.default_rng(1)\ndata = pd.DataFrame({'color': rng.choice(['red', 'green', 'blue'], n)})\n"
+            "data['label'] = (data['color'] == 'red').astype(int)",
+            ["promote:data"],
+        ),
+        *DUMMIES[3:],
+    ]
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "flags.ipynb", cells), project).ok
+    (project / "new.csv").write_text("color_green,color_red\nFalse,True\nTrue,False\nFalse,False\n")
+    code = (
+        "import json, os, joblib, pandas\nfrom flags.__main__ import main\nmain(['train'])\n"
+        "main(['predict', '--input', 'new.csv', '--output', 'pred.csv', '--model', 'artifacts/train/model.joblib'])\n"
+        "print('DIRECT', json.dumps(joblib.load('artifacts/train/model.joblib').predict(pandas.read_csv('new.csv')).tolist()))\n"
+        "from flags import serve\nfrom flags.config import load_config\n"
+        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
+        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
+        "request = serve.PredictRequest(inputs=[[False, True], [True, False], [False, False]])\n"
+        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
+    )
+    done = run_in_project(project, "-c", code)
+    assert done.returncode == 0, done.stderr[-3000:]
+    direct = json.loads(done.stdout.split("DIRECT", 1)[1].splitlines()[0])
+    assert (project / "pred.csv").read_text().splitlines() == ["prediction", *map(str, direct)]
+    assert json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0]) == {"predictions": direct}
