@@ -238,3 +238,34 @@ def test_a_table_of_booleans_only_is_served_as_predict_reads_it(tmp_path):
     direct = json.loads(done.stdout.split("DIRECT", 1)[1].splitlines()[0])
     assert (project / "pred.csv").read_text().splitlines() == ["prediction", *map(str, direct)]
     assert json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0]) == {"predictions": direct}
+
+
+def test_a_regression_s_generated_predict_test_allows_the_last_bit(tmp_path):
+    """A linear regression predicted 4 rows at a time gives numbers that may differ in their last bit from all
+    rows at once (BLAS blocks the product by size): the generated predict test compared them exactly, and failed."""
+    cells = [
+        "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import Ridge\n"
+        "from sklearn.metrics import r2_score\nfrom sklearn.model_selection import train_test_split",
+        ("seed = 3\nalpha = 1.0\nn_rows = 150", ["parameters"]),
+        (
+            "rng = np.random.default_rng(seed)\n"
+            "df = pd.DataFrame({'x1': rng.normal(size=n_rows), 'x2': rng.normal(size=n_rows), "
+            "'kind': rng.choice(['u', 'v'], n_rows)})\n"
+            "df['y'] = 2 * df['x1'] - df['x2'] + (df['kind'] == 'u') + rng.normal(scale=0.1, size=n_rows)\n"
+            "df.loc[::11, 'x2'] = np.nan",
+            ["promote:data"],
+        ),
+        (
+            "df = pd.get_dummies(df, columns=['kind'])\nX = df.drop(columns='y')\ny = df['y']\n"
+            "X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)\n"
+            "X_train = X_train.fillna(0)\nX_test = X_test.fillna(0)",
+            ["promote:preprocess"],
+        ),
+        ("model = Ridge(alpha=alpha)", ["promote:model"]),
+        ("model.fit(X_train, y_train)", ["promote:train"]),
+        ("r2 = r2_score(y_test, model.predict(X_test))", ["promote:evaluate"]),
+    ]
+    project = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "ridge.ipynb", cells), project).ok
+    tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
+    assert tests.returncode == 0, tests.stdout[-3000:]
