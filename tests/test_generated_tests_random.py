@@ -29,6 +29,7 @@ from .helpers import lint_problems, metrics_of, run_in_project, write_notebook
 TABULAR = int(os.environ.get("JUPYTERLAB_PROMOTE_RANDOM_TABULAR", "3"))
 LIGHTNING = int(os.environ.get("JUPYTERLAB_PROMOTE_RANDOM_LIGHTNING", "2"))
 
+# the estimator, and the import it needs
 ESTIMATORS = {
     "LogisticRegression(max_iter=500)": "from sklearn.linear_model import LogisticRegression",
     "RandomForestClassifier(n_estimators=20, random_state=seed)": "from sklearn.ensemble import RandomForestClassifier",
@@ -36,16 +37,22 @@ ESTIMATORS = {
         "from sklearn.ensemble import GradientBoostingClassifier"
     ),
 }
-METRICS = {
-    "accuracy": "preds = model.predict(X_test)\naccuracy = accuracy_score(y_test, preds)",
-    "f1": "preds = model.predict(X_test)\nf1 = f1_score(y_test, preds)",
-    "auc": "proba = model.predict_proba(X_test)[:, 1]\nauc = roc_auc_score(y_test, proba)",
+REGRESSORS = {
+    "Ridge(alpha=1.0)": "from sklearn.linear_model import Ridge",
+    "RandomForestRegressor(n_estimators=20, random_state=seed)": "from sklearn.ensemble import RandomForestRegressor",
+}
+METRICS = {  # the metric, its function's name, and how the evaluate cell computes it
+    "accuracy": ("accuracy_score", "preds = model.predict(X_test)\naccuracy = accuracy_score(y_test, preds)"),
+    "f1": ("f1_score", "preds = model.predict(X_test)\nf1 = f1_score(y_test, preds)"),
+    "auc": ("roc_auc_score", "proba = model.predict_proba(X_test)[:, 1]\nauc = roc_auc_score(y_test, proba)"),
+    "r2": ("r2_score", "r2 = r2_score(y_test, model.predict(X_test))"),
 }
 
 
 def tabular_notebook(rng: random.Random) -> tuple[list, str]:
     """pandas and scikit-learn: categories encoded by dummies, a map, codes or a ColumnTransformer, missing incomes
-    filled or dropped, an optional scaler, three estimators, three metrics."""
+    filled or dropped, an optional scaler; a classification (three estimators, three metrics) or a regression."""
+    regression = rng.random() < 0.3
     imports = ["import numpy as np", "import pandas as pd", "from sklearn.model_selection import train_test_split"]
     colors = rng.choice([["red", "green", "blue"], ["a", "b"]])
     data = (
@@ -53,6 +60,8 @@ def tabular_notebook(rng: random.Random) -> tuple[list, str]:
         f"    'income': rng.normal(50, 10, n_rows).round(2),\n    'color': rng.choice({colors!r}, n_rows),\n"
         "    'score_a': rng.random(n_rows),\n})\ndf['target'] = ((df['income'] > 50) ^ (df['score_a'] > 0.7)).astype(int)"
     )
+    if regression:
+        data += "\ndf['target'] = df['income'] * 0.1 + df['score_a'] + rng.normal(scale=0.1, size=n_rows)"
     missing = rng.random() < 0.3
     if missing:
         data += "\ndf.loc[df.index % 17 == 0, 'income'] = np.nan"
@@ -74,8 +83,9 @@ def tabular_notebook(rng: random.Random) -> tuple[list, str]:
             "X_train = scaler.fit_transform(X_train)",
             "X_test = scaler.transform(X_test)",
         ]
-    estimator = rng.choice(sorted(ESTIMATORS))
-    imports.append(ESTIMATORS[estimator])
+    estimators = REGRESSORS if regression else ESTIMATORS
+    estimator = rng.choice(sorted(estimators))
+    imports.append(estimators[estimator])
     model = f"model = {estimator}"
     if encoding == "column_transformer":
         imports += [
@@ -88,10 +98,8 @@ def tabular_notebook(rng: random.Random) -> tuple[list, str]:
             "    ('cat', OneHotEncoder(handle_unknown='ignore'), ['color']),\n])\n"
             f"model = Pipeline([('pre', pre), ('clf', {estimator})])"
         )
-    metric = rng.choice(sorted(METRICS))
-    imports.append(
-        f"from sklearn.metrics import {dict(accuracy='accuracy_score', f1='f1_score', auc='roc_auc_score')[metric]}"
-    )
+    metric = "r2" if regression else rng.choice(["accuracy", "auc", "f1"])
+    imports.append(f"from sklearn.metrics import {METRICS[metric][0]}")
     cells = [
         "\n".join(imports),
         (f"seed = {rng.randint(0, 9)}\nn_rows = {rng.choice([120, 200])}", ["parameters"]),
@@ -99,7 +107,7 @@ def tabular_notebook(rng: random.Random) -> tuple[list, str]:
         ("\n".join(lines), ["promote:preprocess"]),
         (model, ["promote:model"]),
         ("model.fit(X_train, y_train)", ["promote:train"]),
-        (METRICS[metric], ["promote:evaluate"]),
+        (METRICS[metric][1], ["promote:evaluate"]),
     ]
     return cells, metric
 
