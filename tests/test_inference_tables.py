@@ -37,6 +37,17 @@ CATEGORIES = [
 ]
 
 
+def serving_code(package: str, rows: list) -> str:
+    """Code that serves ``rows`` in process with the trained model and prints the answer after ``SERVED``."""
+    return (
+        f"import json, os\nfrom {package} import serve\nfrom {package}.config import load_config\n"
+        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
+        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
+        f"request = serve.PredictRequest(inputs={rows!r})\n"
+        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
+    )
+
+
 def test_text_columns_are_read_as_text_by_predict_and_serve(tmp_path):
     project = tmp_path / "out"
     assert api.promote(write_notebook(tmp_path / "tables.ipynb", CATEGORIES), project).ok
@@ -57,12 +68,8 @@ def test_text_columns_are_read_as_text_by_predict_and_serve(tmp_path):
         "rows = pandas.read_csv('new.csv', dtype={'job': str})[['age', 'job', 'hours']]\n"
         "print('DIRECT', json.dumps(joblib.load('artifacts/train/model.joblib').predict(rows).tolist()))\n"
         # serve, in process: rows of numbers and text in the schema's column order
-        "from tables import serve\nfrom tables.config import load_config\n"
-        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
-        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
-        "request = serve.PredictRequest(inputs=[[30, ' pilot', 41.5], [65, ' clerk', 38]])\n"
-        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
-        "try:\n    serve.PredictRequest(inputs=[['thirty', ' pilot', 41.5]])\n"
+        + serving_code("tables", [[30, " pilot", 41.5], [65, " clerk", 38]])
+        + "try:\n    serve.PredictRequest(inputs=[['thirty', ' pilot', 41.5]])\n"
         "except Exception as error:\n    print('REFUSED', error.errors()[0]['msg'])\n"
     )
     done = run_in_project(project, "-c", code)
@@ -178,12 +185,7 @@ def test_missing_values_reach_an_estimator_that_imputes_them(tmp_path):
         "    run(['predict', '--input', 'inf.csv', '--output', 'x.csv', *model])])\n"
         "rows = pandas.read_csv('new.csv')\n"
         "print('DIRECT', json.dumps(joblib.load('artifacts/train/model.joblib').predict(rows).tolist()))\n"
-        "from imputed import serve\nfrom imputed.config import load_config\n"
-        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
-        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
-        "request = serve.PredictRequest(inputs=[[30, None], [70, 41]])\n"
-        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
-    )
+    ) + serving_code("imputed", [[30, None], [70, 41]])
     done = run_in_project(project, "-c", code)
     assert "CODES [0, 0, 2]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
     assert json.loads((project / "artifacts" / "schema.json").read_text())["input"]["missing"] is True
@@ -227,12 +229,7 @@ def test_a_table_of_booleans_only_is_served_as_predict_reads_it(tmp_path):
         "import json, os, joblib, pandas\nfrom flags.__main__ import main\nmain(['train'])\n"
         "main(['predict', '--input', 'new.csv', '--output', 'pred.csv', '--model', 'artifacts/train/model.joblib'])\n"
         "print('DIRECT', json.dumps(joblib.load('artifacts/train/model.joblib').predict(pandas.read_csv('new.csv')).tolist()))\n"
-        "from flags import serve\nfrom flags.config import load_config\n"
-        "os.environ[serve.SCHEMA_ENV] = 'artifacts/schema.json'\n"
-        "api = serve.ModelAPI(load_config('config.yaml', {}), 'artifacts/train/model.joblib', 1, 0.0)\napi.setup('cpu')\n"
-        "request = serve.PredictRequest(inputs=[[False, True], [True, False], [False, False]])\n"
-        "print('SERVED', json.dumps(api.encode_response(api.predict(api.decode_request(request)))))\n"
-    )
+    ) + serving_code("flags", [[False, True], [True, False], [False, False]])
     done = run_in_project(project, "-c", code)
     assert done.returncode == 0, done.stderr[-3000:]
     direct = json.loads(done.stdout.split("DIRECT", 1)[1].splitlines()[0])
