@@ -266,3 +266,57 @@ def test_a_regression_s_generated_predict_test_allows_the_last_bit(tmp_path):
     assert api.promote(write_notebook(tmp_path / "ridge.ipynb", cells), project).ok
     tests = run_in_project(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_a_text_pipeline_fitted_on_one_text_per_row_is_told_apart_from_a_missing_schema(tmp_path):
+    """``make_pipeline(TfidfVectorizer(), LogisticRegression())`` fitted on a Series of texts has no
+    ``n_features_in_``: the train stage said "is not a fitted estimator with predict", and predict then "run the
+    train stage first", though it had run. Both now say what happened. Predict and serve still read tables of
+    features only; a table with a text column (a ColumnTransformer) is served, and has no numbers to miss."""
+    words = "pos, neg = ['good', 'great', 'fine'], ['bad', 'poor', 'sad']\nlabels = rng.integers(0, 2, n)\n"
+    words += "texts = [' '.join(rng.choice(pos if y else neg, 3)) for y in labels]\n"
+    cells = [
+        "import numpy as np\nimport pandas as pd\nfrom sklearn.compose import ColumnTransformer\n"
+        "from sklearn.feature_extraction.text import TfidfVectorizer\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.pipeline import make_pipeline",
+        ("n = 60", ["parameters"]),
+        (
+            "rng = np.random.default_rng(0)\n" + words + "df = pd.DataFrame({'text': texts, 'label': labels})",
+            ["promote:data"],
+        ),
+        ("model = make_pipeline(TfidfVectorizer(), LogisticRegression())", ["promote:model"]),
+        ("model.fit(df['text'], df['label'])", ["promote:train"]),
+        ("accuracy = model.score(df['text'], df['label'])", ["promote:evaluate"]),
+    ]
+    series = tmp_path / "series"
+    assert api.promote(write_notebook(tmp_path / "series.ipynb", cells), series).ok
+    (series / "new.csv").write_text("text\ngood great\n")
+    trained = run_in_project(series, "-m", "series", "train")
+    assert "takes no table of features (it has no n_features_in_)" in trained.stdout, trained.stdout[-2000:]
+    predicted = run_in_project(
+        series,
+        "-m",
+        "series",
+        "predict",
+        "--input",
+        "new.csv",
+        "--output",
+        "p.csv",
+        "--model",
+        "artifacts/train/model.joblib",
+    )
+    assert predicted.returncode != 0 and "it says why when it writes none" in predicted.stderr, predicted.stderr
+
+    cells[3] = (
+        "model = make_pipeline(ColumnTransformer([('words', TfidfVectorizer(), 'text')]), LogisticRegression())",
+        ["promote:model"],
+    )
+    cells[4] = ("model.fit(df[['text']], df['label'])", ["promote:train"])
+    cells[5] = ("accuracy = model.score(df[['text']], df['label'])", ["promote:evaluate"])
+    table = tmp_path / "table"
+    assert api.promote(write_notebook(tmp_path / "table.ipynb", cells), table).ok
+    assert run_in_project(table, "-m", "table", "train").returncode == 0
+    schema = json.loads((table / "artifacts" / "schema.json").read_text())
+    assert schema["input"]["text_columns"] == ["text"] and schema["input"]["missing"] is False
+    done = run_in_project(table, "-c", serving_code("table", [["good great"], ["poor sad"]]))
+    assert json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0])["predictions"] == [1, 0], done.stderr[-2000:]
