@@ -78,7 +78,6 @@ ARGUMENT_CHANGING = {
     "heappushpop",
     "heapreplace",
 }
-# Methods whose call at the end of a cell only displays something.
 # A device's name as torch.device takes it ("gpu" is Lightning's accelerator name, which torch.device refuses)
 _DEVICE_NAME = re.compile(r"(?:cpu|cuda|mps|xpu)(?::[0-9]+)?")
 
