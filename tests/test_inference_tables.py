@@ -268,11 +268,12 @@ def test_a_regression_s_generated_predict_test_allows_the_last_bit(tmp_path):
     assert tests.returncode == 0, tests.stdout[-3000:]
 
 
-def test_a_text_pipeline_fitted_on_one_text_per_row_is_told_apart_from_a_missing_schema(tmp_path):
+def test_a_text_pipeline_fitted_on_one_text_per_row_is_predicted_served_and_registered(tmp_path):
     """``make_pipeline(TfidfVectorizer(), LogisticRegression())`` fitted on a Series of texts has no
-    ``n_features_in_``: the train stage said "is not a fitted estimator with predict", and predict then "run the
-    train stage first", though it had run. Both now say what happened. Predict and serve still read tables of
-    features only; a table with a text column (a ColumnTransformer) is served, and has no numbers to miss."""
+    ``n_features_in_``: the schema once refused it ("takes no table of features"). Now the train stage finds the
+    column of texts it predicts on, predict reads that column (a cell "NA" is a text), serve takes one text per row,
+    and the registered model's signature makes MLflow hand it texts (a named string column would reach it as a
+    DataFrame, read as the one text "text"). A table with a text column (a ColumnTransformer) is a table."""
     words = "pos, neg = ['good', 'great', 'fine'], ['bad', 'poor', 'sad']\nlabels = rng.integers(0, 2, n)\n"
     words += "texts = [' '.join(rng.choice(pos if y else neg, 3)) for y in labels]\n"
     cells = [
@@ -290,22 +291,37 @@ def test_a_text_pipeline_fitted_on_one_text_per_row_is_told_apart_from_a_missing
     ]
     series = tmp_path / "series"
     assert api.promote(write_notebook(tmp_path / "series.ipynb", cells), series).ok
-    (series / "new.csv").write_text("text\ngood great\n")
-    trained = run_in_project(series, "-m", "series", "train")
-    assert "takes no table of features (it has no n_features_in_)" in trained.stdout, trained.stdout[-2000:]
-    predicted = run_in_project(
-        series,
-        "-m",
-        "series",
-        "predict",
-        "--input",
-        "new.csv",
-        "--output",
-        "p.csv",
-        "--model",
-        "artifacts/train/model.joblib",
+    (series / "new.csv").write_text('text\ngood great\nNA\n"poor, sad"\n')
+    (series / "other.csv").write_text("review\ngood\n")
+    code = (
+        "import json, sys\nfrom series.__main__ import main\n"
+        "def run(argv):\n    try:\n        return main(argv)\n    except SystemExit as error:\n"
+        "        print(error, file=sys.stderr)\n        return 1\n"
+        "print('CODES', [run(['run']), run(['predict', '--input', 'new.csv', '--output', 'pred.csv']),\n"
+        "    run(['predict', '--input', 'other.csv', '--output', 'x.csv'])])\n"
+        "import joblib, mlflow, numpy, pandas\n"
+        "direct = joblib.load('artifacts/train/model.joblib').predict(['good great', 'NA', 'poor, sad']).tolist()\n"
+        "print('DIRECT', json.dumps(direct))\n"
+        "mlflow.set_tracking_uri('sqlite:///mlflow.db')\n"
+        "registered = mlflow.pyfunc.load_model('models:/series@champion')\n"
+        "frame = pandas.DataFrame({'text': ['good great', 'NA', 'poor, sad']})\n"
+        "print('MLFLOW', json.dumps(numpy.asarray(registered.predict(frame)).tolist()))\n"
+        + serving_code("series", ["good great", ["NA"], "poor, sad"])
+        + "try:\n    serve.PredictRequest(inputs=[3])\n"
+        "except Exception as error:\n    print('REFUSED', error.errors()[0]['msg'])\n"
     )
-    assert predicted.returncode != 0 and "it says why when it writes none" in predicted.stderr, predicted.stderr
+    done = run_in_project(series, "-c", code)
+    assert "CODES [0, 0, 2]" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    schema = json.loads((series / "artifacts" / "schema.json").read_text())["input"]
+    assert schema["columns"] == ["text"] and schema["text_per_row"] is True
+    direct = json.loads(done.stdout.split("DIRECT", 1)[1].splitlines()[0])
+    assert (series / "pred.csv").read_text().splitlines() == ["prediction", *map(str, direct)]
+    assert json.loads(done.stdout.split("MLFLOW", 1)[1].splitlines()[0]) == direct
+    assert json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0]) == {"predictions": direct}
+    assert "missing column(s) text; the model takes text" in done.stderr
+    assert "row 0 is not a text (int)" in done.stdout.split("REFUSED", 1)[1]
+    tests = run_in_project(series, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stages.py")
+    assert tests.returncode == 0, tests.stdout[-3000:]
 
     cells[3] = (
         "model = make_pipeline(ColumnTransformer([('words', TfidfVectorizer(), 'text')]), LogisticRegression())",
