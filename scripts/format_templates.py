@@ -11,7 +11,8 @@ release and the project's Mode, and a first promotion takes them as they are und
 Many definitions with Jinja in them render alike for every notebook (the Jinja only picks what the project has, or
 names a stage every project has). The record holds those too: each piece black formats on its own
 (codegen/piecewise_black.py) of the modules promoted from two or more of the reference notebooks (the demo and
-tests/fixtures), when black leaves it as it is.
+tests/fixtures), when black leaves it as it is. Pieces alike but for the package's name are recorded with the name
+taken out, and the name lengths (1 to MAX_NAME) for which black leaves them as they are (black_output.canonical_text).
 
     python scripts/format_templates.py          # rewrite the templates and the record
     python scripts/format_templates.py --check  # exit 1, listing them, when some definition is not black's
@@ -32,7 +33,7 @@ from pathlib import Path
 import black
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from jupyterlab_promote.codegen.black_output import RECORD, text_digest  # noqa: E402
+from jupyterlab_promote.codegen.black_output import NAME_MARK, RECORD, canonical_text, text_digest  # noqa: E402
 from jupyterlab_promote.codegen.black_workers import mode_key  # noqa: E402
 from jupyterlab_promote.codegen.piecewise_black import formatted_input, pieces_of  # noqa: E402
 from jupyterlab_promote.codegen.render import project_mode  # noqa: E402
@@ -42,6 +43,7 @@ TEMPLATES = ROOT / "jupyterlab_promote" / "codegen" / "templates"
 REFERENCE_NOTEBOOKS = [ROOT / "examples" / "demo.ipynb", *sorted((ROOT / "tests" / "fixtures").glob("*.ipynb"))]
 _OPENS = re.compile(r"(@|def |async def |class )")
 _JINJA = ("{{", "{%", "{#", "#}", "%}", "}}")
+MAX_NAME = 64  # the longest package name the record covers
 
 
 def static_definitions(lines: list[str]) -> list[tuple[int, int]]:
@@ -182,29 +184,59 @@ def _black_at_depth(chunk: list[str], indentation: str, header: bool) -> list[st
 def black_output_record(texts: list[str]) -> str:
     """templates/black_output.json for the templates ``texts``: the hashes of their static definitions, and of the
     pieces every project renders alike (rendered_alike), that black leaves as they are, under this black and the
-    project's Mode."""
-    regions = set(rendered_alike())
+    project's Mode; and the pieces alike but for the package's name, with the name lengths black leaves them at."""
+    alike, named = rendered_alike()
+    regions = set(alike)
     for text in texts:
         lines = text.split("\n")
         regions.update("\n".join(lines[first:end]) + "\n" for first, end in static_definitions(lines))
     definitions = {text_digest(region) for region in regions if black.format_str(region, mode=project_mode()) == region}
-    record = {"black": black.__version__, "mode": mode_key(project_mode()), "definitions": sorted(definitions)}
+    spans = {text_digest(canonical): stable_name_lengths(canonical) for canonical in named}
+    record = {
+        "black": black.__version__,
+        "mode": mode_key(project_mode()),
+        "definitions": sorted(definitions),
+        "named": {digest: spans[digest] for digest in sorted(spans) if spans[digest]},
+    }
     return json.dumps(record, indent=1) + "\n"
 
 
-def rendered_alike() -> list[str]:
-    """The pieces black formats on its own of the Python modules promoted from two or more reference notebooks."""
+def stable_name_lengths(canonical: str) -> list[list[int]]:
+    """The runs [first, last] of name lengths for which black leaves ``canonical`` as it is, the name put back."""
+    lengths = [
+        length
+        for length in range(1, MAX_NAME + 1)
+        if black.format_str(text := canonical.replace(NAME_MARK, "p" * length), mode=project_mode()) == text
+    ]
+    runs: list[list[int]] = []
+    for length in lengths:
+        if runs and runs[-1][1] == length - 1:
+            runs[-1][1] = length
+        else:
+            runs.append([length, length])
+    return runs
+
+
+def rendered_alike() -> tuple[list[str], list[str]]:
+    """The pieces black formats on its own of the Python modules promoted from two or more reference notebooks; and
+    the pieces alike in two or more but for the package's name, with the name taken out (canonical_text)."""
     from jupyterlab_promote import api
 
     seen: Counter[str] = Counter()
+    named: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as scratch:
         for index, notebook in enumerate(REFERENCE_NOTEBOOKS):
             result = api.promote(notebook, Path(scratch) / str(index), commit=False)
             modules = sorted(result.output.rglob("*.py")) if result.ok else []
-            seen.update(
-                {formatted_input(piece) for path in modules for piece in pieces_of(path.read_text(), project_mode())}
-            )
-    return sorted(text for text, count in seen.items() if count >= 2)
+            pieces = {
+                formatted_input(piece) for path in modules for piece in pieces_of(path.read_text(), project_mode())
+            }
+            seen.update(pieces)
+            package = result.plan.package if result.ok else ""
+            named.update({canonical_text(piece, package) for piece in pieces} - {None})
+    return sorted(text for text, count in seen.items() if count >= 2), sorted(
+        text for text, count in named.items() if count >= 2
+    )
 
 
 def main() -> int:

@@ -129,17 +129,6 @@ TEMPLATE_MODULES = {
 }
 
 
-def forget_installed_versions(monkeypatch) -> None:
-    """dependencies.py keeps each installed version for the process: a test that patches ``metadata.version``
-    gets a cache of its own, dropped when the test ends."""
-    import functools
-
-    from jupyterlab_promote.codegen import dependencies
-
-    fresh = functools.lru_cache(maxsize=None)(dependencies.installed_version.__wrapped__)
-    monkeypatch.setattr(dependencies, "installed_version", fresh)
-
-
 def comment_wrapped_statements(project: Path) -> list[str]:
     """Lines of ours that black wrapped in brackets only to fit their trailing comment (``if (`` / ``x`` /
     ``):  # why``, or ``name: float = (`` / ``0.2  # why`` / ``)``, where the statement alone fits in 88 columns):

@@ -16,7 +16,7 @@ from .golden.generate import (
     generated_hashes,
     golden_notebooks,
 )
-from .helpers import CORPUS_MISSING, forget_installed_versions
+from .helpers import CORPUS_MISSING
 
 RECORDED = json.loads(RECORD.read_text())
 FORMATTERS = RECORDED.pop("<formatters>")
@@ -46,11 +46,10 @@ def test_the_record_holds_in_an_environment_with_newer_packages(monkeypatch):
         pytest.skip(f"record made with {FORMATTERS}, here {formatter_versions()}")
     from jupyterlab_promote.codegen import dependencies
 
-    installed = dependencies.metadata.version
+    installed = dependencies.distribution_version
 
     def newer(name: str) -> str:
         return installed(name) and "99.1.2"  # what is not installed here stays so
 
-    monkeypatch.setattr(dependencies.metadata, "version", newer)
-    forget_installed_versions(monkeypatch)
+    monkeypatch.setattr(dependencies, "distribution_version", newer)
     assert generated_hashes(golden_notebooks()["examples/demo"]) == RECORDED["examples/demo"]

@@ -422,6 +422,46 @@ def test_the_templates_static_definitions_are_not_formatted_again(tmp_path: Path
     assert len(formatted) >= kept + 50
 
 
+@pytest.mark.parametrize("package", ["q", "demo", "loan_default_risk_model", "p" * 70, "match"])
+def test_pieces_alike_but_for_the_package_name_are_black_s_output_at_the_lengths_recorded(
+    tmp_path: Path, monkeypatch, package: str
+) -> None:
+    """The record's pieces with the package's name taken out (black_output.canonical_text) are kept as they are only
+    at the name lengths black leaves them at: the project is the same bytes as with black on every piece, for a
+    short, a long, an over-long (past the record's 64) and a soft-keyword name; and fewer pieces reach black."""
+    import black
+
+    from jupyterlab_promote import api
+    from jupyterlab_promote.codegen import black_output, black_workers, render
+
+    if black_output._recorded()[0] != black.__version__:
+        pytest.skip(f"the record is for black {black_output._recorded()[0]}, here {black.__version__}")
+    formatted: list[str] = []
+
+    def spy(source: str, key: str) -> str:
+        formatted.append(source)
+        return black.format_str(source, mode=black_workers.mode_of(key))
+
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
+    monkeypatch.setattr(render, "_black_in_mode", spy)
+    monkeypatch.setattr(black_workers, "format_in_workers", lambda texts, key: None)
+    render.format_python.cache_clear()
+    files = _python_files(api.promote(DEMO, tmp_path / "named", name=package, commit=False).output)
+    for path, text in files.items():
+        assert black.format_str(text, mode=render.project_mode()) == text, path
+    with_names = len(formatted)
+
+    formatted.clear()
+    render.format_python.cache_clear()
+    unnamed = (*black_output._recorded()[:3], {})
+    monkeypatch.setattr(black_output, "_recorded", lambda: unnamed)
+    assert _python_files(api.promote(DEMO, tmp_path / "unnamed", name=package, commit=False).output) == files
+    if package.isidentifier() and len(package) <= 64 and package != "match":
+        assert with_names + 5 <= len(formatted)
+    else:
+        assert with_names == len(formatted)
+
+
 def _python_files(folder: Path) -> dict[str, str]:
     return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*.py"))}
 

@@ -6,6 +6,8 @@ import functools
 import sys
 from importlib import metadata
 
+from ..installed import distribution_version
+
 # Import name → distribution name, where they differ.
 DISTRIBUTIONS = {
     "sklearn": "scikit-learn",
@@ -34,15 +36,10 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-@functools.lru_cache(maxsize=256)
 def installed_version(distribution: str) -> str:
-    """The version installed here, local tags like +cpu dropped, or "" when none is. Kept for the process: finding
-    a distribution scans every folder of sys.path (1 ms each, 16 a promotion), and a package upgraded under a
-    running server only makes the floor it writes lower than it could be."""
-    try:
-        return metadata.version(distribution).split("+")[0]
-    except metadata.PackageNotFoundError:
-        return ""
+    """The version installed here, local tags like +cpu dropped, or "" when none is. Kept for the process (a
+    package upgraded under a running server only makes the floor it writes lower than it could be)."""
+    return distribution_version(distribution).split("+")[0]
 
 
 def requirement(distribution: str) -> str:

@@ -16,9 +16,10 @@ import hashlib
 import os
 import secrets
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
+
+from ..installed import distribution_version
 
 _FORMATTING_CODE = ("lint.py", "render.py", "format_cache.py", "piecewise_black.py")
 
@@ -35,10 +36,7 @@ def cache_dir() -> Path | None:
 def _formatter_fingerprint() -> bytes:
     digest = hashlib.sha256()
     for distribution in ("black", "isort", "ruff"):
-        try:
-            digest.update(f"{distribution}={metadata.version(distribution)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{distribution}=?\0".encode())
+        digest.update(f"{distribution}={distribution_version(distribution) or '?'}\0".encode())
     here = Path(__file__).resolve().parent
     for name in _FORMATTING_CODE:
         digest.update((here / name).read_bytes() + b"\0")

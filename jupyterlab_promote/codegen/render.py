@@ -182,7 +182,7 @@ def import_formatters():
 
 def _format_generated(source: str, first_party: str) -> str:
     _, isort = import_formatters()
-    return format_black(isort.code(source, config=_isort_config(first_party)), project_mode())
+    return format_black(isort.code(source, config=_isort_config(first_party)), project_mode(), first_party)
 
 
 @lru_cache(maxsize=8)
@@ -237,16 +237,16 @@ def black_mode(pyproject: str):
     )
 
 
-def format_black(source: str, mode) -> str:
+def format_black(source: str, mode, package: str = "") -> str:
     """black's output for ``source`` under ``mode``, one top-level definition at a time, each remembered on disk
-    (piecewise_black): after an edit, black parses again only the definitions that changed. The templates' static
-    definitions are black's output already (black_output). Many definitions not formatted before are formatted by
-    worker processes (black_workers)."""
+    (piecewise_black): after an edit, black parses again only the definitions that changed. The templates' pieces
+    are black's output already (black_output; ``package``, the generated package's name, may be in them). Many
+    definitions not formatted before are formatted by worker processes (black_workers)."""
     cut = pieces_of(source, mode)
     pieces = [formatted_input(piece) for piece in cut]
     key = mode_key(mode)
     formatted = [
-        piece if _is_known_output(part, piece, key, mode) else remembered(piece, key, _black_in_mode)
+        piece if _is_known_output(part, piece, key, mode, package) else remembered(piece, key, _black_in_mode)
         for part, piece in zip(cut, pieces)
     ]
     missing = [index for index, text in enumerate(formatted) if text is None]
@@ -259,11 +259,11 @@ def format_black(source: str, mode) -> str:
     return join_pieces(cut, formatted)
 
 
-def _is_known_output(part: Piece, text: str, key: str, mode) -> bool:
+def _is_known_output(part: Piece, text: str, key: str, mode, package: str) -> bool:
     """Whether black is known to return ``text`` (formatted_input of ``part``) as it is: a template's recorded
-    definition, a long function's later part made of plain statements (plain_lines), or a simple function written
-    as black writes it (plain_definitions)."""
-    if is_black_output(text, key):
+    piece, a long function's later part made of plain statements (plain_lines), or a simple function written as
+    black writes it (plain_definitions)."""
+    if is_black_output(text, key, package):
         return True
     if black_release().split(".")[0] not in BLACK_YEARS:
         return False
