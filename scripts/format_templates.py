@@ -33,7 +33,12 @@ from pathlib import Path
 import black
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from jupyterlab_promote.codegen.black_output import NAME_MARK, RECORD, canonical_text, text_digest  # noqa: E402
+from jupyterlab_promote.codegen.black_output import (  # noqa: E402
+    NAME_MARK,
+    RECORD,
+    canonical_text,
+    text_digest,
+)
 from jupyterlab_promote.codegen.black_workers import mode_key  # noqa: E402
 from jupyterlab_promote.codegen.piecewise_black import formatted_input, pieces_of  # noqa: E402
 from jupyterlab_promote.codegen.render import project_mode  # noqa: E402
