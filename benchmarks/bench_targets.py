@@ -51,6 +51,8 @@ def run_cpu(command: list[str], env: dict, cwd: Path | None = None) -> tuple[flo
 
 def environment(tree: Path, scratch: Path) -> dict:
     env = {**os.environ, **GIT_IDENTITY, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(tree)}
+    # bytecode written, as pip writes it when it installs: else every run compiles the modules edited since
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["JUPYTERLAB_PROMOTE_CACHE_DIR"] = str(scratch / f"cache-{os.urandom(4).hex()}")  # a first promotion: cold
     return env
 

@@ -1,4 +1,4 @@
-"""Random tabular and Lightning notebooks: the promoted project lints clean, passes its own generated tests as
+"""Random tabular, text and Lightning notebooks: the promoted project lints clean, passes its own generated tests as
 generated, and its pipeline computes the notebook's metric.
 
 The differential test (test_differential.py) holds the package's numbers to the notebook's on plain Python; this one
@@ -7,10 +7,11 @@ alone, tune, register), on the two shapes of notebook people promote most. Each 
 its seed. The campaigns behind it (about 300 notebooks) found the classes of docs/reliability.md that name this file
 or its neighbours: a Trainer told `accelerator='cpu'` taken for device boilerplate, `get_dummies`' booleans refused
 by predict, the predict test reading raw categories, missing values refused by an imputing pipeline, imports sorted
-by where the user stood.
+by where the user stood, text pipelines' column of texts not found (and told apart from text labels).
 
-CI runs 3 tabular and 2 Lightning examples (about 2 minutes on 2 cores); more on demand:
-``JUPYTERLAB_PROMOTE_RANDOM_TABULAR=100``, ``JUPYTERLAB_PROMOTE_RANDOM_LIGHTNING=50``.
+CI runs 3 tabular, 2 text and 2 Lightning examples (about 2 minutes on 2 cores); more on demand:
+``JUPYTERLAB_PROMOTE_RANDOM_TABULAR=100``, ``JUPYTERLAB_PROMOTE_RANDOM_TEXT=50``,
+``JUPYTERLAB_PROMOTE_RANDOM_LIGHTNING=50``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from jupyterlab_promote import api
 from .helpers import lint_problems, metrics_of, run_in_project, write_notebook
 
 TABULAR = int(os.environ.get("JUPYTERLAB_PROMOTE_RANDOM_TABULAR", "3"))
+TEXT = int(os.environ.get("JUPYTERLAB_PROMOTE_RANDOM_TEXT", "2"))
 LIGHTNING = int(os.environ.get("JUPYTERLAB_PROMOTE_RANDOM_LIGHTNING", "2"))
 
 # the estimator, and the import it needs
@@ -110,6 +112,55 @@ def tabular_notebook(rng: random.Random) -> tuple[list, str]:
         (METRICS[metric][1], ["promote:evaluate"]),
     ]
     return cells, metric
+
+
+def text_notebook(rng: random.Random) -> tuple[list, str]:
+    """scikit-learn on one text per row: a vectorizer (counts, TF-IDF, hashing) first, a classifier (optionally
+    after an SVD, optionally in a grid search), labels as numbers or text, texts split as a Series, a list or an
+    array, or the frame split and its column handed to ``fit``."""
+    vectorizer = rng.choice(["TfidfVectorizer()", "CountVectorizer()", "HashingVectorizer(n_features=64)"])
+    classifier = rng.choice(["LogisticRegression(max_iter=500)", "LinearSVC()", "SVD"])
+    if classifier == "SVD":
+        classifier = "TruncatedSVD(n_components=3, random_state=seed), LogisticRegression(max_iter=500)"
+    model = f"make_pipeline({vectorizer}, {classifier})"
+    if rng.random() < 0.3:
+        model = f"GridSearchCV({model}, {{}}, cv=2)"
+    imports = (
+        "import numpy as np\nimport pandas as pd\n"
+        f"from sklearn.feature_extraction.text import {vectorizer.split('(')[0]}\n"
+        "from sklearn.decomposition import TruncatedSVD\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.metrics import accuracy_score\nfrom sklearn.model_selection import GridSearchCV, train_test_split\n"
+        "from sklearn.pipeline import make_pipeline\nfrom sklearn.svm import LinearSVC"
+    )
+    data = (
+        "rng = np.random.default_rng(seed)\nlabels = rng.integers(0, 2, n_docs)\n"
+        "pos, neg = ['good', 'great', 'fine', 'love'], ['bad', 'awful', 'poor', 'sad']\n"
+        "texts = [' '.join(rng.choice(pos if y else neg, 3)) + ' ' + rng.choice(pos + neg) for y in labels]\n"
+        "df = pd.DataFrame({'text': texts, 'label': labels})"
+    )
+    if rng.random() < 0.5:
+        data += "\ndf['label'] = df['label'].map({0: 'neg', 1: 'pos'})"
+    split = "test_size=0.25, random_state=seed"
+    shape = rng.choice(["series", "list", "array", "frame"])
+    if shape == "frame":
+        prepare = f"train_df, test_df = train_test_split(df, {split})"
+        fit = "model.fit(train_df['text'], train_df['label'])"
+        evaluate = "accuracy = accuracy_score(test_df['label'], model.predict(test_df['text']))"
+    else:
+        texts = {"series": "df['text']", "list": "list(df['text'])", "array": "df['text'].to_numpy()"}[shape]
+        prepare = f"X_train, X_test, y_train, y_test = train_test_split({texts}, df['label'], {split})"
+        fit = "model.fit(X_train, y_train)"
+        evaluate = "accuracy = accuracy_score(y_test, model.predict(X_test))"
+    cells = [
+        imports,
+        (f"seed = {rng.randint(0, 9)}\nn_docs = {rng.choice([80, 120])}", ["parameters"]),
+        (data, ["promote:data"]),
+        (prepare, ["promote:preprocess"]),
+        (f"model = {model}", ["promote:model"]),
+        (fit, ["promote:train"]),
+        (evaluate, ["promote:evaluate"]),
+    ]
+    return cells, "accuracy"
 
 
 def lightning_notebook(rng: random.Random) -> tuple[list, str]:
@@ -241,3 +292,13 @@ def test_a_random_tabular_notebook_gives_a_project_that_passes_its_own_tests(see
 def test_a_random_lightning_notebook_gives_a_project_that_passes_its_own_tests(seed: int, tmp_path: Path) -> None:
     cells, metric = lightning_notebook(random.Random(seed))
     _check(cells, metric, seed, tmp_path, f"lightning_{seed}")
+
+
+@pytest.mark.parametrize("seed", range(TEXT))
+def test_a_random_text_notebook_gives_a_project_that_predicts_one_text_per_row(seed: int, tmp_path: Path) -> None:
+    cells, metric = text_notebook(random.Random(seed))
+    _check(cells, metric, seed, tmp_path, f"text_{seed}")
+    # the generated predict test passes without a schema too (it checks the refusal): the schema must be there
+    trained = run_in_project(tmp_path / "out", "-m", f"text_{seed}", "train", timeout=900)
+    schema = json.loads((tmp_path / "out" / "artifacts" / "schema.json").read_text())["input"]
+    assert schema["columns"] == ["text"] and schema["text_per_row"], f"seed {seed}: " + trained.stdout[-2000:]

@@ -336,3 +336,27 @@ def test_a_text_pipeline_fitted_on_one_text_per_row_is_predicted_served_and_regi
     assert schema["input"]["text_columns"] == ["text"] and schema["input"]["missing"] is False
     done = run_in_project(table, "-c", serving_code("table", [["good great"], ["poor sad"]]))
     assert json.loads(done.stdout.split("SERVED", 1)[1].splitlines()[0])["predictions"] == [1, 0], done.stderr[-2000:]
+
+
+def test_the_column_of_texts_is_told_from_a_column_of_text_labels(tmp_path):
+    """Labels that are text ("pos", "neg") make a second text column, which a text pipeline also predicts on: the
+    schema once named neither ("not clear: label, text"). The labels the classifier predicts are not its input."""
+    cells = [
+        "import numpy as np\nimport pandas as pd\nfrom sklearn.feature_extraction.text import HashingVectorizer\n"
+        "from sklearn.svm import LinearSVC\nfrom sklearn.pipeline import make_pipeline",
+        ("n = 40", ["parameters"]),
+        (
+            "rng = np.random.default_rng(0)\nlabels = rng.integers(0, 2, n)\n"
+            "texts = [' '.join(rng.choice(['good', 'fine'] if y else ['bad', 'poor'], 3)) for y in labels]\n"
+            "df = pd.DataFrame({'text': texts, 'label': np.where(labels == 1, 'pos', 'neg')})",
+            ["promote:data"],
+        ),
+        ("model = make_pipeline(HashingVectorizer(n_features=64), LinearSVC())", ["promote:model"]),
+        ("model.fit(df['text'], df['label'])", ["promote:train"]),
+        ("accuracy = model.score(df['text'], df['label'])", ["promote:evaluate"]),
+    ]
+    project = tmp_path / "labels"
+    assert api.promote(write_notebook(tmp_path / "labels.ipynb", cells), project).ok
+    trained = run_in_project(project, "-m", "labels", "train")
+    schema = json.loads((project / "artifacts" / "schema.json").read_text())["input"]
+    assert schema["columns"] == ["text"] and schema["text_per_row"] is True, trained.stdout[-2000:]
