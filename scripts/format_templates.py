@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jupyterlab_promote.codegen.black_output import (  # noqa: E402
     NAME_MARK,
     RECORD,
+    UPPER_MARK,
     canonical_text,
     text_digest,
 )
@@ -211,7 +212,7 @@ def stable_name_lengths(canonical: str) -> list[list[int]]:
     lengths = [
         length
         for length in range(1, MAX_NAME + 1)
-        if black.format_str(text := canonical.replace(NAME_MARK, "p" * length), mode=project_mode()) == text
+        if black.format_str(text := _named(canonical, "p" * length), mode=project_mode()) == text
     ]
     runs: list[list[int]] = []
     for length in lengths:
@@ -220,6 +221,11 @@ def stable_name_lengths(canonical: str) -> list[list[int]]:
         else:
             runs.append([length, length])
     return runs
+
+
+def _named(canonical: str, package: str) -> str:
+    """``canonical`` (black_output.canonical_text) with ``package`` put back."""
+    return canonical.replace(NAME_MARK, package).replace(UPPER_MARK, package.upper())
 
 
 def rendered_alike() -> tuple[list[str], list[str]]:

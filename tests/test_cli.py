@@ -95,7 +95,7 @@ def test_no_identity_is_refused_with_advice(tmp_path):
 
 
 def test_cli_start_does_not_import_heavy_libraries():
-    code = "import sys, jupyterlab_promote.app as a; bad = {'torch', 'pytorch_lightning', 'black', 'jupyter_server'} & set(sys.modules); print(sorted(bad))"
+    code = "import sys, jupyterlab_promote.app as a; bad = {'torch', 'pytorch_lightning', 'black', 'jupyter_server', 'asyncio'} & set(sys.modules); print(sorted(bad))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
@@ -145,3 +145,15 @@ def test_default_output_inside_the_tools_own_source_tree_is_refused():
         assert "own source tree" in error.message and "--output" in error.message
     else:
         raise AssertionError("the demo's default output inside this repository was accepted")
+
+
+def test_jupyter_promote_config_py_is_read_and_the_command_line_wins(tmp_path):
+    """The command reads jupyter_promote_config.py from Jupyter's config folder (~/.jupyter here) as JupyterApp does,
+    without importing it (asyncio and ssl): a dry run set there writes nothing, unless the command line says not."""
+    (tmp_path / ".jupyter").mkdir()
+    (tmp_path / ".jupyter" / "jupyter_promote_config.py").write_text("c.PromoteApp.dry_run = True\n")
+    notebook = write_notebook(tmp_path / "nb.ipynb", TINY_TORCH)
+    dry = promote(str(notebook), "--output", "out", cwd=tmp_path)
+    assert dry.returncode == 0 and not (tmp_path / "out").exists(), dry.stderr
+    written = promote(str(notebook), "--output", "out", "--no-commit", "--PromoteApp.dry_run=False", cwd=tmp_path)
+    assert written.returncode == 0 and (tmp_path / "out" / "pyproject.toml").exists(), written.stderr

@@ -36,6 +36,7 @@ def text_digest(text: str) -> str:
 # a package named so could make black parse a statement otherwise (`match x:`), or read a comment as a type comment
 _SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
 NAME_MARK = "\0"  # stands for the package's name in canonical_text: Python source holds no NUL
+UPPER_MARK = "\1"  # its upper case, in names of environment variables (`DEMO_SERVE_SCHEMA`)
 
 
 @lru_cache(maxsize=1)
@@ -48,11 +49,15 @@ def _recorded() -> tuple[str, str, frozenset[str], dict[str, list[list[int]]]]:
 
 
 def canonical_text(text: str, package: str) -> str | None:
-    """``text`` with each whole-word ``package`` replaced by NAME_MARK; None when it holds none, or when the name is
-    not one black reads by its length alone (not ASCII, a soft keyword)."""
+    """``text`` with each whole-word ``package`` replaced by NAME_MARK, and its upper case (part of a name or not) by
+    UPPER_MARK; None when it holds neither, or when the name is not one black reads by its length alone (not ASCII,
+    a soft keyword). Either way each occurrence is one mark, so the text comes back from the canonical one."""
     if not package.isidentifier() or not package.isascii() or package in _SOFT_KEYWORDS:
         return None
     canonical, count = re.subn(rf"\b{package}\b", NAME_MARK, text)
+    if package.upper() != package:
+        canonical, upper = re.subn(re.escape(package.upper()), UPPER_MARK, canonical)
+        count += upper
     return canonical if count else None
 
 
