@@ -302,3 +302,6 @@ def test_a_random_text_notebook_gives_a_project_that_predicts_one_text_per_row(s
     trained = run_in_project(tmp_path / "out", "-m", f"text_{seed}", "train", timeout=900)
     schema = json.loads((tmp_path / "out" / "artifacts" / "schema.json").read_text())["input"]
     assert schema["columns"] == ["text"] and schema["text_per_row"], f"seed {seed}: " + trained.stdout[-2000:]
+    # drift's reference: the training texts' descriptors (four words each), not the labels'
+    reference = json.loads((tmp_path / "out" / "artifacts" / "reference" / "reference.json").read_text())
+    assert reference["columns"][1] == "words" and reference["mean"][1] == 4.0, f"seed {seed}: {reference}"

@@ -340,7 +340,8 @@ def test_a_text_pipeline_fitted_on_one_text_per_row_is_predicted_served_and_regi
 
 def test_the_column_of_texts_is_told_from_a_column_of_text_labels(tmp_path):
     """Labels that are text ("pos", "neg") make a second text column, which a text pipeline also predicts on: the
-    schema once named neither ("not clear: label, text"). The labels the classifier predicts are not its input."""
+    schema once named neither ("not clear: label, text"). The labels the classifier predicts are not its input. Drift
+    compares the texts' descriptors (it said "no table of numeric features; drift will not run")."""
     cells = [
         "import numpy as np\nimport pandas as pd\nfrom sklearn.feature_extraction.text import HashingVectorizer\n"
         "from sklearn.svm import LinearSVC\nfrom sklearn.pipeline import make_pipeline",
@@ -360,3 +361,9 @@ def test_the_column_of_texts_is_told_from_a_column_of_text_labels(tmp_path):
     trained = run_in_project(project, "-m", "labels", "train")
     schema = json.loads((project / "artifacts" / "schema.json").read_text())["input"]
     assert schema["columns"] == ["text"] and schema["text_per_row"] is True, trained.stdout[-2000:]
+    # drift compares texts (the pipeline starts with a vectorizer), sampled from the texts, not the labels
+    reference = json.loads((project / "artifacts" / "reference" / "reference.json").read_text())
+    assert reference["columns"][:2] == ["length", "words"] and reference["mean"][1] == 3.0, reference
+    (project / "new.csv").write_text("label,text\npos,good fine good\nneg,bad poor bad\n")
+    drift = run_in_project(project, "-m", "labels", "drift", "--input", "new.csv")
+    assert drift.returncode == 0 and "0 of 5 features drifted" in drift.stdout, drift.stdout + drift.stderr

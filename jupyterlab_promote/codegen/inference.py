@@ -124,12 +124,28 @@ def inference_readme(plan: Plan, mode: RenderMode) -> dict:
             if which and mode.chain
             else None
         ),
+        # a scikit-learn pipeline that starts with a text vectorizer: drift compares texts
+        "drift_text": not mode.chain and text_input_column(plan, mode) == "",
     }
 
 
 def text_input_column(plan: Plan, mode: RenderMode) -> str | None:
-    """The input column of a model predicting from text (``mode.chain``): drift compares texts too."""
-    return mode.chain.column if mode.chain is not None and inference_kind(plan, mode) else None
+    """The input column of a model predicting from text, so that drift compares texts too: the notebook's example's
+    (``mode.chain``); "" for a scikit-learn pipeline that starts with a text vectorizer (one text per row: the
+    column its schema records when it is trained); None for a model of features."""
+    if inference_kind(plan, mode) is None:
+        return None
+    if mode.chain is not None:
+        return mode.chain.column
+    cells = (cell.cell.source for step in plan.steps for cell in step.cells)
+    return "" if not mode.torch and any(_TEXT_PIPELINE.search(source) for source in cells) else None
+
+
+# A text vectorizer as a pipeline's first step: make_pipeline(TfidfVectorizer(...), ...) or Pipeline([("tfidf", ...
+_TEXT_PIPELINE = re.compile(
+    r"(?:make_pipeline\(\s*|Pipeline\(\s*(?:steps\s*=\s*)?\[\s*\(\s*[\"'][^\"']*[\"']\s*,\s*)"
+    r"(?:\w+\.)*(?:Tfidf|Count|Hashing)Vectorizer\("
+)
 
 
 def _text_readme(chain: ExampleChain, model_stage: str, model: str) -> dict:
