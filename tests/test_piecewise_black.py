@@ -392,22 +392,13 @@ def test_the_templates_static_definitions_are_not_formatted_again(tmp_path: Path
     import black
 
     from jupyterlab_promote import api
-    from jupyterlab_promote.codegen import black_output, black_workers, render
+    from jupyterlab_promote.codegen import black_output, render
     from jupyterlab_promote.codegen.black_output import text_digest
 
     recorded = black_output._recorded()[2]
     if black_output._recorded()[0] != black.__version__:
         pytest.skip(f"the record is for black {black_output._recorded()[0]}, here {black.__version__}")
-    formatted: list[str] = []
-
-    def spy(source: str, key: str) -> str:
-        formatted.append(source)
-        return black.format_str(source, mode=black_workers.mode_of(key))
-
-    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
-    monkeypatch.setattr(render, "_black_in_mode", spy)
-    monkeypatch.setattr(black_workers, "format_in_workers", lambda texts, key: None)
-    render.format_python.cache_clear()
+    formatted = _black_calls(monkeypatch)
     files = _python_files(api.promote(DEMO, tmp_path / "first", commit=False).output)
     assert formatted and not {text_digest(text) for text in formatted} & recorded
     for path, text in files.items():
@@ -432,20 +423,11 @@ def test_pieces_alike_but_for_the_package_name_are_black_s_output_at_the_lengths
     import black
 
     from jupyterlab_promote import api
-    from jupyterlab_promote.codegen import black_output, black_workers, render
+    from jupyterlab_promote.codegen import black_output, render
 
     if black_output._recorded()[0] != black.__version__:
         pytest.skip(f"the record is for black {black_output._recorded()[0]}, here {black.__version__}")
-    formatted: list[str] = []
-
-    def spy(source: str, key: str) -> str:
-        formatted.append(source)
-        return black.format_str(source, mode=black_workers.mode_of(key))
-
-    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
-    monkeypatch.setattr(render, "_black_in_mode", spy)
-    monkeypatch.setattr(black_workers, "format_in_workers", lambda texts, key: None)
-    render.format_python.cache_clear()
+    formatted = _black_calls(monkeypatch)
     files = _python_files(api.promote(DEMO, tmp_path / "named", name=package, commit=False).output)
     for path, text in files.items():
         assert black.format_str(text, mode=render.project_mode()) == text, path
@@ -460,6 +442,25 @@ def test_pieces_alike_but_for_the_package_name_are_black_s_output_at_the_lengths
         assert with_names + 5 <= len(formatted)
     else:
         assert with_names == len(formatted)
+
+
+def _black_calls(monkeypatch) -> list[str]:
+    """The texts black formats from now on, in this process (no workers, no format cache), as black formats them."""
+    import black
+
+    from jupyterlab_promote.codegen import black_workers, render
+
+    formatted: list[str] = []
+
+    def spy(source: str, key: str) -> str:
+        formatted.append(source)
+        return black.format_str(source, mode=black_workers.mode_of(key))
+
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
+    monkeypatch.setattr(render, "_black_in_mode", spy)
+    monkeypatch.setattr(black_workers, "format_in_workers", lambda texts, key: None)
+    render.format_python.cache_clear()
+    return formatted
 
 
 def _python_files(folder: Path) -> dict[str, str]:
