@@ -367,3 +367,23 @@ def test_the_column_of_texts_is_told_from_a_column_of_text_labels(tmp_path):
     (project / "new.csv").write_text("label,text\npos,good fine good\nneg,bad poor bad\n")
     drift = run_in_project(project, "-m", "labels", "drift", "--input", "new.csv")
     assert drift.returncode == 0 and "0 of 5 features drifted" in drift.stdout, drift.stdout + drift.stderr
+
+
+def test_a_pipeline_that_starts_with_a_text_vectorizer_is_read_from_the_notebook():
+    """Drift compares texts for these (inference.starts_with_text_vectorizer): a vectorizer made in place or bound
+    to a name first; not one inside a ColumnTransformer (a table, whose numbers drift too) nor after another step."""
+    from jupyterlab_promote.codegen.inference import starts_with_text_vectorizer
+
+    texts = [
+        "model = make_pipeline(TfidfVectorizer(), LogisticRegression())",
+        "vec = TfidfVectorizer(min_df=2)\nmodel = make_pipeline(vec, LogisticRegression())",
+        "model = Pipeline([('tfidf', text.CountVectorizer()), ('clf', MultinomialNB())])",
+        "search = GridSearchCV(Pipeline(steps=[('v', vec)]), grid)\nvec = HashingVectorizer()",
+    ]
+    tables = [
+        "model = make_pipeline(StandardScaler(), TfidfVectorizer())",
+        "model = make_pipeline(ColumnTransformer([('w', TfidfVectorizer(), 'text')]), LogisticRegression())",
+        "v = CountVectorizer()\nX = v.fit_transform(df.text)\nmodel = make_pipeline(vector, LogisticRegression())",
+    ]
+    assert [starts_with_text_vectorizer(source) for source in texts] == [True] * 4
+    assert [starts_with_text_vectorizer(source) for source in tables] == [False] * 3

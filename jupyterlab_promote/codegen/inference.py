@@ -137,15 +137,22 @@ def text_input_column(plan: Plan, mode: RenderMode) -> str | None:
         return None
     if mode.chain is not None:
         return mode.chain.column
-    cells = (cell.cell.source for step in plan.steps for cell in step.cells)
-    return "" if not mode.torch and any(_TEXT_PIPELINE.search(source) for source in cells) else None
+    source = "\n".join(cell.cell.source for step in plan.steps for cell in step.cells)
+    return "" if not mode.torch and starts_with_text_vectorizer(source) else None
 
 
-# A text vectorizer as a pipeline's first step: make_pipeline(TfidfVectorizer(...), ...) or Pipeline([("tfidf", ...
-_TEXT_PIPELINE = re.compile(
-    r"(?:make_pipeline\(\s*|Pipeline\(\s*(?:steps\s*=\s*)?\[\s*\(\s*[\"'][^\"']*[\"']\s*,\s*)"
-    r"(?:\w+\.)*(?:Tfidf|Count|Hashing)Vectorizer\("
-)
+_VECTORIZER = r"(?:\w+\.)*(?:Tfidf|Count|Hashing)Vectorizer\("
+_BOUND_VECTORIZER = re.compile(rf"^[ \t]*(\w+)[ \t]*=[ \t]*{_VECTORIZER}", re.MULTILINE)
+# a pipeline's first step: make_pipeline(FIRST, ...) or Pipeline([("name", FIRST), ...]) (steps= too)
+_FIRST_STEP = r"(?:make_pipeline\(\s*|Pipeline\(\s*(?:steps\s*=\s*)?\[\s*\(\s*[\"'][^\"']*[\"']\s*,\s*)"
+
+
+def starts_with_text_vectorizer(source: str) -> bool:
+    """Whether ``source`` builds a scikit-learn pipeline whose first step is a text vectorizer, made in place or
+    bound to a name first (``vec = TfidfVectorizer()``, ``make_pipeline(vec, clf)``)."""
+    names = sorted({match.group(1) for match in _BOUND_VECTORIZER.finditer(source)})
+    first = "|".join([_VECTORIZER, *(rf"{re.escape(name)}\s*[,)]" for name in names)])
+    return re.search(rf"{_FIRST_STEP}(?:{first})", source) is not None
 
 
 def _text_readme(chain: ExampleChain, model_stage: str, model: str) -> dict:
