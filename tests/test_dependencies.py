@@ -6,7 +6,6 @@ from pathlib import Path
 
 from jupyterlab_promote.codegen import dependencies
 
-
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.ipynb"
 
 
