@@ -109,8 +109,9 @@ def schema_stage(plan: Plan, mode: RenderMode) -> str:
     return max(train, mode.chain.stage, key=order.index)
 
 
-def inference_readme(plan: Plan, mode: RenderMode) -> dict:
-    """The README's context: whether it has a "Predict and serve" section, and what it says."""
+def inference_readme(plan: Plan, mode: RenderMode, text_column: str | None) -> dict:
+    """The README's context: whether it has a "Predict and serve" section, and what it says; ``text_column``:
+    text_input_column's answer, which also picks drift's section."""
     which = inference_kind(plan, mode)
     return {
         "inference": which,
@@ -124,8 +125,8 @@ def inference_readme(plan: Plan, mode: RenderMode) -> dict:
             if which and mode.chain
             else None
         ),
-        # a scikit-learn pipeline that starts with a text vectorizer: drift compares texts
-        "drift_text": not mode.chain and text_input_column(plan, mode) == "",
+        # a scikit-learn pipeline that starts with a text vectorizer (text_input_column): drift compares texts
+        "drift_text": text_column == "",
     }
 
 

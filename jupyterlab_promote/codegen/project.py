@@ -184,7 +184,8 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
     files.update(mlops_files)
-    files.update(operate_modules(plan, text_input_column(plan, mode)))  # drift.py
+    text_column = text_input_column(plan, mode)
+    files.update(operate_modules(plan, text_column))  # drift.py
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
     files.update(literals)
@@ -205,7 +206,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         steps=[s.name for s in plan.steps],
         parameters=parameters,
         stages=stages,
-        **inference_readme(plan, mode),
+        **inference_readme(plan, mode, text_column),
     )
     context["tracked_notebook"] = _tracked_notebook(notebook_ref)
     files.update(_project_files(plan, context, stages, notebook_dir, notebook_ref or plan.notebook.name))
