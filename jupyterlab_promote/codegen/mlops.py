@@ -40,6 +40,7 @@ class Stage:
     inputs: dict[str, str] = field(default_factory=dict)  # input name → stage that makes it
     outputs: list[str] = field(default_factory=list)
     together: list[str] = field(default_factory=list)  # outputs that may share an object: also saved as one
+    carried: list[str] = field(default_factory=list)  # inputs only loaded to be saved again (carried_along)
 
     def to_json(self) -> dict:
         return {"name": self.name, "help": self.help, "params": self.params, "reads": self.reads}
@@ -59,6 +60,24 @@ def handed_on(plan: Plan, step) -> list[str]:
     from .example_chain import example_definitions
 
     return outputs + [n for n in (example_definitions(plan, step, model) if model else []) if n not in outputs]
+
+
+def carried_along(plan: Plan, step, outputs: list[str], producer: dict[str, str]) -> list[str]:
+    """Names an earlier stage saved that may share an object with an input this stage hands on, and that a later
+    step reads: this stage loads them beside that input and saves them with it, never giving them to its step.
+
+    A later stage then loads them from one place, as one object: ``opt = {"w": w}`` in the model step, ``w`` only
+    read by a step in between, which hands it on, and a change through ``opt`` in the train step must reach the
+    ``w`` it loads (from two stages' files they would be two objects, and the change would miss it)."""
+    later = {name for other in plan.steps[plan.steps.index(step) + 1 :] for name in other.inputs}
+    carried: list[str] = []
+    pending = [name for name in outputs if name in step.inputs]
+    while pending:
+        for other in sorted(plan.shared_objects.get(pending.pop(), ())):
+            if other in producer and other in later and other not in outputs and other not in carried:
+                carried.append(other)
+                pending.append(other)
+    return carried
 
 
 def stage_name(step: str) -> str:
@@ -163,6 +182,9 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
             stages.append(_tune_stage(plan, step, step_code))
         name = stage_name(step.name)
         inputs = {i: producer[i] for i in step.inputs if i in producer}
+        outputs = handed_on(plan, step)
+        carried = carried_along(plan, step, outputs, producer)
+        inputs.update((other, producer[other]) for other in carried)
         reads = sorted(set(inputs.values()), key=[s.name for s in stages].index)
         stages.append(
             Stage(
@@ -175,11 +197,12 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
                 step=step.name,
                 code=["common", name],
                 inputs=inputs,
-                outputs=handed_on(plan, step),
+                outputs=outputs + carried,
+                carried=carried,
             )
         )
-        outputs = set(stages[-1].outputs)
-        stages[-1].together = [name for name in stages[-1].outputs if plan.shared_objects.get(name, set()) & outputs]
+        saved = set(stages[-1].outputs)
+        stages[-1].together = [name for name in stages[-1].outputs if plan.shared_objects.get(name, set()) & saved]
         for output in stages[-1].outputs:
             producer[output] = name
     if not any(s.name == "tune" for s in stages):  # no train step: tune is there, and says there is nothing to tune

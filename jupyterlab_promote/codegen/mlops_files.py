@@ -70,6 +70,7 @@ def _template_context(plan: Plan, mode: RenderMode, stages: list[Stage]) -> dict
                 "inputs": s.inputs,
                 "outputs": s.outputs,
                 "together": s.together,
+                "carried": s.carried,
                 "fabric": kind is Runtime.FABRIC,
                 "shard": kind is Runtime.FABRIC and s.step == train,
             }
@@ -77,6 +78,7 @@ def _template_context(plan: Plan, mode: RenderMode, stages: list[Stage]) -> dict
         ],
         step_functions=sorted({names.step_function(s.step) for s in step_stages}),
         together=any(s.together for s in step_stages),
+        carried=any(s.carried for s in step_stages),
         search_space={name: (k, repr(tuple(a))) for name, (k, a) in space.items()},
         train_stage=stage_name(train) if train else "",
         last_before_train=before[-1] if before else None,

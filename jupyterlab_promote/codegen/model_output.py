@@ -75,17 +75,6 @@ _FITS = {"fit", "partial_fit", "fit_transform", "fit_predict"}
 _MODEL_NAME = re.compile(r"model|net|rnn|lstm|encoder|classifier", re.IGNORECASE)
 
 
-def notebook_classes(plan: Plan) -> dict[str, ast.ClassDef]:
-    """Every class the notebook's code cells define, by name."""
-    return {
-        stmt.node.name: stmt.node
-        for cell in plan.cells
-        if cell.names
-        for stmt in cell.names.statements
-        if isinstance(stmt.node, ast.ClassDef)
-    }
-
-
 def _module_classes(plan: Plan) -> set[str]:
     """The notebook's torch modules: classes derived from ``nn.Module`` or ``LightningModule``, or from another
     such class of the notebook (a helper class, ``Keeper()``, is no model)."""
@@ -95,7 +84,7 @@ def _module_classes(plan: Plan) -> set[str]:
 def notebook_subclasses(plan: Plan, bases: set[str]) -> set[str]:
     """The notebook's classes derived from one of ``bases`` (by last name: ``pl.LightningDataModule`` counts),
     directly or through another of the notebook's classes."""
-    classes = notebook_classes(plan)
+    classes = plan.classes
     found: set[str] = set()
     while True:
         more = {
@@ -113,7 +102,7 @@ _MODULE_BASES = {"Module", "LightningModule"}
 
 def _built_from_notebook_classes(plan: Plan, step, classes: set[str] | None = None) -> set[str]:
     """Names the step binds by calling a class the notebook defines (``net = Net()``, ``m = MLP(...).to(d)``)."""
-    classes = set(notebook_classes(plan)) if classes is None else classes
+    classes = set(plan.classes) if classes is None else classes
     built: set[str] = set()
     if not classes:
         return built

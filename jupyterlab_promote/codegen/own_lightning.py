@@ -12,7 +12,7 @@ import ast
 
 from ..stages.plan import Plan, Step
 from .mlops import train_step_name
-from .model_output import notebook_classes, notebook_subclasses
+from .model_output import notebook_subclasses
 
 
 def own_module_forward(plan: Plan, model: str, available: set[str]) -> dict | None:
@@ -29,7 +29,7 @@ def own_module_forward(plan: Plan, model: str, available: set[str]) -> dict | No
     handed = isinstance(loader, ast.Name) and (loader.id in train.inputs or loader.id in train.outputs)
     if not (handed and loader.id in available):
         return None
-    step_function = _methods(notebook_classes(plan), _bound_class(plan, model)).get("training_step")
+    step_function = _methods(plan.classes, _bound_class(plan, model)).get("training_step")
     if step_function is None or len(step_function.args.args) < 2:
         return None
     batch = step_function.args.args[1].arg
@@ -108,7 +108,7 @@ def _self_call(function: ast.FunctionDef, batch_names: set[str]) -> str | None:
 def evaluation_bodies(plan: Plan, model: str) -> list[list[ast.stmt]]:
     """The bodies of the model class's ``test_step`` (else ``validation_step``) and of the methods it calls on
     ``self``, where ``self(x)`` is the model's output: what the notebook applies to it when it evaluates."""
-    classes = notebook_classes(plan)
+    classes = plan.classes
     methods = _methods(classes, _bound_class(plan, model))
     first = methods.get("test_step") or methods.get("validation_step")
     if first is None:

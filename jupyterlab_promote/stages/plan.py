@@ -8,10 +8,12 @@ untagged cells. Code generation only renders this plan.
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..analysis.cellplan import CellPlan
@@ -223,6 +225,18 @@ class Plan:
     ) -> None:
         """Add a diagnostic to ``cell``'s own list; ``extra``: a suggestion, related cells."""
         cell.diagnostics.append(diagnostic(self.notebook, cell.cell, severity, code, message, line, **extra))
+
+    @cached_property
+    def classes(self) -> dict[str, ast.ClassDef]:
+        """Every class the notebook's code cells define, by name (code generation asks once per step and stage:
+        the cells' statements no longer change once the plan is built)."""
+        return {
+            stmt.node.name: stmt.node
+            for cell in self.cells
+            if cell.names
+            for stmt in cell.names.statements
+            if isinstance(stmt.node, ast.ClassDef)
+        }
 
     def hoisted_names(self) -> dict[str, str]:
         return {p.stmt.binds[0]: module for module, placed in self.hoisted.items() for p in placed}
