@@ -147,6 +147,18 @@ def test_a_change_through_what_holds_an_object_changes_the_object():
     keeper = "class Keeper:\n    def __init__(self, seq, size):\n        self.seq = seq\n    def grow(self, v):\n        pass"
     assert _changes(keeper, "k = Keeper(sizes, other)", "k.grow(1.0)")[-1] == ["k", "sizes"]
     assert _changes("pipe = make_pipeline(scaler, clf)", "pipe.fit(X, y)")[-1] == ["pipe", "clf", "scaler"]
+    # a library's wrapper holds the very model it wraps: a change through either reaches the other
+    assert _changes("wrapped = nn.DataParallel(model)", "opt = SGD(wrapped.parameters())", "opt.step()")[-1] == [
+        "opt",
+        "model",
+        "wrapped",
+    ]
+    assert _changes("fast = torch.compile(model)", "model.eval()")[-1] == ["model", "fast"]
+    assert _changes("trainer = Trainer(model=model, train_dataset=ds)", "trainer.train()")[-1] == [
+        "trainer",
+        "ds",
+        "model",
+    ]
     ledger = "ledger = []\ndef add(v):\n    ledger.append(v)\ndef total():\n    return sum(ledger)"
     assert _changes(ledger, "add(1.0)")[-1] == ["ledger", "add", "total"]  # what total() computes changed
 

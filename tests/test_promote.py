@@ -315,32 +315,53 @@ def test_a_stage_run_alone_sees_changes_made_through_what_holds_the_object(tmp_p
     assert _score_stage_by_stage(tmp_path, "held", ("data", "model", "train", "evaluate")) == expected
 
 
+def _regression_cells(model: str, between: list[tuple[str, list[str]]], trained: str) -> list:
+    """A linear regression in PyTorch: ``model`` builds ``model`` and its ``optimizer``, ``trained`` is what the loop
+    calls, the evaluate step scores ``model`` (0.0 when trained, about 4.9 untrained)."""
+    return [
+        ("import torch\nfrom torch import nn", []),
+        ("seed = 0\nlr = 0.5", ["parameters"]),
+        ("torch.manual_seed(seed)\nX = torch.randn(32, 3)\ny = X.sum(1, keepdim=True)", ["promote:data"]),
+        (model, ["promote:model"]),
+        *between,
+        (
+            f"for _ in range(20):\n    optimizer.zero_grad()\n    loss = (({trained}(X) - y) ** 2).mean()\n"
+            "    loss.backward()\n    optimizer.step()",
+            ["promote:train"],
+        ),
+        ("with torch.no_grad():\n    score = round(float(((model(X) - y) ** 2).mean()), 4)", ["promote:evaluate"]),
+    ]
+
+
 def test_objects_one_step_reads_together_come_from_one_stage_when_a_step_between_hands_one_on(tmp_path, git_identity):
     """The optimizer holds the model's parameters; a step between the model and train steps reads the model alone
     (and, as any step, saves what it was handed for the steps after it). Stage by stage, the train stage loaded the
     model from that step's folder and the optimizer from the model step's: two copies, so ``optimizer.step()``
     trained a model nothing read again and the evaluate stage scored an untrained one (found by the differential
     test's held-object notebooks). That step now carries the optimizer along, saved together with the model."""
-    imports = "import torch\nfrom torch import nn"
-    cells = [
-        (imports, []),
-        ("seed = 0\nlr = 0.5", ["parameters"]),
-        ("torch.manual_seed(seed)\nX = torch.randn(32, 3)\ny = X.sum(1, keepdim=True)", ["promote:data"]),
-        ("model = nn.Linear(3, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=lr)", ["promote:model"]),
-        ("n_weights = sum(p.numel() for p in model.parameters())", ["step:inspect"]),
-        (
-            "for _ in range(20):\n    optimizer.zero_grad()\n    loss = ((model(X) - y) ** 2).mean()\n"
-            "    loss.backward()\n    optimizer.step()",
-            ["promote:train"],
-        ),
-        ("with torch.no_grad():\n    score = round(float(((model(X) - y) ** 2).mean()), 4)", ["promote:evaluate"]),
-    ]
+    model = "model = nn.Linear(3, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=lr)"
+    between = [("n_weights = sum(p.numel() for p in model.parameters())", ["step:inspect"])]
+    cells = _regression_cells(model, between, "model")
     expected = _run_as_notebook(cells)["score"]
     assert expected < 0.01  # trained: an untrained model scores far above
     assert _promoted_score(tmp_path, "carried", cells) == expected
     assert _score_stage_by_stage(tmp_path, "carried", ("data", "model", "inspect", "train", "evaluate")) == expected
     stages = (tmp_path / "out" / "src" / "carried" / "stages.py").read_text()
     assert '"carried": ("optimizer",)' in stages
+
+
+def test_a_model_trained_through_a_library_wrapper_is_the_model_the_next_stage_loads(tmp_path, git_identity):
+    """``wrapped = nn.DataParallel(model)`` (``torch.compile``, peft's ``get_peft_model``, Hugging Face's
+    ``Trainer(model=...)`` alike) holds the very model it wraps: training through the wrapper trains ``model``.
+    Stage by stage the train step did not hand ``model`` on, and the evaluate stage scored the model step's untrained
+    one (4.88 against the notebook's 0.0)."""
+    model = "model = nn.Linear(3, 1)\nwrapped = nn.DataParallel(model)\n"
+    model += "optimizer = torch.optim.SGD(wrapped.parameters(), lr=lr)"
+    cells = _regression_cells(model, [], "wrapped")
+    expected = _run_as_notebook(cells)["score"]
+    assert expected < 0.01
+    assert _promoted_score(tmp_path, "wrapping", cells) == expected
+    assert _score_stage_by_stage(tmp_path, "wrapping", ("data", "model", "train", "evaluate")) == expected
 
 
 def test_scikit_learn_models_held_in_a_dict_a_list_or_a_pipeline_are_fitted_in_every_stage(tmp_path, git_identity):

@@ -10,7 +10,8 @@ def above it.
 Which names share an object is a may-relation (``_Held.links``: name → the names a change through it may change).
 Both ways when a name is bound to another or to a part of it (``enc = net.encoder``, ``m = models["rf"]``), to a
 display holding it (``pair = (sizes, 1.0)``), when a loop takes its elements (``for m in models.values()``), or
-when it is put into a container (``models.append(net)``, ``box["m"] = net``, ``trainer.model = net``). One way
+when it is put into a container (``models.append(net)``, ``box["m"] = net``, ``trainer.model = net``), or wrapped
+by a library (``parallel = nn.DataParallel(net)``, ``torch.compile(net)``: one set of parameters). One way
 from an instance to what it keeps (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``: training
 ``net`` leaves ``opt`` as it was), and from a name to the defs that read it when called (``def size(): return
 len(VOCAB)``). A name last bound to a number or a string, an import, a def or a class shares nothing.
@@ -114,8 +115,14 @@ _PART_METHODS = {"get", "items", "values", "pop", "setdefault", "parameters", "n
 _PART_METHODS |= {"named_children", "modules", "named_modules", "buffers"}
 # Methods that put their arguments into the receiver: ``models.append(net)``.
 _HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update", "setdefault"}
-# Library functions whose result keeps the objects they are handed: ``pipe = make_pipeline(scaler, clf)``.
-_KEEPING_FACTORIES = {"make_pipeline", "make_union"}
+# Library calls whose result wraps the model it is handed, one set of parameters under two names: training through
+# either trains the other (``parallel = nn.DataParallel(model)``, ``fast = torch.compile(model)``, peft's
+# ``get_peft_model(model, config)``, Hugging Face's ``Trainer(model=model)``). Other library classes handed a bare
+# name are taken not to keep it (``GridSearchCV(model)`` clones it, ``DataLoader(data)`` only reads it).
+_WRAPPERS = {"DataParallel", "DistributedDataParallel", "FullyShardedDataParallel", "compile", "get_peft_model"}
+_WRAPPERS |= {"Trainer"}
+# Library calls whose result keeps the objects they are handed: ``pipe = make_pipeline(scaler, clf)``, the wrappers.
+_KEEPING_FACTORIES = {"make_pipeline", "make_union"} | _WRAPPERS
 # Builtins whose result is a number or a string.
 _SCALAR_CALLS = {"int", "float", "str", "len", "bool", "round", "abs", "repr", "format"}
 
@@ -213,7 +220,8 @@ class _Held:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
             sharing = self._sharing(node.value)  # type: ignore[attr-defined]
             # ``opt = SGD(net.parameters())``: a change through opt changes net; training net leaves opt as it was
-            both_ways = not self._is_instance_call(node.value)  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            both_ways = not self._is_instance_call(value) or _callee_name(getattr(value, "func", value)) in _WRAPPERS
             self._link_targets(targets, sharing, both_ways)
             for target in targets:  # ``box["m"] = net``: the container holds it now
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
