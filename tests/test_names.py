@@ -154,6 +154,10 @@ def test_a_change_through_what_holds_an_object_changes_the_object():
         "wrapped",
     ]
     assert _changes("fast = torch.compile(model)", "model.eval()")[-1] == ["model", "fast"]
+    # a loader keeps its dataset's tensors; its batches are fresh copies
+    assert _changes("loader = DataLoader(TensorDataset(X, y), batch_size=4)", "X -= 1.0")[-1] == ["loader"]
+    looped = "for i, (xb, yb) in enumerate(loader):\n    xb.to(device)"
+    assert _changes("loader = DataLoader(TensorDataset(X, y))", looped)[-1] == []
     assert _changes("trainer = Trainer(model=model, train_dataset=ds)", "trainer.train()")[-1] == [
         "trainer",
         "ds",

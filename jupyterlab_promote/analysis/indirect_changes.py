@@ -11,7 +11,8 @@ Which names share an object is a may-relation (``_Held.links``: name → the nam
 Both ways when a name is bound to another or to a part of it (``enc = net.encoder``, ``m = models["rf"]``), to a
 display holding it (``pair = (sizes, 1.0)``), when a loop takes its elements (``for m in models.values()``), or
 when it is put into a container (``models.append(net)``, ``box["m"] = net``, ``trainer.model = net``), or wrapped
-by a library (``parallel = nn.DataParallel(net)``, ``torch.compile(net)``: one set of parameters). One way
+by a library (``parallel = nn.DataParallel(net)``, ``torch.compile(net)``, ``DataLoader(TensorDataset(X, y))``);
+not a DataLoader's batches, fresh copies. One way
 from an instance to what it keeps (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``: training
 ``net`` leaves ``opt`` as it was), and from a name to the defs that read it when called (``def size(): return
 len(VOCAB)``). A name last bound to a number or a string, an import, a def or a class shares nothing.
@@ -57,7 +58,7 @@ def read_indirect_changes(plans: list[CellPlan]) -> dict[str, set[str]]:
         name
         for plan in plans
         for stmt in (plan.names.statements if plan.names is not None else ())
-        for name in stmt.mutates + stmt.local_changes
+        for name in stmt.mutates + stmt.local_changes + _augmented(stmt)
     }
     _hand_on_captured(captures, changed, last_read)
     shared = {name: others & changed for name, others in held.ever_linked.items() if name in changed}
@@ -115,12 +116,13 @@ _PART_METHODS = {"get", "items", "values", "pop", "setdefault", "parameters", "n
 _PART_METHODS |= {"named_children", "modules", "named_modules", "buffers"}
 # Methods that put their arguments into the receiver: ``models.append(net)``.
 _HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update", "setdefault"}
-# Library calls whose result wraps the model it is handed, one set of parameters under two names: training through
-# either trains the other (``parallel = nn.DataParallel(model)``, ``fast = torch.compile(model)``, peft's
-# ``get_peft_model(model, config)``, Hugging Face's ``Trainer(model=model)``). Other library classes handed a bare
-# name are taken not to keep it (``GridSearchCV(model)`` clones it, ``DataLoader(data)`` only reads it).
+# Library calls whose result wraps what it is handed, one object under two names: training through either trains the
+# other (``parallel = nn.DataParallel(model)``, ``fast = torch.compile(model)``, peft's ``get_peft_model(model,
+# config)``, Hugging Face's ``Trainer(model=model)``), and a change of a dataset's tensors is what its loader yields
+# (``DataLoader(TensorDataset(X, y))``). Other library classes handed a bare name are taken not to keep it
+# (``GridSearchCV(model)`` clones it).
 _WRAPPERS = {"DataParallel", "DistributedDataParallel", "FullyShardedDataParallel", "compile", "get_peft_model"}
-_WRAPPERS |= {"Trainer"}
+_WRAPPERS |= {"Trainer", "DataLoader", "TensorDataset"}
 # Library calls whose result keeps the objects they are handed: ``pipe = make_pipeline(scaler, clf)``, the wrappers.
 _KEEPING_FACTORIES = {"make_pipeline", "make_union"} | _WRAPPERS
 # Builtins whose result is a number or a string.
@@ -140,6 +142,8 @@ class _Held:
         # names last bound to a number or a string, or by an import, a def or a class: they share no object that a
         # change could reach (``nn`` in ``nn.Sequential(nn.Linear(2, 3))`` holds no layer)
         self.unshared: set[str] = set()
+        # names bound to a DataLoader: a loop over one takes fresh batches (collated copies), not the dataset's objects
+        self.loaders: set[str] = set()
         self._captured: list[str] = []  # by the statement being followed: the objects it put into another name
 
     def changed_by_calls(self, stmt: Statement) -> list[str]:
@@ -188,6 +192,7 @@ class _Held:
                 self.callables.pop(name, None)
                 self.instances.pop(name, None)
                 self.unshared.discard(name)
+                self.loaders.discard(name)
                 self._unlink(name)
 
     def _define(self, name: str, stmt: Statement) -> None:
@@ -207,6 +212,8 @@ class _Held:
                 self.instances.update(dict.fromkeys(names, made_by))
         if len(names) == len(targets) and self._is_scalar(value):
             self.unshared.update(names)
+        if isinstance(value, ast.Call) and _callee_name(value.func) == "DataLoader":
+            self.loaders.update(names)
 
     def _link_by(self, node: ast.AST) -> None:
         if isinstance(node, (ast.For, ast.AsyncFor)):
@@ -267,7 +274,7 @@ class _Held:
         """The names whose objects ``value`` may be, hold or be held by (``looped``: its elements, as a loop
         takes them)."""
         if isinstance(value, ast.Name):
-            return {value.id}
+            return set() if looped and value.id in self.loaders else {value.id}
         if isinstance(value, (ast.Attribute, ast.Subscript)):
             root = root_name(value)
             return {root} if root else set()
@@ -319,6 +326,8 @@ class _Held:
                 kept |= {argument.id} if keeps else set()
             elif isinstance(argument, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred)):
                 kept |= self._sharing(argument)
+            elif isinstance(argument, ast.Call) and _callee_name(argument.func) in _KEEPING_FACTORIES:
+                kept |= self._kept_by_instance(argument)  # ``DataLoader(TensorDataset(X, y))`` keeps X and y
             elif isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute):
                 root = root_name(argument.func.value)
                 kept |= {root} if root and argument.func.attr in _PART_METHODS else set()
