@@ -11,11 +11,11 @@ Which names share an object is a may-relation (``_Held.links``: name → the nam
 Both ways when a name is bound to another or to a part of it (``enc = net.encoder``, ``m = models["rf"]``), to a
 display holding it (``pair = (sizes, 1.0)``), when a loop takes its elements (``for m in models.values()``), or
 when it is put into a container (``models.append(net)``, ``box["m"] = net``, ``trainer.model = net``), or wrapped
-by a library (``parallel = nn.DataParallel(net)``, ``torch.compile(net)``, ``DataLoader(TensorDataset(X, y))``);
-not a DataLoader's batches, fresh copies. One way
-from an instance to what it keeps (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``: training
-``net`` leaves ``opt`` as it was), and from a name to the defs that read it when called (``def size(): return
-len(VOCAB)``). A name last bound to a number or a string, an import, a def or a class shares nothing.
+by a library (``parallel = nn.DataParallel(net)``, ``torch.compile(net)``, ``DataLoader(TensorDataset(X, y))``; a
+loop over a DataLoader takes fresh batches, which share nothing). One way from an instance to what it keeps
+(``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``: training ``net`` leaves ``opt`` as it was),
+and from a name to the defs that read it when called (``def size(): return len(VOCAB)``). A name last bound to a
+number or a string, an import, a def or a class shares nothing.
 """
 
 from __future__ import annotations
