@@ -154,6 +154,9 @@ def test_a_change_through_what_holds_an_object_changes_the_object():
         "wrapped",
     ]
     assert _changes("fast = torch.compile(model)", "model.eval()")[-1] == ["model", "fast"]
+    # the parts of one dataset: a change through one reaches the other, through the dataset they hold
+    split = "a, b = random_split(full, [3, 1])"
+    assert _changes(split, "a.dataset.transform = lambda x: x * 2")[-1] == ["a", "b", "full"]
     # a loader keeps its dataset's tensors; its batches are fresh copies
     assert _changes("loader = DataLoader(TensorDataset(X, y), batch_size=4)", "X -= 1.0")[-1] == ["loader"]
     looped = "for i, (xb, yb) in enumerate(loader):\n    xb.to(device)"

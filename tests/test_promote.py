@@ -343,6 +343,34 @@ def test_a_dataloader_yields_what_a_later_step_changed_in_its_dataset_when_stage
     assert _score_stage_by_stage(tmp_path, "centred", stages) == expected
 
 
+def test_the_parts_random_split_made_see_a_change_made_through_either_when_stages_run_alone(tmp_path, git_identity):
+    """``train_ds, val_ds = random_split(full, ...)`` hold one dataset; setting a transform through one part
+    (``train_ds.dataset.transform = ...``, the well-known way it leaks into the validation part) changes what the
+    other yields. Neither part was bound to the other, so the change reached ``full`` but not ``val_ds``, the parts
+    were saved apart, and stage by stage the evaluate stage read untransformed items (-7.02 against -14.04)."""
+    dataset = (
+        "class Points(Dataset):\n    def __init__(self, X, y):\n        self.X, self.y, self.transform = X, y, None\n\n"
+        "    def __len__(self):\n        return len(self.X)\n\n    def __getitem__(self, i):\n        x = self.X[i]\n"
+        "        return (self.transform(x) if self.transform else x), self.y[i]"
+    )
+    split = "train_ds, val_ds = random_split(full, [48, 16], generator=torch.Generator().manual_seed(seed))"
+    cells = [
+        ("import torch\nfrom torch.utils.data import Dataset, random_split", []),
+        ("seed = 0\nscale = 2.0", ["parameters"]),
+        (dataset, ["promote:functions"]),
+        (
+            "torch.manual_seed(seed)\nX = torch.randn(64, 3)\ny = X.sum(1)\nfull = Points(X, y)\n" + split,
+            ["promote:data"],
+        ),
+        ("train_ds.dataset.transform = lambda x: x * scale", ["promote:preprocess"]),
+        ("model = torch.nn.Linear(3, 1)", ["promote:model"]),
+        ("score = round(float(sum(float(x.sum()) for x, _ in val_ds)), 4)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "parts", cells) == expected
+    assert _score_stage_by_stage(tmp_path, "parts", ("data", "preprocess", "model", "evaluate")) == expected
+
+
 def test_a_name_changed_only_by_augmented_assignment_is_saved_together_with_its_holder(tmp_path, git_identity):
     """``sizes += [v]`` changes the list ``pair`` holds, in place, but binds ``sizes`` too, so ``sizes`` was left
     out of the names whose changes make two names one object on disk: the steps saved ``sizes`` and ``pair``

@@ -118,11 +118,11 @@ _PART_METHODS |= {"named_children", "modules", "named_modules", "buffers"}
 _HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update", "setdefault"}
 # Library calls whose result wraps what it is handed, one object under two names: training through either trains the
 # other (``parallel = nn.DataParallel(model)``, ``fast = torch.compile(model)``, peft's ``get_peft_model(model,
-# config)``, Hugging Face's ``Trainer(model=model)``), and a change of a dataset's tensors is what its loader yields
-# (``DataLoader(TensorDataset(X, y))``). Other library classes handed a bare name are taken not to keep it
-# (``GridSearchCV(model)`` clones it).
+# config)``, Hugging Face's ``Trainer(model=model)``), a change of a dataset's tensors is what its loader yields
+# (``DataLoader(TensorDataset(X, y))``), and the parts ``random_split`` makes hold its dataset. Other library classes
+# handed a bare name are taken not to keep it (``GridSearchCV(model)`` clones it).
 _WRAPPERS = {"DataParallel", "DistributedDataParallel", "FullyShardedDataParallel", "compile", "get_peft_model"}
-_WRAPPERS |= {"Trainer", "DataLoader", "TensorDataset"}
+_WRAPPERS |= {"Trainer", "DataLoader", "TensorDataset", "random_split", "Subset"}
 # Library calls whose result keeps the objects they are handed: ``pipe = make_pipeline(scaler, clf)``, the wrappers.
 _KEEPING_FACTORIES = {"make_pipeline", "make_union"} | _WRAPPERS
 # Builtins whose result is a number or a string.
@@ -228,11 +228,19 @@ class _Held:
             sharing = self._sharing(node.value)  # type: ignore[attr-defined]
             # ``opt = SGD(net.parameters())``: a change through opt changes net; training net leaves opt as it was
             value = node.value  # type: ignore[attr-defined]
-            both_ways = not self._is_instance_call(value) or _callee_name(getattr(value, "func", value)) in _WRAPPERS
+            wrapper = _callee_name(getattr(value, "func", value)) in _WRAPPERS
+            both_ways = not self._is_instance_call(value) or wrapper
             self._link_targets(targets, sharing, both_ways)
+            if wrapper and sharing:
+                # ``a, b = random_split(full)``: the parts hold one dataset, so a change through one shows in the other
+                self._link_targets(targets, self._target_names(targets))
             for target in targets:  # ``box["m"] = net``: the container holds it now
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
                     self._link({root}, sharing, both_ways)
+
+    @staticmethod
+    def _target_names(targets: list[ast.expr]) -> set[str]:
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     def _link_targets(self, targets: list[ast.expr], sharing: set[str], both_ways: bool = True) -> None:
         if not sharing:
