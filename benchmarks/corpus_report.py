@@ -7,8 +7,9 @@ For each notebook: promote (no git), ruff (E4,E7,E9,F,I: pyflakes' checks includ
 project, the project's own generated tests (`pytest`, slow ones deselected as in its CI), then `--verify` (the
 notebook top to bottom under nbclient against `python -m PKG run`, same parameters and seed, rtol 1e-6; where the
 promotion warned that results can differ by chance, PRM043/PRM047, a difference is measured again against the
-notebook's own spread over 3 seeds), and the time of each. Notebooks shipped inside installed packages (site-packages/**/*.ipynb, e.g. a library's examples)
-are added auto-tagged: every untagged cell gets the role the analysis suggests for it.
+notebook's own spread over 3 seeds), and the time of each. Notebooks shipped inside installed packages
+(site-packages/**/*.ipynb, e.g. a library's examples) are added auto-tagged: every untagged cell gets the role the
+analysis suggests for it.
 
 Slow (minutes per training notebook) and never part of the test suite. OMP_NUM_THREADS=1 throughout.
 """

@@ -228,27 +228,23 @@ class _Held:
             sharing = self._sharing(node.value)  # type: ignore[attr-defined]
             # ``opt = SGD(net.parameters())``: a change through opt changes net; training net leaves opt as it was
             value = node.value  # type: ignore[attr-defined]
-            wrapper = _callee_name(getattr(value, "func", value)) in _WRAPPERS
+            wrapper = isinstance(value, ast.Call) and _callee_name(value.func) in _WRAPPERS
             both_ways = not self._is_instance_call(value) or wrapper
             self._link_targets(targets, sharing, both_ways)
             if wrapper and sharing:
                 # ``a, b = random_split(full)``: the parts hold one dataset, so a change through one shows in the other
-                self._link_targets(targets, self._target_names(targets))
+                parts = _target_names(targets)
+                self._link(parts, parts)
             for target in targets:  # ``box["m"] = net``: the container holds it now
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
                     self._link({root}, sharing, both_ways)
-
-    @staticmethod
-    def _target_names(targets: list[ast.expr]) -> set[str]:
-        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     def _link_targets(self, targets: list[ast.expr], sharing: set[str], both_ways: bool = True) -> None:
         if not sharing:
             return
         for target in targets:
-            names = {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             if isinstance(target, (ast.Name, ast.Tuple, ast.List, ast.Starred)):
-                self._link(names, sharing, both_ways)
+                self._link(_target_names([target]), sharing, both_ways)
 
     def _link(self, names: set[str], sharing: set[str], both_ways: bool = True) -> None:
         """A change through ``names`` may change ``sharing`` and all that those share; and, ``both_ways``, a change
@@ -353,6 +349,11 @@ class _Held:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
             return value.func.id in _SCALAR_CALLS
         return False
+
+
+def _target_names(targets: list[ast.expr]) -> set[str]:
+    """The names assignment ``targets`` bind."""
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _callee_name(func: ast.expr) -> str:

@@ -46,11 +46,16 @@ class Stage:
         return {"name": self.name, "help": self.help, "params": self.params, "reads": self.reads}
 
 
+def _read_later(plan: Plan, step) -> set[str]:
+    """The names the steps after ``step`` take in."""
+    return {name for other in plan.steps[plan.steps.index(step) + 1 :] for name in other.inputs}
+
+
 def handed_on(plan: Plan, step) -> list[str]:
     """What a step's stage saves: its outputs, and the inputs later steps read, since the step may have
     changed them in place (training updates the model it was given). The train step always saves the model it
     was given, read by no later step or not: register, export, predict and serve load the trained model."""
-    later = {name for other in plan.steps[plan.steps.index(step) + 1 :] for name in other.inputs}
+    later = _read_later(plan, step)
     model = find_model(plan)[1]
     if model is not None and step.name == train_step_name(plan):
         later.add(model)
@@ -69,7 +74,7 @@ def carried_along(plan: Plan, step, outputs: list[str], producer: dict[str, str]
     A later stage then loads them from one place, as one object: ``opt = {"w": w}`` in the model step, ``w`` only
     read by a step in between, which hands it on, and a change through ``opt`` in the train step must reach the
     ``w`` it loads (from two stages' files they would be two objects, and the change would miss it)."""
-    later = {name for other in plan.steps[plan.steps.index(step) + 1 :] for name in other.inputs}
+    later = _read_later(plan, step)
     carried: list[str] = []
     pending = [name for name in outputs if name in step.inputs]
     while pending:
