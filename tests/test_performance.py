@@ -6,6 +6,7 @@ input once too big for promotion now goes through.
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -142,9 +143,10 @@ def test_the_shortcut_agrees_with_ipython_on_generated_cells(lines: list[str]) -
 )
 def test_escaped_lines_are_rewritten_as_ipython_rewrites_them(lines: list[str]) -> None:
     body = "\n".join(lines)
-    translated = magics._escaped_lines(body)
-    if translated is not None:
-        assert translated == _through_ipython(body)
+    escaped = magics._escaped_lines(body)
+    if escaped is not None:
+        assert escaped[0] == _through_ipython(body)
+        assert ast.dump(escaped[1]) == ast.dump(ast.parse(escaped[0]))
 
 
 def test_to_python_hands_its_parse_on_unless_it_rewrote_the_code() -> None:

@@ -62,9 +62,9 @@ def cell_facts(names: CellNames, promoted: bool) -> CellFacts:
         for call in stmt.index.of(ast.Call):
             func = call.func
             target.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
-        facts.has_async = facts.has_async or bool(stmt.index.of(*ASYNC_NODES))
-        facts.has_function_only = facts.has_function_only or bool(stmt.index.of(*FUNCTION_ONLY_NODES))
-        facts.has_lambda = facts.has_lambda or bool(stmt.index.of(ast.Lambda))
+        facts.has_async = facts.has_async or stmt.index.has(*ASYNC_NODES)
+        facts.has_function_only = facts.has_function_only or stmt.index.has(*FUNCTION_ONLY_NODES)
+        facts.has_lambda = facts.has_lambda or stmt.index.has(ast.Lambda)
     return facts
 
 

@@ -489,32 +489,37 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     """``lines``: the cell's ``split_lines(code)``, split once for all its statements."""
     visitor = _ModuleLevel()
     visitor.visit(node)
-    stmt = Statement(node=node, line=node.lineno, end_line=node.end_lineno or node.lineno)
-    stmt.index = NodeIndex(node)
-    stmt.binds = list(dict.fromkeys(visitor.stores))
+    index = NodeIndex(node)
+    binds = list(dict.fromkeys(visitor.stores))
     loads = dict.fromkeys(visitor.loads)
-    stmt.reads = [n for n in loads if n not in BUILTINS]
-    stmt.builtin_reads = [n for n in loads if n in BUILTINS]
-    stmt.mutates = [n for n in dict.fromkeys(visitor.mutated) if n not in stmt.binds or n in stmt.reads]
+    reads = [n for n in loads if n not in BUILTINS]
     changed = dict.fromkeys(visitor.mutated + visitor.augmented)
-    stmt.local_changes = [n for n in changed if n in stmt.binds and n not in stmt.reads]
-    stmt.is_import = isinstance(node, (ast.Import, ast.ImportFrom))
-    stmt.is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    if stmt.is_definition:
-        call_time = [n for n in _call_time_globals(node, lines) if n != stmt.binds[0]]
-        stmt.call_time_reads = [n for n in call_time if n not in BUILTINS]
-        stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
-    stmt.is_literal = _is_literal(node, stmt.index)
-    stmt.is_device = _is_device(node)
-    stmt.is_display = (
-        isinstance(node, ast.Expr)
-        and not stmt.index.of(ast.NamedExpr)
+    stmt = Statement(
+        node=node,
+        line=node.lineno,
+        end_line=node.end_lineno or node.lineno,
+        binds=binds,
+        reads=reads,
+        mutates=[n for n in dict.fromkeys(visitor.mutated) if n not in binds or n in reads],
+        local_changes=[n for n in changed if n in binds and n not in reads],
+        builtin_reads=[n for n in loads if n in BUILTINS],
+        is_import=isinstance(node, (ast.Import, ast.ImportFrom)),
+        is_definition=isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)),
+        is_literal=_is_literal(node, index),
+        is_device=_is_device(node),
+        is_display=isinstance(node, ast.Expr)
+        and not index.has(ast.NamedExpr)
         and (
             _is_display_call(node.value)
             if isinstance(node.value, ast.Call)
             else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
-        )
+        ),
     )
+    stmt.index = index
+    if stmt.is_definition:
+        call_time = [n for n in _call_time_globals(node, lines) if n != binds[0]]
+        stmt.call_time_reads = [n for n in call_time if n not in BUILTINS]
+        stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
     return stmt
 
 

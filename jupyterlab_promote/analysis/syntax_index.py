@@ -17,14 +17,17 @@ T = TypeVar("T")
 
 
 class NodeIndex:
-    """Every node of one tree in ``ast.walk`` order (breadth first, the root first), and its depth."""
+    """Every node of one tree in ``ast.walk`` order (breadth first, the root first), and its depth.
+
+    Left out: the expression contexts and operators (``Load``, ``Add``...), a third of the nodes, which the parser
+    makes once and shares between all nodes; no stage asks for them. They count in the depth."""
 
     __slots__ = ("_buckets", "_derived", "_mixed", "depth", "nodes")
 
     def __init__(self, root: ast.AST) -> None:
         nodes = [root]
         buckets: dict[type, list[ast.AST]] = {}
-        depth, level_end = 1, 1
+        depth, level_end, deepest_shared = 1, 1, 0
         for position, node in enumerate(nodes):  # appending while iterating: a breadth-first queue
             if position == level_end:
                 depth, level_end = depth + 1, len(nodes)
@@ -36,9 +39,12 @@ class NodeIndex:
                         if isinstance(item, ast.AST):
                             nodes.append(item)
                 elif isinstance(value, ast.AST):
-                    nodes.append(value)
+                    if type(value) in _SHARED:
+                        deepest_shared = depth + 1
+                    else:
+                        nodes.append(value)
         self.nodes: list[ast.AST] = nodes
-        self.depth = depth  # of the deepest node, the root counting 1
+        self.depth = max(depth, deepest_shared)  # of the deepest node, the root counting 1
         self._buckets = buckets
         # made on first use: most statements never need them, and a cell can hold 100,000 statements
         self._mixed: dict[tuple[type, ...], tuple[Any, ...]] | None = None
@@ -48,17 +54,27 @@ class NodeIndex:
         """The nodes that are instances of ``kinds``, in walk order (isinstance, so ``ast.expr`` works too).
 
         Shared with every caller: read it, never change it."""
+        buckets = self._buckets
         if len(kinds) == 1 and kinds[0] in _CONCRETE:  # most questions: one node class without subclasses
-            return self._buckets.get(kinds[0], ())
-        present = _node_types(kinds).intersection(self._buckets)
+            return buckets.get(kinds[0], ())
+        present = [kind for kind in _NODE_TYPES.get(kinds) or _node_types(kinds) if kind in buckets]
         if len(present) <= 1:
-            return self._buckets[next(iter(present))] if present else ()
+            return buckets[present[0]] if present else ()
         if self._mixed is None:
             self._mixed = {}
         found = self._mixed.get(kinds)
         if found is None:  # several types: filtered from all the nodes once, since the stages ask again
-            found = self._mixed[kinds] = tuple(node for node in self.nodes if type(node) in present)
+            wanted = set(present)
+            found = self._mixed[kinds] = tuple(node for node in self.nodes if type(node) in wanted)
         return found
+
+    def has(self, *kinds: type) -> bool:
+        """Whether any node is an instance of ``kinds``."""
+        buckets = self._buckets
+        for kind in _NODE_TYPES.get(kinds) or _node_types(kinds):
+            if kind in buckets:
+                return True
+        return False
 
     def derived(self, compute: Callable[[NodeIndex], T]) -> T:
         """``compute(self)``, a fact a stage derives from these nodes alone, computed once (two stages ask)."""
@@ -69,7 +85,15 @@ class NodeIndex:
         return self._derived[compute]
 
 
-_NODE_TYPES: dict[tuple[type, ...], frozenset[type]] = {}
+_NODE_TYPES: dict[tuple[type, ...], tuple[type, ...]] = {}
+# The node classes whose instances the parser shares: one ``Load()``, one ``Add()``... for the whole tree.
+_SHARED = frozenset(
+    kind
+    for base in (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+    for kind in base.__subclasses__()
+)
+# ast.Num, ast.Str...: names of ast.Constant kept for old code; the parser never makes them.
+_DEPRECATED = frozenset(kind for kind in ast.Constant.__subclasses__())
 # The node classes no other class derives from (ast.Call, ast.Name...): their bucket is the whole answer. Also
 # ast.Constant: its subclasses (ast.Num, ast.Str...) are deprecated names whose instances are Constants.
 _CONCRETE = frozenset(
@@ -79,8 +103,9 @@ _CONCRETE = frozenset(
 ) | {ast.Constant}
 
 
-def _node_types(kinds: tuple[type, ...]) -> frozenset[type]:
-    """The node classes that are subclasses of ``kinds``: every statement asks about the same few."""
+def _node_types(kinds: tuple[type, ...]) -> tuple[type, ...]:
+    """The node classes that are subclasses of ``kinds``, that a tree can hold: every statement asks about the same
+    few, and looks each up in its buckets."""
     found = _NODE_TYPES.get(kinds)
     if found is None:
         every, todo = set(), [ast.AST]
@@ -89,5 +114,6 @@ def _node_types(kinds: tuple[type, ...]) -> frozenset[type]:
                 if subclass not in every:
                     every.add(subclass)
                     todo.append(subclass)
-        found = _NODE_TYPES[kinds] = frozenset(kind for kind in every if issubclass(kind, kinds))
+        held = (kind for kind in every if issubclass(kind, kinds) and kind not in _DEPRECATED)
+        found = _NODE_TYPES[kinds] = tuple(sorted(held, key=lambda kind: kind.__name__))
     return found

@@ -288,6 +288,7 @@ def _plain_python(body: str) -> ast.Module | None:
 
 # A whole line IPython's EscapedCommand rewrites: ``%magic args``, ``!cmd``, ``!!cmd`` (not ``%%``, not ``!=``).
 _ESCAPED_LINE = re.compile(r"([ \t]*)(!!|!(?!=)|%(?!%))(.*)")
+_ESCAPE_AT_LINE_START = re.compile(r"^[ \t]*[!%]", re.MULTILINE)
 _ESCAPE_CALLS = {
     "!": lambda content: f"get_ipython().system({content!r})",
     "!!": lambda content: f"get_ipython().getoutput({content!r})",
@@ -295,18 +296,20 @@ _ESCAPE_CALLS = {
 }
 
 
-def _escaped_lines(body: str) -> str | None:
+def _escaped_lines(body: str) -> tuple[str, ast.Module] | None:
     """IPython's translation of a cell whose only IPython syntax is whole ``%magic``/``!cmd`` lines, each a statement
-    of its own; None when anything else might be there (IPython then does it).
+    of its own, and its parse; None when anything else might be there (IPython then does it).
 
     IPython tokenizes the whole cell again for every such line it rewrites, most of the cost of reading a notebook
-    with magics. Each line is rewritten on its own here, as IPython does, once a parse with ``pass`` in its place
-    shows it stands where a statement does: not inside a string or brackets, not continued, not a ``?`` help line.
+    with magics. Each line is rewritten on its own here, as IPython does, and the translation is kept once its
+    parse shows each rewritten line standing where a statement does: not inside a string or brackets, not
+    continued, not a ``?`` help line. A rewritten line is one call whose arguments are string literals, so it
+    opens nothing that could change how the lines around it read.
     """
     if _cleaned_by_ipython(body):
         return None
     lines = body.split("\n")
-    placeheld, calls = list(lines), {}
+    calls = {}
     for number, line in enumerate(lines, start=1):
         found = _ESCAPED_LINE.fullmatch(line)
         if found is None:
@@ -316,19 +319,19 @@ def _escaped_lines(body: str) -> str | None:
         continued = number > 1 and lines[number - 2].endswith("\\")  # `else: \` then `%time`: not a line start
         if continued or content.endswith(("?", "\\")) or not content or escape == "%" and content[0] in " %":
             return None
-        placeheld[number - 1] = indent + "pass"
         calls[number] = indent + _ESCAPE_CALLS[escape](content)
     if not calls:
         return None
+    translated = "\n".join(calls.get(number, line) for number, line in enumerate(lines, start=1))
+    translated = translated if translated.endswith("\n") else translated + "\n"
     try:
-        tree = ast.parse("\n".join(placeheld))
+        tree = ast.parse(translated)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    standing = {node.lineno for node in ast.walk(tree) if isinstance(node, ast.Pass) and node.end_lineno == node.lineno}
-    if not calls.keys() <= standing:
-        return None
-    translated = "\n".join(calls.get(number, line) for number, line in enumerate(lines, start=1))
-    return translated if translated.endswith("\n") else translated + "\n"
+    standing = {
+        node.lineno for node in _walk(tree) if isinstance(node, ast.Expr) and node.end_lineno == node.lineno
+    }
+    return (translated, tree) if calls.keys() <= standing else None
 
 
 def _transform(manager: object, body: str) -> str:
@@ -380,11 +383,16 @@ def _parse(body: str, result: PlainSource) -> tuple[str, ast.Module] | None:
 
     None, with ``result.syntax_error`` set, when neither reads.
     """
+    # A line that starts with an escape is no Python statement, so such a body would fail the plain parse first
+    # (a failed parse costs two: the parser's second pass words the error); else the plain parse comes first.
+    escaped = _escaped_lines(body) if _ESCAPE_AT_LINE_START.search(body) else None
+    if escaped is not None:
+        return escaped
     tree = _plain_python(body)
     if tree is not None:
         return (body if body.endswith("\n") else body + "\n"), tree  # what the transformer returns for plain Python
     try:
-        code = _escaped_lines(body) or _transform(_transformer_manager(), body)
+        code = _transform(_transformer_manager(), body)
     except Exception as exc:  # IPython raises on unbalanced brackets etc.
         result.syntax_error = SourceNote(
             1 + result.line_offset, "error", "PRM001", f"cannot be read as IPython code: {exc}"
