@@ -18,6 +18,7 @@ from pathlib import Path
 from .black_output import black_release, is_black_output
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
+from .import_sorting import sort_imports
 from .lint import mark_author_lint, one_statement_lines
 from .piecewise_black import (
     Piece,
@@ -182,7 +183,7 @@ def import_formatters():
 
 def _format_generated(source: str, first_party: str) -> str:
     _, isort = import_formatters()
-    return format_black(isort.code(source, config=_isort_config(first_party)), project_mode(), first_party)
+    return format_black(sort_imports(source, _isort_config(first_party), isort), project_mode(), first_party)
 
 
 @lru_cache(maxsize=8)
