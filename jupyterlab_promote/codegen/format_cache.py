@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..installed import distribution_version
 
-_FORMATTING_CODE = ("lint.py", "render.py", "format_cache.py", "piecewise_black.py")
+_FORMATTING_CODE = ("lint.py", "render.py", "format_cache.py", "piecewise_black.py", "import_sorting.py")
 
 
 def cache_dir() -> Path | None:
