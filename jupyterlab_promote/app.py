@@ -157,9 +157,8 @@ class PromoteApp(Application):
             plan = preview.plan
             print(f"Plan for {plan.notebook.name} → {output} (package {plan.package})")
             for step in plan.steps:
-                cells = ", ".join(str(c.cell.index) for c in step.cells)
                 takes = f" takes {', '.join(step.inputs)}" if step.inputs else ""
-                print(f"  step {step.name:<11} cells {cells}{takes}")
+                print(f"  step {step.name:<11} {step.cells_named}{takes}")
             self._print_stages(preview.to_json())
             self._print_diagnostics(plan.all_diagnostics)
             for change in preview.files:

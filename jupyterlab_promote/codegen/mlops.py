@@ -194,7 +194,7 @@ def _step_stages(plan: Plan, common: list[str], step_code: list[str]) -> tuple[l
         stages.append(
             Stage(
                 name,
-                f"the notebook's {step.name} step (cells {', '.join(str(c.cell.index) for c in step.cells)})",
+                f"the notebook's {step.name} step ({step.cells_named})",
                 name,
                 step_code,
                 params=sorted(set(step.params + _seed(plan))),

@@ -143,8 +143,7 @@ def _signature(plan: Plan, step: Step, fabric: bool) -> str:
 
 
 def _docstring(plan: Plan, step: Step) -> str:
-    cells = ", ".join(str(c.cell.index) for c in step.cells)
-    return f'"""{step.name.capitalize()} step: cells {cells} of {plan.notebook.name}."""'
+    return f'"""{step.name.capitalize()} step: {step.cells_named} of {plan.notebook.name}."""'
 
 
 def _captures(step: Step, options: RenderOptions) -> dict[int, str]:

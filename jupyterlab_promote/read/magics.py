@@ -328,9 +328,7 @@ def _escaped_lines(body: str) -> tuple[str, ast.Module] | None:
         tree = ast.parse(translated)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    standing = {
-        node.lineno for node in _walk(tree) if isinstance(node, ast.Expr) and node.end_lineno == node.lineno
-    }
+    standing = {node.lineno for node in _walk(tree) if isinstance(node, ast.Expr) and node.end_lineno == node.lineno}
     return (translated, tree) if calls.keys() <= standing else None
 
 

@@ -153,6 +153,12 @@ class Step:
     captured: dict[int, str] = field(default_factory=dict)  # id(stmt) of a bare trainer.test(...) → name for its result
     numeric_metrics: list[str] = field(default_factory=list)  # the metrics that plainly are numbers
 
+    @property
+    def cells_named(self) -> str:
+        """``cell 4`` or ``cells 4, 7``: where the step's code came from, as the project's docs say it."""
+        indexes = ", ".join(str(c.cell.index) for c in self.cells)
+        return f"cell {indexes}" if len(self.cells) == 1 else f"cells {indexes}"
+
     def to_json(self) -> dict:
         return {
             "name": self.name,
