@@ -143,8 +143,12 @@ def preflight(output_dir: Path, paths: Iterable[str]) -> None:
     an untracked file where a generated file goes; anything staged (the merge
     needs a clean index).
     """
-    output_dir, paths = Path(output_dir).absolute(), _check_paths(paths)
-    loc = locate(output_dir)
+    output_dir = Path(output_dir).absolute()
+    _preflight_at(locate(output_dir), output_dir, paths)
+
+
+def _preflight_at(loc: Location, output_dir: Path, paths: Iterable[str]) -> None:
+    paths = _check_paths(paths)
     _check_identity(loc.root or loc.probe)
     if loc.root is not None:
         _check_repo(loc.root, loc.prefix, [under(loc.prefix, path) for path in paths])
@@ -222,8 +226,8 @@ def commit_generated(output_dir: Path, files: Mapping[str, str], *, branch: str,
     """
     output_dir = Path(output_dir).absolute()
     files = _normalize(files)
-    preflight(output_dir, files)
     loc = locate(output_dir)
+    _preflight_at(loc, output_dir, files)
     if try_git(loc.probe, "check-ref-format", f"refs/heads/{branch}") is None:
         raise RefusedError(f"{branch!r} is not a valid git branch name.")
     if loc.root and _head_ref(loc.root) == f"refs/heads/{branch}":
