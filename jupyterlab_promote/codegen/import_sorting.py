@@ -6,10 +6,11 @@ stage imports only what it runs). That was most of isort's time in a first promo
 
 A nested block of one line, ``import a.b`` or ``from a import b`` with one name, no alias, no comment and no
 continuation, is already sorted: isort returns it unchanged, and adds no blank line around it but before a comment
-right below it. Each such line, when neither the line above nor the line below (blank lines aside) is an import
-and the line below is no comment, stands alone as its block; it is handed to isort as a ``pass`` carrying a marker
-and put back afterwards. When a marker does not come back exactly once, isort sorts the module as it is.
-``tests/test_import_sorting.py`` holds the output to isort's own on generated modules and on the standard library's.
+right below it. Such a line stands alone as its block when the code line above it (blank lines and comments
+aside: isort reads comments into a block) and the line below it are no part of an import statement, and the line
+below is no comment. It is handed to isort as a ``pass`` carrying a marker and put back afterwards; when a marker
+does not come back exactly once, isort sorts the module as it is. ``tests/test_import_sorting.py`` holds the output
+to isort's own on generated modules, on the modules promotions format and on the standard library's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 _SETTLED = re.compile(r"([ \t]+)(?:import [A-Za-z_][\w.]*|from (?:\.*[A-Za-z_][\w.]*|\.+) import [A-Za-z_]\w*)")
 _IMPORT_LINE = re.compile(r"[ \t]*(?:import|from)[ \t(\\]")
 _MARKER = "isort-settled-import"
+_MARKED = re.compile(rf"  # {_MARKER} ([0-9]+)$")
 # Below isort's line length for any indentation (it wraps a long line even alone).
 _LONGEST = 79
 
@@ -38,7 +40,8 @@ def sort_imports(source: str, config, isort) -> str:
     back: dict[int, int] = {}  # line of the source → its line in isort's output
     for position, line in enumerate(returned):
         if _MARKER in line:
-            number = int(line.rsplit(" ", 1)[1])
+            found = _MARKED.search(line)
+            number = int(found[1]) if found else -1
             if number in back or number not in settled:
                 return isort.code(source, config=config)
             back[number] = position
