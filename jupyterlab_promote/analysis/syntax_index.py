@@ -19,8 +19,9 @@ T = TypeVar("T")
 class NodeIndex:
     """Every node of one tree in ``ast.walk`` order (breadth first, the root first), and its depth.
 
-    Left out: the expression contexts and operators (``Load``, ``Add``...), a third of the nodes, which the parser
-    makes once and shares between all nodes; no stage asks for them. They count in the depth."""
+    Left out: the expression contexts and operators held in a field of their own (``Load``, ``Add``...), a third of
+    the nodes, which the parser makes once and shares between all nodes; no stage asks for them. They count in the
+    depth. A comparison's operators are a list, and stay."""
 
     __slots__ = ("_buckets", "_derived", "_mixed", "depth", "nodes")
 

@@ -29,11 +29,11 @@ _LONGEST = 79
 def sort_imports(source: str, config, isort) -> str:
     """``isort.code(source, config=config)``, byte for byte, with fewer blocks for isort to sort."""
     original = source.split("\n")
-    settled = set(_settled_lines(original)) if _MARKER not in source else set()
+    settled = _settled_lines(original) if _MARKER not in source else {}
     if not settled:
         return isort.code(source, config=config)
     handed = [
-        f"{_SETTLED.fullmatch(line)[1]}pass  # {_MARKER} {number}" if number in settled else line  # type: ignore[index]
+        f"{settled[number]}pass  # {_MARKER} {number}" if number in settled else line
         for number, line in enumerate(original)
     ]
     returned = isort.code("\n".join(handed), config=config).split("\n")
@@ -45,18 +45,18 @@ def sort_imports(source: str, config, isort) -> str:
             if number in back or number not in settled:
                 return isort.code(source, config=config)
             back[number] = position
-    if back.keys() != settled:
+    if back.keys() != settled.keys():
         return isort.code(source, config=config)
     for number, position in back.items():
         returned[position] = original[number]
     return "\n".join(returned)
 
 
-def _settled_lines(lines: list[str]) -> list[int]:
-    """Indices of the nested one-line import blocks isort leaves as they are."""
+def _settled_lines(lines: list[str]) -> dict[int, str]:
+    """The nested one-line import blocks isort leaves as they are: line index → its indentation."""
     kinds = _line_kinds(lines)
     written = [number for number, kind in enumerate(kinds) if kind != _BLANK]
-    settled = []
+    settled: dict[int, str] = {}
     above = ""  # the last line above that is code or an import: isort reads comments into a block
     above_kind = _CODE
     for at, number in enumerate(written):
@@ -66,8 +66,9 @@ def _settled_lines(lines: list[str]) -> list[int]:
         below = kinds[written[at + 1]] if at + 1 < len(written) else _CODE
         # isort puts a blank line between a nested block and a comment right below it
         alone = above_kind == _CODE and below == _CODE and not above.endswith(("\\", ",", "("))
-        if alone and kind == _IMPORT and len(line) <= _LONGEST and _SETTLED.fullmatch(line):
-            settled.append(number)
+        settling = alone and kind == _IMPORT and len(line) <= _LONGEST and _SETTLED.fullmatch(line)
+        if settling:
+            settled[number] = settling[1]
         above, above_kind = line, kind
     return settled
 
