@@ -47,7 +47,7 @@ def bench_notebook(path: Path, repeat: int) -> dict[str, float]:
 
     from jupyterlab_promote import api
     from jupyterlab_promote.codegen import generate
-    from jupyterlab_promote.codegen.project import format_python
+    from jupyterlab_promote.codegen.render import forget_formatted
 
     node = nbformat.read(str(path), as_version=4)
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -60,11 +60,11 @@ def bench_notebook(path: Path, repeat: int) -> dict[str, float]:
     counter = iter(range(10_000))
 
     def promote_with_git() -> None:
-        format_python.cache_clear()  # measure a first promotion, not the panel's memoised repeats
+        forget_formatted()  # measure a first promotion, not the panel's memoised repeats
         api.promote(path, scratch / f"git-{next(counter)}")
 
     def promote_cold() -> None:
-        format_python.cache_clear()
+        forget_formatted()
         generate(api.analyze(path))
 
     row = {

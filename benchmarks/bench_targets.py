@@ -98,10 +98,13 @@ from pathlib import Path
 from nbconvert import ScriptExporter
 import nbformat
 from jupyterlab_promote import api
-from jupyterlab_promote.codegen import project
+from jupyterlab_promote.codegen import render
 sizes, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
 def clear_caches():
-    project.format_python.cache_clear()
+    if hasattr(render, "forget_formatted"):
+        render.forget_formatted()
+    else:  # an older tree memoised format_python alone
+        render.format_python.cache_clear()
     try:  # the cell readings kept across analyses (issue 12); older trees have none
         from jupyterlab_promote.analysis.cell_reading import clear_cache
     except ImportError:

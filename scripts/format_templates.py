@@ -158,7 +158,7 @@ def _statement_kind(source: str) -> str | None:
             continue
         if len(body) != 1 or (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
             return None
-        if isinstance(body[0], (ast.Import, ast.ImportFrom)):  # isort writes imports before black sees them
+        if isinstance(body[0], (ast.Import, ast.ImportFrom)):  # imports are sorted before black sees them
             return None
         if hasattr(body[0], "body") != compound or (compound and not isinstance(body[0].body[-1], ast.Pass)):
             return None

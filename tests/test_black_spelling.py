@@ -81,7 +81,7 @@ def test_the_pipeline_and_the_kubeflow_module_need_one_black_pass(tmp_path, monk
     """The demo's run_steps, step signatures, returns and Kubeflow components come out of the templates as black
     writes them: black leaves each of those pieces as it is."""
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
-    render.format_python.cache_clear()
+    render.forget_formatted()
     formatted_pieces: list[str] = []
     changed: list[str] = []
     original = render._black_in_mode
@@ -99,7 +99,7 @@ def test_the_pipeline_and_the_kubeflow_module_need_one_black_pass(tmp_path, monk
 
     notebook = Path(shutil.copy(DEMO, tmp_path / "demo.ipynb"))
     api.preview(notebook, tmp_path / "demo_project")
-    render.format_python.cache_clear()
+    render.forget_formatted()
     assert sum(piece.startswith("@dsl.container_component") for piece in formatted_pieces) >= 5
     ours = ("@dsl.", "def run_steps", "def trial_config", "def main", "def test_")
     assert [piece[:80] for piece in changed if piece.lstrip().startswith(ours)] == []

@@ -165,8 +165,9 @@ def test_promotion_is_byte_identical_wherever_it_runs(tmp_path):
 
 
 def test_imports_sort_alike_beside_folders_named_like_the_libraries(tmp_path, monkeypatch):
-    """isort looked for each imported name where the user stood: beside a folder ``torch`` (a campaign's output
-    folder), ``import torch`` became first-party, a section of its own, and ruff's I001 failed the project."""
+    """Sorting looked for each imported name where the user stood: beside a folder ``torch`` (a campaign's output
+    folder), ``import torch`` became first-party, a section of its own, and ruff's I001 failed the project. A ruff
+    configuration there must change nothing either."""
     from jupyterlab_promote.codegen import render
 
     cells = [IMPORTS + "\nimport numpy as np", PARAMETERS, ("X = torch.randn(8, 3) * np.pi", ["promote:data"])]
@@ -177,9 +178,12 @@ def test_imports_sort_alike_beside_folders_named_like_the_libraries(tmp_path, mo
         for name in names:
             (tmp_path / folder / name).mkdir(parents=True)
         (tmp_path / folder).mkdir(exist_ok=True)
+        if names:  # a configuration that would sort otherwise (isort's force-sort-within-sections, a shorter line)
+            (tmp_path / folder / "ruff.toml").write_text(
+                "line-length = 40\n[lint.isort]\nforce-sort-within-sections = true\n"
+            )
         monkeypatch.chdir(tmp_path / folder)
-        render.format_python.cache_clear()
-        render._isort_config.cache_clear()
+        render.forget_formatted()
         generated.append(api._generate(api.analyze(notebook), tmp_path / "out").files)
     assert generated[0] == generated[1]
     assert "import numpy as np\nimport torch\nfrom lightning_fabric import" in generated[0]["src/nb/pipeline.py"]

@@ -406,7 +406,7 @@ def test_the_templates_static_definitions_are_not_formatted_again(tmp_path: Path
 
     kept = len(formatted)
     formatted.clear()
-    render.format_python.cache_clear()
+    render.forget_formatted()
     other_release = ("0.0", *black_output._recorded()[1:])
     monkeypatch.setattr(black_output, "_recorded", lambda: other_release)
     assert _python_files(api.promote(DEMO, tmp_path / "second", commit=False).output) == files
@@ -434,7 +434,7 @@ def test_pieces_alike_but_for_the_package_name_are_black_s_output_at_the_lengths
     with_names = len(formatted)
 
     formatted.clear()
-    render.format_python.cache_clear()
+    render.forget_formatted()
     unnamed = (*black_output._recorded()[:3], {})
     monkeypatch.setattr(black_output, "_recorded", lambda: unnamed)
     assert _python_files(api.promote(DEMO, tmp_path / "unnamed", name=package, commit=False).output) == files
@@ -459,7 +459,7 @@ def _black_calls(monkeypatch) -> list[str]:
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
     monkeypatch.setattr(render, "_black_in_mode", spy)
     monkeypatch.setattr(black_workers, "format_in_workers", lambda texts, key: None)
-    render.format_python.cache_clear()
+    render.forget_formatted()
     return formatted
 
 

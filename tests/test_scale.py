@@ -194,7 +194,7 @@ def test_ten_thousand_cells_promote_and_an_edit_formats_one_definition_again(tmp
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_FORMAT_WORKERS", "2")
     monkeypatch.setattr(black_workers, "PARALLEL_CHARACTERS", 50_000)
-    render.format_python.cache_clear()
+    render.forget_formatted()
     batches: list[int] = []
     run_worker = black_workers._run_worker
     monkeypatch.setattr(
@@ -228,9 +228,9 @@ def unformatted(monkeypatch):
     from jupyterlab_promote.codegen import render
 
     monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
-    render.format_python.cache_clear()
+    render.forget_formatted()
     yield
-    render.format_python.cache_clear()
+    render.forget_formatted()
 
 
 def test_code_beyond_ruff_s_memory_is_a_diagnostic_at_its_cell(tmp_path: Path, monkeypatch, unformatted) -> None:

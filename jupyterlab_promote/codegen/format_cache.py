@@ -35,7 +35,7 @@ def cache_dir() -> Path | None:
 @lru_cache(maxsize=1)
 def _formatter_fingerprint() -> bytes:
     digest = hashlib.sha256()
-    for distribution in ("black", "isort", "ruff"):
+    for distribution in ("black", "ruff"):
         digest.update(f"{distribution}={distribution_version(distribution) or '?'}\0".encode())
     here = Path(__file__).resolve().parent
     for name in _FORMATTING_CODE:

@@ -25,7 +25,7 @@ from .mlops import handed_on, stage_name, train_step_name
 from .mode import RenderMode
 from .model_output import model_built_inside_function
 from .postprocessing import postprocessing
-from .render import format_python, render
+from .render import Unformatted, render
 
 
 def inference_kind(plan: Plan, mode: RenderMode) -> str | None:
@@ -169,7 +169,7 @@ def _text_readme(chain: ExampleChain, model_stage: str, model: str) -> dict:
     }
 
 
-def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
+def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str | Unformatted]:
     """The generated package's schema.py, predict.py and serve.py (none when inference_kind is None)."""
 
     which = inference_kind(plan, mode)
@@ -192,6 +192,6 @@ def generate_inference(plan: Plan, mode: RenderMode) -> dict[str, str]:
     }
     src = f"src/{package}"
     return {
-        f"{src}/{name}.py": format_python(render(f"{name}.py.j2", **context), package)
+        f"{src}/{name}.py": Unformatted(render(f"{name}.py.j2", **context), package)
         for name in ("schema", "predict", "serve")
     }

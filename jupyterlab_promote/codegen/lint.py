@@ -18,41 +18,48 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from functools import lru_cache
 
-from .ruff_limits import run_within_limits
+from .ruff_limits import run_ruff
 
 # The promised rule set, less what generation owns (imports) and what no comment can silence (syntax).
 _AUTHOR_RULES = ("--select", "E4,E7,E9,F", "--ignore", "E902")
 
 
-def _ruff_findings(source: str) -> dict[int, list[str]]:
-    """Rule codes by the line their ``# noqa`` belongs on, as ruff reports them for ``source``."""
-    # the ruff package ships its binary and says where
-    from ruff.__main__ import find_ruff_bin
-
-    command = [find_ruff_bin(), "check", *_AUTHOR_RULES, "--output-format", "json", "--no-cache", "--isolated"]
-    out = run_within_limits([*command, "--stdin-filename", "module.py", "-"], source)
+def author_lint(sources: list[str]) -> list[dict[int, list[str]]]:
+    """For each source, the rule codes by the line their ``# noqa`` belongs on, as ruff reports them: one ruff
+    process for all of them."""
+    arguments = ["check", *_AUTHOR_RULES, "--output-format", "json", "--no-cache", "--isolated", "--exit-zero"]
+    out, _ = run_ruff(arguments, sources)
     try:
         findings = json.loads(out or "[]")
-    except ValueError:  # ruff could not read the source (no lint to mark then)
-        return {}
-    codes: dict[int, list[str]] = {}
+    except ValueError:  # ruff could not read the sources (no lint to mark then)
+        return [{} for _ in sources]
+    codes: list[dict[int, list[str]]] = [{} for _ in sources]
     for finding in findings:
         code, row = finding.get("code"), finding.get("noqa_row")
         if code == "F401" and finding["location"]["column"] == 1:
             continue  # a module-level import is generated (hoisted from the notebook): ours to get right
-        if code and row and code not in codes.get(row, []):
-            codes.setdefault(row, []).append(code)
+        number = _module_number(finding.get("filename", ""))
+        if code and row and number is not None and number < len(sources) and code not in codes[number].get(row, []):
+            codes[number].setdefault(row, []).append(code)
     return codes
+
+
+def _module_number(filename: str) -> int | None:
+    found = re.search(r"module-([0-9]+)\.py$", filename)
+    return int(found[1]) if found else None
 
 
 _MARK_DRIFT = 20  # how many lines below its statement's first line black may have moved a mark
 
 
-def mark_author_lint(source: str) -> str:
-    """``source`` (black-formatted) with ``# noqa: CODE`` on each line where ruff finds the author's lint."""
-    codes = _ruff_findings(source)
+def mark_author_lint(source: str, codes: dict[int, list[str]] | None = None) -> str:
+    """``source`` (black-formatted) with ``# noqa: CODE`` on each line where ruff finds the author's lint; ``codes``:
+    what :func:`author_lint` found in it, when it was asked already."""
+    if codes is None:
+        (codes,) = author_lint([source])
     if not codes:
         return source
     lines = source.split("\n")

@@ -17,10 +17,12 @@ from .mlops import (
     train_step_name,
 )
 from .mode import RenderMode, Runtime
-from .render import format_python, render
+from .render import Unformatted, render
 
 
-def generate_mlops(plan: Plan, mode: RenderMode, modules: list[str]) -> tuple[dict[str, str], list[Stage]]:
+def generate_mlops(
+    plan: Plan, mode: RenderMode, modules: list[str]
+) -> tuple[dict[str, str | Unformatted], list[Stage]]:
     """The stage modules, dvc.yaml and the generated tests of the MLOps stages."""
 
     torch = mode.torch
@@ -29,17 +31,17 @@ def generate_mlops(plan: Plan, mode: RenderMode, modules: list[str]) -> tuple[di
     context = _template_context(plan, mode, stages)
     context["literals"] = "literals" in modules  # the package stores large literals (stages/literals.py)
     src = f"src/{package}"
-    files = {
-        f"{src}/stages.py": format_python(render("stages.py.j2", **context), package),
-        f"{src}/tuning.py": format_python(render("tuning.py.j2", **context), package),
-        f"{src}/registry.py": format_python(render("registry.py.j2", **context), package),
-        f"{src}/fingerprint.py": format_python(render("fingerprint.py.j2", **context), package),
+    files: dict[str, str | Unformatted] = {
+        f"{src}/stages.py": Unformatted(render("stages.py.j2", **context), package),
+        f"{src}/tuning.py": Unformatted(render("tuning.py.j2", **context), package),
+        f"{src}/registry.py": Unformatted(render("registry.py.j2", **context), package),
+        f"{src}/fingerprint.py": Unformatted(render("fingerprint.py.j2", **context), package),
         "dvc.yaml": dvc_yaml(package, stages, literals=context["literals"]),
     }
     if torch:
-        files[f"{src}/deploy.py"] = format_python(render("deploy.py.j2", **context), package)
+        files[f"{src}/deploy.py"] = Unformatted(render("deploy.py.j2", **context), package)
     context.update(torch_model=torch and mode.model_output is not None, primary_metric=primary_metric(plan)[0])
-    files["tests/test_stages.py"] = format_python(render("test_stages.py.j2", **context), package)
+    files["tests/test_stages.py"] = Unformatted(render("test_stages.py.j2", **context), package)
     return files, stages
 
 

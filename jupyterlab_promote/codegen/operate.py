@@ -15,7 +15,7 @@ import re
 from ..stages.plan import Plan
 from .mlops import Stage, cli_flags, stage_name, train_step_name
 from .mode import Runtime
-from .render import black_string, call_statement, format_python, list_statement, render
+from .render import Unformatted, black_string, call_statement, list_statement, render
 
 # Devices per node and nodes of deploy/slurm.sbatch (--ntasks-per-node equals the devices, as Lightning expects).
 SLURM_DEVICES = 4
@@ -29,12 +29,12 @@ def operate_operations(plan: Plan) -> list[tuple[str, str]]:
     return [("drift", "drift")]
 
 
-def operate_modules(plan: Plan, text_column: str | None) -> dict[str, str]:
+def operate_modules(plan: Plan, text_column: str | None) -> dict[str, str | Unformatted]:
     """The package modules (before the dependencies are read from the imports: drift.py needs numpy and scipy);
     ``text_column``: the model predicts from text (inference.py), so drift compares texts."""
     package = plan.package
     source = render("drift.py.j2", package=package, text_column=text_column)
-    return {f"src/{package}/drift.py": format_python(source, package)}
+    return {f"src/{package}/drift.py": Unformatted(source, package)}
 
 
 def kfp_pipeline(plan: Plan, stages: list[Stage]) -> tuple[list[dict], list[dict]]:
@@ -139,6 +139,9 @@ def operate_context(plan: Plan, kind: Runtime, stages: list[Stage], notebook_dir
     )
 
 
-def operate_files(plan: Plan, context: dict) -> dict[str, str]:
-    """deploy/kubeflow.py, the Kubeflow pipeline (the rest is in skeleton/; this one is formatted Python)."""
-    return {"deploy/kubeflow.py": format_python(render("kubeflow.py.j2", **context), plan.package)}
+KUBEFLOW = "deploy/kubeflow.py"
+
+
+def operate_files(plan: Plan, context: dict) -> dict[str, str | Unformatted]:
+    """deploy/kubeflow.py, the Kubeflow pipeline (the rest is in skeleton/; this one is Python to format)."""
+    return {KUBEFLOW: Unformatted(render("kubeflow.py.j2", **context), plan.package)}

@@ -33,9 +33,22 @@ from .modules import (
     module_imports,
     pipeline_module,
 )
-from .operate import operate_context, operate_files, operate_modules, operate_operations
+from .operate import (
+    KUBEFLOW,
+    operate_context,
+    operate_files,
+    operate_modules,
+    operate_operations,
+)
 from .own_lightning import own_module_forward
-from .render import format_python, render, toml_key, toml_value, yaml_value
+from .render import (
+    Unformatted,
+    format_pending,
+    render,
+    toml_key,
+    toml_value,
+    yaml_value,
+)
 
 _EPOCHS = re.compile(r"epoch", re.IGNORECASE)
 
@@ -75,9 +88,9 @@ def _parameter_context(parameter: Parameter) -> dict:
     }
 
 
-def _module_source(docstring: str, imports: list[str], body: str, package: str) -> str:
+def _module_source(docstring: str, imports: list[str], body: str, package: str) -> Unformatted:
     head = f'"""{docstring}"""\n\nfrom __future__ import annotations\n\n'
-    return format_python(head + "\n".join(imports) + "\n\n\n" + body + "\n", package, authored=True)
+    return Unformatted(head + "\n".join(imports) + "\n\n\n" + body + "\n", package, authored=True)
 
 
 def _render_mode(plan: Plan) -> RenderMode:
@@ -189,8 +202,12 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
     files.update(literals)
+    operate = operate_context(plan, kind, stages, notebook_dir)
+    files.update(operate_files(plan, operate))  # deploy/kubeflow.py
+    formatted = format_pending(files)  # every module, the imports of all sorted by one ruff process
 
-    dependencies = _dependencies(plan, files)
+    # the package's own requirements: Kubeflow's client runs where the pipeline is compiled, not in the image
+    dependencies = _dependencies(plan, {path: text for path, text in formatted.items() if path != KUBEFLOW})
     context = dict(
         runtime=kind,
         has_program=mode.example is not None,
@@ -209,10 +226,10 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
         **inference_readme(plan, mode, text_column),
     )
     context["tracked_notebook"] = _tracked_notebook(notebook_ref)
-    files.update(_project_files(plan, context, stages, notebook_dir, notebook_ref or plan.notebook.name))
+    formatted.update(_project_files(plan, context, operate, stages, notebook_ref or plan.notebook.name))
     return GeneratedProject(
         package=package,
-        files=dict(sorted(files.items())),
+        files=dict(sorted(formatted.items())),
         dependencies=dependencies,
         torch=torch,
         runtime=kind,
@@ -220,14 +237,14 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
 
 
-def _literal_files(plan: Plan, src: str, modules: dict[str, str]) -> dict[str, str]:
+def _literal_files(plan: Plan, src: str, modules: dict[str, Unformatted]) -> dict[str, str | Unformatted]:
     """The literals the modules load (stages/literals.py), and their loader; none when no module loads one."""
     stored = {s.file: s.text for found in plan.literals.values() for _, s in found}
-    used = {name: text for name, text in stored.items() if any(f'"{name}"' in m for m in modules.values())}
+    used = {name: text for name, text in stored.items() if any(f'"{name}"' in m.source for m in modules.values())}
     if not used:
         return {}
-    files = {f"{src}/{FOLDER}/{name}": text for name, text in sorted(used.items())}
-    files[f"{src}/{FOLDER}/__init__.py"] = format_python(render("literals.py.j2"), plan.package)
+    files: dict[str, str | Unformatted] = {f"{src}/{FOLDER}/{name}": text for name, text in sorted(used.items())}
+    files[f"{src}/{FOLDER}/__init__.py"] = Unformatted(render("literals.py.j2"), plan.package)
     return files
 
 
@@ -235,9 +252,9 @@ def _description(plan: Plan) -> str:
     return f"Pipeline promoted from the notebook {plan.notebook.name}."
 
 
-def _definition_modules(plan: Plan, kind: Runtime) -> tuple[dict[str, str], bool]:
+def _definition_modules(plan: Plan, kind: Runtime) -> tuple[dict[str, Unformatted], bool]:
     """data.py and model.py (those with definitions), and whether data.py holds a DataModule."""
-    modules: dict[str, str] = {}
+    modules: dict[str, Unformatted] = {}
     has_datamodule = False
     for module, docstring in (
         ("data", "Data: datasets and helpers from the notebook's data cells."),
@@ -271,13 +288,13 @@ def _forward_example(plan: Plan, model_step: str | None, model_output: str | Non
 
 def _entry_modules(
     plan: Plan, mode: RenderMode, parameters: list[dict], notebook_dir: str | None, stages: list
-) -> dict[str, str]:
+) -> dict[str, str | Unformatted]:
     """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI)."""
     package, torch, kind = plan.package, mode.torch, mode.runtime
     src = f"src/{package}"
-    files = {f"{src}/__init__.py": format_python(f'"""{_description(plan)}"""\n', package)}
+    files: dict[str, str | Unformatted] = {f"{src}/__init__.py": Unformatted(f'"""{_description(plan)}"""\n', package)}
     epoch_parameters = [p.name for p in plan.parameters if _EPOCHS.search(p.name) and p.type_name == "int"]
-    files[f"{src}/config.py"] = format_python(
+    files[f"{src}/config.py"] = Unformatted(
         render(
             "config.py.j2",
             parameters=parameters,
@@ -290,10 +307,10 @@ def _entry_modules(
         ),
         package,
     )
-    files[f"{src}/runtime.py"] = format_python(
+    files[f"{src}/runtime.py"] = Unformatted(
         render("runtime.py.j2", torch=torch, lightning=kind is Runtime.LIGHTNING), package
     )
-    files[f"{src}/__main__.py"] = format_python(
+    files[f"{src}/__main__.py"] = Unformatted(
         render(
             "__main__.py.j2",
             package=package,
@@ -312,13 +329,13 @@ def _entry_modules(
     return files
 
 
-def _test_modules(plan: Plan, mode: RenderMode, datamodule: bool) -> dict[str, str]:
+def _test_modules(plan: Plan, mode: RenderMode, datamodule: bool) -> dict[str, str | Unformatted]:
     """tests/test_pipeline.py, and tests/test_fidelity.py when the notebook records metrics."""
     package, torch, forward = plan.package, mode.torch, mode.example
     model_step, model_output = mode.model_step, mode.model_output
     has_metrics = any(step.metrics or step.metric_tables for step in plan.steps)
-    files = {
-        "tests/test_pipeline.py": format_python(
+    files: dict[str, str | Unformatted] = {
+        "tests/test_pipeline.py": Unformatted(
             render(
                 "test_pipeline.py.j2",
                 package=package,
@@ -336,7 +353,7 @@ def _test_modules(plan: Plan, mode: RenderMode, datamodule: bool) -> dict[str, s
         )
     }
     if has_metrics:  # what `jupyter promote --verify` recorded in fidelity.json, checked again (pytest -m slow)
-        files["tests/test_fidelity.py"] = format_python(
+        files["tests/test_fidelity.py"] = Unformatted(
             render(
                 "test_fidelity.py.j2", package=package, names=plan.names, torch=torch, notebook_name=plan.notebook.name
             ),
@@ -371,13 +388,11 @@ def _tracked_notebook(notebook_ref: str | None) -> str | None:
     return notebook_ref
 
 
-def _project_files(plan: Plan, context: dict, stages: list, notebook_dir: str | None, notebook_ref: str) -> dict:
+def _project_files(plan: Plan, context: dict, operate: dict, stages: list, notebook_ref: str) -> dict:
     """The files around the package: our default template (skeleton/: pyproject.toml, README, CI, .gitignore,
-    Dockerfile), config.yaml, promote.toml and deploy/."""
-    operate = operate_context(plan, context["runtime"], stages, notebook_dir)
+    Dockerfile, deploy/), config.yaml and promote.toml."""
     # stages as JSON: the shape cookiecutter.json can hold
     files = render_skeleton({**context, **operate, "stages": [stage.to_json() for stage in stages]})
     files["config.yaml"] = _config_yaml(plan, context["torch"]) + config_yaml_section(plan)
     files["promote.toml"] = _provenance(plan, notebook_ref)
-    files.update(operate_files(plan, operate))
     return files

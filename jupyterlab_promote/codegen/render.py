@@ -1,8 +1,8 @@
 """Rendering our Jinja templates (codegen/templates/) and formatting the Python they produce.
 
 Every string that reaches a generated TOML or YAML file goes through :func:`toml_value` or :func:`yaml_value`;
-every generated Python module goes through :func:`format_python` (isort, then black, memoised), and every module
-black formats goes through :func:`format_black`, in the Mode black has in the project.
+every generated Python module goes through :func:`format_modules` (imports sorted by ruff, then black, remembered),
+and every module black formats goes through :func:`format_black`, in the Mode black has in the project.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .black_output import black_release, is_black_output
 from .black_workers import format_in_workers, mode_key, mode_of
 from .format_cache import cached_format, remember, remembered
 from .import_sorting import sort_imports
-from .lint import mark_author_lint, one_statement_lines
+from .lint import author_lint, mark_author_lint, one_statement_lines
 from .piecewise_black import (
     Piece,
     formatted_input,
@@ -157,44 +158,86 @@ def render(template: str, **context) -> str:
     return _templates().get_template(template).render(**context)
 
 
-@lru_cache(maxsize=512)
-def format_python(source: str, first_party: str = "", authored: bool = False) -> str:
-    """isort (black profile) then black, memoised: most files are identical from one preview to the next.
+class Unformatted(NamedTuple):
+    """A generated module to format (:func:`format_pending` formats a promotion's modules together)."""
 
-    ``first_party`` is the generated package, so its imports sort in their own section exactly as
-    ``ruff check --select I`` expects (the generated pyproject declares it first-party too).
-    ``authored``: the module holds the notebook's statements, so their own lint is marked (lint.py).
-    Remembered on disk too (format_cache), across processes and notebooks.
-    """
-    return cached_format(source, first_party, _format_authored if authored else _format_generated)
+    source: str
+    first_party: str  # the generated package: its imports sort in their own section, as the project's ruff sorts them
+    authored: bool = False  # it holds the notebook's statements, whose own lint is marked (lint.py)
+
+
+_FORMATTED: dict[Unformatted, str] = {}  # this process' memory of format_modules, in front of the disk cache
+_REMEMBERED = 512
+
+
+def format_python(source: str, first_party: str = "", authored: bool = False) -> str:
+    """Imports sorted (ruff), then black, the notebook's lint marked when ``authored``: one module."""
+    return format_modules([Unformatted(source, first_party, authored)])[0]
+
+
+def format_pending(files: dict[str, str | Unformatted]) -> dict[str, str]:
+    """``files`` with every :class:`Unformatted` module formatted, all of them by one ruff process."""
+    pending = [(path, text) for path, text in files.items() if isinstance(text, Unformatted)]
+    formatted = format_modules([module for _, module in pending])
+    return {**files, **{path: text for (path, _), text in zip(pending, formatted)}}  # type: ignore[dict-item]
+
+
+def format_modules(modules: list[Unformatted]) -> list[str]:
+    """Each module formatted: from this process' memory, else from the disk cache (format_cache), else sorted,
+    black-formatted and marked, those of one package by one ruff process (and one more for the marks)."""
+    found: dict[Unformatted, str | None] = {}
+    for module in modules:
+        if module not in found:
+            found[module] = _FORMATTED.get(module) or remembered(module.source, *_cache_setting(module))
+    missing = [module for module, text in found.items() if text is None]
+    for first_party in sorted({module.first_party for module in missing}):
+        group = [module for module in missing if module.first_party == first_party]
+        for module, text in zip(group, _format_group(group, first_party)):
+            found[module] = text
+            remember(module.source, *_cache_setting(module), text)
+    if len(_FORMATTED) > _REMEMBERED:
+        _FORMATTED.clear()
+    _FORMATTED.update(found)  # type: ignore[arg-type]
+    return [found[module] for module in modules]  # type: ignore[misc]
+
+
+def forget_formatted() -> None:
+    """Empty this process' memory of formatted modules (tests and benchmarks measuring a first formatting)."""
+    _FORMATTED.clear()
+
+
+def _cache_setting(module: Unformatted):
+    """(setting, formatter) keying ``module`` in the disk cache: what else its formatting depends on."""
+    return module.first_party, _format_authored if module.authored else _format_generated
+
+
+def _format_group(modules: list[Unformatted], first_party: str) -> list[str]:
+    """What :func:`_format_generated` or :func:`_format_authored` gives for each module, with two ruff processes in
+    all: one sorting every module's imports, one finding the notebook's lint in the authored ones."""
+    sorted_sources = sort_imports([module.source for module in modules], first_party)
+    formatted = [format_black(source, project_mode(), first_party) for source in sorted_sources]
+    authored = [index for index, module in enumerate(modules) if module.authored]
+    if authored:
+        marked = _format_authored_all([formatted[index] for index in authored], first_party)
+        for index, text in zip(authored, marked):
+            formatted[index] = text
+    return formatted
+
+
+def _format_generated(source: str, first_party: str) -> str:
+    """One generated module: imports sorted, then black (the name keys the disk cache's entries of such modules)."""
+    return format_black(sort_imports([source], first_party)[0], project_mode(), first_party)
 
 
 _IMPORTING = threading.Lock()
 
 
 def import_formatters():
-    """black and isort, imported where used (they are slow to import) by one thread at a time: the server formats
-    in a thread pool, and two threads importing black's compiled package at once can see it half initialised."""
+    """black, imported where used (it is slow to import) by one thread at a time: the server formats in a thread
+    pool, and two threads importing black's compiled package at once can see it half initialised."""
     with _IMPORTING:
         import black
-        import isort
-    return black, isort
-
-
-def _format_generated(source: str, first_party: str) -> str:
-    _, isort = import_formatters()
-    return format_black(sort_imports(source, _isort_config(first_party), isort), project_mode(), first_party)
-
-
-@lru_cache(maxsize=8)
-def _isort_config(first_party: str):
-    """isort's settings for the project (making them costs as much as sorting a module's imports).
-
-    No source folders: isort would look for each imported name in the current directory, so a folder ``torch`` where
-    the user stands made ``import torch`` first-party (a section of its own) and the output depend on the directory.
-    The project's ruff looks in its ``src`` only, which holds the package, named first-party here."""
-    _, isort = import_formatters()
-    return isort.Config(profile="black", known_first_party=[first_party] if first_party else [], src_paths=())
+    return black
 
 
 LINE_LENGTH = 88  # black's in the generated project (project_mode), and what the templates fit their lines to
@@ -215,7 +258,7 @@ def black_mode(pyproject: str):
     """black's Mode as its command line reads ``pyproject`` (target versions, line length, …)."""
     import tomllib
 
-    black, _ = import_formatters()
+    black = import_formatters()
     from black.files import infer_target_version
 
     try:
@@ -280,7 +323,7 @@ def _black_piece(mode):
 
 def _black_in_mode(source: str, key: str) -> str:
     """black with the Mode ``key`` (black_workers.mode_key) describes."""
-    black, _ = import_formatters()
+    black = import_formatters()
     formatted = black.format_str(source, mode=mode_of(key))
     if not gc.isenabled():  # generation pauses the collector (api._generate): free black's tree, a web of cycles
         gc.collect(1)
@@ -291,10 +334,21 @@ _MARKING_PASSES = 3
 
 
 def _format_authored(source: str, first_party: str) -> str:
-    formatted = _format_generated(source, first_party)
+    """One module of the notebook's statements: formatted as a generated one, then their lint marked (the name keys
+    the disk cache's entries of such modules)."""
+    return _format_authored_all([_format_generated(source, first_party)], first_party)[0]
+
+
+def _format_authored_all(modules: list[str], first_party: str) -> list[str]:
+    """Each module (sorted and black-formatted) with the notebook's lint marked: ruff is asked once for all of them,
+    then again only for a module whose marks moved."""
+    return [_mark_until_settled(formatted, codes) for formatted, codes in zip(modules, author_lint(modules))]
+
+
+def _mark_until_settled(formatted: str, codes: dict[int, list[str]]) -> str:
     # Until the marks hold: wrapping a marked line can move its mark off the line ruff reports (lint.py).
-    for _ in range(_MARKING_PASSES):
-        marked = mark_author_lint(formatted)
+    for attempt in range(_MARKING_PASSES):
+        marked = mark_author_lint(formatted, codes if attempt == 0 else None)
         if marked == formatted:
             break
         unsettled = _lines_black_would_change(formatted, marked)

@@ -13,6 +13,7 @@ import ast
 import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 from ..errors import PromoteError
@@ -50,49 +51,65 @@ def _memory_limit() -> int | None:
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")  # cgroup v2, v1
 
 
-def run_within_limits(command: list[str], source: str) -> str:
-    """ruff's standard output for ``source``; LintTooCostlyError when it ran out of memory (a failed allocation
-    aborts it) or time."""
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="surrogatepass",
-    )
-    # Set from here rather than in the child (preexec_fn is unsafe in the server's threads); the limit outlives exec,
-    # and ruff allocates its semantic model long after it starts.
-    limit = _memory_limit()
-    try:
-        import resource
+def run_ruff(arguments: list[str], sources: list[str]) -> tuple[str, list[str]]:
+    """One ruff process over ``sources``, each written as a file of a scratch folder (its working directory, so that
+    nothing where the user stands, no folder and no configuration, changes what it does): ruff's standard output, and
+    each file's text after it (``--fix`` rewrites them). LintTooCostlyError when it ran out of memory (a failed
+    allocation aborts it) or time, at the source that holds the likely cause."""
+    # the ruff package ships its binary and says where
+    from ruff.__main__ import find_ruff_bin
 
-        if limit is not None:
-            resource.prlimit(process.pid, resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, AttributeError, OSError, ValueError):  # no prlimit here (not Linux): no limit
-        pass
-    try:
-        out, _ = process.communicate(source, timeout=_RUFF_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise _too_costly(source) from None
-    if process.returncode < 0:  # killed: out of memory, ruff aborts
-        raise _too_costly(source)
-    return out
+    with tempfile.TemporaryDirectory(prefix="promote-ruff-") as scratch:
+        # named so no import can mean them (`import module` stays third-party)
+        paths = [Path(scratch) / f"module-{number}.py" for number in range(len(sources))]
+        for path, source in zip(paths, sources):
+            path.write_text(source, encoding="utf-8", errors="surrogatepass", newline="")
+        command = [find_ruff_bin(), *arguments, *(path.name for path in paths)]
+        process = subprocess.Popen(
+            command,
+            cwd=scratch,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="surrogatepass",
+        )
+        # Set from here rather than in the child (preexec_fn is unsafe in the server's threads); the limit outlives
+        # exec, and ruff allocates its semantic model long after it starts.
+        limit = _memory_limit()
+        try:
+            import resource
+
+            if limit is not None:
+                resource.prlimit(process.pid, resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, AttributeError, OSError, ValueError):  # no prlimit here (not Linux): no limit
+            pass
+        try:
+            out, _ = process.communicate(timeout=_RUFF_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise _too_costly(sources) from None
+        if process.returncode < 0:  # killed: out of memory, ruff aborts
+            raise _too_costly(sources)
+        return out, [_read(path) for path in paths]
 
 
-def _too_costly(source: str) -> LintTooCostlyError:
+def _read(path: Path) -> str:
+    with open(path, encoding="utf-8", errors="surrogatepass", newline="") as file:  # line ends as written
+        return file.read()
+
+
+def _too_costly(sources: list[str]) -> LintTooCostlyError:
     """Why ruff gave up, at the cell holding the longest chain of a name rebound from itself, if there is one."""
     message = (
         f"ruff, the linter every generated project runs, cannot check this code within {_RUFF_SECONDS} s and half "
         "of this machine's memory, so the project's own CI could not either"
     )
-    chain = _longest_self_rebinding(source)
-    if chain is None:
+    chains = [(chain, source) for source in sources if (chain := _longest_self_rebinding(source)) is not None]
+    if not chains:
         return LintTooCostlyError(f"{message}.")
-    name, count, line = chain
+    (name, count, line), source = max(chains, key=lambda found: found[0][1])
     message += (
         f": '{name}' is rebound from itself {count:,} times in one scope (as in `{name} = {name} + 1`), and ruff's "
         "memory grows with the square of that count. Write it as a loop."
