@@ -142,6 +142,19 @@ def test_a_change_through_what_holds_an_object_changes_the_object():
     made = "seed = 0\nsmall = Model()\nlarge = Model(seed)\nmodels = {'small': small, 'large': large}"
     assert _changes(made, "for name, m in models.items():\n    m.fit(X)")[-1] == ["large", "models", "small"]
     assert _changes("sizes = [1.0]\npair = (sizes, 1.0)", "pair[0].append(2.0)")[-1] == ["pair", "sizes"]
+    # a container filled after it was put into another: what holds it holds what it was filled with, at any depth
+    filled = ("inner = {}\nouter = [inner]\ntop = {'o': outer}", "inner['k'] = sizes", "sizes.append(2.0)")
+    assert sorted(_changes(*filled)[-1]) == ["inner", "outer", "sizes", "top"]
+    assert sorted(_changes("box = []\nshelf = (box, 1)", "box.append(net)", "net.fit(X)")[-1]) == [
+        "box",
+        "net",
+        "shelf",
+    ]
+    # rebound, the name holds another object: its old holders no longer see what it is filled with
+    assert _changes("inner = {}\nouter = [inner]\ninner = {}", "inner['k'] = sizes", "sizes.append(2.0)")[-1] == [
+        "sizes",
+        "inner",
+    ]
     assert _changes("alias = sizes", "sizes += [2.0]")[-1] == ["alias"]  # in place for a list
     assert _changes("opt = torch.optim.SGD(net.parameters(), lr=lr)", "opt.step()")[-1] == ["opt", "net"]
     keeper = "class Keeper:\n    def __init__(self, seq, size):\n        self.seq = seq\n    def grow(self, v):\n        pass"

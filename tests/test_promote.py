@@ -387,6 +387,22 @@ def test_a_name_changed_only_by_augmented_assignment_is_saved_together_with_its_
     assert _score_stage_by_stage(tmp_path, "augmented", ("data", "preprocess", "model", "evaluate")) == expected
 
 
+def test_a_change_reaches_a_container_filled_after_it_was_put_into_another(tmp_path, git_identity):
+    """``outer = [inner]``, then ``inner["k"] = sizes``: outer holds sizes now, through inner. The links between names
+    were one hop: a change of ``sizes`` reached ``inner`` only, so stage by stage the evaluate stage loaded ``outer``
+    as the step that filled ``inner`` saved it, before the change (1.0 against the notebook's 3.0)."""
+    cells = [
+        ("scale = 2.0", ["parameters"]),
+        ("inner = {}\nouter = [inner]\nsizes = [1.0]", ["promote:data"]),
+        ("inner['k'] = sizes", ["promote:preprocess"]),
+        ("sizes.append(scale)", ["promote:model"]),
+        ("score = float(sum(outer[0]['k']))", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "nested", cells) == expected == 3.0
+    assert _score_stage_by_stage(tmp_path, "nested", ("data", "preprocess", "model", "evaluate")) == expected
+
+
 def _regression_cells(model: str, between: list[tuple[str, list[str]]], trained: str) -> list:
     """A linear regression in PyTorch: ``model`` builds ``model`` and its ``optimizer``, ``trained`` is what the loop
     calls, the evaluate step scores ``model`` (0.0 when trained, about 4.9 untrained)."""

@@ -15,7 +15,9 @@ by a library (``parallel = nn.DataParallel(net)``, ``torch.compile(net)``, ``Dat
 loop over a DataLoader takes fresh batches, which share nothing). One way from an instance to what it keeps
 (``pipe = Pipeline([("clf", clf)])``, ``opt = SGD(net.parameters())``: training ``net`` leaves ``opt`` as it was),
 and from a name to the defs that read it when called (``def size(): return len(VOCAB)``). A name last bound to a
-number or a string, an import, a def or a class shares nothing.
+number or a string, an import, a def or a class shares nothing. A container filled after it was put into another
+(``outer = [inner]``, then ``inner["k"] = sizes``) fills those that hold it too (``_Held._held_by``): a change of
+``sizes`` reaches ``outer``, and siblings in one container (``X`` and ``y`` of one loader) stay apart.
 """
 
 from __future__ import annotations
@@ -145,6 +147,10 @@ class _Held:
         # names bound to a DataLoader: a loop over one takes fresh batches (collated copies), not the dataset's objects
         self.loaders: set[str] = set()
         self._captured: list[str] = []  # by the statement being followed: the objects it put into another name
+        # which names hold which in a container (``outer = [inner]``), both ways round: a container filled later
+        # passes what it was filled with on to those that hold it
+        self._held_by: dict[str, set[str]] = {}
+        self._holds: dict[str, set[str]] = {}
 
     def changed_by_calls(self, stmt: Statement) -> list[str]:
         found: list[str] = []
@@ -194,6 +200,7 @@ class _Held:
                 self.unshared.discard(name)
                 self.loaders.discard(name)
                 self._unlink(name)
+                self._unhold(name)
 
     def _define(self, name: str, stmt: Statement) -> None:
         self.callables[name] = stmt
@@ -222,7 +229,7 @@ class _Held:
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _HOLDING_METHODS and (root := root_name(func.value)):
                 values = [*node.args, *(k.value for k in node.keywords)]
-                self._link({root}, {name for value in values for name in self._sharing(value)})
+                self._link({root}, {name for value in values for name in self._sharing(value)}, holding=True)
         elif node.value is not None:  # type: ignore[attr-defined]
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
             sharing = self._sharing(node.value)  # type: ignore[attr-defined]
@@ -230,28 +237,41 @@ class _Held:
             value = node.value  # type: ignore[attr-defined]
             wrapper = isinstance(value, ast.Call) and _callee_name(value.func) in _WRAPPERS
             both_ways = not self._is_instance_call(value) or wrapper
-            self._link_targets(targets, sharing, both_ways)
+            holding = isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)) or self._is_instance_call(value)
+            self._link_targets(targets, sharing, both_ways, holding)
             if wrapper and sharing:
                 # ``a, b = random_split(full)``: the parts hold one dataset, so a change through one shows in the other
                 parts = _target_names(targets)
                 self._link(parts, parts)
             for target in targets:  # ``box["m"] = net``: the container holds it now
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and (root := root_name(target)):
-                    self._link({root}, sharing, both_ways)
+                    self._link({root}, sharing, both_ways, holding=True)
 
-    def _link_targets(self, targets: list[ast.expr], sharing: set[str], both_ways: bool = True) -> None:
+    def _link_targets(
+        self, targets: list[ast.expr], sharing: set[str], both_ways: bool = True, holding: bool = False
+    ) -> None:
         if not sharing:
             return
         for target in targets:
-            if isinstance(target, (ast.Name, ast.Tuple, ast.List, ast.Starred)):
+            if isinstance(target, ast.Name):
+                self._link({target.id}, sharing, both_ways, holding)
+            elif isinstance(target, (ast.Tuple, ast.List, ast.Starred)):  # unpacked: each name may be any part
                 self._link(_target_names([target]), sharing, both_ways)
 
-    def _link(self, names: set[str], sharing: set[str], both_ways: bool = True) -> None:
+    def _link(self, names: set[str], sharing: set[str], both_ways: bool = True, holding: bool = False) -> None:
         """A change through ``names`` may change ``sharing`` and all that those share; and, ``both_ways``, a change
-        through those changes ``names``."""
+        through those changes ``names``. ``holding``: ``names`` are containers that ``sharing`` was put into (a
+        display, an instance keeping it, ``box["m"] = net``, ``models.append(net)``), not aliases or parts of it."""
         reach = set(sharing)
         for name in sharing:
             reach |= self.links.get(name, set())
+        if holding:
+            # ``names`` hold ``sharing`` in them now, and so does every container that holds ``names``:
+            # ``outer = [inner]``, then ``inner["k"] = sizes`` puts sizes into outer too
+            containers = self._containers(names)
+            for content in sharing - names - self.unshared:
+                self._hold(names, content)
+            names = names | containers
         for name in names:
             others = reach - {name} - self.unshared
             if name in self.unshared or not others:
@@ -267,6 +287,29 @@ class _Held:
         self._linked_from.setdefault(other, set()).add(name)
         self.ever_linked.setdefault(name, set()).add(other)
         self.ever_linked.setdefault(other, set()).add(name)
+
+    def _hold(self, containers: set[str], content: str) -> None:
+        self._held_by.setdefault(content, set()).update(containers)
+        for container in containers:
+            self._holds.setdefault(container, set()).add(content)
+
+    def _containers(self, names: set[str]) -> set[str]:
+        """The containers that hold ``names``, and those that hold them, and so on."""
+        found: set[str] = set()
+        todo = list(names)
+        while todo:
+            for container in self._held_by.get(todo.pop(), ()):
+                if container not in found and container not in names:
+                    found.add(container)
+                    todo.append(container)
+        return found
+
+    def _unhold(self, name: str) -> None:
+        """``name`` is bound to another object: nothing holds it, and it holds nothing yet."""
+        for container in self._held_by.pop(name, ()):
+            self._holds.get(container, set()).discard(name)
+        for content in self._holds.pop(name, ()):
+            self._held_by.get(content, set()).discard(name)
 
     def _unlink(self, name: str) -> None:
         for other in self.links.pop(name, ()):
