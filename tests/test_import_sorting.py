@@ -73,3 +73,22 @@ def test_a_promotion_sorts_with_two_ruff_processes_at_most(tmp_path: Path, monke
     notebook = sorted(FIXTURES.glob("*.ipynb"))[0]
     assert api.promote(notebook, tmp_path / "out", commit=False).ok
     assert [rules for rules, _ in runs] == ["I", "E4,E7,E9,F"] and runs[0][1] > 10
+
+
+def test_a_ruff_that_fails_on_its_own_stops_the_promotion_with_its_message(tmp_path: Path, monkeypatch) -> None:
+    """An old ruff that does not know an option exits 2: the imports would stay unsorted and the project would fail
+    its own lint, so the promotion stops, saying what ruff said, and writes nothing."""
+    import pytest
+    import ruff.__main__
+
+    from jupyterlab_promote.codegen.ruff_limits import RuffFailedError
+
+    fake = tmp_path / "ruff"
+    fake.write_text("#!/bin/sh\necho \"error: unexpected argument '--config' found\" >&2\nexit 2\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(ruff.__main__, "find_ruff_bin", lambda: str(fake))
+    monkeypatch.setenv("JUPYTERLAB_PROMOTE_CACHE_DIR", "")
+    render.forget_formatted()
+    with pytest.raises(RuffFailedError, match="unexpected argument '--config'.*nothing was written"):
+        api.promote(sorted(FIXTURES.glob("*.ipynb"))[0], tmp_path / "out", commit=False)
+    assert not (tmp_path / "out").exists()

@@ -33,6 +33,13 @@ class LintTooCostlyError(PromoteError):
         self.cell = cell
 
 
+class RuffFailedError(PromoteError):
+    """ruff stopped on an error of its own (an unknown option of an old release, a broken install), not the code's:
+    the generated imports would be left unsorted, so nothing is written."""
+
+    status = 500
+
+
 def _memory_limit() -> int | None:
     """Bytes of address space ruff may take: half of this machine's memory, or of the container's where a cgroup
     limits it (Binder: 2 GB on a large host), None where neither can be told."""
@@ -85,13 +92,20 @@ def run_ruff(arguments: list[str], sources: list[str]) -> tuple[str, list[str]]:
         except (ImportError, AttributeError, OSError, ValueError):  # no prlimit here (not Linux): no limit
             pass
         try:
-            out, _ = process.communicate(timeout=_RUFF_SECONDS)
+            out, err = process.communicate(timeout=_RUFF_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
             raise _too_costly(sources) from None
         if process.returncode < 0:  # killed: out of memory, ruff aborts
             raise _too_costly(sources)
+        if process.returncode == 2:  # ruff's own failure (the code's findings exit 0 or 1)
+            said = (err or out).strip().splitlines()
+            raise RuffFailedError(
+                f"ruff ({command[0]}) failed: {said[-1] if said else 'no message'}; nothing was written. "
+                "Install a ruff of 0.6 or later (pip install -U ruff).",
+                details=said[-20:],
+            )
         return out, [_read(path) for path in paths]
 
 
