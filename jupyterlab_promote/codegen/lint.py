@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from functools import lru_cache
 
-from .ruff_limits import run_ruff
+from .ruff_limits import run_ruff, source_number
 
 # The promised rule set, less what generation owns (imports) and what no comment can silence (syntax).
 _AUTHOR_RULES = ("--select", "E4,E7,E9,F", "--ignore", "E902")
@@ -41,15 +40,10 @@ def author_lint(sources: list[str]) -> list[dict[int, list[str]]]:
         code, row = finding.get("code"), finding.get("noqa_row")
         if code == "F401" and finding["location"]["column"] == 1:
             continue  # a module-level import is generated (hoisted from the notebook): ours to get right
-        number = _module_number(finding.get("filename", ""))
+        number = source_number(finding.get("filename", ""))
         if code and row and number is not None and number < len(sources) and code not in codes[number].get(row, []):
             codes[number].setdefault(row, []).append(code)
     return codes
-
-
-def _module_number(filename: str) -> int | None:
-    found = re.search(r"module-([0-9]+)\.py$", filename)
-    return int(found[1]) if found else None
 
 
 _MARK_DRIFT = 20  # how many lines below its statement's first line black may have moved a mark

@@ -232,7 +232,7 @@ def _format_generated(source: str, first_party: str) -> str:
 _IMPORTING = threading.Lock()
 
 
-def import_formatters():
+def import_black():
     """black, imported where used (it is slow to import) by one thread at a time: the server formats in a thread
     pool, and two threads importing black's compiled package at once can see it half initialised."""
     with _IMPORTING:
@@ -258,7 +258,7 @@ def black_mode(pyproject: str):
     """black's Mode as its command line reads ``pyproject`` (target versions, line length, …)."""
     import tomllib
 
-    black = import_formatters()
+    black = import_black()
     from black.files import infer_target_version
 
     try:
@@ -323,7 +323,7 @@ def _black_piece(mode):
 
 def _black_in_mode(source: str, key: str) -> str:
     """black with the Mode ``key`` (black_workers.mode_key) describes."""
-    black = import_formatters()
+    black = import_black()
     formatted = black.format_str(source, mode=mode_of(key))
     if not gc.isenabled():  # generation pauses the collector (api._generate): free black's tree, a web of cycles
         gc.collect(1)

@@ -67,8 +67,7 @@ def run_ruff(arguments: list[str], sources: list[str]) -> tuple[str, list[str]]:
     from ruff.__main__ import find_ruff_bin
 
     with tempfile.TemporaryDirectory(prefix="promote-ruff-") as scratch:
-        # named so no import can mean them (`import module` stays third-party)
-        paths = [Path(scratch) / f"module-{number}.py" for number in range(len(sources))]
+        paths = [Path(scratch) / _MODULE.format(number) for number in range(len(sources))]
         for path, source in zip(paths, sources):
             path.write_text(source, encoding="utf-8", errors="surrogatepass", newline="")
         command = [find_ruff_bin(), *arguments, *(path.name for path in paths)]
@@ -107,6 +106,15 @@ def run_ruff(arguments: list[str], sources: list[str]) -> tuple[str, list[str]]:
                 details=said[-20:],
             )
         return out, [_read(path) for path in paths]
+
+
+_MODULE = "module-{}.py"  # named so no import can mean them: `import module` stays third-party
+
+
+def source_number(filename: str) -> int | None:
+    """Which of run_ruff's sources ruff names ``filename`` (as it reports a finding), or None."""
+    found = re.search(r"module-([0-9]+)\.py$", filename)
+    return int(found[1]) if found else None
 
 
 def _read(path: Path) -> str:
