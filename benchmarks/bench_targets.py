@@ -103,7 +103,7 @@ sizes, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
 def clear_caches():
     if hasattr(render, "forget_formatted"):
         render.forget_formatted()
-    else:  # an older tree memoised format_python alone
+    else:  # an older tree memoised format_python, one module at a time
         render.format_python.cache_clear()
     try:  # the cell readings kept across analyses (issue 12); older trees have none
         from jupyterlab_promote.analysis.cell_reading import clear_cache

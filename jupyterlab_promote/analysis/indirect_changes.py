@@ -236,8 +236,9 @@ class _Held:
             # ``opt = SGD(net.parameters())``: a change through opt changes net; training net leaves opt as it was
             value = node.value  # type: ignore[attr-defined]
             wrapper = isinstance(value, ast.Call) and _callee_name(value.func) in _WRAPPERS
-            both_ways = not self._is_instance_call(value) or wrapper
-            holding = isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)) or self._is_instance_call(value)
+            instance = self._is_instance_call(value)
+            both_ways = not instance or wrapper
+            holding = instance or isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict))
             self._link_targets(targets, sharing, both_ways, holding)
             if wrapper and sharing:
                 # ``a, b = random_split(full)``: the parts hold one dataset, so a change through one shows in the other

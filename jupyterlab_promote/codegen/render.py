@@ -170,11 +170,6 @@ _FORMATTED: dict[Unformatted, str] = {}  # this process' memory of format_module
 _REMEMBERED = 512
 
 
-def format_python(source: str, first_party: str = "", authored: bool = False) -> str:
-    """Imports sorted (ruff), then black, the notebook's lint marked when ``authored``: one module."""
-    return format_modules([Unformatted(source, first_party, authored)])[0]
-
-
 def format_pending(files: dict[str, str | Unformatted]) -> dict[str, str]:
     """``files`` with every :class:`Unformatted` module formatted, all of them by one ruff process."""
     pending = [(path, text) for path, text in files.items() if isinstance(text, Unformatted)]
