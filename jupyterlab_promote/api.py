@@ -236,6 +236,8 @@ def _up_to_date(plan: Plan, output: Path, result: PromoteResult) -> bool:
 
 
 def _merged_with_key(notebook: Notebook, output: Path, key: str, result: PromoteResult) -> bool:
+    if not output.is_dir():  # a first promotion into a new folder: nothing to ask git
+        return False
     branch = branch_for(notebook.path)
     merged = merge.merged_promotion(output, branch, "promote.toml")
     if merged is None or f"generation_key = {toml_value(key)}\n" not in merged[1] or "\n[template]\n" in merged[1]:
@@ -325,7 +327,7 @@ def _commit(plan: Plan, output: Path, project: GeneratedProject, result: Promote
     result.branch, result.commit = outcome.branch, outcome.commit
     result.merged = outcome.merge_commit is not None
     result.files, result.conflicts = outcome.changed, outcome.conflicts
-    result.hand_edits = hand_edits(output, branch)
+    result.hand_edits = [] if outcome.created_repo else hand_edits(output, branch)  # a new repository has none
     result.message = _commit_message(plan, outcome)
     if result.ok:  # on the user's branch: an unchanged notebook is answered from this record next time
         remember_outcome(generation_key(plan, _notebook_ref(plan.notebook.path, output)), result.to_json())

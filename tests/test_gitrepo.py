@@ -137,6 +137,29 @@ def test_plain_dir_becomes_repo_with_one_commit(tmp_path: Path) -> None:
     assert result.to_json()["repo_root"] == str(out.resolve()) and result.to_json()["branch"] == BRANCH
 
 
+def test_a_first_promotion_into_a_plain_folder_asks_git_only_what_it_cannot_know(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repository made a moment ago has no refs, no state files and no hand edits, and the first promote commit
+    holds exactly the files given: asking git about them cost six processes of a first promotion's ~seventeen."""
+    real, asked = gitcmd.run_git, []
+
+    def recorded(args, cwd, **kwargs):
+        asked.append(args[0])
+        return real(args, cwd, **kwargs)
+
+    monkeypatch.setattr(gitcmd, "run_git", recorded)
+    out = tmp_path / "pkg"
+    out.mkdir()
+
+    commit_generated(out, FILES, branch=BRANCH, message="Promote x")
+
+    assert asked == [
+        *("rev-parse", "var", "var", "check-ref-format", "init"),  # where, who, the branch name, the repository
+        *("hash-object", "update-index", "write-tree", "commit-tree", "update-ref", "merge"),  # the commit, merged
+    ]
+    assert git(out, "status", "--porcelain") == "" and count_commits(out) == 1
+
 def test_output_dir_inside_existing_repo_touches_only_prefix(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     out = repo / "generated" / "x"  # does not exist yet

@@ -45,6 +45,11 @@ class Journal:
         for path in git_paths(root, *_STATE_FILES):
             self.git_files[path] = path.read_bytes() if path.is_file() else None
 
+    def record_new_repo(self, root: Path, refs: Iterable[str]) -> None:
+        """A repository this promotion made: none of ``refs`` exists, and rollback removes its git dir whole."""
+        self.root = root
+        self.refs = dict.fromkeys(refs)
+
     def record_work_files(self, root: Path, paths: Iterable[str]) -> None:
         for path in (root / rel for rel in paths):
             self.work_files[path] = (path.read_bytes(), path.stat().st_mode) if path.is_file() else None

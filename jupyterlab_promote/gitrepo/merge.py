@@ -193,8 +193,14 @@ def _write_blobs(root: Path, scratch: Path, texts: list[str]) -> list[str]:
     return shas
 
 
-def _paths_merge_may_write(root: Path, head: str | None, new: str) -> list[str]:
-    """Paths changed since the merge base: all that merging ``new`` can write."""
+def _paths_merge_may_write(
+    root: Path, head: str | None, new: str, first_files: Mapping[str, str] | None, prefix: str
+) -> list[str]:
+    """Paths changed since the merge base: all that merging ``new`` can write. ``first_files``: what the first
+    promotion on the branch committed, None after that; that commit has no parent, so no merge base, and its tree
+    holds exactly these."""
+    if first_files is not None:
+        return [under(prefix, path) for path in first_files]
     base = head and (try_git(root, "merge-base", head, new) or "").strip()
     if not base:
         return git_z(root, "ls-tree", "-r", "-z", "--name-only", new)
@@ -290,12 +296,17 @@ def _commit_and_merge(
 ) -> CommitOutcome:
     output_dir.mkdir(parents=True, exist_ok=True)
     root, prefix = loc.root, loc.prefix
+    branch_ref = f"refs/heads/{branch}"
     if root is None:
         root = journal.root = output_dir.resolve()
         journal.created_repo = True
         git(root, "init", "-q", "-b", "main")
-    head_ref, branch_ref = _head_ref(root), f"refs/heads/{branch}"
-    journal.record_repo(root, [head_ref, branch_ref])
+        # A repository made this moment has no refs to ask git about, and undoing removes its .git whole.
+        head_ref = "refs/heads/main"
+        journal.record_new_repo(root, [head_ref, branch_ref])
+    else:
+        head_ref = _head_ref(root)
+        journal.record_repo(root, [head_ref, branch_ref])
     head, tip = journal.refs[head_ref], journal.refs[branch_ref]
     outcome = CommitOutcome(root, prefix, journal.created_repo, branch, tip, None)
 
@@ -316,7 +327,7 @@ def _commit_and_merge(
             diff = ["diff-tree", "-r", "-z", "--no-renames", "--name-only", tip, new, "--"]
             outcome.changed = [strip_prefix(prefix, p) for p in git_z(root, *diff, *pathspec(prefix))]
 
-    journal.record_work_files(root, _paths_merge_may_write(root, head, new))
+    journal.record_work_files(root, _paths_merge_may_write(root, head, new, None if tip else files, prefix))
     if head is None:
         # Unborn branch: nothing to merge into, so it starts at the promote commit. One git call moves
         # HEAD, index and files together, so a kill cannot leave HEAD ahead of the files.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import atexit
 import codecs
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +123,7 @@ def start_job(output: str | Path, kind: str) -> Job:
         raise UsageError(f"unknown job kind {kind!r}: one of {', '.join(commands)}.")
     with _jobs_lock:
         _refuse_busy(output)
-        job = Job(uuid.uuid4().hex, kind, output, commands[kind])
+        job = Job(secrets.token_hex(16), kind, output, commands[kind])
         job._process = subprocess.Popen(
             [sys.executable, *job.arguments],
             cwd=output,
