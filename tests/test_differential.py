@@ -36,6 +36,8 @@ from .helpers import write_notebook
 EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_EXAMPLES", "40"))
 # Notebooks that mostly put lists into other objects and change them through those (HeldNotebook), run stage by stage
 HELD_EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_HELD_EXAMPLES", "10"))
+# Notebooks that define functions reading globals and call them cells later, after rebinding those (LateNotebook)
+LATE_EXAMPLES = int(os.environ.get("JUPYTERLAB_PROMOTE_DIFFERENTIAL_LATE_EXAMPLES", "10"))
 # Names a notebook may use that the package also has a use for: builtins, and the pipeline's own functions.
 NAMES = ["a", "b", "c", "items", "table", "x", "n", "input", "id", "run", "metrics", "state", "total", "model", "STEPS"]
 NAMES += ["scale", "sizes"]  # the parameters, rebound by a step
@@ -229,6 +231,34 @@ class HeldNotebook(Notebook):
         return super().statement()
 
 
+class LateNotebook(Notebook):
+    """A third of its statements define a function or lambda that reads a global when called, and a third call one
+    defined above, often after a later cell rebound what it reads: the call must read the value it has then."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.functions: dict[str, str] = {}  # a function defined above → the global it reads when called
+
+    def statement(self) -> str:
+        chance, target, value = self.rng.random(), self.rng.choice(NAMES), self.number()
+        numbers = [name for name in self.names("number") if name != target]
+        callable_ = [f for f, read in self.functions.items() if self.kinds.get(read) == "number"]
+        if chance < 0.3 and numbers:
+            function, read = self.rng.choice(["late_add", "late_scale", "late_pick"]), self.rng.choice(numbers)
+            self.functions[function] = read
+            return self.rng.choice(
+                [
+                    f"def {function}(v):\n    return v + {read}",
+                    f"{function} = lambda v: v * {read}",
+                    f"def {function}(v):\n    def inner():\n        return {read}\n    return v + inner()",
+                ]
+            )
+        if chance < 0.6 and callable_:
+            self.kinds[target] = "number"
+            return f"{target} = {self.rng.choice(callable_)}({value})"
+        return super().statement()
+
+
 def run_as_notebook(cells: list[tuple[str, list[str]]]) -> float:
     """The cells in order in one namespace, magics read by IPython as Jupyter reads them."""
     from IPython.core.inputtransformer2 import TransformerManager
@@ -266,6 +296,13 @@ def _score(folder: Path) -> float:
 @pytest.mark.parametrize("seed", range(EXAMPLES))
 def test_the_package_computes_what_the_notebook_computed(seed: int, tmp_path: Path) -> None:
     _check(Notebook(seed).cells(), seed, tmp_path, stages=seed % 2 == 0)  # half of them stage by stage: 2 s more
+
+
+@pytest.mark.parametrize("seed", range(LATE_EXAMPLES))
+def test_a_function_defined_above_reads_what_its_globals_hold_when_a_later_step_calls_it(
+    seed: int, tmp_path: Path
+) -> None:
+    _check(LateNotebook(seed).cells(), seed, tmp_path, stages=seed % 2 == 1)
 
 
 @pytest.mark.parametrize("seed", range(HELD_EXAMPLES))

@@ -160,6 +160,7 @@ def test_a_first_promotion_into_a_plain_folder_asks_git_only_what_it_cannot_know
     ]
     assert git(out, "status", "--porcelain") == "" and count_commits(out) == 1
 
+
 def test_output_dir_inside_existing_repo_touches_only_prefix(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     out = repo / "generated" / "x"  # does not exist yet

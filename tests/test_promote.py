@@ -403,6 +403,131 @@ def test_a_change_reaches_a_container_filled_after_it_was_put_into_another(tmp_p
     assert _score_stage_by_stage(tmp_path, "nested", ("data", "preprocess", "model", "evaluate")) == expected
 
 
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "def late(v):\n    return v * lr",
+        "late = lambda v: v * lr",
+        "def rate():\n    return lr\ndef late(v):\n    return v * rate()",  # through another of its functions
+    ],
+)
+def test_a_function_defined_above_reads_the_global_a_later_step_rebound_when_that_step_calls_it(
+    tmp_path, git_identity, definition
+):
+    """In the notebook ``late`` reads ``lr`` when it runs, so the call below ``lr = 0.5`` reads 0.5. In the package
+    ``late``, defined in the model step and handed on, closed over the model step's ``lr`` and kept reading 0.1, and
+    nothing said so (3.0 against the notebook's 15.0). The train step now repeats the definition (PRM048)."""
+    cells = [
+        ("n = 30.0", ["parameters"]),
+        (f"lr = 0.1\n{definition}\nfirst = late(n)", ["promote:model"]),
+        ("lr = 0.5\nsecond = late(n)", ["promote:train"]),
+        ("score = first + second", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "late", cells) == expected == 18.0
+    assert _score_stage_by_stage(tmp_path, "late", ("model", "train", "evaluate")) == expected
+
+
+def test_a_definition_moved_to_an_earlier_step_is_the_last_one_above_the_reader(tmp_path, git_identity):
+    """A cell of a step that runs later (train) defines ``f`` twice, a def and then a lambda; the data step below it
+    calls ``f``. The definition moved to the data step was the cell's first (the def: 4.0 against the notebook's
+    30.0): two definitions in one cell compared as equal, and a lambda was no definition that could move."""
+    cells = [
+        ("n = 3.0", ["parameters"]),
+        ("def f(v):\n    return v + 1.0\nf = lambda v: v * 10.0", ["promote:train"]),
+        ("x = f(n)", ["promote:data"]),
+        ("score = float(x)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "last_above", cells) == expected == 30.0
+
+
+def test_a_def_another_step_makes_between_two_cells_of_a_step_is_the_one_the_second_calls(tmp_path, git_identity):
+    """``def f`` in a preprocess cell, ``def f`` again in a train cell below it, then a preprocess cell calling ``f``:
+    the notebook's call uses the train cell's. The steps are ordered by what a definition reads, not where it is
+    (a definition moves to the step that first uses it), so the preprocess step kept its own (10.0 against the
+    notebook's 20.0; a variable or a lambda in its place was already ordered right)."""
+    cells = [
+        ("n = 10.0", ["parameters"]),
+        ("def f(v):\n    return v * 1.0", ["promote:preprocess"]),
+        ("def f(v):\n    return v * 2.0", ["promote:train"]),
+        ("b = f(n)", ["promote:preprocess"]),
+        ("score = float(b + f(1.0))", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "between", cells) == expected == 22.0
+    assert _score_stage_by_stage(tmp_path, "between", ("preprocess", "train", "evaluate")) == expected
+
+
+@pytest.mark.parametrize(
+    ("made", "changed", "used"),
+    [
+        # a default the calls fill: each call is a change of the function
+        ("def acc(v, seen=[]):\n    seen.append(v)\n    return float(len(seen))", "a = acc(1.0)", "acc(2.0) + a"),
+        # a class attribute a later step sets, read by a def when called
+        ("class Config:\n    rate = 1.0\ndef rated(v):\n    return v * Config.rate", "Config.rate = 3.0", "rated(2.0)"),
+        # a class whose constructor counts its instances
+        (
+            "class Counter:\n    made = 0\n    def __init__(self):\n        Counter.made += 1",
+            "c = Counter()",
+            "Counter.made",
+        ),
+        # a partial holding a list a later step fills
+        (
+            "import functools\nbase = [1.0]\nadd = functools.partial(lambda xs, v: sum(xs) + v, base)",
+            "base.append(10.0)",
+            "add(1.0)",
+        ),
+    ],
+    ids=["default", "class-attribute", "class-counter", "partial"],
+)
+def test_a_definition_a_later_step_changes_is_changed_for_the_stages_after_it(
+    tmp_path, git_identity, made, changed, used
+):
+    """Each stage runs in a process of its own and loads what it is handed from the stage that last changed it. These
+    definitions were hoisted to module level (each stage imported them as written: the change was lost) or handed on
+    from the step that made them (the calls or the list changed later were not theirs): run stage by stage, the
+    package computed the value before the change (the default: 11.0 against 21.0)."""
+    cells = [
+        ("n = 1.0", ["parameters"]),
+        (made, ["promote:data"]),
+        (changed, ["promote:preprocess"]),
+        (f"x = float({used})", ["promote:train"]),
+        ("score = x * n", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "changed", cells) == expected
+    assert _score_stage_by_stage(tmp_path, "changed", ("data", "preprocess", "train", "evaluate")) == expected
+
+
+def test_a_definition_is_repeated_only_where_that_gives_the_notebook_s_function(tmp_path):
+    """A decorated def (its registration would run again), one whose default reads a name rebound since (the copy
+    would evaluate it anew) and one changed in place since (``changed.calls = 1``) stay single, each a warning
+    (PRM049); one whose globals nothing rebound stays single, silently. Only the plain one is repeated."""
+    cells = [
+        ("n = 3.0", ["parameters"]),
+        (
+            "import functools\nlr = 0.1\nk = 1.0\n"
+            "def plain(v):\n    return v * lr\n"
+            "@functools.lru_cache\ndef cached(v):\n    return v * lr\n"
+            "def defaulted(v, scale=k):\n    return v * lr * scale\n"
+            "def changed(v):\n    return v * lr\n"
+            "changed.calls = 1\n"
+            "def steady(v):\n    return v * n",
+            ["promote:model"],
+        ),
+        ("lr = 0.5\nk = 2.0", ["promote:train"]),
+        ("score = plain(n) + cached(n) + defaulted(n) + changed(n) + steady(n)", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "limits.ipynb", cells))
+    evaluate = plan.step("evaluate")
+    assert [p.stmt.binds[0] for p in evaluate.body if p.origin == "repeated"] == ["plain"]
+    found = {d.code: [] for d in plan.all_diagnostics}
+    for d in plan.all_diagnostics:
+        found[d.code].append(d.message.split("'")[1])
+    assert found["PRM048"] == ["plain"] and sorted(found["PRM049"]) == ["cached", "changed", "defaulted"]
+
+
 def _regression_cells(model: str, between: list[tuple[str, list[str]]], trained: str) -> list:
     """A linear regression in PyTorch: ``model`` builds ``model`` and its ``optimizer``, ``trained`` is what the loop
     calls, the evaluate step scores ``model`` (0.0 when trained, about 4.9 untrained)."""

@@ -26,7 +26,7 @@ import ast
 import copy
 
 from .cellplan import CellPlan
-from .names import CellNames, Statement, changes_of_call, root_name
+from .names import CellNames, Statement, changes_of_call, has_default, root_name
 
 
 def read_indirect_changes(plans: list[CellPlan]) -> dict[str, set[str]]:
@@ -121,10 +121,11 @@ _HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update",
 # Library calls whose result wraps what it is handed, one object under two names: training through either trains the
 # other (``parallel = nn.DataParallel(model)``, ``fast = torch.compile(model)``, peft's ``get_peft_model(model,
 # config)``, Hugging Face's ``Trainer(model=model)``), a change of a dataset's tensors is what its loader yields
-# (``DataLoader(TensorDataset(X, y))``), and the parts ``random_split`` makes hold its dataset. Other library classes
-# handed a bare name are taken not to keep it (``GridSearchCV(model)`` clones it).
+# (``DataLoader(TensorDataset(X, y))``), the parts ``random_split`` makes hold its dataset, and a call of
+# ``functools.partial(total, base)`` reads ``base`` as it is then. Other library classes handed a bare name are taken
+# not to keep it (``GridSearchCV(model)`` clones it).
 _WRAPPERS = {"DataParallel", "DistributedDataParallel", "FullyShardedDataParallel", "compile", "get_peft_model"}
-_WRAPPERS |= {"Trainer", "DataLoader", "TensorDataset", "random_split", "Subset"}
+_WRAPPERS |= {"Trainer", "DataLoader", "TensorDataset", "random_split", "Subset", "partial"}
 # Library calls whose result keeps the objects they are handed: ``pipe = make_pipeline(scaler, clf)``, the wrappers.
 _KEEPING_FACTORIES = {"make_pipeline", "make_union"} | _WRAPPERS
 # Builtins whose result is a number or a string.
@@ -172,6 +173,8 @@ class _Held:
                 given = call.args[position] if positional else keywords.get(param)  # type: ignore[index]
                 if given is not None and not isinstance(given, ast.Starred) and (root := root_name(given)):
                     found.append(root)
+                elif given is None and isinstance(func, ast.Name) and has_default(definition.node, param):
+                    found.append(func.id)  # ``def acc(v, seen=[])``: the default the call changes is the function's
         return found
 
     def follow(self, stmt: Statement) -> list[str]:
@@ -205,9 +208,10 @@ class _Held:
     def _define(self, name: str, stmt: Statement) -> None:
         self.callables[name] = stmt
         # ``def size(): return len(VOCAB)``: a change of VOCAB changes what size computes, so a step that changes
-        # VOCAB hands size on (a closure of the step that made it, else loaded without the change)
+        # VOCAB hands size on (a closure of the step that made it, else loaded without the change). The notebook's
+        # own classes and defs count too: ``Config.rate = 3.0`` changes what ``def rated(v)`` reading it computes.
         for read in stmt.call_time_reads:
-            if read not in self.unshared and read != name:
+            if (read not in self.unshared or read in self.callables) and read != name:
                 self._add(read, name)
 
     def _note_value(self, targets: list[ast.expr], value: ast.expr) -> None:

@@ -464,6 +464,17 @@ def changes_of_call(stmt: Statement) -> CallChanges:
     return stmt.call_changes
 
 
+def has_default(node: ast.stmt, param: str) -> bool:
+    """Whether the def ``node``'s parameter ``param`` has a default value (evaluated once, kept by the function)."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    arguments = node.args
+    positional = arguments.posonlyargs + arguments.args
+    with_default = positional[len(positional) - len(arguments.defaults) :]
+    keyword = [a for a, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is not None]
+    return any(a.arg == param for a in with_default + keyword)
+
+
 def _call_changes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> CallChanges:
     """The names the body changes in place and never binds: a parameter's, or a global's."""
     body = _ModuleLevel()

@@ -64,6 +64,10 @@ def _cell_header(placed: Placed) -> str:
         return f"# from {placed.cell.role or 'untagged'} {where}: a process-wide setting"
     if placed.origin == "moved":
         return f"# from {placed.cell.role} {where}, moved here: this step uses it first"
+    if placed.origin == "repeated":
+        return (
+            f"# from {placed.cell.role or 'untagged'} {where}, repeated here: it reads this step's values when called"
+        )
     return f"# {where}"
 
 

@@ -11,7 +11,8 @@ import bisect
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import diagnostic
-from ..analysis.names import BUILTINS
+from ..analysis.names import BUILTINS, changes_of_call, has_default, root_name
+from .late_binding import LateBinding, function_node
 from .plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
 
 # Where hoisted definitions of each role go; later modules may import earlier ones (MODULE_ORDER).
@@ -35,6 +36,8 @@ def _hoistable(plan: Plan) -> dict[str, Placed]:
             if stmt.is_definition:
                 candidates[stmt.binds[0]] = Placed(cell, stmt, "tagged" if cell.promoted else "pulled")
     candidates = {n: p for n, p in candidates.items() if seen.get(n) == 1}
+    for name in _changed_definitions(plan, candidates):
+        del candidates[name]
     params = {p.name for p in plan.parameters}
     # An import the notebook also assigns to (``math = 1.0`` above ``import math``) is whichever came last when the
     # function runs: in a module of its own the function would always read the import.
@@ -56,6 +59,25 @@ def _hoistable(plan: Plan) -> dict[str, Placed]:
                 del candidates[name]
                 changed = True
     return candidates
+
+
+def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]:
+    """The definitions the notebook changes: through an attribute or an item (``Config.rate = 3.0``), a method that
+    changes its own class (``Counter.made += 1``), or a default a call fills (``def acc(v, seen=[])``). They stay in
+    their step and are handed on: at module level each stage run alone would import them unchanged."""
+    changed = set()
+    for name, placed in definitions.items():
+        changes = changes_of_call(placed.stmt)
+        if name in changes.globals or any(has_default(placed.stmt.node, param) for _, param in changes.params):
+            changed.add(name)
+    for cell in plan.cells:
+        for stmt in cell.names.statements if cell.names else ():
+            if definitions.keys().isdisjoint(stmt.mutates):  # a store through a name counts as changing it
+                continue
+            for node in stmt.index.of(ast.Attribute, ast.Subscript):
+                if not isinstance(node.ctx, ast.Load) and (root := root_name(node)) in definitions:
+                    changed.add(root)
+    return changed
 
 
 def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str, str]) -> str:
@@ -85,6 +107,7 @@ class _Flow:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.hoistable = _hoistable(plan)
+        self.late = LateBinding(plan)
         self.used_hoisted: set[str] = set()
         self.params = {p.name for p in plan.parameters}
         self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
@@ -148,7 +171,15 @@ class _Flow:
                 step.body[position:position] = pulled
                 return {n for p in pulled for n in p.stmt.binds}
             if name in local:
+                if repeated := self.late.definition_between(name, local[name], step, placed):
+                    step.body.insert(position, repeated)
+                    return set(repeated.stmt.binds)
                 continue
+            if name in self.available and (
+                repeated := self.late.definition_to_repeat(name, self.available[name], step, placed)
+            ):
+                step.body.insert(position, repeated)
+                return set(repeated.stmt.binds)
             if self._known(name, step, placed):  # reads hold no builtin the notebook left alone
                 continue
             if pulled := _pull_from_untagged(
@@ -292,14 +323,15 @@ def _move_later_definition(plan: Plan, name: str, index: int, reader: Placed) ->
         (later, placed)
         for later in plan.steps[index:]
         for placed in later.body
-        if (placed.stmt.is_definition or _state_of_moved(plan, placed, reader))
+        if (placed.stmt.is_definition or function_node(placed.stmt) or _state_of_moved(plan, placed, reader))
         and placed.stmt.binds[0] == name
         and placed is not reader
     ]
     if not found:
         return None
     above = [f for f in found if f[1].cell.cell.index < reader.cell.cell.index]
-    later, placed = max(above, key=lambda f: f[1].cell.cell.index) if above else found[0]
+    # the last above in notebook order: a cell can define the name several times (def, then a lambda)
+    later, placed = max(above, key=lambda f: (f[1].cell.cell.index, f[1].stmt.line)) if above else found[0]
     position = later.body.index(placed)
     if later is plan.steps[index] and later.body.index(reader) > position:
         return None

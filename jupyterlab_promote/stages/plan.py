@@ -134,6 +134,7 @@ class Placed:
     cell: CellPlan
     stmt: Statement
     # "tagged" | "pulled" (from an untagged cell) | "moved" (from a later step) | "setting" (stages/process_settings.py)
+    # | "repeated" (a definition also kept where it was, reading a later step's values: stages/late_binding.py)
     origin: str = "tagged"
 
 
