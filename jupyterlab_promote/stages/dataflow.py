@@ -67,17 +67,33 @@ def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]
     their step and are handed on: at module level each stage run alone would import them unchanged."""
     changed = set()
     for name, placed in definitions.items():
-        changes = changes_of_call(placed.stmt)
-        if name in changes.globals or any(has_default(placed.stmt.node, param) for _, param in changes.params):
+        node = placed.stmt.node
+        if isinstance(node, ast.ClassDef) and _stores_through(placed.stmt, {name}):
             changed.add(name)
+        elif _made_defaults(node):  # a list, a dict or an object made once, which calls may fill
+            if any(has_default(node, param) for _, param in changes_of_call(placed.stmt).params):
+                changed.add(name)
     for cell in plan.cells:
         for stmt in cell.names.statements if cell.names else ():
-            if definitions.keys().isdisjoint(stmt.mutates):  # a store through a name counts as changing it
-                continue
-            for node in stmt.index.of(ast.Attribute, ast.Subscript):
-                if not isinstance(node.ctx, ast.Load) and (root := root_name(node)) in definitions:
-                    changed.add(root)
+            if not definitions.keys().isdisjoint(stmt.mutates):  # a store through a name counts as changing it
+                changed |= _stores_through(stmt, definitions.keys())
     return changed
+
+
+def _made_defaults(node: ast.stmt) -> bool:
+    arguments = getattr(node, "args", None)
+    defaults = [*arguments.defaults, *arguments.kw_defaults] if arguments is not None else []
+    made = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Call)
+    return any(isinstance(default, made) for default in defaults)
+
+
+def _stores_through(stmt, names) -> set[str]:
+    """Those of ``names`` that ``stmt`` stores an attribute or an item of (``Config.rate = 3.0``, ``del T[k]``)."""
+    return {
+        root
+        for node in stmt.index.of(ast.Attribute, ast.Subscript)
+        if not isinstance(node.ctx, ast.Load) and (root := root_name(node)) in names
+    }
 
 
 def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str, str]) -> str:

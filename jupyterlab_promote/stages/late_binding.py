@@ -65,113 +65,162 @@ def _definition_time_reads(function: ast.FunctionDef | ast.AsyncFunctionDef | as
     return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
 
 
+def _held_code(value: ast.AST) -> list[ast.Lambda]:
+    """The lambdas a statement's value makes and keeps (``ops = {"f": lambda v: v * k}``)."""
+    return [node for node in ast.walk(value) if isinstance(node, ast.Lambda)]
+
+
+def _held_names(stmt: Statement) -> tuple[set[str], set[str]]:
+    """The names a statement puts into what it binds (``handlers = [report]``), and the names it calls: an instance
+    of the notebook's class holds its methods (``m = Model()``); a def called here (``x = report(1.0)``) runs here."""
+    calls = [call.func for call in stmt.index.of(ast.Call) if isinstance(call.func, ast.Name)]
+    called = {id(func) for func in calls}
+    put = {n.id for n in stmt.index.of(ast.Name) if isinstance(n.ctx, ast.Load) and id(n) not in called}
+    return put, {func.id for func in calls}
+
+
 class LateBinding:
     """Which definitions a step must repeat, asked by data flow for each name a statement reads from another step."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        # name → where each step statement binds it or changes it in place, in any step
-        self.bindings: dict[str, list[tuple[Position, Step]]] = {}
-        self.changes: dict[str, list[Position]] = {}
+        # name → each step statement that binds it (where, in which step), in any step
+        self.bindings: dict[str, list[tuple[Position, Step, Placed]]] = {}
+        self.changes: dict[str, list[Position]] = {}  # name → where a step statement changes it in place
         for step in plan.steps:
             for placed in step.body:
                 for name in placed.stmt.binds:
-                    self.bindings.setdefault(name, []).append((_position(placed), step))
+                    self.bindings.setdefault(name, []).append((_position(placed), step, placed))
                 for name in placed.stmt.mutates:
                     self.changes.setdefault(name, []).append(_position(placed))
-        self.repeated: dict[int, set[str]] = {}  # id(step) → the definitions repeated in it
+        # the names some step binds with a def or a lambda: most names read are variables, never repeated
+        self.functions = {name for name, found in self.bindings.items() if any(function_node(b[2].stmt) for b in found)}
+        self.decided: dict[int, set[str]] = {}  # id(step) → the names repeated in it or warned about
         self.runs_at: dict[int, Position] = {}  # id(a repeated definition) → where the notebook's call ran
 
     def definition_to_repeat(self, name: str, producer: Step, step: Step, reader: Placed) -> Placed | None:
         """The definition of ``name`` in ``producer`` that ``reader`` (in ``step``) calls, repeated for ``step``
-        when a global it reads when called was rebound since; else None."""
-        repeated = self.repeated.setdefault(id(step), set())
-        if producer is step or name in repeated:
+        when a global it reads when called was rebound since; else None (a warning where ``name`` holds such code
+        and cannot be made again here)."""
+        decided = self.decided.setdefault(id(step), set())
+        if producer is step or name in decided:
             return None
         until = self.runs_at.get(id(reader), _position(reader))
-        found = self._definition_in(producer, name, until)
-        if found is None:
+        binding = self._last_binding(name, until, producer)
+        if binding is None:
             return None
-        definition, function = found
-        stale = self._stale_reads(definition, function, producer, until, set())
+        function = function_node(binding.stmt)
+        if function is None:
+            if self._warn_held(name, binding, producer, reader, until):
+                decided.add(name)
+            return None
+        stale = self._stale_reads(binding, function, producer, until, set())
         if not stale:
             return None
-        repeated.add(name)
-        what = (
-            f"'{name}' (cell {definition.cell.cell.index}, the {producer.name} step) reads {', '.join(sorted(stale))}"
-        )
-        at = line_in_cell(reader.cell, reader.stmt.line)
-        if unrepeatable := self._unrepeatable(name, definition, function, producer, until):
-            message = (
+        decided.add(name)
+        what = f"'{name}' (cell {binding.cell.cell.index}, the {producer.name} step) reads {', '.join(sorted(stale))}"
+        if unrepeatable := self._unrepeatable(name, binding, function, producer, until):
+            self._diagnose(
+                reader,
+                "warning",
                 f"{what} when called, rebound since, but {unrepeatable}: in the package '{name}' keeps reading the"
                 f" {producer.name} step's value, so this call can compute something else than the notebook's. Pass"
-                f" {', '.join(sorted(stale))} to '{name}' as arguments"
-            )
-            reader.cell.diagnostics.append(
-                diagnostic(self.plan.notebook, reader.cell.cell, "warning", "PRM049", message, at)
+                f" {', '.join(sorted(stale))} to '{name}' as arguments",
             )
             return None
-        message = (
+        self._diagnose(
+            reader,
+            "info",
             f"{what} when called, rebound since; its definition is repeated in the {step.name} step so that this call"
-            " reads the value the notebook's call read"
+            " reads the value the notebook's call read",
         )
-        reader.cell.diagnostics.append(diagnostic(self.plan.notebook, reader.cell.cell, "info", "PRM048", message, at))
-        copy = Placed(definition.cell, definition.stmt, "repeated")
-        self.runs_at[id(copy)] = until  # what it calls is read where it is repeated, not where it was written
-        return copy
+        return self._repeated(binding, until)
 
     def definition_between(self, name: str, since: int, step: Step, reader: Placed) -> Placed | None:
         """The def or lambda of ``name`` in another step's cell between cell ``since`` (where ``step`` last bound
         it) and ``reader``: the one the notebook's call used (steps are ordered by what definitions read, not by
         where they are, since a definition moves to the step that first uses it), repeated for ``step``."""
+        if name not in self.functions:
+            return None
         until = self.runs_at.get(id(reader), _position(reader))
-        between = [
-            (position, other)
-            for position, other in self.bindings.get(name, [])
-            if since < position[0] and position < until and other is not step
-        ]
+        between = [b for b in self.bindings.get(name, []) if since < b[0][0] and b[0] < until and b[1] is not step]
         if not between:
             return None
-        position, other = max(between, key=lambda found: found[0])
-        definition = next((p for p in other.body if name in p.stmt.binds and _position(p) == position), None)
-        function = function_node(definition.stmt) if definition is not None else None
-        if definition is None or function is None or self._unrepeatable(name, definition, function, other, until):
+        position, other, definition = max(between, key=lambda found: found[0])
+        function = function_node(definition.stmt)
+        if function is None or self._unrepeatable(name, definition, function, other, until):
             return None
-        reader.cell.diagnostics.append(
-            diagnostic(
-                self.plan.notebook,
-                reader.cell.cell,
-                "info",
-                "PRM048",
-                f"'{name}' is defined again in cell {position[0]} (the {other.name} step), between this step's"
-                f" definition and this call; that definition is repeated in the {step.name} step, as the notebook's"
-                " call used it",
-                line_in_cell(reader.cell, reader.stmt.line),
-            )
+        self._diagnose(
+            reader,
+            "info",
+            f"'{name}' is defined again in cell {position[0]} (the {other.name} step), between this step's definition"
+            f" and this call; that definition is repeated in the {step.name} step, as the notebook's call used it",
         )
+        return self._repeated(definition, until)
+
+    def _repeated(self, definition: Placed, until: Position) -> Placed:
         copy = Placed(definition.cell, definition.stmt, "repeated")
-        self.runs_at[id(copy)] = until
+        self.runs_at[id(copy)] = until  # what it calls is read where it is repeated, not where it was written
         return copy
+
+    def _warn_held(self, name: str, holder: Placed, producer: Step, reader: Placed, until: Position) -> bool:
+        """PRM049 when what ``name`` holds (a lambda, a def or an instance of the notebook's class) reads, when
+        called, a global rebound since: only a new object made here could read the new value. Whether it warned."""
+        since, parts = _position(holder), []
+        for function in _held_code(holder.stmt.node):
+            reads = _call_time_reads(holder.stmt, function)
+            if stale := sorted(read for read in reads if self._rebound(read, since, until, producer)):
+                parts.append(f"a lambda that reads {', '.join(stale)}")
+        put, called = _held_names(holder.stmt)
+        for held in sorted(put | called):
+            definition = self._definition_before(held, since, classes=True)
+            if definition is None or (held not in put and not isinstance(definition[1], ast.ClassDef)):
+                continue
+            if stale := sorted(self._stale_reads(*definition, until, {held})):
+                parts.append(f"{held}, which reads {', '.join(stale)}")
+        if parts:
+            self._diagnose(
+                reader,
+                "warning",
+                f"'{name}' (cell {holder.cell.cell.index}, the {producer.name} step) holds {'; '.join(parts)} when"
+                f" called, rebound since: in the package that code keeps reading the {producer.name} step's values, so"
+                " this can compute something else than the notebook's. Pass those values as arguments, or make"
+                f" '{name}' again after they change",
+            )
+        return bool(parts)
+
+    def _diagnose(self, reader: Placed, severity: str, message: str) -> None:
+        code = "PRM048" if severity == "info" else "PRM049"
+        at = line_in_cell(reader.cell, reader.stmt.line)
+        reader.cell.diagnostics.append(diagnostic(self.plan.notebook, reader.cell.cell, severity, code, message, at))
 
     def _unrepeatable(self, name: str, definition: Placed, function: ast.AST, producer: Step, until: Position) -> str:
         """Why running the definition again would not give the notebook's function ("" when it would)."""
         since = _position(definition)
         if getattr(function, "decorator_list", None):
             return "its decorator would run again (a registration, a cache)"
-        if self._changed_between(name, since, until):
+        if any(since < position < until for position in self.changes.get(name, [])):
             return "it was changed in place since"
         if rebound := sorted(r for r in _definition_time_reads(function) if self._rebound(r, since, until, producer)):
             return f"its defaults read {', '.join(rebound)}, rebound since too"
         return ""
 
-    def _definition_in(self, step: Step, name: str, until: Position) -> tuple[Placed, ast.AST] | None:
-        """The last statement of ``step`` above ``until`` that binds ``name``, when it is a repeatable definition."""
-        above = [p for p in step.body if name in p.stmt.binds and _position(p) < until]
-        if not above:
+    def _last_binding(self, name: str, until: Position, step: Step | None = None) -> Placed | None:
+        """The last statement above ``until`` (of ``step``, if given) that binds ``name``."""
+        bound = [b for b in self.bindings.get(name, []) if b[0] < until and (step is None or b[1] is step)]
+        return max(bound, key=lambda found: found[0])[2] if bound else None
+
+    def _definition_before(
+        self, name: str, until: Position, classes: bool = False
+    ) -> tuple[Placed, ast.AST, Step] | None:
+        """The def, lambda (or class) that ``name`` holds at ``until``, with its step."""
+        bound = [b for b in self.bindings.get(name, []) if b[0] < until]
+        if not bound:
             return None
-        last = max(above, key=_position)
-        function = function_node(last.stmt)
-        return None if function is None else (last, function)
+        _, step, placed = max(bound, key=lambda found: found[0])
+        node = placed.stmt.node
+        function = node if classes and isinstance(node, ast.ClassDef) else function_node(placed.stmt)
+        return None if function is None else (placed, function, step)
 
     def _stale_reads(
         self, definition: Placed, function: ast.AST, step: Step, until: Position, seen: set[str]
@@ -182,22 +231,13 @@ class LateBinding:
         for read in _call_time_reads(definition.stmt, function):
             if self._rebound(read, since, until, step):
                 stale.add(read)
-            elif read not in seen and (inner := self._defined_before(read, until)) is not None:
+            elif read not in seen and (inner := self._definition_before(read, until)) is not None:
                 seen.add(read)
                 if self._stale_reads(*inner, until, seen):
                     stale.add(read)
         return stale
 
-    def _defined_before(self, name: str, until: Position) -> tuple[Placed, ast.AST, Step] | None:
-        bound = [(position, step) for position, step in self.bindings.get(name, []) if position < until]
-        if not bound:
-            return None
-        _, step = max(bound, key=lambda found: found[0])
-        found = self._definition_in(step, name, until)
-        return None if found is None else (found[0], found[1], step)
-
     def _rebound(self, name: str, since: Position, until: Position, defining: Step) -> bool:
-        return any(since < position < until and step is not defining for position, step in self.bindings.get(name, []))
-
-    def _changed_between(self, name: str, since: Position, until: Position) -> bool:
-        return any(since < position < until for position in self.changes.get(name, []))
+        return any(
+            since < position < until and step is not defining for position, step, _ in self.bindings.get(name, [])
+        )
