@@ -502,29 +502,52 @@ def test_a_definition_a_later_step_changes_is_changed_for_the_stages_after_it(
 
 def test_code_an_object_holds_that_reads_a_global_rebound_since_is_a_warning_where_the_object_is_used(tmp_path):
     """A dict holding a lambda, an instance of the notebook's class whose method reads a global, a list holding a
-    def: made in one step, used in a later one after that global was rebound. Only a new object could read the new
-    value, so each use is a warning (PRM049) naming what is read (the package computed 2.0 where the notebook
-    computed 7.0, silently); an object whose code reads nothing rebound says nothing."""
+    def, a closure a def returned, a generator, and the class itself (an instance made after the change still runs
+    the old methods): made in one step, used in a later one after that global was rebound. Only a new object could
+    read the new value, so each use is a warning (PRM049) naming what is read (the package computed 2.0 where the
+    notebook computed 7.0, silently); an object whose code reads nothing rebound says nothing."""
     cells = [
         ("n = 1.0", ["parameters"]),
         (
             "k = 2.0\nops = {'f': lambda v: v * k}\n"
             "class Scaler:\n    def go(self, v):\n        return v * k\nscaler = Scaler()\n"
             "def report(v):\n    return v + k\nhandlers = [report]\n"
+            "def make():\n    return lambda v: v * k\nmade = make()\n"
+            "def gen():\n    yield k\nlazy = gen()\n"
             "steady = {'f': lambda v: v * n}",
             ["promote:data"],
         ),
         ("k = 7.0", ["promote:preprocess"]),
-        ("x = ops['f'](1.0) + scaler.go(1.0) + handlers[0](1.0) + steady['f'](1.0)", ["promote:train"]),
+        (
+            "x = ops['f'](1.0) + scaler.go(1.0) + handlers[0](1.0) + steady['f'](1.0) + made(1.0) + next(lazy)"
+            "\nlater = Scaler().go(1.0)",
+            ["promote:train"],
+        ),
         ("score = x", ["promote:evaluate"]),
     ]
     plan = api.analyze(write_notebook(tmp_path / "held.ipynb", cells))
     warned = {d.message.split("'")[1]: d.message for d in plan.all_diagnostics if d.code == "PRM049"}
-    assert sorted(warned) == ["handlers", "ops", "scaler"]
+    assert sorted(warned) == ["Scaler", "handlers", "lazy", "made", "ops", "scaler"]
     assert "holds a lambda that reads k" in warned["ops"] and "holds Scaler, which reads k" in warned["scaler"]
     assert "holds report, which reads k" in warned["handlers"] and all(
         d.cell_index == 3 for d in plan.all_diagnostics if d.code == "PRM049"
     )
+
+
+def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_to_that_name(tmp_path, git_identity):
+    """``def note(v): log.append(v)`` in the data step; the train step binds ``log = []`` anew and calls ``note``: in
+    the notebook the call appends to the new list. The repeat was skipped because the step that last changed
+    ``note`` (through ``log``) made no definition of it (0.0 against the notebook's 5.0)."""
+    cells = [
+        ("n = 1.0", ["parameters"]),
+        ("log = []\ndef note(v):\n    log.append(v)", ["promote:data"]),
+        ("note(1.0)\nnote(2.0)", ["promote:preprocess"]),
+        ("log = []\nnote(5.0 * n)", ["promote:train"]),
+        ("score = float(sum(log))", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "ledger", cells) == expected == 5.0
+    assert _score_stage_by_stage(tmp_path, "ledger", ("data", "preprocess", "train", "evaluate")) == expected
 
 
 def test_a_definition_is_repeated_only_where_that_gives_the_notebook_s_function(tmp_path):

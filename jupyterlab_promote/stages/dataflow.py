@@ -11,8 +11,8 @@ import bisect
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import diagnostic
-from ..analysis.names import BUILTINS, changes_of_call, has_default, root_name
-from .late_binding import LateBinding, function_node
+from ..analysis.names import BUILTINS, changes_of_call, has_default
+from .late_binding import LateBinding, function_node, stores_through
 from .plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
 
 # Where hoisted definitions of each role go; later modules may import earlier ones (MODULE_ORDER).
@@ -68,7 +68,7 @@ def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]
     changed = set()
     for name, placed in definitions.items():
         node = placed.stmt.node
-        if isinstance(node, ast.ClassDef) and _stores_through(placed.stmt, {name}):
+        if isinstance(node, ast.ClassDef) and stores_through(placed.stmt, {name}):
             changed.add(name)
         elif _made_defaults(node):  # a list, a dict or an object made once, which calls may fill
             if any(has_default(node, param) for _, param in changes_of_call(placed.stmt).params):
@@ -76,7 +76,7 @@ def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]
     for cell in plan.cells:
         for stmt in cell.names.statements if cell.names else ():
             if not definitions.keys().isdisjoint(stmt.mutates):  # a store through a name counts as changing it
-                changed |= _stores_through(stmt, definitions.keys())
+                changed |= stores_through(stmt, definitions.keys())
     return changed
 
 
@@ -85,15 +85,6 @@ def _made_defaults(node: ast.stmt) -> bool:
     defaults = [*arguments.defaults, *arguments.kw_defaults] if arguments is not None else []
     made = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Call)
     return any(isinstance(default, made) for default in defaults)
-
-
-def _stores_through(stmt, names) -> set[str]:
-    """Those of ``names`` that ``stmt`` stores an attribute or an item of (``Config.rate = 3.0``, ``del T[k]``)."""
-    return {
-        root
-        for node in stmt.index.of(ast.Attribute, ast.Subscript)
-        if not isinstance(node.ctx, ast.Load) and (root := root_name(node)) in names
-    }
 
 
 def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str, str]) -> str:

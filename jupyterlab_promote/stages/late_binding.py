@@ -15,9 +15,10 @@ call is a warning (PRM049) that names what to pass as arguments.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from ..analysis.diagnostics import diagnostic
-from ..analysis.names import BUILTINS, Statement
+from ..analysis.names import BUILTINS, Statement, root_name
 from .plan import Placed, Plan, Step, line_in_cell
 
 Position = tuple[int, int]  # (notebook cell, line in the cell): the order the notebook ran statements in
@@ -70,6 +71,25 @@ def _held_code(value: ast.AST) -> list[ast.Lambda]:
     return [node for node in ast.walk(value) if isinstance(node, ast.Lambda)]
 
 
+def stores_through(stmt: Statement, names: Iterable[str]) -> set[str]:
+    """Those of ``names`` that ``stmt`` stores an attribute or an item of (``Config.rate = 3.0``, ``del T[k]``)."""
+    return {
+        root
+        for node in stmt.index.of(ast.Attribute, ast.Subscript)
+        if not isinstance(node.ctx, ast.Load) and (root := root_name(node)) in names
+    }
+
+
+def _returns_code(stmt: Statement) -> bool:
+    """Whether calling the def ``stmt`` makes an object that holds its code: a closure, a lambda, a generator."""
+    node = stmt.node
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Yield, ast.YieldFrom))
+        for part in node.body
+        for inner in ast.walk(part)
+    )
+
+
 def _held_names(stmt: Statement) -> tuple[set[str], set[str]]:
     """The names a statement puts into what it binds (``handlers = [report]``), and the names it calls: an instance
     of the notebook's class holds its methods (``m = Model()``); a def called here (``x = report(1.0)``) runs here."""
@@ -86,15 +106,19 @@ class LateBinding:
         self.plan = plan
         # name → each step statement that binds it (where, in which step), in any step
         self.bindings: dict[str, list[tuple[Position, Step, Placed]]] = {}
-        self.changes: dict[str, list[Position]] = {}  # name → where a step statement changes it in place
         for step in plan.steps:
             for placed in step.body:
                 for name in placed.stmt.binds:
                     self.bindings.setdefault(name, []).append((_position(placed), step, placed))
-                for name in placed.stmt.mutates:
-                    self.changes.setdefault(name, []).append(_position(placed))
         # the names some step binds with a def or a lambda: most names read are variables, never repeated
         self.functions = {name for name, found in self.bindings.items() if any(function_node(b[2].stmt) for b in found)}
+        # function name → where a step statement changes that function itself (``report.calls = 0``)
+        self.changes: dict[str, list[Position]] = {}
+        for step in plan.steps:
+            for placed in step.body:
+                if not self.functions.isdisjoint(placed.stmt.mutates):
+                    for name in stores_through(placed.stmt, self.functions):
+                        self.changes.setdefault(name, []).append(_position(placed))
         self.decided: dict[int, set[str]] = {}  # id(step) → the names repeated in it or warned about
         self.runs_at: dict[int, Position] = {}  # id(a repeated definition) → where the notebook's call ran
 
@@ -106,8 +130,11 @@ class LateBinding:
         if producer is step or name in decided:
             return None
         until = self.runs_at.get(id(reader), _position(reader))
-        binding = self._last_binding(name, until, producer)
-        if binding is None:
+        bound = [b for b in self.bindings.get(name, []) if b[0] < until]
+        if not bound:
+            return None
+        _, producer, binding = max(bound, key=lambda found: found[0])  # the step that made it, whoever changed it
+        if producer is step:
             return None
         function = function_node(binding.stmt)
         if function is None:
@@ -171,11 +198,20 @@ class LateBinding:
             reads = _call_time_reads(holder.stmt, function)
             if stale := sorted(read for read in reads if self._rebound(read, since, until, producer)):
                 parts.append(f"a lambda that reads {', '.join(stale)}")
+        if isinstance(holder.stmt.node, ast.ClassDef):  # its methods read them when called
+            if stale := sorted(self._stale_reads(holder, holder.stmt.node, producer, until, {name})):
+                parts.append(f"the methods of class {name}, which read {', '.join(stale)}")
         put, called = _held_names(holder.stmt)
         for held in sorted(put | called):
             definition = self._definition_before(held, since, classes=True)
-            if definition is None or (held not in put and not isinstance(definition[1], ast.ClassDef)):
+            if definition is None or held == name:
                 continue
+            if (
+                held not in put
+                and not isinstance(definition[1], ast.ClassDef)
+                and not _returns_code(definition[0].stmt)
+            ):
+                continue  # a def called here runs here; a class makes an instance, a closure factory a closure
             if stale := sorted(self._stale_reads(*definition, until, {held})):
                 parts.append(f"{held}, which reads {', '.join(stale)}")
         if parts:
@@ -204,11 +240,6 @@ class LateBinding:
         if rebound := sorted(r for r in _definition_time_reads(function) if self._rebound(r, since, until, producer)):
             return f"its defaults read {', '.join(rebound)}, rebound since too"
         return ""
-
-    def _last_binding(self, name: str, until: Position, step: Step | None = None) -> Placed | None:
-        """The last statement above ``until`` (of ``step``, if given) that binds ``name``."""
-        bound = [b for b in self.bindings.get(name, []) if b[0] < until and (step is None or b[1] is step)]
-        return max(bound, key=lambda found: found[0])[2] if bound else None
 
     def _definition_before(
         self, name: str, until: Position, classes: bool = False
