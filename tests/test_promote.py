@@ -442,21 +442,25 @@ def test_a_definition_moved_to_an_earlier_step_is_the_last_one_above_the_reader(
     assert _promoted_score(tmp_path, "last_above", cells) == expected == 30.0
 
 
-def test_a_def_another_step_makes_between_two_cells_of_a_step_is_the_one_the_second_calls(tmp_path, git_identity):
-    """``def f`` in a preprocess cell, ``def f`` again in a train cell below it, then a preprocess cell calling ``f``:
-    the notebook's call uses the train cell's. The steps are ordered by what a definition reads, not where it is
-    (a definition moves to the step that first uses it), so the preprocess step kept its own (10.0 against the
-    notebook's 20.0; a variable or a lambda in its place was already ordered right)."""
+@pytest.mark.parametrize("first", ["promote:preprocess", "promote:data"])
+def test_a_def_another_step_makes_between_two_cells_of_a_step_is_the_one_the_second_calls(
+    tmp_path, git_identity, first
+):
+    """``def f`` in a preprocess (or data) cell, ``def f`` again in a train cell below it, then a preprocess cell
+    calling ``f``: the notebook's call uses the train cell's. The steps are ordered by what a definition reads, not
+    where it is (a definition moves to the step that first uses it), so the preprocess step used the first (10.0
+    against the notebook's 20.0; a variable or a lambda in its place was already ordered right)."""
     cells = [
         ("n = 10.0", ["parameters"]),
-        ("def f(v):\n    return v * 1.0", ["promote:preprocess"]),
+        ("def f(v):\n    return v * 1.0", [first]),
         ("def f(v):\n    return v * 2.0", ["promote:train"]),
         ("b = f(n)", ["promote:preprocess"]),
         ("score = float(b + f(1.0))", ["promote:evaluate"]),
     ]
     expected = _run_as_notebook(cells)["score"]
     assert _promoted_score(tmp_path, "between", cells) == expected == 22.0
-    assert _score_stage_by_stage(tmp_path, "between", ("preprocess", "train", "evaluate")) == expected
+    stages = ("data",) * (first == "promote:data") + ("preprocess", "train", "evaluate")
+    assert _score_stage_by_stage(tmp_path, "between", stages) == expected
 
 
 @pytest.mark.parametrize(

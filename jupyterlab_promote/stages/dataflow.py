@@ -183,7 +183,8 @@ class _Flow:
                     return set(repeated.stmt.binds)
                 continue
             if name in self.available and (
-                repeated := self.late.definition_to_repeat(name, self.available[name], step, placed)
+                repeated := self.late.definition_between(name, self.bound_at[name], step, placed)
+                or self.late.definition_to_repeat(name, self.available[name], step, placed)
             ):
                 step.body.insert(position, repeated)
                 return set(repeated.stmt.binds)

@@ -165,8 +165,9 @@ class LateBinding:
 
     def definition_between(self, name: str, since: int, step: Step, reader: Placed) -> Placed | None:
         """The def or lambda of ``name`` in another step's cell between cell ``since`` (where ``step`` last bound
-        it) and ``reader``: the one the notebook's call used (steps are ordered by what definitions read, not by
-        where they are, since a definition moves to the step that first uses it), repeated for ``step``."""
+        it, or the binding an earlier step would hand it) and ``reader``: the one the notebook's call used (steps
+        are ordered by what definitions read, not by where they are, since a definition moves to the step that
+        first uses it), repeated for ``step``."""
         if name not in self.functions:
             return None
         until = self.runs_at.get(id(reader), _position(reader))
@@ -180,8 +181,9 @@ class LateBinding:
         self._diagnose(
             reader,
             "info",
-            f"'{name}' is defined again in cell {position[0]} (the {other.name} step), between this step's definition"
-            f" and this call; that definition is repeated in the {step.name} step, as the notebook's call used it",
+            f"'{name}' is defined again in cell {position[0]} (the {other.name} step), below the definition in cell"
+            f" {since} and above this call; that definition is repeated in the {step.name} step, as the notebook's"
+            " call used it",
         )
         return self._repeated(definition, until)
 
