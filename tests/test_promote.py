@@ -554,6 +554,22 @@ def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_t
     assert _score_stage_by_stage(tmp_path, "ledger", ("data", "preprocess", "train", "evaluate")) == expected
 
 
+def test_a_def_reading_a_name_its_own_cell_binds_orders_the_step_that_calls_it(tmp_path, git_identity):
+    """A train cell binds ``steps_done`` and defines ``late`` reading it; a model cell below calls ``late``. The
+    steps were ordered by what the def's body reads *above its cell*, which missed ``steps_done``: the def moved to
+    the model step, which runs first, and the notebook was refused (PRM002 "only step 'train' defines it, and that
+    step runs later", exit 1, on a notebook that runs). The body's reads count where the call is."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        ("base = n * 3", ["promote:model"]),
+        ("steps_done = base + 1.0\ndef late(v):\n    return v + steps_done", ["promote:train"]),
+        ("metric = late(9.0)", ["promote:model"]),
+        ("score = float(metric)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "own_cell", cells) == expected == 16.0
+
+
 def test_a_definition_is_repeated_only_where_that_gives_the_notebook_s_function(tmp_path):
     """A decorated def (its registration would run again), one whose default reads a name rebound since (the copy
     would evaluate it anew) and one changed in place since (``changed.calls = 1``) stay single, each a warning

@@ -223,11 +223,32 @@ def _sources(
             if any(s.is_import and name in s.binds for s in statements):
                 return []  # the import, at the top of every module
             continue  # untagged code that is no definition: the steps never see it
-        # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps.
-        needs = set(definition.reads) | set(definition.call_time_reads)
-        found = (_sources(plan, bindings, producer, need, source.cell.index, seen) for need in sorted(needs))
+        # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps:
+        # its defaults as they were where it is defined (its own cell included), its body as they are where it is
+        # called (a name its cell binds above it, or a later cell, is what the call reads), but for the literal its
+        # cell keeps for it (``ledger = []``), which moves with it.
+        found = [
+            *(
+                _sources(plan, bindings, producer, need, source.cell.index + 1, seen)
+                for need in sorted(definition.reads)
+            ),
+            *(
+                _sources(plan, bindings, producer, need, before, seen)
+                for need in sorted(definition.call_time_reads)
+                if not _state_kept_by(source, need, bindings)
+            ),
+        ]
         return [cell for group in found for cell in group]
     return []
+
+
+def _state_kept_by(cell: CellPlan, name: str, bindings: _Bindings) -> bool:
+    """Whether ``name`` is a literal that ``cell`` binds for its functions and no other cell binds: it moves with
+    them (dataflow._state_of_moved)."""
+    binders = [c for c in bindings.changing.get(name, ()) if name in c.names.binds]  # type: ignore[union-attr]
+    return binders == [cell] and any(
+        s.is_literal and not s.reads and name in s.binds for s in cell.names.statements  # type: ignore[union-attr]
+    )
 
 
 def _order_by_files(binders: list[CellPlan], producer: dict[int, Step], after: dict[int, set[int]]) -> None:
