@@ -570,6 +570,22 @@ def test_a_def_reading_a_name_its_own_cell_binds_orders_the_step_that_calls_it(t
     assert _promoted_score(tmp_path, "own_cell", cells) == expected == 16.0
 
 
+def test_a_name_a_step_deletes_is_not_handed_on(tmp_path, git_identity):
+    """``del a`` in a data cell below a preprocess cell whose def reads ``a`` when called (and is never called): the
+    data step runs first, deleted ``a`` and still handed it on, so the package died with UnboundLocalError in its
+    ``return`` (the promotion exited 0). A deleted name is no step's output; the def's read is PRM002, a warning."""
+    cells = [
+        ("n = 1.0", ["parameters"]),
+        ("a = 2.0 * n\nb = a * 3", ["promote:data"]),
+        ("def f(v):\n    return v + a", ["promote:preprocess"]),
+        ("del a", ["promote:data"]),
+        ("score = float(b)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "deleted", cells) == expected == 6.0
+    assert _score_stage_by_stage(tmp_path, "deleted", ("data", "preprocess", "evaluate")) == expected
+
+
 def test_a_definition_is_repeated_only_where_that_gives_the_notebook_s_function(tmp_path):
     """A decorated def (its registration would run again), one whose default reads a name rebound since (the copy
     would evaluate it anew) and one changed in place since (``changed.calls = 1``) stay single, each a warning

@@ -61,6 +61,11 @@ def _hoistable(plan: Plan) -> dict[str, Placed]:
     return candidates
 
 
+def _deleted(node: ast.stmt) -> set[str]:
+    """The names a top-level ``del`` statement unbinds."""
+    return {t.id for t in node.targets if isinstance(t, ast.Name)} if isinstance(node, ast.Delete) else set()
+
+
 def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]:
     """The definitions the notebook changes: through an attribute or an item (``Config.rate = 3.0``), a method that
     changes its own class (``Counter.made += 1``), or a default a call fills (``def acc(v, seen=[])``). They stay in
@@ -119,6 +124,7 @@ class _Flow:
         self.params = {p.name for p in plan.parameters}
         self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
         self.bound_at: dict[str, int] = {}  # name → the notebook cell of that binding
+        self.deleted_in: dict[str, CellPlan] = {}  # name → the cell whose ``del`` unbound it last
         self.untagged: dict[str, list[CellPlan]] = {}  # name → the untagged cells that bind it, in notebook order
         self.tagged: dict[str, list[int]] = {}  # name → the steps' cells that bind it, in notebook order
         for cell in plan.cells:
@@ -153,11 +159,17 @@ class _Flow:
                 binds_anywhere |= inserted
                 continue  # process the inserted statements first
             local.update(dict.fromkeys(stmt.binds, step.body[position].cell.cell.index))
+            deleted = _deleted(stmt.node)
             for name in stmt.binds + [m for m in stmt.mutates if m not in self.plan.imports]:
-                if stmt.is_import:  # imported again after an assignment (steps.py): later steps read the import
+                # imported again after an assignment (steps.py): later steps read the import; ``del name``: no step
+                # after this one can be handed it (a read there is the notebook's NameError)
+                if stmt.is_import or name in deleted:
                     self.available.pop(name, None)
                     self.bound_at.pop(name, None)
+                    if name in deleted:
+                        self.deleted_in[name] = step.body[position].cell
                     continue
+                self.deleted_in.pop(name, None)
                 self.available[name] = step
                 self.bound_at[name] = step.body[position].cell.cell.index
             position += 1
@@ -198,7 +210,7 @@ class _Flow:
             if moved := _move_later_definition(self.plan, name, index, placed):
                 step.body.insert(position, moved)
                 return set(moved.stmt.binds)
-            _undefined(self.plan, name, placed, index)
+            _undefined(self.plan, name, placed, index, self.deleted_in.get(name))
             local[name] = placed.cell.cell.index
         return None
 
@@ -366,10 +378,14 @@ def _state_of_moved(plan: Plan, placed: Placed, reader: Placed) -> bool:
     return sum(stmt.binds[0] in p.stmt.binds for step in plan.steps for p in step.body) == 1
 
 
-def _undefined(plan: Plan, name: str, reader: Placed, index: int) -> None:
+def _undefined(plan: Plan, name: str, reader: Placed, index: int, deleted_in: CellPlan | None = None) -> None:
     later = [s.name for s in plan.steps[index + 1 :] if any(name in p.stmt.binds for p in s.body)]
     skipped = [c.cell.index for c in plan.cells if c.role == "skip" and c.names and name in c.names.binds]
-    if later:
+    if deleted_in is not None:
+        where = f"cell {deleted_in.cell.index} (id {deleted_in.cell.id})"
+        message = f"'{name}' is deleted by {where} (del {name}) before this step runs: the package raises NameError if this line runs, as the notebook would after that cell"
+        severity = "warning"
+    elif later:
         message = f"'{name}' is used here but only step '{later[0]}' defines it, and that step runs later"
         severity = "error"
     elif skipped:
