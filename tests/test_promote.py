@@ -586,6 +586,53 @@ def test_a_name_a_step_deletes_is_not_handed_on(tmp_path, git_identity):
     assert _score_stage_by_stage(tmp_path, "deleted", ("data", "preprocess", "evaluate")) == expected
 
 
+def test_a_lambda_s_body_reads_order_the_steps_where_it_is_called(tmp_path, git_identity):
+    """``late = lambda v: v * run`` in a data cell, ``run`` rebound by a model cell, then a preprocess cell calling
+    ``late``: the model step must run before the preprocess step. A lambda's body counted as read where it is
+    written, so nothing ordered the two: the model step ran later, in pipeline order, and the call read the data
+    step's ``run`` (300.0 against the notebook's 12.0; 1 of 250 random notebooks)."""
+    cells = [
+        ("n = 1.0", ["parameters"]),
+        ("run = 50.0 * n\nlate = lambda v: v * run", ["promote:data"]),
+        ("run = 2.0", ["promote:model"]),
+        ("c = late(6.0)", ["promote:preprocess"]),
+        ("score = float(c)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "lambda_order", cells) == expected == 12.0
+
+
+def test_a_second_training_phase_with_a_new_optimizer_runs_on_fabric_whole_and_stage_by_stage(tmp_path, git_identity):
+    """A training function defined in the model cell (so the loop stays as written, on Fabric) reads ``optimizer``;
+    a fine-tuning cell builds a new optimizer for the same model and calls it again. The package set the model up
+    twice (``ValueError: A model should be passed only once to the setup method``, the promotion exited 0); stage
+    by stage, the function, saved by value with Fabric's optimizer wrapper inside, loaded back broken
+    (``RecursionError``). Now the second setup sets up the optimizer alone, and what holds Fabric's wrappers is
+    rebuilt rather than saved."""
+    cells = [
+        ("import torch\nfrom torch import nn", []),
+        ("seed = 0\nlr = 0.1", ["parameters"]),
+        ("torch.manual_seed(seed)\nX = torch.randn(64, 3)\ny = X.sum(1, keepdim=True)", ["promote:data"]),
+        (
+            "model = nn.Linear(3, 1)\ncriterion = nn.MSELoss()\noptimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "def train_epoch():\n    optimizer.zero_grad()\n    loss = criterion(model(X), y)\n    loss.backward()\n"
+            "    optimizer.step()\n    return loss.item()",
+            ["promote:model"],
+        ),
+        ("for _ in range(5):\n    train_epoch()", ["promote:train"]),
+        (
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr / 10)\nfor _ in range(5):\n    train_epoch()",
+            ["step:finetune"],
+        ),
+        ("with torch.no_grad():\n    score = round(float(criterion(model(X), y)), 6)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "phases", cells) == expected
+    assert "fabric_setup_again(fabric, model, optimizer)" in (tmp_path / "out/src/phases/pipeline.py").read_text()
+    stages = ("data", "model", "train", "finetune", "evaluate")
+    assert _score_stage_by_stage(tmp_path, "phases", stages) == expected
+
+
 def test_a_definition_is_repeated_only_where_that_gives_the_notebook_s_function(tmp_path):
     """A decorated def (its registration would run again), one whose default reads a name rebound since (the copy
     would evaluate it anew) and one changed in place since (``changed.calls = 1``) stay single, each a warning

@@ -27,10 +27,11 @@ from .mode import RenderMode, Runtime
 from .model_output import find_model
 from .render import black_string, call_statement, list_statement, names_tuple
 from .settings import settings_function
-from .statements import RenderOptions, render
+from .statements import RenderOptions, models_set_up, render
 
 RUNTIME_NAMES = {
     "build_fabric",
+    "fabric_setup_again",
     "build_trainer",
     "best_weights",
     "prepare_loaders",
@@ -177,13 +178,16 @@ def step_function(
         lines.append(_undefined_placeholder(plan, name, 1))
     anchors = plan.paths.literals if plan.paths else None
     trainers = plan.paths.trainers if plan.paths else None
+    fabric = kind is Runtime.FABRIC
+    earlier = plan.steps[: plan.steps.index(step)] if fabric else []
     options = RenderOptions(
-        fabric=kind is Runtime.FABRIC,
+        fabric=fabric,
         device=DEVICE.get(kind),
         anchors=anchors,
         trainers=trainers,
         renames=plan.import_aliases,
         literals=literals,
+        set_up=frozenset(models_set_up([p.stmt for s in earlier for p in s.body])),
     )
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():

@@ -47,6 +47,8 @@ class RenderOptions:
     renames: dict[int, str] | None = None  # id(Name) → the name to read instead (stages/rebound_imports.py)
     # id(statement) → its large literals and the call that loads each from its file (stages/literals.py)
     literals: dict[int, list[tuple[ast.expr, str]]] | None = None
+    # models an earlier step set up with Fabric: a new optimizer for one (a second training phase) is set up alone
+    set_up: frozenset[str] = frozenset()
 
 
 def _statement_start(placed: Placed) -> int:
@@ -102,6 +104,17 @@ def _drop_module_globals(edits: SourceEdits, stmt: Statement) -> None:
         if isinstance(current, ast.Global):
             edits.replace(edits.span_of(current), "pass")
         todo.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, NESTED_SCOPES))
+
+
+def models_set_up(statements: list[Statement]) -> set[str]:
+    """The models whose optimizer ``statements`` build (``optimizer = Adam(model.parameters())``): on Fabric each is
+    set up there."""
+    return {
+        setup.split(",")[0]
+        for stmt in statements
+        for node in stmt.index.of(ast.Assign)
+        if (setup := _optimizer_setup(node)) is not None
+    }
 
 
 def _optimizer_setup(node: ast.stmt) -> str | None:
@@ -186,7 +199,7 @@ def _rewrite_statements(
             if position > 0 and _is_display_expr(child):
                 edits.replace_statement(child, "", only_child)
             elif options.fabric:
-                _rewrite_for_fabric(edits, (block, index), lines, only_child, enclosing.get(id(child)))
+                _rewrite_for_fabric(edits, (block, index), lines, only_child, enclosing.get(id(child)), options.set_up)
 
 
 def _rewrite_for_fabric(
@@ -195,14 +208,18 @@ def _rewrite_for_fabric(
     lines: list[str],
     only_child: bool,
     function: ast.FunctionDef | ast.AsyncFunctionDef | None,
+    set_up: frozenset[str],
 ) -> None:
-    """``loss.backward()`` → ``fabric.backward(loss)``; ``fabric.setup`` once the optimizer is built."""
+    """``loss.backward()`` → ``fabric.backward(loss)``; ``fabric.setup`` once the optimizer is built
+    (``fabric_setup_again`` for a model an earlier step set up: Fabric sets a model up once)."""
     block, index = at
     child = block[index]
     if _is_backward(child):
         loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
         edits.replace_statement(child, f"fabric.backward({loss})", only_child)
     for setup in _setups_due_after(block, index):
+        if (model := setup.split(",")[0]) in set_up:
+            setup = setup.replace(f"fabric.setup({model}, ", f"fabric_setup_again(fabric, {model}, ")
         end = child.end_lineno or child.lineno
         edits.insert(end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
         if function:

@@ -55,6 +55,14 @@ def _call_time_reads(stmt: Statement, function: ast.FunctionDef | ast.AsyncFunct
     return loaded - parameters - BUILTINS
 
 
+def function_reads(stmt: Statement) -> tuple[list[str], list[str]]:
+    """What a def, a class or ``name = lambda`` reads where it is defined, and what its body reads when called."""
+    function = function_node(stmt)
+    if isinstance(function, ast.Lambda):
+        return sorted(_definition_time_reads(function)), sorted(_call_time_reads(stmt, function))
+    return list(stmt.reads), list(stmt.call_time_reads)
+
+
 def _definition_time_reads(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
     """The names its defaults (and a def's annotations) read where the definition runs."""
     arguments = function.args

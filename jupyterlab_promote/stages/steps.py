@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import diagnostic
 from ..analysis.roles import PIPELINE_ROLES
+from .late_binding import function_node, function_reads
 from .paths import file_roots_by_cell
 from .plan import Placed, Plan, Step, package_name
 
@@ -216,25 +217,25 @@ def _sources(
         if source.cell.index >= before:
             continue
         statements = source.names.statements  # type: ignore[union-attr]
-        definition = next((s for s in statements if s.is_definition and name in s.binds), None)
+        definition = next(
+            (s for s in statements if (s.is_definition or function_node(s) is not None) and name in s.binds), None
+        )
         if definition is None:
             if id(source) in producer:
                 return [source]
             if any(s.is_import and name in s.binds for s in statements):
                 return []  # the import, at the top of every module
             continue  # untagged code that is no definition: the steps never see it
-        # The data-flow stage moves a def or class to the step that first uses it; what it reads orders the steps:
-        # its defaults as they were where it is defined (its own cell included), its body as they are where it is
-        # called (a name its cell binds above it, or a later cell, is what the call reads), but for the literal its
-        # cell keeps for it (``ledger = []``), which moves with it.
+        # The data-flow stage moves a def, class or lambda to the step that first uses it; what it reads orders the
+        # steps: its defaults as they were where it is defined (its own cell included), its body as they are where
+        # it is called (a name its cell binds above it, or a later cell, is what the call reads), but for the
+        # literal its cell keeps for it (``ledger = []``), which moves with it.
+        defined_with, called_with = function_reads(definition)
         found = [
-            *(
-                _sources(plan, bindings, producer, need, source.cell.index + 1, seen)
-                for need in sorted(definition.reads)
-            ),
+            *(_sources(plan, bindings, producer, need, source.cell.index + 1, seen) for need in defined_with),
             *(
                 _sources(plan, bindings, producer, need, before, seen)
-                for need in sorted(definition.call_time_reads)
+                for need in called_with
                 if not _state_kept_by(source, need, bindings)
             ),
         ]
