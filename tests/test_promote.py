@@ -482,8 +482,14 @@ def test_a_def_another_step_makes_between_two_cells_of_a_step_is_the_one_the_sec
             "base.append(10.0)",
             "add(1.0)",
         ),
+        # an instance made before a later step changes the class its method reads
+        (
+            "class Config:\n    rate = 1.0\nclass M:\n    def go(self, v):\n        return v * Config.rate\nm = M()",
+            "Config.rate = 3.0",
+            "m.go(2.0)",
+        ),
     ],
-    ids=["default", "class-attribute", "class-counter", "partial"],
+    ids=["default", "class-attribute", "class-counter", "partial", "instance-of-a-class-reading-it"],
 )
 def test_a_definition_a_later_step_changes_is_changed_for_the_stages_after_it(
     tmp_path, git_identity, made, changed, used

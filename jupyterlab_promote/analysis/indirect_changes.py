@@ -221,6 +221,10 @@ class _Held:
             made_by = self.callables.get(value.func.id)
             if made_by is not None and isinstance(made_by.node, ast.ClassDef):
                 self.instances.update(dict.fromkeys(names, made_by))
+                # its methods are the class's: a change of the class, or of what they read, changes what it does
+                for source in {value.func.id} | self._linked_from.get(value.func.id, set()):
+                    for name in names:
+                        self._add(source, name)
         if len(names) == len(targets) and self._is_scalar(value):
             self.unshared.update(names)
         if isinstance(value, ast.Call) and _callee_name(value.func) == "DataLoader":
