@@ -178,7 +178,7 @@ class _Flow:
         self, reads: list[str], index: int, step: Step, position: int, local: dict[str, int]
     ) -> set[str] | None:
         """Find where each name read comes from; the names bound by statements inserted before ``position``
-        (pulled from an untagged cell, or a definition moved from a later step), else None."""
+        (pulled from an untagged cell, a definition moved from a later step or repeated from another), else None."""
         placed = step.body[position]
         for name in reads:
             bound = local.get(name, self.bound_at.get(name) if name in self.available else None)
@@ -189,17 +189,17 @@ class _Flow:
             ):
                 step.body[position:position] = pulled
                 return {n for p in pulled for n in p.stmt.binds}
-            if name in local:
-                if repeated := self.late.definition_between(name, local[name], step, placed):
-                    step.body.insert(position, repeated)
-                    return set(repeated.stmt.binds)
-                continue
-            if name in self.available and (
-                repeated := self.late.definition_between(name, self.bound_at[name], step, placed)
-                or self.late.definition_to_repeat(name, self.available[name], step, placed)
+            # a def another step makes below that binding and above this reader, or one reading globals rebound
+            # since it was made: repeated here (late_binding.py)
+            if (bound is not None and (repeated := self.late.definition_between(name, bound, step, placed))) or (
+                name not in local
+                and name in self.available
+                and (repeated := self.late.definition_to_repeat(name, step, placed))
             ):
                 step.body.insert(position, repeated)
                 return set(repeated.stmt.binds)
+            if name in local:
+                continue
             if self._known(name, step, placed):  # reads hold no builtin the notebook left alone
                 continue
             if pulled := _pull_from_untagged(

@@ -130,12 +130,12 @@ class LateBinding:
         self.decided: dict[int, set[str]] = {}  # id(step) → the names repeated in it or warned about
         self.runs_at: dict[int, Position] = {}  # id(a repeated definition) → where the notebook's call ran
 
-    def definition_to_repeat(self, name: str, producer: Step, step: Step, reader: Placed) -> Placed | None:
-        """The definition of ``name`` in ``producer`` that ``reader`` (in ``step``) calls, repeated for ``step``
-        when a global it reads when called was rebound since; else None (a warning where ``name`` holds such code
-        and cannot be made again here)."""
+    def definition_to_repeat(self, name: str, step: Step, reader: Placed) -> Placed | None:
+        """The definition of ``name`` that ``reader`` (in ``step``) calls, made by another step, repeated for
+        ``step`` when a global it reads when called was rebound since; else None (a warning where ``name`` holds
+        such code and cannot be made again here)."""
         decided = self.decided.setdefault(id(step), set())
-        if producer is step or name in decided:
+        if name in decided:
             return None
         until = self.runs_at.get(id(reader), _position(reader))
         bound = [b for b in self.bindings.get(name, []) if b[0] < until]
