@@ -1,0 +1,159 @@
+"""Stage: hoisting. The definitions that read only imports, builtins and other such definitions, and that nothing
+changes, go to module level (``data.py``, ``model.py``, ``pipeline.py``), where every stage imports them; the others
+stay in the step that makes them and are handed on.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis.cellplan import CellPlan
+from ..analysis.names import BUILTINS, changes_of_call, has_default
+from .late_binding import stores_through
+from .plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
+
+# Where hoisted definitions of each role go; later modules may import earlier ones (MODULE_ORDER).
+_ROLE_MODULE = {"data": "data", "preprocess": "data", "model": "model"}
+
+
+def hoistable_definitions(plan: Plan) -> dict[str, Placed]:
+    """Definitions that read only imports, builtins and other such definitions (a builtin's name the notebook
+    rebound before is among the reads: analysis/cells.py)."""
+    candidates: dict[str, Placed] = {}
+    seen: dict[str, int] = {}
+    for cell in plan.cells:
+        if cell.role in ("skip", "parameters", "imports") or not cell.names:
+            continue
+        for stmt in cell.names.statements:
+            for name in stmt.binds:
+                seen[name] = seen.get(name, 0) + 1
+            if stmt.is_definition:
+                candidates[stmt.binds[0]] = Placed(cell, stmt, "tagged" if cell.promoted else "pulled")
+    candidates = {n: p for n, p in candidates.items() if seen.get(n) == 1}
+    for name in _changed_definitions(plan, candidates):
+        del candidates[name]
+    params = {p.name for p in plan.parameters}
+    # An import the notebook also assigns to (``math = 1.0`` above ``import math``) is whichever came last when the
+    # function runs: in a module of its own the function would always read the import.
+    imports = set(plan.imports) - {
+        name
+        for cell in plan.cells
+        if cell.names
+        for stmt in cell.names.statements
+        if not stmt.is_import and not stmt.is_definition
+        for name in stmt.binds
+    }
+    changed = True
+    while changed:
+        changed = False
+        for name, placed in list(candidates.items()):
+            needs = set(placed.stmt.reads) | set(placed.stmt.call_time_reads)
+            bad = {n for n in needs if n not in imports and n not in candidates}
+            if bad or needs & params:
+                del candidates[name]
+                changed = True
+    return candidates
+
+
+def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]:
+    """The definitions the notebook changes: through an attribute or an item (``Config.rate = 3.0``), a method that
+    changes its own class (``Counter.made += 1``), or a default a call fills (``def acc(v, seen=[])``). They stay in
+    their step and are handed on: at module level each stage run alone would import them unchanged."""
+    changed = set()
+    for name, placed in definitions.items():
+        node = placed.stmt.node
+        if isinstance(node, ast.ClassDef) and stores_through(placed.stmt, {name}):
+            changed.add(name)
+        elif _made_defaults(node):  # a list, a dict or an object made once, which calls may fill
+            if any(has_default(node, param) for _, param in changes_of_call(placed.stmt).params):
+                changed.add(name)
+    for cell in plan.cells:
+        for stmt in cell.names.statements if cell.names else ():
+            if not definitions.keys().isdisjoint(stmt.mutates):  # a store through a name counts as changing it
+                changed |= stores_through(stmt, definitions.keys())
+    return changed
+
+
+def _made_defaults(node: ast.stmt) -> bool:
+    arguments = getattr(node, "args", None)
+    defaults = [*arguments.defaults, *arguments.kw_defaults] if arguments is not None else []
+    made = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Call)
+    return any(isinstance(default, made) for default in defaults)
+
+
+def _module_for(placed: Placed, hoisted: dict[str, Placed], placement: dict[str, str]) -> str:
+    role = placed.cell.role or ""
+    module = _ROLE_MODULE.get(role, "pipeline")
+    for dependency in set(placed.stmt.reads) | set(placed.stmt.call_time_reads):
+        if dependency in placement:
+            module = max(module, placement[dependency], key=MODULE_ORDER.index)
+    return module
+
+
+# --- stage: data flow ----------------------------------------------------------------
+
+
+def hoist(plan: Plan, hoistable: dict[str, Placed], used_hoisted: set[str]) -> None:
+    """The hoistable definitions some step uses go to their module and leave the steps' bodies."""
+    placement: dict[str, str] = {}
+    for name in sorted(used_hoisted, key=lambda n: (hoistable[n].cell.cell.index, hoistable[n].stmt.line)):
+        placement[name] = _module_for(hoistable[name], hoistable, placement)
+        plan.hoisted[placement[name]].append(hoistable[name])
+    for step in plan.steps:
+        step.body = [
+            p
+            for p in step.body
+            if not (
+                p.stmt.is_definition and p.stmt.binds[0] in used_hoisted and hoistable[p.stmt.binds[0]].stmt is p.stmt
+            )
+        ]
+        if step.role in ("data", "preprocess"):
+            _warn_local_classes(plan, step, hoistable)
+
+
+def _warn_local_classes(plan: Plan, step: Step, hoistable: dict[str, Placed]) -> None:
+    """A class that reads notebook state stays inside its step: its instances cannot be pickled."""
+    for placed in step.body:
+        if not isinstance(placed.stmt.node, ast.ClassDef):
+            continue
+        state = [
+            n for n in placed.stmt.call_time_reads if n not in plan.imports and n not in hoistable and n not in BUILTINS
+        ]
+        plan.diagnose(
+            placed.cell,
+            "warning",
+            "PRM005",
+            f"class {placed.stmt.binds[0]} reads notebook state ({', '.join(state) or 'parameters'}) when called, so it stays "
+            f"inside the {step.name} step; DataLoader workers started with 'spawn' cannot pickle it. Pass those values to its constructor",
+            line_in_cell(placed.cell, placed.stmt.line),
+        )
+
+
+def use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[str], reader: Placed) -> None:
+    if name in used:
+        return
+    used.add(name)
+    definition = hoistable[name]
+    if definition.origin == "pulled":
+        warn_pulled(plan, reader, definition.cell, name)
+    for dependency in set(definition.stmt.reads) | set(definition.stmt.call_time_reads):
+        if dependency in hoistable:
+            use_hoisted(plan, dependency, hoistable, used, definition)
+
+
+def warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> None:
+    role = reader.cell.role or "step"
+    plan.diagnose(
+        reader.cell,
+        "error" if plan.strict else "warning",
+        "PRM003",
+        f"'{name}' is defined only in untagged cell {source.cell.index} (id {source.cell.id}); its definition was pulled in. Tag that cell to make this explicit",
+        line_in_cell(reader.cell, reader.stmt.line),
+        suggestion={
+            "action": "set-role",
+            "cell_index": source.cell.index,
+            "cell_id": source.cell.id,
+            "role": role if role != "step" else "functions",
+        },
+        related_cells=[{"index": source.cell.index, "id": source.cell.id}],
+    )
