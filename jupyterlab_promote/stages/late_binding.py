@@ -74,11 +74,6 @@ def _definition_time_reads(function: ast.FunctionDef | ast.AsyncFunctionDef | as
     return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
 
 
-def _held_code(value: ast.AST) -> list[ast.Lambda]:
-    """The lambdas a statement's value makes and keeps (``ops = {"f": lambda v: v * k}``)."""
-    return [node for node in ast.walk(value) if isinstance(node, ast.Lambda)]
-
-
 def stores_through(stmt: Statement, names: Iterable[str]) -> set[str]:
     """Those of ``names`` that ``stmt`` stores an attribute or an item of (``Config.rate = 3.0``, ``del T[k]``)."""
     return {
@@ -138,10 +133,10 @@ class LateBinding:
         if name in decided:
             return None
         until = self.runs_at.get(id(reader), _position(reader))
-        bound = [b for b in self.bindings.get(name, []) if b[0] < until]
-        if not bound:
+        last = self._last_binding(name, until)
+        if last is None:
             return None
-        _, producer, binding = max(bound, key=lambda found: found[0])  # the step that made it, whoever changed it
+        _, producer, binding = last  # the step that made it, whoever changed it since
         if producer is step:
             return None
         function = function_node(binding.stmt)
@@ -204,7 +199,9 @@ class LateBinding:
         """PRM049 when what ``name`` holds (a lambda, a def or an instance of the notebook's class) reads, when
         called, a global rebound since: only a new object made here could read the new value. Whether it warned."""
         since, parts = _position(holder), []
-        for function in _held_code(holder.stmt.node):
+        # the lambdas it makes and keeps (``ops = {"f": lambda v: v * k}``), from its node index: the statement can
+        # be a table of a million numbers
+        for function in holder.stmt.index.of(ast.Lambda):
             reads = _call_time_reads(holder.stmt, function)
             if stale := sorted(read for read in reads if self._rebound(read, since, until, producer)):
                 parts.append(f"a lambda that reads {', '.join(stale)}")
@@ -251,14 +248,19 @@ class LateBinding:
             return f"its defaults read {', '.join(rebound)}, rebound since too"
         return ""
 
+    def _last_binding(self, name: str, until: Position) -> tuple[Position, Step, Placed] | None:
+        """The last step statement above ``until`` that binds ``name``."""
+        bound = [b for b in self.bindings.get(name, []) if b[0] < until]
+        return max(bound, key=lambda found: found[0]) if bound else None
+
     def _definition_before(
         self, name: str, until: Position, classes: bool = False
     ) -> tuple[Placed, ast.AST, Step] | None:
         """The def, lambda (or class) that ``name`` holds at ``until``, with its step."""
-        bound = [b for b in self.bindings.get(name, []) if b[0] < until]
-        if not bound:
+        last = self._last_binding(name, until)
+        if last is None:
             return None
-        _, step, placed = max(bound, key=lambda found: found[0])
+        _, step, placed = last
         node = placed.stmt.node
         function = node if classes and isinstance(node, ast.ClassDef) else function_node(placed.stmt)
         return None if function is None else (placed, function, step)
