@@ -463,6 +463,29 @@ def test_a_def_another_step_makes_between_two_cells_of_a_step_is_the_one_the_sec
     assert _score_stage_by_stage(tmp_path, "between", stages) == expected
 
 
+@pytest.mark.parametrize("earlier", [[], ["promote:data"]], ids=["untagged", "another-step"])
+def test_a_definition_moved_to_a_step_that_runs_first_is_not_what_a_call_above_it_reads(
+    tmp_path, git_identity, earlier
+):
+    """``helper`` is defined in a cell (untagged, or of the data step), called by a prep cell, defined again below in
+    a cell the model step calls it from. The second definition moves to the model step, which runs before prep and
+    handed prep its ``helper``: the prep call used the definition below it (27.0 against the notebook's 18.0, found
+    by the differential campaign, seed 7140). The prep call now reads the definition above it."""
+    cells = [
+        ("n = 1.0", ["parameters"]),
+        ("b = 5.0", ["promote:model"]),
+        ("def helper(v):\n    return v + b", earlier),
+        ("x = helper(n)", ["step:prep"]),
+        ("def helper(v):\n    return v * 100.0", []),
+        ("y = helper(n)", ["promote:model"]),
+        ("score = float(x + y)", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "moved_first", cells) == expected == 106.0
+    stages = ("data",) * bool(earlier) + ("model", "prep", "evaluate")
+    assert _score_stage_by_stage(tmp_path, "moved_first", stages) == expected
+
+
 @pytest.mark.parametrize(
     ("made", "changed", "used"),
     [
@@ -542,6 +565,45 @@ def test_code_an_object_holds_that_reads_a_global_rebound_since_is_a_warning_whe
     assert "holds report, which reads k" in warned["handlers"] and all(
         d.cell_index == 3 for d in plan.all_diagnostics if d.code == "PRM049"
     )
+
+
+@pytest.mark.parametrize(
+    ("made", "filled"),
+    [
+        (
+            "registry = {}\ndef register(f):\n    registry[f.__name__] = f\n    return f",
+            "@register\ndef f(v):\n    return v * k",
+        ),
+        ("registry = []\ndef f(v):\n    return v * k", "registry.append(f)"),
+        ("registry = {}\ndef f(v):\n    return v * k", "registry['f'] = f"),
+        ("registry = []", "registry.append(lambda v: v * k)"),
+    ],
+    ids=["decorator", "append", "item", "lambda"],
+)
+def test_a_registry_filled_after_it_is_made_warns_when_its_code_reads_a_global_rebound_since(
+    tmp_path, git_identity, made, filled
+):
+    """A registry made in the data step and filled by a later step (a decorator registering a def, ``append``, an
+    item, a lambda), then called after ``k`` was rebound: in the notebook the call reads the new ``k``, in the
+    package the code the registry holds keeps the old one (2.0 against 10.0). Only the object's own statement was
+    looked at, so nothing was said; now it is PRM049, naming what is read. The decorator's registration is a change
+    of the registry too: stage by stage, the evaluate stage loads the registry the preprocess stage filled."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (f"k = 1.0\n{made}", ["promote:data"]),
+        (filled, ["promote:preprocess"]),
+        ("k = 5.0", ["promote:train"]),
+        ("first = next(iter(registry.values())) if isinstance(registry, dict) else registry[0]", ["step:extra"]),
+        ("score = float(first(n))", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "registry.ipynb", cells))
+    warned = [d for d in plan.all_diagnostics if d.code == "PRM049"]
+    assert [d.message.split("'")[1] for d in warned] == ["registry"] and warned[0].cell_index == 4
+    assert "reads k when called, rebound since" in warned[0].message
+    assert _run_as_notebook(cells)["score"] == 10.0
+    assert _promoted_score(tmp_path, "registry", cells) == 2.0  # the warned difference, nothing else
+    stages = ("data", "preprocess", "train", "extra", "evaluate")
+    assert _score_stage_by_stage(tmp_path, "registry", stages) == 2.0
 
 
 def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_to_that_name(tmp_path, git_identity):

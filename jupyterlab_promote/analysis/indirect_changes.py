@@ -47,7 +47,11 @@ def read_indirect_changes(plans: list[CellPlan]) -> dict[str, set[str]]:
         statements = list(plan.names.statements)
         for index, stmt in enumerate(statements):
             position += 1
-            names = held.changed_by_calls(stmt) if held.callables and not stmt.is_definition else []
+            names = (
+                (held.changed_by_decorators(stmt) if stmt.is_definition else held.changed_by_calls(stmt))
+                if held.callables
+                else []
+            )
             captured = held.follow(stmt)
             direct = stmt.mutates + names + stmt.local_changes + _augmented(stmt)
             shared = [other for name in direct for other in sorted(held.links.get(name, ()))]  # sets: any order
@@ -175,6 +179,16 @@ class _Held:
                     found.append(root)
                 elif given is None and isinstance(func, ast.Name) and has_default(definition.node, param):
                     found.append(func.id)  # ``def acc(v, seen=[])``: the default the call changes is the function's
+        return found
+
+    def changed_by_decorators(self, stmt: Statement) -> list[str]:
+        """The globals the notebook's decorators change when they run on the definition ``stmt`` (``@register``
+        filling a registry); its body's calls run later, when it is called."""
+        found: list[str] = []
+        for decorator in getattr(stmt.node, "decorator_list", ()):
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if isinstance(func, ast.Name) and func.id in self.callables:
+                found += changes_of_call(self.callables[func.id]).globals
         return found
 
     def follow(self, stmt: Statement) -> list[str]:

@@ -100,6 +100,8 @@ class _Flow:
         placed = step.body[position]
         for name in reads:
             bound = local.get(name, self.bound_at.get(name) if name in self.available else None)
+            if bound is not None and name not in local:
+                bound = self.late.handed_on_binding(name, bound, placed)
             # an untagged cell between that binding and this reader rebinds it (a helper redefined in a later
             # cell): this reader sees that one, as in the notebook
             if bound is not None and (

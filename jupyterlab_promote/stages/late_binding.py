@@ -107,21 +107,24 @@ class LateBinding:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        # name → each step statement that binds it (where, in which step), in any step
+        # name → each step statement that binds it (where, in which step), and each that changes it in place
+        # (``handlers.append(report)``), in any step
         self.bindings: dict[str, list[tuple[Position, Step, Placed]]] = {}
+        self.changed_in_place: dict[str, list[tuple[Position, Step, Placed]]] = {}
         for step in plan.steps:
             for placed in step.body:
+                found = (_position(placed), step, placed)
                 for name in placed.stmt.binds:
-                    self.bindings.setdefault(name, []).append((_position(placed), step, placed))
+                    self.bindings.setdefault(name, []).append(found)
+                for name in placed.stmt.mutates:
+                    self.changed_in_place.setdefault(name, []).append(found)
         # the names some step binds with a def or a lambda: most names read are variables, never repeated
         self.functions = {name for name, found in self.bindings.items() if any(function_node(b[2].stmt) for b in found)}
         # function name → where a step statement changes that function itself (``report.calls = 0``)
-        self.changes: dict[str, list[Position]] = {}
-        for step in plan.steps:
-            for placed in step.body:
-                if not self.functions.isdisjoint(placed.stmt.mutates):
-                    for name in stores_through(placed.stmt, self.functions):
-                        self.changes.setdefault(name, []).append(_position(placed))
+        self.changes = {
+            name: [at for at, _, placed in self.changed_in_place.get(name, []) if stores_through(placed.stmt, {name})]
+            for name in self.functions
+        }
         self.decided: dict[int, set[str]] = {}  # id(step) → the names repeated in it or warned about
         self.runs_at: dict[int, Position] = {}  # id(a repeated definition) → where the notebook's call ran
 
@@ -190,37 +193,30 @@ class LateBinding:
         )
         return self._repeated(definition, until)
 
+    def handed_on_binding(self, name: str, bound: int, reader: Placed) -> int:
+        """The cell of the binding of ``name`` the notebook's read saw: ``bound``, the one an earlier step hands on,
+        unless that is below ``reader`` (a definition moved to a step that runs earlier), then the last step binding
+        above the reader, or -1 where none is (an untagged cell above it, or no cell, made what the notebook read)."""
+        until = self.runs_at.get(id(reader), _position(reader))
+        if bound < until[0]:
+            return bound
+        last = self._last_binding(name, until)
+        return last[0][0] if last is not None else -1
+
     def _repeated(self, definition: Placed, until: Position) -> Placed:
         copy = Placed(definition.cell, definition.stmt, "repeated")
         self.runs_at[id(copy)] = until  # what it calls is read where it is repeated, not where it was written
         return copy
 
     def _warn_held(self, name: str, holder: Placed, producer: Step, reader: Placed, until: Position) -> bool:
-        """PRM049 when what ``name`` holds (a lambda, a def or an instance of the notebook's class) reads, when
-        called, a global rebound since: only a new object made here could read the new value. Whether it warned."""
-        since, parts = _position(holder), []
-        # the lambdas it makes and keeps (``ops = {"f": lambda v: v * k}``), from its node index: the statement can
-        # be a table of a million numbers
-        for function in holder.stmt.index.of(ast.Lambda):
-            reads = _call_time_reads(holder.stmt, function)
-            if stale := sorted(read for read in reads if self._rebound(read, since, until, producer)):
-                parts.append(f"a lambda that reads {', '.join(stale)}")
-        if isinstance(holder.stmt.node, ast.ClassDef):  # its methods read them when called
-            if stale := sorted(self._stale_reads(holder, holder.stmt.node, producer, until, {name})):
-                parts.append(f"the methods of class {name}, which read {', '.join(stale)}")
-        put, called = _held_names(holder.stmt)
-        for held in sorted(put | called):
-            definition = self._definition_before(held, since, classes=True)
-            if definition is None or held == name:
-                continue
-            if (
-                held not in put
-                and not isinstance(definition[1], ast.ClassDef)
-                and not _returns_code(definition[0].stmt)
-            ):
-                continue  # a def called here runs here; a class makes an instance, a closure factory a closure
-            if stale := sorted(self._stale_reads(*definition, until, {held})):
-                parts.append(f"{held}, which reads {', '.join(stale)}")
+        """PRM049 when what ``name`` holds (a lambda, a def or an instance of the notebook's class, put there where
+        it was bound or since: ``handlers.append(report)``, ``@register``) reads, when called, a global rebound
+        since: only a new object made here could read the new value. Whether it warned."""
+        since = _position(holder)
+        kept = [(holder, producer)] + [(p, s) for at, s, p in self.changed_in_place.get(name, []) if since < at < until]
+        parts = list(
+            dict.fromkeys(part for placed, step in kept for part in self._held_code(name, placed, step, until))
+        )
         if parts:
             self._diagnose(
                 reader,
@@ -231,6 +227,45 @@ class LateBinding:
                 f" '{name}' again after they change",
             )
         return bool(parts)
+
+    def _held_code(self, name: str, kept: Placed, step: Step, until: Position) -> list[str]:
+        """What code reading a global rebound before ``until`` the statement ``kept`` (of ``step``) puts into
+        ``name``, each as a phrase."""
+        since, parts = _position(kept), []
+        # the lambdas it makes and keeps (``ops = {"f": lambda v: v * k}``), from its node index: the statement can
+        # be a table of a million numbers
+        for function in kept.stmt.index.of(ast.Lambda):
+            reads = _call_time_reads(kept.stmt, function)
+            if stale := sorted(read for read in reads if self._rebound(read, since, until, step)):
+                parts.append(f"a lambda that reads {', '.join(stale)}")
+        node = kept.stmt.node
+        if isinstance(node, ast.ClassDef) and node.name == name:  # its methods read them when called
+            if stale := sorted(self._stale_reads(kept, node, step, until, {name})):
+                parts.append(f"the methods of class {name}, which read {', '.join(stale)}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):  # a decorator put it there
+            if stale := sorted(self._stale_reads(kept, node, step, until, {node.name})):
+                parts.append(f"{node.name}, which reads {', '.join(stale)}")
+            return parts
+        return parts + self._held_definitions(name, kept, until)
+
+    def _held_definitions(self, name: str, kept: Placed, until: Position) -> list[str]:
+        """The notebook's defs and classes ``kept`` puts into ``name`` (``handlers = [report]``, ``m = Model()``)
+        that read a global rebound before ``until``, each as a phrase."""
+        put, called = _held_names(kept.stmt)
+        parts = []
+        for held in sorted(put | called):
+            definition = self._definition_before(held, _position(kept), classes=True)
+            if definition is None or held == name:
+                continue
+            if (
+                held not in put
+                and not isinstance(definition[1], ast.ClassDef)
+                and not _returns_code(definition[0].stmt)
+            ):
+                continue  # a def called here runs here; a class makes an instance, a closure factory a closure
+            if stale := sorted(self._stale_reads(*definition, until, {held})):
+                parts.append(f"{held}, which reads {', '.join(stale)}")
+        return parts
 
     def _diagnose(self, reader: Placed, severity: str, message: str) -> None:
         code = "PRM048" if severity == "info" else "PRM049"
