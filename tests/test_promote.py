@@ -606,6 +606,83 @@ def test_a_registry_filled_after_it_is_made_warns_when_its_code_reads_a_global_r
     assert _score_stage_by_stage(tmp_path, "registry", stages) == 2.0
 
 
+@pytest.mark.parametrize(
+    ("made", "changed", "read"),
+    [
+        ("import numpy as np\nX = np.ones(4)\nhead = X[:2]", "X += n", "head.sum()"),
+        ("import numpy as np\nX = np.ones((2, 2))\ncolumn = X.T[0]", "X *= n", "column.sum()"),
+        ("import numpy as np\nimport torch\nX_np = np.ones(4)\nX = torch.from_numpy(X_np)", "X_np *= n", "X.sum()"),
+        ("import torch\nX = torch.ones(4)\nX_np = X.numpy()", "X.mul_(n)", "X_np.sum()"),
+        ("d = {'a': 1.0}\nkeys = d.keys()", "d['b'] = n", "len(keys)"),
+    ],
+    ids=["numpy-slice", "numpy-transposed", "torch-from-numpy", "tensor-numpy", "dict-keys"],
+)
+def test_a_view_of_an_array_a_later_step_changes_in_place_sees_the_change_when_stages_run_alone(
+    tmp_path, git_identity, made, changed, read
+):
+    """``head = X[:2]`` (or ``torch.from_numpy(X_np)``, ``X.numpy()``) in the data step, ``X`` changed in place by
+    the preprocess step, ``head`` read by the evaluate step. The full run was right; stage by stage, the data stage
+    saved ``X`` and ``head`` together, but pickled, a view is a copy: the preprocess stage changed its ``X`` only,
+    and the evaluate stage read the old ``head`` (2.0 against the notebook's 6.0; ``keys()`` and a tensor's or an
+    array's view methods linked nothing either). The stage now saves a view as its recipe over its owner's memory."""
+    cells = [
+        ("n = 3.0", ["parameters"]),
+        (made, ["promote:data"]),
+        (changed, ["promote:preprocess"]),
+        (f"score = float({read})", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "views", cells) == expected
+    assert _score_stage_by_stage(tmp_path, "views", ("data", "preprocess", "evaluate")) == expected
+
+
+@pytest.mark.parametrize(
+    ("block", "call"),
+    [
+        ("try:\n    def h(v):\n        return v * k\nexcept ImportError:\n    pass", "h(n)"),
+        ("if n > 1:\n    def h(v):\n        return v * k", "h(n)"),
+        ("import contextlib\nwith contextlib.suppress(ImportError):\n    def h(v):\n        return v * k", "h(n)"),
+        ("if n > 1:\n    class H:\n        def go(self, v):\n            return v * k", "H().go(n)"),
+        ("fs = []\nfor i in range(2):\n    def h(v, i=i):\n        return v * k + i\n    fs.append(h)", "fs[1](n)"),
+    ],
+    ids=["try", "if", "with", "class-in-if", "for"],
+)
+def test_a_def_made_inside_a_block_reads_what_its_body_reads_from_other_steps(tmp_path, git_identity, block, call):
+    """A def (or a class) made inside a ``try``, ``if``, ``with`` or ``for`` block of the preprocess step reads
+    ``k``, bound by the data step, when called by the evaluate step. Only a top-level def's body counted as read,
+    so the step was never handed ``k``: the promotion exited 0 and the package died with ``NameError: name 'k' is
+    not defined`` (marked ``# noqa: F821`` in the generated module). The block's defs now read it when called."""
+    cells = [
+        ("n = 3.0", ["parameters"]),
+        ("k = 2.0", ["promote:data"]),
+        (block, ["promote:preprocess"]),
+        (f"score = float({call})", ["promote:evaluate"]),
+    ]
+    expected = _run_as_notebook(cells)["score"]
+    assert _promoted_score(tmp_path, "block", cells) == expected
+    assert _score_stage_by_stage(tmp_path, "block", ("data", "preprocess", "evaluate")) == expected
+
+
+def test_a_def_made_inside_a_block_that_reads_a_global_rebound_since_is_a_warning(tmp_path):
+    """``if …: def f(v): return v * k`` in the data step, ``k`` rebound by the train step, ``f`` called by the
+    evaluate step: the package's ``f`` keeps the data step's ``k`` (2.0 against 10.0), and said nothing. The block is
+    no definition to repeat, so the call is PRM049."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (
+            "k = 1.0\nif n > 1:\n    def f(v):\n        return v * k\nelse:\n    def f(v):\n        return v",
+            ["promote:data"],
+        ),
+        ("k = 5.0", ["promote:train"]),
+        ("score = float(f(n))", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "block.ipynb", cells))
+    warned = [d for d in plan.all_diagnostics if d.code == "PRM049"]
+    assert (
+        len(warned) == 1 and warned[0].cell_index == 3 and "the f its block defines, which reads k" in warned[0].message
+    )
+
+
 def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_to_that_name(tmp_path, git_identity):
     """``def note(v): log.append(v)`` in the data step; the train step binds ``log = []`` anew and calls ``note``: in
     the notebook the call appends to the new list. The repeat was skipped because the step that last changed

@@ -119,7 +119,13 @@ def _augmented(stmt: Statement) -> list[str]:
 _PASSING_ON = {"enumerate", "zip", "reversed", "sorted", "list", "tuple", "iter", "dict", "set", "filter", "tqdm"}
 # Methods whose result is a part of the receiver, or holds its parts: ``m = models.get("rf")``.
 _PART_METHODS = {"get", "items", "values", "pop", "setdefault", "parameters", "named_parameters", "children"}
-_PART_METHODS |= {"named_children", "modules", "named_modules", "buffers"}
+_PART_METHODS |= {"named_children", "modules", "named_modules", "buffers", "keys"}
+# ... or a view of its memory (``X_np = X.numpy()``, ``flat = X.view(-1)``): a change in place through either
+# changes both
+_PART_METHODS |= {"view", "view_as", "detach", "numpy", "reshape", "ravel", "transpose", "permute", "squeeze"}
+_PART_METHODS |= {"unsqueeze", "expand", "expand_as", "narrow", "unfold", "as_strided", "unbind", "split", "chunk"}
+# Functions whose result shares the memory of their first argument (``X = torch.from_numpy(X_np)``).
+_VIEW_FUNCTIONS = {"from_numpy", "as_tensor", "asarray", "frombuffer"}
 # Methods that put their arguments into the receiver: ``models.append(net)``.
 _HOLDING_METHODS = {"append", "appendleft", "add", "insert", "extend", "update", "setdefault"}
 # Library calls whose result wraps what it is handed, one object under two names: training through either trains the
@@ -354,8 +360,9 @@ class _Held:
             return {name for element in value.values for name in self._sharing(element)}
         if isinstance(value, ast.Starred):
             return self._sharing(value.value)
-        if not isinstance(value, ast.Call):
-            return set()
+        return self._sharing_of_call(value, looped) if isinstance(value, ast.Call) else set()
+
+    def _sharing_of_call(self, value: ast.Call, looped: bool) -> set[str]:
         func = value.func
         handed = [*value.args, *(k.value for k in value.keywords)]
         if looped and isinstance(func, ast.Name) and func.id in _PASSING_ON:
@@ -365,6 +372,8 @@ class _Held:
             return {root} if root else set()
         if self._is_instance_call(value):
             return self._kept_by_instance(value)
+        if _callee_name(func) in _VIEW_FUNCTIONS and value.args:
+            return self._sharing(value.args[0])
         return set()
 
     def _is_instance_call(self, value: ast.expr) -> bool:

@@ -372,8 +372,9 @@ def _receiver(func: ast.expr) -> str | None:
     return root_name(func.value) if isinstance(func, ast.Attribute) else None
 
 
-def _call_time_globals(node: ast.stmt, lines: list[str]) -> list[str]:
-    """Globals that the body of the function or class ``node`` reads. Its own text (decorators aside: they run at
+def _call_time_globals(node: ast.stmt, lines: list[str], scopes: set[str] | None = None) -> list[str]:
+    """Globals that the body of the function or class ``node`` reads (or, with ``scopes``, the bodies of the defs
+    and classes of those names that the block ``node`` makes). Its own text (decorators aside: they run at
     definition time) goes to symtable, which is what the compiler reads; unparsing it first cost more than the
     rest of the cell's analysis."""
     table = _symbol_table(source_segment(lines, node)) or _symbol_table(ast.unparse(node))
@@ -389,7 +390,8 @@ def _call_time_globals(node: ast.stmt, lines: list[str]) -> list[str]:
             walk(child)
 
     for child in table.get_children():
-        walk(child)
+        if scopes is None or child.get_name() in scopes:
+            walk(child)
     return found
 
 
@@ -529,8 +531,13 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
     stmt.index = index
     if stmt.is_definition:
         call_time = [n for n in _call_time_globals(node, lines) if n != binds[0]]
-        stmt.call_time_reads = [n for n in call_time if n not in BUILTINS]
-        stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
+    elif nested := {d.name for d in index.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)}:
+        # ``if …: def f(): return k`` (or in a try, with or for block): f reads k when called, as a def does
+        call_time = [n for n in _call_time_globals(node, lines, nested) if n not in binds]
+    else:
+        return stmt
+    stmt.call_time_reads = [n for n in call_time if n not in BUILTINS]
+    stmt.builtin_call_time_reads = [n for n in call_time if n in BUILTINS]
     return stmt
 
 

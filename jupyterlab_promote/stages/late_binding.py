@@ -246,6 +246,10 @@ class LateBinding:
             if stale := sorted(self._stale_reads(kept, node, step, until, {node.name})):
                 parts.append(f"{node.name}, which reads {', '.join(stale)}")
             return parts
+        for nested in kept.stmt.index.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            # made inside a block (``if …: def f()``): the block is no definition to repeat
+            if nested.name == name and (stale := sorted(self._stale_reads(kept, nested, step, until, {name}))):
+                parts.append(f"the {name} its block defines, which reads {', '.join(stale)}")
         return parts + self._held_definitions(name, kept, until)
 
     def _held_definitions(self, name: str, kept: Placed, until: Position) -> list[str]:
