@@ -1,3 +1,5 @@
+import pytest
+
 from jupyterlab_promote.read.magics import to_python
 
 
@@ -27,7 +29,7 @@ def test_capture_cell_magic_keeps_body_with_line_offset():
 def test_shell_command_becomes_subprocess_with_warning():
     result = to_python("for name in names:\n    !echo hello")
     assert "subprocess.run(['echo', 'hello'], check=True)" in result.code
-    assert result.needs_subprocess
+    assert result.modules == ["subprocess"]
     assert [n.code for n in result.notes] == ["PRM009"]
     assert result.notes[0].line == 2
 
@@ -70,3 +72,24 @@ def test_the_magic_rewriter_walks_nodes_in_ast_walk_order():
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))[:30]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         assert [id(node) for node in _walk(tree)] == [id(node) for node in ast.walk(tree)], path.name
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "note"),
+    [
+        ("%env MY_FACTOR=3", "os.environ['MY_FACTOR'] = '3'\n", None),
+        ("%env MY_FACTOR 3", "os.environ['MY_FACTOR'] = '3'\n", None),
+        ("%set_env GREETING=hello world", "os.environ['GREETING'] = 'hello world'\n", None),
+        ("%env", "\n", "%env only shows the environment; dropped"),
+        ("%env HOME", "\n", "%env only shows the environment; dropped"),
+        ("%env DATA=$root/data", "\n", "%env DATA=$root/data: set os.environ in Python instead; dropped"),
+    ],
+)
+def test_env_magic_sets_the_variable_as_ipython_splits_it(line, code, note):
+    """``%env VAR=value`` was dropped as having "no meaning outside IPython", and a later cell reading
+    ``os.environ['VAR']`` died with KeyError in the package. It sets the variable, split as IPython splits it; a
+    value IPython would expand (``$name``) is left to the author, said."""
+    result = to_python(line)
+    assert result.code == code
+    assert result.modules == (["os"] if note is None else [])
+    assert [n.message for n in result.notes] == ([] if note is None else [note])

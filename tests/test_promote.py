@@ -683,6 +683,43 @@ def test_a_def_made_inside_a_block_that_reads_a_global_rebound_since_is_a_warnin
     )
 
 
+@pytest.mark.parametrize(
+    ("setting", "read"),
+    [
+        ("%env MY_FACTOR=3", "import os\nf = float(os.environ['MY_FACTOR'])"),
+        ("import sys\nsys.setrecursionlimit(5000)", "import sys\nf = sys.getrecursionlimit() / 1000"),
+    ],
+    ids=["env-magic", "recursion-limit"],
+)
+def test_a_process_setting_one_step_makes_holds_in_every_later_stage(tmp_path, git_identity, setting, read):
+    """``%env MY_FACTOR=3`` in the data cell was dropped ("no meaning outside IPython"): the preprocess step died
+    with KeyError. ``sys.setrecursionlimit`` was no process setting: a stage run alone read 1000. Both are made again
+    before every later stage, as the notebook's kernel still held them."""
+    cells = [("n = 2.0", ["parameters"]), (setting, ["promote:data"]), (read, ["promote:preprocess"])]
+    cells.append(("score = f * n", ["promote:evaluate"]))
+    expected = 6.0 if "env" in setting else 10.0
+    assert _promoted_score(tmp_path, "setting", cells) == expected
+    assert _score_stage_by_stage(tmp_path, "setting", ("data", "preprocess", "evaluate")) == expected
+
+
+def test_a_class_a_later_step_changes_through_an_attribute_s_method_stays_in_its_step(tmp_path, git_identity):
+    """``class Registry: items = []`` in the data step, ``Registry.items.append(n)`` in the preprocess step: the
+    class read only imports, so it went to module level, where each stage run alone imports it unchanged (0.0
+    against the notebook's 2.0). A call of a part's method changes the class as a store through it does; PRM005
+    says why it stays in the step."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        ("class Registry:\n    items = []", ["promote:data"]),
+        ("Registry.items.append(n)", ["promote:preprocess"]),
+        ("score = float(sum(Registry.items))", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "registry.ipynb", cells))
+    [kept] = [d for d in plan.all_diagnostics if d.code == "PRM005"]
+    assert "is changed by the notebook after it is defined" in kept.message
+    assert _promoted_score(tmp_path, "registry", cells) == 2.0
+    assert _score_stage_by_stage(tmp_path, "registry", ("data", "preprocess", "evaluate")) == 2.0
+
+
 def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_to_that_name(tmp_path, git_identity):
     """``def note(v): log.append(v)`` in the data step; the train step binds ``log = []`` anew and calls ``note``: in
     the notebook the call appends to the new list. The repeat was skipped because the step that last changed

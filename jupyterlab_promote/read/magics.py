@@ -90,7 +90,7 @@ class PlainSource:
     line_offset: int = 0  # lines removed above the code (a ``%%magic`` header)
     requirements: list[str] = field(default_factory=list)
     notes: list[SourceNote] = field(default_factory=list)
-    needs_subprocess: bool = False
+    modules: list[str] = field(default_factory=list)  # the modules the rewritten magics use (``subprocess``, ``os``)
     syntax_error: SourceNote | None = None
     # The parse of ``code`` when to_python made one, so the names analysis need not parse it again.
     tree: ast.Module | None = field(default=None, repr=False, compare=False)
@@ -181,6 +181,8 @@ class _Rewriter:
                 return ""
             if name in WRAPPING_MAGICS:
                 return rest
+            if name in ("env", "set_env"):
+                return self._environment(stmt, name, rest)
             if name in SESSION_MAGICS:
                 self.note(stmt, "info", "PRM020", f"%{name} only affects the interactive session; dropped")
                 return ""
@@ -198,7 +200,7 @@ class _Rewriter:
                     f"!pip install: {' '.join(specs) or 'nothing'} added to the project's dependencies",
                 )
                 return ""
-            self.result.needs_subprocess = True
+            self._use("subprocess")
             self.note(
                 stmt,
                 "warning",
@@ -208,13 +210,31 @@ class _Rewriter:
             return f"subprocess.run({_command_list(words)}, check=True)"
         return None
 
+    def _use(self, module: str) -> None:
+        if module not in self.result.modules:
+            self.result.modules.append(module)
+
+    def _environment(self, stmt: ast.Expr, name: str, args: str) -> str:
+        """``%env VAR=value`` (or ``%env VAR value``, ``%set_env``) sets an environment variable, split as IPython
+        splits it; ``%env`` alone or ``%env VAR`` only shows it."""
+        bits = args.split("=" if "=" in args else " ", 1)
+        if len(bits) < 2:
+            self.note(stmt, "info", "PRM020", f"%{name} only shows the environment; dropped")
+            return ""
+        variable, value = bits[0].strip(), bits[1].strip()
+        if not variable or re.search(r"\s", variable) or re.search(r"[$]|[{].*[}]", value):
+            self.note(stmt, "warning", "PRM020", f"%{name} {args.strip()}: set os.environ in Python instead; dropped")
+            return ""
+        self._use("os")
+        return f"os.environ[{variable!r}] = {value!r}"
+
     def expression(self, call: ast.Call, kind: str, args: list[str]) -> None:
         if kind not in {"getoutput", "system"}:
             self.note(call, "warning", "PRM020", "magic used as a value; replaced by None")
             text = "None"
         else:
             command = args[0] if args else ""
-            self.result.needs_subprocess = True
+            self._use("subprocess")
             self.note(call, "warning", "PRM009", f"shell output `!{command}` became subprocess.run(...).stdout")
             text = f"subprocess.run({_command_list(command)}, capture_output=True, text=True, check=True).stdout.splitlines()"
         self.edits.replace_expression(call, text)

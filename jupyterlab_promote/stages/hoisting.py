@@ -9,7 +9,7 @@ import ast
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.names import BUILTINS, changes_of_call, has_default
-from .late_binding import stores_through
+from .late_binding import changes_through, stores_through
 from .plan import MODULE_ORDER, Placed, Plan, Step, line_in_cell
 
 # Where hoisted definitions of each role go; later modules may import earlier ones (MODULE_ORDER).
@@ -69,8 +69,8 @@ def _changed_definitions(plan: Plan, definitions: dict[str, Placed]) -> set[str]
                 changed.add(name)
     for cell in plan.cells:
         for stmt in cell.names.statements if cell.names else ():
-            if not definitions.keys().isdisjoint(stmt.mutates):  # a store through a name counts as changing it
-                changed |= stores_through(stmt, definitions.keys())
+            if not definitions.keys().isdisjoint(stmt.mutates):  # a change through a part changes the definition
+                changed |= changes_through(stmt, definitions.keys())
     return changed
 
 
@@ -112,21 +112,30 @@ def hoist(plan: Plan, hoistable: dict[str, Placed], used_hoisted: set[str]) -> N
 
 
 def _warn_local_classes(plan: Plan, step: Step, hoistable: dict[str, Placed]) -> None:
-    """A class that reads notebook state stays inside its step: its instances cannot be pickled."""
+    """A class that stays inside its step (it reads notebook state, or the notebook changes it): its instances cannot
+    be pickled by reference."""
     for placed in step.body:
-        if not isinstance(placed.stmt.node, ast.ClassDef):
-            continue
-        state = [
-            n for n in placed.stmt.call_time_reads if n not in plan.imports and n not in hoistable and n not in BUILTINS
-        ]
-        plan.diagnose(
-            placed.cell,
-            "warning",
-            "PRM005",
-            f"class {placed.stmt.binds[0]} reads notebook state ({', '.join(state) or 'parameters'}) when called, so it stays "
-            f"inside the {step.name} step; DataLoader workers started with 'spawn' cannot pickle it. Pass those values to its constructor",
-            line_in_cell(placed.cell, placed.stmt.line),
-        )
+        if isinstance(placed.stmt.node, ast.ClassDef):
+            plan.diagnose(
+                placed.cell,
+                "warning",
+                "PRM005",
+                f"class {placed.stmt.binds[0]} {_why_kept_in_step(plan, placed, hoistable)}, so it stays inside the"
+                f" {step.name} step; DataLoader workers started with 'spawn' cannot pickle it",
+                line_in_cell(placed.cell, placed.stmt.line),
+            )
+
+
+def _why_kept_in_step(plan: Plan, placed: Placed, hoistable: dict[str, Placed]) -> str:
+    name, stmt = placed.stmt.binds[0], placed.stmt
+    state = [
+        n for n in dict.fromkeys(stmt.call_time_reads + stmt.reads) if n not in plan.imports and n not in hoistable
+    ]
+    if state := [n for n in state if n not in BUILTINS]:
+        return f"reads notebook state ({', '.join(state)}). Pass those values to its constructor"
+    if _changed_definitions(plan, {name: placed}):
+        return "is changed by the notebook after it is defined (through an attribute, an item or a part's method)"
+    return "is defined more than once in the notebook"
 
 
 def use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[str], reader: Placed) -> None:

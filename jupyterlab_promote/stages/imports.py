@@ -7,6 +7,7 @@ import ast
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import diagnostic
 from ..read.frontends import console_import
+from ..read.magics import PlainSource
 from .plan import Plan
 
 
@@ -25,10 +26,8 @@ def collect_imports(plan: Plan) -> None:
                     plan.imports.setdefault(bound, console_import(text))
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 _collect_from_import(plan, cell, stmt.line, node)
-        if cell.plain and cell.plain.needs_subprocess and cell.role not in (None, "skip"):
-            plan.imports.setdefault("subprocess", "import subprocess")
         if cell.plain and cell.role not in (None, "skip"):
-            plan.requirements.extend(r for r in cell.plain.requirements if r not in plan.requirements)
+            _collect_magic_needs(plan, cell.plain)
     namespaces = {text.split()[1].split(".")[0] for text in plan.imports.values()}
     if {"pytorch_lightning", "lightning"} <= namespaces:
         plan.diagnostics.append(
@@ -40,6 +39,13 @@ def collect_imports(plan: Plan) -> None:
                 "the notebook imports both pytorch_lightning and lightning.pytorch; their classes do not mix ('model must be a LightningModule'); the package uses pytorch_lightning only",
             )
         )
+
+
+def _collect_magic_needs(plan: Plan, plain: PlainSource) -> None:
+    """What a cell's rewritten magics call (``subprocess.run``, ``os.environ``) and install (``%pip``)."""
+    for module in plain.modules:
+        plan.imports.setdefault(module, f"import {module}")
+    plan.requirements.extend(r for r in plain.requirements if r not in plan.requirements)
 
 
 def _collect_from_import(plan: Plan, cell: CellPlan, line: int, node: ast.ImportFrom) -> None:

@@ -83,6 +83,20 @@ def stores_through(stmt: Statement, names: Iterable[str]) -> set[str]:
     }
 
 
+def changes_through(stmt: Statement, names: Iterable[str]) -> set[str]:
+    """Those of ``names`` that ``stmt`` changes through a part: a store (``stores_through``), or a call of a part's
+    method (``Registry.items.append(v)``; ``Utils.helper(v)`` calls the class's own, and changes nothing)."""
+    names = set(names)
+    called = {
+        root
+        for call in stmt.index.of(ast.Call)
+        if isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, (ast.Attribute, ast.Subscript))
+        and (root := root_name(call.func.value)) in names
+    }
+    return stores_through(stmt, names) | called
+
+
 def _returns_code(stmt: Statement) -> bool:
     """Whether calling the def ``stmt`` makes an object that holds its code: a closure, a lambda, a generator."""
     node = stmt.node

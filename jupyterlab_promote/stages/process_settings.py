@@ -19,10 +19,11 @@ from ..analysis.names import BUILTINS, attribute_chain
 from .plan import Placed, Plan, Step, line_in_cell
 
 # Calls that change how the whole process behaves: torch.set_default_dtype, warnings.filterwarnings, pd.set_option,
-# sklearn.set_config, torch.use_deterministic_algorithms, matplotlib.use, logging.basicConfig, tqdm.pandas, ...
+# sklearn.set_config, torch.use_deterministic_algorithms, matplotlib.use, logging.basicConfig, tqdm.pandas,
+# sys.setrecursionlimit, socket.setdefaulttimeout, ...
 _SETTING_CALL = re.compile(
     r"^(set_\w+|use_\w+|use|set|seterr|filterwarnings|simplefilter|resetwarnings"
-    r"|basicConfig|enable_\w+|disable_\w+|disable)$"
+    r"|basicConfig|enable_\w+|disable_\w+|disable|setrecursionlimit|setswitchinterval|setdefaulttimeout)$"
 )
 # Reached through the random stream the stages carry from step to step, never replayed as settings.
 _RANDOM = {"seed", "manual_seed", "manual_seed_all", "seed_everything", "set_seed", "set_rng_state", "set_state"}
