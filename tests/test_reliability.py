@@ -226,6 +226,14 @@ CASES = [
         says="cell 4 (id c4), line 2: error PRM001 `from math import *` inside a block",
     ),
     Case("star-import-at-top-level", cells=base_with(["promote:evaluate"], "from math import *\nz = sqrt(w)")),
+    # the package anchors relative paths itself and runs each stage in a process of its own
+    Case(
+        "chdir-in-a-promoted-cell",
+        cells=base_with(["promote:evaluate"], "import os\nos.makedirs('sub', exist_ok=True)\nos.chdir('sub')"),
+        exit=1,
+        says="cell 4 (id c4), line 3: error PRM050 os.chdir moves the folder",
+    ),
+    Case("chdir-in-a-skipped-cell", cells=base_with(["promote:skip"], "import os\nos.chdir('.')")),
     # a module-level `global` is a no-op in the notebook; in the step function it would be a declaration
     Case("global-in-a-later-cell", cells=[(["block:b"], "x = 1\ny = x + 1"), ([], "global y")]),
     Case(

@@ -1,7 +1,7 @@
-"""Checks on a promoted cell's code that cost no more than a look at it: PRM004–PRM007 and PRM011.
+"""Checks on a promoted cell's code that cost no more than a look at it: PRM004–PRM007, PRM011 and PRM050.
 
-Absolute paths and hard-coded CUDA devices (by line), lambdas in data cells (they do not pickle
-into DataLoader workers), a tag its code contradicts, and cells run out of order.
+Absolute paths, a change of working directory and hard-coded CUDA devices (by line), lambdas in data cells (they do
+not pickle into DataLoader workers), a tag its code contradicts, and cells run out of order.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .roles import tag_for
 _ABSOLUTE_PATH = re.compile(
     r"""(?<![\w])['"](/(?:home|Users|mnt|data|tmp|root|opt|srv|var)/[^'"]*|[A-Za-z]:\\\\[^'"]*)['"]"""
 )
+_CHDIR_CALL = re.compile(r"\bchdir\s*\(")
 _CUDA_CALL = re.compile(r"""\.cuda\(\)|\.to\(\s*['"]cuda|device\(\s*['"]cuda(:\d+)?['"]\s*\)""")
 # Roles whose code says clearly enough what it does that a contradicting suggestion is worth a note.
 _STRONG = {"train", "evaluate", "export", "model", "data"}
@@ -56,6 +57,20 @@ def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
                     "warning",
                     "PRM007",
                     "absolute path: it will not exist on another machine; make it a parameter or a path relative to the project",
+                    number,
+                )
+            )
+        if "chdir" in stripped and _CHDIR_CALL.search(stripped):
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "error",
+                    "PRM050",
+                    "os.chdir moves the folder every later relative path is read from and written to, but the package"
+                    " anchors those paths itself (artifacts/ for what it writes, the notebook's folder for what it"
+                    " reads) and runs each stage in a process of its own: name the folder in the paths instead, or"
+                    " move the chdir to a cell tagged skip",
                     number,
                 )
             )
