@@ -23,6 +23,7 @@ from .codegen.formatting_estimate import formatting_estimate
 from .codegen.mlops import mlops_summary
 from .codegen.render import toml_value
 from .codegen.ruff_limits import LintTooCostlyError
+from .codegen.unhanded_names import unhanded_names
 from .codegen.validate import check_package_name, file_problems, plan_problems
 from .errors import PromoteError
 from .gitrepo import merge
@@ -178,7 +179,7 @@ def _generate(plan: Plan, output: Path) -> GeneratedProject:
                     str(plan.notebook.path),
                 )
             )
-        plan.diagnostics.extend(file_problems(plan, project.files))
+        plan.diagnostics.extend(file_problems(plan, project.files) + unhanded_names(plan, project.files))
     return project
 
 

@@ -319,6 +319,7 @@ def _check(cells: list[tuple[str, list[str]]], seed: int, tmp_path: Path, stages
     package, out = f"random_{seed}", tmp_path / "out"
     result = api.promote(write_notebook(tmp_path / f"{package}.ipynb", cells), out, commit=False)
     assert result.ok, [d.format() for d in result.diagnostics]
+    assert not [d.format() for d in result.diagnostics if d.code == "PRM051"]  # a name no step hands on
     _run(_PIPELINE.format(package=package), out, seed)
     assert _score(out) == expected, f"seed {seed}: the notebook computed {expected}, the package {_score(out)}"
     if not stages:

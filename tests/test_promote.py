@@ -720,6 +720,42 @@ def test_a_class_a_later_step_changes_through_an_attribute_s_method_stays_in_its
     assert _score_stage_by_stage(tmp_path, "registry", ("data", "preprocess", "evaluate")) == 2.0
 
 
+@pytest.mark.parametrize(
+    ("parameters", "written", "read"),
+    [
+        (
+            "n = 2.0",
+            "import os\nout_dir = 'results'\nos.makedirs(out_dir, exist_ok=True)\n"
+            "open(os.path.join(out_dir, 'v.txt'), 'w').write(str(n))",
+            "score = float(open(os.path.join(out_dir, 'v.txt')).read())",
+        ),
+        (
+            "n = 2.0\nOUTPUT_DIR = 'results'",
+            "import os\nos.makedirs(OUTPUT_DIR, exist_ok=True)\nopen(f'{OUTPUT_DIR}/v.txt', 'w').write(str(n))",
+            "score = float(open(f'{OUTPUT_DIR}/v.txt').read())",
+        ),
+        (
+            "n = 2.0\nOUTPUT_DIR = 'results'",
+            "from pathlib import Path\nPath(OUTPUT_DIR).mkdir(exist_ok=True)\n(Path(OUTPUT_DIR) / 'v.txt').write_text(str(n))",
+            "import os\nscore = float(open(os.path.join(OUTPUT_DIR, 'v.txt')).read())",
+        ),
+    ],
+    ids=["variable", "parameter-f-string", "parameter-pathlib"],
+)
+def test_a_folder_a_name_holds_is_written_under_the_artifacts_directory(
+    tmp_path, git_identity, parameters, written, read
+):
+    """``out_dir = 'results'`` (or a parameter ``OUTPUT_DIR = 'results'``), then ``os.makedirs(out_dir)`` and a file
+    written into it: a folder name is no file-like literal, so nothing anchored it, and the package wrote
+    ``results/`` into the project's root, outside its artifacts directory. The folder a name holds is anchored as a
+    written literal is; a parameter read only as a path is joined to ``cfg.artifacts_dir`` where a step reads it."""
+    cells = [(parameters, ["parameters"]), (written, ["promote:train"]), (read, ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "folders", cells) == 2.0
+    assert _score_stage_by_stage(tmp_path, "folders", ("train", "evaluate")) == 2.0
+    output = tmp_path / "out"
+    assert (output / "artifacts" / "results" / "v.txt").is_file() and not (output / "results").exists()
+
+
 def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_to_that_name(tmp_path, git_identity):
     """``def note(v): log.append(v)`` in the data step; the train step binds ``log = []`` anew and calls ``note``: in
     the notebook the call appends to the new list. The repeat was skipped because the step that last changed

@@ -170,8 +170,11 @@ def step_function(
 ) -> str:
     names = plan.names
     lines = [_signature(plan, step, kind is Runtime.FABRIC), "    " + _docstring(plan, step)]
+    written = plan.paths.written_parameters if plan.paths else set()
     for name in step.params:
-        lines.append(f"    {name} = cfg.{name}")
+        # a folder the steps write into lands under the artifacts directory, as a written literal does (paths.py)
+        value = f"os.path.join(cfg.artifacts_dir, cfg.{name})" if name in written else f"cfg.{name}"
+        lines.append(f"    {name} = {value}")
     # A name defined nowhere that this step also assigns is local here: its placeholder must be too.
     bound = {n for p in step.body if not p.stmt.is_definition for n in p.stmt.binds}
     for name in sorted(set(plan.undefined) & bound):
@@ -366,12 +369,14 @@ def _sibling_imports(plan: Plan, module: str, loaded: set[str], bound_here: set[
 
 
 def _pipeline_imports(loaded: set[str], body: str, kind: Runtime) -> list[str]:
-    """What pipeline.py's generated wiring needs: typing, Fabric, seed_everything."""
+    """What pipeline.py's generated wiring needs: typing, Fabric, seed_everything, os for a folder parameter."""
     imports = []
     if "Any" in loaded or "dict[str, Any]" in body:
         imports.append("from typing import Any")
     if "Fabric" in loaded:
         imports.append("from lightning_fabric import Fabric")
+    if "os.path.join(cfg.artifacts_dir" in body:
+        imports.append("import os")
     if "seed_everything" in loaded:
         source = "pytorch_lightning" if kind is Runtime.LIGHTNING else "lightning_fabric"
         imports.append(f"from {source} import seed_everything")

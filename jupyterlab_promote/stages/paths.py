@@ -91,6 +91,9 @@ class FilePaths:
     literals: dict[int, str] = field(default_factory=dict)  # id(literal node) → ARTIFACTS or NOTEBOOK_DIR
     # id(Trainer(...) call) → the call: without default_root_dir Lightning writes lightning_logs/ into the cwd
     trainers: dict[int, ast.Call] = field(default_factory=dict)
+    # the string parameters a step writes into (``OUTPUT_DIR = "outputs"``, ``os.makedirs(OUTPUT_DIR)``): each step
+    # reads them under the artifacts directory
+    written_parameters: set[str] = field(default_factory=set)
 
     def anchor(self, node: ast.expr) -> str | None:
         return self.literals.get(id(node))
@@ -136,6 +139,8 @@ class _Collector:
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
         self.reads: list[ast.expr] = []
+        self.named: dict[int, ast.expr] = {}  # id → a string a name holds, reached by ``roots`` (``out = "results"``)
+        self.path_names: set[int] = set()  # ids of the names ``roots`` went through: each in a path's place
 
     def visit(self, nodes: Iterable[ast.AST]) -> None:
         """``nodes``: a tree's, in walk order (the first assignment of a name is the one kept)."""
@@ -186,7 +191,13 @@ class _Collector:
             root = path_root(text)
             return {root} if root else set()
         if isinstance(node, ast.Name) and node.id in self.assigned:
-            return self.roots(self.assigned[node.id], depth + 1)
+            value = self.assigned[node.id]
+            self.path_names.add(id(node))
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                self.named[id(value)] = value
+            return self.roots(value, depth + 1)
+        if _folder_first(node):  # ``f"{out_dir}/v.txt"``; not ``f"{name}.pt"``, where the name may be no folder
+            return self.roots(node.values[0].value, depth + 1)  # type: ignore[attr-defined]
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
             return self.roots(node.left, depth + 1)
         if isinstance(node, ast.Call) and node.args:
@@ -194,6 +205,18 @@ class _Collector:
             if name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser"):
                 return self.roots(node.args[0], depth + 1)
         return set()
+
+
+def _folder_first(node: ast.expr) -> bool:
+    """An f-string that starts with a value and then a ``/``: that value is a folder."""
+    if (
+        not isinstance(node, ast.JoinedStr)
+        or len(node.values) < 2
+        or not isinstance(node.values[0], ast.FormattedValue)
+    ):
+        return False
+    after = node.values[1]
+    return isinstance(after, ast.Constant) and isinstance(after.value, str) and after.value.startswith("/")
 
 
 def _writing_mode(mode: ast.expr | None) -> bool:
@@ -325,8 +348,16 @@ def anchor_file_paths(plan: Plan) -> None:
         if loop.mapping.checkpoint_path is not None:
             collector.writes.append(loop.mapping.checkpoint_path)
     paths = FilePaths()
+    # a string parameter is what its name holds in every step (a step that assigns the name again comes first)
+    parameters = {p.name: ast.Constant(p.value) for p in plan.parameters if isinstance(p.value, str)}
+    for name, value in parameters.items():
+        collector.assigned.setdefault(name, value)
     paths.written = {root for node in collector.writes for root in collector.roots(node)}
+    written_through = set(collector.named)
+    # a folder a name holds, written into (``out_dir = "results"``, ``os.makedirs(out_dir)``)
+    collector.candidates += [value for key, value in collector.named.items() if key not in map(id, parameters.values())]
     paths.read_only = {root for node in collector.reads for root in collector.roots(node)} - paths.written
+    paths.written_parameters = _written_parameters(parameters, written_through, collector.path_names, step_code)
     # A file-like literal inside a module-level definition (``EarlyStopping(path='checkpoint.pt')``, which saves
     # there) is written where the package runs: the steps that read it must look there too, not beside the notebook.
     paths.read_only -= _definition_roots(plan)
@@ -341,6 +372,19 @@ def anchor_file_paths(plan: Plan) -> None:
     if checkpoint is not None and path_root(_leading_text(checkpoint) or "") in paths.written:
         paths.literals[id(checkpoint)] = ARTIFACTS
     plan.paths = paths
+
+
+def _written_parameters(
+    parameters: dict[str, ast.Constant], written: set[int], path_names: set[int], step_code: list[Statement]
+) -> set[str]:
+    """The string parameters the steps write into, and read only as paths: a name also read as a value
+    (``load_dataset(DATASET)``) keeps its value."""
+    found = {name for name, value in parameters.items() if id(value) in written}
+    for statement in step_code:
+        for node in statement.index.of(ast.Name) if found else ():
+            if node.id in found and isinstance(node.ctx, ast.Load) and id(node) not in path_names:
+                found.discard(node.id)
+    return found
 
 
 def _definition_roots(plan: Plan) -> set[str]:
