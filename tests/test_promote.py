@@ -614,8 +614,13 @@ def test_a_registry_filled_after_it_is_made_warns_when_its_code_reads_a_global_r
         ("import numpy as np\nimport torch\nX_np = np.ones(4)\nX = torch.from_numpy(X_np)", "X_np *= n", "X.sum()"),
         ("import torch\nX = torch.ones(4)\nX_np = X.numpy()", "X.mul_(n)", "X_np.sum()"),
         ("d = {'a': 1.0}\nkeys = d.keys()", "d['b'] = n", "len(keys)"),
+        (
+            "import numpy as np\nX = np.ones(4, dtype=[('a', 'f8'), ('b', 'i4')])\nhead = X[:2]",
+            "X['a'] += n",
+            "head['a'].sum()",
+        ),
     ],
-    ids=["numpy-slice", "numpy-transposed", "torch-from-numpy", "tensor-numpy", "dict-keys"],
+    ids=["numpy-slice", "numpy-transposed", "torch-from-numpy", "tensor-numpy", "dict-keys", "numpy-structured"],
 )
 def test_a_view_of_an_array_a_later_step_changes_in_place_sees_the_change_when_stages_run_alone(
     tmp_path, git_identity, made, changed, read
