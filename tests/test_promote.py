@@ -761,6 +761,26 @@ def test_a_folder_a_name_holds_is_written_under_the_artifacts_directory(
     assert (output / "artifacts" / "results" / "v.txt").is_file() and not (output / "results").exists()
 
 
+def test_a_folder_name_also_read_as_a_value_keeps_its_value(tmp_path):
+    """``NAME = 'run1'`` names a folder the train step writes into and is also a value (``len(NAME)``,
+    ``load_dataset(NAME)``): joined to the artifacts directory it would be another value, so it is left as it is;
+    ``OUTPUT_DIR``, read only as a path, is joined."""
+    cells = [
+        ("n = 2.0\nNAME = 'run1'\nOUTPUT_DIR = 'results'\nlabel = 'plain'", ["parameters"]),
+        (
+            "import os\nos.makedirs(NAME, exist_ok=True)\nos.makedirs(OUTPUT_DIR, exist_ok=True)\n"
+            "tag = 'tags'\nos.makedirs(tag, exist_ok=True)\nprint(len(NAME), tag)",
+            ["promote:train"],
+        ),
+        ("score = n", ["promote:evaluate"]),
+    ]
+    result = api.promote(write_notebook(tmp_path / "named.ipynb", cells), tmp_path / "out", commit=False)
+    assert result.ok
+    pipeline = (tmp_path / "out" / "src" / "named" / "pipeline.py").read_text()
+    assert "OUTPUT_DIR = os.path.join(cfg.artifacts_dir, cfg.OUTPUT_DIR)" in pipeline
+    assert "NAME = cfg.NAME" in pipeline and 'tag = "tags"' in pipeline
+
+
 def test_a_function_changing_a_global_list_changes_the_list_a_later_step_bound_to_that_name(tmp_path, git_identity):
     """``def note(v): log.append(v)`` in the data step; the train step binds ``log = []`` anew and calls ``note``: in
     the notebook the call appends to the new list. The repeat was skipped because the step that last changed

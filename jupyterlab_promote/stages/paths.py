@@ -139,7 +139,8 @@ class _Collector:
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
         self.reads: list[ast.expr] = []
-        self.named: dict[int, ast.expr] = {}  # id → a string a name holds, reached by ``roots`` (``out = "results"``)
+        # id → a string a name holds, and the name, reached by ``roots`` (``out = "results"``)
+        self.named: dict[int, tuple[str, ast.Constant]] = {}
         self.path_names: set[int] = set()  # ids of the names ``roots`` went through: each in a path's place
 
     def visit(self, nodes: Iterable[ast.AST]) -> None:
@@ -194,7 +195,7 @@ class _Collector:
             value = self.assigned[node.id]
             self.path_names.add(id(node))
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                self.named[id(value)] = value
+                self.named[id(value)] = (node.id, value)
             return self.roots(value, depth + 1)
         if _folder_first(node):  # ``f"{out_dir}/v.txt"``; not ``f"{name}.pt"``, where the name may be no folder
             return self.roots(node.values[0].value, depth + 1)  # type: ignore[attr-defined]
@@ -353,11 +354,9 @@ def anchor_file_paths(plan: Plan) -> None:
     for name, value in parameters.items():
         collector.assigned.setdefault(name, value)
     paths.written = {root for node in collector.writes for root in collector.roots(node)}
-    written_through = set(collector.named)
-    # a folder a name holds, written into (``out_dir = "results"``, ``os.makedirs(out_dir)``)
-    collector.candidates += [value for key, value in collector.named.items() if key not in map(id, parameters.values())]
+    written_through = dict(collector.named)
     paths.read_only = {root for node in collector.reads for root in collector.roots(node)} - paths.written
-    paths.written_parameters = _written_parameters(parameters, written_through, collector.path_names, step_code)
+    _anchor_named_folders(collector, paths, written_through, {id(v) for v in parameters.values()}, step_code)
     # A file-like literal inside a module-level definition (``EarlyStopping(path='checkpoint.pt')``, which saves
     # there) is written where the package runs: the steps that read it must look there too, not beside the notebook.
     paths.read_only -= _definition_roots(plan)
@@ -374,12 +373,27 @@ def anchor_file_paths(plan: Plan) -> None:
     plan.paths = paths
 
 
-def _written_parameters(
-    parameters: dict[str, ast.Constant], written: set[int], path_names: set[int], step_code: list[Statement]
-) -> set[str]:
-    """The string parameters the steps write into, and read only as paths: a name also read as a value
-    (``load_dataset(DATASET)``) keeps its value."""
-    found = {name for name, value in parameters.items() if id(value) in written}
+def _anchor_named_folders(
+    collector: _Collector,
+    paths: FilePaths,
+    written_through: dict[int, tuple[str, ast.Constant]],
+    parameters: set[int],
+    step_code: list[Statement],
+) -> None:
+    """A folder a name holds, written into (``out_dir = "results"``, ``os.makedirs(out_dir)``), when the steps read
+    that name only as a path: its literal is anchored, or, a parameter's (``parameters``: their ids), the steps read
+    it joined to the artifacts directory. A name also read as a value (``load_dataset(NAME)``) keeps its value."""
+    path_only = _read_only_as_paths({name for name, _ in written_through.values()}, collector.path_names, step_code)
+    for key, (name, literal) in written_through.items():
+        if name in path_only and key not in parameters:
+            collector.candidates.append(literal)
+        elif name in path_only:
+            paths.written_parameters.add(name)
+
+
+def _read_only_as_paths(names: set[str], path_names: set[int], step_code: list[Statement]) -> set[str]:
+    """Those of ``names`` that every read in the steps' code uses as a path (``roots`` went through it)."""
+    found = set(names)
     for statement in step_code:
         for node in statement.index.of(ast.Name) if found else ():
             if node.id in found and isinstance(node.ctx, ast.Load) and id(node) not in path_names:
