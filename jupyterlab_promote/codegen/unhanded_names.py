@@ -23,12 +23,13 @@ _CELL_COMMENT = re.compile(r"#.* cell (\d+) \(id ")
 
 def unhanded_names(plan: Plan, files: Mapping[str, str]) -> list[Diagnostic]:
     """PRM051 for each name a generated module reads but nothing there binds, where a notebook cell binds it."""
+    marked = {path: text for path, text in files.items() if path.endswith(".py") and "F821" in text}
+    if not marked:  # ruff found no undefined name anywhere: the usual case, and the notebook's names go unread
+        return []
     bound = {name for cell in plan.cells if cell.names for stmt in cell.names.statements for name in stmt.binds}
     known = set(plan.undefined) | plan.star_names | BUILTINS
     found: list[Diagnostic] = []
-    for path, text in sorted(files.items()):
-        if not path.endswith(".py") or "F821" not in text:  # ruff found no undefined name there
-            continue
+    for path, text in sorted(marked.items()):
         for name in sorted(_unbound_reads(text) & bound - known):
             index = _reading_cell(text, name)
             cell = next((c.cell for c in plan.cells if c.cell.index == index), None)

@@ -394,8 +394,8 @@ def _anchor_named_folders(
 def _read_only_as_paths(names: set[str], path_names: set[int], step_code: list[Statement]) -> set[str]:
     """Those of ``names`` that every read in the steps' code uses as a path (``roots`` went through it)."""
     found = set(names)
-    for statement in step_code:
-        for node in statement.index.of(ast.Name) if found else ():
+    for statement in step_code if found else ():
+        for node in statement.index.of(ast.Name):
             if node.id in found and isinstance(node.ctx, ast.Load) and id(node) not in path_names:
                 found.discard(node.id)
     return found
