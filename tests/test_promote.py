@@ -693,13 +693,18 @@ def test_a_def_made_inside_a_block_that_reads_a_global_rebound_since_is_a_warnin
     [
         ("%env MY_FACTOR=3", "import os\nf = float(os.environ['MY_FACTOR'])"),
         ("import sys\nsys.setrecursionlimit(5000)", "import sys\nf = sys.getrecursionlimit() / 1000"),
+        (
+            "import decimal\ndecimal.getcontext().prec = 5",
+            "import decimal\nf = float(len(str(decimal.Decimal(1) / decimal.Decimal(7))) - 2)",
+        ),
     ],
-    ids=["env-magic", "recursion-limit"],
+    ids=["env-magic", "recursion-limit", "decimal-context"],
 )
 def test_a_process_setting_one_step_makes_holds_in_every_later_stage(tmp_path, git_identity, setting, read):
     """``%env MY_FACTOR=3`` in the data cell was dropped ("no meaning outside IPython"): the preprocess step died
-    with KeyError. ``sys.setrecursionlimit`` was no process setting: a stage run alone read 1000. Both are made again
-    before every later stage, as the notebook's kernel still held them."""
+    with KeyError. ``sys.setrecursionlimit`` was no process setting: a stage run alone read 1000; nor was
+    ``decimal.getcontext().prec = 5`` (the settings object a module hands back, changed in place: 28 digits). Each is
+    made again before every later stage, as the notebook's kernel still held them."""
     cells = [("n = 2.0", ["parameters"]), (setting, ["promote:data"]), (read, ["promote:preprocess"])]
     cells.append(("score = f * n", ["promote:evaluate"]))
     expected = 6.0 if "env" in setting else 10.0
@@ -759,6 +764,106 @@ def test_a_folder_a_name_holds_is_written_under_the_artifacts_directory(
     assert _score_stage_by_stage(tmp_path, "folders", ("train", "evaluate")) == 2.0
     output = tmp_path / "out"
     assert (output / "artifacts" / "results" / "v.txt").is_file() and not (output / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("print(MODEL_NAME)\nopen(f'{MODEL_NAME}.txt', 'w').write(str(n))", "score = float(open(f'{MODEL_NAME}.txt').read())"),
+        ("print(MODEL_NAME)\nopen(MODEL_NAME + '.txt', 'w').write(str(n))", "score = float(open(MODEL_NAME + '.txt').read())"),
+        ("path = f'{MODEL_NAME}_best.txt'\nopen(path, 'w').write(str(n))", "score = float(open(path).read())"),
+        ("for k in ['a', 'mlp']:\n    open(f'{k}.txt', 'w').write(str(n))", "score = float(open(f'{k}.txt').read())"),
+    ],
+    ids=["f-string", "concatenation", "through-a-name", "loop-variable"],
+)
+def test_a_file_named_by_a_value_is_written_under_the_artifacts_directory(tmp_path, git_identity, written, read):
+    """``torch.save(state, f"{MODEL_NAME}.pt")`` with ``MODEL_NAME`` also read as a value: the file's name starts
+    with a value, so it has no literal to anchor, and the package wrote ``mlp.pt`` into the project's root. The
+    steps' path expression is joined to the artifacts directory where they write it and where they read it back."""
+    cells = [("n = 2.0\nMODEL_NAME = 'mlp'", ["parameters"]), (written, ["promote:train"]), (read, ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "named", cells) == 2.0
+    assert _score_stage_by_stage(tmp_path, "named", ("train", "evaluate")) == 2.0
+    output = tmp_path / "out"
+    assert not list(output.glob("*.txt")) and list((output / "artifacts").glob("mlp*.txt"))
+
+
+def test_a_file_named_by_a_constant_and_only_read_is_read_beside_the_notebook(tmp_path, git_identity):
+    """``open(f"{SPLIT}.csv")`` with ``SPLIT = "train"``: the notebook read ``train.csv`` from its own folder; the
+    package, run from its project, died with FileNotFoundError after exit 0. It reads it from the notebook's folder,
+    as it reads a literal path there."""
+    (tmp_path / "train.csv").write_text("2.0\n")
+    cells = [
+        ("SPLIT = 'train'", ["parameters"]),
+        ("v = float(open(f'{SPLIT}.csv').read())", ["promote:data"]),
+        ("score = v", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "split", cells) == 2.0
+    assert 'os.path.join(cfg.notebook_dir, f"{SPLIT}.csv")' in (tmp_path / "out/src/split/pipeline.py").read_text()
+
+
+def test_a_file_named_by_a_url_or_an_absolute_folder_is_left_as_it_is(tmp_path):
+    """A value that is a URL or an absolute path names no file of the project: nothing is joined to it."""
+    cells = [
+        ("BASE = 'https://example.org/data/'\nOUT = '/tmp/promote-never-written/'", ["parameters"]),
+        ("import pandas as pd\nframe = pd.read_csv(BASE + 'train.csv')\nframe.to_csv(f'{OUT}copy.csv')", ["promote:data"]),
+        ("score = float(len(frame))", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "remote.ipynb", cells))
+    assert plan.paths is not None and plan.paths.joined == {}
+
+
+_SAVER_BY_BODY = "def save(v):\n    open('saved.txt', 'w').write(str(v))"
+_SAVER_BY_DEFAULT = (
+    "class Saver:\n    def __init__(self, scale=1.0, path='saved.txt'):\n        self.path = path\n"
+    "    def __call__(self, v):\n        open(self.path, 'w').write(str(v))"
+)
+
+
+@pytest.mark.parametrize(
+    ("definition", "train"),
+    [
+        (_SAVER_BY_BODY, "save(n)"),
+        (_SAVER_BY_BODY, "in_artifacts = n\nsave(in_artifacts)"),
+        (_SAVER_BY_DEFAULT, "Saver(scale=2.0)(n)"),
+    ],
+    ids=["literal-in-the-body", "its-name-taken", "parameter-default"],
+)
+def test_a_file_a_module_level_definition_writes_lands_under_the_artifacts_directory(
+    tmp_path, git_identity, definition, train
+):
+    """A def or class moved to module level has no ``cfg``: ``open('saved.txt', 'w')`` in its body, or a default
+    ``path='saved.txt'`` (the much-copied ``EarlyStopping(path='checkpoint.pt')``), wrote into the folder the
+    package ran from. The body's literal reads the run's artifacts directory (``in_artifacts``, which gives way to
+    a notebook name); a step's call that leaves the default out passes it; the steps read the file there."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (definition, ["promote:model"]),
+        (train, ["promote:train"]),
+        ("score = float(open('saved.txt').read())", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "saver", cells) == 2.0
+    assert _score_stage_by_stage(tmp_path, "saver", ("model", "train", "evaluate")) == 2.0
+    output = tmp_path / "out"
+    assert not (output / "saved.txt").exists() and (output / "artifacts" / "saved.txt").is_file()
+    if "in_artifacts = n" in train:
+        assert "from .runtime import in_artifacts as in_artifacts_dir" in (output / "src/saver/model.py").read_text()
+    done = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert not (output / "saved.txt").exists()
+
+
+def test_a_definition_default_a_call_outside_the_steps_leaves_out_stays_as_written(tmp_path, git_identity):
+    """A module-level ``def run_saver(v): Saver()(v)`` leaves the default out where no ``cfg`` exists: the default
+    stays as written, and so does every mention of its file, in the steps too (one folder for writer and reader)."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (_SAVER_BY_DEFAULT + "\ndef run_saver(v):\n    Saver()(v)", ["promote:model"]),
+        ("run_saver(n)", ["promote:train"]),
+        ("score = float(open('saved.txt').read())", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "left.ipynb", cells))
+    assert plan.definition_writes is not None and plan.definition_writes.left == {"saved.txt"}
+    assert _promoted_score(tmp_path, "left", cells) == 2.0
 
 
 def test_a_folder_name_also_read_as_a_value_keeps_its_value(tmp_path):

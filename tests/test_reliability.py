@@ -234,6 +234,15 @@ CASES = [
         says="cell 4 (id c4), line 3: error PRM050 os.chdir moves the folder",
     ),
     Case("chdir-in-a-skipped-cell", cells=base_with(["promote:skip"], "import os\nos.chdir('.')")),
+    # IPython's history exists only in a kernel: said so, not "defined in no cell"
+    Case(
+        "ipython-last-output", cells=base_with(["promote:evaluate"], "print(_)"), says="'_' is IPython's input/output"
+    ),
+    Case(
+        "ipython-out-history",
+        cells=base_with(["promote:evaluate"], "v = Out[3]"),
+        says="'Out' is IPython's input/output",
+    ),
     # a module-level `global` is a no-op in the notebook; in the step function it would be a declaration
     Case("global-in-a-later-cell", cells=[(["block:b"], "x = 1\ny = x + 1"), ([], "global y")]),
     Case(
@@ -615,3 +624,31 @@ def test_an_output_that_is_or_lies_under_a_file_is_refused_before_anything_is_wr
         and taken.read_text() == "mine\n"
         and sorted(p.name for p in tmp_path.iterdir()) == ["in", "notes.txt"]
     )
+
+
+@pytest.mark.parametrize(
+    ("beside", "source", "exit"),
+    [
+        ("helpermod.py", "import helpermod\nz = helpermod.F", 1),
+        ("helpermod/__init__.py", "from helpermod import F as G\nz = G", 1),
+        ("libdir/helpermod.py", "import sys\nsys.path.append('libdir')\nimport helpermod\nz = helpermod.F", 1),
+        ("helpermod.py", "import helpermod\nz = 1", 0),  # imported, never read by the promoted code
+    ],
+    ids=["module", "package", "on-an-added-path", "unread"],
+)
+def test_the_notebook_s_own_module_is_refused_at_its_import(tmp_path: Path, beside: str, source: str, exit: int):
+    """``import helpers`` found ``helpers.py`` beside the notebook (the kernel starts there): the package stopped
+    with ModuleNotFoundError after exit 0, and its requirements named a PyPI distribution ``helpers``."""
+    path = write_case(Case("own-module", cells=base_with(["promote:data"], source)), tmp_path / "in")
+    (tmp_path / "in" / beside).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "in" / beside).write_text("F = 5.0\n")
+    output = tmp_path / "out"
+
+    run = promote_cli(path, output, "--no-commit")
+
+    said = run.stdout + run.stderr
+    assert run.returncode == exit, said
+    if exit:
+        assert "error PRM052 'helpermod' is the notebook's own module" in said and "cell 4 (id c4), line" in said
+        shown = beside.removesuffix("__init__.py")
+        assert f"({shown}, found from the notebook's folder)" in said and not output.exists()

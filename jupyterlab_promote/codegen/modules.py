@@ -105,8 +105,26 @@ def _literal_calls(plan: Plan) -> dict[int, list[tuple[ast.expr, str]]]:
     }
 
 
+def _passed_keywords(plan: Plan) -> dict[int, str]:
+    """id(a step's call) → the keywords it gains: Trainer's root directory, a definition's defaulted path."""
+    if not plan.paths:
+        return {}
+    return {key: "default_root_dir=cfg.artifacts_dir" for key in plan.paths.trainers} | plan.paths.passed
+
+
+def _definitions_options(plan: Plan) -> RenderOptions:
+    """Module-level definitions: stored literals loaded, the files they write read through the run's artifacts."""
+    # only the runtime's anchor: a definition also repeated in a step (late_binding.py) has no cfg here
+    anchors = {
+        key: anchor
+        for key, anchor in (plan.paths.literals.items() if plan.paths else ())
+        if not anchor.startswith("cfg.")
+    }
+    return RenderOptions(fabric=False, literals=_literal_calls(plan), anchors=anchors)
+
+
 def definitions_module(plan: Plan, module: str) -> ModuleText:
-    body = _render_group(plan.hoisted[module], RenderOptions(fabric=False, literals=_literal_calls(plan)))
+    body = _render_group(plan.hoisted[module], _definitions_options(plan))
     extra = (
         lit_module(plan)
         if module == "model" and plan.loop is not None
@@ -180,14 +198,15 @@ def step_function(
     for name in sorted(set(plan.undefined) & bound):
         lines.append(_undefined_placeholder(plan, name, 1))
     anchors = plan.paths.literals if plan.paths else None
-    trainers = plan.paths.trainers if plan.paths else None
+    keywords = _passed_keywords(plan)
     fabric = kind is Runtime.FABRIC
     earlier = plan.steps[: plan.steps.index(step)] if fabric else []
     options = RenderOptions(
         fabric=fabric,
         device=DEVICE.get(kind),
         anchors=anchors,
-        trainers=trainers,
+        joined=plan.paths.joined if plan.paths else None,
+        keywords=keywords,
         renames=plan.import_aliases,
         literals=literals,
         set_up=frozenset(models_set_up([p.stmt for s in earlier for p in s.body])),
@@ -273,7 +292,7 @@ def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
     for name in plan.undefined:
         parts.append(_undefined_placeholder(plan, name))
     literals = _literal_calls(plan)
-    definitions = _render_group(plan.hoisted["pipeline"], RenderOptions(fabric=False, literals=literals))
+    definitions = _render_group(plan.hoisted["pipeline"], _definitions_options(plan))
     if definitions.strip():
         parts.append(definitions)
     if plan.settings:
@@ -302,10 +321,12 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     local = _sibling_imports(plan, module, loaded, bound_here)
     if "Any" in loaded and module != "pipeline":
         imports.append("from typing import Any")
+    runtime = sorted(RUNTIME_NAMES & loaded) if module == "pipeline" else []
+    if plan.definition_writes and plan.definition_writes.literals and plan.names.artifacts_path in loaded:
+        runtime = sorted([*runtime, plan.names.imported("in_artifacts", plan.names.artifacts_path)])
+    if runtime:
+        local.append(f"from .runtime import {', '.join(runtime)}")
     if module == "pipeline":
-        runtime = sorted(RUNTIME_NAMES & loaded)
-        if runtime:
-            local.append(f"from .runtime import {', '.join(runtime)}")
         imports += _pipeline_imports(loaded, body, kind)
     return _grouped(imports) + [""] + sorted(local)
 
@@ -369,13 +390,13 @@ def _sibling_imports(plan: Plan, module: str, loaded: set[str], bound_here: set[
 
 
 def _pipeline_imports(loaded: set[str], body: str, kind: Runtime) -> list[str]:
-    """What pipeline.py's generated wiring needs: typing, Fabric, seed_everything, os for a folder parameter."""
+    """What pipeline.py's generated wiring needs: typing, Fabric, seed_everything, os for a joined path."""
     imports = []
     if "Any" in loaded or "dict[str, Any]" in body:
         imports.append("from typing import Any")
     if "Fabric" in loaded:
         imports.append("from lightning_fabric import Fabric")
-    if "os.path.join(cfg.artifacts_dir" in body:
+    if "os.path.join(cfg.artifacts_dir" in body or "os.path.join(cfg.notebook_dir" in body:
         imports.append("import os")
     if "seed_everything" in loaded:
         source = "pytorch_lightning" if kind is Runtime.LIGHTNING else "lightning_fabric"

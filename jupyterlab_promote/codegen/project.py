@@ -169,7 +169,7 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
 
 def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
     """The notebook's folder relative to the project, when the steps read files from there."""
-    if not plan.paths or NOTEBOOK_DIR not in plan.paths.literals.values():
+    if not plan.paths or NOTEBOOK_DIR not in {*plan.paths.literals.values(), *plan.paths.joined.values()}:
         return None
     return posixpath.dirname(notebook_ref) or "."
 
@@ -308,7 +308,13 @@ def _entry_modules(
         package,
     )
     files[f"{src}/runtime.py"] = Unformatted(
-        render("runtime.py.j2", torch=torch, lightning=kind is Runtime.LIGHTNING), package
+        render(
+            "runtime.py.j2",
+            torch=torch,
+            lightning=kind is Runtime.LIGHTNING,
+            definition_writes=bool(plan.definition_writes and plan.definition_writes.literals),
+        ),
+        package,
     )
     files[f"{src}/__main__.py"] = Unformatted(
         render(

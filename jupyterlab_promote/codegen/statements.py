@@ -43,7 +43,10 @@ class RenderOptions:
     fabric: bool  # torch code inside a step: rewrite for Lightning Fabric (never for module-level definitions)
     device: str | None = None  # what device boilerplate becomes; None keeps it as written
     anchors: dict[int, str] | None = None  # id(path literal) → where it is anchored (stages/paths.py)
-    trainers: dict[int, ast.Call] | None = None  # the notebook's own Trainer(...) calls, given a default_root_dir
+    joined: dict[int, str] | None = None  # id(a file named by a value, ``f"{NAME}.pt"``) → the folder it is joined to
+    # id(call) → keywords it gains: ``default_root_dir=cfg.artifacts_dir`` for the notebook's own Trainer(...), a
+    # definition's defaulted path (stages/definition_paths.py)
+    keywords: dict[int, str] | None = None
     renames: dict[int, str] | None = None  # id(Name) → the name to read instead (stages/rebound_imports.py)
     # id(statement) → its large literals and the call that loads each from its file (stages/literals.py)
     literals: dict[int, list[tuple[ast.expr, str]]] | None = None
@@ -162,10 +165,7 @@ def render(placed: Placed, options: RenderOptions) -> str:
         for node in stmt.index.of(ast.Name):
             if id(node) in options.renames:
                 edits.replace_expression(node, options.renames[id(node)])
-    if options.anchors:
-        _anchor_paths(edits, stmt.index, options.anchors)
-    if options.trainers:
-        _root_trainers(edits, stmt.index, options.trainers)
+    _rewrite_paths(edits, stmt.index, options)
     return "\n".join(edits.apply(start, stmt.end_line))
 
 
@@ -278,6 +278,16 @@ def _use_console_frontends(edits: SourceEdits, index: NodeIndex) -> None:
             edits.replace_expression(node, text)
 
 
+def _rewrite_paths(edits: SourceEdits, index: NodeIndex, options: RenderOptions) -> None:
+    """Where the notebook's files land: anchored literals, joined file names, keywords that say where."""
+    if options.anchors:
+        _anchor_paths(edits, index, options.anchors)
+    if options.joined:
+        _join_paths(edits, index, options.joined)
+    if options.keywords:
+        _pass_keywords(edits, index, options.keywords)
+
+
 def _anchor_paths(edits: SourceEdits, index: NodeIndex, anchors: dict[int, str]) -> None:
     """Relative path literals rewritten to start at the artifacts (or notebook) folder, unless already edited."""
     for node in index.of(ast.Constant, ast.JoinedStr):  # what stages/paths.py anchors
@@ -292,17 +302,31 @@ def _anchor_paths(edits: SourceEdits, index: NodeIndex, anchors: dict[int, str])
         edits.replace(span, anchored(node, source, anchor))
 
 
-def _root_trainers(edits: SourceEdits, index: NodeIndex, trainers: dict[int, ast.Call]) -> None:
-    """``Trainer(...)`` gains ``default_root_dir=cfg.artifacts_dir``: its logs and checkpoints stay in artifacts."""
+def _join_paths(edits: SourceEdits, index: NodeIndex, joined: dict[int, str]) -> None:
+    """A file named by a value joined to its folder: ``os.path.join(cfg.artifacts_dir, f"{NAME}.pt")``."""
+    for node in index.of(ast.JoinedStr, ast.BinOp):
+        folder = joined.get(id(node))
+        if folder is None:
+            continue
+        span = edits.span_of(node)
+        if edits.overlaps(span):
+            continue
+        source = "\n".join(edits.lines[span[0] - 1 : span[2]])
+        source = source[span[1] : len(source) - len(edits.lines[span[2] - 1]) + span[3]]
+        edits.replace(span, f"os.path.join({folder}, {source})")
+
+
+def _pass_keywords(edits: SourceEdits, index: NodeIndex, keywords: dict[int, str]) -> None:
+    """Calls gain keyword arguments after their last argument (``Trainer(...)``'s ``default_root_dir``)."""
     for node in index.of(ast.Call):
-        if id(node) not in trainers or node.end_lineno is None or node.end_col_offset is None:
+        if id(node) not in keywords or node.end_lineno is None or node.end_col_offset is None:
             continue
         arguments = [*node.args, *node.keywords]
         if arguments:
             last = max(arguments, key=lambda a: (a.end_lineno or 0, a.end_col_offset or 0))
-            line, column, text = last.end_lineno, last.end_col_offset, ", default_root_dir=cfg.artifacts_dir"
+            line, column, text = last.end_lineno, last.end_col_offset, f", {keywords[id(node)]}"
         else:
-            line, column, text = node.end_lineno, node.end_col_offset - 1, "default_root_dir=cfg.artifacts_dir"
+            line, column, text = node.end_lineno, node.end_col_offset - 1, keywords[id(node)]
         assert line is not None and column is not None
         at = len(edits.lines[line - 1].encode()[:column].decode())
         if not edits.overlaps((line, at, line, at + 1)):

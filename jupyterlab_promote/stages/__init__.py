@@ -12,10 +12,12 @@ from ..analysis.cells import analyse, cyclic_gc_paused
 from ..analysis.roles import unread_role_tags
 from ..read.notebook import Notebook, content_hash
 from .dataflow import trace_data_flow
+from .definition_paths import find_definition_writes
 from .handoffs import warn_unsavable_handoffs
 from .hidden_state import warn_random_draws, warn_skipped_changes
 from .imports import collect_imports
 from .literals import store_large_literals
+from .local_modules import refuse_local_modules
 from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
@@ -37,6 +39,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     find_process_settings,
     trace_data_flow,
     refuse_lost_globals,
+    refuse_local_modules,
     warn_skipped_changes,
     warn_random_draws,
     give_way_to_notebook_names,
@@ -45,6 +48,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     expect_numeric_metrics,
     detect_framework,
     map_training_loop,
+    find_definition_writes,
     anchor_file_paths,
     store_large_literals,
     warn_unsavable_handoffs,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import diagnostic
@@ -232,6 +233,10 @@ def _state_of_moved(plan: Plan, placed: Placed, reader: Placed) -> bool:
     return sum(stmt.binds[0] in p.stmt.binds for step in plan.steps for p in step.body) == 1
 
 
+# The names IPython binds for its history: ``_`` (last output), ``__``, ``___``, ``_5``, ``_i``, ``_i5``, ``In``, ``Out``
+_IPYTHON_HISTORY = re.compile(r"_{1,3}|_\d+|_i{1,3}|_i\d+|_oh|_ih|_dh|In|Out")
+
+
 def _undefined(plan: Plan, name: str, reader: Placed, index: int, deleted_in: CellPlan | None = None) -> None:
     later = [s.name for s in plan.steps[index + 1 :] if any(name in p.stmt.binds for p in s.body)]
     skipped = [c.cell.index for c in plan.cells if c.role == "skip" and c.names and name in c.names.binds]
@@ -256,6 +261,12 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int, deleted_in: Ce
     elif plan.star_imports:  # no cell defines it: from a star import, as in the notebook (PRM002 on that import)
         plan.star_names.add(name)
         return
+    elif _IPYTHON_HISTORY.fullmatch(name):
+        message = (
+            f"'{name}' is IPython's input/output history, which exists only in a kernel: the package raises NameError "
+            "if this line runs; bind the value to a name in the cell that computes it"
+        )
+        severity = "warning"
     else:
         message = f"'{name}' is used but defined in no cell; the package raises NameError if this line runs"
         severity = "warning"

@@ -25,6 +25,7 @@ from ..read.notebook import Notebook
 if TYPE_CHECKING:
     import ast
 
+    from .definition_paths import DefinitionWrites
     from .literals import StoredLiteral
     from .paths import FilePaths
 
@@ -74,6 +75,7 @@ class GeneratedNames:
     results: str = "test_results"  # what an unassigned trainer.test()/validate() returns
     settings: str = "make_settings"  # makes the settings of the steps before a stage that runs alone
     literal: str = "load_literal"  # reads a literal stored in the package's literals/ (stages/literals.py)
+    artifacts_path: str = "in_artifacts"  # a definition's file under the run's artifacts (definition_paths.py)
 
     def step_function(self, step: str) -> str:
         return f"{step}{self.step_suffix}"
@@ -96,6 +98,7 @@ class GeneratedNames:
             "results": ["test_results", "trainer_results", "promoted_results"],
             "settings": ["make_settings", "make_process_settings", "make_promoted_settings"],
             "literal": ["load_literal", "load_stored_literal", "load_promoted_literal"],
+            "artifacts_path": ["in_artifacts", "in_artifacts_dir", "in_promoted_artifacts"],
         }
         chosen = {}
         for field_name, options in alternatives.items():
@@ -208,6 +211,7 @@ class Plan:
     lightning: bool = False  # promoted code already uses Lightning (its own LightningModule/Trainer)
     names: GeneratedNames = field(default_factory=GeneratedNames)
     paths: FilePaths | None = None  # where relative file paths are anchored (stages/paths.py)
+    definition_writes: DefinitionWrites | None = None  # files module-level definitions write (definition_paths.py)
     # id(statement) → its literals stored as data files, each with the file (stages/literals.py)
     literals: dict[int, list[tuple[ast.expr, StoredLiteral]]] = field(default_factory=dict)
     # Imports a step rebinds (stages/rebound_imports.py): their names, and id(Name) → alias for the earlier reads

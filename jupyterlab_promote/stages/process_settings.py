@@ -27,6 +27,8 @@ _SETTING_CALL = re.compile(
 )
 # Reached through the random stream the stages carry from step to step, never replayed as settings.
 _RANDOM = {"seed", "manual_seed", "manual_seed_all", "seed_everything", "set_seed", "set_rng_state", "set_state"}
+# Module functions that hand back the process's (thread's) settings object, changed in place: ``getcontext().prec``
+_STATE_ACCESSORS = {"getcontext"}
 _REGISTRATIONS = {("tqdm", "pandas")}  # tqdm.pandas() adds progress_apply to every DataFrame
 # Settings that change how results look or are logged, not what they are: no warning when a skipped cell makes one.
 _COSMETIC = re.compile(r"warnings|logging|printoptions|display|matplotlib|plt\.|sns\.|seaborn|rcParams|tqdm")
@@ -64,12 +66,25 @@ def is_setting(node: ast.stmt, imports: dict[str, str], readable: set[str]) -> b
 
 
 def _module_state(target: ast.expr, imports: dict[str, str]) -> bool:
-    """``torch.backends.cudnn.benchmark``, ``os.environ["X"]``, ``plt.rcParams["figure.dpi"]``: an import's own state."""
-    node = target
-    while isinstance(node, ast.Subscript):
-        node = node.value
-    chain = attribute_chain(node)
-    return len(chain) > 1 and chain[0] in imports
+    """``torch.backends.cudnn.benchmark``, ``os.environ["X"]``, ``plt.rcParams["figure.dpi"]``, and through a module's
+    accessor of its state, ``decimal.getcontext().prec``: an import's own state."""
+    node, through = target, []
+    while isinstance(node, (ast.Subscript, ast.Attribute, ast.Call)):
+        if isinstance(node, ast.Call):
+            if node.args or node.keywords or not _is_state_accessor(node.func):
+                return False
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            through.append(node.attr)
+            node = node.value
+        else:
+            node = node.value
+    return bool(through) and isinstance(node, ast.Name) and node.id in imports
+
+
+def _is_state_accessor(func: ast.expr) -> bool:
+    """``decimal.getcontext``, ``np.get_printoptions``: a module function that returns the process's own settings."""
+    return isinstance(func, ast.Attribute) and func.attr in _STATE_ACCESSORS
 
 
 def _pull_untagged_settings(plan: Plan, readable: set[str]) -> None:

@@ -1,0 +1,360 @@
+"""What one walk over code says about file paths: the literals in a path's place, what each name holds, and which
+calls write or read the paths they are given.
+
+stages/paths.py anchors what the promoted steps write and read; stages/definition_paths.py what module-level
+definitions write.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+
+from ..analysis.names import Statement
+from ..analysis.syntax_index import NodeIndex
+
+# Calls that take a path; the argument position (or keyword) holding it is found below.
+_PATH_CALLS = {
+    "Path",
+    "PurePath",
+    "open",
+    "join",
+    "makedirs",
+    "mkdir",
+    "exists",
+    "isfile",
+    "isdir",
+    "listdir",
+    "glob",
+    "load",
+    "save",
+    "dump",
+    "savefig",
+    "ImageFolder",
+    "DatasetFolder",
+    "urlretrieve",
+}
+_PATH_KEYWORDS = {
+    "root",
+    "path",
+    "filepath",
+    "file",
+    "fname",
+    "filename",
+    "dirpath",
+    "save_dir",
+    "log_dir",
+    "data_dir",
+    "output_dir",
+    "path_or_buf",
+    "default_root_dir",
+}
+# Keywords that name where a library writes (loggers, checkpoints, trainers).
+_OUTPUT_KEYWORDS = ("save_dir", "default_root_dir", "dirpath", "log_dir", "output_dir")
+_READ_FUNCTIONS = {"read_csv", "read_parquet", "read_json", "read_excel", "read_feather", "read_pickle", "read_table"}
+_READ_FUNCTIONS |= {"loadtxt", "genfromtxt", "imread", "ImageFolder", "DatasetFolder"}
+_WRITE_METHODS = {"to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "savefig"}
+_WRITE_METHODS |= {
+    "save_pretrained",
+    "save_checkpoint",
+    "save_model",
+    "savetxt",
+    "makedirs",
+    "mkdir",
+    "imsave",
+    "imwrite",
+}
+_RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch"}
+_RECEIVER_READS = {"read_text", "read_bytes"}
+FILE_LIKE = re.compile(r"(/|\.[A-Za-z0-9]{1,6}$)")
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,6}$")
+
+
+def path_root(value: str) -> str | None:
+    """``"./data/x.csv"`` → ``"data"``; None for what is not a relative file path (URLs, absolute, flags)."""
+    if not value or "\n" in value or "://" in value or value.startswith(("/", "~", "-")) or re.match(r"^\w:", value):
+        return None
+    parts = [p for p in value.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if not parts:
+        return "." if value.strip("./") == "" else None
+    return parts[0] if re.fullmatch(r"[\w.\- ]+", parts[0]) else None
+
+
+def _leftmost(node: ast.expr) -> ast.expr:
+    """``"results/x_" + str(epoch) + ".png"`` → the ``"results/x_"`` it starts with."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        node = node.left
+    return node
+
+
+def leading_text(node: ast.expr) -> str | None:
+    """The literal text a string expression starts with: a constant, or an f-string's first part."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and len(node.values) > 1:
+            return first.value if "/" in first.value else None
+    return None
+
+
+class Collector:
+    """One walk over the promoted step code: path literals, what each name holds, and reads and writes."""
+
+    def __init__(
+        self,
+        assigned: dict[str, ast.expr] | None = None,
+        writers: dict[str, set[int | str]] | None = None,
+        named_files: bool = False,
+    ) -> None:
+        self.assigned: dict[str, ast.expr] = {} if assigned is None else assigned  # ``name = expr`` in step code
+        self.writers = writers or {}  # the notebook's own functions that write where they are told
+        self.trainers: list[ast.Call] = []
+        self.candidates: list[ast.expr] = []  # string literals in a path position
+        self.writes: list[ast.expr] = []
+        self.reads: list[ast.expr] = []
+        # id → a string a name holds, and the name, reached by ``roots`` (``out = "results"``)
+        self.named: dict[int, tuple[str, ast.Constant]] = {}
+        self.path_names: set[int] = set()  # ids of the names ``roots`` went through: each in a path's place
+        # with ``named_files``: a file named by a value, ``f"{MODEL_NAME}.pt"``, is a root of its own ("{MODEL_NAME}
+        # .pt"), and each such root the expressions ``roots`` reached under it
+        self.named_files: dict[str, list[ast.expr]] | None = {} if named_files else None
+        self.known_named_files: set[str] = set()  # those whose value is a constant the steps assign
+
+    def visit(self, nodes: Iterable[ast.AST]) -> None:
+        """``nodes``: a tree's, in walk order (the first assignment of a name is the one kept)."""
+        for node in nodes:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and (key := _assigned_key(node.targets[0])):
+                self.assigned.setdefault(key, node.value)
+                self._candidate(node.value, loose=True)
+            elif isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                self._candidate(node.left, loose=True)
+                self._candidate(node.right, loose=True)
+
+    def _candidate(self, node: ast.expr, loose: bool) -> None:
+        node = _leftmost(node)
+        text = leading_text(node)
+        if text is not None and (not loose or FILE_LIKE.search(text) or isinstance(node, ast.JoinedStr)):
+            self.candidates.append(node)
+
+    def _call(self, call: ast.Call) -> None:
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
+        if name.endswith("Trainer") and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
+            self.trainers.append(call)
+        for argument in call.args:
+            self._candidate(argument, loose=not strict)
+        for keyword in call.keywords:
+            self._candidate(keyword.value, loose=keyword.arg not in _PATH_KEYWORDS)
+        self._classify(call, name)
+
+    def _classify(self, call: ast.Call, name: str) -> None:
+        args, keywords = call.args, {k.arg: k.value for k in call.keywords if k.arg}
+        receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+        written, read = _path_arguments(call, name, keywords, receiver, self.writers)
+        self.writes += written
+        self.reads += read
+        if name in _RECEIVER_WRITES and receiver is not None:
+            self.writes.append(receiver)
+        elif name in _RECEIVER_READS | {"open"} and receiver is not None:
+            (self.writes if _writing_mode(args[0] if args else keywords.get("mode")) else self.reads).append(receiver)
+
+    def roots(self, node: ast.expr, depth: int = 0) -> set[str]:
+        """The path roots an expression can denote, through names, ``Path(...)``, ``join`` and ``/``."""
+        if depth > 8:
+            return set()
+        text = leading_text(node)
+        if text is not None:
+            root = path_root(text)
+            return {root} if root else set()
+        if (key := _assigned_key(node)) in self.assigned:
+            return self._assigned_roots(node, key, depth)
+        if self.named_files is not None and (key := self._file_named_by_value(node)) is not None:
+            self.named_files.setdefault(key, []).append(node)
+            return {key}
+        if _folder_first(node) or self._path_first(node):  # ``f"{out_dir}/v.txt"``, ``f"{Path('a') / b}.pt"``
+            return self.roots(node.values[0].value, depth + 1)  # type: ignore[attr-defined]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
+            return self.roots(node.left, depth + 1)
+        if isinstance(node, ast.Attribute) and node.attr == "parent":
+            return self.roots(node.value, depth + 1)
+        if isinstance(node, ast.Call) and node.args:
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser", "str"):
+                return self.roots(node.args[0], depth + 1)
+        return set()
+
+    def _path_first(self, node: ast.expr) -> bool:
+        """An f-string that starts with a value holding folders (not ``f"{name}.pt"``, where the name may be none)."""
+        if not isinstance(node, ast.JoinedStr) or not node.values or not isinstance(node.values[0], ast.FormattedValue):
+            return False
+        held = self._held(_unwrap_str(node.values[0].value))
+        return held is not None and _path_built(held)
+
+    def _assigned_roots(self, node: ast.expr, key: str, depth: int) -> set[str]:
+        """The roots of what a name (or ``self.path``, which ``__init__`` set) holds."""
+        value = self.assigned[key]
+        if isinstance(node, ast.Name):
+            self.path_names.add(id(node))
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                self.named[id(value)] = (node.id, value)
+        return self.roots(value, depth + 1)
+
+    def _file_named_by_value(self, node: ast.expr) -> str | None:
+        """``f"{MODEL_NAME}_best.pt"`` or ``name + ".csv"``: a relative file whose name starts with a value, keyed by
+        that value's code and the extension (``{MODEL_NAME}.pt``); None for other expressions, and for a value that
+        is a constant absolute path or URL."""
+        if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.FormattedValue):
+            if _folder_first(node):
+                return None
+            leading, texts = node.values[0].value, [v.value for v in node.values if isinstance(v, ast.Constant)]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            leading = _leftmost(node)
+            if leading_text(leading) is not None or isinstance(leading, ast.JoinedStr):
+                return None
+            texts = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        else:
+            return None
+        held = self._held(_unwrap_str(leading))
+        if held is not None and _path_built(held):
+            return None  # a path of folders (``Path("results") / name``): its root is anchored as such
+        value = held.value if isinstance(held, ast.Constant) and isinstance(held.value, str) else None
+        extension = _EXTENSION.search(str(texts[-1])) if texts else None
+        if (value is not None and path_root(value) is None) or extension is None:
+            return None
+        key = f"{{{ast.unparse(leading)}}}{extension.group()}"
+        if value is not None:
+            self.known_named_files.add(key)
+        return key
+
+    def _held(self, node: ast.expr, depth: int = 0) -> ast.expr | None:
+        """What a name holds in the steps' code, through other names; None when unknown (a loop variable, a
+        parameter of a function)."""
+        while (key := _assigned_key(node)) is not None and depth < 8:
+            if key not in self.assigned:
+                return None
+            node, depth = self.assigned[key], depth + 1
+        return node
+
+
+_PATH_BUILDERS = {"Path", "PurePath", "join", "abspath", "normpath", "expanduser", "resolve", "joinpath", "with_suffix"}
+
+
+def _path_built(node: ast.expr) -> bool:
+    """A value holding folders: ``"results/run1"``, ``Path(...)``, ``a / b``, ``f"{out}/run"``, ``os.path.join(...)``."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and "/" in node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return True
+    if isinstance(node, (ast.BinOp, ast.JoinedStr)):
+        return _folder_first(node) or "/" in (leading_text(_leftmost(node)) or "")
+    if isinstance(node, ast.Call):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        return name in _PATH_BUILDERS
+    return False
+
+
+def _unwrap_str(node: ast.expr) -> ast.expr:
+    """``str(path)`` → ``path``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
+        return node.args[0]
+    return node
+
+
+def _assigned_key(target: ast.expr) -> str | None:
+    """What an assignment target is recorded as: a name, or ``self.attribute``."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        return f"self.{target.attr}"
+    return None
+
+
+def _folder_first(node: ast.expr) -> bool:
+    """An f-string that starts with a value and then a ``/``: that value is a folder."""
+    if (
+        not isinstance(node, ast.JoinedStr)
+        or len(node.values) < 2
+        or not isinstance(node.values[0], ast.FormattedValue)
+    ):
+        return False
+    after = node.values[1]
+    return isinstance(after, ast.Constant) and isinstance(after.value, str) and after.value.startswith("/")
+
+
+def _writing_mode(mode: ast.expr | None) -> bool:
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(set(mode.value) & set("wax+"))
+
+
+def _path_arguments(
+    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, set[int | str]]
+) -> tuple[list[ast.expr], list[ast.expr]]:
+    """The path arguments of a call: (written, read)."""
+    args = call.args
+    if name == "open" and receiver is None and args:
+        mode = args[1] if len(args) > 1 else keywords.get("mode")
+        return ([args[0]], []) if _writing_mode(mode) else ([], [args[0]])
+    written = _written_arguments(call, name, keywords, receiver, writers)
+    if written is not None:
+        return written, []
+    if name in _READ_FUNCTIONS | {"load"} and args:
+        return [], [args[0]]
+    return [], [keywords["root"]] if "root" in keywords else []
+
+
+def _written_arguments(
+    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, set[int | str]]
+) -> list[ast.expr] | None:
+    """What a call writes to, or None when it writes nothing it is given."""
+    args = call.args
+    if name in ("save", "dump") and len(args) >= 2 and not _is_numpy(receiver):
+        return [args[1]]  # torch.save(obj, PATH), joblib.dump(obj, PATH)
+    if name in ("save", "savez", "savez_compressed") and args:
+        return [args[0]]  # np.save(PATH, array), model.save(PATH)
+    if name in _WRITE_METHODS and (args or keywords):
+        return [args[0] if args else next(iter(keywords.values()))]
+    if name in ("urlretrieve", "copy", "copyfile", "copy2", "save_image") and len(args) >= 2:
+        return [args[1]]  # torchvision's save_image(tensor, PATH) too
+    if isinstance(call.func, ast.Name) and name in writers:
+        marked = writers[name]
+        return [a for i, a in enumerate(args) if i in marked] + [v for k, v in keywords.items() if k in marked]
+    if output := next((keywords[k] for k in _OUTPUT_KEYWORDS if k in keywords), None):
+        return [output]  # CSVLogger(save_dir="logs"), Trainer(default_root_dir=...): written into
+    if keywords.get("download") is not None and _truthy(keywords["download"]):
+        root = keywords.get("root") or (args[0] if args else None)
+        return [root] if root is not None else []  # datasets.MNIST("data", download=True) fills the folder
+    return None
+
+
+def _is_numpy(receiver: ast.expr | None) -> bool:
+    return isinstance(receiver, ast.Name) and receiver.id in ("np", "numpy")
+
+
+def _truthy(node: ast.expr) -> bool:
+    return not (isinstance(node, ast.Constant) and not node.value)
+
+
+def writing_functions(statements: list[Statement]) -> dict[str, set[int | str]]:
+    """The notebook's own functions that write to a path they are given (``def save_image(tensor, fp)`` that
+    ends in ``plt.imsave(fp, …)``): name → the positions and names of those parameters."""
+    writers: dict[str, set[int | str]] = {}
+    for statement in statements:
+        writers.update(statement.index.derived(_writing_functions))
+    return writers
+
+
+def _writing_functions(index: NodeIndex) -> dict[str, set[int | str]]:
+    writers: dict[str, set[int | str]] = {}
+    for node in index.of(ast.FunctionDef, ast.AsyncFunctionDef):
+        inner = Collector()
+        for inner_statement in node.body:
+            inner.visit(ast.walk(inner_statement))
+        used = {n.id for written in inner.writes for n in ast.walk(written) if isinstance(n, ast.Name)}
+        parameters = [a.arg for a in node.args.posonlyargs + node.args.args]
+        marked = {i for i, p in enumerate(parameters) if p in used} | {p for p in parameters if p in used}
+        if marked:
+            writers[node.name] = marked
+    return writers
