@@ -769,8 +769,14 @@ def test_a_folder_a_name_holds_is_written_under_the_artifacts_directory(
 @pytest.mark.parametrize(
     ("written", "read"),
     [
-        ("print(MODEL_NAME)\nopen(f'{MODEL_NAME}.txt', 'w').write(str(n))", "score = float(open(f'{MODEL_NAME}.txt').read())"),
-        ("print(MODEL_NAME)\nopen(MODEL_NAME + '.txt', 'w').write(str(n))", "score = float(open(MODEL_NAME + '.txt').read())"),
+        (
+            "print(MODEL_NAME)\nopen(f'{MODEL_NAME}.txt', 'w').write(str(n))",
+            "score = float(open(f'{MODEL_NAME}.txt').read())",
+        ),
+        (
+            "print(MODEL_NAME)\nopen(MODEL_NAME + '.txt', 'w').write(str(n))",
+            "score = float(open(MODEL_NAME + '.txt').read())",
+        ),
         ("path = f'{MODEL_NAME}_best.txt'\nopen(path, 'w').write(str(n))", "score = float(open(path).read())"),
         ("for k in ['a', 'mlp']:\n    open(f'{k}.txt', 'w').write(str(n))", "score = float(open(f'{k}.txt').read())"),
     ],
@@ -780,7 +786,11 @@ def test_a_file_named_by_a_value_is_written_under_the_artifacts_directory(tmp_pa
     """``torch.save(state, f"{MODEL_NAME}.pt")`` with ``MODEL_NAME`` also read as a value: the file's name starts
     with a value, so it has no literal to anchor, and the package wrote ``mlp.pt`` into the project's root. The
     steps' path expression is joined to the artifacts directory where they write it and where they read it back."""
-    cells = [("n = 2.0\nMODEL_NAME = 'mlp'", ["parameters"]), (written, ["promote:train"]), (read, ["promote:evaluate"])]
+    cells = [
+        ("n = 2.0\nMODEL_NAME = 'mlp'", ["parameters"]),
+        (written, ["promote:train"]),
+        (read, ["promote:evaluate"]),
+    ]
     assert _promoted_score(tmp_path, "named", cells) == 2.0
     assert _score_stage_by_stage(tmp_path, "named", ("train", "evaluate")) == 2.0
     output = tmp_path / "out"
@@ -801,11 +811,38 @@ def test_a_file_named_by_a_constant_and_only_read_is_read_beside_the_notebook(tm
     assert 'os.path.join(cfg.notebook_dir, f"{SPLIT}.csv")' in (tmp_path / "out/src/split/pipeline.py").read_text()
 
 
+@pytest.mark.parametrize(
+    ("data", "evaluate"),
+    [
+        ("import os\nbase = os.getcwd()\nv = float(open(os.path.join(base, 'in.txt')).read())", "score = v * n"),
+        ("from pathlib import Path\nv = float((Path.cwd() / 'in.txt').read_text())", "score = v * n"),
+        (
+            "import os\nout = os.path.join(os.getcwd(), 'results')\nos.makedirs(out, exist_ok=True)\n"
+            "open(os.path.join(out, 'v.txt'), 'w').write(str(3.0 * n))",
+            "score = float(open(os.path.join(out, 'v.txt')).read())",
+        ),
+    ],
+    ids=["getcwd-read", "path-cwd-read", "getcwd-written"],
+)
+def test_the_working_folder_is_the_notebook_s_folder_or_the_artifacts_directory(tmp_path, git_identity, data, evaluate):
+    """``os.getcwd()`` and ``Path.cwd()`` named the notebook's folder in the notebook; in the package they named
+    wherever it ran (exit 0, FileNotFoundError). They are the folder ``"."`` names: the notebook's folder for what
+    the steps read, the artifacts directory where they write."""
+    (tmp_path / "in.txt").write_text("3.0\n")
+    cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), (evaluate, ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "cwd", cells) == 6.0
+    assert _score_stage_by_stage(tmp_path, "cwd", ("data", "evaluate")) == 6.0
+    assert not (tmp_path / "out" / "results").exists()
+
+
 def test_a_file_named_by_a_url_or_an_absolute_folder_is_left_as_it_is(tmp_path):
     """A value that is a URL or an absolute path names no file of the project: nothing is joined to it."""
     cells = [
         ("BASE = 'https://example.org/data/'\nOUT = '/tmp/promote-never-written/'", ["parameters"]),
-        ("import pandas as pd\nframe = pd.read_csv(BASE + 'train.csv')\nframe.to_csv(f'{OUT}copy.csv')", ["promote:data"]),
+        (
+            "import pandas as pd\nframe = pd.read_csv(BASE + 'train.csv')\nframe.to_csv(f'{OUT}copy.csv')",
+            ["promote:data"],
+        ),
         ("score = float(len(frame))", ["promote:evaluate"]),
     ]
     plan = api.analyze(write_notebook(tmp_path / "remote.ipynb", cells))

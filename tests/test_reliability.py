@@ -234,6 +234,34 @@ CASES = [
         says="cell 4 (id c4), line 3: error PRM050 os.chdir moves the folder",
     ),
     Case("chdir-in-a-skipped-cell", cells=base_with(["promote:skip"], "import os\nos.chdir('.')")),
+    Case(
+        "cd-magic-in-a-promoted-cell",
+        cells=base_with(["promote:evaluate"], "%cd sub\nv = 1"),
+        exit=1,
+        says="cell 4 (id c4), line 1: error PRM050 %cd moves the folder",
+    ),
+    Case("pushd-magic-in-a-skipped-cell", cells=base_with(["promote:skip"], "%pushd sub")),
+    # what exists only in a kernel someone sits at
+    Case(
+        "google-colab-in-a-promoted-cell",
+        cells=base_with(["promote:data"], "from google.colab import drive\ndrive.mount('/content/drive')\nv = 1"),
+        exit=1,
+        says="cell 4 (id c4), line 1: error PRM052 google.colab exists only inside Google Colab",
+    ),
+    Case("google-colab-in-a-skipped-cell", cells=base_with(["promote:skip"], "from google.colab import drive")),
+    Case(
+        "input-in-a-promoted-cell",
+        cells=base_with(["promote:data"], "name = input('which run?')\nv = len(name)"),
+        exit=1,
+        says="cell 4 (id c4), line 1: error PRM053 input() waits for someone to type an answer",
+    ),
+    Case(
+        "getpass-in-a-promoted-cell",
+        cells=base_with(["promote:data"], "import getpass\ntoken = getpass.getpass()\nv = len(token)"),
+        exit=1,
+        says="cell 4 (id c4), line 2: error PRM053 getpass() waits",
+    ),
+    Case("input-in-a-skipped-cell", cells=base_with(["promote:skip"], "name = input()")),
     # IPython's history exists only in a kernel: said so, not "defined in no cell"
     Case(
         "ipython-last-output", cells=base_with(["promote:evaluate"], "print(_)"), says="'_' is IPython's input/output"

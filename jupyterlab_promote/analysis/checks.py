@@ -10,6 +10,7 @@ import ast
 import re
 
 from ..read.lines import split_lines
+from ..read.magics import CHANGED_FOLDER
 from ..read.notebook import Notebook
 from .cellplan import CellPlan
 from .diagnostics import diagnostic
@@ -34,8 +35,11 @@ _COMPATIBLE = {
 
 
 def check_code(notebook: Notebook, plan: CellPlan, has_lambda: bool = True) -> None:
-    """PRM005, PRM006, PRM007 and PRM011 on a promoted cell; ``has_lambda``: False when the cell surely has none."""
+    """PRM005, PRM006, PRM007, PRM011, PRM050 and PRM053 on a promoted cell; ``has_lambda``: False when the cell surely
+    has none."""
     _check_lines(notebook, plan)
+    if plan.names and ("input" in plan.cell.source or "getpass" in plan.cell.source):
+        _check_prompts(notebook, plan)
     if plan.role in ("data", "preprocess") and plan.names and has_lambda:
         _check_lambdas(notebook, plan)
     _check_tag_against_code(notebook, plan)
@@ -67,10 +71,7 @@ def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
                     plan.cell,
                     "error",
                     "PRM050",
-                    "os.chdir moves the folder every later relative path is read from and written to, but the package"
-                    " anchors those paths itself (artifacts/ for what it writes, the notebook's folder for what it"
-                    " reads) and runs each stage in a process of its own: name the folder in the paths instead, or"
-                    " move the chdir to a cell tagged skip",
+                    f"os.chdir {CHANGED_FOLDER}",
                     number,
                 )
             )
@@ -83,6 +84,30 @@ def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
                     "PRM006",
                     "hard-coded CUDA device: Lightning places models and batches itself, so this breaks CPU and multi-GPU runs",
                     number,
+                )
+            )
+
+
+def _check_prompts(notebook: Notebook, plan: CellPlan) -> None:
+    """PRM053 at ``input()`` and ``getpass()``: the package runs unattended (CI, ``dvc repro``, a cluster), where
+    nobody answers and standard input is closed (EOFError)."""
+    offset = plan.plain.line_offset if plan.plain else 0
+    for stmt in plan.names.statements if plan.names else []:
+        for call in stmt.index.of(ast.Call):
+            func = call.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name not in ("input", "getpass") or (name == "input" and not isinstance(func, ast.Name)):
+                continue
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "error",
+                    "PRM053",
+                    f"{name}() waits for someone to type an answer, but the package runs unattended (CI, dvc repro, a "
+                    "cluster), where standard input is closed: make the value a parameter, read a secret from an "
+                    "environment variable (os.environ[...]), or move this line to a cell tagged skip",
+                    call.lineno + offset,
                 )
             )
 

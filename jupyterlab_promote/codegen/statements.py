@@ -290,7 +290,7 @@ def _rewrite_paths(edits: SourceEdits, index: NodeIndex, options: RenderOptions)
 
 def _anchor_paths(edits: SourceEdits, index: NodeIndex, anchors: dict[int, str]) -> None:
     """Relative path literals rewritten to start at the artifacts (or notebook) folder, unless already edited."""
-    for node in index.of(ast.Constant, ast.JoinedStr):  # what stages/paths.py anchors
+    for node in index.of(ast.Constant, ast.JoinedStr, ast.Call):  # what stages/paths.py anchors
         anchor = anchors.get(id(node))
         if anchor is None or node.end_lineno is None or node.end_col_offset is None:
             continue

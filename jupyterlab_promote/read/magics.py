@@ -151,6 +151,13 @@ def _command_list(command: str) -> str:
         return repr(["bash", "-c", command])
 
 
+CHANGED_FOLDER = (
+    "moves the folder every later relative path is read from and written to, but the package anchors those paths "
+    "itself (artifacts/ for what it writes, the notebook's folder for what it reads) and runs each stage in a process "
+    "of its own: name the folder in the paths instead, or move this line to a cell tagged skip"
+)
+
+
 class _Rewriter:
     def __init__(self, code: str, result: PlainSource) -> None:
         self.result = result
@@ -185,6 +192,9 @@ class _Rewriter:
                 return self._environment(stmt, name, rest)
             if name in SESSION_MAGICS:
                 self.note(stmt, "info", "PRM020", f"%{name} only affects the interactive session; dropped")
+                return ""
+            if name in ("cd", "pushd", "popd"):  # as os.chdir (analysis/checks.py): every later relative path moves
+                self.note(stmt, "error", "PRM050", f"%{name} {CHANGED_FOLDER}")
                 return ""
             self.note(stmt, "warning", "PRM020", f"%{name} has no meaning outside IPython; dropped")
             return ""

@@ -1,10 +1,11 @@
-"""Stage: modules of the notebook's own folder, which the package cannot import.
+"""Stage: modules the package cannot import: the notebook's own, and Colab's.
 
 A kernel starts in the notebook's folder, so ``import helpers`` finds ``helpers.py`` beside the notebook (or in a
 folder a cell puts on ``sys.path``). The package imports its modules' imports at the top of each module, from
 wherever it is installed or run: that ``helpers`` is not there, and requirements would even name a PyPI
 distribution ``helpers``, another project's code. A promotion that exits 0 must give a package that runs, so such
-an import, read by the promoted code, is refused (PRM052) at its line, with what to do instead.
+an import, read by the promoted code, is refused (PRM052) at its line, with what to do instead. So is
+``google.colab``, which exists only inside Colab (PyPI's ``google`` names another project).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ _PATH_ADDITION = re.compile(r"sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?[r
 
 
 def refuse_local_modules(plan: Plan) -> None:
-    """PRM052 at each import of a module found beside the notebook, whose name the promoted code reads."""
+    """PRM052 at each import of a module found beside the notebook, or of Colab's, whose name the promoted code
+    reads."""
     if not plan.steps:
         return
     folder = plan.notebook.path.resolve().parent
@@ -34,9 +36,12 @@ def refuse_local_modules(plan: Plan) -> None:
             continue
         for statement in cell.names.statements:
             for module, bound in _imported(statement.node):
-                if bound not in read or (found := _local_file(module, searched)) is None or _installed(module):
+                if bound not in read:
                     continue
-                _refuse(plan, cell, statement.line, module, found, folder)
+                if module == "google.colab" or module.startswith("google.colab."):
+                    _refuse_colab(plan, cell, statement.line)
+                elif (found := _local_file(module.split(".")[0], searched)) and not _installed(module.split(".")[0]):
+                    _refuse(plan, cell, statement.line, module.split(".")[0], found, folder)
 
 
 def _added_folders(plan: Plan, folder: Path) -> list[Path]:
@@ -59,11 +64,12 @@ def _read_by_promoted_code(plan: Plan) -> set[str]:
 
 
 def _imported(node: ast.stmt) -> list[tuple[str, str]]:
-    """(top-level module, bound name) for each name an absolute import statement binds."""
+    """(the module, or the module's attribute, imported; the name bound) for each name an absolute import binds:
+    ``from google import colab`` → ("google.colab", "colab")."""
     if isinstance(node, ast.Import):
-        return [(alias.name.split(".")[0], alias.asname or alias.name.split(".")[0]) for alias in node.names]
+        return [(alias.name, alias.asname or alias.name.split(".")[0]) for alias in node.names]
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        return [(node.module.split(".")[0], alias.asname or alias.name) for alias in node.names if alias.name != "*"]
+        return [(f"{node.module}.{a.name}", a.asname or a.name) for a in node.names if a.name != "*"]
     return []
 
 
@@ -77,6 +83,18 @@ def _local_file(module: str, folders: list[Path]) -> Path | None:
             except OSError:  # a name too long for the file system is no module there
                 continue
     return None
+
+
+def _refuse_colab(plan: Plan, cell: CellPlan, line: int) -> None:
+    plan.diagnose(
+        cell,
+        "error",
+        "PRM052",
+        "google.colab exists only inside Google Colab (drive.mount, files.upload): the package, run anywhere else, "
+        "would stop with ModuleNotFoundError. Move the Colab lines to a cell tagged skip and read the data from a "
+        "path (a parameter)",
+        line_in_cell(cell, line),
+    )
 
 
 def _installed(module: str) -> bool:

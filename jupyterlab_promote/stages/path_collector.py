@@ -81,6 +81,20 @@ def path_root(value: str) -> str | None:
     return parts[0] if re.fullmatch(r"[\w.\- ]+", parts[0]) else None
 
 
+def is_working_folder(node: ast.expr) -> bool:
+    """``os.getcwd()``, ``Path.cwd()``: the folder the notebook ran from, as the path ``"."`` names it."""
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("getcwd", "getcwdb") or (name == "cwd" and isinstance(func, ast.Attribute))
+
+
+def candidate_root(node: ast.expr) -> str | None:
+    """The root a path candidate starts at: its literal text's, or ``"."`` for the working folder."""
+    return "." if is_working_folder(node) else path_root(leading_text(node) or "")
+
+
 def _leftmost(node: ast.expr) -> ast.expr:
     """``"results/x_" + str(epoch) + ".png"`` → the ``"results/x_"`` it starts with."""
     while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -141,6 +155,9 @@ class Collector:
             self.candidates.append(node)
 
     def _call(self, call: ast.Call) -> None:
+        if is_working_folder(call):
+            self.candidates.append(call)
+            return
         name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
         strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
         if name.endswith("Trainer") and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
@@ -167,8 +184,8 @@ class Collector:
         if depth > 8:
             return set()
         text = leading_text(node)
-        if text is not None:
-            root = path_root(text)
+        if text is not None or is_working_folder(node):
+            root = candidate_root(node)
             return {root} if root else set()
         if (key := _assigned_key(node)) in self.assigned:
             return self._assigned_roots(node, key, depth)

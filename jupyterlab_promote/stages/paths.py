@@ -31,7 +31,8 @@ from ..analysis.syntax_index import NodeIndex
 from .path_collector import (
     FILE_LIKE,
     Collector,
-    leading_text,
+    candidate_root,
+    is_working_folder,
     path_root,
     writing_functions,
 )
@@ -138,7 +139,7 @@ def anchor_file_paths(plan: Plan) -> None:
     _join_named_files(collector, paths)
     paths.trainers = {id(call): call for call in collector.trainers if _is_lightning_trainer(plan, call)}
     checkpoint = plan.loop.mapping.checkpoint_path if plan.loop else None
-    if checkpoint is not None and path_root(leading_text(checkpoint) or "") in paths.written:
+    if checkpoint is not None and candidate_root(checkpoint) in paths.written:
         paths.literals[id(checkpoint)] = ARTIFACTS
     plan.paths = paths
 
@@ -146,7 +147,7 @@ def anchor_file_paths(plan: Plan) -> None:
 def _anchor_literals(candidates: list[ast.expr], paths: FilePaths) -> None:
     """Literals of a written root start at the artifacts directory, of a root only read at the notebook's folder."""
     for node in candidates:
-        root = path_root(leading_text(node) or "")
+        root = candidate_root(node)
         if root in paths.written:
             paths.literals[id(node)] = ARTIFACTS
         elif root in paths.read_only:
@@ -209,6 +210,9 @@ def _definition_roots(plan: Plan) -> set[str]:
 def anchored(node: ast.expr, source: str, anchor: str) -> str:
     """The literal's source text, rewritten to start at ``anchor`` (``cfg.artifacts_dir``), or passed to the
     generated runtime's function ``anchor`` names (``in_artifacts``, in a module-level definition)."""
+    if is_working_folder(node):  # ``os.getcwd()`` → ``cfg.notebook_dir``; ``Path.cwd()`` → ``Path(cfg.notebook_dir)``
+        func = node.func  # type: ignore[attr-defined]
+        return f"{ast.unparse(func.value)}({anchor})" if func.attr == "cwd" else anchor
     if isinstance(node, ast.Constant):
         relative = "/".join(p for p in node.value.replace("\\", "/").split("/") if p not in ("", ".", ".."))
         if not anchor.startswith("cfg."):
