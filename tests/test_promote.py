@@ -835,6 +835,50 @@ def test_the_working_folder_is_the_notebook_s_folder_or_the_artifacts_directory(
     assert not (tmp_path / "out" / "results").exists()
 
 
+@pytest.mark.parametrize(
+    ("data", "evaluate"),
+    [
+        (
+            "import zipfile\nzipfile.ZipFile('data.zip').extractall('unpacked')",
+            "v = float(open('unpacked/v.txt').read())",
+        ),
+        (
+            "import zipfile\nwith zipfile.ZipFile('data.zip') as z:\n    z.extractall(path='unpacked')",
+            "v = float(open('unpacked/v.txt').read())",
+        ),
+        (
+            "import os, shutil\nos.makedirs('a', exist_ok=True)\nopen('a/v.txt', 'w').write('3.0')\n"
+            "shutil.copytree('a', 'b', dirs_exist_ok=True)",
+            "v = float(open('b/v.txt').read())",
+        ),
+        (
+            "import shutil\nopen('tmp.txt', 'w').write('3.0')\nshutil.move('tmp.txt', 'final.txt')",
+            "v = float(open('final.txt').read())",
+        ),
+    ],
+    ids=["zip-extractall", "zip-extractall-keyword", "copytree", "move"],
+)
+def test_an_archive_unpacked_or_a_file_copied_lands_under_the_artifacts_directory(
+    tmp_path, git_identity, data, evaluate
+):
+    """``ZipFile('data.zip')`` (beside the notebook) was read from wherever the package ran, ``extractall('unpacked')``
+    and ``shutil.copytree('a', 'b')`` were no writes: exit 0, then FileNotFoundError. An archive is read beside the
+    notebook, what it unpacks into and what a copy or move makes is written under artifacts/."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "data.zip", "w") as archive:
+        archive.writestr("v.txt", "3.0")
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (data, ["promote:data"]),
+        (evaluate + "\nscore = v * n", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "unpack", cells) == 6.0
+    assert _score_stage_by_stage(tmp_path, "unpack", ("data", "evaluate")) == 6.0
+    stray = {p.name for p in (tmp_path / "out").iterdir()} & {"unpacked", "a", "b", "tmp.txt", "final.txt"}
+    assert not stray
+
+
 def test_a_file_named_by_a_url_or_an_absolute_folder_is_left_as_it_is(tmp_path):
     """A value that is a URL or an absolute path names no file of the project: nothing is joined to it."""
     cells = [

@@ -34,6 +34,12 @@ _PATH_CALLS = {
     "ImageFolder",
     "DatasetFolder",
     "urlretrieve",
+    "copyfile",
+    "copy2",
+    "copytree",
+    "move",
+    "ZipFile",
+    "extractall",
 }
 _PATH_KEYWORDS = {
     "root",
@@ -65,6 +71,10 @@ _WRITE_METHODS |= {
     "imsave",
     "imwrite",
 }
+# shutil's (source, destination) calls
+_COPIES = {"copy", "copyfile", "copy2", "copytree", "move"}
+# modules whose ``open(PATH, MODE)`` opens a file as the built-in does (``tarfile.open("data.tar.gz")``)
+_OPENING_MODULES = {"tarfile", "gzip", "bz2", "lzma", "io", "codecs"}
 _RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch"}
 _RECEIVER_READS = {"read_text", "read_bytes"}
 FILE_LIKE = re.compile(r"(/|\.[A-Za-z0-9]{1,6}$)")
@@ -311,9 +321,15 @@ def _path_arguments(
 ) -> tuple[list[ast.expr], list[ast.expr]]:
     """The path arguments of a call: (written, read)."""
     args = call.args
-    if name == "open" and receiver is None and args:
+    if name == "open" and (receiver is None or _is_module(receiver, _OPENING_MODULES)) and args:
         mode = args[1] if len(args) > 1 else keywords.get("mode")
         return ([args[0]], []) if _writing_mode(mode) else ([], [args[0]])
+    if (name in _COPIES or (name in ("rename", "replace") and _is_module(receiver, {"os"}))) and len(args) >= 2:
+        return [args[1]], [args[0]]  # shutil.copytree(SRC, DST), os.rename(SRC, DST)
+    if name == "extractall" and (args or "path" in keywords):
+        return [args[0] if args else keywords["path"]], []  # ZipFile(...).extractall("data") fills the folder
+    if name == "ZipFile" and args:
+        return [], [args[0]]
     written = _written_arguments(call, name, keywords, receiver, writers)
     if written is not None:
         return written, []
@@ -333,7 +349,7 @@ def _written_arguments(
         return [args[0]]  # np.save(PATH, array), model.save(PATH)
     if name in _WRITE_METHODS and (args or keywords):
         return [args[0] if args else next(iter(keywords.values()))]
-    if name in ("urlretrieve", "copy", "copyfile", "copy2", "save_image") and len(args) >= 2:
+    if name in ("urlretrieve", "save_image") and len(args) >= 2:
         return [args[1]]  # torchvision's save_image(tensor, PATH) too
     if isinstance(call.func, ast.Name) and name in writers:
         marked = writers[name]
@@ -344,6 +360,10 @@ def _written_arguments(
         root = keywords.get("root") or (args[0] if args else None)
         return [root] if root is not None else []  # datasets.MNIST("data", download=True) fills the folder
     return None
+
+
+def _is_module(receiver: ast.expr | None, modules: set[str]) -> bool:
+    return isinstance(receiver, ast.Name) and receiver.id in modules
 
 
 def _is_numpy(receiver: ast.expr | None) -> bool:
