@@ -933,6 +933,46 @@ def test_a_file_a_module_level_definition_writes_lands_under_the_artifacts_direc
     assert not (output / "saved.txt").exists()
 
 
+@pytest.mark.parametrize(
+    ("definition", "train", "evaluate"),
+    [
+        (
+            "def save_ckpt(v, name):\n    open(f'{name}.txt', 'w').write(str(v))",
+            "save_ckpt(n, 'best')",
+            "score = float(open('best.txt').read())",
+        ),
+        (
+            "import os\ndef save_ckpt(v, folder):\n    os.makedirs(folder, exist_ok=True)\n"
+            "    open(os.path.join(folder, 'v.txt'), 'w').write(str(v))",
+            "save_ckpt(n, 'ckpt')",
+            "score = float(open('ckpt/v.txt').read())",
+        ),
+        ("def load():\n    return float(open('in.txt').read())", "v = load()", "score = v * n / 3.0"),
+    ],
+    ids=["a-stem-it-completes", "a-folder-it-fills", "a-file-it-reads"],
+)
+def test_a_path_a_step_gives_a_notebook_function_lands_where_the_steps_look(
+    tmp_path, git_identity, definition, train, evaluate
+):
+    """``save_ckpt(n, 'best')`` where the function writes ``f'{name}.txt'``, or fills the folder it is given: the
+    argument was no path literal, so it stayed relative (``best.txt`` in the project's root, or a FileNotFoundError
+    where the evaluate step looked under artifacts/). A module-level function reading ``in.txt`` read it where the
+    package ran: it reads it in the notebook's folder (``in_notebook_dir``), where the notebook found it."""
+    (tmp_path / "in.txt").write_text("3.0\n")
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (definition, ["promote:model"]),
+        (train, ["promote:train"]),
+        (evaluate, ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "given", cells) == 2.0
+    assert _score_stage_by_stage(tmp_path, "given", ("model", "train", "evaluate")) == 2.0
+    output = tmp_path / "out"
+    assert not {p.name for p in output.iterdir()} & {"best.txt", "ckpt", "in.txt"}
+    done = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
 def test_a_definition_default_a_call_outside_the_steps_leaves_out_stays_as_written(tmp_path, git_identity):
     """A module-level ``def run_saver(v): Saver()(v)`` leaves the default out where no ``cfg`` exists: the default
     stays as written, and so does every mention of its file, in the steps too (one folder for writer and reader)."""

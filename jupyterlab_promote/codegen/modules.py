@@ -322,8 +322,13 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     if "Any" in loaded and module != "pipeline":
         imports.append("from typing import Any")
     runtime = sorted(RUNTIME_NAMES & loaded) if module == "pipeline" else []
-    if plan.definition_writes and plan.definition_writes.literals and plan.names.artifacts_path in loaded:
-        runtime = sorted([*runtime, plan.names.imported("in_artifacts", plan.names.artifacts_path)])
+    anchors = set(plan.paths.literals.values()) if plan.paths else set()
+    for public, local_name in (
+        ("in_artifacts", plan.names.artifacts_path),
+        ("in_notebook_dir", plan.names.notebook_path),
+    ):
+        if local_name in loaded and local_name in anchors:  # a definition's file (stages/definition_paths.py)
+            runtime = sorted([*runtime, plan.names.imported(public, local_name)])
     if runtime:
         local.append(f"from .runtime import {', '.join(runtime)}")
     if module == "pipeline":

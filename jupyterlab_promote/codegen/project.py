@@ -169,7 +169,8 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
 
 def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
     """The notebook's folder relative to the project, when the steps read files from there."""
-    if not plan.paths or NOTEBOOK_DIR not in {*plan.paths.literals.values(), *plan.paths.joined.values()}:
+    anchors = {*plan.paths.literals.values(), *plan.paths.joined.values()} if plan.paths else set()
+    if not anchors & {NOTEBOOK_DIR, plan.names.notebook_path}:
         return None
     return posixpath.dirname(notebook_ref) or "."
 
@@ -312,7 +313,8 @@ def _entry_modules(
             "runtime.py.j2",
             torch=torch,
             lightning=kind is Runtime.LIGHTNING,
-            definition_writes=bool(plan.definition_writes and plan.definition_writes.literals),
+            definition_writes=plan.paths is not None and plan.names.artifacts_path in plan.paths.literals.values(),
+            definition_reads=plan.paths is not None and plan.names.notebook_path in plan.paths.literals.values(),
         ),
         package,
     )

@@ -10,7 +10,9 @@ from. Two rewrites put those files under the artifacts directory:
   it instead (``EarlyStopping(patience=7, path=f"{cfg.artifacts_dir}/checkpoint.pt")``). A default some call outside
   the steps leaves out (no ``cfg`` there either) stays as written, and so does every file of its root.
 
-The steps then read and write those roots under the artifacts directory too (stages/paths.py).
+The steps then read and write those roots under the artifacts directory too (stages/paths.py). A file a
+definition only reads is read where the notebook found it, ``in_notebook_dir("vocab.json")`` (or under the artifacts
+directory, where a step writes it).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class DefinitionWrites:
 
     roots: set[str] = field(default_factory=set)  # the roots now under the artifacts directory
     literals: set[int] = field(default_factory=set)  # ids of body literals: read through ``in_artifacts``
+    # id(a body literal of a file a definition only reads) → its root: in the notebook's folder, unless a step writes it
+    read_literals: dict[int, str] = field(default_factory=dict)
     left: set[str] = field(default_factory=set)  # roots written where the package runs (a default not passable)
     # id(a step's call that leaves out a defaulted path parameter) → (the parameter, its default literal) for each
     passed: dict[int, list[tuple[str, ast.Constant]]] = field(default_factory=dict)
@@ -48,23 +52,7 @@ def _definition_writes(hoisted: list[Statement], step_code: list[Statement]) -> 
     literals: dict[int, str] = {}  # id(body literal) → its root
     defaults: list[tuple[str, str, int | None, ast.Constant]] = []
     for statement in hoisted:
-        collector = Collector()
-        own = _parameter_defaults(statement.node)
-        for _, parameter, _, literal in own:
-            collector.assigned.setdefault(parameter, literal)
-        collector.visit(ast.walk(statement.node))
-        written = {root for node in collector.writes for root in collector.roots(node)}
-        found.roots |= written
-        passable_defaults = {id(literal) for *_, literal in own}
-        called = _evaluated_when_called(statement.node)
-        for node in collector.candidates:
-            if (root := _root_of(node)) not in written or id(node) in passable_defaults:
-                continue
-            if id(node) in called:
-                literals[id(node)] = root
-            else:  # evaluated at import (a class attribute, a method's default): no run's artifacts yet
-                found.left.add(root)
-        defaults += [item for item in own if _root_of(item[3]) in written]
+        defaults += _read_definition(statement, found, literals)
     calls = [call for s in [*hoisted, *step_code] for call in s.index.of(ast.Call)]
     in_steps = {id(call) for s in step_code for call in s.index.of(ast.Call)}
     passed: list[tuple[str, int, str, ast.Constant]] = []  # (root, id(step call), parameter, default)
@@ -77,10 +65,38 @@ def _definition_writes(hoisted: list[Statement], step_code: list[Statement]) -> 
             found.left.add(root)
     found.roots -= found.left
     found.literals = {key for key, root in literals.items() if root not in found.left}
+    found.read_literals = {key: root for key, root in found.read_literals.items() if root not in found.left}
     for root, key, parameter, literal in passed:
         if root not in found.left:
             found.passed.setdefault(key, []).append((parameter, literal))
     return found
+
+
+def _read_definition(
+    statement: Statement, found: DefinitionWrites, literals: dict[int, str]
+) -> list[tuple[str, str, int | None, ast.Constant]]:
+    """One definition's written roots and literals into ``found`` and ``literals``; its defaulted path parameters
+    of a written root returned."""
+    collector = Collector()
+    own = _parameter_defaults(statement.node)
+    for _, parameter, _, literal in own:
+        collector.assigned.setdefault(parameter, literal)
+    collector.visit(ast.walk(statement.node))
+    written = {root for node in collector.writes for root in collector.roots(node)}
+    read = {root for node in collector.reads for root in collector.roots(node)} - written
+    found.roots |= written
+    passable_defaults = {id(literal) for *_, literal in own}
+    called = _evaluated_when_called(statement.node)
+    for node in collector.candidates:
+        if (root := _root_of(node)) in read and id(node) in called:
+            found.read_literals[id(node)] = root
+        if root not in written or id(node) in passable_defaults:
+            continue
+        if id(node) in called:
+            literals[id(node)] = root
+        else:  # evaluated at import (a class attribute, a method's default): no run's artifacts yet
+            found.left.add(root)
+    return [item for item in own if _root_of(item[3]) in written]
 
 
 def _evaluated_when_called(node: ast.stmt) -> set[int]:

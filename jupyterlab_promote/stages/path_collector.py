@@ -129,11 +129,12 @@ class Collector:
     def __init__(
         self,
         assigned: dict[str, ast.expr] | None = None,
-        writers: dict[str, set[int | str]] | None = None,
+        writers: dict[str, dict[int | str, str]] | None = None,
         named_files: bool = False,
     ) -> None:
         self.assigned: dict[str, ast.expr] = {} if assigned is None else assigned  # ``name = expr`` in step code
         self.writers = writers or {}  # the notebook's own functions that write where they are told
+        self.suffixes: dict[int, str] = {}  # id(literal given a writing function) → what the function appends
         self.trainers: list[ast.Call] = []
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
@@ -158,11 +159,19 @@ class Collector:
                 self._candidate(node.left, loose=True)
                 self._candidate(node.right, loose=True)
 
-    def _candidate(self, node: ast.expr, loose: bool) -> None:
+    def _candidate(self, node: ast.expr, loose: bool, suffix: str = "") -> None:
         node = _leftmost(node)
         text = leading_text(node)
         if text is not None and (not loose or FILE_LIKE.search(text) or isinstance(node, ast.JoinedStr)):
             self.candidates.append(node)
+            if suffix and isinstance(node, ast.Constant):
+                self.suffixes[id(node)] = suffix
+
+    def root_of(self, node: ast.expr) -> str | None:
+        """A candidate's root, with what a writing function it is given appends (``"best"`` → ``"best.pt"``)."""
+        if id(node) in self.suffixes:
+            return path_root((leading_text(node) or "") + self.suffixes[id(node)])
+        return candidate_root(node)
 
     def _call(self, call: ast.Call) -> None:
         if is_working_folder(call):
@@ -172,10 +181,12 @@ class Collector:
         strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
         if name.endswith("Trainer") and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
             self.trainers.append(call)
-        for argument in call.args:
-            self._candidate(argument, loose=not strict)
+        marked = self.writers.get(name, {}) if isinstance(call.func, ast.Name) else {}
+        for position, argument in enumerate(call.args):
+            self._candidate(argument, loose=not strict and position not in marked, suffix=marked.get(position, ""))
         for keyword in call.keywords:
-            self._candidate(keyword.value, loose=keyword.arg not in _PATH_KEYWORDS)
+            path_keyword = keyword.arg in _PATH_KEYWORDS or keyword.arg in marked
+            self._candidate(keyword.value, loose=not path_keyword, suffix=marked.get(keyword.arg or "", ""))
         self._classify(call, name)
 
     def _classify(self, call: ast.Call, name: str) -> None:
@@ -195,7 +206,7 @@ class Collector:
             return set()
         text = leading_text(node)
         if text is not None or is_working_folder(node):
-            root = candidate_root(node)
+            root = self.root_of(node)
             return {root} if root else set()
         if (key := _assigned_key(node)) in self.assigned:
             return self._assigned_roots(node, key, depth)
@@ -317,7 +328,7 @@ def _writing_mode(mode: ast.expr | None) -> bool:
 
 
 def _path_arguments(
-    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, set[int | str]]
+    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, dict[int | str, str]]
 ) -> tuple[list[ast.expr], list[ast.expr]]:
     """The path arguments of a call: (written, read)."""
     args = call.args
@@ -339,7 +350,7 @@ def _path_arguments(
 
 
 def _written_arguments(
-    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, set[int | str]]
+    call: ast.Call, name: str, keywords: dict, receiver: ast.expr | None, writers: dict[str, dict[int | str, str]]
 ) -> list[ast.expr] | None:
     """What a call writes to, or None when it writes nothing it is given."""
     args = call.args
@@ -374,24 +385,49 @@ def _truthy(node: ast.expr) -> bool:
     return not (isinstance(node, ast.Constant) and not node.value)
 
 
-def writing_functions(statements: list[Statement]) -> dict[str, set[int | str]]:
+def writing_functions(statements: list[Statement]) -> dict[str, dict[int | str, str]]:
     """The notebook's own functions that write to a path they are given (``def save_image(tensor, fp)`` that
-    ends in ``plt.imsave(fp, …)``): name → the positions and names of those parameters."""
-    writers: dict[str, set[int | str]] = {}
+    ends in ``plt.imsave(fp, …)``): name → the positions and names of those parameters, each with what the function
+    appends to it (``".pt"`` for ``torch.save(state, f"{name}.pt")``, else "")."""
+    writers: dict[str, dict[int | str, str]] = {}
     for statement in statements:
         writers.update(statement.index.derived(_writing_functions))
     return writers
 
 
-def _writing_functions(index: NodeIndex) -> dict[str, set[int | str]]:
-    writers: dict[str, set[int | str]] = {}
+def _writing_functions(index: NodeIndex) -> dict[str, dict[int | str, str]]:
+    writers: dict[str, dict[int | str, str]] = {}
     for node in index.of(ast.FunctionDef, ast.AsyncFunctionDef):
         inner = Collector()
         for inner_statement in node.body:
             inner.visit(ast.walk(inner_statement))
-        used = {n.id for written in inner.writes for n in ast.walk(written) if isinstance(n, ast.Name)}
         parameters = [a.arg for a in node.args.posonlyargs + node.args.args]
-        marked = {i for i, p in enumerate(parameters) if p in used} | {p for p in parameters if p in used}
+        suffixes: dict[str, str] = {}
+        for written in inner.writes:
+            for name in (n.id for n in ast.walk(written) if isinstance(n, ast.Name) and n.id in parameters):
+                suffixes.setdefault(name, _suffix_after(written, name))
+        marked: dict[int | str, str] = {}
+        for position, parameter in enumerate(parameters):
+            if parameter in suffixes:
+                marked[position] = marked[parameter] = suffixes[parameter]
         if marked:
             writers[node.name] = marked
     return writers
+
+
+def _suffix_after(written: ast.expr, name: str) -> str:
+    """``".pt"`` for ``f"{name}.pt"`` or ``name + ".pt"``: the literal text a path parameter is completed with."""
+    if isinstance(written, ast.JoinedStr) and written.values and isinstance(written.values[0], ast.FormattedValue):
+        leading, rest = written.values[0].value, written.values[1:]
+    elif isinstance(written, ast.BinOp) and isinstance(written.op, ast.Add):
+        parts: list[ast.expr] = []
+        node: ast.expr = written
+        while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            parts.insert(0, node.right)
+            node = node.left
+        leading, rest = node, parts
+    else:
+        return ""
+    texts = [part.value for part in rest if isinstance(part, ast.Constant) and isinstance(part.value, str)]
+    whole = isinstance(leading, ast.Name) and leading.id == name and len(texts) == len(rest)
+    return "".join(texts) if whole and "/" not in "".join(texts) else ""

@@ -132,8 +132,9 @@ def anchor_file_paths(plan: Plan) -> None:
     _anchor_named_folders(collector, paths, written_through, {id(v) for v in parameters.values()}, step_code)
     # A file-like literal inside a module-level definition that definition_paths.py left as written (a default some
     # call outside the steps leaves out) is written where the package runs: the steps that read it look there too.
-    paths.read_only -= _definition_roots(plan) - definition_roots
-    _anchor_literals(collector.candidates, paths)
+    definition_reads = set(definitions.read_literals.values()) if definitions else set()
+    paths.read_only -= _definition_roots(plan) - definition_roots - definition_reads
+    _anchor_literals(collector, paths)
     if definitions:
         _anchor_definition_writes(plan, definitions, paths)
     _join_named_files(collector, paths)
@@ -144,10 +145,10 @@ def anchor_file_paths(plan: Plan) -> None:
     plan.paths = paths
 
 
-def _anchor_literals(candidates: list[ast.expr], paths: FilePaths) -> None:
+def _anchor_literals(collector: Collector, paths: FilePaths) -> None:
     """Literals of a written root start at the artifacts directory, of a root only read at the notebook's folder."""
-    for node in candidates:
-        root = candidate_root(node)
+    for node in collector.candidates:
+        root = collector.root_of(node)
         if root in paths.written:
             paths.literals[id(node)] = ARTIFACTS
         elif root in paths.read_only:
@@ -155,8 +156,11 @@ def _anchor_literals(candidates: list[ast.expr], paths: FilePaths) -> None:
 
 
 def _anchor_definition_writes(plan: Plan, definitions: DefinitionWrites, paths: FilePaths) -> None:
-    """A definition's own literal reads the run's artifacts directory; a step's call passes a defaulted path."""
+    """A definition's own literal reads the run's artifacts directory (the notebook's folder for a file only read
+    there); a step's call passes a defaulted path."""
     paths.literals.update((key, plan.names.artifacts_path) for key in definitions.literals)
+    for key, root in definitions.read_literals.items():  # read where the notebook found it, or where a step wrote it
+        paths.literals[key] = plan.names.artifacts_path if root in paths.written else plan.names.notebook_path
     for key, defaults in definitions.passed.items():
         paths.passed[key] = ", ".join(f"{name}={anchored(literal, '', ARTIFACTS)}" for name, literal in defaults)
 

@@ -76,6 +76,7 @@ class GeneratedNames:
     settings: str = "make_settings"  # makes the settings of the steps before a stage that runs alone
     literal: str = "load_literal"  # reads a literal stored in the package's literals/ (stages/literals.py)
     artifacts_path: str = "in_artifacts"  # a definition's file under the run's artifacts (definition_paths.py)
+    notebook_path: str = "in_notebook_dir"  # a file a definition reads, in the notebook's folder (the same)
 
     def step_function(self, step: str) -> str:
         return f"{step}{self.step_suffix}"
@@ -99,6 +100,7 @@ class GeneratedNames:
             "settings": ["make_settings", "make_process_settings", "make_promoted_settings"],
             "literal": ["load_literal", "load_stored_literal", "load_promoted_literal"],
             "artifacts_path": ["in_artifacts", "in_artifacts_dir", "in_promoted_artifacts"],
+            "notebook_path": ["in_notebook_dir", "in_notebook_folder", "in_promoted_notebook_dir"],
         }
         chosen = {}
         for field_name, options in alternatives.items():
