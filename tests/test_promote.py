@@ -948,8 +948,13 @@ def test_a_file_a_module_level_definition_writes_lands_under_the_artifacts_direc
             "score = float(open('ckpt/v.txt').read())",
         ),
         ("def load():\n    return float(open('in.txt').read())", "v = load()", "score = v * n / 3.0"),
+        (
+            "def save(v, name):\n    open(name + '.txt', 'w').write(str(v))",
+            "stem = 'x'\nsave(n, stem)",
+            "score = float(open(stem + '.txt').read())",
+        ),
     ],
-    ids=["a-stem-it-completes", "a-folder-it-fills", "a-file-it-reads"],
+    ids=["a-stem-it-completes", "a-folder-it-fills", "a-file-it-reads", "a-stem-a-name-holds"],
 )
 def test_a_path_a_step_gives_a_notebook_function_lands_where_the_steps_look(
     tmp_path, git_identity, definition, train, evaluate
@@ -968,7 +973,7 @@ def test_a_path_a_step_gives_a_notebook_function_lands_where_the_steps_look(
     assert _promoted_score(tmp_path, "given", cells) == 2.0
     assert _score_stage_by_stage(tmp_path, "given", ("model", "train", "evaluate")) == 2.0
     output = tmp_path / "out"
-    assert not {p.name for p in output.iterdir()} & {"best.txt", "ckpt", "in.txt"}
+    assert not {p.name for p in output.iterdir()} & {"best.txt", "ckpt", "in.txt", "x.txt"}
     done = run_in_project(output, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout[-2000:]
 

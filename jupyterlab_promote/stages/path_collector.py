@@ -146,6 +146,7 @@ class Collector:
         # .pt"), and each such root the expressions ``roots`` reached under it
         self.named_files: dict[str, list[ast.expr]] | None = {} if named_files else None
         self.known_named_files: set[str] = set()  # those whose value is a constant the steps assign
+        self.named_file_leads: dict[str, ast.expr] = {}  # each one's leading value (``MODEL_NAME``)
 
     def visit(self, nodes: Iterable[ast.AST]) -> None:
         """``nodes``: a tree's, in walk order (the first assignment of a name is the one kept)."""
@@ -211,8 +212,7 @@ class Collector:
         if (key := _assigned_key(node)) in self.assigned:
             return self._assigned_roots(node, key, depth)
         if self.named_files is not None and (key := self._file_named_by_value(node)) is not None:
-            self.named_files.setdefault(key, []).append(node)
-            return {key}
+            return self._named_file_roots(node, key, depth)
         if _folder_first(node) or self._path_first(node):  # ``f"{out_dir}/v.txt"``, ``f"{Path('a') / b}.pt"``
             return self.roots(node.values[0].value, depth + 1)  # type: ignore[attr-defined]
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
@@ -224,6 +224,16 @@ class Collector:
             if name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser", "str"):
                 return self.roots(node.args[0], depth + 1)
         return set()
+
+    def _named_file_roots(self, node: ast.expr, key: str, depth: int) -> set[str]:
+        """A file named by a value is a root of its own; one named by a constant the steps assign is read through
+        its name too, as a path: a name read only so has its literal anchored instead of the expression joined
+        (stages/paths.py)."""
+        assert self.named_files is not None
+        self.named_files.setdefault(key, []).append(node)
+        if key not in self.known_named_files:
+            return {key}
+        return {key} | self.roots(self.named_file_leads[key], depth + 1)
 
     def _path_first(self, node: ast.expr) -> bool:
         """An f-string that starts with a value holding folders (not ``f"{name}.pt"``, where the name may be none)."""
@@ -264,6 +274,7 @@ class Collector:
         if (value is not None and path_root(value) is None) or extension is None:
             return None
         key = f"{{{ast.unparse(leading)}}}{extension.group()}"
+        self.named_file_leads[key] = _unwrap_str(leading)
         if value is not None:
             self.known_named_files.add(key)
         return key

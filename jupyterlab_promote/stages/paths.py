@@ -129,7 +129,9 @@ def anchor_file_paths(plan: Plan) -> None:
     paths.written = {root for node in collector.writes for root in collector.roots(node)} | definition_roots
     written_through = dict(collector.named)
     paths.read_only = {root for node in collector.reads for root in collector.roots(node)} - paths.written
-    _anchor_named_folders(collector, paths, written_through, {id(v) for v in parameters.values()}, step_code)
+    anchored_names = _anchor_named_folders(
+        collector, paths, written_through, {id(v) for v in parameters.values()}, step_code
+    )
     # A file-like literal inside a module-level definition that definition_paths.py left as written (a default some
     # call outside the steps leaves out) is written where the package runs: the steps that read it look there too.
     definition_reads = set(definitions.read_literals.values()) if definitions else set()
@@ -137,7 +139,7 @@ def anchor_file_paths(plan: Plan) -> None:
     _anchor_literals(collector, paths)
     if definitions:
         _anchor_definition_writes(plan, definitions, paths)
-    _join_named_files(collector, paths)
+    _join_named_files(collector, paths, anchored_names)
     paths.trainers = {id(call): call for call in collector.trainers if _is_lightning_trainer(plan, call)}
     checkpoint = plan.loop.mapping.checkpoint_path if plan.loop else None
     if checkpoint is not None and candidate_root(checkpoint) in paths.written:
@@ -165,10 +167,14 @@ def _anchor_definition_writes(plan: Plan, definitions: DefinitionWrites, paths: 
         paths.passed[key] = ", ".join(f"{name}={anchored(literal, '', ARTIFACTS)}" for name, literal in defaults)
 
 
-def _join_named_files(collector: Collector, paths: FilePaths) -> None:
+def _join_named_files(collector: Collector, paths: FilePaths, anchored_names: set[str]) -> None:
     """Files named by a value joined to the artifacts directory, or one only read to the notebook's folder when
-    the name is a constant (a value computed at run time may be a URL)."""
+    the name is a constant (a value computed at run time may be a URL); not where the name's own literal is
+    anchored (``anchored_names``: read only as a path)."""
     for key, expressions in (collector.named_files or {}).items():
+        leading = collector.named_file_leads[key]
+        if isinstance(leading, ast.Name) and leading.id in anchored_names:
+            continue
         folder = ARTIFACTS if key in paths.written else NOTEBOOK_DIR if key in collector.known_named_files else None
         paths.joined.update((id(expression), folder) for expression in expressions if folder is not None)
 
@@ -179,16 +185,18 @@ def _anchor_named_folders(
     written_through: dict[int, tuple[str, ast.Constant]],
     parameters: set[int],
     step_code: list[Statement],
-) -> None:
+) -> set[str]:
     """A folder a name holds, written into (``out_dir = "results"``, ``os.makedirs(out_dir)``), when the steps read
     that name only as a path: its literal is anchored, or, a parameter's (``parameters``: their ids), the steps read
-    it joined to the artifacts directory. A name also read as a value (``load_dataset(NAME)``) keeps its value."""
+    it joined to the artifacts directory. A name also read as a value (``load_dataset(NAME)``) keeps its value.
+    The names anchored so are returned."""
     path_only = _read_only_as_paths({name for name, _ in written_through.values()}, collector.path_names, step_code)
     for key, (name, literal) in written_through.items():
         if name in path_only and key not in parameters:
             collector.candidates.append(literal)
         elif name in path_only:
             paths.written_parameters.add(name)
+    return path_only
 
 
 def _read_only_as_paths(names: set[str], path_names: set[int], step_code: list[Statement]) -> set[str]:
