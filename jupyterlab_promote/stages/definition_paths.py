@@ -21,6 +21,7 @@ import ast
 from dataclasses import dataclass, field
 
 from ..analysis.names import Statement
+from ..analysis.syntax_index import NodeIndex
 from .path_collector import Collector, path_root
 from .plan import Plan
 
@@ -52,10 +53,16 @@ def _definition_writes(hoisted: list[Statement], step_code: list[Statement]) -> 
     literals: dict[int, str] = {}  # id(body literal) → its root
     defaults: list[tuple[str, str, int | None, ast.Constant]] = []
     for statement in hoisted:
-        defaults += _read_definition(statement, found, literals)
-    calls = [call for s in [*hoisted, *step_code] for call in s.index.of(ast.Call)]
-    in_steps = {id(call) for s in step_code for call in s.index.of(ast.Call)}
+        facts = statement.index.derived(_definition_facts)
+        found.roots |= facts.written
+        found.left |= facts.left
+        literals.update(facts.literals)
+        found.read_literals.update(facts.read_literals)
+        defaults += facts.defaults
     passed: list[tuple[str, int, str, ast.Constant]] = []  # (root, id(step call), parameter, default)
+    if defaults:
+        calls = [call for s in [*hoisted, *step_code] for call in s.index.of(ast.Call)]
+        in_steps = {id(call) for s in step_code for call in s.index.of(ast.Call)}
     for item in defaults:
         leaving_out = [call for call in calls if _leaves_out(call, item)]
         root = _root_of(item[3]) or ""
@@ -72,31 +79,47 @@ def _definition_writes(hoisted: list[Statement], step_code: list[Statement]) -> 
     return found
 
 
-def _read_definition(
-    statement: Statement, found: DefinitionWrites, literals: dict[int, str]
-) -> list[tuple[str, str, int | None, ast.Constant]]:
-    """One definition's written roots and literals into ``found`` and ``literals``; its defaulted path parameters
-    of a written root returned."""
+@dataclass
+class _Facts:
+    """What one module-level definition writes and reads, from its own nodes alone (kept on its node index)."""
+
+    written: set[str] = field(default_factory=set)
+    left: set[str] = field(default_factory=set)
+    literals: dict[int, str] = field(default_factory=dict)  # id(literal read when called) → a written root
+    read_literals: dict[int, str] = field(default_factory=dict)  # id(literal read when called) → a root only read
+    defaults: list[tuple[str, str, int | None, ast.Constant]] = field(default_factory=list)  # of a written root
+
+
+_NOTHING = _Facts()
+_COLLECTED = (ast.Assign, ast.Call, ast.BinOp)  # what the collector looks at
+
+
+def _definition_facts(index: NodeIndex) -> _Facts:
+    node = index.nodes[0]
     collector = Collector()
-    own = _parameter_defaults(statement.node)
-    for _, parameter, _, literal in own:
-        collector.assigned.setdefault(parameter, literal)
-    collector.visit(ast.walk(statement.node))
-    written = {root for node in collector.writes for root in collector.roots(node)}
-    read = {root for node in collector.reads for root in collector.roots(node)} - written
-    found.roots |= written
+    collector.visit(index.of(*_COLLECTED))
+    if not collector.writes and not collector.reads:
+        return _NOTHING  # most definitions: no file at all
+    own = _parameter_defaults(node)  # type: ignore[arg-type]
+    for _, parameter, _, literal in own:  # a parameter holds its default, whatever the body assigns the name
+        collector.assigned[parameter] = literal
+    facts = _Facts(written={root for written in collector.writes for root in collector.roots(written)})
+    read = {root for expression in collector.reads for root in collector.roots(expression)} - facts.written
     passable_defaults = {id(literal) for *_, literal in own}
-    called = _evaluated_when_called(statement.node)
-    for node in collector.candidates:
-        if (root := _root_of(node)) in read and id(node) in called:
-            found.read_literals[id(node)] = root
-        if root not in written or id(node) in passable_defaults:
+    relevant = [c for c in collector.candidates if _root_of(c) in facts.written | read]
+    called = _evaluated_when_called(node) if relevant else set()  # type: ignore[arg-type]
+    for candidate in relevant:
+        root = _root_of(candidate)
+        if root in read and id(candidate) in called:
+            facts.read_literals[id(candidate)] = root  # type: ignore[assignment]
+        if root not in facts.written or id(candidate) in passable_defaults:
             continue
-        if id(node) in called:
-            literals[id(node)] = root
+        if id(candidate) in called:
+            facts.literals[id(candidate)] = root  # type: ignore[assignment]
         else:  # evaluated at import (a class attribute, a method's default): no run's artifacts yet
-            found.left.add(root)
-    return [item for item in own if _root_of(item[3]) in written]
+            facts.left.add(root)  # type: ignore[arg-type]
+    facts.defaults = [item for item in own if _root_of(item[3]) in facts.written]
+    return facts
 
 
 def _evaluated_when_called(node: ast.stmt) -> set[int]:

@@ -35,7 +35,7 @@ def refuse_local_modules(plan: Plan) -> None:
         if cell.role == "skip" or not cell.names:
             continue
         for statement in cell.names.statements:
-            for module, bound in _imported(statement.node):
+            for module, bound in _imported(statement.node) if statement.is_import else ():
                 if bound not in read:
                     continue
                 if module == "google.colab" or module.startswith("google.colab."):
@@ -48,7 +48,8 @@ def _added_folders(plan: Plan, folder: Path) -> list[Path]:
     """The folders the notebook's cells add to ``sys.path`` with a literal, relative to the notebook's folder."""
     found = []
     for cell in plan.cells:
-        for match in _PATH_ADDITION.finditer(cell.cell.source if cell.cell.cell_type == "code" else ""):
+        source = cell.cell.source if cell.cell.cell_type == "code" else ""
+        for match in _PATH_ADDITION.finditer(source) if "sys.path" in source else ():
             try:
                 found.append((folder / match.group(2)).resolve())
             except (OSError, ValueError):
