@@ -250,6 +250,12 @@ CASES = [
     ),
     Case("google-colab-in-a-skipped-cell", cells=base_with(["promote:skip"], "from google.colab import drive")),
     Case(
+        "run-magic-in-a-promoted-cell",
+        cells=base_with(["promote:data"], "%run helpers.py\nv = F"),
+        exit=1,
+        says="cell 4 (id c4), line 1: error PRM052 %run helpers.py runs a file of the notebook's own",
+    ),
+    Case(
         "input-in-a-promoted-cell",
         cells=base_with(["promote:data"], "name = input('which run?')\nv = len(name)"),
         exit=1,

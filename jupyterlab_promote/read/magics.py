@@ -196,6 +196,18 @@ class _Rewriter:
             if name in ("cd", "pushd", "popd"):  # as os.chdir (analysis/checks.py): every later relative path moves
                 self.note(stmt, "error", "PRM050", f"%{name} {CHANGED_FOLDER}")
                 return ""
+            if (
+                name == "run"
+            ):  # the file's definitions would be missing: the package raises NameError where they are used
+                self.note(
+                    stmt,
+                    "error",
+                    "PRM052",
+                    f"%run {rest.strip()} runs a file of the notebook's own into its namespace, which the package does "
+                    "not contain: move the code it needs into a promoted cell, or make it an installable module and "
+                    "import it",
+                )
+                return ""
             self.note(stmt, "warning", "PRM020", f"%{name} has no meaning outside IPython; dropped")
             return ""
         if kind == "system":
