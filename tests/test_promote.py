@@ -879,6 +879,25 @@ def test_an_archive_unpacked_or_a_file_copied_lands_under_the_artifacts_director
     assert not stray
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        "import os\nbase = os.environ.get('PROMOTE_TEST_UNSET', 'data')\nv = float(open(os.path.join(base, 'in.txt')).read())",
+        "import os\nv = float(open(os.path.join(os.getenv('PROMOTE_TEST_UNSET', 'data'), 'in.txt')).read())",
+    ],
+    ids=["environ-get", "getenv"],
+)
+def test_a_folder_an_unset_environment_variable_defaults_to_is_read_beside_the_notebook(tmp_path, git_identity, data):
+    """``os.environ.get('DATA_DIR', 'data')`` in a path's place: the default was no path literal, so the package
+    looked for ``data/`` where it ran (exit 0, FileNotFoundError). The default is anchored as any path literal; the
+    variable, when set, still wins."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "in.txt").write_text("3.0\n")
+    cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), ("score = v * n", ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "environ", cells) == 6.0
+    assert "cfg.notebook_dir" in (tmp_path / "out" / "src" / "environ" / "pipeline.py").read_text()
+
+
 def test_a_file_named_by_a_url_or_an_absolute_folder_is_left_as_it_is(tmp_path):
     """A value that is a URL or an absolute path names no file of the project: nothing is joined to it."""
     cells = [

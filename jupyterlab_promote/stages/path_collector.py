@@ -105,6 +105,23 @@ def candidate_root(node: ast.expr) -> str | None:
     return "." if is_working_folder(node) else path_root(leading_text(node) or "")
 
 
+def _environment_default(call: ast.Call) -> ast.expr | None:
+    """The default of ``os.environ.get("DATA_DIR", "data")`` or ``os.getenv(…)``: the path when the variable is unset."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "get":
+        owner = func.value
+        named = isinstance(owner, ast.Attribute) and owner.attr == "environ" and isinstance(owner.value, ast.Name)
+    else:
+        named = (isinstance(func, ast.Attribute) and func.attr == "getenv") or (
+            isinstance(func, ast.Name) and func.id == "getenv"
+        )
+    if not named:
+        return None
+    if len(call.args) >= 2:
+        return call.args[1]
+    return next((k.value for k in call.keywords if k.arg == "default"), None)
+
+
 def _leftmost(node: ast.expr) -> ast.expr:
     """``"results/x_" + str(epoch) + ".png"`` → the ``"results/x_"`` it starts with."""
     while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -219,10 +236,19 @@ class Collector:
             return self.roots(node.left, depth + 1)
         if isinstance(node, ast.Attribute) and node.attr == "parent":
             return self.roots(node.value, depth + 1)
-        if isinstance(node, ast.Call) and node.args:
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser", "str"):
-                return self.roots(node.args[0], depth + 1)
+        if isinstance(node, ast.Call):
+            return self._call_roots(node, depth)
+        return set()
+
+    def _call_roots(self, node: ast.Call, depth: int) -> set[str]:
+        """``Path(p)``, ``os.path.join(p, …)``, ``str(p)``: p's roots; ``os.environ.get(KEY, p)``: the default's."""
+        if (default := _environment_default(node)) is not None:
+            # in a path's place, the default is a path literal: anchored as any (``os.environ.get("DIR", "data")``)
+            self._candidate(default, loose=False)
+            return self.roots(default, depth + 1)
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if node.args and name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser", "str"):
+            return self.roots(node.args[0], depth + 1)
         return set()
 
     def _named_file_roots(self, node: ast.expr, key: str, depth: int) -> set[str]:
