@@ -816,18 +816,19 @@ def test_a_file_named_by_a_constant_and_only_read_is_read_beside_the_notebook(tm
     [
         ("import os\nbase = os.getcwd()\nv = float(open(os.path.join(base, 'in.txt')).read())", "score = v * n"),
         ("from pathlib import Path\nv = float((Path.cwd() / 'in.txt').read_text())", "score = v * n"),
+        ("import glob\nfiles = sorted(glob.glob('*.txt'))\nv = float(open(files[0]).read())", "score = v * n"),
         (
             "import os\nout = os.path.join(os.getcwd(), 'results')\nos.makedirs(out, exist_ok=True)\n"
             "open(os.path.join(out, 'v.txt'), 'w').write(str(3.0 * n))",
             "score = float(open(os.path.join(out, 'v.txt')).read())",
         ),
     ],
-    ids=["getcwd-read", "path-cwd-read", "getcwd-written"],
+    ids=["getcwd-read", "path-cwd-read", "glob-pattern-read", "getcwd-written"],
 )
 def test_the_working_folder_is_the_notebook_s_folder_or_the_artifacts_directory(tmp_path, git_identity, data, evaluate):
-    """``os.getcwd()`` and ``Path.cwd()`` named the notebook's folder in the notebook; in the package they named
-    wherever it ran (exit 0, FileNotFoundError). They are the folder ``"."`` names: the notebook's folder for what
-    the steps read, the artifacts directory where they write."""
+    """``os.getcwd()``, ``Path.cwd()`` and ``glob.glob('*.txt')`` named the notebook's folder in the notebook; in the
+    package they named wherever it ran (exit 0, FileNotFoundError, or an empty list). They are the folder ``"."``
+    names: the notebook's folder for what the steps read, the artifacts directory where they write."""
     (tmp_path / "in.txt").write_text("3.0\n")
     cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), (evaluate, ["promote:evaluate"])]
     assert _promoted_score(tmp_path, "cwd", cells) == 6.0

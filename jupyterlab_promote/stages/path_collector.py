@@ -122,6 +122,18 @@ def _environment_default(call: ast.Call) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == "default"), None)
 
 
+def _module_glob(func: ast.expr) -> bool:
+    """``glob.glob``, ``glob.iglob`` or a bare ``glob(...)``: a pattern from the working folder (a ``Path``'s
+    ``.glob`` takes one relative to that path, which must stay relative)."""
+    return isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and _is_module(func.value, {"glob"}))
+
+
+def _pattern_root(pattern: str) -> str | None:
+    """``"*.csv"`` → ``"."``; ``"data/*.csv"`` → ``"data"``: the folder a glob pattern lists, as a root."""
+    first = pattern.replace("\\", "/").lstrip("./").split("/")[0]
+    return "." if any(ch in first for ch in "*?[") else path_root(pattern)
+
+
 def _leftmost(node: ast.expr) -> ast.expr:
     """``"results/x_" + str(epoch) + ".png"`` → the ``"results/x_"`` it starts with."""
     while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -152,6 +164,7 @@ class Collector:
         self.assigned: dict[str, ast.expr] = {} if assigned is None else assigned  # ``name = expr`` in step code
         self.writers = writers or {}  # the notebook's own functions that write where they are told
         self.suffixes: dict[int, str] = {}  # id(literal given a writing function) → what the function appends
+        self.patterns: set[int] = set()  # ids of the patterns module-level glob calls are given
         self.trainers: list[ast.Call] = []
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
@@ -189,6 +202,8 @@ class Collector:
         """A candidate's root, with what a writing function it is given appends (``"best"`` → ``"best.pt"``)."""
         if id(node) in self.suffixes:
             return path_root((leading_text(node) or "") + self.suffixes[id(node)])
+        if id(node) in self.patterns:  # ``glob.glob("*.csv")`` lists the working folder
+            return _pattern_root(leading_text(node) or "")
         return candidate_root(node)
 
     def _call(self, call: ast.Call) -> None:
@@ -208,6 +223,8 @@ class Collector:
         self._classify(call, name)
 
     def _classify(self, call: ast.Call, name: str) -> None:
+        if name in ("glob", "iglob") and call.args and _module_glob(call.func):
+            self.patterns.add(id(_leftmost(call.args[0])))
         args, keywords = call.args, {k.arg: k.value for k in call.keywords if k.arg}
         receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
         written, read = _path_arguments(call, name, keywords, receiver, self.writers)
@@ -376,8 +393,8 @@ def _path_arguments(
         return [args[1]], [args[0]]  # shutil.copytree(SRC, DST), os.rename(SRC, DST)
     if name == "extractall" and (args or "path" in keywords):
         return [args[0] if args else keywords["path"]], []  # ZipFile(...).extractall("data") fills the folder
-    if name == "ZipFile" and args:
-        return [], [args[0]]
+    if name == "ZipFile" or (name in ("glob", "iglob") and _module_glob(call.func)):
+        return [], args[:1]  # the archive read; the folder a pattern lists read
     written = _written_arguments(call, name, keywords, receiver, writers)
     if written is not None:
         return written, []
