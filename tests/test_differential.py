@@ -96,7 +96,7 @@ class Notebook:
             "nonlocal": f"def counter():\n    count = 0\n    def inc():\n        nonlocal count\n        count += 1\n        return count\n    return inc\n{target} = counter()() + {value}",
             "decorator": f"def twice(fn):\n    return lambda v: fn(fn(v))\n@twice\ndef add(v):\n    return v + {read}\n{target} = add({value})",
             # a def made inside a block reads its globals when called, as a top-level def does
-            "block_function": f"if {value} is not None:\n    def bump(v):\n        return v + {read}\n{target} = bump({value})",
+            "block_function": f"if [{value}]:\n    def bump(v):\n        return v + {read}\n{target} = bump({value})",
             "generator": f"def gen(m):\n    for j in range(m):\n        yield j * 1.0\n{target} = sum(gen(3)) + {value}",
             "comprehension": f"{target} = sum([v * {read} for v in range(3)])",
             "method": f"class Scaler:\n    def apply(self, v):\n        return v * {read}\n{target} = Scaler().apply({value})",
