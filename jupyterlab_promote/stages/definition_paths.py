@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ..analysis.names import Statement
 from ..analysis.syntax_index import NodeIndex
-from .path_collector import Collector, path_root
+from .path_collector import COLLECTED, Collector, path_root
 from .plan import Plan
 
 
@@ -91,13 +91,12 @@ class _Facts:
 
 
 _NOTHING = _Facts()
-_COLLECTED = (ast.Assign, ast.Call, ast.BinOp)  # what the collector looks at
 
 
 def _definition_facts(index: NodeIndex) -> _Facts:
     node = index.nodes[0]
     collector = Collector()
-    collector.visit(index.of(*_COLLECTED))
+    collector.visit(index.of(*COLLECTED))
     if not collector.writes and not collector.reads:
         return _NOTHING  # most definitions: no file at all
     own = _parameter_defaults(node)  # type: ignore[arg-type]

@@ -71,6 +71,8 @@ _WRITE_METHODS |= {
     "imsave",
     "imwrite",
 }
+# The node types a collector's walk looks at: hand it a node index's ``of(*COLLECTED)``.
+COLLECTED = (ast.Assign, ast.Call, ast.BinOp)
 # shutil's (source, destination) calls
 _COPIES = {"copy", "copyfile", "copy2", "copytree", "move"}
 # modules whose ``open(PATH, MODE)`` opens a file as the built-in does (``tarfile.open("data.tar.gz")``)
@@ -432,7 +434,7 @@ def _is_module(receiver: ast.expr | None, modules: set[str]) -> bool:
 
 
 def _is_numpy(receiver: ast.expr | None) -> bool:
-    return isinstance(receiver, ast.Name) and receiver.id in ("np", "numpy")
+    return _is_module(receiver, {"np", "numpy"})
 
 
 def _truthy(node: ast.expr) -> bool:

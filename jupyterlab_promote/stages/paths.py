@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from ..analysis.names import Statement
 from ..analysis.syntax_index import NodeIndex
 from .path_collector import (
+    COLLECTED,
     FILE_LIKE,
     Collector,
     candidate_root,
@@ -75,10 +76,6 @@ def _in_bodies(index: NodeIndex) -> set[int]:
     return found
 
 
-# What the collector looks at; the index hands over only these.
-_COLLECTED = (ast.Assign, ast.Call, ast.BinOp)
-
-
 def file_roots_by_cell(cells: list) -> dict[int, tuple[set[str], set[str]]]:
     """id(cell) → (roots the cell writes, roots it mentions): file hand-offs that order steps like names do."""
     assigned: dict[str, ast.expr] = {}
@@ -88,7 +85,7 @@ def file_roots_by_cell(cells: list) -> dict[int, tuple[set[str], set[str]]]:
     for cell in cells:
         collector = collectors[id(cell)] = Collector(assigned, writers)
         for statement in statements[id(cell)]:
-            collector.visit(statement.index.of(*_COLLECTED))
+            collector.visit(statement.index.of(*COLLECTED))
     deferred = {n for cell in cells for s in statements[id(cell)] for n in s.index.derived(_in_bodies)}
     found = {}
     for key, collector in collectors.items():
@@ -115,7 +112,7 @@ def anchor_file_paths(plan: Plan) -> None:
     step_code = [placed.stmt for step in plan.steps for placed in step.body]
     collector = Collector(writers=writing_functions(hoisted + step_code), named_files=True)
     for statement in step_code:
-        collector.visit(statement.index.of(*_COLLECTED))
+        collector.visit(statement.index.of(*COLLECTED))
     for loop in filter(None, [plan.loop]):
         if loop.mapping.checkpoint_path is not None:
             collector.writes.append(loop.mapping.checkpoint_path)
