@@ -54,7 +54,7 @@ def formatter_versions() -> str:
     """The formatters whose output the record holds: another version may format the same code otherwise."""
     from importlib import metadata
 
-    return ", ".join(f"{name} {metadata.version(name)}" for name in ("black", "isort", "ruff"))
+    return ", ".join(f"{name} {metadata.version(name)}" for name in ("black", "ruff"))
 
 
 def main() -> None:
