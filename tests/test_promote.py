@@ -818,22 +818,199 @@ def test_a_file_named_by_a_constant_and_only_read_is_read_beside_the_notebook(tm
         ("from pathlib import Path\nv = float((Path.cwd() / 'in.txt').read_text())", "score = v * n"),
         ("import glob\nfiles = sorted(glob.glob('*.txt'))\nv = float(open(files[0]).read())", "score = v * n"),
         (
+            "import os\nbase = os.path.abspath('')\nv = float(open(os.path.join(base, 'in.txt')).read())",
+            "score = v * n",
+        ),
+        ("import os\nbase = os.path.realpath('.')\nv = float(open(base + '/in.txt').read())", "score = v * n"),
+        (
+            "from pathlib import Path\nbase = Path('.').resolve()\nv = float((base / 'in.txt').read_text())",
+            "score = v * n",
+        ),
+        ("from pathlib import Path\nv = float((Path().absolute() / 'in.txt').read_text())", "score = v * n"),
+        (
             "import os\nout = os.path.join(os.getcwd(), 'results')\nos.makedirs(out, exist_ok=True)\n"
             "open(os.path.join(out, 'v.txt'), 'w').write(str(3.0 * n))",
             "score = float(open(os.path.join(out, 'v.txt')).read())",
         ),
     ],
-    ids=["getcwd-read", "path-cwd-read", "glob-pattern-read", "getcwd-written"],
+    ids=[
+        "getcwd-read",
+        "path-cwd-read",
+        "glob-pattern-read",
+        "abspath-empty",
+        "realpath-dot",
+        "path-resolve",
+        "path-absolute",
+        "getcwd-written",
+    ],
 )
 def test_the_working_folder_is_the_notebook_s_folder_or_the_artifacts_directory(tmp_path, git_identity, data, evaluate):
-    """``os.getcwd()``, ``Path.cwd()`` and ``glob.glob('*.txt')`` named the notebook's folder in the notebook; in the
-    package they named wherever it ran (exit 0, FileNotFoundError, or an empty list). They are the folder ``"."``
+    """``os.getcwd()``, ``Path.cwd()``, ``glob.glob('*.txt')``, ``os.path.abspath('')`` (a notebook's stand-in for
+    ``__file__``) and ``Path('.').resolve()`` named the notebook's folder in the notebook; in the package they named
+    wherever it ran (exit 0, FileNotFoundError, or an empty list). They are the folder ``"."``
     names: the notebook's folder for what the steps read, the artifacts directory where they write."""
     (tmp_path / "in.txt").write_text("3.0\n")
     cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), (evaluate, ["promote:evaluate"])]
     assert _promoted_score(tmp_path, "cwd", cells) == 6.0
     assert _score_stage_by_stage(tmp_path, "cwd", ("data", "evaluate")) == 6.0
     assert not (tmp_path / "out" / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "from pathlib import Path\nfiles = sorted(Path('data').glob('*.txt'))\nv = float(files[0].read_text())",
+        "from pathlib import Path\nfiles = sorted(Path('data').rglob('*.txt'))\nv = float(files[0].read_text())",
+        "from pathlib import Path\nfiles = sorted(Path('.').glob('data/*.txt'))\nv = float(files[0].read_text())",
+        "from pathlib import Path\nfiles = sorted(Path().glob('data/*.txt'))\nv = float(files[0].read_text())",
+        "from pathlib import Path\nfiles = sorted(p for p in Path('data').iterdir() if p.suffix == '.txt')\n"
+        "v = float(files[0].read_text())",
+        "import os\nfound = [os.path.join(d, f) for d, _, fs in os.walk('data') for f in fs]\nv = float(open(found[0]).read())",
+        "import os\nentries = [e for e in os.scandir('data') if e.name.endswith('.txt')]\nv = float(open(entries[0].path).read())",
+        "import os\nv = float(open('data/in.txt').read()) if os.path.isdir('data') else 0.0",
+        "import os\nv = float(open('data/in.txt').read()) if os.path.exists('data/in.txt') else 0.0",
+        "from pathlib import Path\nv = float(Path('data/in.txt').read_text('ascii'))",
+    ],
+    ids=["glob", "rglob", "dot-glob", "empty-path-glob", "iterdir", "walk", "scandir", "isdir", "exists", "encoding"],
+)
+def test_a_folder_the_steps_list_or_look_at_is_the_notebook_s_folder(tmp_path, git_identity, data):
+    """``Path('data').glob('*.txt')``, ``os.walk('data')``, ``os.path.isdir('data')``: a listing or a look at a path
+    was no read, so the package listed ``data/`` where it ran (exit 0, then IndexError, or 0.0 in place of the
+    value). ``Path('.').glob('*.txt')`` was worse: its pattern's letters read as ``open``'s mode (``x``: a write), and
+    so did ``read_text('ascii')``'s encoding. Each is a read of the folder it is given, in the notebook's folder."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "in.txt").write_text("3.0\n")
+    cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), ("score = v * n", ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "listing", cells) == 6.0
+    assert _score_stage_by_stage(tmp_path, "listing", ("data", "evaluate")) == 6.0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "v = float(open('../data/in.txt').read())",
+        "import os\nDATA = '../data'\nv = float(open(os.path.join(DATA, 'in.txt')).read())",
+        "import pandas as pd\nv = float(pd.read_csv('../data/table.csv')['a'][0])",
+        "from pathlib import Path\nv = float((Path('..') / 'data' / 'in.txt').read_text())",
+        "v = float(open(f'../data/{NAME}').read())",
+    ],
+    ids=["literal", "through-a-name", "pandas", "path-parts", "f-string"],
+)
+def test_a_file_beside_the_notebook_s_folder_is_read_from_there(tmp_path, git_identity, data):
+    """A notebook in ``notebooks/`` reading ``../data/in.txt`` (cookiecutter-data-science's layout): the ``..`` was
+    dropped as a write's is, so the package looked for ``notebooks/data/in.txt`` (exit 0, FileNotFoundError). A read
+    keeps its ``..``; a write still lands under artifacts/."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "in.txt").write_text("3.0\n")
+    (tmp_path / "data" / "table.csv").write_text("a\n3.0\n")
+    (tmp_path / "notebooks").mkdir()
+    cells = [
+        ("n = 2.0\nNAME = 'in.txt'", ["parameters"]),
+        (data, ["promote:data"]),
+        ("score = v * n", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "notebooks" / "beside.ipynb", cells), output)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "beside", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == 6.0
+
+
+def test_a_folder_above_the_notebook_written_into_stays_under_the_artifacts_directory(tmp_path, git_identity):
+    """``../models/v.txt`` written and read back: the write drops the ``..`` and lands under artifacts/, and the
+    read that shares its root follows it there."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (
+            "import os\nos.makedirs('../models', exist_ok=True)\nopen('../models/v.txt', 'w').write(str(3.0 * n))",
+            ["promote:train"],
+        ),
+        ("score = float(open('../models/v.txt').read())", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "above", cells) == 6.0
+    assert (tmp_path / "out" / "artifacts" / "models" / "v.txt").is_file()
+    assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "import os\nnames = sorted(f for f in os.listdir() if f.endswith('.txt'))\n"
+        "v = float(open(os.path.join('.', names[0])).read())",
+        "import os\nnames = sorted(f for f in os.listdir('.') if f.endswith('.txt'))\n"
+        "v = float(open(os.path.join('.', names[0])).read())",
+    ],
+    ids=["no-folder", "dot"],
+)
+def test_a_listing_of_the_working_folder_lists_the_notebook_s_folder_and_warns_of_bare_names(
+    tmp_path, git_identity, data
+):
+    """``os.listdir()`` listed wherever the package ran (its project: no ``.txt`` there, IndexError after exit 0).
+    It lists the notebook's folder, as ``"."`` names it; a name from it joined to ``"."`` is read there too. The
+    names are bare, so PRM054 says that one opened as it is would be looked for where the package runs."""
+    (tmp_path / "in.txt").write_text("3.0\n")
+    cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), ("score = v * n", ["promote:evaluate"])]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "listed.ipynb", cells), output)
+    assert result.ok
+    assert [(d.code, d.line) for d in result.diagnostics if d.code == "PRM054"] == [("PRM054", 2)]
+    done = run_in_project(output, "-m", "listed", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == 6.0
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        (
+            "for name in ['a.txt', 'v.txt']:\n    with open(name, 'w') as f:\n        f.write(str(3.0 * n))",
+            "score = float(open('v.txt').read())",
+        ),
+        (
+            "[open(name, 'w').write(str(3.0 * n)) for name in ('a.txt', 'v.txt')]",
+            "score = float(open('v.txt').read())",
+        ),
+        (
+            "import pandas as pd\npd.DataFrame({'a': [3.0 * n]}).to_csv('all.csv' if n > 5 else 'v.csv', index=False)",
+            "import pandas as pd\nscore = float(pd.read_csv('v.csv')['a'][0])",
+        ),
+    ],
+    ids=["loop-over-names", "comprehension-over-names", "conditional-name"],
+)
+def test_a_file_a_loop_or_a_condition_names_is_written_under_the_artifacts_directory(
+    tmp_path, git_identity, written, read
+):
+    """``for name in ['a.txt', 'v.txt']: open(name, 'w')`` and ``to_csv('all.csv' if full else 'v.csv')``: the name
+    written was a loop variable or a choice, no literal, so the files landed in the project's root while the later
+    step read ``v.txt`` beside the notebook (exit 0, FileNotFoundError). A loop over a literal list names each of
+    its elements, a choice either branch."""
+    cells = [("n = 2.0", ["parameters"]), (written, ["promote:train"]), (read, ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "choices", cells) == 6.0
+    assert not {p.name for p in (tmp_path / "out").iterdir()} & {"a.txt", "v.txt", "v.csv"}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "open('v.txt', 'w').write(str(3.0 * n)) if n > 0 else None",
+        "n > 0 and open('v.txt', 'w').write(str(3.0 * n))",
+        "[open('v.txt', 'w').write(str(3.0 * n)) for _ in range(1)]",
+        "import os\nos.makedirs('m', exist_ok=True) or open('v.txt', 'w').write(str(3.0 * n))",
+    ],
+    ids=["conditional", "and", "comprehension", "or"],
+)
+def test_an_expression_statement_that_calls_for_an_effect_is_kept(tmp_path, git_identity, written):
+    """A bare expression that is not itself a call read as a display (``df``, ``x.shape``) and was dropped, calls
+    inside it included: ``save() if ok else None`` wrote nothing, exit 0, FileNotFoundError in the next step. An
+    expression with a call other than a display method's is code."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (written, ["promote:train"]),
+        ("score = float(open('v.txt').read())", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "effects", cells) == 6.0
 
 
 @pytest.mark.parametrize(

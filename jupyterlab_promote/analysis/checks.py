@@ -35,11 +35,13 @@ _COMPATIBLE = {
 
 
 def check_code(notebook: Notebook, plan: CellPlan, has_lambda: bool = True) -> None:
-    """PRM005, PRM006, PRM007, PRM011, PRM050 and PRM053 on a promoted cell; ``has_lambda``: False when the cell surely
+    """PRM005, PRM006, PRM007, PRM011, PRM050, PRM053 and PRM054 on a promoted cell; ``has_lambda``: False when the cell surely
     has none."""
     _check_lines(notebook, plan)
     if plan.names and ("input" in plan.cell.source or "getpass" in plan.cell.source):
         _check_prompts(notebook, plan)
+    if plan.names and "listdir" in plan.cell.source:
+        _check_listings(notebook, plan)
     if plan.role in ("data", "preprocess") and plan.names and has_lambda:
         _check_lambdas(notebook, plan)
     _check_tag_against_code(notebook, plan)
@@ -110,6 +112,43 @@ def _check_prompts(notebook: Notebook, plan: CellPlan) -> None:
                     call.lineno + offset,
                 )
             )
+
+
+def _check_listings(notebook: Notebook, plan: CellPlan) -> None:
+    """PRM054 at ``os.listdir()`` / ``os.listdir(".")``: bare names of the working folder (``os.scandir``'s entries
+    carry their ``.path``). The
+    package reads the folder ``"."`` names in the notebook's folder, but it runs from its project, where a name
+    from the list, opened as it is, is not."""
+    offset = plan.plain.line_offset if plan.plain else 0
+    for stmt in plan.names.statements if plan.names else []:
+        for call in stmt.index.of(ast.Call):
+            func = call.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name != "listdir" or not _names_working_folder(call):
+                continue
+            plan.diagnostics.append(
+                diagnostic(
+                    notebook,
+                    plan.cell,
+                    "warning",
+                    "PRM054",
+                    "listdir() of the working folder gives bare file names: the package lists the notebook's folder, "
+                    "but it runs from its project, so a name from this list opened as it is (open(name)) is not "
+                    "found there; join the folder to each name (os.path.join('.', name)), or list paths with "
+                    "glob.glob('*.csv') or Path('.').glob('*.csv')",
+                    call.lineno + offset,
+                )
+            )
+
+
+def _names_working_folder(call: ast.Call) -> bool:
+    """A listing of the working folder: no folder given, ``"."``, ``"./"`` or ``os.getcwd()``."""
+    folder = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "path"), None)
+    if folder is None:
+        return True
+    if isinstance(folder, ast.Constant):
+        return folder.value in ("", ".", "./")
+    return isinstance(folder, ast.Call) and ast.unparse(folder.func) in ("os.getcwd", "getcwd", "Path.cwd")
 
 
 def _check_lambdas(notebook: Notebook, plan: CellPlan) -> None:

@@ -525,7 +525,9 @@ def analyse_statement(node: ast.stmt, lines: list[str]) -> Statement:
         and (
             _is_display_call(node.value)
             if isinstance(node.value, ast.Call)
+            # ``save() if ok else None``, ``[os.remove(f) for f in old]``: a call inside is run for its effect
             else not isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom))
+            and all(_is_display_call(call) for call in index.of(ast.Call))
         ),
     )
     stmt.index = index

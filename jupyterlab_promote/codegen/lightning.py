@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from ..analysis.loops import StepBody
-from ..stages.paths import anchored
+from ..stages.paths import NOTEBOOK_DIR, anchored
 from ..stages.plan import MappedLoop, Plan
 
 LIT_CLASS = "LitModel"
@@ -131,7 +131,7 @@ def fit_statements(plan: Plan, taken: set[str]) -> str:
         anchor = plan.paths.anchor(mapping.checkpoint_path) if plan.paths else None
         lines += [
             "# The notebook saved the best epoch's weights here; the checkpoint callback kept them.",
-            f"torch.save(best_weights({trainer}, {lit}), {anchored(mapping.checkpoint_path, path, anchor) if anchor else path})",
+            f"torch.save(best_weights({trainer}, {lit}), {anchored(mapping.checkpoint_path, path, anchor, climbs=anchor == NOTEBOOK_DIR) if anchor else path})",
         ]
     return "\n".join(lines)
 

@@ -120,7 +120,12 @@ def _definitions_options(plan: Plan) -> RenderOptions:
         for key, anchor in (plan.paths.literals.items() if plan.paths else ())
         if not anchor.startswith("cfg.")
     }
-    return RenderOptions(fabric=False, literals=_literal_calls(plan), anchors=anchors)
+    return RenderOptions(
+        fabric=False,
+        literals=_literal_calls(plan),
+        anchors=anchors,
+        beside_notebook=frozenset({plan.names.notebook_path}),
+    )
 
 
 def definitions_module(plan: Plan, module: str) -> ModuleText:

@@ -170,7 +170,8 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
 def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
     """The notebook's folder relative to the project, when the steps read files from there."""
     anchors = {*plan.paths.literals.values(), *plan.paths.joined.values()} if plan.paths else set()
-    if not anchors & {NOTEBOOK_DIR, plan.names.notebook_path}:
+    passed = " ".join(plan.paths.passed.values()) if plan.paths else ""  # ``os.listdir(path=cfg.notebook_dir)``
+    if not anchors & {NOTEBOOK_DIR, plan.names.notebook_path} and NOTEBOOK_DIR not in passed:
         return None
     return posixpath.dirname(notebook_ref) or "."
 

@@ -28,7 +28,7 @@ from ..read.displays import DISPLAY_FUNCTIONS
 from ..read.frontends import console_attribute
 from ..read.lines import split_lines
 from ..read.source_edits import SourceEdits
-from ..stages.paths import anchored
+from ..stages.paths import NOTEBOOK_DIR, anchored
 from ..stages.plan import Placed
 from .call_scopes import NESTED_SCOPES
 
@@ -43,6 +43,8 @@ class RenderOptions:
     fabric: bool  # torch code inside a step: rewrite for Lightning Fabric (never for module-level definitions)
     device: str | None = None  # what device boilerplate becomes; None keeps it as written
     anchors: dict[int, str] | None = None  # id(path literal) → where it is anchored (stages/paths.py)
+    # the anchors of reads beside the notebook, which keep a leading ``..`` (stages/paths.py's ``anchored``)
+    beside_notebook: frozenset[str] = frozenset({NOTEBOOK_DIR})
     joined: dict[int, str] | None = None  # id(a file named by a value, ``f"{NAME}.pt"``) → the folder it is joined to
     # id(call) → keywords it gains: ``default_root_dir=cfg.artifacts_dir`` for the notebook's own Trainer(...), a
     # definition's defaulted path (stages/definition_paths.py)
@@ -281,14 +283,16 @@ def _use_console_frontends(edits: SourceEdits, index: NodeIndex) -> None:
 def _rewrite_paths(edits: SourceEdits, index: NodeIndex, options: RenderOptions) -> None:
     """Where the notebook's files land: anchored literals, joined file names, keywords that say where."""
     if options.anchors:
-        _anchor_paths(edits, index, options.anchors)
+        _anchor_paths(edits, index, options.anchors, options.beside_notebook)
     if options.joined:
         _join_paths(edits, index, options.joined)
     if options.keywords:
         _pass_keywords(edits, index, options.keywords)
 
 
-def _anchor_paths(edits: SourceEdits, index: NodeIndex, anchors: dict[int, str]) -> None:
+def _anchor_paths(
+    edits: SourceEdits, index: NodeIndex, anchors: dict[int, str], beside_notebook: frozenset[str]
+) -> None:
     """Relative path literals rewritten to start at the artifacts (or notebook) folder, unless already edited."""
     for node in index.of(ast.Constant, ast.JoinedStr, ast.Call):  # what stages/paths.py anchors
         anchor = anchors.get(id(node))
@@ -299,7 +303,7 @@ def _anchor_paths(edits: SourceEdits, index: NodeIndex, anchors: dict[int, str])
             continue
         source = "\n".join(edits.lines[node.lineno - 1 : node.end_lineno])
         source = source[span[1] : len(source) - len(edits.lines[node.end_lineno - 1]) + span[3]]
-        edits.replace(span, anchored(node, source, anchor))
+        edits.replace(span, anchored(node, source, anchor, climbs=anchor in beside_notebook))
 
 
 def _join_paths(edits: SourceEdits, index: NodeIndex, joined: dict[int, str]) -> None:

@@ -8,6 +8,7 @@ definitions write.
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections.abc import Iterable
 
@@ -26,6 +27,8 @@ _PATH_CALLS = {
     "isfile",
     "isdir",
     "listdir",
+    "scandir",
+    "walk",
     "glob",
     "load",
     "save",
@@ -72,34 +75,44 @@ _WRITE_METHODS |= {
     "imwrite",
 }
 # The node types a collector's walk looks at: hand it a node index's ``of(*COLLECTED)``.
-COLLECTED = (ast.Assign, ast.Call, ast.BinOp)
+COLLECTED = (ast.Assign, ast.Call, ast.BinOp, ast.For, ast.comprehension)
 # shutil's (source, destination) calls
 _COPIES = {"copy", "copyfile", "copy2", "copytree", "move"}
 # modules whose ``open(PATH, MODE)`` opens a file as the built-in does (``tarfile.open("data.tar.gz")``)
 _OPENING_MODULES = {"tarfile", "gzip", "bz2", "lzma", "io", "codecs"}
 _RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch"}
-_RECEIVER_READS = {"read_text", "read_bytes"}
+_RECEIVER_READS = {"read_text", "read_bytes", "iterdir", "glob", "rglob", "exists", "is_file", "is_dir", "stat"}
+# calls that look at what is at the path they are given, or list it (``os.listdir("data")``, ``os.path.exists(p)``)
+_LOOKING = {"listdir", "scandir", "walk", "exists", "lexists", "isfile", "isdir", "getsize", "getmtime"}
 FILE_LIKE = re.compile(r"(/|\.[A-Za-z0-9]{1,6}$)")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,6}$")
 
 
 def path_root(value: str) -> str | None:
-    """``"./data/x.csv"`` → ``"data"``; None for what is not a relative file path (URLs, absolute, flags)."""
+    """``"./data/x.csv"`` → ``"data"``, ``"../data/x.csv"`` → ``"../data"``; None for what is not a relative file path
+    (URLs, absolute, flags, a ``..`` after a folder's name)."""
     if not value or "\n" in value or "://" in value or value.startswith(("/", "~", "-")) or re.match(r"^\w:", value):
         return None
-    parts = [p for p in value.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    if not parts:
-        return "." if value.strip("./") == "" else None
-    return parts[0] if re.fullmatch(r"[\w.\- ]+", parts[0]) else None
+    parts = posixpath.normpath(value.replace("\\", "/")).split("/")  # ``"data/../x.csv"`` → ``["x.csv"]``
+    climbs = [part for part in parts if part == ".."]  # normpath leaves them in front only
+    first = parts[len(climbs)] if len(parts) > len(climbs) and parts[len(climbs)] != "." else None
+    if first is None:  # ``"."``, ``"../.."``: a folder of the notebook's, itself the root
+        return "/".join(climbs) or "."
+    # ``"../data/x.csv"`` → ``"../data"``: a folder beside the notebook's is not the notebook's own ``data``
+    return "/".join([*climbs, first]) if re.fullmatch(r"[\w.\- ]+", first) else None
 
 
 def is_working_folder(node: ast.expr) -> bool:
-    """``os.getcwd()``, ``Path.cwd()``: the folder the notebook ran from, as the path ``"."`` names it."""
-    if not isinstance(node, ast.Call) or node.args or node.keywords:
+    """``os.getcwd()``, ``Path.cwd()``, ``Path()``, ``os.path.abspath("")``: the folder the notebook ran from, as the
+    path ``"."`` names it."""
+    if not isinstance(node, ast.Call) or node.keywords:
         return False
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in ("getcwd", "getcwdb") or (name == "cwd" and isinstance(func, ast.Attribute))
+    if node.args:  # ``os.path.abspath("")``, ``os.path.realpath(".")``: notebooks have no ``__file__``
+        here = len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and node.args[0].value in ("", ".", "./")
+        return here and name in ("abspath", "realpath")
+    return name in ("getcwd", "getcwdb", "Path", "PurePath") or (name == "cwd" and isinstance(func, ast.Attribute))
 
 
 def candidate_root(node: ast.expr) -> str | None:
@@ -168,6 +181,7 @@ class Collector:
         self.suffixes: dict[int, str] = {}  # id(literal given a writing function) → what the function appends
         self.patterns: set[int] = set()  # ids of the patterns module-level glob calls are given
         self.trainers: list[ast.Call] = []
+        self.listings: list[ast.Call] = []  # ``os.listdir()``, ``os.scandir()``: of the working folder, as ``"."``
         self.candidates: list[ast.expr] = []  # string literals in a path position
         self.writes: list[ast.expr] = []
         self.reads: list[ast.expr] = []
@@ -186,6 +200,11 @@ class Collector:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and (key := _assigned_key(node.targets[0])):
                 self.assigned.setdefault(key, node.value)
                 self._candidate(node.value, loose=True)
+            elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, (ast.List, ast.Tuple)):
+                if isinstance(node.target, ast.Name):  # ``for name in ["a.txt", "b.txt"]``: name holds each
+                    self.assigned.setdefault(node.target.id, node.iter)
+                    for element in node.iter.elts:
+                        self._candidate(element, loose=True)
             elif isinstance(node, ast.Call):
                 self._call(node)
             elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
@@ -193,6 +212,10 @@ class Collector:
                 self._candidate(node.right, loose=True)
 
     def _candidate(self, node: ast.expr, loose: bool, suffix: str = "") -> None:
+        if isinstance(node, ast.IfExp):  # ``"a.csv" if full else "b.csv"``: either is a path
+            self._candidate(node.body, loose, suffix)
+            self._candidate(node.orelse, loose, suffix)
+            return
         node = _leftmost(node)
         text = leading_text(node)
         if text is not None and (not loose or FILE_LIKE.search(text) or isinstance(node, ast.JoinedStr)):
@@ -216,6 +239,8 @@ class Collector:
         strict = name in _PATH_CALLS or name in _READ_FUNCTIONS or name in _WRITE_METHODS
         if name.endswith("Trainer") and not any(k.arg in ("default_root_dir", None) for k in call.keywords):
             self.trainers.append(call)
+        elif name in ("listdir", "scandir") and not call.args and not call.keywords:
+            self.listings.append(call)
         marked = self.writers.get(name, {}) if isinstance(call.func, ast.Name) else {}
         for position, argument in enumerate(call.args):
             self._candidate(argument, loose=not strict and position not in marked, suffix=marked.get(position, ""))
@@ -234,8 +259,10 @@ class Collector:
         self.reads += read
         if name in _RECEIVER_WRITES and receiver is not None:
             self.writes.append(receiver)
-        elif name in _RECEIVER_READS | {"open"} and receiver is not None:
+        elif name == "open" and receiver is not None:  # ``Path("out.txt").open("w")``
             (self.writes if _writing_mode(args[0] if args else keywords.get("mode")) else self.reads).append(receiver)
+        elif name in _RECEIVER_READS and receiver is not None:
+            self.reads.append(receiver)
 
     def roots(self, node: ast.expr, depth: int = 0) -> set[str]:
         """The path roots an expression can denote, through names, ``Path(...)``, ``join`` and ``/``."""
@@ -257,7 +284,7 @@ class Collector:
             return self.roots(node.value, depth + 1)
         if isinstance(node, ast.Call):
             return self._call_roots(node, depth)
-        return set()
+        return {root for choice in _choices(node) for root in self.roots(choice, depth + 1)}
 
     def _call_roots(self, node: ast.Call, depth: int) -> set[str]:
         """``Path(p)``, ``os.path.join(p, …)``, ``str(p)``: p's roots; ``os.environ.get(KEY, p)``: the default's."""
@@ -266,8 +293,10 @@ class Collector:
             self._candidate(default, loose=False)
             return self.roots(default, depth + 1)
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        if node.args and name in ("Path", "PurePath", "join", "abspath", "normpath", "expanduser", "str"):
+        if node.args and name in ("Path", "PurePath", "join", "abspath", "realpath", "normpath", "expanduser", "str"):
             return self.roots(node.args[0], depth + 1)
+        if not node.args and name in ("resolve", "absolute", "expanduser") and isinstance(node.func, ast.Attribute):
+            return self.roots(node.func.value, depth + 1)  # ``Path("data").resolve()``
         return set()
 
     def _named_file_roots(self, node: ast.expr, key: str, depth: int) -> set[str]:
@@ -334,7 +363,8 @@ class Collector:
         return node
 
 
-_PATH_BUILDERS = {"Path", "PurePath", "join", "abspath", "normpath", "expanduser", "resolve", "joinpath", "with_suffix"}
+_PATH_BUILDERS = {"Path", "PurePath", "join", "abspath", "realpath", "normpath", "expanduser", "resolve", "absolute"}
+_PATH_BUILDERS |= {"joinpath", "with_suffix", "getcwd", "cwd"}
 
 
 def _path_built(node: ast.expr) -> bool:
@@ -349,6 +379,14 @@ def _path_built(node: ast.expr) -> bool:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         return name in _PATH_BUILDERS
     return False
+
+
+def _choices(node: ast.expr) -> list[ast.expr]:
+    """The values an expression can be: ``"a.csv" if full else "b.csv"``, or a literal list a loop gives one by one
+    (``for name in ["a.txt", "b.txt"]``)."""
+    if isinstance(node, ast.IfExp):
+        return [node.body, node.orelse]
+    return node.elts if isinstance(node, (ast.List, ast.Tuple)) else []
 
 
 def _unwrap_str(node: ast.expr) -> ast.expr:
@@ -400,7 +438,7 @@ def _path_arguments(
     written = _written_arguments(call, name, keywords, receiver, writers)
     if written is not None:
         return written, []
-    if name in _READ_FUNCTIONS | {"load"} and args:
+    if name in _READ_FUNCTIONS | _LOOKING | {"load"} and args:
         return [], [args[0]]
     return [], [keywords["root"]] if "root" in keywords else []
 

@@ -22,6 +22,7 @@ anchored as the steps' own writes are. What one walk over code says of paths is 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -138,6 +139,9 @@ def anchor_file_paths(plan: Plan) -> None:
         _anchor_definition_writes(plan, definitions, paths)
     _join_named_files(collector, paths, anchored_names)
     paths.trainers = {id(call): call for call in collector.trainers if _is_lightning_trainer(plan, call)}
+    # ``os.listdir()`` lists the folder ``"."`` names: given it, as the literal would be anchored
+    listed = ARTIFACTS if "." in paths.written else NOTEBOOK_DIR
+    paths.passed.update((id(call), f"path={listed}") for call in collector.listings)
     checkpoint = plan.loop.mapping.checkpoint_path if plan.loop else None
     if checkpoint is not None and candidate_root(checkpoint) in paths.written:
         paths.literals[id(checkpoint)] = ARTIFACTS
@@ -216,19 +220,27 @@ def _definition_roots(plan: Plan) -> set[str]:
     return roots - {None}
 
 
-def anchored(node: ast.expr, source: str, anchor: str) -> str:
+def anchored(node: ast.expr, source: str, anchor: str, climbs: bool = False) -> str:
     """The literal's source text, rewritten to start at ``anchor`` (``cfg.artifacts_dir``), or passed to the
-    generated runtime's function ``anchor`` names (``in_artifacts``, in a module-level definition)."""
+    generated runtime's function ``anchor`` names (``in_artifacts``, in a module-level definition). ``climbs``: a
+    read beside the notebook keeps its leading ``..`` (``"../data/x.csv"``, a folder beside the notebook's); a write
+    drops it, so that it stays under the artifacts directory."""
     if is_working_folder(node):  # ``os.getcwd()`` → ``cfg.notebook_dir``; ``Path.cwd()`` → ``Path(cfg.notebook_dir)``
         func = node.func  # type: ignore[attr-defined]
-        return f"{ast.unparse(func.value)}({anchor})" if func.attr == "cwd" else anchor
+        if isinstance(func, ast.Attribute) and func.attr == "cwd":
+            return f"{ast.unparse(func.value)}({anchor})"
+        # ``Path()`` → ``Path(cfg.notebook_dir)``, ``os.path.abspath("")`` → ``os.path.abspath(cfg.notebook_dir)``
+        keeps_call = node.args or "Path" in ast.unparse(func)  # type: ignore[attr-defined]
+        return f"{ast.unparse(func)}({anchor})" if keeps_call else anchor
     if isinstance(node, ast.Constant):
-        relative = "/".join(p for p in node.value.replace("\\", "/").split("/") if p not in ("", ".", ".."))
+        parts = posixpath.normpath(node.value.replace("\\", "/")).split("/")  # ``..`` only in front
+        relative = "/".join(p for p in parts if p != "." and (climbs or p != ".."))
         if not anchor.startswith("cfg."):
             return f"{anchor}({relative or '.'!r})"
         if not relative:
             return anchor
         return "f" + repr(f"{{{anchor}}}/" + relative.replace("{", "{{").replace("}", "}}"))
-    match = re.match(r"([rRfFbBuU]*)('''|\"\"\"|'|\")(\.{1,2}/)*", source)
+    leading_folders = r"(\./)*" if climbs else r"(\.{1,2}/)*"
+    match = re.match(r"([rRfFbBuU]*)('''|\"\"\"|'|\")" + leading_folders, source)
     assert match is not None  # an f-string's source always starts with its prefix and quote
     return source[: match.end(2)] + f"{{{anchor}}}/" + source[match.end() :]
