@@ -1452,6 +1452,68 @@ def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) 
     return metrics_of(output)["score"]
 
 
+def _write_own_modules(folder, helpers: str = "") -> None:
+    (folder / "helpers.py").write_text(
+        "import numpy as np\nfrom mathutils import triple\n\n\ndef scale(values, factor):\n"
+        "    return [float(np.float64(triple(v))) * factor for v in values]\n" + helpers
+    )
+    (folder / "mathutils.py").write_text("def triple(v):\n    return 3.0 * v\n")
+
+
+def test_the_notebook_s_own_modules_are_copied_into_the_package(tmp_path, git_identity):
+    """``import helpers`` with ``helpers.py`` beside the notebook (which imports ``mathutils.py`` beside it too) was
+    refused (PRM052): the package had no such module. Both are copied into ``notebook_modules/``, the imports read
+    the copies, the copy's own third-party imports are requirements, and its lint is marked as the notebook's is."""
+    _write_own_modules(tmp_path, helpers="\n\ndef unused():\n    import json\n    l = 1\n")
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        ("import helpers\nfrom mathutils import triple as t\nvs = helpers.scale([1.0], n)", ["promote:data"]),
+        ("score = vs[0] + t(0.0)", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "own", cells) == 6.0
+    assert _score_stage_by_stage(tmp_path, "own", ("data", "evaluate")) == 6.0
+    package = tmp_path / "out" / "src" / "own"
+    assert "from .mathutils import triple" in (package / "notebook_modules" / "helpers.py").read_text()
+    assert "from .notebook_modules import helpers" in (package / "pipeline.py").read_text()
+    assert '"numpy' in (tmp_path / "out" / "pyproject.toml").read_text()
+    result = api.promote(tmp_path / "own.ipynb", tmp_path / "again", commit=False)
+    assert [d.code for d in result.diagnostics if d.code.startswith("PRM05")] == ["PRM055"]
+
+
+def test_a_change_to_a_copied_module_is_promoted_again(tmp_path, git_identity):
+    """The generation key holds the copied modules' contents: after ``mathutils.py`` changed beside the notebook, a
+    promotion is no longer "up to date", and it commits the new copy."""
+    _write_own_modules(tmp_path)
+    cells = [("n = 2.0", ["parameters"]), ("import helpers\nvs = helpers.scale([1.0], n)", ["promote:data"])]
+    notebook = write_notebook(tmp_path / "kept.ipynb", cells)
+    output = tmp_path / "out"
+    first = api.promote(notebook, output)
+    assert first.ok and api.promote(notebook, output).commit == first.commit
+    (tmp_path / "mathutils.py").write_text("def triple(v):\n    return 4.0 * v\n")
+    second = api.promote(notebook, output)
+    assert second.ok and second.commit != first.commit
+    assert "4.0 * v" in (output / "src" / "kept" / "notebook_modules" / "mathutils.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("files", "says"),
+    [
+        ({"helpers.py": "def scale(:\n"}, "helpers.py cannot be read as Python (SyntaxError)"),
+        ({"helpers.py": "import inner\nscale = inner.f\n", "inner/__init__.py": "f = 1\n"}, "'inner' is a package"),
+    ],
+    ids=["does-not-parse", "imports-a-package-folder"],
+)
+def test_a_module_that_cannot_be_copied_is_refused_saying_why(tmp_path, git_identity, files, says):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    cells = [("n = 2.0", ["parameters"]), ("import helpers\nvs = helpers.scale", ["promote:data"])]
+    result = api.promote(write_notebook(tmp_path / "bad.ipynb", cells), tmp_path / "out", commit=False)
+    refused = [d.format() for d in result.diagnostics if d.code == "PRM052"]
+    assert not result.ok and len(refused) == 1 and says in refused[0], refused
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_model_no_later_step_reads_is_still_handed_on_for_the_generated_tests(tmp_path, git_identity):
     """The generated test of the model step reads the model from the pipeline's state: the step returns it even
     when no later step reads it (found by running random notebooks' generated tests)."""

@@ -1,6 +1,7 @@
 """The generation key: a hash of everything the generated files depend on.
 
-Generation is a pure function of the notebook's cells, the options and the tool's own code, so two
+Generation is a pure function of the notebook's cells, the modules beside it that they import (copied into the
+package: stages/local_modules.py), the options and the tool's own code, so two
 promotions with the same key write the same files. promote.toml records the key; a re-promotion
 whose key matches the one on the promote branch stops before generating (formatting is most of a
 promotion's time) and reports "up to date", exactly as the full run would.
@@ -9,6 +10,7 @@ promotion's time) and reports "up to date", exactly as the full run would.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,4 +58,31 @@ def notebook_generation_key(notebook: Notebook, package: str, strict: bool, note
             cell.source,
         )
         digest.update("\x1e".join(fields).encode("utf-8", "surrogatepass") + b"\0")
+    for name, content in _local_modules(notebook):
+        digest.update(name.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:32]
+
+
+# the first module an import line names (``import a.b``, ``from a import b``); a loose read: more files is only a
+# larger hash
+_IMPORTED = re.compile(rb"^[ \t]*(?:from|import)[ \t]+(\w+)", re.MULTILINE)
+
+
+def _local_modules(notebook: Notebook) -> list[tuple[str, bytes]]:
+    """The ``name.py`` files beside the notebook its cells import, and those they import in turn, with contents."""
+    folder = notebook.path.parent
+    todo = [m.decode() for cell in notebook.cells for m in _IMPORTED.findall(cell.source.encode("utf-8", "replace"))]
+    found: dict[str, bytes] = {}
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            content = (folder / f"{name}.py").read_bytes()
+        except OSError:  # no such file (most imports), or none the system lets us read
+            continue
+        found[name] = content
+        todo += [m.decode() for m in _IMPORTED.findall(content)]
+    return sorted(found.items())

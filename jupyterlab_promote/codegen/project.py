@@ -33,6 +33,7 @@ from .modules import (
     module_imports,
     pipeline_module,
 )
+from .notebook_modules import notebook_module_files
 from .operate import (
     KUBEFLOW,
     operate_context,
@@ -204,6 +205,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
     files.update(literals)
+    files.update(notebook_module_files(plan))  # notebook_modules/: the notebook's own modules, copied
     operate = operate_context(plan, kind, stages, notebook_dir)
     files.update(operate_files(plan, operate))  # deploy/kubeflow.py
     formatted = format_pending(files)  # every module, the imports of all sorted by one ruff process

@@ -17,7 +17,7 @@ from .handoffs import warn_unsavable_handoffs
 from .hidden_state import warn_random_draws, warn_skipped_changes
 from .imports import collect_imports
 from .literals import store_large_literals
-from .local_modules import refuse_local_modules
+from .local_modules import copy_local_modules
 from .metric_evidence import expect_numeric_metrics
 from .metrics import find_metrics
 from .parameters import collect_parameters
@@ -39,7 +39,7 @@ STAGES: tuple[Callable[[Plan], None], ...] = (
     find_process_settings,
     trace_data_flow,
     refuse_lost_globals,
-    refuse_local_modules,
+    copy_local_modules,
     warn_skipped_changes,
     warn_random_draws,
     give_way_to_notebook_names,

@@ -1,11 +1,13 @@
-"""Stage: modules the package cannot import: the notebook's own, and Colab's.
+"""Stage: the notebook's own modules, and the modules the package cannot import.
 
-A kernel starts in the notebook's folder, so ``import helpers`` finds ``helpers.py`` beside the notebook (or in a
-folder a cell puts on ``sys.path``). The package imports its modules' imports at the top of each module, from
-wherever it is installed or run: that ``helpers`` is not there, and requirements would even name a PyPI
-distribution ``helpers``, another project's code. A promotion that exits 0 must give a package that runs, so such
-an import, read by the promoted code, is refused (PRM052) at its line, with what to do instead. So is
-``google.colab``, which exists only inside Colab (PyPI's ``google`` names another project).
+A kernel starts in the notebook's folder, so ``import helpers`` finds ``helpers.py`` beside the notebook. The package
+imports its modules' imports from wherever it is installed or run, where that ``helpers`` is not (and requirements
+would even name a PyPI distribution ``helpers``, another project's code). So a module file beside the notebook that
+the promoted code reads, with the files of the notebook's folder it imports in turn, is copied into the package as
+``notebook_modules/helpers.py`` and imported from there (codegen/notebook_modules.py writes it). What cannot be
+copied so is refused (PRM052) at its line, with what to do instead: a package folder (``helpers/``), a module in a
+folder a cell adds to ``sys.path``, a file that does not parse; and ``google.colab``, which exists only inside
+Colab (PyPI's ``google`` names another project).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from .plan import Plan, line_in_cell
 
 # ``sys.path.append("lib")``, ``sys.path.insert(0, "../src")``: folders the notebook's own imports are found in
 _PATH_ADDITION = re.compile(r"sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?[rR]?(['\"])([^'\"\n]+)\1\s*\)")
+# where the package holds the copies (a subpackage: a module named data.py or model.py meets no generated one)
+NOTEBOOK_MODULES = "notebook_modules"
 
 
-def refuse_local_modules(plan: Plan) -> None:
-    """PRM052 at each import of a module found beside the notebook, or of Colab's, whose name the promoted code
-    reads."""
+def copy_local_modules(plan: Plan) -> None:
+    """Each module beside the notebook whose name the promoted code reads: copied into the package, with the
+    modules of that folder it imports, and imported from there; PRM052 where that cannot be (and for Colab)."""
     if not plan.steps:
         return
     folder = plan.notebook.path.resolve().parent
@@ -36,12 +40,63 @@ def refuse_local_modules(plan: Plan) -> None:
             continue
         for statement in cell.names.statements:
             for module, bound in _imported(statement.node) if statement.is_import else ():
-                if bound not in read:
-                    continue
-                if module == "google.colab" or module.startswith("google.colab."):
-                    _refuse_colab(plan, cell, statement.line)
-                elif (found := _local_file(module.split(".")[0], searched)) and not _installed(module.split(".")[0]):
-                    _refuse(plan, cell, statement.line, module.split(".")[0], found, folder)
+                if bound in read:
+                    _copy_or_refuse(plan, cell, statement.line, module, searched)
+    if plan.notebook_modules:
+        _import_copies(plan)
+
+
+def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched: list[Path]) -> None:
+    """An import the promoted code reads: of Colab's (PRM052), or of a module found from the notebook's folder
+    (copied, or PRM052 saying why not)."""
+    top = module.split(".")[0]
+    if module == "google.colab" or module.startswith("google.colab."):
+        _refuse_colab(plan, cell, line)
+    elif top in plan.notebook_modules:
+        return  # copied at an earlier import
+    elif (found := _local_file(top, searched)) and not _installed(top):
+        before = set(plan.notebook_modules)
+        if (why := _copy(plan, top, found, searched[0])) is not None:
+            _refuse(plan, cell, line, top, found, searched[0], why)
+            return
+        also = sorted(set(plan.notebook_modules) - before - {top})
+        plan.diagnose(
+            cell,
+            "info",
+            "PRM055",
+            f"{top}.py, the notebook's own module, is copied into the package as "
+            f"src/{plan.package}/{NOTEBOOK_MODULES}/{top}.py"
+            + (f" with what it imports from this folder ({', '.join(n + '.py' for n in also)})" if also else "")
+            + "; promote again after changing it (a change there makes the package out of date)",
+            line_in_cell(cell, line),
+        )
+
+
+def _copy(plan: Plan, module: str, found: Path, folder: Path) -> str | None:
+    """Copy ``module`` and the modules of the notebook's folder it imports into ``plan.notebook_modules``; None, or
+    why it cannot be copied (nothing is copied then)."""
+    copies: dict[str, str] = {}
+    todo = [(module, found)]
+    while todo:
+        name, path = todo.pop()
+        if name in copies or name in plan.notebook_modules:
+            continue
+        if path.name == "__init__.py" or path.parent != folder:
+            where = "a package folder" if path.name == "__init__.py" else "found in a folder a cell adds to sys.path"
+            return f"'{name}' is {where}, which the package does not copy"
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source, filename=path.name)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, MemoryError, RecursionError) as error:
+            return f"{path.name} cannot be read as Python ({type(error).__name__})"
+        copies[name] = source
+        for node in ast.walk(tree):
+            for imported, _ in _imported(node) if isinstance(node, (ast.Import, ast.ImportFrom)) else ():
+                top = imported.split(".")[0]
+                if (local := _local_file(top, [folder])) is not None and not _installed(top):
+                    todo.append((top, local))
+    plan.notebook_modules.update(copies)
+    return None
 
 
 def _added_folders(plan: Plan, folder: Path) -> list[Path]:
@@ -105,7 +160,7 @@ def _installed(module: str) -> bool:
     return bool(distribution_version(module)) or module in metadata.packages_distributions()
 
 
-def _refuse(plan: Plan, cell: CellPlan, line: int, module: str, found: Path, folder: Path) -> None:
+def _refuse(plan: Plan, cell: CellPlan, line: int, module: str, found: Path, folder: Path, why: str) -> None:
     try:
         shown = found.relative_to(folder).as_posix()
     except ValueError:
@@ -117,8 +172,43 @@ def _refuse(plan: Plan, cell: CellPlan, line: int, module: str, found: Path, fol
         "error",
         "PRM052",
         f"'{module}' is the notebook's own module ({shown}, found from the notebook's folder), which the package "
-        f"does not contain: it would stop with ModuleNotFoundError (and its requirements would name a PyPI "
-        f"distribution '{module}'). Make it installable (a pyproject.toml beside it, then pip install -e) or move "
-        "the code it needs into a promoted cell",
+        f"cannot contain: {why}. It would stop with ModuleNotFoundError (and its requirements would name a PyPI "
+        f"distribution '{module}'). Make it installable (a pyproject.toml beside it, then pip install -e), make it "
+        "one file beside the notebook, or move the code it needs into a promoted cell",
         line_in_cell(cell, line),
     )
+
+
+def _import_copies(plan: Plan) -> None:
+    """The notebook's imports of a copied module read the package's copy: ``import helpers`` → ``from
+    .notebook_modules import helpers``, ``from helpers import f`` → ``from .notebook_modules.helpers import f``."""
+    for bound, text in list(plan.imports.items()):
+        if (rewritten := copied_import(text, set(plan.notebook_modules), f".{NOTEBOOK_MODULES}")) is not None:
+            plan.imports[bound] = rewritten
+    plan.star_imports = [
+        copied_import(text, set(plan.notebook_modules), f".{NOTEBOOK_MODULES}") or text for text in plan.star_imports
+    ]
+
+
+def copied_import(text: str, copied: set[str], home: str) -> str | None:
+    """One import statement of a copied module, from its copy in ``home`` (``.notebook_modules``, or ``.`` between
+    two copies); None when it imports none. ``import a, helpers`` keeps ``a`` and adds the copy's import after it."""
+    try:
+        node = ast.parse(text).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        top, _, rest = node.module.partition(".")
+        if top not in copied:
+            return None
+        node.module, node.level = f"{home.lstrip('.')}.{top}{'.' + rest if rest else ''}".lstrip("."), home.count(".")
+        return ast.unparse(node)
+    if not isinstance(node, ast.Import) or not any(a.name.split(".")[0] in copied for a in node.names):
+        return None
+    kept = [a for a in node.names if a.name.split(".")[0] not in copied]
+    moved = [a for a in node.names if a.name.split(".")[0] in copied]
+    statements = [ast.unparse(ast.Import(names=kept))] if kept else []
+    statements += [
+        ast.unparse(ast.ImportFrom(module=home.lstrip(".") or None, names=[a], level=home.count("."))) for a in moved
+    ]
+    return "; ".join(statements)
