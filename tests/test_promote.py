@@ -1454,7 +1454,7 @@ def _promoted_score(tmp_path, package: str, cells: list[tuple[str, list[str]]]) 
 
 def _write_own_modules(folder, helpers: str = "") -> None:
     (folder / "helpers.py").write_text(
-        "import numpy as np\nfrom mathutils import triple\n\n\ndef scale(values, factor):\n"
+        '"""Helpers."""\nimport numpy as np\nfrom mathutils import triple\n\n\ndef scale(values, factor):\n'
         "    return [float(np.float64(triple(v))) * factor for v in values]\n" + helpers
     )
     (folder / "mathutils.py").write_text("def triple(v):\n    return 3.0 * v\n")
@@ -1463,17 +1463,31 @@ def _write_own_modules(folder, helpers: str = "") -> None:
 def test_the_notebook_s_own_modules_are_copied_into_the_package(tmp_path, git_identity):
     """``import helpers`` with ``helpers.py`` beside the notebook (which imports ``mathutils.py`` beside it too) was
     refused (PRM052): the package had no such module. Both are copied into ``notebook_modules/``, the imports read
-    the copies, the copy's own third-party imports are requirements, and its lint is marked as the notebook's is."""
-    _write_own_modules(tmp_path, helpers="\n\ndef unused():\n    import json\n    l = 1\n")
+    the copies, the copy's own third-party imports are requirements, and its lint is marked as the notebook's is. A
+    file it reads is read beside the notebook, one its functions write lands under artifacts/."""
+    _write_own_modules(
+        tmp_path,
+        helpers="\n\ndef unused():\n    import json\n    l = 1\n\n\ndef save(v):\n    import os\n"
+        "    os.makedirs('results', exist_ok=True)\n    open('results/v.txt', 'w').write(str(v))\n\n\n"
+        "def load():\n    return float(open('results/v.txt').read()) * float(open('in.txt').read())\n",
+    )
+    (tmp_path / "in.txt").write_text("1.0\n")
     cells = [
         ("n = 2.0", ["parameters"]),
-        ("import helpers\nfrom mathutils import triple as t\nvs = helpers.scale([1.0], n)", ["promote:data"]),
-        ("score = vs[0] + t(0.0)", ["promote:evaluate"]),
+        (
+            "import helpers\nfrom mathutils import triple as t\nhelpers.save(helpers.scale([1.0], n)[0])",
+            ["promote:data"],
+        ),
+        ("score = helpers.load() + t(0.0)", ["promote:evaluate"]),
     ]
     assert _promoted_score(tmp_path, "own", cells) == 6.0
     assert _score_stage_by_stage(tmp_path, "own", ("data", "evaluate")) == 6.0
     package = tmp_path / "out" / "src" / "own"
-    assert "from .mathutils import triple" in (package / "notebook_modules" / "helpers.py").read_text()
+    copy = (package / "notebook_modules" / "helpers.py").read_text()
+    assert "from .mathutils import triple" in copy and 'open(in_artifacts("results/v.txt"), "w")' in copy
+    assert (
+        'open(in_notebook_dir("in.txt"))' in copy and (tmp_path / "out" / "artifacts" / "results" / "v.txt").is_file()
+    )
     assert "from .notebook_modules import helpers" in (package / "pipeline.py").read_text()
     assert '"numpy' in (tmp_path / "out" / "pyproject.toml").read_text()
     result = api.promote(tmp_path / "own.ipynb", tmp_path / "again", commit=False)

@@ -168,9 +168,10 @@ def _provenance(plan: Plan, notebook_ref: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _notebook_dir(plan: Plan, notebook_ref: str) -> str | None:
-    """The notebook's folder relative to the project, when the steps read files from there."""
+def _notebook_dir(plan: Plan, notebook_ref: str, copy_anchors: set[str]) -> str | None:
+    """The notebook's folder relative to the project, when the steps (or the copied modules) read files there."""
     anchors = {*plan.paths.literals.values(), *plan.paths.joined.values()} if plan.paths else set()
+    anchors |= copy_anchors
     passed = " ".join(plan.paths.passed.values()) if plan.paths else ""  # ``os.listdir(path=cfg.notebook_dir)``
     if not anchors & {NOTEBOOK_DIR, plan.names.notebook_path} and NOTEBOOK_DIR not in passed:
         return None
@@ -191,12 +192,13 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     )
 
     parameters = [_parameter_context(p) for p in plan.parameters]
-    notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name)
+    copies, copy_anchors = notebook_module_files(plan)  # notebook_modules/: the notebook's own modules, copied
+    notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name, copy_anchors)
     literals = _literal_files(plan, src, modules)
     mlops_files, stages = generate_mlops(
         plan, mode, ["config", "runtime", *modules, *(["literals"] if literals else [])]
     )
-    files = _entry_modules(plan, mode, parameters, notebook_dir, stages)
+    files = _entry_modules(plan, mode, parameters, notebook_dir, stages, copy_anchors)
     for module, text in modules.items():
         files[f"{src}/{module}.py"] = text
     files.update(mlops_files)
@@ -205,7 +207,7 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     files.update(generate_inference(plan, mode))  # schema.py, predict.py, serve.py
     files.update(_test_modules(plan, mode, has_datamodule))
     files.update(literals)
-    files.update(notebook_module_files(plan))  # notebook_modules/: the notebook's own modules, copied
+    files.update(copies)
     operate = operate_context(plan, kind, stages, notebook_dir)
     files.update(operate_files(plan, operate))  # deploy/kubeflow.py
     formatted = format_pending(files)  # every module, the imports of all sorted by one ruff process
@@ -291,9 +293,12 @@ def _forward_example(plan: Plan, model_step: str | None, model_output: str | Non
 
 
 def _entry_modules(
-    plan: Plan, mode: RenderMode, parameters: list[dict], notebook_dir: str | None, stages: list
+    plan: Plan, mode: RenderMode, parameters: list[dict], notebook_dir: str | None, stages: list, copy_anchors: set[str]
 ) -> dict[str, str | Unformatted]:
-    """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI)."""
+    """The package's __init__.py, config.py, runtime.py and __main__.py (the CLI); ``copy_anchors``: the runtime's
+    anchoring functions the copied modules call."""
+    anchors = {*plan.paths.literals.values()} if plan.paths else set()
+    anchors |= copy_anchors
     package, torch, kind = plan.package, mode.torch, mode.runtime
     src = f"src/{package}"
     files: dict[str, str | Unformatted] = {f"{src}/__init__.py": Unformatted(f'"""{_description(plan)}"""\n', package)}
@@ -316,8 +321,8 @@ def _entry_modules(
             "runtime.py.j2",
             torch=torch,
             lightning=kind is Runtime.LIGHTNING,
-            definition_writes=plan.paths is not None and plan.names.artifacts_path in plan.paths.literals.values(),
-            definition_reads=plan.paths is not None and plan.names.notebook_path in plan.paths.literals.values(),
+            definition_writes=plan.names.artifacts_path in anchors,
+            definition_reads=plan.names.notebook_path in anchors,
         ),
         package,
     )
