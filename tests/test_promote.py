@@ -1490,6 +1490,7 @@ def test_the_notebook_s_own_modules_are_copied_into_the_package(tmp_path, git_id
     )
     assert "from .notebook_modules import helpers" in (package / "pipeline.py").read_text()
     assert '"numpy' in (tmp_path / "out" / "pyproject.toml").read_text()
+    assert "      - src/own/notebook_modules\n" in (tmp_path / "out" / "dvc.yaml").read_text()  # a change re-runs
     result = api.promote(tmp_path / "own.ipynb", tmp_path / "again", commit=False)
     assert [d.code for d in result.diagnostics if d.code.startswith("PRM05")] == ["PRM055"]
 

@@ -11,6 +11,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from ..stages.local_modules import NOTEBOOK_MODULES
 from ..stages.plan import Plan
 from ..stages.search_space import search_space
 from .model_output import find_model
@@ -114,7 +115,7 @@ def build_stages(plan: Plan, modules: list[str], torch: bool) -> list[Stage]:
     """Every stage in order, with what it reads: the plan knows each step's inputs and parameters."""
     common = [m for m in ("config", "runtime", "stages") if m in modules]
     # pipeline.py holds every step: a stage depends on its steps' fingerprints (fingerprint.py), not the whole file
-    step_code = common + [m for m in ("data", "model") if m in modules]
+    step_code = common + [m for m in ("data", "model", NOTEBOOK_MODULES) if m in modules]
     stages, producer = _step_stages(plan, common, step_code)
     stages.append(_final_stage(plan, step_code))
     stages.append(_register_stage(plan, stages, common))
@@ -310,7 +311,10 @@ def dvc_yaml(package: str, stages: list[Stage], literals: bool = False) -> str:
         lines += [f"      - artifacts/code/{name}.sha256:", "          cache: false"]
     for stage in stages:
         lines += [f"  {stage.name}:", f"    cmd: python -m {package} {stage.name}", "    deps:"]
-        lines += [f"      - src/{package}/{module}.py" for module in stage.modules]
+        # the notebook's own modules, copied (codegen/notebook_modules.py): a folder
+        lines += [
+            f"      - src/{package}/{module}{'' if module == NOTEBOOK_MODULES else '.py'}" for module in stage.modules
+        ]
         lines += [f"      - artifacts/code/{name}.sha256" for name in stage.code]
         lines += [f"      - artifacts/{_folder(stages, read)}" for read in stage.reads]
         if stage.params:

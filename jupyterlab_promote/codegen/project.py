@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from .._version_info import tool_version
 from ..stages.literals import FOLDER
+from ..stages.local_modules import NOTEBOOK_MODULES
 from ..stages.paths import NOTEBOOK_DIR
 from ..stages.plan import Parameter, Plan
 from .batch_call import kept_loop_forward
@@ -196,7 +197,9 @@ def generate(plan: Plan, notebook_ref: str | None = None) -> GeneratedProject:
     notebook_dir = _notebook_dir(plan, notebook_ref or plan.notebook.name, copy_anchors)
     literals = _literal_files(plan, src, modules)
     mlops_files, stages = generate_mlops(
-        plan, mode, ["config", "runtime", *modules, *(["literals"] if literals else [])]
+        plan,
+        mode,
+        ["config", "runtime", *modules, *(["literals"] if literals else []), *([NOTEBOOK_MODULES] if copies else [])],
     )
     files = _entry_modules(plan, mode, parameters, notebook_dir, stages, copy_anchors)
     for module, text in modules.items():
