@@ -1495,6 +1495,40 @@ def test_the_notebook_s_own_modules_are_copied_into_the_package(tmp_path, git_id
     assert [d.code for d in result.diagnostics if d.code.startswith("PRM05")] == ["PRM055"]
 
 
+@pytest.mark.parametrize(
+    ("files", "data"),
+    [
+        ({"helpers.py": "def three():\n    return 3.0\n"}, "from helpers import *\nv = three()"),
+        ({"data.py": "def three():\n    return 3.0\n"}, "import data\nv = data.three()"),
+        (
+            {"helpers.py": "def three():\n    return 3.0\n"},
+            "def get():\n    import helpers\n    return helpers.three()\nv = get()",
+        ),
+        (
+            {"helpers.py": "def load(path='v.txt'):\n    return float(open(path).read())\n", "v.txt": "3.0"},
+            "import helpers\nv = helpers.load()",
+        ),
+        (
+            {
+                "helpers.py": "import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n\n\ndef load():\n"
+                "    return float(open(os.path.join(HERE, 'v.txt')).read())\n",
+                "v.txt": "3.0",
+            },
+            "import helpers\nv = helpers.load()",
+        ),
+    ],
+    ids=["star-import", "named-as-a-generated-module", "imported-inside-a-def", "default-path", "beside-its-file"],
+)
+def test_a_copied_module_is_imported_and_reads_as_in_the_notebook(tmp_path, git_identity, files, data):
+    """The forms a notebook imports its own module in, and the ways the module finds its files: ``from helpers
+    import *`` and an import inside a def were neither copied nor refused (exit 0, ModuleNotFoundError); a default
+    path and a file beside ``__file__`` were looked for where the package ran."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    cells = [("n = 2.0", ["parameters"]), (data, ["promote:data"]), ("score = v * n", ["promote:evaluate"])]
+    assert _promoted_score(tmp_path, "forms", cells) == 6.0
+
+
 def test_a_change_to_a_copied_module_is_promoted_again(tmp_path, git_identity):
     """The generation key holds the copied modules' contents: after ``mathutils.py`` changed beside the notebook, a
     promotion is no longer "up to date", and it commits the new copy."""

@@ -125,6 +125,7 @@ def _definitions_options(plan: Plan) -> RenderOptions:
         literals=_literal_calls(plan),
         anchors=anchors,
         beside_notebook=frozenset({plan.names.notebook_path}),
+        copied_modules=frozenset(plan.notebook_modules),
     )
 
 
@@ -215,6 +216,7 @@ def step_function(
         renames=plan.import_aliases,
         literals=literals,
         set_up=frozenset(models_set_up([p.stmt for s in earlier for p in s.body])),
+        copied_modules=frozenset(plan.notebook_modules),
     )
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
     if body.strip():

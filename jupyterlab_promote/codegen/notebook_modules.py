@@ -1,11 +1,12 @@
 """The notebook's own modules, copied into the package (stages/local_modules.py chose them).
 
 Each copy is the module as it lies beside the notebook, formatted and lint-marked as the notebook's own code is,
-with two edits: its imports of the other copies made relative (``import utils`` → ``from . import utils``), and its
+with these edits: its imports of the other copies made relative (``import utils`` → ``from . import utils``), and its
 relative path literals anchored as a module-level definition's are (stages/paths.py): a file it only reads is read
 beside the notebook (``in_notebook_dir("data/x.csv")``), where the notebook's kernel found it; a file a function of it
 writes goes under the run's artifacts directory (``in_artifacts("model.pt")``). A write outside a function (at import,
-or a parameter's default) stays as it is: it runs before any run has an artifacts directory.
+or a parameter's default) stays as it is: it runs before any run has an artifacts directory. ``__file__`` names the
+module where it lay, beside the notebook (the files it reads next to itself are there).
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ def notebook_module_files(plan: Plan) -> tuple[dict[str, str | Unformatted], set
     }
     used: set[str] = set()
     for name, source in sorted(plan.notebook_modules.items()):
-        text, anchors = _copy(plan, source)
+        text, anchors = _copy(plan, name, source)
         files[f"{folder}/{name}.py"] = Unformatted(text, plan.package, authored=True)
         used |= anchors
     return files, used
 
 
-def _copy(plan: Plan, source: str) -> tuple[str, set[str]]:
-    """The copy's source, and the anchoring functions it calls."""
+def _copy(plan: Plan, name: str, source: str) -> tuple[str, set[str]]:
+    """The copy of module ``name``'s source, and the anchoring functions it calls."""
     tree = ast.parse(source)
     edits = SourceEdits(split_lines(source))
     for node in ast.walk(tree):
@@ -55,6 +56,10 @@ def _copy(plan: Plan, source: str) -> tuple[str, set[str]]:
     for node, anchor in anchors:
         edits.replace(edits.span_of(node), anchored(node, "", anchor, climbs=anchor == plan.names.notebook_path))
     used = {anchor for _, anchor in anchors}
+    # ``os.path.dirname(__file__)``: the folder the module lay in, the notebook's, where its files still are
+    for node in (n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "__file__"):
+        edits.replace(edits.span_of(node), f"{plan.names.notebook_path}({name + '.py'!r})")
+        used.add(plan.names.notebook_path)
     if not edits:
         return source, used
     lines = edits.apply()
@@ -75,6 +80,13 @@ def _copy(plan: Plan, source: str) -> tuple[str, set[str]]:
 def _path_anchors(plan: Plan, tree: ast.Module) -> list[tuple[ast.Constant, str]]:
     """The copy's relative path literals, each with where it is anchored (see the module's docstring)."""
     collector = Collector()
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        arguments = function.args
+        positional = arguments.posonlyargs + arguments.args
+        defaults = zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults)
+        keyword = ((a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None)
+        for argument, default in (*defaults, *keyword):  # ``def load(path="data/v.txt")``: read at the call
+            collector.hold(argument.arg, default)
     collector.visit(ast.walk(tree))
     written = {root for node in collector.writes for root in collector.roots(node)}
     read_only = {root for node in collector.reads for root in collector.roots(node)} - written

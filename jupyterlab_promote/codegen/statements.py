@@ -28,6 +28,7 @@ from ..read.displays import DISPLAY_FUNCTIONS
 from ..read.frontends import console_attribute
 from ..read.lines import split_lines
 from ..read.source_edits import SourceEdits
+from ..stages.local_modules import NOTEBOOK_MODULES, copied_import
 from ..stages.paths import NOTEBOOK_DIR, anchored
 from ..stages.plan import Placed
 from .call_scopes import NESTED_SCOPES
@@ -54,6 +55,8 @@ class RenderOptions:
     literals: dict[int, list[tuple[ast.expr, str]]] | None = None
     # models an earlier step set up with Fabric: a new optimizer for one (a second training phase) is set up alone
     set_up: frozenset[str] = frozenset()
+    # the notebook's own modules copied into the package: an import of one inside a def or block reads the copy
+    copied_modules: frozenset[str] = frozenset()
 
 
 def _statement_start(placed: Placed) -> int:
@@ -168,7 +171,17 @@ def render(placed: Placed, options: RenderOptions) -> str:
             if id(node) in options.renames:
                 edits.replace_expression(node, options.renames[id(node)])
     _rewrite_paths(edits, stmt.index, options)
+    if options.copied_modules:
+        _import_copies(edits, stmt.index, options.copied_modules)
     return "\n".join(edits.apply(start, stmt.end_line))
+
+
+def _import_copies(edits: SourceEdits, index: NodeIndex, copied: frozenset[str]) -> None:
+    """``import helpers`` inside a def → ``from .notebook_modules import helpers`` (stages/local_modules.py)."""
+    for node in index.of(ast.Import, ast.ImportFrom):
+        rewritten = copied_import(ast.unparse(node), set(copied), f".{NOTEBOOK_MODULES}")
+        if rewritten is not None and not edits.overlaps(span := edits.span_of(node)):
+            edits.replace(span, rewritten)
 
 
 def _rewrite_statements(

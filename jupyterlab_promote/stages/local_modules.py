@@ -40,8 +40,12 @@ def copy_local_modules(plan: Plan) -> None:
             continue
         for statement in cell.names.statements:
             for module, bound in _imported(statement.node) if statement.is_import else ():
-                if bound in read:
+                if bound in read or bound == "*":
                     _copy_or_refuse(plan, cell, statement.line, module, searched)
+            # an import inside a def or a block: what it binds is the def's own, so it is copied whenever it runs
+            for node in () if statement.is_import else statement.index.of(ast.Import, ast.ImportFrom):
+                for module, _ in _imported(node):
+                    _copy_or_refuse(plan, cell, node.lineno, module, searched)
     if plan.notebook_modules:
         _import_copies(plan)
 
@@ -125,7 +129,7 @@ def _imported(node: ast.stmt) -> list[tuple[str, str]]:
     if isinstance(node, ast.Import):
         return [(alias.name, alias.asname or alias.name.split(".")[0]) for alias in node.names]
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        return [(f"{node.module}.{a.name}", a.asname or a.name) for a in node.names if a.name != "*"]
+        return [(f"{node.module}.{a.name}", a.asname or a.name) for a in node.names]  # ``*`` binds "*"
     return []
 
 

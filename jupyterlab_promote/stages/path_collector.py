@@ -211,6 +211,11 @@ class Collector:
                 self._candidate(node.left, loose=True)
                 self._candidate(node.right, loose=True)
 
+    def hold(self, name: str, value: ast.expr) -> None:
+        """``name`` holds ``value`` where the walk does not see it assigned (a parameter's default)."""
+        self.assigned.setdefault(name, value)
+        self._candidate(value, loose=True)
+
     def _candidate(self, node: ast.expr, loose: bool, suffix: str = "") -> None:
         if isinstance(node, ast.IfExp):  # ``"a.csv" if full else "b.csv"``: either is a path
             self._candidate(node.body, loose, suffix)
