@@ -886,6 +886,35 @@ def test_a_folder_the_steps_list_or_look_at_is_the_notebook_s_folder(tmp_path, g
 
 
 @pytest.mark.parametrize(
+    "clear",
+    [
+        "import shutil\nshutil.rmtree('outputs', ignore_errors=True)",
+        "import os\nif os.path.isdir('outputs'):\n    for name in os.listdir('outputs'):\n        os.remove(os.path.join('outputs', name))\n    os.rmdir('outputs')",
+    ],
+    ids=["rmtree", "remove-and-rmdir"],
+)
+def test_a_folder_the_steps_delete_is_deleted_under_the_artifacts_directory(tmp_path, git_identity, clear):
+    """``shutil.rmtree('outputs')`` before writing into ``outputs/``: the deletion was no write, so it deleted
+    ``outputs/`` where the package ran (a folder of the user's in the project) while the writes went under
+    artifacts/, and a second run stopped with FileExistsError. A deletion is a write: under artifacts/ too."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (
+            clear + "\nimport os\nos.makedirs('outputs')\nopen('outputs/v.txt', 'w').write(str(3.0 * n))",
+            ["promote:train"],
+        ),
+        ("score = float(open('outputs/v.txt').read())", ["promote:evaluate"]),
+    ]
+    mine = tmp_path / "out" / "outputs" / "keep.txt"
+    assert _promoted_score(tmp_path, "clear", cells) == 6.0
+    mine.parent.mkdir()
+    mine.write_text("mine")
+    done = run_in_project(tmp_path / "out", "-m", "clear", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert mine.read_text() == "mine" and metrics_of(tmp_path / "out")["score"] == 6.0
+
+
+@pytest.mark.parametrize(
     "data",
     [
         "v = float(open('../data/in.txt').read())",

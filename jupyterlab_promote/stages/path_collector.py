@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from ..analysis.names import Statement
 from ..analysis.syntax_index import NodeIndex
 
+# Calls that delete what is at the path they are given: writes (never a file of the user's outside artifacts/)
+_REMOVALS = ("rmtree", "remove", "unlink", "rmdir", "removedirs")
 # Calls that take a path; the argument position (or keyword) holding it is found below.
 _PATH_CALLS = {
     "Path",
@@ -43,6 +45,7 @@ _PATH_CALLS = {
     "move",
     "ZipFile",
     "extractall",
+    *_REMOVALS,
 }
 _PATH_KEYWORDS = {
     "root",
@@ -80,7 +83,7 @@ COLLECTED = (ast.Assign, ast.Call, ast.BinOp, ast.For, ast.comprehension)
 _COPIES = {"copy", "copyfile", "copy2", "copytree", "move"}
 # modules whose ``open(PATH, MODE)`` opens a file as the built-in does (``tarfile.open("data.tar.gz")``)
 _OPENING_MODULES = {"tarfile", "gzip", "bz2", "lzma", "io", "codecs"}
-_RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch"}
+_RECEIVER_WRITES = {"mkdir", "write_text", "write_bytes", "touch", "unlink", "rmdir"}
 _RECEIVER_READS = {"read_text", "read_bytes", "iterdir", "glob", "rglob", "exists", "is_file", "is_dir", "stat"}
 # calls that look at what is at the path they are given, or list it (``os.listdir("data")``, ``os.path.exists(p)``)
 _LOOKING = {"listdir", "scandir", "walk", "exists", "lexists", "isfile", "isdir", "getsize", "getmtime"}
@@ -459,6 +462,8 @@ def _written_arguments(
         return [args[0]]  # np.save(PATH, array), model.save(PATH)
     if name in _WRITE_METHODS and (args or keywords):
         return [args[0] if args else next(iter(keywords.values()))]
+    if name in _REMOVALS and args and (_is_module(receiver, {"os", "shutil"}) or isinstance(call.func, ast.Name)):
+        return [args[0]]  # shutil.rmtree("outputs"), os.remove("v.txt")
     if name in ("urlretrieve", "save_image") and len(args) >= 2:
         return [args[1]]  # torchvision's save_image(tensor, PATH) too
     if isinstance(call.func, ast.Name) and name in writers:
