@@ -53,6 +53,16 @@ def _request_key(route: str, body: bytes, *files: Path) -> tuple:
     return route, digest.hexdigest()
 
 
+def _modules_beside(notebook: Path) -> str:
+    """The Python files beside the notebook, each with its size and time of change: an analysis copies those the
+    notebook imports (stages/local_modules.py), so one of them changed is another analysis."""
+    try:
+        found = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in notebook.parent.glob("*.py")]
+    except OSError:  # a folder that cannot be listed has no module the analysis could copy either
+        return ""
+    return hashlib.sha256(repr(sorted(found)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _lock_key(output: Path) -> str:
     for candidate in [output, *output.parents]:
         if (candidate / ".git").exists():
@@ -287,7 +297,9 @@ class AnalyzeHandler(PromoteHandler):
             raise bad_input("'content' must be the notebook as a JSON object")
         strict = self.promoter().strict
         key = _request_key(
-            f"analyze strict={strict}", self.request.body or b"", *([notebook] if content is None else [])
+            f"analyze strict={strict} {_modules_beside(notebook)}",
+            self.request.body or b"",
+            *([notebook] if content is None else []),
         )
         if (analysis := _analyses.get(key)) is None:
             plan = await self.shared(key, api.analyze, notebook, name, strict=strict, content=content)

@@ -50,3 +50,15 @@ async def test_an_analysis_is_remembered_until_the_notebook_changes(jp_fetch, no
     changed = await call(jp_fetch, "analyze", {"path": NOTEBOOK})
     assert changed[0] == 200 and counts["calls"] == 2
     assert any("nn.Linear(4, 3)" in cell["first_line"] for cell in changed[1]["cells"])
+
+
+async def test_an_analysis_is_made_again_when_a_module_beside_the_notebook_changes(
+    jp_fetch, notebook, jp_root_dir, monkeypatch
+):
+    """The analysis copies the modules the notebook imports from its folder (PRM055, or PRM052 for one that does
+    not parse): a change to one of them, the notebook unchanged, is another analysis, not the remembered one."""
+    counts = count_calls(monkeypatch, "analyze")
+    await call(jp_fetch, "analyze", {"path": NOTEBOOK})
+    (jp_root_dir / "helpers.py").write_text("def scale(x):\n    return x\n")
+    status, _ = await call(jp_fetch, "analyze", {"path": NOTEBOOK})
+    assert status == 200 and counts["calls"] == 2
