@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 
 from ..read.lines import split_lines
 from ..read.magics import CHANGED_FOLDER
@@ -93,52 +94,54 @@ def _check_lines(notebook: Notebook, plan: CellPlan) -> None:
 def _check_prompts(notebook: Notebook, plan: CellPlan) -> None:
     """PRM053 at ``input()`` and ``getpass()``: the package runs unattended (CI, ``dvc repro``, a cluster), where
     nobody answers and standard input is closed (EOFError)."""
-    offset = plan.plain.line_offset if plan.plain else 0
-    for stmt in plan.names.statements if plan.names else []:
-        for call in stmt.index.of(ast.Call):
-            func = call.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name not in ("input", "getpass") or (name == "input" and not isinstance(func, ast.Name)):
-                continue
-            plan.diagnostics.append(
-                diagnostic(
-                    notebook,
-                    plan.cell,
-                    "error",
-                    "PRM053",
-                    f"{name}() waits for someone to type an answer, but the package runs unattended (CI, dvc repro, a "
-                    "cluster), where standard input is closed: make the value a parameter, read a secret from an "
-                    "environment variable (os.environ[...]), or move this line to a cell tagged skip",
-                    call.lineno + offset,
-                )
+    for call, name, line in _calls(plan, ("input", "getpass")):
+        if name == "input" and not isinstance(call.func, ast.Name):
+            continue  # a method of that name, not the built-in
+        plan.diagnostics.append(
+            diagnostic(
+                notebook,
+                plan.cell,
+                "error",
+                "PRM053",
+                f"{name}() waits for someone to type an answer, but the package runs unattended (CI, dvc repro, a "
+                "cluster), where standard input is closed: make the value a parameter, read a secret from an "
+                "environment variable (os.environ[...]), or move this line to a cell tagged skip",
+                line,
             )
+        )
 
 
 def _check_listings(notebook: Notebook, plan: CellPlan) -> None:
     """PRM054 at ``os.listdir()`` / ``os.listdir(".")``: bare names of the working folder (``os.scandir``'s entries
-    carry their ``.path``). The
-    package reads the folder ``"."`` names in the notebook's folder, but it runs from its project, where a name
-    from the list, opened as it is, is not."""
+    carry their ``.path``). The package lists the folder ``"."`` names in the notebook's folder, but it runs from its
+    project, where a name from the list, opened as it is, is not."""
+    for call, _, line in _calls(plan, ("listdir",)):
+        if not _names_working_folder(call):
+            continue
+        plan.diagnostics.append(
+            diagnostic(
+                notebook,
+                plan.cell,
+                "warning",
+                "PRM054",
+                "listdir() of the working folder gives bare file names: the package lists the notebook's folder, "
+                "but it runs from its project, so a name from this list opened as it is (open(name)) is not "
+                "found there; join the folder to each name (os.path.join('.', name)), or list paths with "
+                "glob.glob('*.csv') or Path('.').glob('*.csv')",
+                line,
+            )
+        )
+
+
+def _calls(plan: CellPlan, names: tuple[str, ...]) -> Iterator[tuple[ast.Call, str, int]]:
+    """The cell's calls of a function or method named one of ``names``, each with that name and its line."""
     offset = plan.plain.line_offset if plan.plain else 0
     for stmt in plan.names.statements if plan.names else []:
         for call in stmt.index.of(ast.Call):
             func = call.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name != "listdir" or not _names_working_folder(call):
-                continue
-            plan.diagnostics.append(
-                diagnostic(
-                    notebook,
-                    plan.cell,
-                    "warning",
-                    "PRM054",
-                    "listdir() of the working folder gives bare file names: the package lists the notebook's folder, "
-                    "but it runs from its project, so a name from this list opened as it is (open(name)) is not "
-                    "found there; join the folder to each name (os.path.join('.', name)), or list paths with "
-                    "glob.glob('*.csv') or Path('.').glob('*.csv')",
-                    call.lineno + offset,
-                )
-            )
+            if name in names:
+                yield call, name, call.lineno + offset
 
 
 def _names_working_folder(call: ast.Call) -> bool:
