@@ -1558,6 +1558,33 @@ def test_a_copied_module_is_imported_and_reads_as_in_the_notebook(tmp_path, git_
     assert _promoted_score(tmp_path, "forms", cells) == 6.0
 
 
+def test_a_module_in_a_folder_a_cell_adds_to_sys_path_is_copied(tmp_path, git_identity):
+    """cookiecutter-data-science's notebooks: ``sys.path.append('../src')`` then ``from features import build``, the
+    notebook in ``notebooks/``. The module is copied as one beside the notebook is; its ``__file__`` and the files it
+    reads stay where the notebook found them."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "v.txt").write_text("3.0")
+    (tmp_path / "src" / "features.py").write_text(
+        "import os\n\nHERE = os.path.dirname(os.path.abspath(__file__))\n\n\ndef build():\n"
+        "    return float(open(os.path.join(HERE, '..', 'data', 'v.txt')).read())\n"
+    )
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        ("import sys\nsys.path.append('../src')\nfrom features import build\nv = build()", ["promote:data"]),
+        ("score = v * n", ["promote:evaluate"]),
+    ]
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "notebooks" / "added.ipynb", cells), output)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert [d.message.split(",")[0] for d in result.diagnostics if d.code == "PRM055"] == ["../src/features.py"]
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "added", "run", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert metrics_of(output)["score"] == 6.0
+
+
 def test_a_change_to_a_copied_module_is_promoted_again(tmp_path, git_identity):
     """The generation key holds the copied modules' contents: after ``mathutils.py`` changed beside the notebook, a
     promotion is no longer "up to date", and it commits the new copy."""

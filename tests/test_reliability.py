@@ -665,15 +665,16 @@ def test_an_output_that_is_or_lies_under_a_file_is_refused_before_anything_is_wr
     [
         ("helpermod.py", "import helpermod\nz = helpermod.F", 0),  # copied: tests/test_promote.py runs it
         ("helpermod/__init__.py", "from helpermod import F as G\nz = G", 1),
-        ("libdir/helpermod.py", "import sys\nsys.path.append('libdir')\nimport helpermod\nz = helpermod.F", 1),
+        ("libdir/helpermod.py", "import sys\nsys.path.append('libdir')\nimport helpermod\nz = helpermod.F", 0),
         ("helpermod.py", "import helpermod\nz = 1", 0),  # imported, never read by the promoted code
     ],
-    ids=["module-copied", "package", "on-an-added-path", "unread"],
+    ids=["module-copied", "package", "on-an-added-path-copied", "unread"],
 )
 def test_the_notebook_s_own_module_is_refused_at_its_import(tmp_path: Path, beside: str, source: str, exit: int):
     """``import helpers`` found ``helpers.py`` beside the notebook (the kernel starts there): the package stopped
     with ModuleNotFoundError after exit 0, and its requirements named a PyPI distribution ``helpers``. A module file
-    beside the notebook is copied into the package; a package folder, or a module on an added path, is refused."""
+    beside the notebook or on a folder a cell adds to ``sys.path`` is copied into the package; a package folder is
+    refused."""
     path = write_case(Case("own-module", cells=base_with(["promote:data"], source)), tmp_path / "in")
     (tmp_path / "in" / beside).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / "in" / beside).write_text("F = 5.0\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._version_info import tool_version
 from ..read.notebook import Notebook
+from ..stages.local_modules import PATH_ADDITION
 from ..stages.plan import Plan
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -69,9 +70,12 @@ _IMPORTED = re.compile(rb"^[ \t]*(?:from|import)[ \t]+(\w+)", re.MULTILINE)
 
 
 def _local_modules(notebook: Notebook) -> list[tuple[str, bytes]]:
-    """The ``name.py`` files beside the notebook its cells import, and those they import in turn, with contents."""
-    folder = notebook.path.parent
-    todo = [m.decode() for cell in notebook.cells for m in _IMPORTED.findall(cell.source.encode("utf-8", "replace"))]
+    """The ``name.py`` files its cells import, beside the notebook or in a folder a cell adds to ``sys.path``, and
+    those they import in turn, with contents."""
+    sources = [cell.source for cell in notebook.cells]
+    added = [m.group(2) for source in sources if "sys.path" in source for m in PATH_ADDITION.finditer(source)]
+    folders = [notebook.path.parent] + [notebook.path.parent / folder for folder in added]
+    todo = [m.decode() for source in sources for m in _IMPORTED.findall(source.encode("utf-8", "replace"))]
     found: dict[str, bytes] = {}
     seen: set[str] = set()
     while todo:
@@ -79,10 +83,17 @@ def _local_modules(notebook: Notebook) -> list[tuple[str, bytes]]:
         if name in seen:
             continue
         seen.add(name)
-        try:
-            content = (folder / f"{name}.py").read_bytes()
-        except OSError:  # no such file (most imports), or none the system lets us read
-            continue
-        found[name] = content
-        todo += [m.decode() for m in _IMPORTED.findall(content)]
+        if (content := _module_file(name, folders)) is not None:
+            found[name] = content
+            todo += [m.decode() for m in _IMPORTED.findall(content)]
     return sorted(found.items())
+
+
+def _module_file(name: str, folders: list[Path]) -> bytes | None:
+    """``name.py``'s bytes in the first of ``folders`` that holds it, as the kernel's import would find it."""
+    for folder in folders:
+        try:
+            return (folder / f"{name}.py").read_bytes()
+        except (OSError, ValueError):  # no such file (most imports), or none the system lets us read
+            continue
+    return None

@@ -28,24 +28,25 @@ def notebook_module_files(plan: Plan) -> tuple[dict[str, str | Unformatted], set
     if not plan.notebook_modules:
         return {}, set()
     folder = f"src/{plan.package}/{NOTEBOOK_MODULES}"
-    names = ", ".join(f"{name}.py" for name in sorted(plan.notebook_modules))
+    names = ", ".join(where for _, where in sorted(plan.notebook_modules.values(), key=lambda copy: copy[1]))
     files: dict[str, str | Unformatted] = {
         f"{folder}/__init__.py": Unformatted(
-            f'"""The modules {plan.notebook.name} imports from its folder ({names}), copied at promotion: edit '
-            'them beside the notebook and promote again, or here."""\n',
+            f'"""The modules of your own {plan.notebook.name} imports ({names}, from its folder), copied at '
+            'promotion: edit them there and promote again, or here."""\n',
             plan.package,
         )
     }
     used: set[str] = set()
-    for name, source in sorted(plan.notebook_modules.items()):
-        text, anchors = _copy(plan, name, source)
+    for name, (source, where) in sorted(plan.notebook_modules.items()):
+        text, anchors = _copy(plan, where, source)
         files[f"{folder}/{name}.py"] = Unformatted(text, plan.package, authored=True)
         used |= anchors
     return files, used
 
 
-def _copy(plan: Plan, name: str, source: str) -> tuple[str, set[str]]:
-    """The copy of module ``name``'s source, and the anchoring functions it calls."""
+def _copy(plan: Plan, where: str, source: str) -> tuple[str, set[str]]:
+    """The copy of the module that lay at ``where`` (relative to the notebook's folder), and the anchoring functions
+    it calls."""
     tree = ast.parse(source)
     edits = SourceEdits(split_lines(source))
     for node in ast.walk(tree):
@@ -58,7 +59,7 @@ def _copy(plan: Plan, name: str, source: str) -> tuple[str, set[str]]:
     used = {anchor for _, anchor in anchors}
     # ``os.path.dirname(__file__)``: the folder the module lay in, the notebook's, where its files still are
     for node in (n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "__file__"):
-        edits.replace(edits.span_of(node), f"{plan.names.notebook_path}({name + '.py'!r})")
+        edits.replace(edits.span_of(node), f"{plan.names.notebook_path}({where!r})")
         used.add(plan.names.notebook_path)
     if not edits:
         return source, used

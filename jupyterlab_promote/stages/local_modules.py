@@ -3,16 +3,17 @@
 A kernel starts in the notebook's folder, so ``import helpers`` finds ``helpers.py`` beside the notebook. The package
 imports its modules' imports from wherever it is installed or run, where that ``helpers`` is not (and requirements
 would even name a PyPI distribution ``helpers``, another project's code). So a module file beside the notebook that
-the promoted code reads, with the files of the notebook's folder it imports in turn, is copied into the package as
-``notebook_modules/helpers.py`` and imported from there (codegen/notebook_modules.py writes it). What cannot be
-copied so is refused (PRM052) at its line, with what to do instead: a package folder (``helpers/``), a module in a
-folder a cell adds to ``sys.path``, a file that does not parse; and ``google.colab``, which exists only inside
+the promoted code reads (or one in a folder a cell adds to ``sys.path``), with the notebook's other modules it
+imports in turn, is copied into the package as ``notebook_modules/helpers.py`` and imported from there
+(codegen/notebook_modules.py writes it). What cannot be copied so is refused (PRM052) at its line, with what to do
+instead: a package folder (``helpers/``), a file that does not parse; and ``google.colab``, which exists only inside
 Colab (PyPI's ``google`` names another project).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..installed import distribution_version
 from .plan import Plan, line_in_cell
 
 # ``sys.path.append("lib")``, ``sys.path.insert(0, "../src")``: folders the notebook's own imports are found in
-_PATH_ADDITION = re.compile(r"sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?[rR]?(['\"])([^'\"\n]+)\1\s*\)")
+PATH_ADDITION = re.compile(r"sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?[rR]?(['\"])([^'\"\n]+)\1\s*\)")
 # where the package holds the copies (a subpackage: a module named data.py or model.py meets no generated one)
 NOTEBOOK_MODULES = "notebook_modules"
 
@@ -60,7 +61,7 @@ def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched
         return  # copied at an earlier import
     elif (found := _local_file(top, searched)) and not _installed(top):
         before = set(plan.notebook_modules)
-        if (why := _copy(plan, top, found, searched[0])) is not None:
+        if (why := _copy(plan, top, found, searched)) is not None:
             _refuse(plan, cell, line, top, found, searched[0], why)
             return
         also = sorted(set(plan.notebook_modules) - before - {top})
@@ -68,36 +69,40 @@ def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched
             cell,
             "info",
             "PRM055",
-            f"{top}.py, the notebook's own module, is copied into the package as "
+            f"{plan.notebook_modules[top][1]}, the notebook's own module, is copied into the package as "
             f"src/{plan.package}/{NOTEBOOK_MODULES}/{top}.py"
-            + (f" with what it imports from this folder ({', '.join(n + '.py' for n in also)})" if also else "")
+            + (
+                f" with the modules of yours it imports ({', '.join(plan.notebook_modules[n][1] for n in also)})"
+                if also
+                else ""
+            )
             + "; promote again after changing it (a change there makes the package out of date)",
             line_in_cell(cell, line),
         )
 
 
-def _copy(plan: Plan, module: str, found: Path, folder: Path) -> str | None:
-    """Copy ``module`` and the modules of the notebook's folder it imports into ``plan.notebook_modules``; None, or
-    why it cannot be copied (nothing is copied then)."""
-    copies: dict[str, str] = {}
+def _copy(plan: Plan, module: str, found: Path, searched: list[Path]) -> str | None:
+    """Copy ``module`` and the notebook's own modules it imports into ``plan.notebook_modules``; None, or why it
+    cannot be copied (nothing is copied then). ``searched``: the notebook's folder, then those cells add to
+    ``sys.path``."""
+    copies: dict[str, tuple[str, str]] = {}
     todo = [(module, found)]
     while todo:
         name, path = todo.pop()
         if name in copies or name in plan.notebook_modules:
             continue
-        if path.name == "__init__.py" or path.parent != folder:
-            where = "a package folder" if path.name == "__init__.py" else "found in a folder a cell adds to sys.path"
-            return f"'{name}' is {where}, which the package does not copy"
+        if path.name == "__init__.py":
+            return f"'{name}' is a package folder, which the package does not copy"
         try:
             source = path.read_text(encoding="utf-8")
             tree = ast.parse(source, filename=path.name)
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError, MemoryError, RecursionError) as error:
             return f"{path.name} cannot be read as Python ({type(error).__name__})"
-        copies[name] = source
+        copies[name] = (source, os.path.relpath(path, searched[0]).replace(os.sep, "/"))
         for node in ast.walk(tree):
             for imported, _ in _imported(node) if isinstance(node, (ast.Import, ast.ImportFrom)) else ():
                 top = imported.split(".")[0]
-                if (local := _local_file(top, [folder])) is not None and not _installed(top):
+                if (local := _local_file(top, searched)) is not None and not _installed(top):
                     todo.append((top, local))
     plan.notebook_modules.update(copies)
     return None
@@ -108,7 +113,7 @@ def _added_folders(plan: Plan, folder: Path) -> list[Path]:
     found = []
     for cell in plan.cells:
         source = cell.cell.source if cell.cell.cell_type == "code" else ""
-        for match in _PATH_ADDITION.finditer(source) if "sys.path" in source else ():
+        for match in PATH_ADDITION.finditer(source) if "sys.path" in source else ():
             try:
                 found.append((folder / match.group(2)).resolve())
             except (OSError, ValueError):

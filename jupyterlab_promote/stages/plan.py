@@ -223,9 +223,9 @@ class Plan:
     settings: dict[str, list[Placed]] = field(default_factory=dict)
     # name → the names that may share an object with it that some statement changes (analysis/indirect_changes.py)
     shared_objects: dict[str, set[str]] = field(default_factory=dict)
-    # the notebook's own modules beside it, copied into the package's ``notebook_modules`` (stages/local_modules.py):
-    # module name → its source as read
-    notebook_modules: dict[str, str] = field(default_factory=dict)
+    # the notebook's own modules, copied into the package's ``notebook_modules`` (stages/local_modules.py): module
+    # name → its source as read, and where it lay, relative to the notebook's folder (``helpers.py``, ``../src/x.py``)
+    notebook_modules: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
