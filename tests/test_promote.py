@@ -1020,6 +1020,25 @@ def test_a_file_a_loop_or_a_condition_names_is_written_under_the_artifacts_direc
     assert not {p.name for p in (tmp_path / "out").iterdir()} & {"a.txt", "v.txt", "v.csv"}
 
 
+def test_a_metric_loaded_from_a_file_is_recorded_and_a_loaded_table_is_not(tmp_path, git_identity):
+    """``score = pickle.load(f)`` in an evaluate cell was taken for "loaded data" by its call's name and left out
+    of metrics.json (PRM012: "binds no value"). What a load gives is known only at run time, where metrics.json keeps
+    the numeric scalars: ``score`` is recorded, the dict ``state`` is not."""
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        (
+            "import json, pickle\npickle.dump(3.0 * n, open('m.pkl', 'wb'))\njson.dump({'a': 1}, open('s.json', 'w'))",
+            ["promote:train"],
+        ),
+        (
+            "import json, pickle\nscore = pickle.load(open('m.pkl', 'rb'))\nstate = json.load(open('s.json'))",
+            ["promote:evaluate"],
+        ),
+    ]
+    assert _promoted_score(tmp_path, "loaded", cells) == 6.0
+    assert "state" not in metrics_of(tmp_path / "out")
+
+
 @pytest.mark.parametrize(
     "written",
     [

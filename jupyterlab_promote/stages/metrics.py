@@ -182,7 +182,6 @@ _NON_SCALAR_CALLS = {
     "predict_proba": "predictions",
     "transform": "transformed data",
     "fit_transform": "transformed data",
-    "load": "loaded data",
     "read_csv": "a table",
     "DataFrame": "a table",
     "DataLoader": "a data loader",
