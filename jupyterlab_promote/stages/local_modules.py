@@ -37,7 +37,7 @@ def copy_local_modules(plan: Plan) -> None:
     searched = [folder] + _added_folders(plan, folder)
     read = _read_by_promoted_code(plan)
     for cell in plan.cells:
-        if cell.role == "skip" or not cell.names:
+        if cell.role == "skip" or not cell.names or "import" not in cell.cell.source:
             continue
         for statement in cell.names.statements:
             for module, bound in _imported(statement.node) if statement.is_import else ():
