@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..analysis.cellplan import CellPlan
 from ..installed import distribution_version
-from .plan import Plan, line_in_cell
+from .plan import Placed, Plan, line_in_cell
 
 # ``sys.path.append("lib")``, ``sys.path.insert(0, "../src")``: folders the notebook's own imports are found in
 PATH_ADDITION = re.compile(r"sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?[rR]?(['\"])([^'\"\n]+)\1\s*\)")
@@ -29,26 +29,33 @@ NOTEBOOK_MODULES = "notebook_modules"
 
 
 def copy_local_modules(plan: Plan) -> None:
-    """Each module beside the notebook whose name the promoted code reads: copied into the package, with the
-    modules of that folder it imports, and imported from there; PRM052 where that cannot be (and for Colab)."""
+    """Each module of the notebook's own whose name the promoted code reads: copied into the package, with the
+    modules of yours it imports, and imported from there; PRM052 where that cannot be (and for Colab)."""
     if not plan.steps:
         return
     folder = plan.notebook.path.resolve().parent
     searched = [folder] + _added_folders(plan, folder)
-    read = _read_by_promoted_code(plan)
+    placed = [p for step in plan.steps for p in step.body] + [p for items in plan.hoisted.values() for p in items]
+    read = {name for p in placed for name in (*p.stmt.reads, *p.stmt.call_time_reads)}
     for cell in plan.cells:
         if cell.role == "skip" or not cell.names or "import" not in cell.cell.source:
             continue
-        for statement in cell.names.statements:
-            for module, bound in _imported(statement.node) if statement.is_import else ():
+        for statement in (s for s in cell.names.statements if s.is_import):
+            for module, bound in _imported(statement.node):
                 if bound in read or bound == "*":
                     _copy_or_refuse(plan, cell, statement.line, module, searched)
-            # an import inside a def or a block: what it binds is the def's own, so it is copied whenever it runs
-            for node in () if statement.is_import else statement.index.of(ast.Import, ast.ImportFrom):
-                for module, _ in _imported(node):
-                    _copy_or_refuse(plan, cell, node.lineno, module, searched)
+    _copy_nested_imports(plan, placed, searched)
     if plan.notebook_modules:
         _import_copies(plan)
+
+
+def _copy_nested_imports(plan: Plan, placed: list[Placed], searched: list[Path]) -> None:
+    """An import inside a def or a block the package holds: what it binds is the def's own, so it counts as read."""
+    for item in placed:
+        if "import" in item.cell.cell.source and not item.stmt.is_import:
+            for node in item.stmt.index.of(ast.Import, ast.ImportFrom):
+                for module, _ in _imported(node):
+                    _copy_or_refuse(plan, item.cell, node.lineno, module, searched)
 
 
 def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched: list[Path]) -> None:
@@ -119,13 +126,6 @@ def _added_folders(plan: Plan, folder: Path) -> list[Path]:
             except (OSError, ValueError):
                 continue  # a path the system refuses names no folder to look in
     return found
-
-
-def _read_by_promoted_code(plan: Plan) -> set[str]:
-    """The names the steps and the module-level definitions read."""
-    placed = [p.stmt for step in plan.steps for p in step.body]
-    placed += [p.stmt for items in plan.hoisted.values() for p in items]
-    return {name for stmt in placed for name in (*stmt.reads, *stmt.call_time_reads)}
 
 
 def _imported(node: ast.stmt) -> list[tuple[str, str]]:
