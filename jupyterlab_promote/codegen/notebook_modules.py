@@ -31,8 +31,8 @@ def notebook_module_files(plan: Plan) -> tuple[dict[str, str | Unformatted], set
     names = ", ".join(where for _, where in sorted(plan.notebook_modules.values(), key=lambda copy: copy[1]))
     files: dict[str, str | Unformatted] = {
         f"{folder}/__init__.py": Unformatted(
-            f'"""The modules of your own {plan.notebook.name} imports ({names}, from its folder), copied at '
-            'promotion: edit them there and promote again, or here."""\n',
+            f'"""The modules of your own {plan.notebook.name} imports ({names}: paths from its folder), copied '
+            'at promotion: edit them there and promote again, or here."""\n',
             plan.package,
         )
     }
