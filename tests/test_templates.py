@@ -284,3 +284,31 @@ async def test_rest_refuses_a_template_outside_the_allow_list(jp_fetch, jp_root_
     )
     assert status == 403, reply
     assert not (jp_root_dir / "demo_project").exists()
+
+
+@pytest.mark.skipif(not (CCDS / "ccds.json").is_file(), reason=CCDS_MISSING)
+def test_a_module_of_the_notebook_s_own_follows_the_template_s_layout(tmp_path):
+    """The demo with its model class in ``nets.py`` beside it: the copy lands in ``demo/notebook_modules/``, and the
+    modules CCDS moves (``modeling/train.py``) import it from there."""
+    pytest.importorskip("ccds", reason="cookiecutter-data-science (the `ccds` package) is not installed")
+    document = json.loads(DEMO.read_text())
+    for cell in document["cells"]:
+        if "promote:model" in cell["metadata"].get("tags", []):
+            source = "".join(cell["source"])
+            model_class = source[source.index("class MoonNet") : source.index("model = ")]
+            (tmp_path / "nets.py").write_text("from torch import nn\n\n\n" + model_class.rstrip() + "\n")
+            cell["source"] = 'device = "cuda" if torch.cuda.is_available() else "cpu"\nfrom nets import MoonNet\n'
+            cell["source"] += "model = MoonNet(hidden).to(device)"
+    notebook = tmp_path / "demo.ipynb"
+    notebook.write_text(json.dumps(document))
+    output = tmp_path / "demo_project"
+    result = api.promote(notebook, output, commit=False, template=str(CCDS))
+    assert result.ok, result.message
+    files = tree(output)
+    assert "demo/notebook_modules/nets.py" in files
+    assert (
+        b"from ..notebook_modules.nets import MoonNet"
+        in files["demo/modeling/model.py"] + files["demo/modeling/train.py"]
+    )
+    assert lint_problems(output) == []
+    _runs_pipeline_and_tests(output, "demo")
