@@ -44,8 +44,8 @@ def _enclosing_repository(path: Path) -> Path | None:
 
 
 def refuse_unmakeable_output(output: Path) -> None:
-    """Refuse, before anything is written, an output that is a file or lies under one: the write would stop at
-    its first file with the system's own words ("File exists")."""
+    """Refuse, before anything is written, an output that is a file or lies under one (the write would stop at
+    its first file with the system's own words, "File exists"), or one in a ``.git`` folder."""
     if output.exists() and not output.is_dir():
         raise PromoteError(
             f"the output {output} is a file; give --output a folder (a new one, or a project promoted before)"
@@ -53,6 +53,12 @@ def refuse_unmakeable_output(output: Path) -> None:
     existing = next((p for p in output.parents if p.exists()), None)
     if existing is not None and not existing.is_dir():
         raise PromoteError(f"the output {output} cannot be made: {existing} is a file, not a folder")
+    # git's own folder: files there are no project (git cannot commit them), and they would sit among its objects
+    if any(part.lower() == ".git" for part in output.absolute().parts):
+        raise PromoteError(
+            f"the output {output} lies inside a .git folder, where git keeps its own data; give --output a folder "
+            "outside it"
+        )
 
 
 def refuse_foreign_default_output(notebook: str | Path, output: str | Path) -> None:

@@ -20,6 +20,36 @@ def test_time_magic_keeps_its_statement():
     assert to_python("%time model = fit(data)").code.strip() == "model = fit(data)"
 
 
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("%timeit -n1 -r1 sum([1])", "sum([1])"),
+        ("%timeit -n 10 -r 2 -q x = -t", "x = -t"),
+        ("%timeit -qo f(x)", "f(x)"),
+        ("%prun -s cumulative -q fit(model)", "fit(model)"),
+        ("%timeit -1", "-1"),
+    ],
+)
+def test_a_wrapping_magic_s_options_are_not_kept_as_code(line: str, code: str):
+    plain = to_python(line)
+    assert plain.syntax_error is None and plain.code.strip() == code
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "replaced"),
+    [
+        ("x = %time f(y) + 1", "x = f(y) + 1", False),
+        ("x = %time 1, 2", "x = 1, 2", False),
+        ("x = %time y = 3", "x = None", True),  # a statement timed: IPython's value is None too
+        ("x = %timeit -o f()", "x = None", True),  # a TimeitResult: nothing outside IPython gives one
+    ],
+)
+def test_time_magic_used_as_a_value_gives_the_value_of_what_it_times(line: str, code: str, replaced: bool):
+    plain = to_python(line)
+    assert plain.code.strip() == code
+    assert any("replaced by None" in note.message for note in plain.notes) is replaced
+
+
 def test_capture_cell_magic_keeps_body_with_line_offset():
     result = to_python("%%capture\nprint(1)\nz = 2\n")
     assert result.code == "print(1)\nz = 2\n"

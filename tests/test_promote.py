@@ -1604,6 +1604,26 @@ def test_a_module_in_a_folder_a_cell_adds_to_sys_path_is_copied(tmp_path, git_id
     assert metrics_of(output)["score"] == 6.0
 
 
+@pytest.mark.parametrize("on_disk", [None, "def f(x):\n    return 0.0\n"], ids=["never-run", "run-before-an-edit"])
+@pytest.mark.parametrize("tags", [None, ["promote:data"]], ids=["untagged", "tagged"])
+def test_a_module_a_writefile_cell_writes_is_copied_from_the_cell(tmp_path, git_identity, on_disk, tags):
+    """``%%writefile helper.py`` then ``import helper``, as tutorials do: the package had no ``helper`` (exit 0,
+    ModuleNotFoundError) unless the notebook had run before promotion, and then held whatever the file held. The
+    copy is the cell's text (``-a`` appending to it), the notebook's own word on the module."""
+    if on_disk is not None:
+        (tmp_path / "helper.py").write_text(on_disk)
+    cells = [
+        ("n = 2.0", ["parameters"]),
+        ("%%writefile helper.py\ndef f(x):\n    return x * 2\n", tags),
+        ('%%writefile -a "helper.py"\n\n\ndef g(x):\n    return x + 0.0\n', None),
+        ("import helper\nv = helper.g(helper.f(1.5))", ["promote:data"]),
+        ("score = v * n", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "written", cells) == 6.0
+    copy = (tmp_path / "out" / "src" / "written" / "notebook_modules" / "helper.py").read_text()
+    assert "return x * 2" in copy and "def g(x)" in copy
+
+
 def test_a_change_to_a_copied_module_is_promoted_again(tmp_path, git_identity):
     """The generation key holds the copied modules' contents: after ``mathutils.py`` changed beside the notebook, a
     promotion is no longer "up to date", and it commits the new copy."""

@@ -660,6 +660,19 @@ def test_an_output_that_is_or_lies_under_a_file_is_refused_before_anything_is_wr
     )
 
 
+@pytest.mark.parametrize("output", [".git", ".git/project", "sub/.GIT/x"])
+@pytest.mark.parametrize("commit", [True, False])
+def test_an_output_inside_a_git_folder_is_refused_before_anything_is_written(tmp_path: Path, output: str, commit: bool):
+    repo = tmp_path / "repo"
+    path = write_case(Case("output-in-git"), repo)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    before = sorted(str(p.relative_to(repo)) for p in repo.rglob("*"))
+    run = promote_cli(path, repo / output, *([] if commit else ["--no-commit"]))
+    said = run.stdout + run.stderr
+    assert run.returncode == 1 and "inside a .git folder" in said and "Traceback" not in said, said
+    assert sorted(str(p.relative_to(repo)) for p in repo.rglob("*")) == before
+
+
 @pytest.mark.parametrize(
     ("beside", "source", "exit"),
     [

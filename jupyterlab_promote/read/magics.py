@@ -54,6 +54,12 @@ SESSION_MAGICS = {
 }
 # Magics that wrap ordinary code: the code is kept, the timing/capture dropped.
 WRAPPING_MAGICS = {"time", "timeit", "prun", "capture"}
+# The options of a wrapping line magic, which come before its code (IPython's parse_options strings
+# "n:r:tcp:qo" and "D:l:rs:T:q"): ``%timeit -n1 -r 3 f()`` wraps ``f()``.
+_WRAPPING_OPTIONS = {
+    "timeit": re.compile(r"\s*-(?:[tcqo]+|[nrp]\s*\S+)(?=\s)"),
+    "prun": re.compile(r"\s*-(?:[rq]+|[DlsT]\s*\S+)(?=\s)"),
+}
 INSTALLERS = {"pip", "conda", "mamba"}
 # Cell magics whose body is not Python: the cell cannot be promoted as code.
 FOREIGN_CELL_MAGICS = {
@@ -151,6 +157,33 @@ def _command_list(command: str) -> str:
         return repr(["bash", "-c", command])
 
 
+def _wrapped_code(magic: str, line: str) -> str:
+    """The code a wrapping line magic runs: its line less the options before it."""
+    options = _WRAPPING_OPTIONS.get(magic)
+    while options is not None and (found := options.match(line)):
+        line = line[found.end() :]
+    return line.lstrip()
+
+
+def _timed_expression(args: list[str]) -> str | None:
+    """The expression ``%time`` times, where it is one (its value is the magic's), as an assignment's value:
+    IPython reads the magic only there (``x = %time f()``)."""
+    if len(args) < 2 or args[0] != "time":
+        return None
+    code = args[1].strip()
+    if not _parses(code, "eval"):  # ``x = %time y = 3`` times a statement: x is None
+        return None
+    return code if _parses(f"_ = {code}", "exec") else f"({code})"  # ``y := 3`` needs its parentheses there
+
+
+def _parses(code: str, mode: str) -> bool:
+    try:
+        ast.parse(code, mode=mode)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 CHANGED_FOLDER = (
     "moves the folder every later relative path is read from and written to, but the package anchors those paths "
     "itself (artifacts/ for what it writes, the notebook's folder for what it reads) and runs each stage in a process "
@@ -187,7 +220,7 @@ class _Rewriter:
                 )
                 return ""
             if name in WRAPPING_MAGICS:
-                return rest
+                return _wrapped_code(name, rest)
             if name in ("env", "set_env"):
                 return self._environment(stmt, name, rest)
             if name in SESSION_MAGICS:
@@ -251,7 +284,9 @@ class _Rewriter:
         return f"os.environ[{variable!r}] = {value!r}"
 
     def expression(self, call: ast.Call, kind: str, args: list[str]) -> None:
-        if kind not in {"getoutput", "system"}:
+        if kind == "run_line_magic" and (timed := _timed_expression(args)) is not None:
+            text = timed  # ``x = %time f()``: %time gives the value of the expression it times
+        elif kind not in {"getoutput", "system"}:
             self.note(call, "warning", "PRM020", "magic used as a value; replaced by None")
             text = "None"
         else:
@@ -404,6 +439,17 @@ def _strip_cell_magic(source: str, result: PlainSource) -> str | None:
         return source
     name = header.group(1)
     result.line_offset = source[: header.end()].count("\n")
+    if name == "writefile":
+        result.notes.append(
+            SourceNote(
+                1,
+                "warning",
+                "PRM020",
+                "%%writefile writes a file, which the package does not write again; a module of yours it writes is "
+                "copied into the package where the promoted code imports it",
+            )
+        )
+        return None
     if name in FOREIGN_CELL_MAGICS:
         result.notes.append(SourceNote(1, "warning", "PRM020", f"%%{name} cell is not Python; it is not promoted"))
         return None

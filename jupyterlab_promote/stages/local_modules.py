@@ -5,7 +5,8 @@ imports its modules' imports from wherever it is installed or run, where that ``
 would even name a PyPI distribution ``helpers``, another project's code). So a module file beside the notebook that
 the promoted code reads (or one in a folder a cell adds to ``sys.path``), with the notebook's other modules it
 imports in turn, is copied into the package as ``notebook_modules/helpers.py`` and imported from there
-(codegen/notebook_modules.py writes it). What cannot be copied so is refused (PRM052) at its line, with what to do
+(codegen/notebook_modules.py writes it). A module a ``%%writefile helpers.py`` cell writes is copied from that cell,
+so the package holds what the notebook's run would have written, whether or not it ran before promotion. What cannot be copied so is refused (PRM052) at its line, with what to do
 instead: a package folder (``helpers/``), a file that does not parse; and ``google.colab``, which exists only inside
 Colab (PyPI's ``google`` names another project).
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -26,6 +29,31 @@ from .plan import Placed, Plan, line_in_cell
 PATH_ADDITION = re.compile(r"sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?[rR]?(['\"])([^'\"\n]+)\1\s*\)")
 # where the package holds the copies (a subpackage: a module named data.py or model.py meets no generated one)
 NOTEBOOK_MODULES = "notebook_modules"
+# ``%%writefile helpers.py``, ``%%writefile -a "my lib.py"``: the first line of a cell that writes a file
+_WRITEFILE = re.compile(r"%%writefile\b([^\n]*)\n")
+
+
+@dataclass
+class _Places:
+    """Where the kernel's imports found the notebook's own modules: the notebook's folder first, then the folders
+    its cells add to ``sys.path``; and the module files its ``%%writefile`` cells write there (path → text)."""
+
+    folders: list[Path]
+    written: dict[Path, str]
+
+    def find(self, module: str) -> Path | None:
+        """``module.py`` or the package ``module/`` in one of the folders, as the kernel's import would find it."""
+        for folder in self.folders:
+            for candidate in (folder / f"{module}.py", folder / module / "__init__.py"):
+                try:
+                    if candidate in self.written or candidate.is_file():
+                        return candidate
+                except OSError:  # a name too long for the file system is no module there
+                    continue
+        return None
+
+    def read(self, path: Path) -> str:
+        return self.written[path] if path in self.written else path.read_text(encoding="utf-8")
 
 
 def copy_local_modules(plan: Plan) -> None:
@@ -34,7 +62,7 @@ def copy_local_modules(plan: Plan) -> None:
     if not plan.steps:
         return
     folder = plan.notebook.path.resolve().parent
-    searched = [folder] + _added_folders(plan, folder)
+    searched = _Places([folder] + _added_folders(plan, folder), _written_modules(plan, folder))
     placed = [p for step in plan.steps for p in step.body] + [p for items in plan.hoisted.values() for p in items]
     read = {name for p in placed for name in (*p.stmt.reads, *p.stmt.call_time_reads)}
     for cell in plan.cells:
@@ -49,7 +77,7 @@ def copy_local_modules(plan: Plan) -> None:
         _import_copies(plan)
 
 
-def _copy_nested_imports(plan: Plan, placed: list[Placed], searched: list[Path]) -> None:
+def _copy_nested_imports(plan: Plan, placed: list[Placed], searched: _Places) -> None:
     """An import inside a def or a block the package holds: what it binds is the def's own, so it counts as read."""
     for item in placed:
         if "import" in item.cell.cell.source and not item.stmt.is_import:
@@ -58,7 +86,7 @@ def _copy_nested_imports(plan: Plan, placed: list[Placed], searched: list[Path])
                     _copy_or_refuse(plan, item.cell, node.lineno, module, searched)
 
 
-def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched: list[Path]) -> None:
+def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched: _Places) -> None:
     """An import the promoted code reads: of Colab's (PRM052), or of a module found from the notebook's folder
     (copied, or PRM052 saying why not)."""
     top = module.split(".")[0]
@@ -66,10 +94,10 @@ def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched
         _refuse_colab(plan, cell, line)
     elif top in plan.notebook_modules:
         return  # copied at an earlier import
-    elif (found := _local_file(top, searched)) and not _installed(top):
+    elif (found := searched.find(top)) and not _installed(top):
         before = set(plan.notebook_modules)
         if (why := _copy(plan, top, found, searched)) is not None:
-            _refuse(plan, cell, line, top, found, searched[0], why)
+            _refuse(plan, cell, line, top, found, searched.folders[0], why)
             return
         also = sorted(set(plan.notebook_modules) - before - {top})
         plan.diagnose(
@@ -88,10 +116,9 @@ def _copy_or_refuse(plan: Plan, cell: CellPlan, line: int, module: str, searched
         )
 
 
-def _copy(plan: Plan, module: str, found: Path, searched: list[Path]) -> str | None:
+def _copy(plan: Plan, module: str, found: Path, searched: _Places) -> str | None:
     """Copy ``module`` and the notebook's own modules it imports into ``plan.notebook_modules``; None, or why it
-    cannot be copied (nothing is copied then). ``searched``: the notebook's folder, then those cells add to
-    ``sys.path``."""
+    cannot be copied (nothing is copied then)."""
     copies: dict[str, tuple[str, str]] = {}
     todo = [(module, found)]
     while todo:
@@ -101,15 +128,15 @@ def _copy(plan: Plan, module: str, found: Path, searched: list[Path]) -> str | N
         if path.name == "__init__.py":
             return f"'{name}' is a package folder, which the package does not copy"
         try:
-            source = path.read_text(encoding="utf-8")
+            source = searched.read(path)
             tree = ast.parse(source, filename=path.name)
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError, MemoryError, RecursionError) as error:
             return f"{path.name} cannot be read as Python ({type(error).__name__})"
-        copies[name] = (source, os.path.relpath(path, searched[0]).replace(os.sep, "/"))
+        copies[name] = (source, os.path.relpath(path, searched.folders[0]).replace(os.sep, "/"))
         for node in ast.walk(tree):
             for imported, _ in _imported(node) if isinstance(node, (ast.Import, ast.ImportFrom)) else ():
                 top = imported.split(".")[0]
-                if (local := _local_file(top, searched)) is not None and not _installed(top):
+                if (local := searched.find(top)) is not None and not _installed(top):
                     todo.append((top, local))
     plan.notebook_modules.update(copies)
     return None
@@ -128,6 +155,29 @@ def _added_folders(plan: Plan, folder: Path) -> list[Path]:
     return found
 
 
+def _written_modules(plan: Plan, folder: Path) -> dict[Path, str]:
+    """The ``*.py`` files the notebook's ``%%writefile`` cells write (``-a`` appends), in cell order: path → text."""
+    written: dict[Path, str] = {}
+    for cell in plan.cells:
+        source = cell.cell.source if cell.cell.cell_type == "code" else ""
+        header = _WRITEFILE.match(source.lstrip()) if "%%writefile" in source else None
+        try:
+            words = shlex.split(header.group(1)) if header else []
+        except ValueError:  # an unclosed quote: IPython refuses the cell too
+            continue
+        appends = "-a" in words or "--append" in words
+        names = [word for word in words if not word.startswith("-")]
+        if len(names) != 1 or not names[0].endswith(".py"):
+            continue
+        try:
+            path = (folder / names[0]).resolve()
+        except (OSError, ValueError):
+            continue
+        body = source.lstrip()[header.end() :]  # type: ignore[union-attr]
+        written[path] = (written.get(path, "") if appends else "") + body
+    return written
+
+
 def _imported(node: ast.stmt) -> list[tuple[str, str]]:
     """(the module, or the module's attribute, imported; the name bound) for each name an absolute import binds:
     ``from google import colab`` → ("google.colab", "colab")."""
@@ -136,18 +186,6 @@ def _imported(node: ast.stmt) -> list[tuple[str, str]]:
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         return [(f"{node.module}.{a.name}", a.asname or a.name) for a in node.names]  # ``*`` binds "*"
     return []
-
-
-def _local_file(module: str, folders: list[Path]) -> Path | None:
-    """``module.py`` or the package ``module/`` in one of ``folders``, as the kernel's import would find it."""
-    for folder in folders:
-        for candidate in (folder / f"{module}.py", folder / module / "__init__.py"):
-            try:
-                if candidate.is_file():
-                    return candidate
-            except OSError:  # a name too long for the file system is no module there
-                continue
-    return None
 
 
 def _refuse_colab(plan: Plan, cell: CellPlan, line: int) -> None:
