@@ -86,6 +86,35 @@ def test_generated_names_give_way_to_the_notebooks_own(tmp_path):
     assert 0.0 <= metrics_of(project)["acc"] <= 1.0
 
 
+def test_the_runtime_s_functions_give_way_to_the_notebooks_own(tmp_path):
+    """A notebook's own ``save_metrics``, ``build_trainer`` or ``prepare_artifacts`` (helpers people write) met the
+    runtime's functions of those names in the pipeline module: the step called the notebook's (TypeError, exit 0
+    before), or a non-torch package imported a ``build_trainer`` its runtime has not (ImportError)."""
+    cells = list(TINY_TORCH)
+    cells.insert(
+        2,
+        (
+            "def save_metrics(values):\n    return dict(values)\n\n\n"
+            "def build_trainer(n):\n    return n\n\n\nprepare_artifacts = 'mine'",
+            ["promote:functions"],
+        ),
+    )
+    evaluate, tags = cells[-1]
+    cells[-1] = (evaluate + "\nreport = save_metrics({'acc': acc})\nwidth = build_trainer(2)", tags)
+    result, project = _promote_and_run(tmp_path, cells, name="own")
+    assert result.plan.names.runtime == {
+        "build_trainer": "runtime_build_trainer",
+        "prepare_artifacts": "runtime_prepare_artifacts",
+        "save_metrics": "runtime_save_metrics",
+    }
+    pipeline = (project / "src" / "own" / "pipeline.py").read_text()
+    assert (
+        "runtime_build_trainer(cfg, max_epochs=epochs)" in pipeline
+        and "save_metrics as runtime_save_metrics" in pipeline
+    )
+    assert 0.0 <= metrics_of(project)["acc"] <= 1.0
+
+
 def test_bare_trainer_test_results_become_metrics(tmp_path):
     cells = TINY_LIGHTNING
     _, project = _promote_and_run(tmp_path, cells)

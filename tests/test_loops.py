@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+import pytest
+
 from jupyterlab_promote import api
 from jupyterlab_promote.analysis.loops import match_epoch_loop
 from jupyterlab_promote.api import analyze
@@ -95,6 +97,34 @@ def test_loop_inside_a_function_stays_on_fabric(tmp_path):
     assert "inside a function" in kept.message
     pipeline = generate(plan).files["src/tiny/pipeline.py"]
     assert "fabric.backward(loss)" in pipeline and "fabric.setup(model, optimizer)" in pipeline
+
+
+@pytest.mark.parametrize("where", ["in-the-train-cell", "untagged-below-the-parameters"])
+def test_the_epoch_count_the_loop_reads_reaches_the_trainer(tmp_path, git_identity, where):
+    """``n_epochs = 3`` above ``for epoch in range(n_epochs)`` was dropped with the loop it fed (exit 0, a package
+    that stopped with NameError at ``max_epochs=n_epochs``); a parameter an untagged cell below the parameters cell
+    sets again (``epochs = 3``) was read from the config instead (2 epochs where the notebook ran 3)."""
+    cells = list(TINY_TORCH)
+    source, tags = cells[4]
+    if where == "in-the-train-cell":
+        cells[4] = ("n_epochs = 3\n" + source.replace("range(epochs)", "range(n_epochs)"), tags)
+    else:
+        cells.insert(2, ("epochs = 3", None))
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "tiny.ipynb", cells), output)
+    assert result.ok and not [d.format() for d in result.diagnostics if d.code == "PRM051"]
+    pipeline = (output / "src" / "tiny" / "pipeline.py").read_text()
+    assert "max_epochs=n_epochs" in pipeline if where == "in-the-train-cell" else "max_epochs=epochs" in pipeline
+    pulled = [d.message for d in result.diagnostics if d.code == "PRM003"]
+    if where == "in-the-train-cell":
+        assert pulled == []
+    else:
+        assert len(pulled) == 1 and "--epochs does not reach this line" in pulled[0]
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "tiny", "train", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # three epochs of four batches, as the notebook ran them
+    assert [p.name for p in (output / "artifacts" / "checkpoints").iterdir()] == ["epoch=2-step=12.ckpt"]
 
 
 LIGHTNING_NATIVE = [

@@ -1624,6 +1624,33 @@ def test_a_module_a_writefile_cell_writes_is_copied_from_the_cell(tmp_path, git_
     assert "return x * 2" in copy and "def g(x)" in copy
 
 
+@pytest.mark.parametrize(("tags", "score"), [(None, 6.0), (["promote:skip"], 3.0)], ids=["untagged", "skipped"])
+def test_a_parameter_set_again_below_the_parameters_cell_has_the_value_the_notebook_ran_with(
+    tmp_path, git_identity, tags, score
+):
+    """``n = 2.0`` in an untagged cell below the parameters cell's ``n = 1.0``: the notebook ran with 2.0, the
+    package read ``cfg.n`` (1.0) without a word. That line is pulled in now, saying so (PRM003); a skipped cell's is
+    left out, as the user asked."""
+    cells = [
+        ("n = 1.0", ["parameters"]),
+        ("n = 2.0", tags),
+        ("v = 3.0", ["promote:data"]),
+        ("score = v * n", ["promote:evaluate"]),
+    ]
+    assert _promoted_score(tmp_path, "again", cells) == score
+
+
+def test_a_class_in_the_parameters_cell_is_said_to_stay_in_the_step_for_that_reason(tmp_path):
+    cells = [
+        ("class Args:\n    n = 2.0\n\n\nargs = Args()", ["parameters"]),
+        ("v = 3.0", ["promote:data"]),
+        ("score = v * args.n", ["promote:evaluate"]),
+    ]
+    plan = api.analyze(write_notebook(tmp_path / "args.ipynb", cells))
+    [kept] = [d.message for d in plan.all_diagnostics if d.code == "PRM005"]
+    assert "is defined in the parameters cell" in kept and "more than once" not in kept
+
+
 def test_a_change_to_a_copied_module_is_promoted_again(tmp_path, git_identity):
     """The generation key holds the copied modules' contents: after ``mathutils.py`` changed beside the notebook, a
     promotion is no longer "up to date", and it commits the new copy."""

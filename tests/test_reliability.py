@@ -256,6 +256,16 @@ CASES = [
         says="cell 4 (id c4), line 1: error PRM052 %run helpers.py runs a file of the notebook's own",
     ),
     Case(
+        "global-set-only-by-a-function",
+        cells=[
+            *BASE[:1],
+            (["promote:data"], "def main():\n    global v\n    v = 3.0\n\n\nif __name__ == '__main__':\n    main()"),
+            (["promote:evaluate"], "score = v * lr"),
+        ],
+        exit=1,
+        says="error PRM002 'v' is set only by `global v` in main() (cell 1, id c1, line 2)",
+    ),
+    Case(
         "input-in-a-promoted-cell",
         cells=base_with(["promote:data"], "name = input('which run?')\nv = len(name)"),
         exit=1,

@@ -117,7 +117,7 @@ def fit_statements(plan: Plan, taken: set[str]) -> str:
     lines = [
         f"# The notebook's epoch loop (cell {loop.placed.cell.cell.index}) runs as {LIT_CLASS}'s hooks (model.py) under a Trainer.",
         f"{lit} = {LIT_CLASS}({', '.join(arguments)})",
-        f"{trainer} = build_trainer(cfg, {', '.join(options)})",
+        f"{trainer} = {plan.names.runtime_function('build_trainer')}(cfg, {', '.join(options)})",
         f"{trainer}.fit({lit}, {', '.join(fit)})",
     ]
     if device := device_after_fit(plan):
@@ -131,7 +131,7 @@ def fit_statements(plan: Plan, taken: set[str]) -> str:
         anchor = plan.paths.anchor(mapping.checkpoint_path) if plan.paths else None
         lines += [
             "# The notebook saved the best epoch's weights here; the checkpoint callback kept them.",
-            f"torch.save(best_weights({trainer}, {lit}), {anchored(mapping.checkpoint_path, path, anchor, climbs=anchor == NOTEBOOK_DIR) if anchor else path})",
+            f"torch.save({plan.names.runtime_function('best_weights')}({trainer}, {lit}), {anchored(mapping.checkpoint_path, path, anchor, climbs=anchor == NOTEBOOK_DIR) if anchor else path})",
         ]
     return "\n".join(lines)
 

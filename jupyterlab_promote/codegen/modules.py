@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..analysis.syntax_index import NodeIndex
 from ..read.lines import indent
-from ..stages.plan import MODULE_ORDER, Placed, Plan, Step
+from ..stages.plan import MODULE_ORDER, RUNTIME_FUNCTIONS, Placed, Plan, Step
 from .example_chain import example_definitions
 from .lightning import (
     LIT_CLASS,
@@ -29,20 +29,6 @@ from .render import black_string, call_statement, list_statement, names_tuple
 from .settings import settings_function
 from .statements import RenderOptions, models_set_up, render
 
-RUNTIME_NAMES = {
-    "build_fabric",
-    "fabric_setup_again",
-    "build_trainer",
-    "best_weights",
-    "prepare_loaders",
-    "close_distributed",
-    "save_metrics",
-    "save_outputs",
-    "prepare_artifacts",
-    "export_model",
-    "export_program",
-    "Undefined",
-}
 # What device boilerplate becomes, per runtime.
 DEVICE = {
     "fabric": "fabric.device  # Lightning Fabric picks the device",
@@ -147,10 +133,17 @@ def _loop_overrides(plan: Plan, step: Step) -> dict[int, str]:
     if loop is None or loop.step is not step:
         return {}
     taken = {n for p in step.body for n in p.stmt.binds}
-    overrides = {id(loop.placed.stmt): fit_statements(plan, taken)}
-    # The optimiser and scheduler move into configure_optimizers; trackers only the loop read go with it.
+    fit = fit_statements(plan, taken)
+    overrides = {id(loop.placed.stmt): fit}
+    # The optimiser and scheduler move into configure_optimizers; trackers only the loop read go with it, but not
+    # what the Trainer's calls read in the loop's place (``n_epochs = 3`` above ``for epoch in range(n_epochs)``).
+    fit_reads = {node.id for node in ast.walk(ast.parse(fit)) if isinstance(node, ast.Name)}
     trackers = [
-        p for p in step.body if isinstance(p.stmt.node, ast.Assign) and set(p.stmt.binds) <= set(loop.placed.stmt.reads)
+        p
+        for p in step.body
+        if isinstance(p.stmt.node, ast.Assign)
+        and set(p.stmt.binds) <= set(loop.placed.stmt.reads)
+        and not set(p.stmt.binds) & fit_reads
     ]
     for moved in [loop.optimizer, *filter(None, [loop.scheduler]), *trackers]:
         if moved.stmt.binds and moved.stmt.binds[0] in (loop.mapping.model, loop.mapping.criterion):
@@ -216,6 +209,7 @@ def step_function(
         renames=plan.import_aliases,
         literals=literals,
         set_up=frozenset(models_set_up([p.stmt for s in earlier for p in s.body])),
+        setup_again=plan.names.runtime_function("fabric_setup_again"),
         copied_modules=frozenset(plan.notebook_modules),
     )
     body = _render_group(step.body, options, _loop_overrides(plan, step) | _captures(step, options))
@@ -232,12 +226,13 @@ def step_function(
     if step.metrics or step.metric_tables:
         metric_values = ", ".join(f'"{m}": {m}' for m in step.metrics)
         tables = f", tables=[{', '.join(step.metric_tables)}]" if step.metric_tables else ""
-        lines.append(f"    {names.metrics} = save_metrics(cfg, {{{metric_values}}}{tables})")
+        save = names.runtime_function("save_metrics")
+        lines.append(f"    {names.metrics} = {save}(cfg, {{{metric_values}}}{tables})")
         outputs[names.metrics] = names.metrics
     items = ", ".join(f'"{key}": {value}' for key, value in outputs.items())
     if step.role == "preprocess" and outputs:
         # Fitted transforms and prepared data, kept for batch inference and for inspection.
-        lines.append(f'    return save_outputs(cfg, "{step.name}", {{{items}}})')
+        lines.append(f'    return {names.runtime_function("save_outputs")}(cfg, "{step.name}", {{{items}}})')
     else:  # as black writes it, so that black confirms it in one pass
         lines.append(list_statement("return ", [f'"{key}": {value}' for key, value in outputs.items()], 1, "", "{}"))
     return "\n".join(lines)
@@ -255,7 +250,8 @@ def run_function(plan: Plan, mode: RenderMode) -> str:
             "    try:",
             f"        return {names.run_steps}(cfg, until)",
             "    finally:",
-            "        close_distributed()  # all processes end together: gloo aborts at exit otherwise",
+            f"        {names.runtime_function('close_distributed')}()  # all processes end together: gloo aborts at exit"
+            " otherwise",
             "",
             "",
         ]
@@ -264,23 +260,23 @@ def run_function(plan: Plan, mode: RenderMode) -> str:
         '    """Run the steps in order; with ``until``, stop after that step."""',
     ]
     if fabric:
-        lines.append("    fabric = build_fabric(cfg)")
+        lines.append(f"    fabric = {names.runtime_function('build_fabric')}(cfg)")
     lines += [f"    {line}" for line in mode.seed_lines]
-    lines.append("    prepare_artifacts(cfg)")
+    lines.append(f"    {names.runtime_function('prepare_artifacts')}(cfg)")
     lines.append("    state: dict[str, Any] = {}")
     for step in plan.steps:
         arguments = ["cfg"] + (["fabric"] if fabric else [])
         inputs = ", ".join(f'"{name}": state["{name}"]' for name in step.inputs)
         if fabric and step.role == "train" and step.inputs:
             # Only what training iterates is sharded (DDP) or capped (smoke); evaluation sees whole loaders.
-            arguments.append(f"**prepare_loaders(cfg, fabric, {{{inputs}}})")
+            arguments.append(f"**{names.runtime_function('prepare_loaders')}(cfg, fabric, {{{inputs}}})")
         else:
             arguments += [f'{name}=state["{name}"]' for name in step.inputs]
         lines.append(_state_update(names.step_function(step.name), arguments))
         lines.append(f'    if until == "{step.name}":')
         lines.append("        return state")
     if kind.torch and model_output:
-        lines.append(f'    export_model(cfg, state.get("{model_output}"))')
+        lines.append(f'    {names.runtime_function("export_model")}(cfg, state.get("{model_output}"))')
         # the deployable program (torch.export) is the export stage's (stages.py), not every run's
     lines.append("    return state")
     return "\n".join(lines)
@@ -290,7 +286,8 @@ def _undefined_placeholder(plan: Plan, name: str, depth: int = 0) -> str:
     """``name = Undefined(...)``: reaching it raises NameError naming the cell that used it."""
     cell, line = min(plan.undefined[name], key=lambda use: use[0])  # the first use in the notebook
     where = f"{plan.notebook.name}, cell {cell}, line {line}"  # never a path: output must not depend on where it ran
-    return call_statement(f"{name} = Undefined", [black_string(name), black_string(where)], depth)
+    undefined = plan.names.runtime_function("Undefined")
+    return call_statement(f"{name} = {undefined}", [black_string(name), black_string(where)], depth)
 
 
 def pipeline_module(plan: Plan, mode: RenderMode) -> ModuleText:
@@ -328,7 +325,12 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     local = _sibling_imports(plan, module, loaded, bound_here)
     if "Any" in loaded and module != "pipeline":
         imports.append("from typing import Any")
-    runtime = sorted(RUNTIME_NAMES & loaded) if module == "pipeline" else []
+    runtime = (
+        [plan.names.imported(p, plan.names.runtime_function(p)) for p in RUNTIME_FUNCTIONS]
+        if module == "pipeline"
+        else []
+    )
+    runtime = sorted(entry for entry in runtime if entry.split(" as ")[-1] in loaded)
     anchors = set(plan.paths.literals.values()) if plan.paths else set()
     for public, local_name in (
         ("in_artifacts", plan.names.artifacts_path),

@@ -55,6 +55,7 @@ class RenderOptions:
     literals: dict[int, list[tuple[ast.expr, str]]] | None = None
     # models an earlier step set up with Fabric: a new optimizer for one (a second training phase) is set up alone
     set_up: frozenset[str] = frozenset()
+    setup_again: str = "fabric_setup_again"  # the runtime's function for that, as the pipeline module imports it
     # the notebook's own modules copied into the package: an import of one inside a def or block reads the copy
     copied_modules: frozenset[str] = frozenset()
 
@@ -214,7 +215,7 @@ def _rewrite_statements(
             if position > 0 and _is_display_expr(child):
                 edits.replace_statement(child, "", only_child)
             elif options.fabric:
-                _rewrite_for_fabric(edits, (block, index), lines, only_child, enclosing.get(id(child)), options.set_up)
+                _rewrite_for_fabric(edits, (block, index), lines, only_child, enclosing.get(id(child)), options)
 
 
 def _rewrite_for_fabric(
@@ -223,7 +224,7 @@ def _rewrite_for_fabric(
     lines: list[str],
     only_child: bool,
     function: ast.FunctionDef | ast.AsyncFunctionDef | None,
-    set_up: frozenset[str],
+    options: RenderOptions,
 ) -> None:
     """``loss.backward()`` → ``fabric.backward(loss)``; ``fabric.setup`` once the optimizer is built
     (``fabric_setup_again`` for a model an earlier step set up: Fabric sets a model up once)."""
@@ -233,8 +234,8 @@ def _rewrite_for_fabric(
         loss = ast.unparse(child.value.func.value)  # type: ignore[attr-defined]
         edits.replace_statement(child, f"fabric.backward({loss})", only_child)
     for setup in _setups_due_after(block, index):
-        if (model := setup.split(",")[0]) in set_up:
-            setup = setup.replace(f"fabric.setup({model}, ", f"fabric_setup_again(fabric, {model}, ")
+        if (model := setup.split(",")[0]) in options.set_up:
+            setup = setup.replace(f"fabric.setup({model}, ", f"{options.setup_again}(fabric, {model}, ")
         end = child.end_lineno or child.lineno
         edits.insert(end, len(lines[end - 1]), "\n" + " " * child.col_offset + setup)
         if function:

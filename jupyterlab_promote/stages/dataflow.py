@@ -41,6 +41,7 @@ class _Flow:
         self.late = LateBinding(plan)
         self.used_hoisted: set[str] = set()
         self.params = {p.name for p in plan.parameters}
+        self.param_cells = {p.name: p.cell.cell.index for p in plan.parameters}  # the last cell that sets each
         self.available: dict[str, Step] = {}  # name → the last step that bound or changed it
         self.bound_at: dict[str, int] = {}  # name → the notebook cell of that binding
         self.deleted_in: dict[str, CellPlan] = {}  # name → the cell whose ``del`` unbound it last
@@ -121,6 +122,18 @@ class _Flow:
                 return set(repeated.stmt.binds)
             if name in local:
                 continue
+            # ``epochs = 2`` in an untagged cell below the parameters cell: the notebook ran with that value
+            if (
+                name in self.params
+                and name not in self.available
+                and (
+                    pulled := _pull_from_untagged(
+                        self.plan, name, placed, self.untagged, step, since=self.param_cells[name]
+                    )
+                )
+            ):
+                step.body[position:position] = pulled
+                return {n for p in pulled for n in p.stmt.binds}
             if self._known(name, step, placed):  # reads hold no builtin the notebook left alone
                 continue
             if pulled := _pull_from_untagged(
@@ -258,6 +271,14 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int, deleted_in: Ce
             "pass of a loop), the package raises NameError, as a fresh run of the notebook would"
         )
         severity = "warning"
+    elif setter := _global_setter(plan, name):
+        cell, function, line = setter
+        message = (
+            f"'{name}' is set only by `global {name}` in {function}() (cell {cell.cell.index}, id {cell.cell.id}, "
+            f"line {line}): a step is a function, and a global another function sets is not its variable, so the "
+            f"package would raise NameError here. Return the value instead ({name} = {function}())"
+        )
+        severity = "error"
     elif plan.star_imports:  # no cell defines it: from a star import, as in the notebook (PRM002 on that import)
         plan.star_names.add(name)
         return
@@ -273,6 +294,19 @@ def _undefined(plan: Plan, name: str, reader: Placed, index: int, deleted_in: Ce
     line = _first_use(reader, name)
     plan.undefined.setdefault(name, []).append((reader.cell.cell.index, line))
     plan.diagnose(reader.cell, severity, "PRM002", message, line)
+
+
+def _global_setter(plan: Plan, name: str) -> tuple[CellPlan, str, int] | None:
+    """The cell, def and line of a ``global name`` declaration in a def of a promoted or untagged cell."""
+    for cell in plan.cells:
+        if cell.role == "skip" or not cell.names or "global" not in cell.cell.source:
+            continue
+        for stmt in cell.names.statements:
+            if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for declared in stmt.index.of(ast.Global):
+                    if name in declared.names:
+                        return cell, stmt.node.name, line_in_cell(cell, declared.lineno)
+    return None
 
 
 def _binding_below(step: Step, name: str, reader: Placed) -> tuple[CellPlan, int] | None:

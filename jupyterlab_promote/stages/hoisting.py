@@ -135,6 +135,8 @@ def _why_kept_in_step(plan: Plan, placed: Placed, hoistable: dict[str, Placed]) 
         return f"reads notebook state ({', '.join(state)}). Pass those values to its constructor"
     if _changed_definitions(plan, {name: placed}):
         return "is changed by the notebook after it is defined (through an attribute, an item or a part's method)"
+    if placed.cell.role == "parameters":
+        return "is defined in the parameters cell (whose lines other than parameters run inside the first step)"
     return "is defined more than once in the notebook"
 
 
@@ -152,11 +154,22 @@ def use_hoisted(plan: Plan, name: str, hoistable: dict[str, Placed], used: set[s
 
 def warn_pulled(plan: Plan, reader: Placed, source: CellPlan, name: str) -> None:
     role = reader.cell.role or "step"
+    where = f"untagged cell {source.cell.index} (id {source.cell.id})"
+    if parameter := next((p for p in plan.parameters if p.name == name), None):
+        message = (
+            f"parameter '{name}' is set again in {where}, below the parameters cell; that line was pulled in, as the "
+            f"notebook ran it, so the package's {parameter.flag} does not reach this line. Tag that cell to make this"
+            " explicit, or delete the line"
+        )
+    else:
+        message = (
+            f"'{name}' is defined only in {where}; its definition was pulled in. Tag that cell to make this explicit"
+        )
     plan.diagnose(
         reader.cell,
         "error" if plan.strict else "warning",
         "PRM003",
-        f"'{name}' is defined only in untagged cell {source.cell.index} (id {source.cell.id}); its definition was pulled in. Tag that cell to make this explicit",
+        message,
         line_in_cell(reader.cell, reader.stmt.line),
         suggestion={
             "action": "set-role",

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..analysis.cellplan import CellPlan
 from ..analysis.diagnostics import Diagnostic, diagnostic, has_errors
@@ -77,9 +77,16 @@ class GeneratedNames:
     literal: str = "load_literal"  # reads a literal stored in the package's literals/ (stages/literals.py)
     artifacts_path: str = "in_artifacts"  # a definition's file under the run's artifacts (definition_paths.py)
     notebook_path: str = "in_notebook_dir"  # a file a definition reads, in the notebook's folder (the same)
+    # the runtime's functions the pipeline module calls, imported under another name where the notebook uses theirs
+    # (a notebook's own ``def save_metrics(...)``): public name → the pipeline's; absent, the same
+    runtime: dict[str, str] = field(default_factory=dict)
 
     def step_function(self, step: str) -> str:
         return f"{step}{self.step_suffix}"
+
+    def runtime_function(self, public: str) -> str:
+        """The pipeline module's name for the runtime's ``public`` function."""
+        return self.runtime.get(public, public)
 
     @staticmethod
     def imported(public: str, local: str) -> str:
@@ -102,14 +109,37 @@ class GeneratedNames:
             "artifacts_path": ["in_artifacts", "in_artifacts_dir", "in_promoted_artifacts"],
             "notebook_path": ["in_notebook_dir", "in_notebook_folder", "in_promoted_notebook_dir"],
         }
-        chosen = {}
+        chosen: dict[str, Any] = {}
         for field_name, options in alternatives.items():
             if field_name == "step_suffix":
                 fits = [o for o in options if not {f"{s}{o}" for s in steps} & taken]
             else:
                 fits = [o for o in options if o not in taken]
             chosen[field_name] = (fits or [options[-1] + "_"])[0]
-        return cls(**chosen)
+        runtime = {}
+        for public in sorted(RUNTIME_FUNCTIONS & taken):
+            options = [f"runtime_{public}", f"promoted_{public}"]
+            runtime[public] = next((o for o in options if o not in taken), options[-1] + "_")
+        return cls(**chosen, runtime=runtime)
+
+
+# What the runtime module (templates/runtime.py.j2) gives the pipeline module's steps and run function.
+RUNTIME_FUNCTIONS = frozenset(
+    {
+        "build_fabric",
+        "fabric_setup_again",
+        "build_trainer",
+        "best_weights",
+        "prepare_loaders",
+        "close_distributed",
+        "save_metrics",
+        "save_outputs",
+        "prepare_artifacts",
+        "export_model",
+        "export_program",
+        "Undefined",
+    }
+)
 
 
 @dataclass
