@@ -234,6 +234,33 @@ def test_a_stage_run_alone_trains_like_the_whole_run_and_the_final_fit_keeps_the
     assert json.loads((artifacts / "metrics.json").read_text()) == estimate
 
 
+@pytest.mark.parametrize(
+    ("made", "tuned"),
+    [("train_dl = loader", True), ("train_dl = DataLoader(TensorDataset(X, y), batch_size=batch_size)", False)],
+    ids=["an-alias-of-a-handed-loader", "a-loader-the-train-cell-makes"],
+)
+def test_tune_and_the_final_fit_hand_the_train_step_loaders_it_reads(tmp_path, made, tuned):
+    """The mapped loop reading ``train_dl`` that its own cell makes: tune and the final refit looked for
+    ``train_dl`` among the earlier steps' outputs (StopIteration: ``run`` died in the final stage after exit 0). An
+    alias of a loader an earlier step hands over is that loader; a loader the cell makes is the cell's to make, so
+    there is nothing to hold out of: tune says so and final refits on the training data."""
+    cells = list(TINY_TORCH)
+    cells[1] = (
+        "epochs = 1\nbatch_size = 16\nlr = 0.1  # tune: loguniform(0.01, 0.5)\ntorch.manual_seed(0)",
+        ["parameters"],
+    )
+    cells[4] = (made + "\n" + cells[4][0].replace("in loader:", "in train_dl:"), ["promote:train"])
+    output = tmp_path / "out"
+    assert api.promote(write_notebook(tmp_path / "tiny.ipynb", cells), output, commit=False).ok
+    tuning = (output / "src" / "tiny" / "tuning.py").read_text()
+    assert ('TRAIN_LOADER = "loader"' in tuning) is tuned
+    tune = run_in_project(output, "-m", "tiny", "tune", "--trials", "2")
+    assert tune.returncode == 0, tune.stderr[-2000:]
+    assert ("best validation loss" in tune.stdout) is tuned, tune.stdout
+    final = run_in_project(output, "-m", "tiny", "final")
+    assert final.returncode == 0, final.stderr[-2000:]
+
+
 def test_a_loop_kept_on_fabric_is_tuned_on_held_out_training_data_never_the_test_data(tmp_path):
     # Most real notebooks keep their own loop (train(loader, model, ...) per epoch): tune used to be a no-op there.
     cells = [

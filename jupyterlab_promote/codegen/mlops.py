@@ -331,12 +331,22 @@ def _folder(stages: list[Stage], name: str) -> str:
 
 
 def mapped_loaders(plan: Plan) -> tuple[str | None, str | None]:
-    """(train loader, validation loader) names of the mapped loop, when they are plain names."""
+    """(train loader, validation loader) names of the mapped loop, when they are plain names: the names an earlier
+    step hands the train step where the loop reads an alias the step makes of one (``train_dl = loader``)."""
     loop = plan.loop
     if loop is None or not isinstance(loop.mapping.train_loader, ast.Name):
         return None, None
+    aliases: dict[str, str] = {}
+    for placed in loop.step.body[: loop.step.body.index(loop.placed)] if loop.placed in loop.step.body else []:
+        node = placed.stmt.node
+        for name in placed.stmt.binds:
+            aliases.pop(name, None)  # bound again: no longer the alias it may have been
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if isinstance(node.value, ast.Name):
+                aliases[node.targets[0].id] = aliases.get(node.value.id, node.value.id)
     val = loop.mapping.val_loader
-    return loop.mapping.train_loader.id, val.id if isinstance(val, ast.Name) else None
+    train = loop.mapping.train_loader.id
+    return aliases.get(train, train), aliases.get(val.id, val.id) if isinstance(val, ast.Name) else None
 
 
 def config_fields(plan: Plan) -> list[dict]:

@@ -122,7 +122,12 @@ def _loader_context(plan: Plan, kind: Runtime, step_stages: list[Stage]) -> dict
     evaluate_inputs = plan.step(next(s.step for s in step_stages if s.name == evaluate)).inputs if evaluate else []
     trial = held_out_trial(plan) if kind is Runtime.FABRIC else None
     return dict(
-        tunable=kind is Runtime.LIGHTNING and plan.loop is not None and train_loader is not None and bool(plan.seed),
+        # trials and the refit hand the train step other loaders: only those an earlier step hands it can be
+        tunable=kind is Runtime.LIGHTNING
+        and plan.loop is not None
+        and train_loader in plan.loop.step.inputs
+        and (val_loader is None or val_loader in plan.loop.step.inputs)
+        and bool(plan.seed),
         # a loop kept on Fabric: trials scored by the notebook's own evaluate step on held-out training data
         held_out={"loader": trial[0], "steps": {stage_name(s): loaders for s, loaders in trial[1]}} if trial else None,
         train_loader=train_loader,
