@@ -127,6 +127,41 @@ def test_the_epoch_count_the_loop_reads_reaches_the_trainer(tmp_path, git_identi
     assert [p.name for p in (output / "artifacts" / "checkpoints").iterdir()] == ["epoch=2-step=12.ckpt"]
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "mapped"),
+    [
+        ("wd = 1e-4", "optimizer = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=wd)", True),
+        ("wd = lr / 1000", "optimizer = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=wd)", False),
+        (
+            "step = 1",
+            "optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=0.5)",
+            True,
+        ),
+    ],
+    ids=["a-constant-the-optimizer-reads", "a-computed-value", "a-constant-the-scheduler-reads"],
+)
+def test_what_the_optimizer_reads_reaches_configure_optimizers(tmp_path, git_identity, before, after, mapped):
+    """``wd = 1e-4`` then ``SGD(..., weight_decay=wd)`` in the train cell: configure_optimizers read ``wd``, a local of
+    the train step, in the LightningModule (exit 0, NameError at fit). A constant is handed over as a hyperparameter
+    now; another value keeps the loop on Fabric, as written."""
+    cells = list(TINY_TORCH)
+    source, tags = cells[4]
+    source = source.replace("optimizer = torch.optim.SGD(model.parameters(), lr=lr)", before + "\n" + after)
+    if "scheduler" in after:
+        source += "\n    scheduler.step()"
+    cells[4] = (source, tags)
+    output = tmp_path / "out"
+    result = api.promote(write_notebook(tmp_path / "tiny.ipynb", cells), output)
+    assert result.ok and (result.plan.loop is not None) is mapped
+    if not mapped:
+        [kept] = [d.message for d in result.diagnostics if d.code == "PRM014"]
+        assert "reads wd, which is no parameter or constant" in kept
+    assert lint_problems(output) == []
+    done = run_in_project(output, "-m", "tiny", "train", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 LIGHTNING_NATIVE = [
     "import torch\nimport pytorch_lightning as pl\nfrom torch.utils.data import DataLoader, TensorDataset",
     ("epochs = 1\ntorch.manual_seed(0)", ["parameters"]),

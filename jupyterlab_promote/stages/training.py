@@ -99,16 +99,49 @@ def _match_loop(plan: Plan, sites: list[Placed]) -> MappedLoop | str:
     params = {p.name for p in plan.parameters}
     known = {mapping.model, mapping.criterion, mapping.optimizer} | params | set(plan.imports) | BUILTINS
     bodies = [mapping.train] + ([mapping.validation] if mapping.validation else [])
+    hparams = _hyperparameters(plan, [optimizer, *filter(None, [scheduler])], bodies, known, params)
+    if isinstance(hparams, str):
+        return hparams
+    return MappedLoop(step, placed, mapping, optimizer, scheduler, hparams)
+
+
+def _hyperparameters(
+    plan: Plan, built: list[Placed], bodies: list[StepBody], known: set[str], params: set[str]
+) -> list[str] | str:
+    """What the hooks read as ``self.hparams``: the parameters the optimizer, scheduler and batch code read, and the
+    constants the optimizer and scheduler read (``wd = 1e-4``), since configure_optimizers runs in the
+    LightningModule; or why the loop cannot be mapped (they read another value of the notebook's)."""
     for body in bodies:
         if free := _free_names(body) - known:
             return f"the batch code reads {', '.join(sorted(free))}, which one batch alone does not give"
-    expressions = [optimizer.stmt.node] + ([scheduler.stmt.node] if scheduler else [])
+    expressions = [placed.stmt.node for placed in built]
+    built_from = {
+        n.id for e in expressions for n in ast.walk(e) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    others = built_from - known - {name for placed in built for name in placed.stmt.binds}
+    if unknown := {name for name in others if not _bound_to_constants(plan, name)}:
+        return f"the optimizer or scheduler reads {', '.join(sorted(unknown))}, which is no parameter or constant"
+    params = params | others
     hparams = sorted({n.id for e in expressions for n in ast.walk(e) if isinstance(n, ast.Name) and n.id in params})
     hparams += sorted(
         {n.id for b in bodies for s in b.statements for n in ast.walk(s) if isinstance(n, ast.Name) and n.id in params}
         - set(hparams)
     )
-    return MappedLoop(step, placed, mapping, optimizer, scheduler, hparams)
+    return hparams
+
+
+def _bound_to_constants(plan: Plan, name: str) -> bool:
+    """Every binding of ``name`` in the notebook's cells is an assignment of a literal (``wd = 1e-4``)."""
+    bindings = [s for c in plan.cells if c.names for s in c.names.statements if name in s.binds]
+    for statement in bindings:
+        node = statement.node
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            return False
+        try:
+            ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False
+    return bool(bindings)
 
 
 def _free_names(body: StepBody) -> set[str]:
