@@ -6,9 +6,10 @@ would even name a PyPI distribution ``helpers``, another project's code). So a m
 the promoted code reads (or one in a folder a cell adds to ``sys.path``), with the notebook's other modules it
 imports in turn, is copied into the package as ``notebook_modules/helpers.py`` and imported from there
 (codegen/notebook_modules.py writes it). A module a ``%%writefile helpers.py`` cell writes is copied from that cell,
-so the package holds what the notebook's run would have written, whether or not it ran before promotion. What cannot be copied so is refused (PRM052) at its line, with what to do
-instead: a package folder (``helpers/``), a file that does not parse; and ``google.colab``, which exists only inside
-Colab (PyPI's ``google`` names another project).
+so the package holds what the notebook's run would have written, whether or not it ran before promotion. What
+cannot be copied so is refused (PRM052) at its line, with what to do instead: a package folder (``helpers/``), a
+file that does not parse; and ``google.colab``, which exists only inside Colab (PyPI's ``google`` names another
+project).
 """
 
 from __future__ import annotations
