@@ -325,12 +325,11 @@ def module_imports(plan: Plan, module: str, body: str, kind: Runtime) -> list[st
     local = _sibling_imports(plan, module, loaded, bound_here)
     if "Any" in loaded and module != "pipeline":
         imports.append("from typing import Any")
-    runtime = (
-        [plan.names.imported(p, plan.names.runtime_function(p)) for p in RUNTIME_FUNCTIONS]
-        if module == "pipeline"
-        else []
-    )
-    runtime = sorted(entry for entry in runtime if entry.split(" as ")[-1] in loaded)
+    runtime = [
+        plan.names.imported(public, plan.names.runtime_function(public))
+        for public in sorted(RUNTIME_FUNCTIONS)
+        if module == "pipeline" and plan.names.runtime_function(public) in loaded
+    ]
     anchors = set(plan.paths.literals.values()) if plan.paths else set()
     for public, local_name in (
         ("in_artifacts", plan.names.artifacts_path),
